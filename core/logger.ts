@@ -1,0 +1,20 @@
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+// Field names that may carry secrets are censored wherever they appear in a log object.
+export const REDACTED_PATHS = [
+  'password',
+  '*.password',
+  'env.RESTIC_PASSWORD',
+  '*.env.RESTIC_PASSWORD',
+  'token',
+  '*.token',
+  'authorization',
+  '*.authorization',
+  'req.headers.authorization',
+];
+
+export function createLogger(name: string, level = process.env.BACKSTOP_LOG_LEVEL ?? 'info'): Logger {
+  return pino({ name, level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } });
+}

@@ -1,0 +1,103 @@
+// The domain model shared by the catalog, the API, the workflows and the activities.
+// Workflows import these types only; keep this file free of runtime Node dependencies.
+
+export const RunStatus = {
+  queued: 'queued',
+  running: 'running',
+  succeeded: 'succeeded',
+  /** Snapshot stored, but some source files could not be read (restic exit code 3). */
+  warning: 'warning',
+  failed: 'failed',
+  cancelled: 'cancelled',
+} as const;
+export type RunStatus = (typeof RunStatus)[keyof typeof RunStatus];
+
+export const TERMINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'warning', 'failed', 'cancelled'];
+
+export const SnapshotMode = {
+  /** Read the live filesystem. */
+  none: 'none',
+} as const;
+export type SnapshotMode = (typeof SnapshotMode)[keyof typeof SnapshotMode];
+
+export interface Agent {
+  id: number;
+  name: string;
+  hostname: string | null;
+  version: string | null;
+  lastSeenAt: string | null;
+  createdAt: string;
+}
+
+export interface Repository {
+  id: number;
+  name: string;
+  /** A restic repository location: a local path or `s3:<endpoint>/<bucket>/<prefix>`. */
+  url: string;
+  engine: 'restic';
+  createdAt: string;
+}
+
+export interface Job {
+  id: number;
+  name: string;
+  agentName: string;
+  repositoryId: number;
+  paths: string[];
+  excludes: string[];
+  snapshotMode: SnapshotMode;
+  /** Shell command run on the server worker before the backup; non-zero exit aborts it. */
+  preScript: string | null;
+  /** Shell command run on the agent after the backup, whatever its outcome. */
+  postHook: string | null;
+  createdAt: string;
+}
+
+export interface BackupProgress {
+  percent: number;
+  filesDone: number;
+  filesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+  currentFile: string | null;
+  secondsElapsed: number;
+}
+
+export interface BackupStats {
+  filesNew: number;
+  filesChanged: number;
+  filesUnmodified: number;
+  dirsNew: number;
+  dirsChanged: number;
+  dirsUnmodified: number;
+  dataAdded: number;
+  totalFilesProcessed: number;
+  totalBytesProcessed: number;
+  durationSeconds: number;
+}
+
+export interface Run {
+  id: string;
+  jobId: number;
+  kind: 'backup';
+  workflowId: string;
+  status: RunStatus;
+  snapshotId: string | null;
+  stats: BackupStats | null;
+  warnings: string[];
+  failureReason: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+export interface Snapshot {
+  id: string;
+  repositoryId: number;
+  jobId: number | null;
+  runId: string | null;
+  time: string;
+  hostname: string | null;
+  paths: string[];
+  tags: string[];
+  createdAt: string;
+}

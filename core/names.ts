@@ -1,0 +1,40 @@
+// Every name that crosses a process boundary lives here: task queues, workflow ids,
+// search attributes and engine tags. Workflows import this module, so it must stay free
+// of Node APIs.
+
+export const SERVER_TASK_QUEUE = 'backstop.server';
+
+export function agentTaskQueue(agentName: string): string {
+  return `agent.${agentName}`;
+}
+
+export const WorkflowKind = {
+  backup: 'backup',
+  restore: 'restore',
+  prune: 'prune',
+  s3Sync: 's3-sync',
+} as const;
+export type WorkflowKind = (typeof WorkflowKind)[keyof typeof WorkflowKind];
+
+/** `<kind>/<jobId>/<timestamp>` so the Web UI lists a job's runs together. */
+export function workflowIdFor(kind: WorkflowKind, jobId: number | string, at: Date): string {
+  // Second precision keeps ids readable; two runs of one job in the same second are
+  // rejected by Temporal's id reuse check rather than silently merged.
+  const ts = at.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return `${kind}/${jobId}/${ts}`;
+}
+
+export const SearchAttribute = {
+  jobId: 'BackstopJobId',
+  agent: 'BackstopAgent',
+  kind: 'BackstopKind',
+  repository: 'BackstopRepository',
+  outcome: 'BackstopOutcome',
+} as const;
+
+/** Tag put on every engine snapshot, so a retried attempt finds the snapshot of its run. */
+export function runTag(workflowId: string): string {
+  return `backstop-run=${workflowId}`;
+}
+
+export const JOB_TAG_PREFIX = 'backstop-job=';
