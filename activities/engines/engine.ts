@@ -38,6 +38,8 @@ export interface BackupOutcome {
 export interface RunControl {
   signal?: AbortSignal;
   onProgress?: (p: BackupProgress) => void;
+  /** Called with the PID of the engine child, so a crash of this process can be cleaned up. */
+  onSpawn?: (pid: number) => void;
 }
 
 export interface BackupEngine {

@@ -9,8 +9,6 @@ import { classifyFailure, parseBackupLine, parseSnapshots, unreadablePaths, type
 export interface ResticOptions {
   binary?: string;
   cacheDir?: string;
-  /** Called with the PID of a long-running restic child, so a crash can be cleaned up. */
-  onSpawn?: (pid: number) => void;
 }
 
 /** restic's exit code for "snapshot written, but some source files could not be read". */
@@ -75,7 +73,7 @@ export class Restic implements BackupEngine {
       onStdoutLine: onLine,
       // restic 0.14 writes per-file errors as JSON on stderr.
       onStderrLine: onLine,
-      onSpawn: this.opts.onSpawn,
+      onSpawn: control.onSpawn,
     });
     if (result.aborted) throw new BackstopError(ErrorType.engine, 'restic backup: cancelled');
     if ((result.exitCode !== 0 && result.exitCode !== EXIT_PARTIAL) || !summary) this.fail(result, 'restic backup', repo);

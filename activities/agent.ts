@@ -1,0 +1,137 @@
+// Activities that run on an agent (task queue agent.<name>): snapshot, engine, hooks.
+// Built from a factory so the worker wires real dependencies and tests wire others.
+import { Context, heartbeat } from '@temporalio/activity';
+import type { BackupProgress, BackupStats, SnapshotMode } from '../core/model';
+import { JOB_TAG_PREFIX, runTag } from '../core/names';
+import type { Logger } from '../core/logger';
+import type { BackupEngine, EngineSnapshot } from './engines/engine';
+import type { EngineProcessRegistry } from './engines/orphans';
+import type { SecretSource } from './secret-source';
+import { providerFor, type SnapshotHandle, type SnapshotProvider } from './snapshot/provider';
+import { hookEnv, runHook } from './hooks/shell';
+import { withFailureMapping } from './failure';
+
+export interface AgentDeps {
+  agentName: string;
+  engine: BackupEngine;
+  secrets: SecretSource;
+  snapshotProviders: SnapshotProvider[];
+  engineProcesses: EngineProcessRegistry;
+  logger: Logger;
+}
+
+export interface BackupStepInput {
+  runId: string;
+  workflowId: string;
+  jobId: number;
+  repository: { id: number; url: string };
+  paths: string[];
+  excludes: string[];
+}
+
+export interface BackupStepResult {
+  snapshot: EngineSnapshot;
+  stats: BackupStats | null;
+  unreadable: string[];
+  adopted: boolean;
+}
+
+export interface BackupHeartbeat {
+  phase: 'starting' | 'backing-up';
+  progress: BackupProgress | null;
+}
+
+export interface PostHookInput {
+  command: string;
+  success: boolean;
+  runId: string;
+  jobId: number;
+  jobName: string;
+  snapshotId: string | null;
+}
+
+export interface PostHookResult {
+  exitCode: number | null;
+  output: string[];
+}
+
+const HEARTBEAT_EVERY_MS = 1_000;
+const HOOK_TIMEOUT_MS = 10 * 60_000;
+
+export function createAgentActivities(deps: AgentDeps) {
+  const { engine, secrets, logger } = deps;
+
+  async function createSnapshot(input: { runId: string; mode: SnapshotMode; paths: string[] }): Promise<SnapshotHandle> {
+    return providerFor(input.mode, deps.snapshotProviders).create({ runId: input.runId, paths: input.paths });
+  }
+
+  async function releaseSnapshot(handle: SnapshotHandle): Promise<void> {
+    await providerFor(handle.mode, deps.snapshotProviders).release(handle);
+  }
+
+  /**
+   * Runs the engine once per run: a snapshot carrying the run tag from an earlier attempt
+   * is adopted instead of writing a second one.
+   */
+  async function runBackup(input: BackupStepInput): Promise<BackupStepResult> {
+    const ctx = Context.current();
+    const tag = runTag(input.workflowId);
+    const repo = { url: input.repository.url, password: await secrets.repositoryPassword(input.repository.id) };
+    const log = logger.child({ runId: input.runId, workflowId: input.workflowId, attempt: ctx.info.attempt });
+
+    let latest: BackupHeartbeat = { phase: 'starting', progress: null };
+    heartbeat(latest);
+    // Heartbeat on a clock too: restic may be silent while it scans or waits for a lock.
+    const ticker = setInterval(() => heartbeat(latest), HEARTBEAT_EVERY_MS);
+    try {
+      const stopped = await deps.engineProcesses.stopLeftover(input.workflowId, tag);
+      if (stopped) log.warn({ pid: stopped }, 'stopped engine process left by an earlier attempt');
+
+      const existing = await engine.findSnapshotsByTag(repo, tag);
+      if (existing.length > 0) {
+        log.info({ snapshotId: existing[0]!.id }, 'adopting snapshot written by an earlier attempt');
+        return { snapshot: existing[0]!, stats: null, unreadable: [], adopted: true };
+      }
+      // Locks of a killed restic would block or fail the retry; only stale ones go.
+      await engine.unlockStale(repo);
+
+      latest = { phase: 'backing-up', progress: null };
+      const outcome = await engine.backup(
+        repo,
+        { paths: input.paths, excludes: input.excludes, tags: [tag, `${JOB_TAG_PREFIX}${input.jobId}`], host: deps.agentName },
+        {
+          signal: ctx.cancellationSignal,
+          onSpawn: (pid) => deps.engineProcesses.record(input.workflowId, pid),
+          onProgress: (progress) => {
+            latest = { phase: 'backing-up', progress };
+          },
+        },
+      );
+      deps.engineProcesses.clear(input.workflowId);
+      log.info({ snapshotId: outcome.snapshot.id, unreadable: outcome.unreadable.length }, 'backup finished');
+      return { ...outcome, adopted: false };
+    } finally {
+      clearInterval(ticker);
+    }
+  }
+
+  async function runPostHook(input: PostHookInput): Promise<PostHookResult> {
+    return runHook({
+      command: input.command,
+      env: hookEnv({
+        runId: input.runId,
+        jobId: input.jobId,
+        jobName: input.jobName,
+        agent: deps.agentName,
+        runSuccess: input.success,
+        snapshotId: input.snapshotId,
+      }),
+      timeoutMs: HOOK_TIMEOUT_MS,
+      signal: Context.current().cancellationSignal,
+    });
+  }
+
+  return withFailureMapping({ createSnapshot, releaseSnapshot, runBackup, runPostHook });
+}
+
+export type AgentActivities = ReturnType<typeof createAgentActivities>;

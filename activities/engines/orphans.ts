@@ -1,0 +1,73 @@
+// An engine child outlives a worker killed with -9. Its PID is recorded per run, and the
+// next attempt of that run stops it before touching the repository, so two processes
+// never write snapshots for one run.
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+
+export class EngineProcessRegistry {
+  constructor(private readonly dir: string) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  }
+
+  private file(runKey: string): string {
+    return join(this.dir, `${createHash('sha256').update(runKey).digest('hex').slice(0, 32)}.pid`);
+  }
+
+  record(runKey: string, pid: number): void {
+    writeFileSync(this.file(runKey), `${pid}\n`, { mode: 0o600 });
+  }
+
+  clear(runKey: string): void {
+    rmSync(this.file(runKey), { force: true });
+  }
+
+  /**
+   * Kills the process recorded for this run if it is still alive and still carries
+   * `marker` on its command line (a PID may have been reused by an unrelated process).
+   * Returns the PID it stopped, or null.
+   */
+  async stopLeftover(runKey: string, marker: string, timeoutMs = 15_000): Promise<number | null> {
+    let pid: number;
+    try {
+      pid = Number(readFileSync(this.file(runKey), 'utf8').trim());
+    } catch {
+      return null;
+    }
+    if (!Number.isInteger(pid) || pid <= 1 || !commandLineHas(pid, marker)) {
+      this.clear(runKey);
+      return null;
+    }
+    signal(pid, 'SIGKILL');
+    const deadline = Date.now() + timeoutMs;
+    while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    this.clear(runKey);
+    return pid;
+  }
+}
+
+export function commandLineHas(pid: number, marker: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(marker);
+  } catch {
+    return false;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    // A zombie still answers kill(0); it holds no lock and writes nothing.
+    return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+  } catch {
+    return false;
+  }
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    /* already gone */
+  }
+}

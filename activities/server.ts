@@ -1,0 +1,107 @@
+// Activities on the server worker (task queue backstop.server): catalog reads and
+// writes, server-side scripts, notifications. Every one is safe to run twice.
+import type { BackupStats, RunStatus, SnapshotMode } from '../core/model';
+import type { Logger } from '../core/logger';
+import { BackstopError, ErrorType } from '../core/errors';
+import type { Catalog } from '../catalog/store';
+import { hookEnv, runHook } from './hooks/shell';
+import { withFailureMapping } from './failure';
+import type { EngineSnapshot } from './engines/engine';
+import { Context } from '@temporalio/activity';
+
+export interface ServerDeps {
+  catalog: Catalog;
+  logger: Logger;
+}
+
+/** What a backup run needs to know; references only, never secrets. */
+export interface BackupPlan {
+  jobId: number;
+  jobName: string;
+  agentName: string;
+  repository: { id: number; name: string; url: string };
+  paths: string[];
+  excludes: string[];
+  snapshotMode: SnapshotMode;
+  preScript: string | null;
+  postHook: string | null;
+}
+
+export interface FinishRunInput {
+  runId: string;
+  status: RunStatus;
+  snapshotId: string | null;
+  stats: BackupStats | null;
+  warnings: string[];
+  failureReason: string | null;
+}
+
+const SCRIPT_TIMEOUT_MS = 10 * 60_000;
+
+export function createServerActivities(deps: ServerDeps) {
+  const { catalog, logger } = deps;
+
+  async function prepareBackup(input: { runId: string; jobId: number; workflowId: string }): Promise<BackupPlan> {
+    const job = await catalog.getJob(input.jobId);
+    const repository = await catalog.getRepository(job.repositoryId);
+    await catalog.markRunRunning({ id: input.runId, jobId: job.id, workflowId: input.workflowId });
+    return {
+      jobId: job.id,
+      jobName: job.name,
+      agentName: job.agentName,
+      repository: { id: repository.id, name: repository.name, url: repository.url },
+      paths: job.paths,
+      excludes: job.excludes,
+      snapshotMode: job.snapshotMode,
+      preScript: job.preScript,
+      postHook: job.postHook,
+    };
+  }
+
+  async function runPreScript(input: { command: string; runId: string; plan: BackupPlan }): Promise<void> {
+    const r = await runHook({
+      command: input.command,
+      env: hookEnv({
+        runId: input.runId,
+        jobId: input.plan.jobId,
+        jobName: input.plan.jobName,
+        agent: input.plan.agentName,
+        repository: input.plan.repository.name,
+        paths: input.plan.paths,
+      }),
+      timeoutMs: SCRIPT_TIMEOUT_MS,
+      signal: Context.current().cancellationSignal,
+    });
+    if (r.exitCode !== 0) {
+      const tail = r.output.slice(-3).join('; ');
+      throw new BackstopError(ErrorType.hook, `pre script exited with code ${r.exitCode}${tail ? `: ${tail}` : ''}`);
+    }
+  }
+
+  async function recordSnapshot(input: { runId: string; jobId: number; repositoryId: number; snapshot: EngineSnapshot }): Promise<void> {
+    await catalog.recordSnapshot({
+      id: input.snapshot.id,
+      repositoryId: input.repositoryId,
+      jobId: input.jobId,
+      runId: input.runId,
+      time: input.snapshot.time,
+      hostname: input.snapshot.hostname,
+      paths: input.snapshot.paths,
+      tags: input.snapshot.tags,
+    });
+  }
+
+  async function finishRun(input: FinishRunInput): Promise<void> {
+    await catalog.finishRun({ id: input.runId, ...input });
+  }
+
+  /** The log channel: one structured line per finished run. Mail/webhooks come later. */
+  async function notify(input: { runId: string; jobName: string; status: RunStatus; snapshotId: string | null; failureReason: string | null; warnings: number }): Promise<void> {
+    const level = input.status === 'failed' ? 'error' : input.status === 'warning' ? 'warn' : 'info';
+    logger[level]({ notification: 'run-finished', ...input }, `backup of ${input.jobName}: ${input.status}`);
+  }
+
+  return withFailureMapping({ prepareBackup, runPreScript, recordSnapshot, finishRun, notify });
+}
+
+export type ServerActivities = ReturnType<typeof createServerActivities>;

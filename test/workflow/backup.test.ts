@@ -1,0 +1,200 @@
+// BackupWorkflow on the time-skipping test server, with mocked activities: step order,
+// cleanup on failure and cancellation, retries, warnings and an unreachable agent.
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowFailedError } from '@temporalio/client';
+import { backupWorkflow } from '../../workflows/backup';
+import type { BackupPlan, FinishRunInput } from '../../activities/server';
+import type { BackupStepResult, PostHookInput } from '../../activities/agent';
+import { SERVER_TASK_QUEUE, agentTaskQueue } from '../../core/names';
+import { ErrorType } from '../../core/errors';
+import { toolPath } from '../support/tools';
+
+jest.setTimeout(120_000);
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+
+beforeAll(async () => {
+  env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: toolPath('temporal-test-server') } },
+  });
+  bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
+});
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never;
+
+const plan: BackupPlan = {
+  jobId: 7,
+  jobName: 'etc',
+  agentName: 'web1',
+  repository: { id: 3, name: 'main', url: '/srv/repo' },
+  paths: ['/etc'],
+  excludes: [],
+  snapshotMode: 'none',
+  preScript: null,
+  postHook: 'echo done',
+};
+
+const snapshot = { id: 'a'.repeat(64), time: '2026-11-22T10:00:00Z', hostname: 'web1', paths: ['/etc'], tags: [] };
+const okBackup: BackupStepResult = { snapshot, stats: null, unreadable: [], adopted: false };
+
+interface Recorder {
+  calls: string[];
+  finish?: FinishRunInput;
+  postHook?: PostHookInput;
+}
+
+type RunBackup = (rec: Recorder) => Promise<BackupStepResult>;
+
+async function runScenario(opts: {
+  runBackup: RunBackup;
+  planOverride?: Partial<BackupPlan>;
+  startAgent?: boolean;
+  agentScheduleToStartMs?: number;
+  whileRunning?: (handle: Awaited<ReturnType<typeof env.client.workflow.start>>) => Promise<void>;
+}): Promise<{ rec: Recorder; result: unknown; error?: unknown }> {
+  const rec: Recorder = { calls: [] };
+  const note = (name: string) => rec.calls.push(name);
+  const p = { ...plan, ...opts.planOverride };
+  const serverWorker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: SERVER_TASK_QUEUE,
+    workflowBundle: bundle,
+    activities: {
+      prepareBackup: async () => (note('prepareBackup'), p),
+      runPreScript: async () => void note('runPreScript'),
+      recordSnapshot: async () => void note('recordSnapshot'),
+      finishRun: async (i: FinishRunInput) => {
+        note('finishRun');
+        rec.finish = i;
+      },
+      notify: async () => void note('notify'),
+    },
+  });
+  const agentWorker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: agentTaskQueue(p.agentName),
+    activities: {
+      createSnapshot: async () => (note('createSnapshot'), { mode: 'none', ref: 'none:r', readPaths: p.paths, warnings: [] }),
+      releaseSnapshot: async () => void note('releaseSnapshot'),
+      runBackup: async () => (note('runBackup'), opts.runBackup(rec)),
+      runPostHook: async (i: PostHookInput) => {
+        note('runPostHook');
+        rec.postHook = i;
+        return { exitCode: 0, output: [] };
+      },
+    },
+  });
+  const workflowId = `backup/7/${Math.random().toString(36).slice(2)}`;
+  const run = async () => {
+    const handle = await env.client.workflow.start(backupWorkflow, {
+      taskQueue: SERVER_TASK_QUEUE,
+      workflowId,
+      args: [{ runId: 'run-1', jobId: 7, agentScheduleToStartMs: opts.agentScheduleToStartMs ?? 60_000, engineHeartbeatTimeoutMs: 2_000 }],
+    });
+    if (opts.whileRunning) await opts.whileRunning(handle);
+    return handle.result();
+  };
+  const workers = opts.startAgent === false ? [serverWorker] : [serverWorker, agentWorker];
+  let result: unknown;
+  let error: unknown;
+  const runAll = async (ws: Worker[]): Promise<void> => {
+    if (ws.length === 0) {
+      result = await run().catch((e) => {
+        error = e;
+      });
+      return;
+    }
+    await ws[0]!.runUntil(runAll(ws.slice(1)));
+  };
+  await runAll(workers);
+  return { rec, result, error };
+}
+
+describe('BackupWorkflow', () => {
+  it('runs every step in order and records success', async () => {
+    const { rec, result } = await runScenario({ runBackup: async () => okBackup, planOverride: { preScript: 'true' } });
+    expect(rec.calls).toEqual([
+      'prepareBackup', 'runPreScript', 'createSnapshot', 'runBackup', 'releaseSnapshot', 'runPostHook', 'recordSnapshot', 'finishRun', 'notify',
+    ]);
+    expect(rec.finish).toMatchObject({ status: 'succeeded', snapshotId: snapshot.id, failureReason: null });
+    expect(rec.postHook?.success).toBe(true);
+    expect(result).toMatchObject({ status: 'succeeded', snapshotId: snapshot.id });
+  });
+
+  it('releases the snapshot and runs the post hook when the engine fails', async () => {
+    const { rec, error } = await runScenario({
+      runBackup: async () => {
+        throw ApplicationFailure.create({ message: 'restic backup: wrong repository password', type: ErrorType.repositoryAuth, nonRetryable: true });
+      },
+    });
+    expect(rec.calls.filter((c) => c === 'runBackup')).toHaveLength(1);
+    expect(rec.calls.slice(-4)).toEqual(['releaseSnapshot', 'runPostHook', 'finishRun', 'notify']);
+    expect(rec.calls).not.toContain('recordSnapshot');
+    expect(rec.postHook?.success).toBe(false);
+    expect(rec.finish).toMatchObject({ status: 'failed', failureReason: 'restic backup: wrong repository password' });
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+  });
+
+  it('retries a retryable engine failure and succeeds', async () => {
+    let attempts = 0;
+    const { rec } = await runScenario({
+      runBackup: async () => {
+        attempts++;
+        if (attempts === 1) throw ApplicationFailure.create({ message: 'connection reset', type: ErrorType.engine });
+        return okBackup;
+      },
+    });
+    expect(attempts).toBe(2);
+    expect(rec.finish?.status).toBe('succeeded');
+  });
+
+  it('records a partial backup as a warning with the unreadable paths', async () => {
+    const { rec, result } = await runScenario({ runBackup: async () => ({ ...okBackup, unreadable: ['/etc/shadow'] }) });
+    expect(rec.finish).toMatchObject({ status: 'warning', snapshotId: snapshot.id, warnings: ['unreadable: /etc/shadow'] });
+    expect(rec.calls).toContain('recordSnapshot');
+    expect(result).toMatchObject({ status: 'warning' });
+  });
+
+  it('cleans up and records cancellation when cancelled mid-backup', async () => {
+    const { rec, error } = await runScenario({
+      runBackup: async () => {
+        const ctx = Context.current();
+        // Heartbeat until the cancellation arrives, as the real engine step does.
+        for (;;) {
+          ctx.heartbeat();
+          if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      },
+      whileRunning: async (handle) => {
+        // Let the engine step start before cancelling.
+        for (let i = 0; i < 100; i++) {
+          const d = await handle.describe();
+          if (d.raw.pendingActivities?.some((a) => a.activityType?.name === 'runBackup')) break;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        await handle.cancel();
+      },
+    });
+    expect(rec.calls.slice(-4)).toEqual(['releaseSnapshot', 'runPostHook', 'finishRun', 'notify']);
+    expect(rec.postHook?.success).toBe(false);
+    expect(rec.finish).toMatchObject({ status: 'cancelled', failureReason: 'cancelled' });
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+  });
+
+  it('fails with "agent unreachable" when no agent picks up the step', async () => {
+    // The test server does not skip time for schedule-to-start timeouts: keep it short.
+    const { rec } = await runScenario({ runBackup: async () => okBackup, startAgent: false, agentScheduleToStartMs: 1_500 });
+    expect(rec.finish?.status).toBe('failed');
+    expect(rec.finish?.failureReason).toMatch(/^agent unreachable: agent "web1" did not pick up createSnapshot/);
+    expect(rec.calls).not.toContain('runBackup');
+  });
+});

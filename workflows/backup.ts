@@ -1,0 +1,122 @@
+// BackupWorkflow: one run of a backup job, durable across crashes of any process.
+//
+//   prepare ─▶ server pre script ─▶ snapshot create ─▶ engine backup
+//           ─▶ snapshot release ─▶ agent post hook ─▶ record ─▶ notify   (cleanup: always)
+//
+// Cleanup runs in a non-cancellable scope, so a cancelled or failed run still releases its
+// snapshot, runs its post hook and records its outcome.
+import { ActivityCancellationType, CancellationScope, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { AgentActivities, BackupStepResult } from '../activities/agent';
+import type { ServerActivities } from '../activities/server';
+import type { SnapshotHandle } from '../activities/snapshot/provider';
+import type { BackupStats, RunStatus } from '../core/model';
+import { ErrorType } from '../core/errors';
+import { SERVER_TASK_QUEUE, agentTaskQueue } from '../core/names';
+import { failureReason, isCancelled } from './failure-reason';
+
+export interface BackupWorkflowInput {
+  runId: string;
+  jobId: number;
+  /** How long an agent step may wait for its agent before the run fails as unreachable. */
+  agentScheduleToStartMs?: number;
+  /** The engine is presumed dead (and the step retried) after this long without a heartbeat. */
+  engineHeartbeatTimeoutMs?: number;
+}
+
+export interface BackupWorkflowResult {
+  status: RunStatus;
+  snapshotId: string | null;
+  stats: BackupStats | null;
+  warnings: string[];
+  failureReason: string | null;
+}
+
+const server = proxyActivities<ServerActivities>({
+  taskQueue: SERVER_TASK_QUEUE,
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 20 },
+});
+
+const serverScripts = proxyActivities<ServerActivities>({
+  taskQueue: SERVER_TASK_QUEUE,
+  startToCloseTimeout: '15 minutes',
+  // A script with side effects is not retried blindly: once more at most.
+  retry: { maximumAttempts: 2, nonRetryableErrorTypes: [ErrorType.hook] },
+});
+
+export async function backupWorkflow(input: BackupWorkflowInput): Promise<BackupWorkflowResult> {
+  const { workflowId } = workflowInfo();
+  const plan = await server.prepareBackup({ runId: input.runId, jobId: input.jobId, workflowId });
+
+  // Only the agent's own worker polls its queue. A dead agent must fail the step in
+  // bounded time (schedule-to-start), not leave the run waiting for hours.
+  const scheduleToStartTimeout = input.agentScheduleToStartMs ?? 5 * 60_000;
+  const agentQueue = agentTaskQueue(plan.agentName);
+  const agent = proxyActivities<AgentActivities>({
+    taskQueue: agentQueue,
+    scheduleToStartTimeout,
+    startToCloseTimeout: '15 minutes',
+    retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 5 },
+  });
+  const engine = proxyActivities<AgentActivities>({
+    taskQueue: agentQueue,
+    scheduleToStartTimeout,
+    startToCloseTimeout: '24 hours',
+    heartbeatTimeout: input.engineHeartbeatTimeoutMs ?? 30_000,
+    // Cleanup must not start while restic still holds the repository.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 5 },
+  });
+
+  let handle: SnapshotHandle | undefined;
+  let backup: BackupStepResult | undefined;
+  let error: unknown;
+  const warnings: string[] = [];
+
+  try {
+    if (plan.preScript) await serverScripts.runPreScript({ command: plan.preScript, runId: input.runId, plan });
+    handle = await agent.createSnapshot({ runId: input.runId, mode: plan.snapshotMode, paths: plan.paths });
+    warnings.push(...handle.warnings);
+    backup = await engine.runBackup({
+      runId: input.runId,
+      workflowId,
+      jobId: plan.jobId,
+      repository: { id: plan.repository.id, url: plan.repository.url },
+      paths: handle.readPaths,
+      excludes: plan.excludes,
+    });
+    warnings.push(...backup.unreadable.map((p) => `unreadable: ${p}`));
+  } catch (err) {
+    error = err;
+  }
+
+  const status: RunStatus = error ? (isCancelled(error) ? 'cancelled' : 'failed') : backup!.unreadable.length > 0 ? 'warning' : 'succeeded';
+  const reason = error ? (status === 'cancelled' ? 'cancelled' : failureReason(error, plan.agentName)) : null;
+  const snapshotId = backup?.snapshot.id ?? null;
+
+  await CancellationScope.nonCancellable(async () => {
+    if (handle) {
+      await agent.releaseSnapshot(handle).catch((e: unknown) => {
+        warnings.push(`snapshot release failed: ${failureReason(e, plan.agentName)}`);
+      });
+    }
+    if (plan.postHook) {
+      const hook = await agent
+        .runPostHook({ command: plan.postHook, success: !error, runId: input.runId, jobId: plan.jobId, jobName: plan.jobName, snapshotId })
+        .catch((e: unknown) => {
+          warnings.push(`post hook failed: ${failureReason(e, plan.agentName)}`);
+          return null;
+        });
+      if (hook && hook.exitCode !== 0) warnings.push(`post hook exited with code ${hook.exitCode}`);
+    }
+    if (backup) {
+      await server.recordSnapshot({ runId: input.runId, jobId: plan.jobId, repositoryId: plan.repository.id, snapshot: backup.snapshot });
+    }
+    await server.finishRun({ runId: input.runId, status, snapshotId, stats: backup?.stats ?? null, warnings, failureReason: reason });
+    await server.notify({ runId: input.runId, jobName: plan.jobName, status, snapshotId, failureReason: reason, warnings: warnings.length });
+  });
+
+  // The run record is written; now let Temporal show the run as failed or cancelled too.
+  if (error) throw error;
+  return { status, snapshotId, stats: backup?.stats ?? null, warnings, failureReason: reason };
+}
