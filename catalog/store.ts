@@ -127,8 +127,8 @@ export class Catalog {
     }
   }
 
-  async getRepository(id: number): Promise<Repository> {
-    const { rows } = await this.db.query('SELECT * FROM repositories WHERE id = $1', [id]);
+  async getRepository(id: number, q: Queryable = this.db): Promise<Repository> {
+    const { rows } = await q.query('SELECT * FROM repositories WHERE id = $1', [id]);
     if (!rows[0]) throw new NotFoundError(`repository ${id} not found`);
     return toRepository(rows[0]);
   }

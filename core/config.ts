@@ -7,6 +7,8 @@ export interface BackstopConfig {
   temporalNamespace: string;
   databaseUrl: string | undefined;
   apiPort: number;
+  /** Interface the API listens on; 0.0.0.0 in containers. */
+  apiHost: string;
   apiUrl: string;
   masterKey: string | undefined;
   agentName: string;
@@ -32,6 +34,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackstopConfig
     temporalNamespace: env.BACKSTOP_TEMPORAL_NAMESPACE ?? 'default',
     databaseUrl: env.DATABASE_URL || undefined,
     apiPort,
+    apiHost: env.BACKSTOP_API_HOST ?? '127.0.0.1',
     apiUrl: env.BACKSTOP_API_URL ?? `http://127.0.0.1:${apiPort}`,
     masterKey: env.BACKSTOP_MASTER_KEY || undefined,
     agentName: env.BACKSTOP_AGENT_NAME ?? 'local',

@@ -1,0 +1,38 @@
+import type { Client } from '@temporalio/client';
+import type { Catalog } from '../catalog/store';
+import type { SecretBox } from '../core/secrets';
+import type { BackupEngine } from '../activities/engines/engine';
+import type { Logger } from '../core/logger';
+import type { TokenIdentity } from '../catalog/store';
+
+/** What every route handler may use; built once by the API process. */
+export interface ApiContext {
+  catalog: Catalog;
+  temporal: Client;
+  secrets: SecretBox;
+  engine: BackupEngine;
+  logger: Logger;
+  version: string;
+  agentScheduleToStartMs: number;
+  engineHeartbeatTimeoutMs: number;
+}
+
+export interface HandlerInput {
+  params: Record<string, unknown>;
+  query: Record<string, unknown>;
+  body: unknown;
+  identity: TokenIdentity;
+}
+
+export interface HandlerResult {
+  status: number;
+  body: unknown;
+}
+
+export type Handler = (ctx: ApiContext, input: HandlerInput) => Promise<HandlerResult>;
+
+/** Operations an agent token may call; everything else needs an admin token. */
+export const AGENT_OPERATIONS: ReadonlySet<string> = new Set(['registerAgent', 'getAgentRepositorySecret', 'getHealth']);
+
+export const ok = (body: unknown): HandlerResult => ({ status: 200, body });
+export const created = (body: unknown): HandlerResult => ({ status: 201, body });

@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+import type { Job } from '../../core/model';
+import { InputError, NotFoundError } from '../../core/errors';
+import { SERVER_TASK_QUEUE, WorkflowKind, workflowIdFor } from '../../core/names';
+import { withTransaction } from '../../catalog/db';
+import type { backupWorkflow } from '../../workflows/backup';
+import type { Handler } from '../context';
+
+/** The API's view of a job names its agent as `agent`. */
+export function jobView(job: Job) {
+  const { agentName, ...rest } = job;
+  return { ...rest, agent: agentName };
+}
+
+export const listJobs: Handler = async (ctx) => ({ status: 200, body: { items: (await ctx.catalog.listJobs()).map(jobView) } });
+
+export const getJob: Handler = async (ctx, { params }) => ({ status: 200, body: jobView(await ctx.catalog.getJob(params.id as number)) });
+
+export const createJob: Handler = async (ctx, { body }) => {
+  const b = body as { name: string; agent: string; repositoryId: number; paths: string[]; excludes?: string[]; snapshotMode?: 'none'; preScript?: string; postHook?: string };
+  const id = await withTransaction(ctx.catalog.db, async (tx) => {
+    const agent = await ctx.catalog.findAgentByName(tx, b.agent);
+    if (!agent) throw new InputError(`unknown agent "${b.agent}": agents register themselves when they start`);
+    // Inside the transaction use its client only: PGlite serialises connections while a
+    // transaction is open, so a query on another connection would wait forever.
+    await ctx.catalog.getRepository(b.repositoryId, tx).catch((e: unknown) => {
+      throw e instanceof NotFoundError ? new InputError(`unknown repository ${b.repositoryId}`) : e;
+    });
+    return ctx.catalog.insertJob(tx, {
+      name: b.name,
+      agentId: agent.id,
+      repositoryId: b.repositoryId,
+      paths: b.paths,
+      excludes: b.excludes ?? [],
+      snapshotMode: b.snapshotMode ?? 'none',
+      preScript: b.preScript ?? null,
+      postHook: b.postHook ?? null,
+    });
+  });
+  return { status: 201, body: jobView(await ctx.catalog.getJob(id)) };
+};
+
+export const runJob: Handler = async (ctx, { params }) => {
+  const job = await ctx.catalog.getJob(params.id as number);
+  const runId = randomUUID();
+  const workflowId = workflowIdFor(WorkflowKind.backup, job.id, new Date());
+  // The run row commits only if Temporal accepted the workflow; the workflow upserts the
+  // same row, so neither order of failure leaves a run without its workflow.
+  await withTransaction(ctx.catalog.db, async (tx) => {
+    await ctx.catalog.insertRun(tx, { id: runId, jobId: job.id, workflowId });
+    await ctx.temporal.workflow.start<typeof backupWorkflow>('backupWorkflow', {
+      taskQueue: SERVER_TASK_QUEUE,
+      workflowId,
+      args: [{ runId, jobId: job.id, agentScheduleToStartMs: ctx.agentScheduleToStartMs, engineHeartbeatTimeoutMs: ctx.engineHeartbeatTimeoutMs }],
+    });
+  });
+  ctx.logger.info({ jobId: job.id, runId, workflowId }, 'backup run started');
+  return { status: 202, body: { runId, workflowId, status: 'queued' } };
+};

@@ -1,0 +1,48 @@
+import { InputError, NotFoundError } from '../../core/errors';
+import { withTransaction } from '../../catalog/db';
+import type { Handler } from '../context';
+import { isAbsolute } from 'node:path';
+
+export const listRepositories: Handler = async (ctx) => ({ status: 200, body: { items: await ctx.catalog.listRepositories() } });
+
+export const getRepository: Handler = async (ctx, { params }) => ({ status: 200, body: await ctx.catalog.getRepository(params.id as number) });
+
+/** Accepts the two locations restic can use here: an absolute path or an S3 URL. */
+export function checkRepositoryUrl(url: string): void {
+  if (url.startsWith('s3:')) {
+    if (!/^s3:(https?:\/\/)?[^/\s]+\/[^/\s]+/.test(url)) throw new InputError('S3 repositories look like s3:<endpoint>/<bucket>[/prefix]');
+    return;
+  }
+  if (!isAbsolute(url) || url.split('/').includes('..')) throw new InputError('a local repository location must be an absolute path without ".."');
+}
+
+export const createRepository: Handler = async (ctx, { body }) => {
+  const b = body as { name: string; url: string; password: string; init?: boolean };
+  checkRepositoryUrl(b.url);
+  // The row and the repository appear together: if restic fails, the transaction rolls back.
+  const repo = await withTransaction(ctx.catalog.db, async (tx) => {
+    const id = await ctx.catalog.nextRepositoryId(tx);
+    const inserted = await ctx.catalog.insertRepository(tx, {
+      id,
+      name: b.name,
+      url: b.url,
+      passwordSealed: ctx.secrets.seal(b.password, `repository:${id}`),
+    });
+    const access = { url: b.url, password: b.password };
+    if (b.init ?? true) await ctx.engine.init(access);
+    else await ctx.engine.verifyAccess(access);
+    return inserted;
+  });
+  ctx.logger.info({ repositoryId: repo.id, name: repo.name }, 'repository created');
+  return { status: 201, body: repo };
+};
+
+export const getAgentRepositorySecret: Handler = async (ctx, { params, identity }) => {
+  const id = params.id as number;
+  // An agent gets only the secrets its own jobs need; anything else looks absent.
+  if (identity.scope !== 'agent' || !identity.agentName || !(await ctx.catalog.agentUsesRepository(identity.agentName, id))) {
+    throw new NotFoundError(`repository ${id} not found`);
+  }
+  const password = ctx.secrets.open(await ctx.catalog.getRepositorySealedPassword(id), `repository:${id}`);
+  return { status: 200, body: { password } };
+};

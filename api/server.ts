@@ -1,0 +1,41 @@
+// The API process: catalog, Temporal client, express app.
+import type { Server } from 'node:http';
+import type { BackstopConfig } from '../core/config';
+import { createLogger } from '../core/logger';
+import { SecretBox, loadMasterKey } from '../core/secrets';
+import { VERSION } from '../core/version';
+import { createPool, waitForDatabase } from '../catalog/db';
+import { migrate } from '../catalog/migrate';
+import { Catalog } from '../catalog/store';
+import { Restic } from '../activities/engines/restic/restic';
+import { connectClient, onShutdownSignal } from '../workers/connection';
+import { createApp } from './app';
+import { join } from 'node:path';
+
+export async function runApi(config: BackstopConfig): Promise<void> {
+  const logger = createLogger('api');
+  if (!config.databaseUrl) throw new Error('DATABASE_URL is required for the API');
+  const pool = createPool(config.databaseUrl);
+  await waitForDatabase(pool);
+  const applied = await migrate(pool);
+  if (applied.length) logger.info({ applied }, 'catalog migrated');
+  const temporal = await connectClient(config);
+  const app = createApp({
+    catalog: new Catalog(pool),
+    temporal,
+    secrets: SecretBox.fromKey(loadMasterKey(config.masterKey, join(config.dataDir, 'master.key'))),
+    engine: new Restic({ cacheDir: join(config.dataDir, 'api-restic-cache') }),
+    logger,
+    version: VERSION,
+    agentScheduleToStartMs: config.agentScheduleToStartMs,
+    engineHeartbeatTimeoutMs: config.engineHeartbeatTimeoutMs,
+  });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(config.apiPort, config.apiHost, () => resolve(s));
+  });
+  logger.info({ url: config.apiUrl }, 'API listening');
+  await new Promise<void>((resolve) => onShutdownSignal(resolve));
+  await new Promise((r) => server.close(r));
+  await temporal.connection.close();
+  await pool.end();
+}

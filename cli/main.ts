@@ -1,0 +1,114 @@
+// The `backstop` command line: process entry points (up, api, worker server, agent) and
+// operator commands that talk to the REST API.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig } from '../core/config';
+import { ApiClient, ApiError, type ApiRun } from './api-client';
+
+const USAGE = `usage: backstop <command>
+
+  up [--no-sample]        start the embedded stack (Temporal dev server, PGlite catalog,
+                          API, server worker, local agent); backs up and restores a sample
+  api                     run the REST API
+  worker server           run the server worker (all workflows, catalog activities)
+  agent                   run an agent worker (BACKSTOP_AGENT_NAME, BACKSTOP_AGENT_TOKEN)
+
+  jobs list               list jobs
+  jobs run <id> [--wait]  start a backup run of job <id>
+  runs list [--job <id>]  list runs, newest first
+  runs show <id>          show one run, with live progress while it runs
+  snapshots list [--job <id>]
+
+Operator commands use BACKSTOP_API_URL and BACKSTOP_TOKEN (default: data/admin.token).`;
+
+function apiClient(): ApiClient {
+  const config = loadConfig();
+  const tokenFile = join(config.dataDir, 'admin.token');
+  const token = process.env.BACKSTOP_TOKEN ?? (existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : undefined);
+  if (!token) throw new Error('set BACKSTOP_TOKEN (the token printed by `backstop up`)');
+  return new ApiClient(config.apiUrl, token);
+}
+
+function flag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+function positiveInt(value: string | undefined, what: string): number {
+  if (!value || !/^[1-9]\d*$/.test(value)) throw new Error(`${what} must be a positive integer`);
+  return Number(value);
+}
+
+function printRun(run: ApiRun): void {
+  console.log(JSON.stringify(run, null, 2));
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, sub, ...rest] = argv;
+  switch (`${cmd ?? ''} ${sub ?? ''}`.trim()) {
+    case 'up':
+    case 'up --no-sample': {
+      const { up } = await import('../workers/up');
+      await up(loadConfig(), { sample: !argv.includes('--no-sample') });
+      return -1; // keep running
+    }
+    case 'api': {
+      const { runApi } = await import('../api/server');
+      await runApi(loadConfig());
+      return 0;
+    }
+    case 'worker server': {
+      const { runServerWorker } = await import('../workers/server');
+      await runServerWorker(loadConfig());
+      return 0;
+    }
+    case 'agent': {
+      const { runAgentWorker } = await import('../workers/agent');
+      await runAgentWorker(loadConfig());
+      return 0;
+    }
+    case 'jobs list':
+      console.table((await apiClient().listJobs()).map((j) => ({ id: j.id, name: j.name, agent: j.agent, repository: j.repositoryId, paths: j.paths.join(' ') })));
+      return 0;
+    case 'jobs run': {
+      const api = apiClient();
+      const accepted = await api.runJob(positiveInt(rest[0], 'job id'));
+      console.log(`run ${accepted.runId} started (workflow ${accepted.workflowId})`);
+      if (!rest.includes('--wait')) return 0;
+      const run = await api.waitForRun(accepted.runId);
+      printRun(run);
+      return run.status === 'succeeded' || run.status === 'warning' ? 0 : 1;
+    }
+    case 'runs list': {
+      const jobId = flag(rest, '--job');
+      const runs = await apiClient().listRuns(jobId ? positiveInt(jobId, '--job') : undefined);
+      console.table(runs.map((r) => ({ id: r.id, job: r.jobId, status: r.status, snapshot: r.snapshotId?.slice(0, 8) ?? '', started: r.startedAt, reason: r.failureReason ?? '' })));
+      return 0;
+    }
+    case 'runs show':
+      if (!rest[0]) throw new Error('runs show needs a run id');
+      printRun(await apiClient().getRun(rest[0]));
+      return 0;
+    case 'snapshots list': {
+      const jobId = flag(rest, '--job');
+      const snaps = await apiClient().listSnapshots(jobId ? positiveInt(jobId, '--job') : undefined);
+      console.table(snaps.map((s) => ({ id: s.id.slice(0, 8), job: s.jobId, time: s.time, host: s.hostname, paths: s.paths.join(' ') })));
+      return 0;
+    }
+    default:
+      console.error(USAGE);
+      return cmd === undefined || cmd === 'help' || cmd === '--help' ? 0 : 2;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      if (code >= 0) process.exit(code);
+    },
+    (err: unknown) => {
+      console.error(`backstop: ${err instanceof ApiError || err instanceof Error ? err.message : String(err)}`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,65 @@
+// The agent worker: runs on the machine being backed up and serves agent.<name>.
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from '@temporalio/worker';
+import type { BackstopConfig } from '../core/config';
+import { createLogger } from '../core/logger';
+import { agentTaskQueue } from '../core/names';
+import { createAgentActivities } from '../activities/agent';
+import { Restic } from '../activities/engines/restic/restic';
+import { EngineProcessRegistry } from '../activities/engines/orphans';
+import { ApiSecretSource } from '../activities/secret-source';
+import { NoSnapshotProvider } from '../activities/snapshot/provider';
+import { connectWorker, onShutdownSignal } from './connection';
+import { VERSION } from '../core/version';
+
+/** Registers with the API, retrying while it starts. */
+async function register(config: BackstopConfig, token: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const res = await fetch(`${config.apiUrl}/v1/agents/${encodeURIComponent(config.agentName)}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ hostname: hostname(), version: VERSION }),
+      });
+      if (res.ok) return;
+      throw new Error(`API answered ${res.status}: ${await res.text()}`);
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`agent registration failed: ${(err as Error).message}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+export async function runAgentWorker(config: BackstopConfig): Promise<void> {
+  const logger = createLogger('agent').child({ agent: config.agentName });
+  const token = process.env.BACKSTOP_AGENT_TOKEN;
+  if (!token) throw new Error('BACKSTOP_AGENT_TOKEN is required for the agent');
+  await register(config, token);
+  const stateDir = join(config.dataDir, 'agents', config.agentName);
+  const connection = await connectWorker(config);
+  const taskQueue = agentTaskQueue(config.agentName);
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporalNamespace,
+    taskQueue,
+    activities: createAgentActivities({
+      agentName: config.agentName,
+      engine: new Restic({ cacheDir: join(stateDir, 'restic-cache') }),
+      secrets: new ApiSecretSource(config.apiUrl, token),
+      snapshotProviders: [new NoSnapshotProvider()],
+      engineProcesses: new EngineProcessRegistry(join(stateDir, 'engine-pids')),
+      logger,
+    }),
+    // Engine runs stop on cancellation (SIGINT to restic); give them time to unlock.
+    shutdownGraceTime: '20s',
+  });
+  onShutdownSignal(() => worker.shutdown());
+  logger.info({ taskQueue }, 'agent worker running');
+  try {
+    await worker.run();
+  } finally {
+    await connection.close();
+  }
+}
