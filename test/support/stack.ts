@@ -1,0 +1,124 @@
+// The real stack for integration tests: a Temporal dev server, the catalog, and the API,
+// server worker and agent as separate processes (started exactly as production starts
+// them), so a test can kill -9 one of them and start it again.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Connection, Client } from '@temporalio/client';
+import { createPool } from '../../catalog/db';
+import { migrate } from '../../catalog/migrate';
+import { Catalog } from '../../catalog/store';
+import { ApiClient } from '../../cli/api-client';
+import { SearchAttribute } from '../../core/names';
+import { freePort, waitFor } from './ports';
+import { ROOT, toolPath } from './tools';
+
+export type Component = 'api' | 'server-worker' | 'agent';
+
+const COMMANDS: Record<Component, string[]> = {
+  api: ['api'],
+  'server-worker': ['worker', 'server'],
+  agent: ['agent'],
+};
+
+export interface Stack {
+  dir: string;
+  api: ApiClient;
+  temporal: Client;
+  catalog: Catalog;
+  masterKey: string;
+  start(c: Component): Promise<void>;
+  kill9(c: Component): void;
+  stop(): Promise<void>;
+}
+
+export async function startTemporalDevServer(dir: string): Promise<{ address: string; proc: ChildProcess }> {
+  const port = await freePort();
+  const uiPort = await freePort();
+  const log = createWriteStream(join(dir, 'temporal.log'));
+  const sa = Object.values(SearchAttribute).flatMap((n) => ['--search-attribute', `${n}=Keyword`]);
+  const proc = spawn(toolPath('temporal'), ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort), '--log-level', 'warn', ...sa], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  proc.stdout!.pipe(log);
+  proc.stderr!.pipe(log);
+  const address = `127.0.0.1:${port}`;
+  await waitFor('Temporal dev server', async () => {
+    const c = await Connection.connect({ address, connectTimeout: 1_000 });
+    await c.workflowService.getSystemInfo({});
+    await c.close();
+    return true;
+  }, 60_000, 300);
+  return { address, proc };
+}
+
+export async function startStack(opts: { databaseUrl: string; env?: Record<string, string> }): Promise<Stack> {
+  const dir = mkdtempSync(join(tmpdir(), 'backstop-it-'));
+  mkdirSync(join(dir, 'logs'));
+  const temporal = await startTemporalDevServer(dir);
+  const pool = createPool(opts.databaseUrl, 3);
+  await migrate(pool);
+  const catalog = new Catalog(pool);
+  const adminToken = await catalog.createToken({ name: 'test admin', scope: 'admin' });
+  const agentToken = await catalog.createToken({ name: 'test agent', scope: 'agent', agentName: 'local' });
+  const apiPort = await freePort();
+  const masterKey = randomBytes(32).toString('hex');
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    DATABASE_URL: opts.databaseUrl,
+    BACKSTOP_DATA_DIR: join(dir, 'data'),
+    BACKSTOP_TEMPORAL_ADDRESS: temporal.address,
+    BACKSTOP_API_PORT: String(apiPort),
+    BACKSTOP_MASTER_KEY: masterKey,
+    BACKSTOP_AGENT_NAME: 'local',
+    BACKSTOP_AGENT_TOKEN: agentToken,
+    BACKSTOP_LOG_LEVEL: 'info',
+    ...opts.env,
+  };
+  const procs = new Map<Component, ChildProcess>();
+
+  const start = async (c: Component) => {
+    const log = createWriteStream(join(dir, 'logs', `${c}.log`), { flags: 'a' });
+    const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli', 'main.ts'), ...COMMANDS[c]], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    proc.stdout!.pipe(log);
+    proc.stderr!.pipe(log);
+    procs.set(c, proc);
+  };
+  const api = new ApiClient(`http://127.0.0.1:${apiPort}`, adminToken);
+  const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
+
+  await start('api');
+  await api.waitUntilHealthy(60_000);
+  await start('server-worker');
+  await start('agent');
+  await api.waitForAgent('local', 60_000);
+
+  return {
+    dir,
+    api,
+    temporal: client,
+    catalog,
+    masterKey,
+    start,
+    kill9(c) {
+      procs.get(c)?.kill('SIGKILL');
+    },
+    async stop() {
+      for (const c of ['agent', 'server-worker', 'api'] as Component[]) {
+        const p = procs.get(c);
+        if (p && p.exitCode === null && p.signalCode === null) {
+          const exited = new Promise((r) => p.once('exit', r));
+          p.kill('SIGTERM');
+          const t = setTimeout(() => p.kill('SIGKILL'), 15_000);
+          await exited;
+          clearTimeout(t);
+        }
+      }
+      await client.connection.close();
+      temporal.proc.kill('SIGTERM');
+      await pool.end();
+    },
+  };
+}
