@@ -1,0 +1,80 @@
+// Crash tests: kill -9 the agent worker, then the server worker, in the middle of a backup
+// long enough to take several seconds; start it again; the run must finish with exactly
+// one snapshot tagged with its workflow id, no lock left, and a clean `restic check`.
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startPostgres, type Postgres } from '../support/postgres';
+import { startStack, type Component, type Stack } from '../support/stack';
+import { restic, snapshotsTagged, locks } from '../support/restic';
+import { waitFor } from '../support/ports';
+import { runTag } from '../../core/names';
+
+jest.setTimeout(300_000);
+
+let pg: Postgres;
+let stack: Stack;
+let dataset: string;
+let work: string;
+const PASSWORD = 'crash-test-password';
+
+/** ~640 MiB of incompressible files: restic needs several seconds for it here. */
+function writeDataset(dir: string): void {
+  const pool = randomBytes(64 * 1024 * 1024);
+  for (let i = 0; i < 80; i++) {
+    const sub = join(dir, `d${i % 8}`);
+    mkdirSync(sub, { recursive: true });
+    // Each file a distinct rotation of the pool, so restic cannot deduplicate them away.
+    const offset = (i * 7_919_111) % pool.length;
+    writeFileSync(join(sub, `f${i}`), Buffer.concat([pool.subarray(offset), pool.subarray(0, offset)]).subarray(0, 8 * 1024 * 1024));
+  }
+}
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'backstop-crash-'));
+  dataset = join(work, 'dataset');
+  writeDataset(dataset);
+  pg = await startPostgres();
+  // A dead agent is noticed after this long without a heartbeat.
+  stack = await startStack({ databaseUrl: pg.url, env: { BACKSTOP_ENGINE_HEARTBEAT_TIMEOUT_MS: '4000' } });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  await pg?.stop();
+});
+
+async function crashMidBackup(component: Component, name: string): Promise<void> {
+  const repoPath = join(work, `repo-${name}`);
+  const repo = await stack.api.createRepository({ name, url: repoPath, password: PASSWORD });
+  const job = await stack.api.createJob({ name, agent: 'local', repositoryId: repo.id, paths: [dataset] });
+  const { runId, workflowId } = await stack.api.runJob(job.id);
+
+  // Wait until the engine is visibly working, then kill the process without warning.
+  const progress = await waitFor('engine progress', async () => {
+    const r = await stack.api.getRun(runId);
+    if (r.status !== 'running' && r.status !== 'queued') throw new Error(`run ended early: ${r.status} ${r.failureReason}`);
+    return r.progress && r.progress.bytesDone > 0 && r.progress.percent < 80 ? r.progress : null;
+  }, 60_000, 100);
+  expect(progress.percent).toBeLessThan(80);
+  stack.kill9(component);
+  await new Promise((r) => setTimeout(r, 1_000));
+  await stack.start(component);
+
+  const run = await stack.api.waitForRun(runId, { timeoutMs: 240_000 });
+  expect(run).toMatchObject({ status: 'succeeded', failureReason: null });
+  const tagged = await snapshotsTagged(repoPath, PASSWORD, runTag(workflowId));
+  expect(tagged.map((s) => s.id)).toEqual([run.snapshotId]);
+  expect((await stack.api.listSnapshots(job.id)).map((s) => s.id)).toEqual([run.snapshotId]);
+  expect(await locks(repoPath, PASSWORD)).toEqual([]);
+  await restic(repoPath, PASSWORD, ['check']);
+}
+
+it('finishes with exactly one snapshot when the agent worker is killed mid-backup', async () => {
+  await crashMidBackup('agent', 'crash-agent');
+});
+
+it('finishes with exactly one snapshot when the server worker is killed mid-backup', async () => {
+  await crashMidBackup('server-worker', 'crash-server');
+});
