@@ -27,6 +27,7 @@ export interface Stack {
   dir: string;
   api: ApiClient;
   temporal: Client;
+  temporalAddress: string;
   catalog: Catalog;
   masterKey: string;
   start(c: Component): Promise<void>;
@@ -99,6 +100,7 @@ export async function startStack(opts: { databaseUrl: string; env?: Record<strin
     dir,
     api,
     temporal: client,
+    temporalAddress: temporal.address,
     catalog,
     masterKey,
     start,

@@ -1,0 +1,21 @@
+// Replays histories recorded from real runs (test/integration/backup.test.ts with
+// RECORD_HISTORIES=1). A change to workflow code that would break running workflows —
+// a reordered, added or removed step without patched() — fails here.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+
+jest.setTimeout(120_000);
+
+const dir = join(__dirname, 'histories');
+const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+
+it('has recorded histories to replay', () => {
+  expect(files.length).toBeGreaterThan(0);
+});
+
+it.each(files)('replays %s deterministically', async (file) => {
+  const history = historyFromJSON(JSON.parse(readFileSync(join(dir, file), 'utf8')));
+  await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows'), replayName: file }, history);
+});
