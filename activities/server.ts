@@ -44,7 +44,14 @@ export function createServerActivities(deps: ServerDeps) {
   async function prepareBackup(input: { runId: string; jobId: number; workflowId: string }): Promise<BackupPlan> {
     const job = await catalog.getJob(input.jobId);
     const repository = await catalog.getRepository(job.repositoryId);
-    await catalog.markRunRunning({ id: input.runId, jobId: job.id, workflowId: input.workflowId });
+    await catalog.markRunRunning({
+      id: input.runId,
+      kind: 'backup',
+      jobId: job.id,
+      workflowId: input.workflowId,
+      repositoryId: repository.id,
+      agentName: job.agentName,
+    });
     return {
       jobId: job.id,
       jobName: job.name,

@@ -2,7 +2,7 @@
 // between the pool and a transaction client.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
-import type { Agent, BackupStats, Job, Repository, Run, RunStatus, Snapshot, SnapshotMode } from '../core/model';
+import type { Agent, BackupStats, Job, Repository, Run, RunKind, RunStatus, Snapshot, SnapshotMode } from '../core/model';
 import { ConflictError, NotFoundError } from '../core/errors';
 import type { Queryable } from './db';
 
@@ -42,14 +42,17 @@ const toJob = (r: Row): Job => ({
 
 const toRun = (r: Row): Run => ({
   id: String(r.id),
-  jobId: Number(r.job_id),
-  kind: 'backup',
+  jobId: r.job_id === null ? null : Number(r.job_id),
+  kind: r.kind as RunKind,
+  repositoryId: r.repository_id === null || r.repository_id === undefined ? null : Number(r.repository_id),
+  agentName: (r.agent_name as string | null) ?? null,
   workflowId: String(r.workflow_id),
   status: r.status as RunStatus,
   snapshotId: (r.snapshot_id as string | null) ?? null,
   stats: (r.stats as BackupStats | null) ?? null,
   warnings: (r.warnings as string[] | null) ?? [],
   failureReason: (r.failure_reason as string | null) ?? null,
+  details: (r.details as Record<string, unknown> | null) ?? null,
   startedAt: iso(r.started_at),
   finishedAt: isoOrNull(r.finished_at),
 });
@@ -74,6 +77,16 @@ function rethrowUnique(err: unknown, what: string): never {
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
+}
+
+/** A run as its workflow starts it; kind defaults to backup. */
+export interface NewRun {
+  id: string;
+  workflowId: string;
+  kind?: RunKind;
+  jobId?: number | null;
+  repositoryId?: number | null;
+  agentName?: string | null;
 }
 
 export interface TokenIdentity {
@@ -179,20 +192,35 @@ export class Catalog {
   }
 
   // --- runs ------------------------------------------------------------------------
-  async insertRun(q: Queryable, r: { id: string; jobId: number; workflowId: string }): Promise<void> {
+  async insertRun(q: Queryable, r: NewRun): Promise<void> {
     await q.query(
-      `INSERT INTO runs (id, job_id, kind, workflow_id, status) VALUES ($1, $2, 'backup', $3, 'queued')
-       ON CONFLICT (id) DO NOTHING`,
-      [r.id, r.jobId, r.workflowId],
+      `INSERT INTO runs (id, job_id, kind, workflow_id, repository_id, agent_name, status)
+       VALUES ($1, $2, $3, $4, $5, $6, 'queued') ON CONFLICT (id) DO NOTHING`,
+      [r.id, r.jobId ?? null, r.kind ?? 'backup', r.workflowId, r.repositoryId ?? null, r.agentName ?? null],
     );
   }
 
-  /** Idempotent: a retried activity, or a run started outside the API, lands on one row. */
-  async markRunRunning(r: { id: string; jobId: number; workflowId: string }): Promise<void> {
+  /**
+   * Idempotent: a retried activity, or a run started outside the API, lands on one row.
+   * A run waiting for approval moves on to running; a finished run never goes back.
+   */
+  async markRunRunning(r: NewRun): Promise<void> {
+    await this.setRunActive(r, 'running');
+  }
+
+  async markRunAwaitingApproval(r: NewRun): Promise<void> {
+    await this.setRunActive(r, 'awaiting-approval');
+  }
+
+  private async setRunActive(r: NewRun, status: 'running' | 'awaiting-approval'): Promise<void> {
     await this.db.query(
-      `INSERT INTO runs (id, job_id, kind, workflow_id, status) VALUES ($1, $2, 'backup', $3, 'running')
-       ON CONFLICT (id) DO UPDATE SET status = 'running' WHERE runs.status IN ('queued', 'running')`,
-      [r.id, r.jobId, r.workflowId],
+      `INSERT INTO runs (id, job_id, kind, workflow_id, repository_id, agent_name, status)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (id) DO UPDATE SET status = $7,
+         repository_id = COALESCE(runs.repository_id, EXCLUDED.repository_id),
+         agent_name = COALESCE(runs.agent_name, EXCLUDED.agent_name)
+       WHERE runs.status IN ('queued', 'awaiting-approval', 'running')`,
+      [r.id, r.jobId ?? null, r.kind ?? 'backup', r.workflowId, r.repositoryId ?? null, r.agentName ?? null, status],
     );
   }
 
@@ -203,12 +231,21 @@ export class Catalog {
     stats: BackupStats | null;
     warnings: string[];
     failureReason: string | null;
+    details?: Record<string, unknown> | null;
   }): Promise<void> {
     await this.db.query(
       `UPDATE runs SET status = $2, snapshot_id = $3, stats = $4, warnings = $5, failure_reason = $6,
-              finished_at = COALESCE(finished_at, now())
+              details = COALESCE($7, details), finished_at = COALESCE(finished_at, now())
        WHERE id = $1`,
-      [r.id, r.status, r.snapshotId, r.stats === null ? null : JSON.stringify(r.stats), JSON.stringify(r.warnings), r.failureReason],
+      [
+        r.id,
+        r.status,
+        r.snapshotId,
+        r.stats === null ? null : JSON.stringify(r.stats),
+        JSON.stringify(r.warnings),
+        r.failureReason,
+        r.details == null ? null : JSON.stringify(r.details),
+      ],
     );
   }
 
@@ -218,10 +255,12 @@ export class Catalog {
     return toRun(rows[0]);
   }
 
-  async listRuns(filter: { jobId?: number; limit: number }): Promise<Run[]> {
+  async listRuns(filter: { jobId?: number; repositoryId?: number; kind?: RunKind; limit: number }): Promise<Run[]> {
     const { rows } = await this.db.query(
-      `SELECT * FROM runs WHERE ($1::bigint IS NULL OR job_id = $1) ORDER BY started_at DESC, id LIMIT $2`,
-      [filter.jobId ?? null, filter.limit],
+      `SELECT * FROM runs
+       WHERE ($1::bigint IS NULL OR job_id = $1) AND ($2::bigint IS NULL OR repository_id = $2) AND ($3::text IS NULL OR kind = $3)
+       ORDER BY started_at DESC, id LIMIT $4`,
+      [filter.jobId ?? null, filter.repositoryId ?? null, filter.kind ?? null, filter.limit],
     );
     return rows.map(toRun);
   }

@@ -3,6 +3,8 @@
 
 export const RunStatus = {
   queued: 'queued',
+  /** A destructive restore waiting for an operator's approve or reject. */
+  awaitingApproval: 'awaiting-approval',
   running: 'running',
   succeeded: 'succeeded',
   /** Snapshot stored, but some source files could not be read (restic exit code 3). */
@@ -76,16 +78,30 @@ export interface BackupStats {
   durationSeconds: number;
 }
 
+export const RunKind = {
+  backup: 'backup',
+  restore: 'restore',
+  prune: 'prune',
+  s3Sync: 's3-sync',
+} as const;
+export type RunKind = (typeof RunKind)[keyof typeof RunKind];
+
 export interface Run {
   id: string;
-  jobId: number;
-  kind: 'backup';
+  /** Null for runs that belong to a repository rather than a job (prune, S3 sync). */
+  jobId: number | null;
+  kind: RunKind;
+  repositoryId: number | null;
+  /** The agent whose worker does the work; null for server-only runs. */
+  agentName: string | null;
   workflowId: string;
   status: RunStatus;
   snapshotId: string | null;
   stats: BackupStats | null;
   warnings: string[];
   failureReason: string | null;
+  /** Kind-specific outcome (restore target and verification, prune result, sync stats). */
+  details: Record<string, unknown> | null;
   startedAt: string;
   finishedAt: string | null;
 }

@@ -307,7 +307,9 @@ export interface components {
             status: "queued";
         };
         /** @enum {string} */
-        RunStatus: "queued" | "running" | "succeeded" | "warning" | "failed" | "cancelled";
+        RunStatus: "queued" | "awaiting-approval" | "running" | "succeeded" | "warning" | "failed" | "cancelled";
+        /** @enum {string} */
+        RunKind: "backup" | "restore" | "prune" | "s3-sync";
         Progress: {
             percent: number;
             filesDone: number;
@@ -332,15 +334,20 @@ export interface components {
         Run: {
             /** Format: uuid */
             id: string;
-            jobId: number;
-            /** @enum {string} */
-            kind: "backup";
+            /** @description Null for runs of a repository rather than a job (prune, S3 sync). */
+            jobId: number | null;
+            kind: components["schemas"]["RunKind"];
+            repositoryId: number | null;
+            /** @description The agent whose worker does the work (a restore's target agent). */
+            agentName: string | null;
             workflowId: string;
             status: components["schemas"]["RunStatus"];
             snapshotId: string | null;
             stats: components["schemas"]["Stats"] | null;
             warnings: string[];
             failureReason: string | null;
+            /** @description Kind-specific outcome (restore target and verification, prune result, sync statistics). */
+            details: Record<string, never> | null;
             /** Format: date-time */
             startedAt: string;
             /** Format: date-time */
@@ -622,6 +629,8 @@ export interface operations {
         parameters: {
             query?: {
                 jobId?: number;
+                repositoryId?: number;
+                kind?: components["schemas"]["RunKind"];
                 limit?: components["parameters"]["Limit"];
             };
             header?: never;

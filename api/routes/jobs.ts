@@ -47,7 +47,7 @@ export const runJob: Handler = async (ctx, { params }) => {
   // The run row commits only if Temporal accepted the workflow; the workflow upserts the
   // same row, so neither order of failure leaves a run without its workflow.
   await withTransaction(ctx.catalog.db, async (tx) => {
-    await ctx.catalog.insertRun(tx, { id: runId, jobId: job.id, workflowId });
+    await ctx.catalog.insertRun(tx, { id: runId, kind: 'backup', jobId: job.id, workflowId, repositoryId: job.repositoryId, agentName: job.agentName });
     await ctx.temporal.workflow.start<typeof backupWorkflow>('backupWorkflow', {
       taskQueue: SERVER_TASK_QUEUE,
       workflowId,

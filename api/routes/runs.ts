@@ -1,5 +1,5 @@
 import { defaultPayloadConverter } from '@temporalio/common';
-import type { BackupProgress, Run } from '../../core/model';
+import type { BackupProgress, Run, RunKind } from '../../core/model';
 import { TERMINAL_STATUSES } from '../../core/model';
 import type { BackupHeartbeat } from '../../activities/agent';
 import type { ApiContext, Handler } from '../context';
@@ -31,7 +31,12 @@ export const getRun: Handler = async (ctx, { params }) => {
 };
 
 export const listRuns: Handler = async (ctx, { query }) => {
-  const runs = await ctx.catalog.listRuns({ jobId: query.jobId as number | undefined, limit: query.limit as number });
+  const runs = await ctx.catalog.listRuns({
+    jobId: query.jobId as number | undefined,
+    repositoryId: query.repositoryId as number | undefined,
+    kind: query.kind as RunKind | undefined,
+    limit: query.limit as number,
+  });
   return { status: 200, body: { items: await Promise.all(runs.map((r) => runView(ctx, r, false))) } };
 };
 
