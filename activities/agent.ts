@@ -76,7 +76,7 @@ export function createAgentActivities(deps: AgentDeps) {
   async function runBackup(input: BackupStepInput): Promise<BackupStepResult> {
     const ctx = Context.current();
     const tag = runTag(input.workflowId);
-    const repo = { url: input.repository.url, password: await secrets.repositoryPassword(input.repository.id) };
+    const repo = { url: input.repository.url, ...(await secrets.repositoryAccess(input.repository.id)) };
     const log = logger.child({ runId: input.runId, workflowId: input.workflowId, attempt: ctx.info.attempt });
 
     let latest: BackupHeartbeat = { phase: 'starting', progress: null };
@@ -87,13 +87,22 @@ export function createAgentActivities(deps: AgentDeps) {
       const stopped = await deps.engineProcesses.stopLeftover(input.workflowId, tag);
       if (stopped) log.warn({ pid: stopped }, 'stopped engine process left by an earlier attempt');
 
-      const existing = await engine.findSnapshotsByTag(repo, tag);
-      if (existing.length > 0) {
-        log.info({ snapshotId: existing[0]!.id }, 'adopting snapshot written by an earlier attempt');
-        return { snapshot: existing[0]!, stats: null, unreadable: [], adopted: true };
+      // Only an earlier attempt of this step can have written this run's snapshot or left
+      // a stale lock behind. On attempt 1 there was none, unless an engine process of this
+      // run was still alive (a reset workflow scheduling the step afresh): then look too.
+      // Skipping saves two restic processes, each deriving the key and loading the index,
+      // which is most of the overhead of a no-change incremental. A stale exclusive lock left
+      // by some other killed command still fails attempt 1 as RepositoryLocked (retryable),
+      // and attempt 2 removes it.
+      if (ctx.info.attempt > 1 || stopped !== null) {
+        const existing = await engine.findSnapshotsByTag(repo, tag);
+        if (existing.length > 0) {
+          log.info({ snapshotId: existing[0]!.id }, 'adopting snapshot written by an earlier attempt');
+          return { snapshot: existing[0]!, stats: null, unreadable: [], adopted: true };
+        }
+        // Locks of a killed restic would block or fail the retry; only stale ones go.
+        await engine.unlockStale(repo);
       }
-      // Locks of a killed restic would block or fail the retry; only stale ones go.
-      await engine.unlockStale(repo);
 
       latest = { phase: 'backing-up', progress: null };
       const outcome = await engine.backup(

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorType } from '../../../core/errors';
-import { classifyFailure, parseBackupLine, parseSnapshots, unreadablePaths } from './parse';
+import { classifyFailure, parseBackupLine, parseSnapshots, skippedSource, snapshotFromSummary, unreadablePaths } from './parse';
 
 // Captured from restic 0.14 (Debian 12): a 90 MB backup, and a backup by an unprivileged
 // user with an unreadable file and directory (exit code 3).
@@ -94,5 +94,56 @@ describe('classifyFailure', () => {
     expect(classifyFailure(1, 'Fatal: wrong password or no key found', 'x').retryable).toBe(false);
     expect(classifyFailure(1, 'Fatal: disk full', 'x').retryable).toBe(true);
     expect(classifyFailure(null, '', 'x').message).toBe('x: restic was killed');
+  });
+});
+
+// Captured from restic 0.18.1 (the build in .tools/bin): a backup of `/tmp/rt18/src/` with
+// two tags, the `snapshots --json --tag` listing of the snapshot it wrote, and backups with
+// one and with every source path missing.
+describe('restic 0.18 backups', () => {
+  const req = { paths: ['/tmp/rt18/src/'], excludes: [], tags: ['backstop-run=backup/1/2026-11-22T10:00:00Z', 'backstop-job=1'], host: 'vm' };
+  const summaryOf = (name: string) => {
+    const s = lines(fixture(name)).map(parseBackupLine).find((e) => e.kind === 'summary');
+    if (s?.kind !== 'summary') throw new Error(`no summary in ${name}`);
+    return s;
+  };
+
+  it('reads the full snapshot id and backup_start from the summary', () => {
+    expect(summaryOf('backup-summary-0.18.jsonl')).toMatchObject({
+      snapshotId: '0da25397c9e9249ece5fbc843bdafd89f14468f11ebf6bdd35dc57ab6f9aae42',
+      backupStart: '2026-11-23T09:30:29.794992037Z',
+      stats: { filesNew: 6, dirsNew: 4, totalBytesProcessed: 750003 },
+    });
+  });
+
+  it('rebuilds from the summary exactly the record restic lists for that snapshot', () => {
+    const listed = parseSnapshots(fixture('snapshots-0.18.json'));
+    expect(listed).toHaveLength(1);
+    expect(snapshotFromSummary(summaryOf('backup-summary-0.18.jsonl'), req)).toEqual(listed[0]);
+  });
+
+  it('splits tags at commas and cleans paths the way restic does', () => {
+    const s = summaryOf('backup-summary-0.18.jsonl');
+    const snap = snapshotFromSummary(s, { ...req, paths: ['/a//b/./c/', '/d/../e'], tags: ['x, y', '', 'z'] });
+    expect(snap).toMatchObject({ paths: ['/a/b/c', '/e'], tags: ['x', 'y', 'z'] });
+  });
+
+  it('gives no record for a restic 0.14 summary (short id, no backup_start)', () => {
+    const old = summaryOf('backup-progress.jsonl');
+    expect(old.backupStart).toBeNull();
+    expect(snapshotFromSummary(old, req)).toBeNull();
+    expect(snapshotFromSummary({ ...summaryOf('backup-summary-0.18.jsonl'), snapshotId: '0da25397' }, req)).toBeNull();
+  });
+
+  it('recognises a source path skipped as missing', () => {
+    expect(lines(fixture('backup-skipped-0.18.stderr.txt')).map(skippedSource)).toEqual(['/tmp/rt18/nope']);
+    expect(skippedSource('{"message_type":"status"}')).toBeNull();
+  });
+
+  it('classifies "all source directories/files do not exist" as missing sources', () => {
+    const err = classifyFailure(1, fixture('backup-missing-0.18.stderr.txt'), 'restic backup');
+    expect(err.type).toBe(ErrorType.sourceMissing);
+    expect(err.message).toBe('restic backup: none of the paths to back up exist on the agent: /tmp/rt18/nope, /tmp/rt18/nope2');
+    expect(err.retryable).toBe(false);
   });
 });

@@ -1,11 +1,12 @@
 // Parsers for restic's --json output and error text. Pure, tested on captured output.
 import type { BackupProgress, BackupStats } from '../../../core/model';
 import { BackstopError, ErrorType } from '../../../core/errors';
-import type { EngineSnapshot } from '../engine';
+import type { BackupRequest, EngineSnapshot } from '../engine';
+import { posix } from 'node:path';
 
 export type BackupEvent =
   | { kind: 'status'; progress: BackupProgress }
-  | { kind: 'summary'; stats: BackupStats; snapshotId: string }
+  | { kind: 'summary'; stats: BackupStats; snapshotId: string; backupStart: string | null }
   | { kind: 'error'; item: string; during: string; message: string }
   | { kind: 'other'; line: string };
 
@@ -40,6 +41,8 @@ export function parseBackupLine(line: string): BackupEvent {
       return {
         kind: 'summary',
         snapshotId: String(msg.snapshot_id ?? ''),
+        // restic >= 0.17; the snapshot's own time when no --time is given.
+        backupStart: typeof msg.backup_start === 'string' ? msg.backup_start : null,
         stats: {
           filesNew: num(msg.files_new),
           filesChanged: num(msg.files_changed),
@@ -89,6 +92,34 @@ export function parseSnapshots(json: string): EngineSnapshot[] {
   }));
 }
 
+/**
+ * The snapshot record restic wrote, rebuilt from the backup's own summary so that no
+ * second restic process (opening the repository and deriving its key again) is needed.
+ * Mirrors restic 0.18: time is backup_start (restic takes both from one clock reading when
+ * --time is not given), paths are the targets made absolute and cleaned (filepath.Abs),
+ * tags are the --tag values split at commas, trimmed, empty ones dropped.
+ * Returns null when the summary cannot vouch for the record: restic 0.14 prints only a
+ * short id and no backup_start. A caller that saw a source skipped as missing must not use
+ * it either (restic leaves skipped targets out of the snapshot's paths).
+ */
+export function snapshotFromSummary(summary: Extract<BackupEvent, { kind: 'summary' }>, req: BackupRequest): EngineSnapshot | null {
+  if (!/^[0-9a-f]{64}$/.test(summary.snapshotId) || summary.backupStart === null) return null;
+  return {
+    id: summary.snapshotId,
+    time: summary.backupStart,
+    hostname: req.host,
+    paths: req.paths.map((p) => posix.resolve(p)),
+    tags: req.tags.flatMap((t) => t.split(',').map((x) => x.trim())).filter((t) => t !== ''),
+  };
+}
+
+const SKIPPED = / does not exist, skipping$/;
+
+/** The source path of restic's "<path> does not exist, skipping" warning, or null. */
+export function skippedSource(line: string): string | null {
+  return SKIPPED.test(line) ? line.replace(SKIPPED, '') : null;
+}
+
 /** Unique unreadable items, preferring the absolute path restic reports during archival. */
 export function unreadablePaths(events: BackupEvent[]): string[] {
   const items = new Set<string>();
@@ -99,7 +130,8 @@ export function unreadablePaths(events: BackupEvent[]): string[] {
 const FAILURE_PATTERNS: ReadonlyArray<[RegExp, ErrorType, string]> = [
   [/wrong password or no key found/i, ErrorType.repositoryAuth, 'wrong repository password'],
   [/unable to open config file|Is there a repository at the following location/i, ErrorType.repositoryMissing, 'no initialised repository at the configured location'],
-  [/all target directories\/files do not exist/i, ErrorType.sourceMissing, 'none of the paths to back up exist on the agent'],
+  // restic 0.14 says "target", 0.18 says "source".
+  [/all (?:target|source) directories\/files do not exist/i, ErrorType.sourceMissing, 'none of the paths to back up exist on the agent'],
   [/repository is already locked|unable to create lock/i, ErrorType.repositoryLocked, 'repository is locked by another process'],
   [/config file already exists/i, ErrorType.conflict, 'a repository already exists at that location'],
 ];

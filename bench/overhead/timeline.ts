@@ -1,0 +1,61 @@
+// Where a Backstop run's time goes, read from its Temporal history: for each activity the
+// time it waited in its task queue (scheduled -> started) and the time it ran (started ->
+// completed); what is left of the workflow's span is workflow-task time (the server worker
+// replaying and deciding the next step).
+import type { WorkflowHandle } from '@temporalio/client';
+import { tsToMs } from '@temporalio/common/lib/time';
+
+type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
+
+export interface ActivitySpan {
+  name: string;
+  /** Waiting in the task queue until a worker picked it up. */
+  queueMs: number;
+  /** Running on the worker, including the result's trip back. */
+  runMs: number;
+  attempt: number;
+}
+
+export interface Timeline {
+  /** WorkflowExecutionStarted -> WorkflowExecutionCompleted/Failed. */
+  workflowMs: number;
+  activities: ActivitySpan[];
+  /** workflowMs minus every activity's queue and run time: workflow tasks and their queueing. */
+  workflowTaskMs: number;
+  /** Epoch ms of WorkflowExecutionStarted. */
+  startedAt: number;
+  /** Epoch ms of the closing event. */
+  closedAt: number;
+}
+
+const key = (id: unknown) => String(id);
+
+export function timelineOf(events: HistoryEvent[]): Timeline {
+  const time = (e: HistoryEvent) => tsToMs(e.eventTime);
+  const scheduled = new Map<string, { name: string; at: number }>();
+  const started = new Map<string, { at: number; attempt: number }>();
+  const activities: ActivitySpan[] = [];
+  let startedAt = NaN;
+  let closedAt = NaN;
+  for (const e of events) {
+    if (e.workflowExecutionStartedEventAttributes) startedAt = time(e);
+    else if (e.workflowExecutionCompletedEventAttributes || e.workflowExecutionFailedEventAttributes || e.workflowExecutionCanceledEventAttributes) closedAt = time(e);
+    else if (e.activityTaskScheduledEventAttributes) {
+      scheduled.set(key(e.eventId), { name: e.activityTaskScheduledEventAttributes.activityType?.name ?? '?', at: time(e) });
+    } else if (e.activityTaskStartedEventAttributes) {
+      const a = e.activityTaskStartedEventAttributes;
+      started.set(key(a.scheduledEventId), { at: time(e), attempt: a.attempt ?? 1 });
+    } else {
+      const done = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes ?? e.activityTaskCanceledEventAttributes;
+      if (!done) continue;
+      const s = scheduled.get(key(done.scheduledEventId));
+      const st = started.get(key(done.scheduledEventId));
+      if (!s) continue;
+      const startAt = st?.at ?? time(e);
+      activities.push({ name: s.name, queueMs: startAt - s.at, runMs: time(e) - startAt, attempt: st?.attempt ?? 1 });
+    }
+  }
+  const workflowMs = closedAt - startedAt;
+  const inActivities = activities.reduce((sum, a) => sum + a.queueMs + a.runMs, 0);
+  return { workflowMs, activities, workflowTaskMs: workflowMs - inActivities, startedAt, closedAt };
+}
