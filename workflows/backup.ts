@@ -1,11 +1,11 @@
 // BackupWorkflow: one run of a backup job, durable across crashes of any process.
 //
-//   prepare ─▶ server pre script ─▶ snapshot create ─▶ engine backup
+//   prepare ─▶ server pre script ─▶ snapshot create ─▶ engine backup (shared repository lock)
 //           ─▶ snapshot release ─▶ agent post hook ─▶ record ─▶ notify   (cleanup: always)
 //
 // Cleanup runs in a non-cancellable scope, so a cancelled or failed run still releases its
 // snapshot, runs its post hook and records its outcome.
-import { ActivityCancellationType, CancellationScope, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ActivityCancellationType, CancellationScope, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { AgentActivities, BackupStepResult } from '../activities/agent';
 import type { ServerActivities } from '../activities/server';
 import type { SnapshotHandle } from '../activities/snapshot/provider';
@@ -13,6 +13,7 @@ import type { BackupStats, RunStatus } from '../core/model';
 import { ErrorType } from '../core/errors';
 import { SERVER_TASK_QUEUE, agentTaskQueue } from '../core/names';
 import { failureReason, isCancelled } from './failure-reason';
+import { withRepositoryLock } from './with-repository-lock';
 
 export interface BackupWorkflowInput {
   runId: string;
@@ -77,14 +78,19 @@ export async function backupWorkflow(input: BackupWorkflowInput): Promise<Backup
     if (plan.preScript) await serverScripts.runPreScript({ command: plan.preScript, runId: input.runId, plan });
     handle = await agent.createSnapshot({ runId: input.runId, mode: plan.snapshotMode, paths: plan.paths });
     warnings.push(...handle.warnings);
-    backup = await engine.runBackup({
-      runId: input.runId,
-      workflowId,
-      jobId: plan.jobId,
-      repository: { id: plan.repository.id, url: plan.repository.url },
-      paths: handle.readPaths,
-      excludes: plan.excludes,
-    });
+    const readPaths = handle.readPaths;
+    const runEngine = () =>
+      engine.runBackup({
+        runId: input.runId,
+        workflowId,
+        jobId: plan.jobId,
+        repository: { id: plan.repository.id, url: plan.repository.url },
+        paths: readPaths,
+        excludes: plan.excludes,
+      });
+    // The shared repository lock keeps a prune out while restic writes; runs recorded
+    // before the lock existed replay without it.
+    backup = patched('repository-lock') ? await withRepositoryLock(plan.repository.id, 'shared', runEngine) : await runEngine();
     warnings.push(...backup.unreadable.map((p) => `unreadable: ${p}`));
   } catch (err) {
     error = err;

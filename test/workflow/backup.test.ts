@@ -11,6 +11,8 @@ import type { BackupStepResult, PostHookInput } from '../../activities/agent';
 import { SERVER_TASK_QUEUE, agentTaskQueue } from '../../core/names';
 import { ErrorType } from '../../core/errors';
 import { toolPath } from '../support/tools';
+import { createLockActivities } from '../../activities/maintenance/lock';
+import { createLogger } from '../../core/logger';
 
 jest.setTimeout(120_000);
 
@@ -53,6 +55,8 @@ interface Recorder {
 
 type RunBackup = (rec: Recorder) => Promise<BackupStepResult>;
 
+let nextRepositoryId = 3;
+
 async function runScenario(opts: {
   runBackup: RunBackup;
   planOverride?: Partial<BackupPlan>;
@@ -62,11 +66,18 @@ async function runScenario(opts: {
 }): Promise<{ rec: Recorder; result: unknown; error?: unknown }> {
   const rec: Recorder = { calls: [] };
   const note = (name: string) => rec.calls.push(name);
-  const p = { ...plan, ...opts.planOverride };
+  // A repository of its own per scenario: its lock workflow then lives on this scenario's
+  // workers (the test server would keep handing a lock workflow's tasks to the sticky
+  // queue of an earlier scenario's worker, which has shut down).
+  const p = { ...plan, repository: { ...plan.repository, id: nextRepositoryId++ }, ...opts.planOverride };
   const serverWorker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: SERVER_TASK_QUEUE,
     workflowBundle: bundle,
+    // No sticky queues: a lock workflow left idle by an earlier scenario then wakes on this
+    // scenario's worker at once, instead of waiting out a dead worker's sticky timeout on
+    // every timer while the test server skips hours.
+    maxCachedWorkflows: 0,
     activities: {
       prepareBackup: async () => (note('prepareBackup'), p),
       runPreScript: async () => void note('runPreScript'),
@@ -76,6 +87,9 @@ async function runScenario(opts: {
         rec.finish = i;
       },
       notify: async () => void note('notify'),
+      // The engine step takes the shared repository lock: the real lock activities, so the
+      // real lock workflow grants it.
+      ...createLockActivities({ client: env.client, logger: createLogger('test', 'silent') }),
     },
   });
   const agentWorker = await Worker.create({

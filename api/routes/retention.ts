@@ -1,0 +1,70 @@
+// Retention and prune: set a job's policy, preview it, start a prune run of a repository.
+import { randomUUID } from 'node:crypto';
+import { checkRetentionPolicy, type RetentionPolicy } from '../../core/retention';
+import { JOB_TAG_PREFIX, SERVER_TASK_QUEUE, WorkflowKind, workflowIdForRepository } from '../../core/names';
+import { parseS3Credentials, repositoryS3Context, resticS3Env } from '../../core/s3';
+import { withTransaction } from '../../catalog/db';
+import type { EngineSnapshot, ForgetGroup } from '../../activities/engines/engine';
+import type { pruneWorkflow } from '../../workflows/prune';
+import type { ApiContext, Handler } from '../context';
+import { jobView } from './jobs';
+
+export const setJobRetention: Handler = async (ctx, { params, body }) => {
+  const { retention } = body as { retention: RetentionPolicy | null };
+  if (retention) checkRetentionPolicy(retention);
+  await ctx.catalog.setJobRetention(ctx.catalog.db, params.id as number, retention);
+  return { status: 200, body: jobView(await ctx.catalog.getJob(params.id as number)) };
+};
+
+async function repositoryAccess(ctx: ApiContext, id: number) {
+  const repo = await ctx.catalog.getRepository(id);
+  const password = ctx.secrets.open(await ctx.catalog.getRepositorySealedPassword(id), `repository:${id}`);
+  const s3 = await ctx.catalog.getRepositoryS3Sealed(id);
+  return { url: repo.url, password, ...(s3 ? { env: resticS3Env(parseS3Credentials(ctx.secrets.open(s3, repositoryS3Context(id)))) } : {}) };
+}
+
+const removed = (s: EngineSnapshot) => ({ snapshotId: s.id, time: s.time, hostname: s.hostname, paths: s.paths });
+
+/** Newest first across groups, as the snapshot list shows them. */
+const newestFirst = <T extends { time: string }>(a: T, b: T) => Date.parse(b.time) - Date.parse(a.time);
+
+export function previewView(policy: RetentionPolicy | null, groups: ForgetGroup[]) {
+  return {
+    policy,
+    keep: groups.flatMap((g) => g.keep.map((k) => ({ ...removed(k.snapshot), reasons: k.reasons }))).sort(newestFirst),
+    remove: groups.flatMap((g) => g.remove.map(removed)).sort(newestFirst),
+  };
+}
+
+/**
+ * restic itself decides, with a dry-run forget that takes no lock: the preview is exactly
+ * what a prune would do now, and it neither waits for nor disturbs a running backup.
+ */
+export const previewRetention: Handler = async (ctx, { params }) => {
+  const job = await ctx.catalog.getJob(params.id as number);
+  const repo = await repositoryAccess(ctx, job.repositoryId);
+  const tag = `${JOB_TAG_PREFIX}${job.id}`;
+  if (!job.retention) {
+    const all = await ctx.engine.findSnapshotsByTag(repo, tag);
+    return { status: 200, body: previewView(null, [{ host: null, paths: [], tags: [], keep: all.map((snapshot) => ({ snapshot, reasons: ['no retention policy'] })), remove: [] }]) };
+  }
+  const groups = await ctx.engine.forget(repo, { tags: [tag], policy: job.retention, dryRun: true, noLock: true });
+  return { status: 200, body: previewView(job.retention, groups) };
+};
+
+export const pruneRepository: Handler = async (ctx, { params }) => {
+  const repository = await ctx.catalog.getRepository(params.id as number);
+  const runId = randomUUID();
+  const workflowId = workflowIdForRepository(WorkflowKind.prune, repository.id, new Date());
+  // As for backups: the run row commits only if Temporal accepted the workflow.
+  await withTransaction(ctx.catalog.db, async (tx) => {
+    await ctx.catalog.insertRun(tx, { id: runId, kind: 'prune', jobId: null, workflowId, repositoryId: repository.id });
+    await ctx.temporal.workflow.start<typeof pruneWorkflow>('pruneWorkflow', {
+      taskQueue: SERVER_TASK_QUEUE,
+      workflowId,
+      args: [{ runId, repositoryId: repository.id }],
+    });
+  });
+  ctx.logger.info({ repositoryId: repository.id, runId, workflowId }, 'prune run started');
+  return { status: 202, body: { runId, workflowId, status: 'queued' } };
+};
