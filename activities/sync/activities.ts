@@ -1,0 +1,221 @@
+// Activities of the S3 sync (task queue backstop.server): mirror a local repository to
+// its S3 sync target with rclone, verify the mirror by listing both sides, record the run.
+// The workflow passes ids only; the target's keys are opened here, from the catalog, and
+// reach rclone through its environment.
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Context, heartbeat } from '@temporalio/activity';
+import type { RunStatus } from '../../core/model';
+import type { Logger } from '../../core/logger';
+import type { SecretBox } from '../../core/secrets';
+import { BackstopError, ErrorType, InputError } from '../../core/errors';
+import { parseS3Credentials, repositorySyncContext } from '../../core/s3';
+import { runTag } from '../../core/names';
+import type { Catalog } from '../../catalog/store';
+import type { EngineProcessRegistry } from '../engines/orphans';
+import { scrub } from '../engines/restic/restic';
+import { runProcess, type RunResult } from '../process';
+import { withFailureMapping } from '../failure';
+import { listArgs, localPath, rcloneEnv, remotePath, syncArgs, type SyncTargetAccess } from './rclone';
+import { classifyRcloneFailure, compareListings, describeMismatch, errorLines, parseListing, parseSyncLine, type ListingComparison, type SyncEvent, type SyncStats } from './parse';
+
+export interface S3SyncDeps {
+  catalog: Catalog;
+  secrets: SecretBox;
+  logger: Logger;
+  processes: EngineProcessRegistry;
+  /** After this long without a heartbeat the sync step is presumed dead and retried. */
+  heartbeatTimeoutMs: number;
+  rcloneBinary?: string;
+}
+
+/** What the workflow learns about a sync: references and settings, never keys. */
+export interface S3SyncPlan {
+  repositoryId: number;
+  repositoryName: string;
+  target: { endpoint: string; bucket: string; prefix: string };
+  heartbeatTimeoutMs: number;
+}
+
+export interface S3SyncOutcome {
+  objectsTransferred: number;
+  bytesTransferred: number;
+  /** Objects found already in the bucket and skipped: what a resumed attempt did not redo. */
+  objectsChecked: number;
+  objectsDeleted: number;
+  elapsedSeconds: number;
+  /** The activity attempt that finished the sync (> 1 after a crash or a retry). */
+  attempt: number;
+}
+
+export interface S3SyncHeartbeat {
+  phase: 'starting' | 'syncing' | 'listing';
+  stats: SyncStats | null;
+}
+
+/** The comparison as recorded: lists cut to a few examples, counts kept. */
+export type S3SyncVerification = ListingComparison & { missingCount: number; sizeMismatchCount: number; extraCount: number; summary: string };
+
+export interface FinishS3SyncInput {
+  runId: string;
+  status: RunStatus;
+  failureReason: string | null;
+  warnings: string[];
+  details: Record<string, unknown>;
+}
+
+const HEARTBEAT_EVERY_MS = 1_000;
+const EXAMPLES_KEPT = 20;
+
+/** The project's rclone (installed by scripts/setup.sh) unless BACKSTOP_RCLONE says otherwise. */
+export function defaultRcloneBinary(): string {
+  const local = resolve(__dirname, '..', '..', '.tools', 'venv', 'bin', 'rclone');
+  return process.env.BACKSTOP_RCLONE ?? (existsSync(local) ? local : 'rclone');
+}
+
+export function createS3SyncActivities(deps: S3SyncDeps) {
+  const { catalog, secrets, logger } = deps;
+  const binary = deps.rcloneBinary ?? defaultRcloneBinary();
+
+  /** The repository directory and the target with its keys, opened at the moment of use. */
+  async function access(repositoryId: number): Promise<{ dir: string; target: SyncTargetAccess; settings: Awaited<ReturnType<Catalog['getS3SyncTarget']>> }> {
+    const repo = await catalog.getRepository(repositoryId);
+    if (repo.url.startsWith('s3:')) {
+      throw new InputError(`repository ${repo.name} is on S3 already; only repositories on a local path can be synced to S3`);
+    }
+    const t = await catalog.getS3SyncTarget(repositoryId);
+    const keys = parseS3Credentials(secrets.open(t.credentialsSealed, repositorySyncContext(repositoryId)));
+    return {
+      dir: repo.url,
+      target: { endpoint: t.endpoint, bucket: t.bucket, prefix: t.prefix, region: t.region, accessKeyId: keys.accessKeyId, secretAccessKey: keys.secretAccessKey },
+      settings: t,
+    };
+  }
+
+  async function rclone(args: string[], target: SyncTargetAccess, what: string, extra: Parameters<typeof runProcess>[2] = {}): Promise<{ result: RunResult; events: SyncEvent[] }> {
+    const events: SyncEvent[] = [];
+    const result = await runProcess(binary, args, {
+      ...extra,
+      env: rcloneEnv(target),
+      onStderrLine: (line) => {
+        const e = parseSyncLine(line);
+        extra.onStderrLine?.(line);
+        // Stats lines are folded into progress by the caller; keep only what explains a failure.
+        if (e.kind !== 'stats') events.push(e);
+        if (events.length > 200) events.shift();
+      },
+    }).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') throw new BackstopError(ErrorType.input, `rclone binary not found: ${binary}`);
+      throw e;
+    });
+    if (result.aborted) throw new BackstopError(ErrorType.engine, `${what}: cancelled`);
+    if (result.exitCode !== 0) {
+      throw scrub(classifyRcloneFailure(result.exitCode, errorLines(events), what), [target.secretAccessKey, target.accessKeyId]);
+    }
+    return { result, events };
+  }
+
+  async function prepareS3Sync(input: { runId: string; repositoryId: number; workflowId: string }): Promise<S3SyncPlan> {
+    await catalog.markRunRunning({ id: input.runId, kind: 's3-sync', jobId: null, workflowId: input.workflowId, repositoryId: input.repositoryId });
+    const repo = await catalog.getRepository(input.repositoryId);
+    const { settings } = await access(input.repositoryId);
+    return {
+      repositoryId: repo.id,
+      repositoryName: repo.name,
+      target: { endpoint: settings.endpoint, bucket: settings.bucket, prefix: settings.prefix },
+      heartbeatTimeoutMs: deps.heartbeatTimeoutMs,
+    };
+  }
+
+  /**
+   * One rclone sync. A retried attempt (after a crash, or a failed upload) first stops the
+   * rclone a killed worker may have left, then simply syncs again: objects already in the
+   * bucket are compared and skipped, so only what is missing is uploaded.
+   */
+  async function runS3Sync(input: { runId: string; workflowId: string; repositoryId: number }): Promise<S3SyncOutcome> {
+    const ctx = Context.current();
+    const marker = runTag(input.workflowId);
+    const log = logger.child({ runId: input.runId, workflowId: input.workflowId, attempt: ctx.info.attempt });
+    let latest: S3SyncHeartbeat = { phase: 'starting', stats: null };
+    heartbeat(latest);
+    // Heartbeat on a clock: rclone is silent while it lists a large bucket.
+    const ticker = setInterval(() => heartbeat(latest), HEARTBEAT_EVERY_MS);
+    try {
+      const stopped = await deps.processes.stopLeftover(input.workflowId, marker);
+      if (stopped) log.warn({ pid: stopped }, 'stopped rclone left by an earlier attempt');
+      const { dir, target, settings } = await access(input.repositoryId);
+      if (!existsSync(join(dir, 'config')) || !statSync(dir).isDirectory()) {
+        throw new BackstopError(ErrorType.repositoryMissing, `no repository at ${dir} on the server`);
+      }
+      latest = { phase: 'syncing', stats: null };
+      // The last stats line rclone prints is its summary.
+      const last: { stats: SyncStats | null } = { stats: null };
+      await rclone(
+        syncArgs(dir, target, { bandwidthLimit: settings.bandwidthLimit, transfers: settings.transfers, checksum: settings.checksum, marker }),
+        target,
+        'rclone sync',
+        {
+          signal: ctx.cancellationSignal,
+          onSpawn: (pid) => deps.processes.record(input.workflowId, pid),
+          onStderrLine: (line) => {
+            const e = parseSyncLine(line);
+            if (e.kind === 'stats') {
+              last.stats = e.stats;
+              latest = { phase: 'syncing', stats: e.stats };
+            }
+          },
+        },
+      );
+      deps.processes.clear(input.workflowId);
+      const s = last.stats;
+      const outcome: S3SyncOutcome = {
+        objectsTransferred: s?.transfers ?? 0,
+        bytesTransferred: s?.bytes ?? 0,
+        objectsChecked: s?.checks ?? 0,
+        objectsDeleted: s?.deletes ?? 0,
+        elapsedSeconds: s?.elapsedSeconds ?? 0,
+        attempt: ctx.info.attempt,
+      };
+      log.info(outcome, 'rclone sync finished');
+      return outcome;
+    } finally {
+      clearInterval(ticker);
+    }
+  }
+
+  /** Lists the repository and the bucket and compares paths and sizes. */
+  async function verifyS3Sync(input: { repositoryId: number }): Promise<S3SyncVerification> {
+    const ctx = Context.current();
+    heartbeat({ phase: 'listing', stats: null } satisfies S3SyncHeartbeat);
+    const ticker = setInterval(() => heartbeat({ phase: 'listing', stats: null } satisfies S3SyncHeartbeat), HEARTBEAT_EVERY_MS);
+    try {
+      const { dir, target } = await access(input.repositoryId);
+      const list = async (location: string) =>
+        parseListing((await rclone(listArgs(location), target, 'rclone lsjson', { captureStdout: true, signal: ctx.cancellationSignal })).result.stdout);
+      const [local, remote] = await Promise.all([list(localPath(dir)), list(remotePath(target))]);
+      const c = compareListings(local, remote);
+      return {
+        ...c,
+        missing: c.missing.slice(0, EXAMPLES_KEPT),
+        sizeMismatch: c.sizeMismatch.slice(0, EXAMPLES_KEPT),
+        extra: c.extra.slice(0, EXAMPLES_KEPT),
+        missingCount: c.missing.length,
+        sizeMismatchCount: c.sizeMismatch.length,
+        extraCount: c.extra.length,
+        summary: describeMismatch(c),
+      };
+    } finally {
+      clearInterval(ticker);
+    }
+  }
+
+  async function finishS3Sync(input: FinishS3SyncInput): Promise<void> {
+    await catalog.finishRun({ id: input.runId, status: input.status, snapshotId: null, stats: null, warnings: input.warnings, failureReason: input.failureReason, details: input.details });
+    const level = input.status === 'failed' ? 'error' : input.status === 'warning' ? 'warn' : 'info';
+    logger[level]({ notification: 'run-finished', kind: 's3-sync', runId: input.runId, status: input.status, failureReason: input.failureReason }, `S3 sync: ${input.status}`);
+  }
+
+  return withFailureMapping({ prepareS3Sync, runS3Sync, verifyS3Sync, finishS3Sync });
+}
+
+export type S3SyncActivities = ReturnType<typeof createS3SyncActivities>;

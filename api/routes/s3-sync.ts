@@ -1,0 +1,100 @@
+// A repository's S3 sync target (the offsite copy) and on-demand sync runs. The keys are
+// sealed at rest under 'repository-sync:<id>' and never leave the API again: the server
+// worker opens them itself when it runs rclone.
+import { randomUUID } from 'node:crypto';
+import { InputError } from '../../core/errors';
+import { SERVER_TASK_QUEUE, WorkflowKind, workflowIdForRepository } from '../../core/names';
+import { parseS3Credentials, repositorySyncContext, serializeS3Credentials } from '../../core/s3';
+import { withTransaction } from '../../catalog/db';
+import type { S3SyncTargetRecord } from '../../catalog/store';
+import type { s3SyncWorkflow } from '../../workflows/s3-sync';
+import type { ApiContext, Handler } from '../context';
+
+export interface S3SyncTargetBody {
+  endpoint: string;
+  bucket: string;
+  prefix?: string;
+  region?: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  bandwidthLimit?: string;
+  transfers?: number;
+  checksum?: boolean;
+}
+
+/** Trims slashes off a prefix and refuses `..` segments; '' is the bucket root. */
+export function normalizePrefix(prefix: string | undefined): string {
+  const p = (prefix ?? '').replace(/^\/+|\/+$/g, '');
+  const segments = p === '' ? [] : p.split('/');
+  if (segments.some((s) => s === '' || s === '.' || s === '..')) throw new InputError('prefix must be a plain key prefix: no empty, "." or ".." segments');
+  return p;
+}
+
+/** The API's view of a target: the access key id, never the secret. */
+function targetView(ctx: ApiContext, t: S3SyncTargetRecord) {
+  const keys = parseS3Credentials(ctx.secrets.open(t.credentialsSealed, repositorySyncContext(t.repositoryId)));
+  return {
+    repositoryId: t.repositoryId,
+    endpoint: t.endpoint,
+    bucket: t.bucket,
+    prefix: t.prefix,
+    region: t.region,
+    accessKeyId: keys.accessKeyId,
+    bandwidthLimit: t.bandwidthLimit,
+    transfers: t.transfers,
+    checksum: t.checksum,
+    updatedAt: t.updatedAt,
+  };
+}
+
+export const putS3SyncTarget: Handler = async (ctx, { params, body }) => {
+  const id = params.id as number;
+  const b = body as S3SyncTargetBody;
+  const repo = await ctx.catalog.getRepository(id);
+  if (repo.url.startsWith('s3:')) throw new InputError(`repository ${repo.name} is on S3 already; only repositories on a local path can be synced to S3`);
+  await ctx.catalog.putS3SyncTarget({
+    repositoryId: id,
+    endpoint: b.endpoint.replace(/\/+$/, ''),
+    bucket: b.bucket,
+    prefix: normalizePrefix(b.prefix),
+    region: b.region ?? null,
+    credentialsSealed: ctx.secrets.seal(serializeS3Credentials({ accessKeyId: b.accessKeyId, secretAccessKey: b.secretAccessKey }), repositorySyncContext(id)),
+    bandwidthLimit: b.bandwidthLimit ?? null,
+    transfers: b.transfers ?? null,
+    checksum: b.checksum ?? false,
+  });
+  ctx.logger.info({ repositoryId: id, bucket: b.bucket }, 'S3 sync target set');
+  return { status: 200, body: targetView(ctx, await ctx.catalog.getS3SyncTarget(id)) };
+};
+
+export const getS3SyncTarget: Handler = async (ctx, { params }) => {
+  const id = params.id as number;
+  await ctx.catalog.getRepository(id);
+  return { status: 200, body: targetView(ctx, await ctx.catalog.getS3SyncTarget(id)) };
+};
+
+export const deleteS3SyncTarget: Handler = async (ctx, { params }) => {
+  const id = params.id as number;
+  await ctx.catalog.getRepository(id);
+  if (!(await ctx.catalog.deleteS3SyncTarget(id))) await ctx.catalog.getS3SyncTarget(id); // throws the 404
+  return { status: 204, body: undefined };
+};
+
+export const runS3Sync: Handler = async (ctx, { params }) => {
+  const id = params.id as number;
+  const repo = await ctx.catalog.getRepository(id);
+  if (!(await ctx.catalog.hasS3SyncTarget(id))) throw new InputError(`repository ${repo.name} has no S3 sync target: PUT /v1/repositories/${id}/s3-sync first`);
+  const runId = randomUUID();
+  const workflowId = workflowIdForRepository(WorkflowKind.s3Sync, id, new Date());
+  // As for backups: the run row commits only if Temporal accepted the workflow.
+  await withTransaction(ctx.catalog.db, async (tx) => {
+    await ctx.catalog.insertRun(tx, { id: runId, kind: 's3-sync', jobId: null, workflowId, repositoryId: id });
+    await ctx.temporal.workflow.start<typeof s3SyncWorkflow>('s3SyncWorkflow', {
+      taskQueue: SERVER_TASK_QUEUE,
+      workflowId,
+      args: [{ runId, repositoryId: id }],
+    });
+  });
+  ctx.logger.info({ repositoryId: id, runId, workflowId }, 'S3 sync run started');
+  return { status: 202, body: { runId, workflowId, status: 'queued' } };
+};

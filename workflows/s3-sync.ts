@@ -1,0 +1,88 @@
+// S3SyncWorkflow: mirror a repository to its S3 sync target (the offsite copy), then
+// verify the mirror and record the result. Runs on its own or as a child of a prune.
+//
+//   prepare ─▶ rclone sync (heartbeats bytes/objects) ─▶ verify (listing + sizes) ─▶ record   (record: always)
+//
+// It runs on the server worker, where repository maintenance runs: the server sees the
+// repository as a local path. A crash mid-sync retries the sync step, and rclone skips
+// every object already in the bucket, so the retry resumes rather than starts over.
+// Sync and verify hold the repository's shared lock, so a prune cannot delete pack files
+// under rclone's feet (nor between the sync and the comparison of listings).
+import { ActivityCancellationType, ApplicationFailure, CancellationScope, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { S3SyncActivities, S3SyncOutcome, S3SyncPlan, S3SyncVerification } from '../activities/sync/activities';
+import type { RunStatus } from '../core/model';
+import { SERVER_TASK_QUEUE } from '../core/names';
+import { failureReason, isCancelled } from './failure-reason';
+import { withRepositoryLock } from './with-repository-lock';
+
+/** Exactly this shape: the prune workflow starts the sync as a child with it. */
+export interface S3SyncWorkflowInput {
+  runId: string;
+  repositoryId: number;
+}
+
+export interface S3SyncWorkflowResult {
+  status: RunStatus;
+  sync: S3SyncOutcome | null;
+  verification: S3SyncVerification | null;
+  failureReason: string | null;
+}
+
+/** The failure type of a mirror that does not match the repository after a sync. */
+export const VERIFICATION_FAILED = 'S3SyncVerificationError';
+
+const catalog = proxyActivities<S3SyncActivities>({
+  taskQueue: SERVER_TASK_QUEUE,
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 20 },
+});
+
+export async function s3SyncWorkflow(input: S3SyncWorkflowInput): Promise<S3SyncWorkflowResult> {
+  const { workflowId } = workflowInfo();
+  let plan: S3SyncPlan | undefined;
+  let sync: S3SyncOutcome | null = null;
+  let verification: S3SyncVerification | null = null;
+  let error: unknown;
+
+  try {
+    // Inside the try: a repository on S3, or one without a target, is recorded as a
+    // failed run with its reason, not left running.
+    plan = await catalog.prepareS3Sync({ runId: input.runId, repositoryId: input.repositoryId, workflowId });
+    const heartbeatTimeout = plan.heartbeatTimeoutMs;
+    const long = proxyActivities<S3SyncActivities>({
+      taskQueue: SERVER_TASK_QUEUE,
+      startToCloseTimeout: '24 hours',
+      heartbeatTimeout,
+      // The run is not recorded as cancelled while rclone still writes to the bucket.
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+      retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 5 },
+    });
+    await withRepositoryLock(input.repositoryId, 'shared', async () => {
+      sync = await long.runS3Sync({ runId: input.runId, workflowId, repositoryId: input.repositoryId });
+      verification = await long.verifyS3Sync({ repositoryId: input.repositoryId });
+    });
+    verification = verification as S3SyncVerification | null;
+    if (!verification) throw ApplicationFailure.nonRetryable('S3 sync finished without a verification', VERIFICATION_FAILED);
+    if (!verification.ok) {
+      throw ApplicationFailure.nonRetryable(verification.summary, VERIFICATION_FAILED);
+    }
+  } catch (err) {
+    error = err;
+  }
+
+  const status: RunStatus = error ? (isCancelled(error) ? 'cancelled' : 'failed') : 'succeeded';
+  const reason = error ? (status === 'cancelled' ? 'cancelled' : failureReason(error, 'server')) : null;
+
+  await CancellationScope.nonCancellable(async () => {
+    await catalog.finishS3Sync({
+      runId: input.runId,
+      status,
+      failureReason: reason,
+      warnings: [],
+      details: { target: plan?.target ?? null, sync, verification },
+    });
+  });
+
+  if (error) throw error;
+  return { status, sync, verification, failureReason: reason };
+}
