@@ -12,6 +12,8 @@ export interface RunOptions {
   onSpawn?: (pid: number) => void;
   /** Keep the whole stdout (for commands whose output is one JSON document). */
   captureStdout?: boolean;
+  /** Pipe stdout, raw and with backpressure, into this stream (left open) instead of splitting lines. */
+  stdoutTo?: NodeJS.WritableStream;
   killGraceMs?: number;
   /** Run through `sh -c` (hooks and scripts). */
   shell?: boolean;
@@ -83,10 +85,12 @@ export function runProcess(command: string, args: string[], opts: RunOptions = {
     child.on('spawn', () => {
       if (child.pid) opts.onSpawn?.(child.pid);
     });
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (opts.captureStdout) stdout += chunk.toString('utf8');
-      out.push(chunk);
-    });
+    if (opts.stdoutTo) child.stdout.pipe(opts.stdoutTo, { end: false });
+    else
+      child.stdout.on('data', (chunk: Buffer) => {
+        if (opts.captureStdout) stdout += chunk.toString('utf8');
+        out.push(chunk);
+      });
     child.stderr.on('data', (chunk: Buffer) => {
       stderrTail = (stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
       err.push(chunk);

@@ -4,6 +4,13 @@ import { BackstopError, ErrorType, NotFoundError, UnauthorizedError } from '../c
 
 export interface SecretSource {
   repositoryPassword(repositoryId: number): Promise<string>;
+  /** The password and the backend environment (S3 keys of a repository on S3). */
+  repositoryAccess(repositoryId: number): Promise<RepositorySecrets>;
+}
+
+export interface RepositorySecrets {
+  password: string;
+  env: Record<string, string>;
 }
 
 /** Asks the API with the agent's own token; the API hands out only this agent's secrets. */
@@ -14,6 +21,10 @@ export class ApiSecretSource implements SecretSource {
   ) {}
 
   async repositoryPassword(repositoryId: number): Promise<string> {
+    return (await this.repositoryAccess(repositoryId)).password;
+  }
+
+  async repositoryAccess(repositoryId: number): Promise<RepositorySecrets> {
     const res = await fetch(`${this.apiUrl}/v1/agent/repositories/${repositoryId}/secret`, {
       headers: { authorization: `Bearer ${this.token}` },
     }).catch((e: Error) => {
@@ -22,8 +33,12 @@ export class ApiSecretSource implements SecretSource {
     if (res.status === 401 || res.status === 403) throw new UnauthorizedError('the agent token was refused by the API');
     if (res.status === 404) throw new NotFoundError(`repository ${repositoryId} not found or not used by this agent`);
     if (!res.ok) throw new BackstopError(ErrorType.engine, `API answered ${res.status} for repository secrets`);
-    const body = (await res.json()) as { password?: unknown };
+    const body = (await res.json()) as { password?: unknown; env?: unknown };
     if (typeof body.password !== 'string') throw new BackstopError(ErrorType.engine, 'API returned no password');
-    return body.password;
+    const env: Record<string, string> = {};
+    if (body.env && typeof body.env === 'object') {
+      for (const [k, v] of Object.entries(body.env as Record<string, unknown>)) if (typeof v === 'string') env[k] = v;
+    }
+    return { password: body.password, env };
   }
 }

@@ -1,7 +1,7 @@
 // The express app: auth, strict validation and one handler per OpenAPI operation.
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { UnauthorizedError } from '../core/errors';
-import { AGENT_OPERATIONS, type ApiContext, type Handler } from './context';
+import { AGENT_OPERATIONS, type ApiContext, type Handler, type HandlerResult } from './context';
 import { createAjv, createValidator } from './validation';
 import { listOperations, loadSpec, type OpenApiDocument } from './spec';
 import { problemMiddleware, sendProblem } from './problem';
@@ -9,6 +9,10 @@ import * as agents from './routes/agents';
 import * as repositories from './routes/repositories';
 import * as jobs from './routes/jobs';
 import * as runs from './routes/runs';
+import * as restore from './routes/restore';
+import * as browse from './routes/browse';
+import * as retention from './routes/retention';
+import * as s3Sync from './routes/s3-sync';
 
 export const HANDLERS: Record<string, Handler> = {
   getHealth: runs.getHealth,
@@ -18,16 +22,53 @@ export const HANDLERS: Record<string, Handler> = {
   createRepository: repositories.createRepository,
   getRepository: repositories.getRepository,
   getAgentRepositorySecret: repositories.getAgentRepositorySecret,
+  putS3SyncTarget: s3Sync.putS3SyncTarget,
+  getS3SyncTarget: s3Sync.getS3SyncTarget,
+  deleteS3SyncTarget: s3Sync.deleteS3SyncTarget,
+  runS3Sync: s3Sync.runS3Sync,
   listJobs: jobs.listJobs,
   createJob: jobs.createJob,
   getJob: jobs.getJob,
   runJob: jobs.runJob,
+  setJobRetention: retention.setJobRetention,
+  previewRetention: retention.previewRetention,
+  pruneRepository: retention.pruneRepository,
   listRuns: runs.listRuns,
   getRun: runs.getRun,
   listSnapshots: runs.listSnapshots,
+  restoreSnapshot: restore.restoreSnapshot,
+  approveRun: restore.approveRun,
+  rejectRun: restore.rejectRun,
+  getSnapshotTree: browse.getSnapshotTree,
+  getSnapshotFile: browse.getSnapshotFile,
 };
 
 const BODY_LIMIT = '256kb';
+
+/**
+ * A streamed body: the headers go out with the first chunk the handler writes. A failure
+ * after that cannot become a problem document any more, so the connection is cut
+ * (the client sees a short body against its Content-Length) and the error is logged.
+ */
+async function sendStream(res: Response, result: HandlerResult, logger: ApiContext['logger']): Promise<void> {
+  const gone = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) gone.abort();
+  });
+  res.status(result.status).set(result.headers ?? {});
+  try {
+    await result.stream!(res, gone.signal);
+    res.end();
+  } catch (err) {
+    // Nothing written yet (headers go out with the first chunk): still a normal problem.
+    if (!res.headersSent) {
+      for (const name of Object.keys(result.headers ?? {})) res.removeHeader(name);
+      throw err;
+    }
+    if (!gone.signal.aborted) logger.error({ err }, 'streamed response failed');
+    res.destroy();
+  }
+}
 
 export function createApp(ctx: ApiContext, doc: OpenApiDocument = loadSpec()) {
   const app = express();
@@ -56,7 +97,8 @@ export function createApp(ctx: ApiContext, doc: OpenApiDocument = loadSpec()) {
     app[op.method](op.expressPath, authenticate(op.operationId), createValidator(ajv, op), async (req: Request, res: Response, next: NextFunction) => {
       try {
         const result = await handler(ctx, { ...req.valid!, identity: req.identity! });
-        res.status(result.status).json(result.body);
+        if (result.stream) await sendStream(res, result, ctx.logger);
+        else res.status(result.status).json(result.body);
       } catch (err) {
         next(err);
       }

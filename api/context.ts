@@ -15,6 +15,10 @@ export interface ApiContext {
   version: string;
   agentScheduleToStartMs: number;
   engineHeartbeatTimeoutMs: number;
+  /** Which restores wait for an operator (BACKSTOP_RESTORE_APPROVAL); default `destructive`. */
+  restoreApproval?: 'destructive' | 'always' | 'never';
+  /** Longest a restore waits for approval (BACKSTOP_APPROVAL_TIMEOUT_MS); default 24 h. */
+  approvalTimeoutMs?: number;
 }
 
 export interface HandlerInput {
@@ -27,6 +31,13 @@ export interface HandlerInput {
 export interface HandlerResult {
   status: number;
   body: unknown;
+  /** Extra response headers (content type and length of a streamed body). */
+  headers?: Record<string, string>;
+  /**
+   * Streams the body instead of sending `body` as JSON: writes into `out` (which the app
+   * ends afterwards) and stops when `signal` aborts because the client went away.
+   */
+  stream?: (out: NodeJS.WritableStream, signal: AbortSignal) => Promise<void>;
 }
 
 export type Handler = (ctx: ApiContext, input: HandlerInput) => Promise<HandlerResult>;

@@ -29,10 +29,17 @@ export async function runApi(config: BackstopConfig): Promise<void> {
     version: VERSION,
     agentScheduleToStartMs: config.agentScheduleToStartMs,
     engineHeartbeatTimeoutMs: config.engineHeartbeatTimeoutMs,
+    restoreApproval: config.restoreApproval,
+    approvalTimeoutMs: config.approvalTimeoutMs,
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(config.apiPort, config.apiHost, () => resolve(s));
   });
+  // Node closes idle keep-alive sockets after 5 s, the same moment a client (undici keeps
+  // them 4 s, plus clock skew) may reuse one: the request then dies with "other side
+  // closed". Keep sockets well past any client's idle timeout instead.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   logger.info({ url: config.apiUrl }, 'API listening');
   await new Promise<void>((resolve) => onShutdownSignal(resolve));
   await new Promise((r) => server.close(r));

@@ -5,6 +5,8 @@ import type { Pool } from 'pg';
 import type { Agent, BackupStats, Job, Repository, Run, RunKind, RunStatus, Snapshot, SnapshotMode } from '../core/model';
 import { ConflictError, NotFoundError } from '../core/errors';
 import type { Queryable } from './db';
+import { withTransaction } from './db';
+import type { RetentionPolicy } from '../core/retention';
 
 type Row = Record<string, unknown>;
 const iso = (v: unknown): string => (v instanceof Date ? v.toISOString() : String(v));
@@ -24,6 +26,7 @@ const toRepository = (r: Row): Repository => ({
   name: String(r.name),
   url: String(r.url),
   engine: 'restic',
+  postPruneScript: (r.post_prune_script as string | null) ?? null,
   createdAt: iso(r.created_at),
 });
 
@@ -37,6 +40,7 @@ const toJob = (r: Row): Job => ({
   snapshotMode: r.snapshot_mode as SnapshotMode,
   preScript: (r.pre_script as string | null) ?? null,
   postHook: (r.post_hook as string | null) ?? null,
+  retention: (r.retention as RetentionPolicy | null) ?? null,
   createdAt: iso(r.created_at),
 });
 
@@ -93,6 +97,21 @@ export interface TokenIdentity {
   name: string;
   scope: 'admin' | 'agent';
   agentName: string | null;
+}
+
+/** The S3 bucket a repository is mirrored to; the keys stay sealed in this record. */
+export interface S3SyncTargetRecord {
+  repositoryId: number;
+  endpoint: string;
+  bucket: string;
+  prefix: string;
+  region: string | null;
+  /** `{accessKeyId, secretAccessKey}` sealed under 'repository-sync:<id>'. */
+  credentialsSealed: string;
+  bandwidthLimit: string | null;
+  transfers: number | null;
+  checksum: boolean;
+  updatedAt?: string;
 }
 
 const JOB_SELECT = `SELECT j.*, a.name AS agent_name FROM jobs j JOIN agents a ON a.id = j.agent_id`;
@@ -157,6 +176,59 @@ export class Catalog {
     return rows[0].password_sealed;
   }
 
+  // --- S3: a repository's own keys, and its sync target ---------------------------
+  /** Stores the sealed S3 keys of a repository on S3 (same transaction as its insert). */
+  async setRepositoryS3Sealed(q: Queryable, id: number, sealed: string): Promise<void> {
+    await q.query('UPDATE repositories SET s3_sealed = $2 WHERE id = $1', [id, sealed]);
+  }
+
+  /** The sealed S3 keys, or null for a repository that needs none. */
+  async getRepositoryS3Sealed(id: number): Promise<string | null> {
+    const { rows } = await this.db.query<{ s3_sealed: string | null }>('SELECT s3_sealed FROM repositories WHERE id = $1', [id]);
+    if (!rows[0]) throw new NotFoundError(`repository ${id} not found`);
+    return rows[0].s3_sealed ?? null;
+  }
+
+  async putS3SyncTarget(t: S3SyncTargetRecord): Promise<void> {
+    await this.db.query(
+      `INSERT INTO repository_sync_targets (repository_id, endpoint, bucket, prefix, region, credentials_sealed, bandwidth_limit, transfers, checksum)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       ON CONFLICT (repository_id) DO UPDATE SET endpoint = $2, bucket = $3, prefix = $4, region = $5, credentials_sealed = $6,
+         bandwidth_limit = $7, transfers = $8, checksum = $9, updated_at = now()`,
+      [t.repositoryId, t.endpoint, t.bucket, t.prefix, t.region, t.credentialsSealed, t.bandwidthLimit, t.transfers, t.checksum],
+    );
+  }
+
+  async getS3SyncTarget(repositoryId: number): Promise<S3SyncTargetRecord> {
+    const { rows } = await this.db.query('SELECT * FROM repository_sync_targets WHERE repository_id = $1', [repositoryId]);
+    const r = rows[0];
+    if (!r) throw new NotFoundError(`repository ${repositoryId} has no S3 sync target`);
+    return {
+      repositoryId: Number(r.repository_id),
+      endpoint: String(r.endpoint),
+      bucket: String(r.bucket),
+      prefix: String(r.prefix),
+      region: (r.region as string | null) ?? null,
+      credentialsSealed: String(r.credentials_sealed),
+      bandwidthLimit: (r.bandwidth_limit as string | null) ?? null,
+      transfers: r.transfers === null ? null : Number(r.transfers),
+      checksum: Boolean(r.checksum),
+      updatedAt: iso(r.updated_at),
+    };
+  }
+
+  /** True when the repository is mirrored to S3 (the prune workflow then runs a sync). */
+  async hasS3SyncTarget(repositoryId: number): Promise<boolean> {
+    const { rowCount } = await this.db.query('SELECT 1 FROM repository_sync_targets WHERE repository_id = $1', [repositoryId]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  /** Returns false when there was none. */
+  async deleteS3SyncTarget(repositoryId: number): Promise<boolean> {
+    const { rowCount } = await this.db.query('DELETE FROM repository_sync_targets WHERE repository_id = $1', [repositoryId]);
+    return (rowCount ?? 0) > 0;
+  }
+
   // --- jobs ----------------------------------------------------------------------
   async insertJob(
     q: Queryable,
@@ -185,9 +257,64 @@ export class Catalog {
     return rows.map(toJob);
   }
 
+  // --- retention and prune ---------------------------------------------------------
+  /** Sets (or, with null, clears) a job's retention policy; validate it first. */
+  async setJobRetention(q: Queryable, id: number, retention: RetentionPolicy | null): Promise<void> {
+    const { rowCount } = await q.query('UPDATE jobs SET retention = $2 WHERE id = $1', [id, retention === null ? null : JSON.stringify(retention)]);
+    if (!rowCount) throw new NotFoundError(`job ${id} not found`);
+  }
+
+  async setRepositoryPostPruneScript(q: Queryable, id: number, script: string | null): Promise<void> {
+    await q.query('UPDATE repositories SET post_prune_script = $2 WHERE id = $1', [id, script]);
+  }
+
+  async listJobsOfRepository(repositoryId: number): Promise<Job[]> {
+    const { rows } = await this.db.query(`${JOB_SELECT} WHERE j.repository_id = $1 ORDER BY j.id`, [repositoryId]);
+    return rows.map(toJob);
+  }
+
+  /**
+   * Makes the catalog's snapshots of a repository equal to `present` (the engine's list),
+   * in one transaction: rows the engine no longer has go, missing ones are added with the
+   * job from the job tag and the run from the run tag, when those exist.
+   */
+  async syncRepositorySnapshots(
+    repositoryId: number,
+    present: Array<{ id: string; time: string; hostname: string; paths: string[]; tags: string[] }>,
+    tags: { jobPrefix: string; runPrefix: string },
+  ): Promise<{ added: number; removed: number }> {
+    const tagValue = (t: string[], prefix: string) => t.find((x) => x.startsWith(prefix))?.slice(prefix.length) ?? null;
+    return withTransaction(this.db, async (tx) => {
+      const removed = await tx.query('DELETE FROM snapshots WHERE repository_id = $1 AND NOT (id = ANY($2::text[]))', [repositoryId, present.map((s) => s.id)]);
+      let added = 0;
+      for (const s of present) {
+        const jobTag = tagValue(s.tags, tags.jobPrefix);
+        const job = jobTag !== null && /^[1-9]\d{0,14}$/.test(jobTag) ? Number(jobTag) : null;
+        const r = await tx.query(
+          `INSERT INTO snapshots (id, repository_id, job_id, run_id, time, hostname, paths, tags)
+           VALUES ($1, $2, (SELECT id FROM jobs WHERE id = $3), (SELECT id FROM runs WHERE workflow_id = $4), $5, $6, $7, $8)
+           ON CONFLICT (repository_id, id) DO NOTHING`,
+          [s.id, repositoryId, job, tagValue(s.tags, tags.runPrefix), s.time, s.hostname, s.paths, s.tags],
+        );
+        added += r.rowCount ?? 0;
+      }
+      return { added, removed: removed.rowCount ?? 0 };
+    });
+  }
+
   /** True when some job of this agent writes to this repository (the agent may have its secret). */
   async agentUsesRepository(agentName: string, repositoryId: number): Promise<boolean> {
     const { rowCount } = await this.db.query(`${JOB_SELECT} WHERE a.name = $1 AND j.repository_id = $2 LIMIT 1`, [agentName, repositoryId]);
+    return (rowCount ?? 0) > 0 || (await this.agentHasActiveRestore(agentName, repositoryId));
+  }
+
+  /** A restore of this repository targets the agent and has not finished (cross-agent restores need the secret). */
+  async agentHasActiveRestore(agentName: string, repositoryId: number): Promise<boolean> {
+    const { rowCount } = await this.db.query(
+      `SELECT 1 FROM runs WHERE kind = 'restore' AND agent_name = $1 AND repository_id = $2
+         AND status IN ('queued', 'awaiting-approval', 'running') LIMIT 1`,
+      [agentName, repositoryId],
+    );
     return (rowCount ?? 0) > 0;
   }
 
@@ -272,6 +399,12 @@ export class Catalog {
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (repository_id, id) DO NOTHING`,
       [s.id, s.repositoryId, s.jobId, s.runId, s.time, s.hostname, s.paths, s.tags],
     );
+  }
+
+  /** Snapshots whose id starts with `prefix` (lowercase hex), at most `limit`; more than one means ambiguous. */
+  async findSnapshotsByIdPrefix(prefix: string, limit = 2): Promise<Snapshot[]> {
+    const { rows } = await this.db.query(`SELECT * FROM snapshots WHERE id LIKE $1 || '%' ORDER BY id LIMIT $2`, [prefix, limit]);
+    return rows.map(toSnapshot);
   }
 
   async listSnapshots(filter: { jobId?: number; limit: number }): Promise<Snapshot[]> {

@@ -42,7 +42,8 @@ export class ApiClient {
       }
       throw new ApiError(res.status, problem);
     }
-    return JSON.parse(text) as T;
+    // 204 No Content has no body to parse.
+    return (text === '' ? undefined : JSON.parse(text)) as T;
   }
 
   health = () => this.request<{ status: string; version: string }>('GET', '/v1/health');
@@ -54,8 +55,30 @@ export class ApiClient {
   runJob = (id: number) => this.request<Schemas['RunAccepted']>('POST', `/v1/jobs/${id}/run`);
   getRun = (id: string) => this.request<ApiRun>('GET', `/v1/runs/${id}`);
   listRuns = (jobId?: number) => this.request<{ items: ApiRun[] }>('GET', `/v1/runs${jobId ? `?jobId=${jobId}` : ''}`).then((r) => r.items);
+  putS3SyncTarget = (repositoryId: number, t: Schemas['S3SyncTargetSet']) =>
+    this.request<Schemas['S3SyncTarget']>('PUT', `/v1/repositories/${repositoryId}/s3-sync`, t);
+  getS3SyncTarget = (repositoryId: number) => this.request<Schemas['S3SyncTarget']>('GET', `/v1/repositories/${repositoryId}/s3-sync`);
+  deleteS3SyncTarget = (repositoryId: number) => this.request<void>('DELETE', `/v1/repositories/${repositoryId}/s3-sync`);
+  runS3Sync = (repositoryId: number) => this.request<Schemas['RunAccepted']>('POST', `/v1/repositories/${repositoryId}/sync`);
+  pruneRepository = (repositoryId: number) => this.request<Schemas['RunAccepted']>('POST', `/v1/repositories/${repositoryId}/prune`);
+  previewRetention = (jobId: number) => this.request<Schemas['RetentionPreview']>('POST', `/v1/jobs/${jobId}/retention/preview`);
+  setJobRetention = (jobId: number, retention: Schemas['RetentionPolicy'] | null) => this.request<ApiJob>('PUT', `/v1/jobs/${jobId}/retention`, { retention });
   listSnapshots = (jobId?: number) =>
     this.request<{ items: ApiSnapshot[] }>('GET', `/v1/snapshots${jobId ? `?jobId=${jobId}` : ''}`).then((r) => r.items);
+  restoreSnapshot = (id: string, r: Schemas['RestoreRequest'] = {}) => this.request<Schemas['RunAccepted']>('POST', `/v1/snapshots/${id}/restore`, r);
+  approveRun = (runId: string, note?: string) => this.request<Schemas['ApprovalAccepted']>('POST', `/v1/runs/${runId}/approve`, note === undefined ? undefined : { note });
+  rejectRun = (runId: string, note?: string) => this.request<Schemas['ApprovalAccepted']>('POST', `/v1/runs/${runId}/reject`, note === undefined ? undefined : { note });
+  snapshotTree = (id: string, opts: { path?: string; limit?: number; cursor?: string } = {}) => {
+    const q = new URLSearchParams(Object.entries(opts).filter(([, v]) => v !== undefined).map(([k, v]): [string, string] => [k, String(v)]));
+    return this.request<Schemas['SnapshotTree']>('GET', `/v1/snapshots/${id}/tree${q.size ? `?${q}` : ''}`);
+  };
+
+  /** One file of a snapshot, as the raw HTTP response (the body is a stream). */
+  async snapshotFile(id: string, path: string): Promise<Response> {
+    const res = await fetch(`${this.baseUrl}/v1/snapshots/${id}/file?path=${encodeURIComponent(path)}`, { headers: { authorization: `Bearer ${this.token}` } });
+    if (!res.ok) throw new ApiError(res.status, (await res.json().catch(() => null)) as ApiProblem | null);
+    return res;
+  }
 
   async waitUntilHealthy(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;

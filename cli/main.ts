@@ -4,6 +4,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../core/config';
 import { ApiClient, ApiError, type ApiRun } from './api-client';
+import { RETENTION_USAGE, retentionPreview, runPrune } from './retention';
+import { S3_SYNC_USAGE, runSync, setS3SyncTarget } from './s3-sync';
+import { RESTORE_USAGE, decideRun, listSnapshotDir, restoreSnapshot } from './restore';
 
 const USAGE = `usage: backstop <command>
 
@@ -18,6 +21,9 @@ const USAGE = `usage: backstop <command>
   runs list [--job <id>]  list runs, newest first
   runs show <id>          show one run, with live progress while it runs
   snapshots list [--job <id>]
+${RETENTION_USAGE}
+${S3_SYNC_USAGE}
+${RESTORE_USAGE}
 
 Operator commands use BACKSTOP_API_URL and BACKSTOP_TOKEN (default: data/admin.token).`;
 
@@ -85,6 +91,22 @@ export async function main(argv: string[]): Promise<number> {
       console.table(runs.map((r) => ({ id: r.id, job: r.jobId, status: r.status, snapshot: r.snapshotId?.slice(0, 8) ?? '', started: r.startedAt, reason: r.failureReason ?? '' })));
       return 0;
     }
+    case 'repos sync':
+      return runSync(apiClient(), rest, printRun);
+    case 'repos s3-sync-set':
+      return setS3SyncTarget(apiClient(), rest);
+    case 'repos prune':
+      return runPrune(apiClient(), rest, printRun);
+    case 'jobs retention-preview':
+      return retentionPreview(apiClient(), rest);
+    case 'snapshots restore':
+      return restoreSnapshot(apiClient(), rest, printRun);
+    case 'snapshots ls':
+      return listSnapshotDir(apiClient(), rest);
+    case 'runs approve':
+      return decideRun(apiClient(), 'approve', rest);
+    case 'runs reject':
+      return decideRun(apiClient(), 'reject', rest);
     case 'runs show':
       if (!rest[0]) throw new Error('runs show needs a run id');
       printRun(await apiClient().getRun(rest[0]));

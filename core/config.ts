@@ -1,5 +1,5 @@
 // Process configuration from BACKSTOP_* environment variables, read once at start-up.
-import { resolve } from 'node:path';
+import { isAbsolute, join, normalize, resolve } from 'node:path';
 
 export interface BackstopConfig {
   dataDir: string;
@@ -16,6 +16,30 @@ export interface BackstopConfig {
   agentScheduleToStartMs: number;
   /** An engine that has not heartbeated for this long is considered dead and retried. */
   engineHeartbeatTimeoutMs: number;
+  /** Agent: where restores may write (BACKSTOP_RESTORE_ROOTS, colon-separated absolute paths). */
+  restoreRoots: string[];
+  /** API: which restores wait for an operator's approval (BACKSTOP_RESTORE_APPROVAL). */
+  restoreApproval: RestoreApprovalMode;
+  /** API: how long a restore waits for approval before it is rejected (BACKSTOP_APPROVAL_TIMEOUT_MS). */
+  approvalTimeoutMs: number;
+}
+
+/** `destructive`: in-place restores with overwrite `always`; `always`: every restore; `never`. */
+export type RestoreApprovalMode = 'destructive' | 'always' | 'never';
+const APPROVAL_MODES: readonly RestoreApprovalMode[] = ['destructive', 'always', 'never'];
+
+function restoreRoots(env: NodeJS.ProcessEnv, fallback: string): string[] {
+  const roots = (env.BACKSTOP_RESTORE_ROOTS ?? '').split(':').filter((r) => r !== '');
+  for (const r of roots) {
+    if (!isAbsolute(r) || r.split('/').includes('..')) throw new Error(`BACKSTOP_RESTORE_ROOTS entries must be absolute paths without "..", got ${JSON.stringify(r)}`);
+  }
+  return roots.length > 0 ? roots.map((r) => normalize(r).replace(/(.)\/$/, '$1')) : [fallback];
+}
+
+function approvalMode(env: NodeJS.ProcessEnv): RestoreApprovalMode {
+  const raw = env.BACKSTOP_RESTORE_APPROVAL || 'destructive';
+  if (!APPROVAL_MODES.includes(raw as RestoreApprovalMode)) throw new Error(`BACKSTOP_RESTORE_APPROVAL must be one of ${APPROVAL_MODES.join(', ')}, got ${JSON.stringify(raw)}`);
+  return raw as RestoreApprovalMode;
 }
 
 function int(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
@@ -28,8 +52,9 @@ function int(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackstopConfig {
   const apiPort = int('BACKSTOP_API_PORT', 8420, env);
+  const dataDir = resolve(env.BACKSTOP_DATA_DIR ?? 'data');
   return {
-    dataDir: resolve(env.BACKSTOP_DATA_DIR ?? 'data'),
+    dataDir,
     temporalAddress: env.BACKSTOP_TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
     temporalNamespace: env.BACKSTOP_TEMPORAL_NAMESPACE ?? 'default',
     databaseUrl: env.DATABASE_URL || undefined,
@@ -40,5 +65,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackstopConfig
     agentName: env.BACKSTOP_AGENT_NAME ?? 'local',
     agentScheduleToStartMs: int('BACKSTOP_AGENT_SCHEDULE_TO_START_MS', 5 * 60_000, env),
     engineHeartbeatTimeoutMs: int('BACKSTOP_ENGINE_HEARTBEAT_TIMEOUT_MS', 30_000, env),
+    restoreRoots: restoreRoots(env, join(dataDir, 'restores')),
+    restoreApproval: approvalMode(env),
+    approvalTimeoutMs: int('BACKSTOP_APPROVAL_TIMEOUT_MS', 24 * 60 * 60_000, env),
   };
 }

@@ -13,6 +13,10 @@ export const REDACTED_PATHS = [
   'authorization',
   '*.authorization',
   'req.headers.authorization',
+  'secretAccessKey',
+  '*.secretAccessKey',
+  'env.AWS_SECRET_ACCESS_KEY',
+  '*.env.AWS_SECRET_ACCESS_KEY',
 ];
 
 export function createLogger(name: string, level = process.env.BACKSTOP_LOG_LEVEL ?? 'info'): Logger {

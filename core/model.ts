@@ -1,5 +1,6 @@
 // The domain model shared by the catalog, the API, the workflows and the activities.
 // Workflows import these types only; keep this file free of runtime Node dependencies.
+import type { RetentionPolicy } from './retention';
 
 export const RunStatus = {
   queued: 'queued',
@@ -37,6 +38,8 @@ export interface Repository {
   /** A restic repository location: a local path or `s3:<endpoint>/<bucket>/<prefix>`. */
   url: string;
   engine: 'restic';
+  /** Shell command run on the server worker after each prune, whatever its outcome. */
+  postPruneScript: string | null;
   createdAt: string;
 }
 
@@ -52,6 +55,8 @@ export interface Job {
   preScript: string | null;
   /** Shell command run on the agent after the backup, whatever its outcome. */
   postHook: string | null;
+  /** Which snapshots a prune keeps; null keeps every snapshot. */
+  retention: RetentionPolicy | null;
   createdAt: string;
 }
 

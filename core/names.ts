@@ -24,6 +24,24 @@ export function workflowIdFor(kind: WorkflowKind, jobId: number | string, at: Da
   return `${kind}/${jobId}/${ts}`;
 }
 
+/** `<kind>/repository-<id>/<timestamp>` for runs of a repository rather than a job (prune, sync). */
+export function workflowIdForRepository(kind: WorkflowKind, repositoryId: number, at: Date): string {
+  return workflowIdFor(kind, `repository-${repositoryId}`, at);
+}
+
+/** The one long-lived lock workflow per repository (see workflows/repository-lock.ts). */
+export function repositoryLockWorkflowId(repositoryId: number): string {
+  return `repository-lock/${repositoryId}`;
+}
+
+/** Signals and queries of the repository lock; holders receive `lockGranted`. */
+export const LockSignal = {
+  acquire: 'acquireRepositoryLock',
+  release: 'releaseRepositoryLock',
+  granted: 'repositoryLockGranted',
+} as const;
+export const LOCK_STATE_QUERY = 'repositoryLockState';
+
 export const SearchAttribute = {
   jobId: 'BackstopJobId',
   agent: 'BackstopAgent',
@@ -38,3 +56,9 @@ export function runTag(workflowId: string): string {
 }
 
 export const JOB_TAG_PREFIX = 'backstop-job=';
+
+/** Signals an operator sends to a restore waiting in `awaiting-approval`. */
+export const RestoreSignal = {
+  approve: 'approve',
+  reject: 'reject',
+} as const;

@@ -6,6 +6,7 @@ import type { BackstopConfig } from '../core/config';
 import { createLogger } from '../core/logger';
 import { agentTaskQueue } from '../core/names';
 import { createAgentActivities } from '../activities/agent';
+import { createRestoreActivities } from '../activities/restore/activities';
 import { Restic } from '../activities/engines/restic/restic';
 import { EngineProcessRegistry } from '../activities/engines/orphans';
 import { ApiSecretSource } from '../activities/secret-source';
@@ -44,14 +45,25 @@ export async function runAgentWorker(config: BackstopConfig): Promise<void> {
     connection,
     namespace: config.temporalNamespace,
     taskQueue,
-    activities: createAgentActivities({
-      agentName: config.agentName,
-      engine: new Restic({ cacheDir: join(stateDir, 'restic-cache') }),
-      secrets: new ApiSecretSource(config.apiUrl, token),
-      snapshotProviders: [new NoSnapshotProvider()],
-      engineProcesses: new EngineProcessRegistry(join(stateDir, 'engine-pids')),
-      logger,
-    }),
+    activities: {
+      ...createAgentActivities({
+        agentName: config.agentName,
+        engine: new Restic({ cacheDir: join(stateDir, 'restic-cache') }),
+        secrets: new ApiSecretSource(config.apiUrl, token),
+        snapshotProviders: [new NoSnapshotProvider()],
+        engineProcesses: new EngineProcessRegistry(join(stateDir, 'engine-pids')),
+        logger,
+      }),
+      // Restores into this machine, confined to its BACKSTOP_RESTORE_ROOTS.
+      ...createRestoreActivities({
+        agentName: config.agentName,
+        engine: new Restic({ cacheDir: join(stateDir, 'restic-cache') }),
+        secrets: new ApiSecretSource(config.apiUrl, token),
+        restoreRoots: config.restoreRoots,
+        engineProcesses: new EngineProcessRegistry(join(stateDir, 'restore-pids')),
+        logger,
+      }),
+    },
     // Engine runs stop on cancellation (SIGINT to restic); give them time to unlock.
     shutdownGraceTime: '20s',
   });

@@ -6,7 +6,15 @@ import { SERVER_TASK_QUEUE } from '../core/names';
 import { createPool, waitForDatabase } from '../catalog/db';
 import { Catalog } from '../catalog/store';
 import { createServerActivities } from '../activities/server';
-import { connectWorker, onShutdownSignal } from './connection';
+import { createRestoreServerActivities } from '../activities/restore/server';
+import { connectClient, connectWorker, onShutdownSignal } from './connection';
+import { Restic } from '../activities/engines/restic/restic';
+import { createMaintenanceActivities } from '../activities/maintenance/prune';
+import { createLockActivities } from '../activities/maintenance/lock';
+import { join } from 'node:path';
+import { SecretBox, loadMasterKey } from '../core/secrets';
+import { EngineProcessRegistry } from '../activities/engines/orphans';
+import { createS3SyncActivities } from '../activities/sync/activities';
 
 export async function runServerWorker(config: BackstopConfig): Promise<void> {
   const logger = createLogger('server-worker');
@@ -14,12 +22,34 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
   const pool = createPool(config.databaseUrl);
   await waitForDatabase(pool);
   const connection = await connectWorker(config);
+  // Lock activities start and signal the repository lock workflows (workflows cannot
+  // signalWithStart) and describe holders' executions.
+  const client = await connectClient(config);
   const worker = await Worker.create({
     connection,
     namespace: config.temporalNamespace,
     taskQueue: SERVER_TASK_QUEUE,
     workflowsPath: require.resolve('../workflows'),
-    activities: createServerActivities({ catalog: new Catalog(pool), logger }),
+    activities: {
+      ...createServerActivities({ catalog: new Catalog(pool), logger }),
+      ...createRestoreServerActivities({ catalog: new Catalog(pool), logger }),
+      // Retention and prune: the server worker opens repositories itself with the master key.
+      ...createMaintenanceActivities({
+        catalog: new Catalog(pool),
+        engine: new Restic({ cacheDir: join(config.dataDir, 'server', 'restic-cache') }),
+        secrets: SecretBox.fromKey(loadMasterKey(config.masterKey, join(config.dataDir, 'master.key'))),
+        logger,
+      }),
+      ...createLockActivities({ client, logger }),
+      // S3 sync opens its target's keys here, from the catalog, with the master key.
+      ...createS3SyncActivities({
+        catalog: new Catalog(pool),
+        secrets: SecretBox.fromKey(loadMasterKey(config.masterKey, join(config.dataDir, 'master.key'))),
+        logger,
+        processes: new EngineProcessRegistry(join(config.dataDir, 'server', 'sync-pids')),
+        heartbeatTimeoutMs: config.engineHeartbeatTimeoutMs,
+      }),
+    },
     shutdownGraceTime: '10s',
   });
   onShutdownSignal(() => worker.shutdown());
@@ -28,6 +58,7 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
     await worker.run();
   } finally {
     await connection.close();
+    await client.connection.close();
     await pool.end();
   }
 }

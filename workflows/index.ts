@@ -1,2 +1,6 @@
 // The workflow bundle's entry: every workflow Backstop registers.
 export { backupWorkflow } from './backup';
+export { restoreWorkflow } from './restore';
+export { pruneWorkflow } from './prune';
+export { repositoryLockWorkflow } from './repository-lock';
+export { s3SyncWorkflow } from './s3-sync';

@@ -1,6 +1,7 @@
 // The interface every backup engine implements (restic first; borg and
 // proxmox-backup-client later). Activities depend on this, not on restic.
 import type { BackupProgress, BackupStats } from '../../core/model';
+import type { RetentionPolicy } from '../../core/retention';
 
 export interface RepositoryAccess {
   /** Engine-specific location (restic: a path or an s3: URL). */
@@ -42,6 +43,84 @@ export interface RunControl {
   onSpawn?: (pid: number) => void;
 }
 
+/** Which snapshots `forget` considers (all of `tags`), and the policy restic applies to them. */
+export interface ForgetRequest {
+  tags: string[];
+  policy: RetentionPolicy;
+  /** Report only; change nothing. */
+  dryRun: boolean;
+  /** Take no repository lock (honoured for dry runs only), so a preview never waits for a backup. */
+  noLock?: boolean;
+  /** restic's --group-by; defaults to host,paths. */
+  groupBy?: string;
+}
+
+/** One group of snapshots (same host and paths) and what the policy does to it. */
+export interface ForgetGroup {
+  host: string | null;
+  paths: string[];
+  tags: string[];
+  keep: Array<{ snapshot: EngineSnapshot; reasons: string[] }>;
+  remove: EngineSnapshot[];
+}
+
+/** What prune reported; null where the engine did not say. */
+export interface PruneOutcome {
+  blobsRemoved: number | null;
+  bytesFreed: number | null;
+  bytesRemaining: number | null;
+  bytesUnusedAfter: number | null;
+}
+
+/** restic's overwrite policies for files that already exist in the restore target. */
+export type RestoreOverwrite = 'always' | 'if-changed' | 'if-newer' | 'never';
+
+export interface RestoreOptions {
+  /** Paths or glob patterns to restore (restic --include); empty restores everything. */
+  include?: string[];
+  /** Omitted: the engine's default (restic: always, which rewrites only differing content). */
+  overwrite?: RestoreOverwrite;
+  /** Read every restored file back and compare it with the snapshot. */
+  verify?: boolean;
+}
+
+export interface RestoreSummary {
+  filesTotal: number;
+  filesRestored: number;
+  filesSkipped: number;
+  filesDeleted: number;
+  bytesTotal: number;
+  bytesRestored: number;
+  bytesSkipped: number;
+  /** True when the engine read the restored files back and they matched. */
+  verified: boolean;
+}
+
+export type SnapshotEntryType = 'file' | 'dir' | 'symlink' | 'dev' | 'chardev' | 'fifo' | 'socket' | 'other';
+
+/** One node of a snapshot's tree, as browsing shows it. */
+export interface SnapshotEntry {
+  name: string;
+  /** Absolute path inside the snapshot. */
+  path: string;
+  type: SnapshotEntryType;
+  /** Bytes, for regular files; null otherwise. */
+  size: number | null;
+  mtime: string | null;
+  /** POSIX permission bits, setuid/setgid/sticky included (e.g. 0o644 = 420). */
+  mode: number;
+  /** ls-style rendering, e.g. `-rw-r--r--`. */
+  permissions: string;
+  uid: number;
+  gid: number;
+}
+
+export interface SnapshotListing {
+  /** The listed path's own node; null for the snapshot root. */
+  node: SnapshotEntry | null;
+  children: SnapshotEntry[];
+}
+
 export interface BackupEngine {
   init(repo: RepositoryAccess): Promise<void>;
   /** Fails with a typed error when the repository is missing or the password is wrong. */
@@ -50,6 +129,17 @@ export interface BackupEngine {
   /** Removes locks whose owner is gone; never a lock held by a live process. */
   unlockStale(repo: RepositoryAccess): Promise<void>;
   backup(repo: RepositoryAccess, req: BackupRequest, control: RunControl): Promise<Omit<BackupOutcome, 'adopted'>>;
-  restore(repo: RepositoryAccess, snapshotId: string, target: string, control: RunControl): Promise<void>;
+  /** Restores into `target`; re-running into the same target converges (restic skips files already correct). */
+  restore(repo: RepositoryAccess, snapshotId: string, target: string, control: RunControl, options?: RestoreOptions): Promise<RestoreSummary>;
+  /** One directory of a snapshot (non-recursive); null when the snapshot has nothing at `path`. */
+  listDirectory(repo: RepositoryAccess, snapshotId: string, path: string): Promise<SnapshotListing | null>;
+  /** Streams one regular file of a snapshot into `out` (not ended, so the caller decides). */
+  dumpFile(repo: RepositoryAccess, snapshotId: string, path: string, out: NodeJS.WritableStream, signal?: AbortSignal): Promise<void>;
   check(repo: RepositoryAccess): Promise<void>;
+  /** Applies a retention policy (or reports what it would do, with `dryRun`). */
+  forget(repo: RepositoryAccess, req: ForgetRequest, control?: RunControl): Promise<ForgetGroup[]>;
+  /** Removes data no snapshot references; long-running, stops on `control.signal`. */
+  prune(repo: RepositoryAccess, control: RunControl): Promise<PruneOutcome>;
+  /** Every snapshot in the repository. */
+  listSnapshots(repo: RepositoryAccess): Promise<EngineSnapshot[]>;
 }

@@ -90,6 +90,71 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/repositories/{id}/s3-sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get: operations["getS3SyncTarget"];
+        /**
+         * @description Sets the S3 bucket this repository is mirrored to (the offsite copy). The keys are
+         *     encrypted at rest and never returned. Only repositories on a local path can be synced.
+         */
+        put: operations["putS3SyncTarget"];
+        post?: never;
+        /** @description Stops mirroring this repository; the bucket's content is left as it is. */
+        delete: operations["deleteS3SyncTarget"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/repositories/{id}/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Starts an S3 sync of the repository to its sync target now. */
+        post: operations["runS3Sync"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/repositories/{id}/prune": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Starts a prune run of the repository: each job's retention policy is applied (restic
+         *     forget per host and paths), unreferenced data is removed and the catalog is brought in
+         *     line. The run waits for running backups (exclusive repository lock) rather than failing.
+         */
+        post: operations["pruneRepository"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/jobs": {
         parameters: {
             query?: never;
@@ -143,6 +208,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/jobs/{id}/retention": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /** @description Sets the job's retention policy, or clears it with `null` (keep every snapshot). */
+        put: operations["setJobRetention"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/retention/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Which of the job's snapshots its retention policy keeps (with the rules that keep each)
+         *     and which a prune would remove. Changes nothing and never waits for a running backup.
+         */
+        post: operations["previewRetention"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/runs": {
         parameters: {
             query?: never;
@@ -187,6 +293,126 @@ export interface paths {
         get: operations["listSnapshots"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/snapshots/{id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A snapshot's full id, or a unique prefix of at least 8 hex characters. */
+                id: components["parameters"]["SnapshotId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Starts a restore of the snapshot (whole, or the `include` paths/globs) on an agent: the
+         *     one that made the backup by default, or any other (cross-host restore). Without a
+         *     `target` the files go into a new directory `<first restore root>/<short id>-<UTC time>`
+         *     on that agent. The agent refuses, before writing anything, a target outside its
+         *     allowed roots (`BACKSTOP_RESTORE_ROOTS`) after symlinks are resolved, and includes
+         *     outside the snapshot's paths. In-place restores with `overwrite: always` wait in
+         *     `awaiting-approval` for `POST /v1/runs/{runId}/approve` (server setting
+         *     `BACKSTOP_RESTORE_APPROVAL`: `destructive` (default), `always` or `never`).
+         *     Follow the run at `/v1/runs/{runId}`; `details` holds the target, the approval and the
+         *     verification result.
+         */
+        post: operations["restoreSnapshot"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/snapshots/{id}/tree": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A snapshot's full id, or a unique prefix of at least 8 hex characters. */
+                id: components["parameters"]["SnapshotId"];
+            };
+            cookie?: never;
+        };
+        /** @description One directory of the snapshot (its direct children, by name), without restoring anything. */
+        get: operations["getSnapshotTree"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/snapshots/{id}/file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A snapshot's full id, or a unique prefix of at least 8 hex characters. */
+                id: components["parameters"]["SnapshotId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * @description Streams one regular file of the snapshot, with its exact Content-Length and a
+         *     Content-Type from its extension (application/octet-stream otherwise).
+         */
+        get: operations["getSnapshotFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/runs/{runId}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                runId: components["parameters"]["RunId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Approves a restore in `awaiting-approval`; it goes on to restore. The approver is the
+         *     calling token's name, recorded in the run's `details.approval`. Once a run has left
+         *     `awaiting-approval` (approved, rejected or timed out), approve and reject answer 409
+         *     and change nothing.
+         */
+        post: operations["approveRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/runs/{runId}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                runId: components["parameters"]["RunId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Rejects a restore in `awaiting-approval`: it ends `cancelled` without writing anything,
+         *     its failure reason naming who rejected it. 409 once the run has left `awaiting-approval`.
+         */
+        post: operations["rejectRun"];
         delete?: never;
         options?: never;
         head?: never;
@@ -255,6 +481,7 @@ export interface components {
             url: string;
             /** @enum {string} */
             engine: "restic";
+            postPruneScript?: string | null;
             /** Format: date-time */
             createdAt: string;
         };
@@ -268,6 +495,47 @@ export interface components {
              * @default true
              */
             init?: boolean;
+            /** @description Shell command run on the server after each prune, whatever its outcome. */
+            postPruneScript?: string;
+            /** @description Keys for a repository on S3 (`s3:` URL); encrypted at rest, never returned. */
+            s3?: components["schemas"]["S3Credentials"];
+        };
+        S3Credentials: {
+            accessKeyId: string;
+            secretAccessKey: string;
+            region?: string;
+        };
+        S3SyncTargetSet: {
+            /** @description http(s)://host[:port] of the S3 service. */
+            endpoint: string;
+            bucket: string;
+            /** @description Key prefix inside the bucket. */
+            prefix?: string;
+            region?: string;
+            accessKeyId: string;
+            secretAccessKey: string;
+            /** @description rclone --bwlimit, bytes per second ("10M"). */
+            bandwidthLimit?: string;
+            /** @description Parallel uploads. */
+            transfers?: number;
+            /**
+             * @description Compare objects by MD5 instead of size and time.
+             * @default false
+             */
+            checksum?: boolean;
+        };
+        S3SyncTarget: {
+            repositoryId: number;
+            endpoint: string;
+            bucket: string;
+            prefix: string;
+            region: string | null;
+            accessKeyId: string;
+            bandwidthLimit: string | null;
+            transfers: number | null;
+            checksum: boolean;
+            /** Format: date-time */
+            updatedAt: string;
         };
         Job: {
             id: number;
@@ -280,6 +548,8 @@ export interface components {
             snapshotMode: "none";
             preScript: string | null;
             postHook: string | null;
+            /** @description Which snapshots a prune keeps; null keeps every snapshot. */
+            retention: components["schemas"]["RetentionPolicy"] | null;
             /** Format: date-time */
             createdAt: string;
         };
@@ -298,6 +568,48 @@ export interface components {
             preScript?: string;
             /** @description Shell command run on the agent after the backup, always. */
             postHook?: string;
+            retention?: components["schemas"]["RetentionPolicy"];
+        };
+        /**
+         * @description Applied by restic forget to the job's snapshots, per host and paths. Counts of 0 are
+         *     no rule; a policy must keep something.
+         */
+        RetentionPolicy: {
+            /** @description The n most recent snapshots. */
+            keepLast?: number;
+            /** @description The newest snapshot of each of the last n hours that have one. */
+            keepHourly?: number;
+            keepDaily?: number;
+            keepWeekly?: number;
+            keepMonthly?: number;
+            keepYearly?: number;
+            /** @description Every snapshot newer than this, relative to the newest one (`30d`, `1y2m7d4h`). */
+            keepWithin?: string;
+            /** @description Every snapshot carrying all tags of one of these comma-separated lists. */
+            keepTags?: string[];
+        };
+        RetentionUpdate: {
+            retention: components["schemas"]["RetentionPolicy"] | null;
+        };
+        RetentionPreview: {
+            /** @description The policy previewed; null when the job has none (every snapshot is kept). */
+            policy: components["schemas"]["RetentionPolicy"] | null;
+            keep: {
+                snapshotId: string;
+                /** Format: date-time */
+                time: string;
+                hostname: string;
+                paths: string[];
+                /** @description The rules that keep this snapshot. */
+                reasons: string[];
+            }[];
+            remove: {
+                snapshotId: string;
+                /** Format: date-time */
+                time: string;
+                hostname: string;
+                paths: string[];
+            }[];
         };
         RunAccepted: {
             /** Format: uuid */
@@ -355,6 +667,70 @@ export interface components {
             /** @description The engine's latest heartbeat while the run is active; null otherwise. */
             progress: components["schemas"]["Progress"] | null;
         };
+        RestoreRequest: {
+            /** @description The agent that writes the files; default the agent that made the backup. */
+            agent?: components["schemas"]["AgentName"];
+            /**
+             * @description Absolute directory on the agent, inside its restore roots. Files land at
+             *     `<target>/<original absolute path>` (target `/` with root `/` restores in place).
+             *     Default: a new directory named after the snapshot under the first root.
+             */
+            target?: string;
+            /** @description Paths or globs (restic --include) to restore; absolute ones must lie within the snapshot's paths. Default everything. */
+            include?: string[];
+            /**
+             * @description For an explicit `target` only: what to do with files already there. `never`
+             *     (default) keeps them, `if-newer` replaces those older than the snapshot's,
+             *     `always` replaces every differing file (destructive: may need approval).
+             * @enum {string}
+             */
+            overwrite?: "never" | "if-newer" | "always";
+            /**
+             * @description Read every restored file back and compare it with the snapshot (restic --verify).
+             * @default true
+             */
+            verify?: boolean;
+            /** @description Wait for an operator's approval even where the server would not. */
+            requireApproval?: boolean;
+            /** @description Reject the restore if nobody decides within this time; may only shorten the server's limit. */
+            approvalTimeoutMs?: number;
+            /** @description Shell command run on the target agent after the restore (BACKSTOP_* variables), whatever its outcome. */
+            postHook?: string;
+        };
+        ApprovalNote: {
+            note?: string;
+        };
+        ApprovalAccepted: {
+            /** Format: uuid */
+            runId: string;
+            /** @enum {string} */
+            decision: "approved" | "rejected";
+            /** @description The name of the token that decided. */
+            by: string;
+        };
+        SnapshotEntry: {
+            name: string;
+            path: string;
+            /** @enum {string} */
+            type: "file" | "dir" | "symlink" | "dev" | "chardev" | "fifo" | "socket" | "other";
+            /** @description Bytes */
+            size: number | null;
+            /** Format: date-time */
+            mtime: string | null;
+            /** @description POSIX permission bits with setuid/setgid/sticky (0o644 = 420). */
+            mode: number;
+            /** @description ls-style, e.g. -rw-r--r-- */
+            permissions: string;
+            uid: number;
+            gid: number;
+        };
+        SnapshotTree: {
+            snapshotId: string;
+            path: string;
+            entries: components["schemas"]["SnapshotEntry"][];
+            /** @description Pass as `cursor` for the next page; null on the last. */
+            nextCursor: string | null;
+        };
         Snapshot: {
             id: string;
             repositoryId: number;
@@ -380,6 +756,9 @@ export interface components {
     };
     parameters: {
         Id: number;
+        /** @description A snapshot's full id, or a unique prefix of at least 8 hex characters. */
+        SnapshotId: string;
+        RunId: string;
         AgentName: components["schemas"]["AgentName"];
         Limit: number;
     };
@@ -531,6 +910,123 @@ export interface operations {
             default: components["responses"]["Problem"];
         };
     };
+    getS3SyncTarget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The S3 sync target (without the secret key). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["S3SyncTarget"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    putS3SyncTarget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["S3SyncTargetSet"];
+            };
+        };
+        responses: {
+            /** @description The target as now stored (without the secret key). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["S3SyncTarget"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    deleteS3SyncTarget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    runS3Sync: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The run was started; follow it at `/v1/runs/{runId}`. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunAccepted"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    pruneRepository: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The prune run was started; follow it at `/v1/runs/{runId}`. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunAccepted"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
     listJobs: {
         parameters: {
             query?: never;
@@ -625,6 +1121,56 @@ export interface operations {
             default: components["responses"]["Problem"];
         };
     };
+    setJobRetention: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RetentionUpdate"];
+            };
+        };
+        responses: {
+            /** @description The job as now stored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    previewRetention: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The preview. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionPreview"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
     listRuns: {
         parameters: {
             query?: {
@@ -702,6 +1248,144 @@ export interface operations {
             default: components["responses"]["Problem"];
         };
     };
+    restoreSnapshot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A snapshot's full id, or a unique prefix of at least 8 hex characters. */
+                id: components["parameters"]["SnapshotId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RestoreRequest"];
+            };
+        };
+        responses: {
+            /** @description The restore run was started. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunAccepted"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getSnapshotTree: {
+        parameters: {
+            query?: {
+                /** @description Absolute path inside the snapshot; `/` by default. */
+                path?: string;
+                limit?: number;
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description A snapshot's full id, or a unique prefix of at least 8 hex characters. */
+                id: components["parameters"]["SnapshotId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the directory's entries. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SnapshotTree"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getSnapshotFile: {
+        parameters: {
+            query: {
+                path: string;
+            };
+            header?: never;
+            path: {
+                /** @description A snapshot's full id, or a unique prefix of at least 8 hex characters. */
+                id: components["parameters"]["SnapshotId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file's bytes. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    approveRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                runId: components["parameters"]["RunId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ApprovalNote"];
+            };
+        };
+        responses: {
+            /** @description The decision was sent to the run. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApprovalAccepted"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    rejectRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                runId: components["parameters"]["RunId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ApprovalNote"];
+            };
+        };
+        responses: {
+            /** @description The decision was sent to the run. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApprovalAccepted"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
     getAgentRepositorySecret: {
         parameters: {
             query?: never;
@@ -721,6 +1405,10 @@ export interface operations {
                 content: {
                     "application/json": {
                         password: string;
+                        /** @description Backend environment (S3 keys of a repository on S3). */
+                        env?: {
+                            [key: string]: string;
+                        };
                     };
                 };
             };

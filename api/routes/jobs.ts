@@ -5,6 +5,7 @@ import { SERVER_TASK_QUEUE, WorkflowKind, workflowIdFor } from '../../core/names
 import { withTransaction } from '../../catalog/db';
 import type { backupWorkflow } from '../../workflows/backup';
 import type { Handler } from '../context';
+import { checkRetentionPolicy, type RetentionPolicy } from '../../core/retention';
 
 /** The API's view of a job names its agent as `agent`. */
 export function jobView(job: Job) {
@@ -18,6 +19,8 @@ export const getJob: Handler = async (ctx, { params }) => ({ status: 200, body: 
 
 export const createJob: Handler = async (ctx, { body }) => {
   const b = body as { name: string; agent: string; repositoryId: number; paths: string[]; excludes?: string[]; snapshotMode?: 'none'; preScript?: string; postHook?: string };
+  const retention = (body as { retention?: RetentionPolicy }).retention;
+  if (retention) checkRetentionPolicy(retention);
   const id = await withTransaction(ctx.catalog.db, async (tx) => {
     const agent = await ctx.catalog.findAgentByName(tx, b.agent);
     if (!agent) throw new InputError(`unknown agent "${b.agent}": agents register themselves when they start`);
@@ -26,7 +29,7 @@ export const createJob: Handler = async (ctx, { body }) => {
     await ctx.catalog.getRepository(b.repositoryId, tx).catch((e: unknown) => {
       throw e instanceof NotFoundError ? new InputError(`unknown repository ${b.repositoryId}`) : e;
     });
-    return ctx.catalog.insertJob(tx, {
+    const jobId = await ctx.catalog.insertJob(tx, {
       name: b.name,
       agentId: agent.id,
       repositoryId: b.repositoryId,
@@ -36,6 +39,8 @@ export const createJob: Handler = async (ctx, { body }) => {
       preScript: b.preScript ?? null,
       postHook: b.postHook ?? null,
     });
+    if (retention) await ctx.catalog.setJobRetention(tx, jobId, retention);
+    return jobId;
   });
   return { status: 201, body: jobView(await ctx.catalog.getJob(id)) };
 };

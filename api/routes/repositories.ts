@@ -1,6 +1,7 @@
 import { InputError, NotFoundError } from '../../core/errors';
 import { withTransaction } from '../../catalog/db';
 import type { Handler } from '../context';
+import { parseS3Credentials, repositoryS3Context, resticS3Env, serializeS3Credentials, type S3Credentials } from '../../core/s3';
 import { isAbsolute } from 'node:path';
 
 export const listRepositories: Handler = async (ctx) => ({ status: 200, body: { items: await ctx.catalog.listRepositories() } });
@@ -17,8 +18,9 @@ export function checkRepositoryUrl(url: string): void {
 }
 
 export const createRepository: Handler = async (ctx, { body }) => {
-  const b = body as { name: string; url: string; password: string; init?: boolean };
+  const b = body as { name: string; url: string; password: string; init?: boolean; s3?: S3Credentials };
   checkRepositoryUrl(b.url);
+  if (b.s3 && !b.url.startsWith('s3:')) throw new InputError('s3 keys are for repositories on S3 (an s3: URL) only');
   // The row and the repository appear together: if restic fails, the transaction rolls back.
   const repo = await withTransaction(ctx.catalog.db, async (tx) => {
     const id = await ctx.catalog.nextRepositoryId(tx);
@@ -28,10 +30,14 @@ export const createRepository: Handler = async (ctx, { body }) => {
       url: b.url,
       passwordSealed: ctx.secrets.seal(b.password, `repository:${id}`),
     });
-    const access = { url: b.url, password: b.password };
+    // A repository on S3: its keys are sealed beside the password, and restic init gets them.
+    if (b.s3) await ctx.catalog.setRepositoryS3Sealed(tx, id, ctx.secrets.seal(serializeS3Credentials(b.s3), repositoryS3Context(id)));
+    const postPruneScript = (body as { postPruneScript?: string }).postPruneScript ?? null;
+    if (postPruneScript) await ctx.catalog.setRepositoryPostPruneScript(tx, id, postPruneScript);
+    const access = { url: b.url, password: b.password, env: b.s3 ? resticS3Env(b.s3) : undefined };
     if (b.init ?? true) await ctx.engine.init(access);
     else await ctx.engine.verifyAccess(access);
-    return inserted;
+    return { ...inserted, postPruneScript };
   });
   ctx.logger.info({ repositoryId: repo.id, name: repo.name }, 'repository created');
   return { status: 201, body: repo };
@@ -44,5 +50,7 @@ export const getAgentRepositorySecret: Handler = async (ctx, { params, identity 
     throw new NotFoundError(`repository ${id} not found`);
   }
   const password = ctx.secrets.open(await ctx.catalog.getRepositorySealedPassword(id), `repository:${id}`);
-  return { status: 200, body: { password } };
+  const s3 = await ctx.catalog.getRepositoryS3Sealed(id);
+  const env = s3 ? resticS3Env(parseS3Credentials(ctx.secrets.open(s3, repositoryS3Context(id)))) : undefined;
+  return { status: 200, body: env ? { password, env } : { password } };
 };

@@ -8,7 +8,8 @@ import type { ApiContext, Handler } from '../context';
 export async function liveProgress(ctx: ApiContext, workflowId: string): Promise<BackupProgress | null> {
   try {
     const d = await ctx.temporal.workflow.getHandle(workflowId).describe();
-    const pending = d.raw.pendingActivities?.find((a) => a.activityType?.name === 'runBackup');
+    // Restores heartbeat the same { phase, progress } shape as backups.
+    const pending = d.raw.pendingActivities?.find((a) => a.activityType?.name === 'runBackup' || a.activityType?.name === 'runRestore');
     const payload = pending?.heartbeatDetails?.payloads?.[0];
     if (!payload) return null;
     const hb = defaultPayloadConverter.fromPayload<BackupHeartbeat>(payload);

@@ -32,7 +32,16 @@ export interface Stack {
   masterKey: string;
   start(c: Component): Promise<void>;
   kill9(c: Component): void;
+  /** Another agent worker under its own name and token (cross-agent restores); `env` adds to the stack's. */
+  startAgent(name: string, env?: Record<string, string>): Promise<ExtraAgent>;
   stop(): Promise<void>;
+}
+
+export interface ExtraAgent {
+  name: string;
+  kill9(): void;
+  /** Starts it again after kill9, with the same name and token. */
+  restart(): Promise<void>;
 }
 
 export async function startTemporalDevServer(dir: string): Promise<{ address: string; proc: ChildProcess }> {
@@ -79,6 +88,7 @@ export async function startStack(opts: { databaseUrl: string; env?: Record<strin
     ...opts.env,
   };
   const procs = new Map<Component, ChildProcess>();
+  const extraAgents = new Map<string, ChildProcess>();
 
   const start = async (c: Component) => {
     const log = createWriteStream(join(dir, 'logs', `${c}.log`), { flags: 'a' });
@@ -107,7 +117,29 @@ export async function startStack(opts: { databaseUrl: string; env?: Record<strin
     kill9(c) {
       procs.get(c)?.kill('SIGKILL');
     },
+    async startAgent(name, extraEnv = {}) {
+      const token = await catalog.createToken({ name: `test agent ${name}`, scope: 'agent', agentName: name });
+      const launch = () => {
+        const log = createWriteStream(join(dir, 'logs', `agent-${name}.log`), { flags: 'a' });
+        const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli', 'main.ts'), 'agent'], {
+          cwd: ROOT,
+          env: { ...env, BACKSTOP_AGENT_NAME: name, BACKSTOP_AGENT_TOKEN: token, ...extraEnv },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        proc.stdout!.pipe(log);
+        proc.stderr!.pipe(log);
+        extraAgents.set(name, proc);
+      };
+      launch();
+      await api.waitForAgent(name, 60_000);
+      return {
+        name,
+        kill9: () => void extraAgents.get(name)?.kill('SIGKILL'),
+        restart: async () => launch(),
+      };
+    },
     async stop() {
+      for (const p of extraAgents.values()) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
       for (const c of ['agent', 'server-worker', 'api'] as Component[]) {
         const p = procs.get(c);
         if (p && p.exitCode === null && p.signalCode === null) {

@@ -3,8 +3,15 @@
 import { BackstopError, ErrorType } from '../../../core/errors';
 import type { BackupEngine, BackupRequest, EngineSnapshot, RepositoryAccess, RunControl } from '../engine';
 import { runProcess, type RunResult } from '../../process';
-import { backupArgs, catConfigArgs, checkArgs, initArgs, resticEnv, restoreArgs, snapshotsArgs, unlockArgs } from './args';
-import { classifyFailure, parseBackupLine, parseSnapshots, unreadablePaths, type BackupEvent } from './parse';
+import { backupArgs, catConfigArgs, checkArgs, initArgs, resticEnv, snapshotsArgs, unlockArgs } from './args';
+import type { RestoreOptions, RestoreSummary, SnapshotListing } from '../engine';
+import { NotFoundError } from '../../../core/errors';
+import { dumpArgs, lsArgs, restoreCommandArgs } from './restore-args';
+import { missingInSnapshot, parseLsOutput, parseRestoreLine, plainStderr, type RestoreEvent } from './restore-parse';
+import { classifyFailure, parseBackupLine, parseSnapshots, skippedSource, snapshotFromSummary, unreadablePaths, type BackupEvent } from './parse';
+import type { ForgetGroup, ForgetRequest, PruneOutcome } from '../engine';
+import { forgetArgs, pruneArgs } from './forget-args';
+import { parseForget, parsePruneReport } from './forget-parse';
 
 export interface ResticOptions {
   binary?: string;
@@ -61,11 +68,13 @@ export class Restic implements BackupEngine {
   async backup(repo: RepositoryAccess, req: BackupRequest, control: RunControl) {
     const events: BackupEvent[] = [];
     let summary: Extract<BackupEvent, { kind: 'summary' }> | undefined;
+    let skipped = false;
     const onLine = (line: string) => {
       const e = parseBackupLine(line);
       if (e.kind === 'status') control.onProgress?.(e.progress);
       else if (e.kind === 'summary') summary = e;
       else if (e.kind === 'error') events.push(e);
+      else if (skippedSource(e.line) !== null) skipped = true;
     };
     const result = await runProcess(this.binary, backupArgs(req), {
       env: resticEnv(repo.url, repo.password, repo.env, this.opts.cacheDir),
@@ -77,26 +86,78 @@ export class Restic implements BackupEngine {
     });
     if (result.aborted) throw new BackstopError(ErrorType.engine, 'restic backup: cancelled');
     if ((result.exitCode !== 0 && result.exitCode !== EXIT_PARTIAL) || !summary) this.fail(result, 'restic backup', repo);
+    const unreadable = result.exitCode === EXIT_PARTIAL ? unreadablePaths(events) : [];
+    // restic >= 0.17 reports the full id and time in the summary: no second restic process
+    // (another key derivation and index load) just to read back what was written.
+    const fromSummary = skipped ? null : snapshotFromSummary(summary, req);
+    if (fromSummary) return { snapshot: fromSummary, stats: summary.stats, unreadable };
     // The summary carries only a short id in restic 0.14; the tag gives the full record.
     const runTag = req.tags[0];
     const found = runTag ? await this.findSnapshotsByTag(repo, runTag) : [];
     const snapshot = found.find((s) => s.id.startsWith(summary!.snapshotId));
     if (!snapshot) throw new BackstopError(ErrorType.engine, `restic backup: snapshot ${summary.snapshotId} not found after backup`);
-    return { snapshot, stats: summary.stats, unreadable: result.exitCode === EXIT_PARTIAL ? unreadablePaths(events) : [] };
+    return { snapshot, stats: summary.stats, unreadable };
   }
 
-  async restore(repo: RepositoryAccess, snapshotId: string, target: string, control: RunControl): Promise<void> {
-    const r = await runProcess(this.binary, restoreArgs(snapshotId, target), {
-      env: resticEnv(repo.url, repo.password, repo.env, this.opts.cacheDir),
+  async restore(repo: RepositoryAccess, snapshotId: string, target: string, control: RunControl, options: RestoreOptions = {}): Promise<RestoreSummary> {
+    let summary: Extract<RestoreEvent, { kind: 'summary' }>['summary'] | undefined;
+    const onLine = (line: string) => {
+      const e = parseRestoreLine(line);
+      if (e.kind === 'status') control.onProgress?.(e.progress);
+      else if (e.kind === 'summary') summary = e.summary;
+    };
+    const r = await this.run(repo, restoreCommandArgs(snapshotId, target, options), 'restic restore', {
       signal: control.signal,
+      onStdoutLine: onLine,
+      onSpawn: control.onSpawn,
     });
-    if (r.aborted) throw new BackstopError(ErrorType.engine, 'restic restore: cancelled');
-    if (r.exitCode !== 0) this.fail(r, 'restic restore', repo);
+    if (r.exitCode !== 0) this.failJson(r, 'restic restore', repo);
+    const none = { filesTotal: 0, filesRestored: 0, filesSkipped: 0, filesDeleted: 0, bytesTotal: 0, bytesRestored: 0, bytesSkipped: 0 };
+    // --verify reads every restored file back; restic exits non-zero when one differs.
+    return { ...(summary ?? none), verified: options.verify === true };
+  }
+
+  async listDirectory(repo: RepositoryAccess, snapshotId: string, path: string): Promise<SnapshotListing | null> {
+    const lines: string[] = [];
+    const r = await this.run(repo, lsArgs(snapshotId, path), 'restic ls', { onStdoutLine: (l) => lines.push(l) });
+    if (r.exitCode !== 0) this.failJson(r, 'restic ls', repo);
+    return parseLsOutput(lines, path);
+  }
+
+  async dumpFile(repo: RepositoryAccess, snapshotId: string, path: string, out: NodeJS.WritableStream, signal?: AbortSignal): Promise<void> {
+    const r = await this.run(repo, dumpArgs(snapshotId, path), 'restic dump', { stdoutTo: out, signal });
+    if (r.exitCode !== 0) this.failJson(r, 'restic dump', repo);
+  }
+
+  /** Like fail(), for commands run with --json (fatal errors arrive as JSON on stderr). */
+  private failJson(result: RunResult, what: string, repo: RepositoryAccess): never {
+    const stderr = plainStderr(result.stderrTail);
+    const missing = missingInSnapshot(stderr);
+    if (missing) throw new NotFoundError(`${what}: ${missing}`);
+    throw scrub(classifyFailure(result.exitCode, stderr, what), [repo.password, ...Object.values(repo.env ?? {})]);
   }
 
   async check(repo: RepositoryAccess): Promise<void> {
     const r = await this.run(repo, checkArgs(), 'restic check');
     if (r.exitCode !== 0) this.fail(r, 'restic check', repo);
+  }
+
+  async forget(repo: RepositoryAccess, req: ForgetRequest, control: RunControl = {}): Promise<ForgetGroup[]> {
+    const r = await this.run(repo, forgetArgs(req), 'restic forget', { captureStdout: true, signal: control.signal, onSpawn: control.onSpawn });
+    if (r.exitCode !== 0) this.fail(r, 'restic forget', repo);
+    return parseForget(r.stdout);
+  }
+
+  async prune(repo: RepositoryAccess, control: RunControl): Promise<PruneOutcome> {
+    const r = await this.run(repo, pruneArgs(), 'restic prune', { captureStdout: true, signal: control.signal, onSpawn: control.onSpawn });
+    if (r.exitCode !== 0) this.fail(r, 'restic prune', repo);
+    return parsePruneReport(r.stdout);
+  }
+
+  async listSnapshots(repo: RepositoryAccess): Promise<EngineSnapshot[]> {
+    const r = await this.run(repo, snapshotsArgs(), 'restic snapshots', { captureStdout: true });
+    if (r.exitCode !== 0) this.fail(r, 'restic snapshots', repo);
+    return parseSnapshots(r.stdout);
   }
 }
 

@@ -1,0 +1,27 @@
+import { dumpArgs, lsArgs, restoreCommandArgs } from './restore-args';
+
+describe('restic restore/ls/dump command lines', () => {
+  it('restores with restic defaults when no options are given', () => {
+    expect(restoreCommandArgs('abc123', '/restores/x')).toEqual(['restore', '--json', '--target', '/restores/x', '--', 'abc123']);
+  });
+
+  it('passes overwrite, includes and verify', () => {
+    expect(restoreCommandArgs('abc123', '/', { overwrite: 'if-newer', include: ['/srv/a', '*.conf'], verify: true })).toEqual([
+      'restore', '--json', '--target', '/',
+      '--overwrite', 'if-newer',
+      '--include', '/srv/a', '--include', '*.conf',
+      '--verify',
+      '--', 'abc123',
+    ]);
+  });
+
+  it.each(['always', 'if-changed', 'if-newer', 'never'] as const)('maps overwrite %s onto restic flag', (policy) => {
+    const args = restoreCommandArgs('s', '/t', { overwrite: policy });
+    expect(args[args.indexOf('--overwrite') + 1]).toBe(policy);
+  });
+
+  it('browses without taking a repository lock', () => {
+    expect(lsArgs('abc', '/srv')).toEqual(['ls', '--json', '--no-lock', '--', 'abc', '/srv']);
+    expect(dumpArgs('abc', '/srv/a.txt')).toEqual(['dump', '--no-lock', '--', 'abc', '/srv/a.txt']);
+  });
+});

@@ -1,0 +1,154 @@
+// Restore activities that run on the TARGET agent (task queue agent.<name>): check the
+// target against the agent's allowed roots, run the engine's restore with heartbeats, and
+// the post-restore hook. Built from a factory like activities/agent.ts.
+import { Context, heartbeat } from '@temporalio/activity';
+import type { BackupProgress } from '../../core/model';
+import type { Logger } from '../../core/logger';
+import { InputError } from '../../core/errors';
+import type { BackupEngine, RestoreOverwrite, RestoreSummary } from '../engines/engine';
+import type { EngineProcessRegistry } from '../engines/orphans';
+import type { SecretSource } from '../secret-source';
+import { hookEnv, runHook } from '../hooks/shell';
+import { withFailureMapping } from '../failure';
+import { checkIncludes, resolveRestoreTarget } from './target';
+
+export interface RestoreAgentDeps {
+  agentName: string;
+  engine: BackupEngine;
+  secrets: SecretSource;
+  /** Absolute directories restores may write into (BACKSTOP_RESTORE_ROOTS). */
+  restoreRoots: string[];
+  engineProcesses: EngineProcessRegistry;
+  logger: Logger;
+  now?: () => Date;
+}
+
+export interface RestoreTargetInput {
+  runId: string;
+  snapshotId: string;
+  snapshotPaths: string[];
+  /** Null: a new directory under the agent's first restore root. */
+  target: string | null;
+  include: string[];
+}
+
+export interface RestoreTargetResult {
+  /** The real (symlink-free) directory restic will write into. */
+  target: string;
+  /** The target already existed: an in-place restore into existing content. */
+  existed: boolean;
+  include: string[];
+}
+
+export interface RestoreStepInput {
+  runId: string;
+  workflowId: string;
+  snapshotId: string;
+  snapshotPaths: string[];
+  repository: { id: number; url: string };
+  /** As returned by checkRestoreTarget. */
+  target: string;
+  include: string[];
+  /** Null: the engine's default (a new directory). */
+  overwrite: RestoreOverwrite | null;
+  verify: boolean;
+}
+
+/** Same shape as the backup heartbeat, so the API reads live progress of either. */
+export interface RestoreHeartbeat {
+  phase: 'starting' | 'restoring';
+  progress: BackupProgress | null;
+}
+
+export interface RestoreHookInput {
+  command: string;
+  success: boolean;
+  runId: string;
+  snapshotId: string;
+  target: string | null;
+}
+
+const HEARTBEAT_EVERY_MS = 1_000;
+const HOOK_TIMEOUT_MS = 10 * 60_000;
+
+export function createRestoreActivities(deps: RestoreAgentDeps) {
+  const { engine, secrets, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  /** Refuses, before anything is written, a target outside the allowed roots or an include that leaves the snapshot. */
+  async function checkRestoreTarget(input: RestoreTargetInput): Promise<RestoreTargetResult> {
+    const include = checkIncludes(input.include, input.snapshotPaths);
+    const resolved = await resolveRestoreTarget({ target: input.target, roots: deps.restoreRoots, snapshotId: input.snapshotId, now: now() });
+    return { target: resolved.path, existed: resolved.existed, include };
+  }
+
+  /**
+   * Re-running into the same target converges: restic skips files already correct, so a
+   * retry after a crash of this worker simply runs the restore again.
+   */
+  async function runRestore(input: RestoreStepInput): Promise<RestoreSummary> {
+    const ctx = Context.current();
+    const log = logger.child({ runId: input.runId, workflowId: input.workflowId, attempt: ctx.info.attempt });
+
+    // Checked again right before writing: the directory may have changed (say, been
+    // swapped for a symlink) while the run waited for approval.
+    const include = checkIncludes(input.include, input.snapshotPaths);
+    const resolved = await resolveRestoreTarget({ target: input.target, roots: deps.restoreRoots, snapshotId: input.snapshotId, now: now() });
+    if (resolved.path !== input.target) throw new InputError(`restore target ${input.target} now resolves to ${resolved.path}; refusing`);
+
+    // The password (and S3 keys) come from the API with this agent's own token; the API hands
+    // them out while this agent has an active restore run of the repository.
+    const repo = { url: input.repository.url, ...(await secrets.repositoryAccess(input.repository.id)) };
+    let latest: RestoreHeartbeat = { phase: 'starting', progress: null };
+    heartbeat(latest);
+    // On a clock too: restic is silent while it loads the index.
+    const ticker = setInterval(() => heartbeat(latest), HEARTBEAT_EVERY_MS);
+    try {
+      // A restic left running by a killed worker would write the same files concurrently.
+      const stopped = await deps.engineProcesses.stopLeftover(input.workflowId, input.target);
+      if (stopped) {
+        log.warn({ pid: stopped }, 'stopped restore process left by an earlier attempt');
+        await engine.unlockStale(repo);
+      }
+      latest = { phase: 'restoring', progress: null };
+      const summary = await engine.restore(
+        repo,
+        input.snapshotId,
+        input.target,
+        {
+          signal: ctx.cancellationSignal,
+          onSpawn: (pid) => deps.engineProcesses.record(input.workflowId, pid),
+          onProgress: (progress) => {
+            latest = { phase: 'restoring', progress };
+          },
+        },
+        { include, overwrite: input.overwrite ?? undefined, verify: input.verify },
+      );
+      deps.engineProcesses.clear(input.workflowId);
+      log.info({ target: input.target, filesRestored: summary.filesRestored, filesSkipped: summary.filesSkipped }, 'restore finished');
+      return summary;
+    } finally {
+      clearInterval(ticker);
+    }
+  }
+
+  async function runRestoreHook(input: RestoreHookInput): Promise<{ exitCode: number | null; output: string[] }> {
+    return runHook({
+      command: input.command,
+      env: hookEnv({
+        runId: input.runId,
+        kind: 'restore',
+        agent: deps.agentName,
+        runSuccess: input.success,
+        snapshotId: input.snapshotId,
+        restoreTarget: input.target,
+      }),
+      timeoutMs: HOOK_TIMEOUT_MS,
+      signal: Context.current().cancellationSignal,
+    });
+  }
+
+  return withFailureMapping({ checkRestoreTarget, runRestore, runRestoreHook });
+}
+
+export type RestoreAgentActivities = ReturnType<typeof createRestoreActivities>;

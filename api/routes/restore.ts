@@ -1,0 +1,124 @@
+// Restores: start one from a snapshot, and approve or reject one waiting for an operator.
+import { randomUUID } from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { Snapshot } from '../../core/model';
+import { ConflictError, InputError, NotFoundError } from '../../core/errors';
+import { RestoreSignal, SERVER_TASK_QUEUE, WorkflowKind, workflowIdFor } from '../../core/names';
+import { withTransaction } from '../../catalog/db';
+import { absoluteSegments, checkIncludes } from '../../activities/restore/target';
+import type { RestoreOverwrite } from '../../activities/engines/engine';
+import type { ApprovalInput, restoreWorkflow } from '../../workflows/restore';
+import type { ApiContext, Handler } from '../context';
+
+const DEFAULT_APPROVAL_TIMEOUT_MS = 24 * 3_600_000;
+const UNIQUE_VIOLATION = '23505';
+
+/** A snapshot by its full id or a unique prefix of at least 8 hex characters. */
+export async function findSnapshot(ctx: ApiContext, idOrPrefix: string): Promise<Snapshot> {
+  const found = await ctx.catalog.findSnapshotsByIdPrefix(idOrPrefix.toLowerCase());
+  if (found.length === 0) throw new NotFoundError(`snapshot ${idOrPrefix} not found`);
+  if (found.length > 1) throw new ConflictError(`snapshot id prefix ${idOrPrefix} is ambiguous: give more characters`);
+  return found[0]!;
+}
+
+export interface RestoreRequest {
+  agent?: string;
+  target?: string;
+  include?: string[];
+  overwrite?: 'never' | 'if-newer' | 'always';
+  verify?: boolean;
+  requireApproval?: boolean;
+  approvalTimeoutMs?: number;
+  postHook?: string;
+}
+
+/**
+ * Whether a restore waits for an operator: `destructive` (the default) holds back in-place
+ * restores that overwrite whatever is there (`always`); a request may always ask for it.
+ */
+export function needsApproval(mode: 'destructive' | 'always' | 'never', req: Pick<RestoreRequest, 'target' | 'overwrite' | 'requireApproval'>): boolean {
+  if (req.requireApproval) return true;
+  if (mode === 'always') return true;
+  if (mode === 'never') return false;
+  return req.target !== undefined && req.overwrite === 'always';
+}
+
+/** The request's overwrite policy as the engine's: none for a new directory, `never` for an explicit target unless given. */
+export function overwriteFor(req: Pick<RestoreRequest, 'target' | 'overwrite'>): RestoreOverwrite | null {
+  if (req.target === undefined) {
+    if (req.overwrite !== undefined) throw new InputError('overwrite applies to a restore into an explicit target only (the default target is a new directory)');
+    return null;
+  }
+  return req.overwrite ?? 'never';
+}
+
+export const restoreSnapshot: Handler = async (ctx, { params, body }) => {
+  const b = (body ?? {}) as RestoreRequest;
+  const snapshot = await findSnapshot(ctx, params.id as string);
+  if (b.target !== undefined) absoluteSegments(b.target, 'restore target');
+  const include = checkIncludes(b.include ?? [], snapshot.paths);
+  const overwrite = overwriteFor(b);
+
+  // Default: the agent that made the backup (its job's agent, else the snapshot's host).
+  const agentName = b.agent ?? (snapshot.jobId !== null ? (await ctx.catalog.getJob(snapshot.jobId)).agentName : snapshot.hostname);
+  if (!agentName) throw new InputError('this snapshot has no job or host: name the target agent');
+  if (!(await ctx.catalog.findAgentByName(ctx.catalog.db, agentName))) throw new InputError(`unknown agent "${agentName}": agents register themselves when they start`);
+
+  const maxTimeout = ctx.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS;
+  const requireApproval = needsApproval(ctx.restoreApproval ?? 'destructive', b);
+  const runId = randomUUID();
+  const args: Parameters<typeof restoreWorkflow> = [
+    {
+      runId,
+      snapshot: { id: snapshot.id, repositoryId: snapshot.repositoryId, jobId: snapshot.jobId, paths: snapshot.paths },
+      agentName,
+      target: b.target ?? null,
+      include,
+      overwrite,
+      verify: b.verify ?? true,
+      requireApproval,
+      approvalTimeoutMs: Math.min(b.approvalTimeoutMs ?? maxTimeout, maxTimeout),
+      postHook: b.postHook ?? null,
+      agentScheduleToStartMs: ctx.agentScheduleToStartMs,
+      engineHeartbeatTimeoutMs: ctx.engineHeartbeatTimeoutMs,
+    },
+  ];
+  let workflowId = '';
+  // Workflow ids have second precision: a second restore of the same job's snapshots within
+  // one second waits for the next second rather than failing on the id.
+  for (let attempt = 1; ; attempt++) {
+    workflowId = workflowIdFor(WorkflowKind.restore, snapshot.jobId ?? 'snapshot', new Date());
+    try {
+      // As for backups: the row commits only if Temporal accepted the workflow. The row names
+      // the target agent and the repository, which is what lets that agent fetch the password.
+      await withTransaction(ctx.catalog.db, async (tx) => {
+        await ctx.catalog.insertRun(tx, { id: runId, kind: 'restore', jobId: snapshot.jobId, workflowId, repositoryId: snapshot.repositoryId, agentName });
+        await ctx.temporal.workflow.start<typeof restoreWorkflow>('restoreWorkflow', { taskQueue: SERVER_TASK_QUEUE, workflowId, args });
+      });
+      break;
+    } catch (err) {
+      const taken = (err as { code?: string }).code === UNIQUE_VIOLATION || err instanceof WorkflowExecutionAlreadyStartedError;
+      if (!taken || attempt >= 3) throw taken ? new ConflictError(`a restore ${workflowId} already exists: try again`) : err;
+      await new Promise((r) => setTimeout(r, 1_005 - (Date.now() % 1_000)));
+    }
+  }
+  ctx.logger.info({ snapshotId: snapshot.id, runId, workflowId, agentName, requireApproval }, 'restore run started');
+  return { status: 202, body: { runId, workflowId, status: 'queued' } };
+};
+
+/** Approve/reject: only a restore in awaiting-approval; anything later is a 409, never a second decision. */
+function decide(signal: (typeof RestoreSignal)[keyof typeof RestoreSignal]): Handler {
+  return async (ctx, { params, body, identity }) => {
+    const run = await ctx.catalog.getRun(params.runId as string);
+    if (run.kind !== 'restore') throw new ConflictError(`run ${run.id} is a ${run.kind} run: only restores wait for approval`);
+    if (run.status !== 'awaiting-approval') throw new ConflictError(`run ${run.id} is ${run.status}, not awaiting approval`);
+    const note = (body as { note?: string } | undefined)?.note ?? null;
+    const input: ApprovalInput = { by: identity.name, note };
+    await ctx.temporal.workflow.getHandle(run.workflowId).signal(signal, input);
+    ctx.logger.info({ runId: run.id, decision: signal, by: identity.name }, 'restore approval decided');
+    return { status: 202, body: { runId: run.id, decision: signal === RestoreSignal.approve ? 'approved' : 'rejected', by: identity.name } };
+  };
+}
+
+export const approveRun = decide(RestoreSignal.approve);
+export const rejectRun = decide(RestoreSignal.reject);

@@ -1,0 +1,293 @@
+// Restores and browsing on the real stack: API → RestoreWorkflow → restic on the target
+// agent, a second agent for cross-host restores, approvals through the API, escape
+// attempts, and a kill -9 of the agent mid-restore.
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startPostgres, type Postgres } from '../support/postgres';
+import { startStack, type Stack } from '../support/stack';
+import { waitFor } from '../support/ports';
+import { hashTree, writeSampleTree } from '../../workers/sample';
+import { ApiError, type ApiRun } from '../../cli/api-client';
+
+jest.setTimeout(300_000);
+
+let pg: Postgres;
+let stack: Stack;
+let work: string;
+let source: string;
+let repoId: number;
+let snapshotId: string;
+const PASSWORD = 'restore test password';
+
+/**
+ * ~1 GiB of incompressible files, so a restore takes several seconds here. Written before
+ * the stack starts: seconds of synchronous writes would stall the client's keep-alive sockets.
+ */
+function writeBigDataset(dir: string): void {
+  const pool = randomBytes(64 * 1024 * 1024);
+  for (let i = 0; i < 128; i++) {
+    const sub = join(dir, `d${i % 8}`);
+    mkdirSync(sub, { recursive: true });
+    // Each file a distinct rotation of the pool, so restic cannot deduplicate them away.
+    const offset = (i * 7_919_111) % pool.length;
+    writeFileSync(join(sub, `f${i}`), Buffer.concat([pool.subarray(offset), pool.subarray(0, offset)]).subarray(0, 8 * 1024 * 1024));
+  }
+}
+
+/** Bytes actually written under `dir` (restic may size a file before filling it). */
+function allocatedBytes(dir: string): number {
+  let sum = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) sum += lstatSync(join(e.parentPath, e.name)).blocks * 512;
+  }
+  return sum;
+}
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'backstop-restore-'));
+  source = join(work, 'source');
+  writeSampleTree(source, 40);
+  // What restic keeps besides content: a symlink and an unusual mode.
+  symlinkSync('dir0/file0.bin', join(source, 'link-to-file0'));
+  writeFileSync(join(source, 'secret.txt'), 'only for root\n');
+  chmodSync(join(source, 'secret.txt'), 0o600);
+  for (const d of ['restores', 'inplace', 'web2', 'outside']) mkdirSync(join(work, d));
+  writeBigDataset(join(work, 'big'));
+  pg = await startPostgres();
+  stack = await startStack({
+    databaseUrl: pg.url,
+    env: { BACKSTOP_RESTORE_ROOTS: `${join(work, 'restores')}:${join(work, 'inplace')}`, BACKSTOP_ENGINE_HEARTBEAT_TIMEOUT_MS: '4000' },
+  });
+  const repo = await stack.api.createRepository({ name: 'restore-src', url: join(work, 'repo'), password: PASSWORD });
+  repoId = repo.id;
+  const job = await stack.api.createJob({ name: 'restore-src', agent: 'local', repositoryId: repo.id, paths: [source] });
+  const run = await stack.api.waitForRun((await stack.api.runJob(job.id)).runId, { timeoutMs: 120_000 });
+  expect(run.status).toBe('succeeded');
+  snapshotId = run.snapshotId!;
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  await pg?.stop();
+  // Over 2 GiB by now (dataset, repository, restores): do not leave it in /tmp.
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+async function problemOf(p: Promise<unknown>): Promise<ApiError> {
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ApiError);
+  return err as ApiError;
+}
+
+const targetOf = (run: ApiRun) => (run.details as unknown as { target: string }).target;
+
+async function restore(body: Parameters<Stack['api']['restoreSnapshot']>[1], id = snapshotId): Promise<ApiRun> {
+  const { runId } = await stack.api.restoreSnapshot(id, body);
+  return stack.api.waitForRun(runId, { timeoutMs: 120_000 });
+}
+
+async function awaitingApproval(runId: string): Promise<ApiRun> {
+  return waitFor('awaiting-approval', async () => {
+    const r = await stack.api.getRun(runId);
+    if (['succeeded', 'failed', 'cancelled'].includes(r.status)) throw new Error(`run ended: ${r.status} ${r.failureReason}`);
+    return r.status === 'awaiting-approval' ? r : null;
+  }, 60_000, 200);
+}
+
+describe('restore round trips', () => {
+  it('restores a whole snapshot, by short id, byte-equal into a new directory named after it', async () => {
+    const run = await restore({}, snapshotId.slice(0, 8));
+    expect(run).toMatchObject({ kind: 'restore', status: 'succeeded', agentName: 'local', repositoryId: repoId, snapshotId, failureReason: null });
+    const target = targetOf(run);
+    expect(target).toMatch(new RegExp(`^${join(work, 'restores')}/${snapshotId.slice(0, 8)}-\\d{8}T\\d{6}Z$`));
+    expect(hashTree(join(target, source))).toEqual(hashTree(source));
+    expect(readlinkSync(join(target, source, 'link-to-file0'))).toBe('dir0/file0.bin');
+    expect(lstatSync(join(target, source, 'secret.txt')).mode & 0o777).toBe(0o600);
+    expect(run.details).toMatchObject({ verification: 'passed', summary: { verified: true }, approval: null });
+    // Restores are runs like backups.
+    expect((await stack.api.listRuns()).map((r) => r.id)).toContain(run.id);
+  });
+
+  it('restores only the selected paths', async () => {
+    const run = await restore({ include: [join(source, 'dir1'), '*.txt'] });
+    expect(run.status).toBe('succeeded');
+    const restored = join(targetOf(run), source);
+    expect(readdirSync(restored).sort()).toEqual(['dir1', 'secret.txt']);
+    expect(hashTree(join(restored, 'dir1'))).toEqual(hashTree(join(source, 'dir1')));
+  });
+
+  it('restores onto another agent, which holds the secret only while its restore runs', async () => {
+    const web2 = join(work, 'web2');
+    await stack.startAgent('web2', { BACKSTOP_RESTORE_ROOTS: web2 });
+    expect(await stack.catalog.agentUsesRepository('web2', repoId)).toBe(false);
+    const run = await restore({ agent: 'web2' });
+    expect(run).toMatchObject({ status: 'succeeded', agentName: 'web2' });
+    expect(targetOf(run).startsWith(`${web2}/`)).toBe(true);
+    expect(hashTree(join(targetOf(run), source))).toEqual(hashTree(source));
+    expect(await stack.catalog.agentUsesRepository('web2', repoId)).toBe(false);
+  });
+});
+
+describe('in-place restores and their overwrite policies', () => {
+  const target = () => join(work, 'inplace', 't');
+  const file = (name: string) => join(target(), source, 'dir0', name);
+  const OLD = new Date('2001-01-01T00:00:00Z');
+  const FUTURE = new Date(Date.now() + 365 * 86_400_000);
+
+  /** file0 changed but older than the snapshot's copy, file6 changed and newer. */
+  function tamper(): void {
+    writeFileSync(file('file0.bin'), 'local older edit');
+    utimesSync(file('file0.bin'), OLD, OLD);
+    writeFileSync(file('file6.bin'), 'local newer edit');
+    utimesSync(file('file6.bin'), FUTURE, FUTURE);
+  }
+
+  beforeAll(async () => {
+    const first = await restore({ target: target() });
+    expect(first.status).toBe('succeeded');
+  });
+
+  it('never: keeps every existing file', async () => {
+    tamper();
+    const run = await restore({ target: target(), overwrite: 'never' });
+    expect(run).toMatchObject({ status: 'succeeded', details: { overwrite: 'never', targetExisted: true } });
+    expect(readFileSync(file('file0.bin'), 'utf8')).toBe('local older edit');
+    expect(readFileSync(file('file6.bin'), 'utf8')).toBe('local newer edit');
+  });
+
+  it('if-newer: replaces only files older than the snapshot', async () => {
+    tamper();
+    const run = await restore({ target: target(), overwrite: 'if-newer' });
+    expect(run.status).toBe('succeeded');
+    expect(readFileSync(file('file0.bin'))).toEqual(readFileSync(join(source, 'dir0', 'file0.bin')));
+    expect(readFileSync(file('file6.bin'), 'utf8')).toBe('local newer edit');
+  });
+
+  it('always: waits for approval, then replaces every differing file; a second decision is refused', async () => {
+    tamper();
+    const { runId } = await stack.api.restoreSnapshot(snapshotId, { target: target(), overwrite: 'always' });
+    await awaitingApproval(runId);
+    expect(readFileSync(file('file0.bin'), 'utf8')).toBe('local older edit');
+    expect(await stack.api.approveRun(runId, 'checked with the owner')).toMatchObject({ decision: 'approved', by: 'test admin' });
+    const run = await stack.api.waitForRun(runId, { timeoutMs: 120_000 });
+    expect(run.status).toBe('succeeded');
+    expect(run.details).toMatchObject({ approval: { decision: 'approved', by: 'test admin', note: 'checked with the owner' } });
+    expect(hashTree(join(target(), source))).toEqual(hashTree(source));
+    const again = await problemOf(stack.api.rejectRun(runId));
+    expect(again.status).toBe(409);
+  });
+
+  it('always, rejected: ends cancelled and writes nothing', async () => {
+    tamper();
+    const { runId } = await stack.api.restoreSnapshot(snapshotId, { target: target(), overwrite: 'always' });
+    await awaitingApproval(runId);
+    await stack.api.rejectRun(runId, 'wrong machine');
+    const run = await stack.api.waitForRun(runId, { timeoutMs: 60_000 });
+    expect(run).toMatchObject({ status: 'cancelled', failureReason: 'restore rejected by test admin: wrong machine' });
+    expect(readFileSync(file('file0.bin'), 'utf8')).toBe('local older edit');
+  });
+});
+
+describe('escape attempts', () => {
+  it('refuses a target outside the allowed roots, writing nothing', async () => {
+    const run = await restore({ target: join(work, 'outside') });
+    expect(run.status).toBe('failed');
+    expect(run.failureReason).toBe(`restore target ${join(work, 'outside')} is outside this agent's allowed restore roots: ${join(work, 'restores')}, ${join(work, 'inplace')}`);
+    expect(readdirSync(join(work, 'outside'))).toEqual([]);
+  });
+
+  it('refuses a target that leaves a root through a symlink', async () => {
+    symlinkSync(join(work, 'outside'), join(work, 'restores', 'escape'));
+    const run = await restore({ target: join(work, 'restores', 'escape', 'x') });
+    expect(run.status).toBe('failed');
+    expect(run.failureReason).toContain(`resolves to ${join(work, 'outside', 'x')}`);
+    expect(readdirSync(join(work, 'outside'))).toEqual([]);
+  });
+
+  // Bodies are built lazily: `work` and `source` exist only once beforeAll ran.
+  it.each([
+    ['a target with ..', () => ({ target: `${join(work, 'restores')}/../outside` }), /"\." or "\.\." segments/],
+    ['a relative target', () => ({ target: 'restores' }), /does not match the API contract/],
+    ['an include with ..', () => ({ include: [`${source}/../../etc/passwd`] }), /"\." or "\.\." segments/],
+    ['an include outside the snapshot', () => ({ include: ['/etc/passwd'] }), /not inside the snapshot's paths/],
+    ['an overwrite policy without a target', () => ({ overwrite: 'always' as const }), /explicit target only/],
+  ])('refuses %s at the API', async (_what, body, message) => {
+    const err = await problemOf(stack.api.restoreSnapshot(snapshotId, body()));
+    expect(err.status).toBe(400);
+    expect(`${err.problem?.detail}`).toMatch(message);
+  });
+
+  it('answers 404 for an unknown snapshot', async () => {
+    expect((await problemOf(stack.api.restoreSnapshot('0123456789abcdef', {}))).status).toBe(404);
+  });
+});
+
+describe('browsing a snapshot', () => {
+  it('lists a directory, paged, with name, type, size, mtime and mode', async () => {
+    const names: string[] = [];
+    let cursor: string | undefined;
+    for (;;) {
+      const page = await stack.api.snapshotTree(snapshotId.slice(0, 10), { path: source, limit: 3, cursor });
+      names.push(...page.entries.map((e) => e.name));
+      if (!page.nextCursor) break;
+      cursor = page.nextCursor;
+    }
+    expect(names).toEqual(readdirSync(source).sort());
+    const page = await stack.api.snapshotTree(snapshotId, { path: source, limit: 100 });
+    expect(page.entries.find((e) => e.name === 'secret.txt')).toMatchObject({ type: 'file', size: 14, mode: 0o600 });
+    expect(page.entries.find((e) => e.name === 'link-to-file0')).toMatchObject({ type: 'symlink', size: null });
+    expect(page.entries.find((e) => e.name === 'dir0')?.type).toBe('dir');
+  });
+
+  it('streams one file with its length and type', async () => {
+    const res = await stack.api.snapshotFile(snapshotId, join(source, 'dir3', 'file3.bin'));
+    const expected = readFileSync(join(source, 'dir3', 'file3.bin'));
+    expect(res.headers.get('content-length')).toBe(String(expected.length));
+    expect(res.headers.get('content-type')).toBe('application/octet-stream');
+    expect(Buffer.from(await res.arrayBuffer())).toEqual(expected);
+    const txt = await stack.api.snapshotFile(snapshotId, join(source, 'secret.txt'));
+    expect(txt.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect(await txt.text()).toBe('only for root\n');
+  });
+
+  it('answers 404 for a missing path and 400 for a directory', async () => {
+    expect((await problemOf(stack.api.snapshotTree(snapshotId, { path: join(source, 'nope') }))).status).toBe(404);
+    expect((await problemOf(stack.api.snapshotFile(snapshotId, join(source, 'nope')))).status).toBe(404);
+    expect((await problemOf(stack.api.snapshotFile(snapshotId, join(source, 'dir0')))).status).toBe(400);
+  });
+});
+
+describe('a crash of the agent mid-restore', () => {
+  it('resumes and finishes with a correct tree', async () => {
+    const big = join(work, 'big');
+    const job = await stack.api.createJob({ name: 'restore-big', agent: 'local', repositoryId: repoId, paths: [big] });
+    const backup = await stack.api.waitForRun((await stack.api.runJob(job.id)).runId, { timeoutMs: 240_000 });
+    expect(backup.status).toBe('succeeded');
+
+    // Watch the new directory fill on disk (heartbeats reach the API only every few seconds)
+    // and kill the agent while restic is part-way through.
+    const { runId } = await stack.api.restoreSnapshot(backup.snapshotId!, {});
+    const restores = join(work, 'restores');
+    const total = 128 * 8 * 1024 * 1024;
+    const written = await waitFor('restore part-way', async () => {
+      const r = await stack.api.getRun(runId);
+      if (!['queued', 'running'].includes(r.status)) throw new Error(`restore ended early: ${r.status} ${r.failureReason}`);
+      const dir = readdirSync(restores).find((n) => n.startsWith(`${backup.snapshotId!.slice(0, 8)}-`));
+      const bytes = dir ? allocatedBytes(join(restores, dir)) : 0;
+      return bytes > total * 0.1 && bytes < total * 0.7 ? bytes : null;
+    }, 60_000, 50);
+    expect(written).toBeLessThan(total);
+    stack.kill9('agent');
+    await new Promise((r) => setTimeout(r, 1_000));
+    await stack.start('agent');
+
+    const run = await stack.api.waitForRun(runId, { timeoutMs: 240_000 });
+    expect(run).toMatchObject({ status: 'succeeded', failureReason: null, details: { verification: 'passed' } });
+    expect(hashTree(join(targetOf(run), big))).toEqual(hashTree(big));
+  });
+});

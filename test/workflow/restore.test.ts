@@ -1,0 +1,229 @@
+// RestoreWorkflow on the time-skipping test server, with mocked activities: step order,
+// approval (approve, reject, timeout, a second decision), a refused target, retry after a
+// crashed restore step, and cleanup on failure.
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { approveSignal, rejectSignal, restoreWorkflow, type RestoreWorkflowInput } from '../../workflows/restore';
+import type { FinishRestoreInput } from '../../activities/restore/server';
+import type { RestoreHookInput, RestoreStepInput, RestoreTargetInput, RestoreTargetResult } from '../../activities/restore/activities';
+import type { RestoreSummary } from '../../activities/engines/engine';
+import { SERVER_TASK_QUEUE, agentTaskQueue } from '../../core/names';
+import { ErrorType } from '../../core/errors';
+import { toolPath } from '../support/tools';
+import { createLockActivities } from '../../activities/maintenance/lock';
+import { createLogger } from '../../core/logger';
+
+jest.setTimeout(120_000);
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never;
+
+beforeAll(async () => {
+  env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: toolPath('temporal-test-server') } },
+  });
+  bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
+});
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+const snapshotId = 'b'.repeat(64);
+const baseInput: RestoreWorkflowInput = {
+  runId: 'run-r1',
+  snapshot: { id: snapshotId, repositoryId: 3, jobId: 7, paths: ['/srv/data'] },
+  agentName: 'web2',
+  target: null,
+  include: [],
+  overwrite: null,
+  verify: true,
+  requireApproval: false,
+  approvalTimeoutMs: 24 * 3_600_000,
+  postHook: 'echo restored',
+};
+const summary: RestoreSummary = { filesTotal: 3, filesRestored: 3, filesSkipped: 0, filesDeleted: 0, bytesTotal: 10, bytesRestored: 10, bytesSkipped: 0, verified: true };
+const checked: RestoreTargetResult = { target: '/restores/bbbbbbbb-20261123T000000Z', existed: false, include: [] };
+
+interface Recorder {
+  calls: string[];
+  finish?: FinishRestoreInput;
+  step?: RestoreStepInput;
+  hook?: RestoreHookInput;
+}
+
+let nextRepositoryId = 3;
+
+async function runScenario(opts: {
+  input?: Partial<RestoreWorkflowInput>;
+  checkTarget?: (i: RestoreTargetInput) => Promise<RestoreTargetResult>;
+  runRestore?: (attempt: number) => Promise<RestoreSummary>;
+  whileRunning?: (handle: WorkflowHandle<typeof restoreWorkflow>, rec: Recorder) => Promise<void>;
+}): Promise<{ rec: Recorder; result?: Awaited<ReturnType<typeof restoreWorkflow>>; error?: unknown }> {
+  const rec: Recorder = { calls: [] };
+  const note = (name: string) => rec.calls.push(name);
+  const input = { ...baseInput, ...opts.input };
+  let attempts = 0;
+  // A repository of its own per scenario, so its lock workflow lives on this scenario's workers.
+  const repositoryId = nextRepositoryId++;
+  const serverWorker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: SERVER_TASK_QUEUE,
+    workflowBundle: bundle,
+    // No sticky queues: a lock workflow left idle by an earlier scenario then wakes on this
+    // scenario's worker at once, instead of waiting out a dead worker's sticky timeout on
+    // every timer while the test server skips hours.
+    maxCachedWorkflows: 0,
+    activities: {
+      // The restore step holds the shared repository lock: the real lock activities and workflow.
+      ...createLockActivities({ client: env.client, logger: createLogger('test', 'silent') }),
+      startRestoreRun: async () => (note('startRestoreRun'), { repository: { id: repositoryId, name: 'main', url: '/srv/repo' } }),
+      markRestoreAwaitingApproval: async () => void note('markRestoreAwaitingApproval'),
+      markRestoreRunning: async () => void note('markRestoreRunning'),
+      finishRestoreRun: async (i: FinishRestoreInput) => {
+        note('finishRestoreRun');
+        rec.finish = i;
+      },
+      notifyRestore: async () => void note('notifyRestore'),
+    },
+  });
+  const agentWorker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: agentTaskQueue(input.agentName),
+    activities: {
+      checkRestoreTarget: async (i: RestoreTargetInput) => (note('checkRestoreTarget'), opts.checkTarget ? opts.checkTarget(i) : checked),
+      runRestore: async (i: RestoreStepInput) => {
+        note('runRestore');
+        rec.step = i;
+        return opts.runRestore ? opts.runRestore(++attempts) : summary;
+      },
+      runRestoreHook: async (i: RestoreHookInput) => {
+        note('runRestoreHook');
+        rec.hook = i;
+        return { exitCode: 0, output: [] };
+      },
+    },
+  });
+  let result: Awaited<ReturnType<typeof restoreWorkflow>> | undefined;
+  let error: unknown;
+  await serverWorker.runUntil(
+    agentWorker.runUntil(async () => {
+      const handle = await env.client.workflow.start(restoreWorkflow, {
+        taskQueue: SERVER_TASK_QUEUE,
+        workflowId: `restore/7/${Math.random().toString(36).slice(2)}`,
+        args: [{ ...input, agentScheduleToStartMs: 60_000, engineHeartbeatTimeoutMs: 2_000 }],
+      });
+      if (opts.whileRunning) await opts.whileRunning(handle, rec);
+      result = await handle.result().catch((e: unknown) => {
+        error = e;
+        return undefined;
+      });
+    }),
+  );
+  return { rec, result, error };
+}
+
+async function untilAwaiting(rec: Recorder): Promise<void> {
+  for (let i = 0; i < 200 && !rec.calls.includes('markRestoreAwaitingApproval'); i++) await new Promise((r) => setTimeout(r, 50));
+  expect(rec.calls).toContain('markRestoreAwaitingApproval');
+}
+
+describe('RestoreWorkflow', () => {
+  it('checks the target, restores, runs the hook and records the outcome', async () => {
+    const { rec, result } = await runScenario({ input: { include: ['/srv/data/a'] } });
+    expect(rec.calls).toEqual(['startRestoreRun', 'checkRestoreTarget', 'runRestore', 'runRestoreHook', 'finishRestoreRun', 'notifyRestore']);
+    expect(rec.step).toMatchObject({ target: checked.target, snapshotId, repository: { id: expect.any(Number), url: '/srv/repo' }, overwrite: null, verify: true });
+    expect(rec.hook).toMatchObject({ success: true, target: checked.target, snapshotId });
+    expect(rec.finish).toMatchObject({
+      status: 'succeeded',
+      snapshotId,
+      failureReason: null,
+      details: { target: checked.target, include: ['/srv/data/a'], summary, verification: 'passed', approval: null, postHookExitCode: 0 },
+    });
+    expect(result).toMatchObject({ status: 'succeeded', target: checked.target });
+  });
+
+  it('waits for approval, then restores once approved, recording who approved', async () => {
+    const { rec, result } = await runScenario({
+      input: { requireApproval: true, target: '/srv/data', overwrite: 'always' },
+      whileRunning: async (handle, r) => {
+        await untilAwaiting(r);
+        expect(r.calls).not.toContain('runRestore');
+        await handle.signal(approveSignal, { by: 'alice', note: 'go ahead' });
+        // A second decision after the first is a no-op.
+        await handle.signal(rejectSignal, { by: 'bob' });
+      },
+    });
+    expect(rec.calls).toEqual([
+      'startRestoreRun', 'checkRestoreTarget', 'markRestoreAwaitingApproval', 'markRestoreRunning', 'runRestore', 'runRestoreHook', 'finishRestoreRun', 'notifyRestore',
+    ]);
+    expect(rec.step?.overwrite).toBe('always');
+    expect(rec.finish?.details.approval).toMatchObject({ decision: 'approved', by: 'alice', note: 'go ahead' });
+    expect(result?.status).toBe('succeeded');
+  });
+
+  it('ends cancelled, writing nothing, when the operator rejects', async () => {
+    const { rec, result, error } = await runScenario({
+      input: { requireApproval: true },
+      whileRunning: async (handle, r) => {
+        await untilAwaiting(r);
+        await handle.signal(rejectSignal, { by: 'bob', note: 'wrong host' });
+      },
+    });
+    expect(error).toBeUndefined();
+    expect(rec.calls).not.toContain('runRestore');
+    expect(rec.calls).not.toContain('runRestoreHook');
+    expect(rec.finish).toMatchObject({ status: 'cancelled', failureReason: 'restore rejected by bob: wrong host' });
+    expect(rec.finish?.details.approval).toMatchObject({ decision: 'rejected', by: 'bob' });
+    expect(result?.status).toBe('cancelled');
+  });
+
+  it('rejects the restore when nobody decides before the approval timeout', async () => {
+    const { rec, result } = await runScenario({ input: { requireApproval: true, approvalTimeoutMs: 2 * 3_600_000 } });
+    expect(rec.calls).not.toContain('runRestore');
+    expect(rec.finish).toMatchObject({ status: 'cancelled', failureReason: 'approval timed out after 2h' });
+    expect(result?.approval).toMatchObject({ decision: 'timed-out', by: null });
+  });
+
+  it('fails at once, without restoring or running the hook, when the agent refuses the target', async () => {
+    let checks = 0;
+    const { rec, error } = await runScenario({
+      input: { target: '/etc' },
+      checkTarget: async () => {
+        checks++;
+        throw ApplicationFailure.create({ message: "restore target /etc is outside this agent's allowed restore roots: /restores", type: ErrorType.input, nonRetryable: true });
+      },
+    });
+    expect(checks).toBe(1);
+    expect(rec.calls).toEqual(['startRestoreRun', 'checkRestoreTarget', 'finishRestoreRun', 'notifyRestore']);
+    expect(rec.finish).toMatchObject({ status: 'failed', failureReason: "restore target /etc is outside this agent's allowed restore roots: /restores" });
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+  });
+
+  it('retries the restore step after a crash and succeeds into the same target', async () => {
+    const { rec, result } = await runScenario({
+      runRestore: async (attempt) => {
+        if (attempt === 1) throw ApplicationFailure.create({ message: 'restic restore: restic was killed', type: ErrorType.engine });
+        return summary;
+      },
+    });
+    expect(rec.calls.filter((c) => c === 'runRestore')).toHaveLength(2);
+    expect(rec.step?.target).toBe(checked.target);
+    expect(result?.status).toBe('succeeded');
+  });
+
+  it('records a failed restore, still running the hook with success=false', async () => {
+    const { rec, error } = await runScenario({
+      runRestore: async () => {
+        throw ApplicationFailure.create({ message: 'restic restore: snapshot not found in the repository', type: ErrorType.notFound, nonRetryable: true });
+      },
+    });
+    expect(rec.calls.slice(-3)).toEqual(['runRestoreHook', 'finishRestoreRun', 'notifyRestore']);
+    expect(rec.hook?.success).toBe(false);
+    expect(rec.finish).toMatchObject({ status: 'failed', failureReason: 'restic restore: snapshot not found in the repository', details: { summary: null, verification: null } });
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+  });
+});

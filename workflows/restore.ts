@@ -1,0 +1,209 @@
+// RestoreWorkflow: restore one snapshot (whole, or selected paths/globs) into a directory on
+// a chosen agent — the one that made the backup or another (cross-host restore).
+//
+//   start ─▶ check target (on the target agent) ─▶ [awaiting-approval ─▶ approve | reject | timeout]
+//         ─▶ restore under the repository's shared lock (heartbeats, verify) ─▶ post hook ─▶ record ─▶ notify   (cleanup: always)
+//
+// The target is checked before the run waits for approval, so an operator only ever approves
+// a restore the agent has already accepted, and a refused target writes nothing.
+import { ActivityCancellationType, CancellationScope, condition, defineSignal, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { RestoreAgentActivities, RestoreTargetResult } from '../activities/restore/activities';
+import type { RestoreServerActivities, RestoreRunRef } from '../activities/restore/server';
+import type { RestoreOverwrite, RestoreSummary } from '../activities/engines/engine';
+import type { RunStatus } from '../core/model';
+import { ErrorType } from '../core/errors';
+import { RestoreSignal, SERVER_TASK_QUEUE, agentTaskQueue } from '../core/names';
+import { failureReason, isCancelled } from './failure-reason';
+import { withRepositoryLock } from './with-repository-lock';
+
+export interface RestoreWorkflowInput {
+  runId: string;
+  snapshot: { id: string; repositoryId: number; jobId: number | null; paths: string[] };
+  /** The agent that writes the files (the target agent). */
+  agentName: string;
+  /** Null: a new directory named after the snapshot under the agent's first restore root. */
+  target: string | null;
+  /** restic --include paths or globs; empty restores the whole snapshot. */
+  include: string[];
+  /** Null: the engine's default, for a new directory. */
+  overwrite: RestoreOverwrite | null;
+  verify: boolean;
+  requireApproval: boolean;
+  /** Without a decision by then, the restore is rejected. */
+  approvalTimeoutMs: number;
+  postHook: string | null;
+  agentScheduleToStartMs?: number;
+  engineHeartbeatTimeoutMs?: number;
+}
+
+export interface ApprovalInput {
+  /** Who decided: the name of the API token that sent the signal. */
+  by: string;
+  note?: string | null;
+}
+
+export interface ApprovalDecision {
+  decision: 'approved' | 'rejected' | 'timed-out';
+  by: string | null;
+  note: string | null;
+  at: string;
+}
+
+export interface RestoreWorkflowResult {
+  status: RunStatus;
+  target: string | null;
+  summary: RestoreSummary | null;
+  approval: ApprovalDecision | null;
+  warnings: string[];
+  failureReason: string | null;
+}
+
+export const approveSignal = defineSignal<[ApprovalInput]>(RestoreSignal.approve);
+export const rejectSignal = defineSignal<[ApprovalInput]>(RestoreSignal.reject);
+
+const server = proxyActivities<RestoreServerActivities>({
+  taskQueue: SERVER_TASK_QUEUE,
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 20 },
+});
+
+export async function restoreWorkflow(input: RestoreWorkflowInput): Promise<RestoreWorkflowResult> {
+  const { workflowId } = workflowInfo();
+  const ref: RestoreRunRef = {
+    runId: input.runId,
+    workflowId,
+    jobId: input.snapshot.jobId,
+    repositoryId: input.snapshot.repositoryId,
+    agentName: input.agentName,
+  };
+
+  // The first decision wins; later signals are no-ops (the API answers 409 once the run
+  // has left awaiting-approval).
+  let approval: ApprovalDecision | null = null;
+  const decide = (decision: 'approved' | 'rejected') => (s: ApprovalInput) => {
+    if (approval === null) approval = { decision, by: s.by, note: s.note ?? null, at: new Date().toISOString() };
+  };
+  setHandler(approveSignal, decide('approved'));
+  setHandler(rejectSignal, decide('rejected'));
+
+  // Only the target agent's worker polls its queue: a dead agent fails the step in bounded time.
+  const scheduleToStartTimeout = input.agentScheduleToStartMs ?? 5 * 60_000;
+  const agentQueue = agentTaskQueue(input.agentName);
+  const agent = proxyActivities<RestoreAgentActivities>({
+    taskQueue: agentQueue,
+    scheduleToStartTimeout,
+    startToCloseTimeout: '15 minutes',
+    retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: [ErrorType.input] },
+  });
+  const engine = proxyActivities<RestoreAgentActivities>({
+    taskQueue: agentQueue,
+    scheduleToStartTimeout,
+    startToCloseTimeout: '24 hours',
+    heartbeatTimeout: input.engineHeartbeatTimeoutMs ?? 30_000,
+    // The hook must not start while restic still writes into the target.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 5 },
+  });
+
+  let checked: RestoreTargetResult | undefined;
+  let summary: RestoreSummary | undefined;
+  let error: unknown;
+  let rejection: string | null = null;
+  let attempted = false;
+  const warnings: string[] = [];
+
+  try {
+    const plan = await server.startRestoreRun(ref);
+    checked = await agent.checkRestoreTarget({
+      runId: input.runId,
+      snapshotId: input.snapshot.id,
+      snapshotPaths: input.snapshot.paths,
+      target: input.target,
+      include: input.include,
+    });
+    if (input.requireApproval) {
+      await server.markRestoreAwaitingApproval(ref);
+      const decided = await condition(() => approval !== null, input.approvalTimeoutMs);
+      if (!decided) approval = { decision: 'timed-out', by: null, note: null, at: new Date().toISOString() };
+      const a = approval!;
+      if (a.decision === 'rejected') rejection = `restore rejected by ${a.by}${a.note ? `: ${a.note}` : ''}`;
+      if (a.decision === 'timed-out') rejection = `approval timed out after ${formatDuration(input.approvalTimeoutMs)}`;
+      if (rejection === null) await server.markRestoreRunning(ref);
+    }
+    if (rejection === null) {
+      attempted = true;
+      const target = checked;
+      // Shared lock: a prune may not delete the packs this restore is reading.
+      summary = await withRepositoryLock(plan.repository.id, 'shared', () =>
+        engine.runRestore({
+          runId: input.runId,
+          workflowId,
+          snapshotId: input.snapshot.id,
+          snapshotPaths: input.snapshot.paths,
+          repository: { id: plan.repository.id, url: plan.repository.url },
+          target: target.target,
+          include: target.include,
+          overwrite: input.overwrite,
+          verify: input.verify,
+        }),
+      );
+    }
+  } catch (err) {
+    error = err;
+  }
+
+  const status: RunStatus = rejection !== null ? 'cancelled' : error ? (isCancelled(error) ? 'cancelled' : 'failed') : 'succeeded';
+  const reason = rejection ?? (error ? (isCancelled(error) ? 'cancelled' : failureReason(error, input.agentName)) : null);
+  let hookExitCode: number | null = null;
+
+  await CancellationScope.nonCancellable(async () => {
+    // Like a backup's post hook: whenever the restore was attempted, whatever its outcome.
+    if (input.postHook && attempted) {
+      const hook = await agent
+        .runRestoreHook({ command: input.postHook, success: status === 'succeeded', runId: input.runId, snapshotId: input.snapshot.id, target: checked?.target ?? null })
+        .catch((e: unknown) => {
+          warnings.push(`post hook failed: ${failureReason(e, input.agentName)}`);
+          return null;
+        });
+      hookExitCode = hook?.exitCode ?? null;
+      if (hook && hook.exitCode !== 0) warnings.push(`post hook exited with code ${hook.exitCode}`);
+    }
+    const finalStatus: RunStatus = status === 'succeeded' && warnings.length > 0 ? 'warning' : status;
+    await server.finishRestoreRun({
+      runId: input.runId,
+      status: finalStatus,
+      snapshotId: input.snapshot.id,
+      warnings,
+      failureReason: reason,
+      details: {
+        target: checked?.target ?? input.target,
+        targetExisted: checked?.existed ?? null,
+        include: input.include,
+        overwrite: input.overwrite,
+        requireApproval: input.requireApproval,
+        approval,
+        summary: summary ?? null,
+        verification: summary ? (input.verify ? 'passed' : 'skipped') : null,
+        postHookExitCode: hookExitCode,
+      },
+    });
+    await server.notifyRestore({ runId: input.runId, snapshotId: input.snapshot.id, agentName: input.agentName, status: finalStatus, failureReason: reason });
+  });
+
+  // The run record is written; now let Temporal show a failed or cancelled run as such too.
+  if (error) throw error;
+  return {
+    status: status === 'succeeded' && warnings.length > 0 ? 'warning' : status,
+    target: checked?.target ?? null,
+    summary: summary ?? null,
+    approval,
+    warnings,
+    failureReason: reason,
+  };
+}
+
+function formatDuration(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  return `${ms / 1000}s`;
+}
