@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Job } from '../../core/model';
 import { InputError, NotFoundError } from '../../core/errors';
-import { SERVER_TASK_QUEUE, WorkflowKind, workflowIdFor } from '../../core/names';
+import { WorkflowKind, workflowIdFor } from '../../core/names';
 import { withTransaction } from '../../catalog/db';
-import type { backupWorkflow } from '../../workflows/backup';
+import type { BackupWorkflowInput } from '../../workflows/backup';
+import { startRun } from '../start-run';
 import type { Handler } from '../context';
 import { checkRetentionPolicy, type RetentionPolicy } from '../../core/retention';
 
@@ -48,17 +49,11 @@ export const createJob: Handler = async (ctx, { body }) => {
 export const runJob: Handler = async (ctx, { params }) => {
   const job = await ctx.catalog.getJob(params.id as number);
   const runId = randomUUID();
-  const workflowId = workflowIdFor(WorkflowKind.backup, job.id, new Date());
-  // The run row commits only if Temporal accepted the workflow; the workflow upserts the
-  // same row, so neither order of failure leaves a run without its workflow.
-  await withTransaction(ctx.catalog.db, async (tx) => {
-    await ctx.catalog.insertRun(tx, { id: runId, kind: 'backup', jobId: job.id, workflowId, repositoryId: job.repositoryId, agentName: job.agentName });
-    await ctx.temporal.workflow.start<typeof backupWorkflow>('backupWorkflow', {
-      taskQueue: SERVER_TASK_QUEUE,
-      workflowId,
-      args: [{ runId, jobId: job.id, agentScheduleToStartMs: ctx.agentScheduleToStartMs, engineHeartbeatTimeoutMs: ctx.engineHeartbeatTimeoutMs }],
-    });
+  const { workflowId } = await startRun(ctx, {
+    run: { id: runId, kind: 'backup', jobId: job.id, repositoryId: job.repositoryId, agentName: job.agentName },
+    workflowIdAt: (at) => workflowIdFor(WorkflowKind.backup, job.id, at),
+    workflowType: 'backupWorkflow',
+    args: [{ runId, jobId: job.id, agentScheduleToStartMs: ctx.agentScheduleToStartMs, engineHeartbeatTimeoutMs: ctx.engineHeartbeatTimeoutMs } satisfies BackupWorkflowInput],
   });
-  ctx.logger.info({ jobId: job.id, runId, workflowId }, 'backup run started');
   return { status: 202, body: { runId, workflowId, status: 'queued' } };
 };

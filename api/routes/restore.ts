@@ -1,17 +1,15 @@
 // Restores: start one from a snapshot, and approve or reject one waiting for an operator.
 import { randomUUID } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Snapshot } from '../../core/model';
 import { ConflictError, InputError, NotFoundError } from '../../core/errors';
-import { RestoreSignal, SERVER_TASK_QUEUE, WorkflowKind, workflowIdFor } from '../../core/names';
-import { withTransaction } from '../../catalog/db';
+import { RestoreSignal, WorkflowKind, workflowIdFor } from '../../core/names';
+import { startRun } from '../start-run';
 import { absoluteSegments, checkIncludes } from '../../activities/restore/target';
 import type { RestoreOverwrite } from '../../activities/engines/engine';
 import type { ApprovalInput, restoreWorkflow } from '../../workflows/restore';
 import type { ApiContext, Handler } from '../context';
 
 const DEFAULT_APPROVAL_TIMEOUT_MS = 24 * 3_600_000;
-const UNIQUE_VIOLATION = '23505';
 
 /** A snapshot by its full id or a unique prefix of at least 8 hex characters. */
 export async function findSnapshot(ctx: ApiContext, idOrPrefix: string): Promise<Snapshot> {
@@ -83,25 +81,14 @@ export const restoreSnapshot: Handler = async (ctx, { params, body }) => {
       engineHeartbeatTimeoutMs: ctx.engineHeartbeatTimeoutMs,
     },
   ];
-  let workflowId = '';
-  // Workflow ids have second precision: a second restore of the same job's snapshots within
-  // one second waits for the next second rather than failing on the id.
-  for (let attempt = 1; ; attempt++) {
-    workflowId = workflowIdFor(WorkflowKind.restore, snapshot.jobId ?? 'snapshot', new Date());
-    try {
-      // As for backups: the row commits only if Temporal accepted the workflow. The row names
-      // the target agent and the repository, which is what lets that agent fetch the password.
-      await withTransaction(ctx.catalog.db, async (tx) => {
-        await ctx.catalog.insertRun(tx, { id: runId, kind: 'restore', jobId: snapshot.jobId, workflowId, repositoryId: snapshot.repositoryId, agentName });
-        await ctx.temporal.workflow.start<typeof restoreWorkflow>('restoreWorkflow', { taskQueue: SERVER_TASK_QUEUE, workflowId, args });
-      });
-      break;
-    } catch (err) {
-      const taken = (err as { code?: string }).code === UNIQUE_VIOLATION || err instanceof WorkflowExecutionAlreadyStartedError;
-      if (!taken || attempt >= 3) throw taken ? new ConflictError(`a restore ${workflowId} already exists: try again`) : err;
-      await new Promise((r) => setTimeout(r, 1_005 - (Date.now() % 1_000)));
-    }
-  }
+  // The row names the target agent and the repository: that is what lets the agent fetch
+  // the repository password while the restore is active.
+  const { workflowId } = await startRun(ctx, {
+    run: { id: runId, kind: 'restore', jobId: snapshot.jobId, repositoryId: snapshot.repositoryId, agentName },
+    workflowIdAt: (at) => workflowIdFor(WorkflowKind.restore, snapshot.jobId ?? 'snapshot', at),
+    workflowType: 'restoreWorkflow',
+    args,
+  });
   ctx.logger.info({ snapshotId: snapshot.id, runId, workflowId, agentName, requireApproval }, 'restore run started');
   return { status: 202, body: { runId, workflowId, status: 'queued' } };
 };

@@ -1,11 +1,11 @@
 // Retention and prune: set a job's policy, preview it, start a prune run of a repository.
 import { randomUUID } from 'node:crypto';
 import { checkRetentionPolicy, type RetentionPolicy } from '../../core/retention';
-import { JOB_TAG_PREFIX, SERVER_TASK_QUEUE, WorkflowKind, workflowIdForRepository } from '../../core/names';
+import { JOB_TAG_PREFIX, WorkflowKind, workflowIdForRepository } from '../../core/names';
 import { parseS3Credentials, repositoryS3Context, resticS3Env } from '../../core/s3';
-import { withTransaction } from '../../catalog/db';
 import type { EngineSnapshot, ForgetGroup } from '../../activities/engines/engine';
-import type { pruneWorkflow } from '../../workflows/prune';
+import type { PruneWorkflowInput } from '../../workflows/prune';
+import { startRun } from '../start-run';
 import type { ApiContext, Handler } from '../context';
 import { jobView } from './jobs';
 
@@ -55,16 +55,11 @@ export const previewRetention: Handler = async (ctx, { params }) => {
 export const pruneRepository: Handler = async (ctx, { params }) => {
   const repository = await ctx.catalog.getRepository(params.id as number);
   const runId = randomUUID();
-  const workflowId = workflowIdForRepository(WorkflowKind.prune, repository.id, new Date());
-  // As for backups: the run row commits only if Temporal accepted the workflow.
-  await withTransaction(ctx.catalog.db, async (tx) => {
-    await ctx.catalog.insertRun(tx, { id: runId, kind: 'prune', jobId: null, workflowId, repositoryId: repository.id });
-    await ctx.temporal.workflow.start<typeof pruneWorkflow>('pruneWorkflow', {
-      taskQueue: SERVER_TASK_QUEUE,
-      workflowId,
-      args: [{ runId, repositoryId: repository.id }],
-    });
+  const { workflowId } = await startRun(ctx, {
+    run: { id: runId, kind: 'prune', jobId: null, repositoryId: repository.id },
+    workflowIdAt: (at) => workflowIdForRepository(WorkflowKind.prune, repository.id, at),
+    workflowType: 'pruneWorkflow',
+    args: [{ runId, repositoryId: repository.id } satisfies PruneWorkflowInput],
   });
-  ctx.logger.info({ repositoryId: repository.id, runId, workflowId }, 'prune run started');
   return { status: 202, body: { runId, workflowId, status: 'queued' } };
 };

@@ -3,11 +3,11 @@
 // worker opens them itself when it runs rclone.
 import { randomUUID } from 'node:crypto';
 import { InputError } from '../../core/errors';
-import { SERVER_TASK_QUEUE, WorkflowKind, workflowIdForRepository } from '../../core/names';
+import { WorkflowKind, workflowIdForRepository } from '../../core/names';
 import { parseS3Credentials, repositorySyncContext, serializeS3Credentials } from '../../core/s3';
-import { withTransaction } from '../../catalog/db';
 import type { S3SyncTargetRecord } from '../../catalog/store';
-import type { s3SyncWorkflow } from '../../workflows/s3-sync';
+import type { S3SyncWorkflowInput } from '../../workflows/s3-sync';
+import { startRun } from '../start-run';
 import type { ApiContext, Handler } from '../context';
 
 export interface S3SyncTargetBody {
@@ -85,16 +85,11 @@ export const runS3Sync: Handler = async (ctx, { params }) => {
   const repo = await ctx.catalog.getRepository(id);
   if (!(await ctx.catalog.hasS3SyncTarget(id))) throw new InputError(`repository ${repo.name} has no S3 sync target: PUT /v1/repositories/${id}/s3-sync first`);
   const runId = randomUUID();
-  const workflowId = workflowIdForRepository(WorkflowKind.s3Sync, id, new Date());
-  // As for backups: the run row commits only if Temporal accepted the workflow.
-  await withTransaction(ctx.catalog.db, async (tx) => {
-    await ctx.catalog.insertRun(tx, { id: runId, kind: 's3-sync', jobId: null, workflowId, repositoryId: id });
-    await ctx.temporal.workflow.start<typeof s3SyncWorkflow>('s3SyncWorkflow', {
-      taskQueue: SERVER_TASK_QUEUE,
-      workflowId,
-      args: [{ runId, repositoryId: id }],
-    });
+  const { workflowId } = await startRun(ctx, {
+    run: { id: runId, kind: 's3-sync', jobId: null, repositoryId: id },
+    workflowIdAt: (at) => workflowIdForRepository(WorkflowKind.s3Sync, id, at),
+    workflowType: 's3SyncWorkflow',
+    args: [{ runId, repositoryId: id } satisfies S3SyncWorkflowInput],
   });
-  ctx.logger.info({ repositoryId: id, runId, workflowId }, 'S3 sync run started');
   return { status: 202, body: { runId, workflowId, status: 'queued' } };
 };
