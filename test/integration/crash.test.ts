@@ -36,8 +36,13 @@ beforeAll(async () => {
   dataset = join(work, 'dataset');
   writeDataset(dataset);
   pg = await startPostgres();
+  // restic 0.18 stores this dataset in a few seconds here, faster than heartbeats report
+  // progress; capped at 64 MiB/s it takes ~10 s, leaving time to kill a process mid-run.
+  // `exec` keeps restic's own PID and command line (the run tag), as the agent expects.
+  const slowRestic = join(work, 'restic-64mibs');
+  writeFileSync(slowRestic, '#!/bin/sh\nexec restic --limit-upload 65536 "$@"\n', { mode: 0o755 });
   // A dead agent is noticed after this long without a heartbeat.
-  stack = await startStack({ databaseUrl: pg.url, env: { BACKSTOP_ENGINE_HEARTBEAT_TIMEOUT_MS: '4000' } });
+  stack = await startStack({ databaseUrl: pg.url, env: { BACKSTOP_ENGINE_HEARTBEAT_TIMEOUT_MS: '4000', BACKSTOP_RESTIC: slowRestic } });
 });
 
 afterAll(async () => {
