@@ -1,7 +1,8 @@
 // BackupWorkflow on the time-skipping test server, with mocked activities: step order,
 // cleanup on failure and cancellation, retries, warnings and an unreachable agent.
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflows, startTimeSkipping } from './support/time-skipping';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -10,7 +11,6 @@ import type { BackupPlan, FinishRunInput } from '../../activities/server';
 import type { BackupStepResult, PostHookInput } from '../../activities/agent';
 import { SERVER_TASK_QUEUE, agentTaskQueue } from '../../core/names';
 import { ErrorType } from '../../core/errors';
-import { toolPath } from '../support/tools';
 import { createLockActivities } from '../../activities/maintenance/lock';
 import { createLogger } from '../../core/logger';
 
@@ -20,17 +20,14 @@ let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
 
 beforeAll(async () => {
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: toolPath('temporal-test-server') } },
-  });
-  bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
+  env = await startTimeSkipping();
+  bundle = await bundleWorkflows(require.resolve('../../workflows'));
 });
 
 afterAll(async () => {
   await env?.teardown();
 });
 
-const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never;
 
 const plan: BackupPlan = {
   jobId: 7,

@@ -1,7 +1,8 @@
 // PruneWorkflow on the time-skipping test server: maintenance activities mocked, the
 // repository lock real (real lock activities and lock workflow).
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflows, startTimeSkipping } from './support/time-skipping';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import { createLockActivities } from '../../activities/maintenance/lock';
@@ -11,19 +12,15 @@ import { ErrorType } from '../../core/errors';
 import { SERVER_TASK_QUEUE } from '../../core/names';
 import { prunePhaseQuery, pruneWorkflow } from '../../workflows/prune';
 import { finishSignal, holderStateQuery, lockHolderWorkflow } from './support/lock-holder';
-import { toolPath } from '../support/tools';
 
 jest.setTimeout(180_000);
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
-const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never;
 
 beforeAll(async () => {
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: toolPath('temporal-test-server') } },
-  });
-  bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./support/lock-holder'), logger: quietLogger });
+  env = await startTimeSkipping();
+  bundle = await bundleWorkflows(require.resolve('./support/lock-holder'));
 });
 
 afterAll(async () => {

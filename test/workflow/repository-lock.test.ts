@@ -3,14 +3,14 @@
 // request, a terminated holder dropped, and state carried across continue-as-new. The
 // lock activities are the real ones, talking to the test server.
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflows, startTimeSkipping } from './support/time-skipping';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { createLockActivities } from '../../activities/maintenance/lock';
 import { createLogger } from '../../core/logger';
 import { SERVER_TASK_QUEUE, repositoryLockWorkflowId } from '../../core/names';
 import { grantable, lockStateQuery, type LockMode, type LockRequest, type LockState } from '../../workflows/repository-lock';
 import { finishSignal, holderStateQuery, lockHolderWorkflow, type HolderState } from './support/lock-holder';
-import { toolPath } from '../support/tools';
 
 jest.setTimeout(180_000);
 // Known flake, not of the lock: in about 1 of 6 runs of this file the time-skipping test
@@ -24,13 +24,10 @@ let worker: Worker;
 let running: Promise<void>;
 let nextRepo = 100;
 
-const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never;
 
 beforeAll(async () => {
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: toolPath('temporal-test-server') } },
-  });
-  bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./support/lock-holder'), logger: quietLogger });
+  env = await startTimeSkipping();
+  bundle = await bundleWorkflows(require.resolve('./support/lock-holder'));
   worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: SERVER_TASK_QUEUE,

@@ -2,7 +2,8 @@
 // approval (approve, reject, timeout, a second decision), a refused target, retry after a
 // crashed restore step, and cleanup on failure.
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflows, startTimeSkipping } from './support/time-skipping';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { approveSignal, rejectSignal, restoreWorkflow, type RestoreWorkflowInput } from '../../workflows/restore';
@@ -11,7 +12,6 @@ import type { RestoreHookInput, RestoreStepInput, RestoreTargetInput, RestoreTar
 import type { RestoreSummary } from '../../activities/engines/engine';
 import { SERVER_TASK_QUEUE, agentTaskQueue } from '../../core/names';
 import { ErrorType } from '../../core/errors';
-import { toolPath } from '../support/tools';
 import { createLockActivities } from '../../activities/maintenance/lock';
 import { createLogger } from '../../core/logger';
 
@@ -19,13 +19,10 @@ jest.setTimeout(120_000);
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
-const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never;
 
 beforeAll(async () => {
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: toolPath('temporal-test-server') } },
-  });
-  bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
+  env = await startTimeSkipping();
+  bundle = await bundleWorkflows(require.resolve('../../workflows'));
 });
 
 afterAll(async () => {

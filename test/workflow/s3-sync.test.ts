@@ -2,7 +2,8 @@
 // a failed verification fails the run, a repository on S3 is refused, a retried sync step,
 // and cancellation mid-sync still records the run.
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflows, startTimeSkipping } from './support/time-skipping';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -10,7 +11,6 @@ import { s3SyncWorkflow, VERIFICATION_FAILED } from '../../workflows/s3-sync';
 import type { FinishS3SyncInput, S3SyncOutcome, S3SyncPlan, S3SyncVerification } from '../../activities/sync/activities';
 import { SERVER_TASK_QUEUE } from '../../core/names';
 import { ErrorType } from '../../core/errors';
-import { toolPath } from '../support/tools';
 import { createLockActivities } from '../../activities/maintenance/lock';
 import { createLogger } from '../../core/logger';
 
@@ -18,13 +18,10 @@ jest.setTimeout(120_000);
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
-const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never;
 
 beforeAll(async () => {
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: toolPath('temporal-test-server') } },
-  });
-  bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
+  env = await startTimeSkipping();
+  bundle = await bundleWorkflows(require.resolve('../../workflows'));
 });
 
 afterAll(async () => {
