@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { toolPath } from '../support/tools';
+import { recordHistory } from '../support/history';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPostgres, type Postgres } from '../support/postgres';
@@ -143,6 +144,7 @@ describe('retention and prune on a timeline of snapshots', () => {
         maxBuffer: 64 * 1024 * 1024,
       })
     ).stdout;
+    recordHistory('prune-succeeded', history);
     expect(history).toContain('forgetJobSnapshots');
     expect(history).not.toContain(PASSWORD);
     expect(history).not.toContain(Buffer.from(PASSWORD).toString('base64'));

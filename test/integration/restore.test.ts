@@ -10,6 +10,7 @@ import { startStack, type Stack } from '../support/stack';
 import { waitFor } from '../support/ports';
 import { hashTree, writeSampleTree } from '../../workers/sample';
 import { ApiError, type ApiRun } from '../../cli/api-client';
+import { historyJson, recordHistory } from '../support/history';
 
 jest.setTimeout(300_000);
 
@@ -180,6 +181,8 @@ describe('in-place restores and their overwrite policies', () => {
     expect(hashTree(join(target(), source))).toEqual(hashTree(source));
     const again = await problemOf(stack.api.rejectRun(runId));
     expect(again.status).toBe(409);
+    // An approved restore: signals, the lock and the agent steps, for the replay test.
+    recordHistory('restore-approved', await historyJson(stack.temporalAddress, run.workflowId));
   });
 
   it('always, rejected: ends cancelled and writes nothing', async () => {

@@ -20,6 +20,7 @@ import { toolPath } from '../support/tools';
 import { hashTree, writeSampleTree } from '../../workers/sample';
 import { ApiError } from '../../cli/api-client';
 import type { S3SyncHeartbeat } from '../../activities/sync/activities';
+import { recordHistory } from '../support/history';
 
 jest.setTimeout(300_000);
 
@@ -156,7 +157,9 @@ describe('S3 sync of a local repository', () => {
     const details = r.details as unknown as { sync: { objectsTransferred: number }; verification: { ok: boolean; localObjects: number; remoteObjects: number } };
     expect(details.verification).toMatchObject({ ok: true, localObjects: expected.size, remoteObjects: expected.size });
     expect(details.sync.objectsTransferred).toBe(expected.size);
-    expectNoSecret(await historyJson(accepted.workflowId), [s3.secretAccessKey, PASSWORD]);
+    const history = await historyJson(accepted.workflowId);
+    recordHistory('s3-sync-succeeded', history);
+    expectNoSecret(history, [s3.secretAccessKey, PASSWORD]);
 
     // Incremental: a second sync finds everything in place and uploads nothing.
     const again = await stack.api.waitForRun((await stack.api.runS3Sync(repositoryId)).runId, { timeoutMs: 120_000 });

@@ -1,4 +1,4 @@
-// Replays histories recorded from real runs (test/integration/backup.test.ts with
+// Replays histories recorded from real runs (the integration tests, run with
 // RECORD_HISTORIES=1). A change to workflow code that would break running workflows —
 // a reordered, added or removed step without patched() — fails here.
 import { readdirSync, readFileSync } from 'node:fs';

@@ -1,0 +1,22 @@
+// Workflow histories of real runs, as an operator exports them (`temporal workflow show
+// --output json`): the tests search them for secrets, and with RECORD_HISTORIES=1 they are
+// saved for test/workflow/replay.test.ts, which replays every file it finds.
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { toolPath } from './tools';
+
+export async function historyJson(temporalAddress: string, workflowId: string): Promise<string> {
+  const { stdout } = await promisify(execFile)(
+    toolPath('temporal'),
+    ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', '--address', temporalAddress],
+    { maxBuffer: 64 * 1024 * 1024 },
+  );
+  return stdout;
+}
+
+/** Saves the history as test/workflow/histories/<name>.json when RECORD_HISTORIES=1. */
+export function recordHistory(name: string, json: string): void {
+  if (process.env.RECORD_HISTORIES === '1') writeFileSync(join(__dirname, '..', 'workflow', 'histories', `${name}.json`), json);
+}
