@@ -5,14 +5,15 @@
 //
 // Cleanup runs in a non-cancellable scope, so a cancelled or failed run still releases its
 // snapshot, runs its post hook and records its outcome.
-import { ActivityCancellationType, CancellationScope, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { AgentActivities, BackupStepResult } from '../activities/agent';
 import type { ServerActivities } from '../activities/server';
 import type { SnapshotHandle } from '../activities/snapshot/provider';
 import type { BackupStats, RunStatus } from '../core/model';
 import { ErrorType } from '../core/errors';
-import { SERVER_TASK_QUEUE, agentTaskQueue } from '../core/names';
+import { SERVER_TASK_QUEUE } from '../core/names';
 import { failureReason, isCancelled } from './failure-reason';
+import { agentEngineOptions, agentStepOptions } from './agent-options';
 import { withRepositoryLock } from './with-repository-lock';
 
 export interface BackupWorkflowInput {
@@ -49,25 +50,8 @@ export async function backupWorkflow(input: BackupWorkflowInput): Promise<Backup
   const { workflowId } = workflowInfo();
   const plan = await server.prepareBackup({ runId: input.runId, jobId: input.jobId, workflowId });
 
-  // Only the agent's own worker polls its queue. A dead agent must fail the step in
-  // bounded time (schedule-to-start), not leave the run waiting for hours.
-  const scheduleToStartTimeout = input.agentScheduleToStartMs ?? 5 * 60_000;
-  const agentQueue = agentTaskQueue(plan.agentName);
-  const agent = proxyActivities<AgentActivities>({
-    taskQueue: agentQueue,
-    scheduleToStartTimeout,
-    startToCloseTimeout: '15 minutes',
-    retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 5 },
-  });
-  const engine = proxyActivities<AgentActivities>({
-    taskQueue: agentQueue,
-    scheduleToStartTimeout,
-    startToCloseTimeout: '24 hours',
-    heartbeatTimeout: input.engineHeartbeatTimeoutMs ?? 30_000,
-    // Cleanup must not start while restic still holds the repository.
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 5 },
-  });
+  const agent = proxyActivities<AgentActivities>(agentStepOptions(plan.agentName, input));
+  const engine = proxyActivities<AgentActivities>(agentEngineOptions(plan.agentName, input));
 
   let handle: SnapshotHandle | undefined;
   let backup: BackupStepResult | undefined;

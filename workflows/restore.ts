@@ -6,14 +6,15 @@
 //
 // The target is checked before the run waits for approval, so an operator only ever approves
 // a restore the agent has already accepted, and a refused target writes nothing.
-import { ActivityCancellationType, CancellationScope, condition, defineSignal, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, condition, defineSignal, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { RestoreAgentActivities, RestoreTargetResult } from '../activities/restore/activities';
 import type { RestoreServerActivities, RestoreRunRef } from '../activities/restore/server';
 import type { RestoreOverwrite, RestoreSummary } from '../activities/engines/engine';
 import type { RunStatus } from '../core/model';
 import { ErrorType } from '../core/errors';
-import { RestoreSignal, SERVER_TASK_QUEUE, agentTaskQueue } from '../core/names';
+import { RestoreSignal, SERVER_TASK_QUEUE } from '../core/names';
 import { failureReason, isCancelled } from './failure-reason';
+import { agentEngineOptions, agentStepOptions } from './agent-options';
 import { withRepositoryLock } from './with-repository-lock';
 
 export interface RestoreWorkflowInput {
@@ -86,24 +87,9 @@ export async function restoreWorkflow(input: RestoreWorkflowInput): Promise<Rest
   setHandler(approveSignal, decide('approved'));
   setHandler(rejectSignal, decide('rejected'));
 
-  // Only the target agent's worker polls its queue: a dead agent fails the step in bounded time.
-  const scheduleToStartTimeout = input.agentScheduleToStartMs ?? 5 * 60_000;
-  const agentQueue = agentTaskQueue(input.agentName);
-  const agent = proxyActivities<RestoreAgentActivities>({
-    taskQueue: agentQueue,
-    scheduleToStartTimeout,
-    startToCloseTimeout: '15 minutes',
-    retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: [ErrorType.input] },
-  });
-  const engine = proxyActivities<RestoreAgentActivities>({
-    taskQueue: agentQueue,
-    scheduleToStartTimeout,
-    startToCloseTimeout: '24 hours',
-    heartbeatTimeout: input.engineHeartbeatTimeoutMs ?? 30_000,
-    // The hook must not start while restic still writes into the target.
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 5 },
-  });
+  // A refused target (InputError) is final: retrying cannot make it allowed.
+  const agent = proxyActivities<RestoreAgentActivities>(agentStepOptions(input.agentName, input, [ErrorType.input]));
+  const engine = proxyActivities<RestoreAgentActivities>(agentEngineOptions(input.agentName, input));
 
   let checked: RestoreTargetResult | undefined;
   let summary: RestoreSummary | undefined;

@@ -1,0 +1,40 @@
+// Activity options for steps on an agent's own task queue (agent.<name>), shared by every
+// workflow that sends work to an agent. Only that agent's worker polls the queue, so a dead
+// agent must fail the step in bounded time (schedule-to-start), not leave the run waiting.
+import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
+import { agentTaskQueue } from '../core/names';
+
+export interface AgentStepTimeouts {
+  /** How long a step may wait for its agent before the run fails as unreachable. */
+  agentScheduleToStartMs?: number;
+  /** A long step is presumed dead (and retried) after this long without a heartbeat. */
+  engineHeartbeatTimeoutMs?: number;
+}
+
+const DEFAULT_SCHEDULE_TO_START_MS = 5 * 60_000;
+const DEFAULT_HEARTBEAT_TIMEOUT_MS = 30_000;
+
+/** Short agent steps: snapshots, checks, hooks. */
+export function agentStepOptions(agentName: string, t: AgentStepTimeouts, nonRetryableErrorTypes?: string[]): ActivityOptions {
+  return {
+    taskQueue: agentTaskQueue(agentName),
+    scheduleToStartTimeout: t.agentScheduleToStartMs ?? DEFAULT_SCHEDULE_TO_START_MS,
+    startToCloseTimeout: '15 minutes',
+    retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 5, ...(nonRetryableErrorTypes ? { nonRetryableErrorTypes } : {}) },
+  };
+}
+
+/**
+ * Engine runs (backup, restore): long, heartbeating, and cancelled only once the engine has
+ * stopped, so cleanup never starts while restic still holds the repository or the target.
+ */
+export function agentEngineOptions(agentName: string, t: AgentStepTimeouts): ActivityOptions {
+  return {
+    taskQueue: agentTaskQueue(agentName),
+    scheduleToStartTimeout: t.agentScheduleToStartMs ?? DEFAULT_SCHEDULE_TO_START_MS,
+    startToCloseTimeout: '24 hours',
+    heartbeatTimeout: t.engineHeartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 5 },
+  };
+}
