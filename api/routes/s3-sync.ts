@@ -9,18 +9,10 @@ import type { S3SyncTargetRecord } from '../../catalog/store';
 import type { S3SyncWorkflowInput } from '../../workflows/s3-sync';
 import { startRun } from '../start-run';
 import type { ApiContext, Handler } from '../context';
+import type { components } from '../generated/schema';
 
-export interface S3SyncTargetBody {
-  endpoint: string;
-  bucket: string;
-  prefix?: string;
-  region?: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-  bandwidthLimit?: string;
-  transfers?: number;
-  checksum?: boolean;
-}
+/** The request body, as the spec defines it (validated against it before a handler runs). */
+type S3SyncTargetBody = components['schemas']['S3SyncTargetSet'];
 
 /** Trims slashes off a prefix and refuses `..` segments; '' is the bucket root. */
 export function normalizePrefix(prefix: string | undefined): string {

@@ -10,8 +10,8 @@ import { startPostgres, type Postgres } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';
 import { restic, snapshotsTagged, locks } from '../support/restic';
 import { hashTree, writeSampleTree } from '../../workers/sample';
-import { ApiError } from '../../cli/api-client';
 import { runTag } from '../../core/names';
+import { problemOf } from '../support/problem';
 
 jest.setTimeout(180_000);
 
@@ -30,15 +30,6 @@ afterAll(async () => {
   await stack?.stop();
   await pg?.stop();
 });
-
-async function problemOf(p: Promise<unknown>): Promise<ApiError> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ApiError);
-  return err as ApiError;
-}
 
 describe('a backup through the API', () => {
   it('stores one snapshot, tagged with its workflow id, that restores byte-equal', async () => {

@@ -9,8 +9,9 @@ import { startPostgres, type Postgres } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';
 import { waitFor } from '../support/ports';
 import { hashTree, writeSampleTree } from '../../workers/sample';
-import { ApiError, type ApiRun } from '../../cli/api-client';
+import type { ApiRun } from '../../cli/api-client';
 import { historyJson, recordHistory } from '../support/history';
+import { problemOf } from '../support/problem';
 
 jest.setTimeout(300_000);
 
@@ -75,15 +76,6 @@ afterAll(async () => {
   // Over 2 GiB by now (dataset, repository, restores): do not leave it in /tmp.
   if (work) rmSync(work, { recursive: true, force: true });
 });
-
-async function problemOf(p: Promise<unknown>): Promise<ApiError> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ApiError);
-  return err as ApiError;
-}
 
 const targetOf = (run: ApiRun) => (run.details as unknown as { target: string }).target;
 
