@@ -7,6 +7,7 @@ import { createLogger } from '../core/logger';
 import { agentTaskQueue } from '../core/names';
 import { createAgentActivities } from '../activities/agent';
 import { createRestoreActivities } from '../activities/restore/activities';
+import { RestorePlanStore } from '../activities/restore/resume-plan';
 import { Restic } from '../activities/engines/restic/restic';
 import { EngineProcessRegistry } from '../activities/engines/orphans';
 import { ApiSecretSource } from '../activities/secret-source';
@@ -61,6 +62,7 @@ export async function runAgentWorker(config: BackstopConfig): Promise<void> {
         secrets: new ApiSecretSource(config.apiUrl, token),
         restoreRoots: config.restoreRoots,
         engineProcesses: new EngineProcessRegistry(join(stateDir, 'restore-pids')),
+        restorePlans: new RestorePlanStore(join(stateDir, 'restore-plans')),
         logger,
       }),
     },

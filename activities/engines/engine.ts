@@ -96,6 +96,13 @@ export interface RestoreSummary {
   verified: boolean;
 }
 
+/** An item a restore would write (create or replace), as a dry run reports it. */
+export interface PlannedWrite {
+  /** Path inside the snapshot; the restore writes it at `<target><path>`. */
+  path: string;
+  size: number;
+}
+
 export type SnapshotEntryType = 'file' | 'dir' | 'symlink' | 'dev' | 'chardev' | 'fifo' | 'socket' | 'other';
 
 /** One node of a snapshot's tree, as browsing shows it. */
@@ -131,6 +138,8 @@ export interface BackupEngine {
   backup(repo: RepositoryAccess, req: BackupRequest, control: RunControl): Promise<Omit<BackupOutcome, 'adopted'>>;
   /** Restores into `target`; re-running into the same target converges (restic skips files already correct). */
   restore(repo: RepositoryAccess, snapshotId: string, target: string, control: RunControl, options?: RestoreOptions): Promise<RestoreSummary>;
+  /** What `restore` with the same arguments would write, without writing anything. */
+  planRestore(repo: RepositoryAccess, snapshotId: string, target: string, options?: RestoreOptions): Promise<PlannedWrite[]>;
   /** One directory of a snapshot (non-recursive); null when the snapshot has nothing at `path`. */
   listDirectory(repo: RepositoryAccess, snapshotId: string, path: string): Promise<SnapshotListing | null>;
   /** Streams one regular file of a snapshot into `out` (not ended, so the caller decides). */

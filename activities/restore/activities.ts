@@ -11,6 +11,7 @@ import type { SecretSource } from '../secret-source';
 import { hookEnv, runHook } from '../hooks/shell';
 import { withFailureMapping } from '../failure';
 import { checkIncludes, resolveRestoreTarget } from './target';
+import { type RestorePlanStore, discardTouchedWrites, needsResumePlan } from './resume-plan';
 
 export interface RestoreAgentDeps {
   agentName: string;
@@ -19,6 +20,8 @@ export interface RestoreAgentDeps {
   /** Absolute directories restores may write into (BACKSTOP_RESTORE_ROOTS). */
   restoreRoots: string[];
   engineProcesses: EngineProcessRegistry;
+  /** Where in-place `never`/`if-newer` restores keep the plan a retried attempt resumes from. */
+  restorePlans: RestorePlanStore;
   logger: Logger;
   now?: () => Date;
 }
@@ -56,7 +59,7 @@ export interface RestoreStepInput {
 
 /** Same shape as the backup heartbeat, so the API reads live progress of either. */
 export interface RestoreHeartbeat {
-  phase: 'starting' | 'restoring';
+  phase: 'starting' | 'planning' | 'resuming' | 'restoring';
   progress: BackupProgress | null;
 }
 
@@ -84,7 +87,8 @@ export function createRestoreActivities(deps: RestoreAgentDeps) {
 
   /**
    * Re-running into the same target converges: restic skips files already correct, so a
-   * retry after a crash of this worker simply runs the restore again.
+   * retry after a crash of this worker runs the restore again. Policies that keep existing
+   * files first discard what a killed attempt half-wrote (see resume-plan.ts).
    */
   async function runRestore(input: RestoreStepInput): Promise<RestoreSummary> {
     const ctx = Context.current();
@@ -110,6 +114,20 @@ export function createRestoreActivities(deps: RestoreAgentDeps) {
         log.warn({ pid: stopped }, 'stopped restore process left by an earlier attempt');
         await engine.unlockStale(repo);
       }
+      const options = { include, overwrite: input.overwrite ?? undefined, verify: input.verify };
+      if (needsResumePlan(input.overwrite)) {
+        const plan = await deps.restorePlans.load(input.workflowId);
+        if (plan && plan.target === input.target) {
+          latest = { phase: 'resuming', progress: null };
+          const removed = await discardTouchedWrites(plan);
+          if (removed > 0) log.warn({ removed }, 'removed files an earlier attempt left half-written; restoring them again');
+        } else {
+          latest = { phase: 'planning', progress: null };
+          const plannedAtMs = Date.now();
+          const writes = await engine.planRestore(repo, input.snapshotId, input.target, options);
+          await deps.restorePlans.save(input.workflowId, { plannedAtMs, target: input.target, writes });
+        }
+      }
       latest = { phase: 'restoring', progress: null };
       const summary = await engine.restore(
         repo,
@@ -122,9 +140,10 @@ export function createRestoreActivities(deps: RestoreAgentDeps) {
             latest = { phase: 'restoring', progress };
           },
         },
-        { include, overwrite: input.overwrite ?? undefined, verify: input.verify },
+        options,
       );
       deps.engineProcesses.clear(input.workflowId);
+      await deps.restorePlans.remove(input.workflowId);
       log.info({ target: input.target, filesRestored: summary.filesRestored, filesSkipped: summary.filesSkipped }, 'restore finished');
       return summary;
     } finally {

@@ -258,31 +258,74 @@ describe('browsing a snapshot', () => {
 });
 
 describe('a crash of the agent mid-restore', () => {
-  it('resumes and finishes with a correct tree', async () => {
-    const big = join(work, 'big');
-    const job = await stack.api.createJob({ name: 'restore-big', agent: 'local', repositoryId: repoId, paths: [big] });
+  const big = () => join(work, 'big');
+  const total = 128 * 8 * 1024 * 1024;
+  let bigSnapshot: string;
+
+  beforeAll(async () => {
+    const job = await stack.api.createJob({ name: 'restore-big', agent: 'local', repositoryId: repoId, paths: [big()] });
     const backup = await stack.api.waitForRun((await stack.api.runJob(job.id)).runId, { timeoutMs: 240_000 });
     expect(backup.status).toBe('succeeded');
+    bigSnapshot = backup.snapshotId!;
+  });
 
-    // Watch the new directory fill on disk (heartbeats reach the API only every few seconds)
-    // and kill the agent while restic is part-way through.
-    const { runId } = await stack.api.restoreSnapshot(backup.snapshotId!, {});
-    const restores = join(work, 'restores');
-    const total = 128 * 8 * 1024 * 1024;
+  /**
+   * Watches `dir()` fill on disk (heartbeats reach the API only every few seconds), kills the
+   * agent while restic is part-way through, starts it again and waits for the run's end.
+   */
+  async function crashMidRestore(runId: string, dir: () => string | null): Promise<ApiRun> {
     const written = await waitFor('restore part-way', async () => {
       const r = await stack.api.getRun(runId);
       if (!['queued', 'running'].includes(r.status)) throw new Error(`restore ended early: ${r.status} ${r.failureReason}`);
-      const dir = readdirSync(restores).find((n) => n.startsWith(`${backup.snapshotId!.slice(0, 8)}-`));
-      const bytes = dir ? allocatedBytes(join(restores, dir)) : 0;
+      const d = dir();
+      const bytes = d ? allocatedBytes(d) : 0;
       return bytes > total * 0.1 && bytes < total * 0.7 ? bytes : null;
     }, 60_000, 50);
     expect(written).toBeLessThan(total);
     stack.kill9('agent');
     await new Promise((r) => setTimeout(r, 1_000));
     await stack.start('agent');
+    return stack.api.waitForRun(runId, { timeoutMs: 240_000 });
+  }
 
-    const run = await stack.api.waitForRun(runId, { timeoutMs: 240_000 });
+  it('resumes and finishes with a correct tree', async () => {
+    const { runId } = await stack.api.restoreSnapshot(bigSnapshot, {});
+    const restores = join(work, 'restores');
+    const run = await crashMidRestore(runId, () => {
+      const name = readdirSync(restores).find((n) => n.startsWith(`${bigSnapshot.slice(0, 8)}-`));
+      return name ? join(restores, name) : null;
+    });
     expect(run).toMatchObject({ status: 'succeeded', failureReason: null, details: { verification: 'passed' } });
-    expect(hashTree(join(targetOf(run), big))).toEqual(hashTree(big));
+    expect(hashTree(join(targetOf(run), big()))).toEqual(hashTree(big()));
+  });
+
+  // `never` and `if-newer` decide from what is in the target, where a killed attempt leaves
+  // half-written files: the resumed run must write those again and still keep the files the
+  // policy protects.
+  it.each([
+    ['never', 'a local file', 'local edit, kept by never'],
+    ['if-newer', 'a local file newer than the snapshot', 'local newer edit'],
+  ] as const)('resumes an in-place %s restore without keeping half-written files, and keeps %s', async (policy, _what, kept) => {
+    const target = join(work, 'inplace', `crash-${policy}`);
+    const local = (rel: string) => join(target, big(), rel);
+    mkdirSync(join(local('d0')), { recursive: true });
+    writeFileSync(local('d0/f0'), kept);
+    if (policy === 'if-newer') {
+      utimesSync(local('d0/f0'), new Date(Date.now() + 365 * 86_400_000), new Date(Date.now() + 365 * 86_400_000));
+      // Older than the snapshot's copy: replaced.
+      writeFileSync(local('d0/f8'), 'local older edit');
+      utimesSync(local('d0/f8'), new Date('2001-01-01T00:00:00Z'), new Date('2001-01-01T00:00:00Z'));
+    }
+
+    const { runId } = await stack.api.restoreSnapshot(bigSnapshot, { target, overwrite: policy });
+    const run = await crashMidRestore(runId, () => target);
+    expect(run).toMatchObject({ status: 'succeeded', failureReason: null, details: { overwrite: policy, verification: 'passed' } });
+
+    const expected = hashTree(big());
+    const got = hashTree(join(target, big()));
+    expect(readFileSync(local('d0/f0'), 'utf8')).toBe(kept);
+    expected.delete('d0/f0');
+    got.delete('d0/f0');
+    expect(got).toEqual(expected);
   });
 });

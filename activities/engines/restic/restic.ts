@@ -4,10 +4,10 @@ import { BackstopError, ErrorType } from '../../../core/errors';
 import type { BackupEngine, BackupRequest, EngineSnapshot, RepositoryAccess, RunControl } from '../engine';
 import { runProcess, type RunResult } from '../../process';
 import { backupArgs, catConfigArgs, checkArgs, initArgs, resticEnv, snapshotsArgs, unlockArgs } from './args';
-import type { RestoreOptions, RestoreSummary, SnapshotListing } from '../engine';
+import type { PlannedWrite, RestoreOptions, RestoreSummary, SnapshotListing } from '../engine';
 import { NotFoundError } from '../../../core/errors';
-import { dumpArgs, lsArgs, restoreCommandArgs } from './restore-args';
-import { missingInSnapshot, parseLsOutput, parseRestoreLine, plainStderr, type RestoreEvent } from './restore-parse';
+import { dumpArgs, lsArgs, restoreCommandArgs, restorePlanArgs } from './restore-args';
+import { WRITING_ACTIONS, missingInSnapshot, parseLsOutput, parseRestoreLine, plainStderr, type RestoreEvent } from './restore-parse';
 import { classifyFailure, parseBackupLine, parseSnapshots, skippedSource, snapshotFromSummary, unreadablePaths, type BackupEvent } from './parse';
 import type { ForgetGroup, ForgetRequest, PruneOutcome } from '../engine';
 import { forgetArgs, pruneArgs } from './forget-args';
@@ -115,6 +115,18 @@ export class Restic implements BackupEngine {
     const none = { filesTotal: 0, filesRestored: 0, filesSkipped: 0, filesDeleted: 0, bytesTotal: 0, bytesRestored: 0, bytesSkipped: 0 };
     // --verify reads every restored file back; restic exits non-zero when one differs.
     return { ...(summary ?? none), verified: options.verify === true };
+  }
+
+  async planRestore(repo: RepositoryAccess, snapshotId: string, target: string, options: RestoreOptions = {}): Promise<PlannedWrite[]> {
+    const planned: PlannedWrite[] = [];
+    const r = await this.run(repo, restorePlanArgs(snapshotId, target, options), 'restic restore --dry-run', {
+      onStdoutLine: (line) => {
+        const e = parseRestoreLine(line);
+        if (e.kind === 'planned' && WRITING_ACTIONS.has(e.action)) planned.push({ path: e.item, size: e.size });
+      },
+    });
+    if (r.exitCode !== 0) this.failJson(r, 'restic restore --dry-run', repo);
+    return planned;
   }
 
   async listDirectory(repo: RepositoryAccess, snapshotId: string, path: string): Promise<SnapshotListing | null> {

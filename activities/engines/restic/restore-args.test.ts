@@ -1,4 +1,4 @@
-import { dumpArgs, lsArgs, restoreCommandArgs } from './restore-args';
+import { dumpArgs, lsArgs, restoreCommandArgs, restorePlanArgs } from './restore-args';
 
 describe('restic restore/ls/dump command lines', () => {
   it('restores with restic defaults when no options are given', () => {
@@ -18,6 +18,16 @@ describe('restic restore/ls/dump command lines', () => {
   it.each(['always', 'if-changed', 'if-newer', 'never'] as const)('maps overwrite %s onto restic flag', (policy) => {
     const args = restoreCommandArgs('s', '/t', { overwrite: policy });
     expect(args[args.indexOf('--overwrite') + 1]).toBe(policy);
+  });
+
+  it('plans with a dry run that lists every item, keeping policy and includes but not verify', () => {
+    expect(restorePlanArgs('abc123', '/t', { overwrite: 'never', include: ['/srv/a'], verify: true })).toEqual([
+      'restore', '--json', '--target', '/t',
+      '--overwrite', 'never',
+      '--include', '/srv/a',
+      '--dry-run', '-vv',
+      '--', 'abc123',
+    ]);
   });
 
   it('browses without taking a repository lock', () => {

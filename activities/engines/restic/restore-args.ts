@@ -14,6 +14,16 @@ export function restoreCommandArgs(snapshotId: string, target: string, opts: Res
   return args;
 }
 
+/**
+ * What a restore would do, item by item, without writing anything: `--dry-run -vv` prints a
+ * `verbose_status` line per item. No --verify: there is nothing to read back.
+ */
+export function restorePlanArgs(snapshotId: string, target: string, opts: RestoreOptions = {}): string[] {
+  const args = restoreCommandArgs(snapshotId, target, { ...opts, verify: false });
+  args.splice(args.indexOf('--'), 0, '--dry-run', '-vv');
+  return args;
+}
+
 /** Without --recursive, `ls <snap> <dir>` prints the directory's own node and its direct children. */
 export function lsArgs(snapshotId: string, path: string): string[] {
   // --no-lock: browsing is read-only and must not wait behind (or block) a backup.

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { missingInSnapshot, parseLsOutput, parseRestoreLine, plainStderr, posixMode } from './restore-parse';
+import { WRITING_ACTIONS, missingInSnapshot, parseLsOutput, parseRestoreLine, plainStderr, posixMode } from './restore-parse';
 
 // Captured from restic 0.18.1: a restore of a 30 MB snapshot, a second restore into the same
 // target with --overwrite if-newer --verify, and `ls --json` of a directory, the root, a
@@ -30,6 +30,21 @@ describe('parseRestoreLine', () => {
   it('reads skipped files of a second restore into the same target', () => {
     const [summary] = lines(fixture('restore-skipped.jsonl')).map(parseRestoreLine);
     expect(summary).toMatchObject({ kind: 'summary', summary: { filesSkipped: 5, bytesSkipped: 30005014, bytesRestored: 0 } });
+  });
+
+  // restic 0.18.1 `restore --dry-run -vv --json --overwrite if-newer` into a target where
+  // f1 is an older local edit, f2 is missing and big is already correct.
+  it('reads the per-item plan of a dry run', () => {
+    const planned = lines(fixture('restore-dry-run.jsonl')).map(parseRestoreLine).filter((e) => e.kind === 'planned');
+    expect(planned).toEqual([
+      { kind: 'planned', action: 'updated', item: '/src/a/f1', size: 4 },
+      { kind: 'planned', action: 'restored', item: '/src/a/f2', size: 4 },
+      { kind: 'planned', action: 'unchanged', item: '/src/big', size: 100000 },
+      { kind: 'planned', action: 'restored', item: '/src/a', size: 0 },
+      { kind: 'planned', action: 'restored', item: '/src/lnk', size: 0 },
+      { kind: 'planned', action: 'restored', item: '/src', size: 0 },
+    ]);
+    expect(planned.filter((e) => WRITING_ACTIONS.has(e.action)).map((e) => e.item)).toEqual(['/src/a/f1', '/src/a/f2', '/src/a', '/src/lnk', '/src']);
   });
 
   it('leaves other lines alone', () => {

@@ -8,7 +8,12 @@ export type RestoreEvent =
   | { kind: 'status'; progress: BackupProgress }
   | { kind: 'summary'; summary: Omit<RestoreSummary, 'verified'> }
   | { kind: 'error'; item: string; message: string }
+  /** One item of a `--dry-run -vv` plan: what restic would do to it. */
+  | { kind: 'planned'; action: string; item: string; size: number }
   | { kind: 'other'; line: string };
+
+/** Dry-run actions after which the item at the target will have been (re)written. */
+export const WRITING_ACTIONS: ReadonlySet<string> = new Set(['restored', 'updated']);
 
 
 /** restic omits zero counters (`files_skipped`, `seconds_elapsed`, …): they read as 0. */
@@ -42,6 +47,8 @@ export function parseRestoreLine(line: string): RestoreEvent {
           bytesSkipped: num(msg.bytes_skipped),
         },
       };
+    case 'verbose_status':
+      return { kind: 'planned', action: String(msg.action ?? ''), item: String(msg.item ?? ''), size: num(msg.size) };
     case 'error': {
       const err = (msg.error ?? {}) as Record<string, unknown>;
       return { kind: 'error', item: String(msg.item ?? ''), message: typeof err.message === 'string' ? err.message : 'restore error' };
