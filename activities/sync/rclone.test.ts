@@ -46,6 +46,6 @@ describe('rclone command lines', () => {
   });
 
   it('lists objects recursively, files only, without lock files', () => {
-    expect(listArgs('/srv/repo/')).toEqual(['lsjson', '-R', '--files-only', '--use-json-log', '--exclude', '/locks/**', '/srv/repo/']);
+    expect(listArgs('/srv/repo/')).toEqual(['lsjson', '-R', '--files-only', '--fast-list', '--use-json-log', '--exclude', '/locks/**', '/srv/repo/']);
   });
 });
