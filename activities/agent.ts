@@ -8,6 +8,7 @@ import type { BackupEngine, EngineSnapshot } from './engines/engine';
 import type { EngineProcessRegistry } from './engines/orphans';
 import type { SecretSource } from './secret-source';
 import { providerFor, type SnapshotHandle, type SnapshotProvider } from './snapshot/provider';
+import type { SnapshotBind } from './snapshot/commands';
 import { hookEnv, runHook } from './hooks/shell';
 import { withFailureMapping } from './failure';
 
@@ -27,6 +28,8 @@ export interface BackupStepInput {
   repository: { id: number; url: string };
   paths: string[];
   excludes: string[];
+  /** Frozen copies to read the paths from (SnapshotHandle.binds); absent or empty: the live paths. */
+  binds?: SnapshotBind[];
 }
 
 export interface BackupStepResult {
@@ -62,7 +65,9 @@ export function createAgentActivities(deps: AgentDeps) {
   const { engine, secrets, logger } = deps;
 
   async function createSnapshot(input: { runId: string; mode: SnapshotMode; paths: string[] }): Promise<SnapshotHandle> {
-    return providerFor(input.mode, deps.snapshotProviders).create({ runId: input.runId, paths: input.paths });
+    // An activity always runs for a workflow here; without one, the snapshot counts as orphaned at the next start.
+    const workflowId = Context.current().info.workflowExecution?.workflowId ?? '';
+    return providerFor(input.mode, deps.snapshotProviders).create({ runId: input.runId, workflowId, mode: input.mode, paths: input.paths });
   }
 
   async function releaseSnapshot(handle: SnapshotHandle): Promise<void> {
@@ -107,7 +112,7 @@ export function createAgentActivities(deps: AgentDeps) {
       latest = { phase: 'backing-up', progress: null };
       const outcome = await engine.backup(
         repo,
-        { paths: input.paths, excludes: input.excludes, tags: [tag, `${JOB_TAG_PREFIX}${input.jobId}`], host: deps.agentName },
+        { paths: input.paths, excludes: input.excludes, tags: [tag, `${JOB_TAG_PREFIX}${input.jobId}`], host: deps.agentName, binds: input.binds ?? [] },
         {
           signal: ctx.cancellationSignal,
           onSpawn: (pid) => deps.engineProcesses.record(input.workflowId, pid),

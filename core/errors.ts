@@ -20,6 +20,8 @@ export const ErrorType = {
   engine: 'EngineError',
   /** A hook or script exited non-zero. */
   hook: 'HookError',
+  /** A filesystem snapshot could not be created or released (busy, out of space); a retry may succeed. */
+  snapshot: 'SnapshotError',
 } as const;
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
 

@@ -20,6 +20,14 @@ export const TERMINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'warning', 
 export const SnapshotMode = {
   /** Read the live filesystem. */
   none: 'none',
+  /** Per source path, whatever its filesystem offers (btrfs, LVM, ZFS); else `none`, with a warning. */
+  auto: 'auto',
+  /** A read-only btrfs snapshot of the subvolume holding each path. */
+  btrfs: 'btrfs',
+  /** An LVM snapshot (classic or thin) of the logical volume holding each path, mounted read-only. */
+  lvm: 'lvm',
+  /** A ZFS snapshot of the dataset holding each path, read through `.zfs/snapshot`. */
+  zfs: 'zfs',
 } as const;
 export type SnapshotMode = (typeof SnapshotMode)[keyof typeof SnapshotMode];
 

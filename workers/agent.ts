@@ -4,15 +4,15 @@ import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import type { BackstopConfig } from '../core/config';
 import { createLogger } from '../core/logger';
-import { agentTaskQueue } from '../core/names';
+import { agentTaskQueue, runTag } from '../core/names';
 import { createAgentActivities } from '../activities/agent';
 import { createRestoreActivities } from '../activities/restore/activities';
 import { RestorePlanStore } from '../activities/restore/resume-plan';
 import { Restic } from '../activities/engines/restic/restic';
 import { EngineProcessRegistry } from '../activities/engines/orphans';
 import { ApiSecretSource } from '../activities/secret-source';
-import { NoSnapshotProvider } from '../activities/snapshot/provider';
-import { connectWorker, onShutdownSignal } from './connection';
+import { createSnapshotProviders, runActivity } from '../activities/snapshot/agent-snapshots';
+import { connectClient, connectWorker, onShutdownSignal } from './connection';
 import { VERSION } from '../core/version';
 
 /** Registers with the API, retrying while it starts. */
@@ -42,6 +42,13 @@ export async function runAgentWorker(config: BackstopConfig): Promise<void> {
   const stateDir = join(config.dataDir, 'agents', config.agentName);
   const connection = await connectWorker(config);
   const taskQueue = agentTaskQueue(config.agentName);
+  const snapshots = createSnapshotProviders(stateDir, logger);
+  // Snapshots a crash left behind go once their run has ended; a run still going resumes on its own.
+  const client = await connectClient(config);
+  const engineProcesses = new EngineProcessRegistry(join(stateDir, 'engine-pids'));
+  const orphans = await snapshots.filesystem.releaseOrphans(runActivity(client, logger), (workflowId) => engineProcesses.stopLeftover(workflowId, runTag(workflowId)));
+  if (orphans > 0) logger.warn({ released: orphans }, 'released filesystem snapshots of ended runs');
+  await client.connection.close();
   const worker = await Worker.create({
     connection,
     namespace: config.temporalNamespace,
@@ -51,8 +58,8 @@ export async function runAgentWorker(config: BackstopConfig): Promise<void> {
         agentName: config.agentName,
         engine: new Restic({ cacheDir: join(stateDir, 'restic-cache') }),
         secrets: new ApiSecretSource(config.apiUrl, token),
-        snapshotProviders: [new NoSnapshotProvider()],
-        engineProcesses: new EngineProcessRegistry(join(stateDir, 'engine-pids')),
+        snapshotProviders: snapshots.providers,
+        engineProcesses,
         logger,
       }),
       // Restores into this machine, confined to its BACKSTOP_RESTORE_ROOTS.

@@ -62,7 +62,8 @@ export async function backupWorkflow(input: BackupWorkflowInput): Promise<Backup
     if (plan.preScript) await serverScripts.runPreScript({ command: plan.preScript, runId: input.runId, plan });
     handle = await agent.createSnapshot({ runId: input.runId, mode: plan.snapshotMode, paths: plan.paths });
     warnings.push(...handle.warnings);
-    const readPaths = handle.readPaths;
+    // With a filesystem snapshot the engine reads the frozen copies at the original paths.
+    const { readPaths, binds = [], excludes: snapshotExcludes = [] } = handle;
     const runEngine = () =>
       engine.runBackup({
         runId: input.runId,
@@ -70,7 +71,8 @@ export async function backupWorkflow(input: BackupWorkflowInput): Promise<Backup
         jobId: plan.jobId,
         repository: { id: plan.repository.id, url: plan.repository.url },
         paths: readPaths,
-        excludes: plan.excludes,
+        excludes: [...plan.excludes, ...snapshotExcludes],
+        binds,
       });
     // The shared repository lock keeps a prune out while restic writes; runs recorded
     // before the lock existed replay without it.

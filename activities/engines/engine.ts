@@ -25,6 +25,8 @@ export interface BackupRequest {
   tags: string[];
   /** The hostname recorded in the snapshot (the agent's name, stable across reinstalls). */
   host: string;
+  /** Read these paths from frozen copies, still recording the original paths. */
+  binds?: Array<{ snapshot: string; original: string }>;
 }
 
 export interface BackupOutcome {

@@ -544,8 +544,7 @@ export interface components {
             repositoryId: number;
             paths: string[];
             excludes: string[];
-            /** @enum {string} */
-            snapshotMode: "none";
+            snapshotMode: components["schemas"]["SnapshotMode"];
             preScript: string | null;
             postHook: string | null;
             /** @description Which snapshots a prune keeps; null keeps every snapshot. */
@@ -559,17 +558,19 @@ export interface components {
             repositoryId: number;
             paths: string[];
             excludes?: string[];
-            /**
-             * @default none
-             * @enum {string}
-             */
-            snapshotMode?: "none";
+            snapshotMode?: components["schemas"]["SnapshotMode"];
             /** @description Shell command run on the server before the backup. */
             preScript?: string;
             /** @description Shell command run on the agent after the backup, always. */
             postHook?: string;
             retention?: components["schemas"]["RetentionPolicy"];
         };
+        /**
+         * @description How the agent freezes the source paths before the engine reads them. `none` reads the live filesystem. `auto` takes, per path, a btrfs, LVM or ZFS snapshot where the path's filesystem offers one and reads the rest live (with a warning in the run). `btrfs`, `lvm` and `zfs` require that kind of volume and refuse a path on anything else. The engine reads the snapshot but records the original paths; filesystems mounted below a path are not part of its snapshot (list them as paths of their own).
+         * @default none
+         * @enum {string}
+         */
+        SnapshotMode: "none" | "auto" | "btrfs" | "lvm" | "zfs";
         /**
          * @description Applied by restic forget to the job's snapshots, per host and paths. Counts of 0 are
          *     no rule; a policy must keep something.

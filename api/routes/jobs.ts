@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Job } from '../../core/model';
+import type { Job, SnapshotMode } from '../../core/model';
 import { InputError, NotFoundError } from '../../core/errors';
 import { WorkflowKind, workflowIdFor } from '../../core/names';
 import { withTransaction } from '../../catalog/db';
@@ -19,7 +19,7 @@ export const listJobs: Handler = async (ctx) => ({ status: 200, body: { items: (
 export const getJob: Handler = async (ctx, { params }) => ({ status: 200, body: jobView(await ctx.catalog.getJob(params.id as number)) });
 
 export const createJob: Handler = async (ctx, { body }) => {
-  const b = body as { name: string; agent: string; repositoryId: number; paths: string[]; excludes?: string[]; snapshotMode?: 'none'; preScript?: string; postHook?: string };
+  const b = body as { name: string; agent: string; repositoryId: number; paths: string[]; excludes?: string[]; snapshotMode?: SnapshotMode; preScript?: string; postHook?: string };
   const retention = (body as { retention?: RetentionPolicy }).retention;
   if (retention) checkRetentionPolicy(retention);
   const id = await withTransaction(ctx.catalog.db, async (tx) => {

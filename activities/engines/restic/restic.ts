@@ -11,6 +11,7 @@ import { WRITING_ACTIONS, missingInSnapshot, parseLsOutput, parseRestoreLine, pl
 import { classifyFailure, parseBackupLine, parseSnapshots, skippedSource, snapshotFromSummary, unreadablePaths, type BackupEvent } from './parse';
 import type { ForgetGroup, ForgetRequest, PruneOutcome } from '../engine';
 import { forgetArgs, pruneArgs } from './forget-args';
+import { inMountNamespace } from '../../snapshot/commands';
 import { parseForget, parsePruneReport } from './forget-parse';
 
 export interface ResticOptions {
@@ -76,7 +77,9 @@ export class Restic implements BackupEngine {
       else if (e.kind === 'error') events.push(e);
       else if (skippedSource(e.line) !== null) skipped = true;
     };
-    const result = await runProcess(this.binary, backupArgs(req), {
+    // With filesystem snapshots, restic runs where the original paths show the frozen copies.
+    const cmd = inMountNamespace(req.binds ?? [], this.binary, backupArgs(req));
+    const result = await runProcess(cmd.command, cmd.args, {
       env: resticEnv(repo.url, repo.password, repo.env, this.opts.cacheDir),
       signal: control.signal,
       onStdoutLine: onLine,
