@@ -96,7 +96,8 @@ export async function jobSchedule(api: ApiClient, sub: string, args: string[]): 
       const start = flag(args, '--start');
       const end = flag(args, '--end');
       if (!start || !end) throw new Error('backfill needs --start and --end (ISO date-times)');
-      const ov = overlap(flag(args, '--overlap'));
+      const raw = flag(args, '--overlap');
+      const ov = raw === 'buffer-all' ? raw : overlap(raw);
       const t = await api.backfillJobSchedule(jobId, { start: new Date(start).toISOString(), end: new Date(end).toISOString(), ...(ov ? { overlap: ov } : {}) });
       console.log(`backfill of ${t.scheduleId} requested: runs appear as ${t.workflowIdPrefix}-<time>`);
       return 0;

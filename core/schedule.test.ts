@@ -1,5 +1,5 @@
 import { BackstopError, ErrorType } from './errors';
-import { OverlapPolicy, SCHEDULE_DEFAULTS, TEMPORAL_OVERLAP, cronProblem, isKnownTimezone, normalizeSchedule, toCalendarSpec, toTemporalSpec, type ScheduleDefinition } from './schedule';
+import { OverlapPolicy, backfillOverlap, SCHEDULE_DEFAULTS, TEMPORAL_OVERLAP, cronProblem, isKnownTimezone, normalizeSchedule, toCalendarSpec, toTemporalSpec, type ScheduleDefinition } from './schedule';
 
 function refusal(def: ScheduleDefinition): BackstopError {
   try {
@@ -65,6 +65,14 @@ describe('normalizeSchedule', () => {
     [{ cron: ['@daily'], overlap: 'allow-all' as OverlapPolicy }, /overlap must be one of/],
   ])('refuses %j', (def, why) => {
     expect(refusal(def).message).toMatch(why);
+  });
+});
+
+describe('backfillOverlap', () => {
+  it('runs every backfilled time unless told otherwise', () => {
+    expect(backfillOverlap(undefined)).toBe('BUFFER_ALL');
+    expect(backfillOverlap('buffer-all')).toBe('BUFFER_ALL');
+    for (const o of Object.values(OverlapPolicy)) expect(backfillOverlap(o)).toBe(TEMPORAL_OVERLAP[o]);
   });
 });
 

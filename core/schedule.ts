@@ -23,6 +23,16 @@ export const TEMPORAL_OVERLAP = {
   'cancel-other': 'CANCEL_OTHER',
 } as const satisfies Record<OverlapPolicy, ScheduleOverlapPolicy>;
 
+/**
+ * A backfill takes every fire time of a range at once, so by default they all run, one after
+ * another (Temporal's BUFFER_ALL); `skip` and the others would drop all but one or two.
+ */
+export type BackfillOverlap = OverlapPolicy | 'buffer-all';
+
+export function backfillOverlap(o: BackfillOverlap | undefined): ScheduleOverlapPolicy {
+  return o === undefined || o === 'buffer-all' ? 'BUFFER_ALL' : TEMPORAL_OVERLAP[o];
+}
+
 /** One value, a list of values or ranges, or `*`; months are 1–12, days of week 0–6 (0 = Sunday). */
 export type CalendarField = '*' | number | Array<number | { start: number; end?: number; step?: number }>;
 

@@ -979,10 +979,11 @@ export interface components {
             /** Format: date-time */
             end: string;
             /**
-             * @description Overrides the schedule's overlap policy for this backfill.
+             * @description How the backfilled runs overlap; by default every fire time in the range runs, one after another.
+             * @default buffer-all
              * @enum {string}
              */
-            overlap?: "skip" | "buffer-one" | "cancel-other";
+            overlap?: "buffer-all" | "skip" | "buffer-one" | "cancel-other";
         };
         ScheduleAccepted: {
             scheduleId: string;

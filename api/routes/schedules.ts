@@ -6,7 +6,7 @@
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { InputError, NotFoundError } from '../../core/errors';
 import { ScheduleKind, scheduleIdFor, scheduledWorkflowIdFor } from '../../core/names';
-import { TEMPORAL_OVERLAP, normalizeSchedule, type OverlapPolicy, type ScheduleDefinition } from '../../core/schedule';
+import { backfillOverlap, normalizeSchedule, type BackfillOverlap, type ScheduleDefinition } from '../../core/schedule';
 import { withTransaction } from '../../catalog/db';
 import type { ScheduleRecord } from '../../catalog/store';
 import { applySchedule, removeSchedule } from '../schedules';
@@ -161,16 +161,16 @@ function triggerSchedule(ownerOf: (i: HandlerInput) => Owner): Handler {
   };
 }
 
-/** Takes every action the schedule would have taken in [start, end], now. */
+/** Takes every action the schedule would have taken in [start, end], now (all of them unless `overlap` says otherwise). */
 function backfillSchedule(ownerOf: (i: HandlerInput) => Owner): Handler {
   return async (ctx, input) => {
-    const b = input.body as { start: string; end: string; overlap?: OverlapPolicy };
+    const b = input.body as { start: string; end: string; overlap?: BackfillOverlap };
     const start = new Date(b.start);
     const end = new Date(b.end);
     if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime())) throw new InputError('start and end must be date-times');
     if (end <= start) throw new InputError('end must be after start');
     const rec = await existingSchedule(ctx, ownerOf(input));
-    const overlap = TEMPORAL_OVERLAP[b.overlap ?? rec.definition.overlap];
+    const overlap = backfillOverlap(b.overlap);
     await ctx.temporal.schedule.getHandle(rec.id).backfill({ start, end, overlap });
     ctx.logger.info({ scheduleId: rec.id, start, end, overlap }, 'schedule backfilled');
     return { status: 202, body: { scheduleId: rec.id, workflowIdPrefix: scheduledWorkflowIdFor(rec.kind, (rec.jobId ?? rec.repositoryId)!) } };
