@@ -899,7 +899,7 @@ export interface components {
         /**
          * @description When the job (or prune, or S3 sync) runs on its own: at least one cron expression,
          *     calendar or interval. Cron and calendars are read in `timezone` (IANA, default UTC);
-         *     a calendar time that a DST change skips does not fire that day, one it repeats fires twice.
+         *     a calendar time that a DST change skips does not fire that day; one it repeats fires once, at its second occurrence.
          */
         ScheduleSet: {
             /** @description 5-field cron expressions (`minute hour day-of-month month day-of-week`) or `@daily` & co. */
