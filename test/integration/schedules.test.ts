@@ -120,6 +120,32 @@ describe('a job with a schedule', () => {
     expect((await stack.api.waitForRun(first.id, { timeoutMs: 120_000 })).status).toBe('succeeded');
   });
 
+  it('with overlap "buffer-one", starts exactly one more run right after a long backup', async () => {
+    const job = await newJob({ intervals: [{ everySeconds: 5 }], overlap: 'buffer-one' }, 'slow-source');
+    const first = await waitFor('the first scheduled run', async () => (await scheduledRuns(job.id))[0], 60_000, 300);
+    await sleep(15_000);
+    expect((await scheduledRuns(job.id)).map((r) => r.id)).toEqual([first.id]);
+    expect((await stack.api.waitForRun(first.id, { timeoutMs: 120_000 })).status).toBe('succeeded');
+    // The buffered firing starts as soon as the first run ends.
+    const second = await waitFor('the buffered run', async () => (await scheduledRuns(job.id)).find((r) => r.id !== first.id), 30_000, 300);
+    await stack.api.deleteJobSchedule(job.id);
+    expect((await stack.api.waitForRun(second.id, { timeoutMs: 120_000 })).status).toBe('succeeded');
+  });
+
+  it('with overlap "cancel-other", cancels a long backup when the next firing comes', async () => {
+    const job = await newJob({ intervals: [{ everySeconds: 10 }], overlap: 'cancel-other' }, 'slow-source');
+    const first = await waitFor('the first scheduled run', async () => (await scheduledRuns(job.id))[0], 60_000, 300);
+    const stopped = await stack.api.waitForRun(first.id, { timeoutMs: 120_000 });
+    // Stopped by the cancellation, not finished. The engine step reports a cancelled restic
+    // as a failure ("restic backup: cancelled") until the run-control work makes it `cancelled`.
+    expect(['cancelled', 'failed']).toContain(stopped.status);
+    expect(stopped.failureReason).toMatch(/cancelled/);
+    expect(stopped.snapshotId).toBeNull();
+    const second = await waitFor('the run that replaced it', async () => (await scheduledRuns(job.id)).find((r) => r.id !== first.id), 60_000, 300);
+    await stack.api.deleteJobSchedule(job.id);
+    expect((await stack.api.waitForRun(second.id, { timeoutMs: 120_000 })).status).toBe('succeeded');
+  });
+
   it('backfills a time range with one run per fire time in it', async () => {
     const job = await newJob({ cron: ['0 * * * *'] });
     const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000;
