@@ -13,6 +13,7 @@ import * as restore from './routes/restore';
 import * as browse from './routes/browse';
 import * as retention from './routes/retention';
 import * as s3Sync from './routes/s3-sync';
+import * as schedules from './routes/schedules';
 
 export const HANDLERS: Record<string, Handler> = {
   getHealth: runs.getHealth,
@@ -41,6 +42,19 @@ export const HANDLERS: Record<string, Handler> = {
   rejectRun: restore.rejectRun,
   getSnapshotTree: browse.getSnapshotTree,
   getSnapshotFile: browse.getSnapshotFile,
+  setJobSchedule: schedules.setJobSchedule,
+  deleteJobSchedule: schedules.deleteJobSchedule,
+  pauseJobSchedule: schedules.pauseJobSchedule,
+  resumeJobSchedule: schedules.resumeJobSchedule,
+  triggerJobSchedule: schedules.triggerJobSchedule,
+  backfillJobSchedule: schedules.backfillJobSchedule,
+  setRepositorySchedule: schedules.setRepositorySchedule,
+  getRepositorySchedule: schedules.getRepositorySchedule,
+  deleteRepositorySchedule: schedules.deleteRepositorySchedule,
+  pauseRepositorySchedule: schedules.pauseRepositorySchedule,
+  resumeRepositorySchedule: schedules.resumeRepositorySchedule,
+  triggerRepositorySchedule: schedules.triggerRepositorySchedule,
+  backfillRepositorySchedule: schedules.backfillRepositorySchedule,
 };
 
 const BODY_LIMIT = '256kb';

@@ -19,6 +19,8 @@ export interface ApiContext {
   restoreApproval?: 'destructive' | 'always' | 'never';
   /** Longest a restore waits for approval (BACKSTOP_APPROVAL_TIMEOUT_MS); default 24 h. */
   approvalTimeoutMs?: number;
+  /** How long after a missed scheduled backup its agent's return still starts a catch-up run (BACKSTOP_CATCHUP_WINDOW_MS); default 24 h. */
+  catchupWindowMs?: number;
 }
 
 export interface HandlerInput {

@@ -10,6 +10,8 @@ import { Catalog } from '../catalog/store';
 import { Restic } from '../activities/engines/restic/restic';
 import { connectClient, onShutdownSignal } from '../workers/connection';
 import { createApp } from './app';
+import type { ApiContext } from './context';
+import { reconcileSchedules } from './schedules';
 import { join } from 'node:path';
 
 export async function runApi(config: BackstopConfig): Promise<void> {
@@ -20,7 +22,7 @@ export async function runApi(config: BackstopConfig): Promise<void> {
   const applied = await migrate(pool);
   if (applied.length) logger.info({ applied }, 'catalog migrated');
   const temporal = await connectClient(config);
-  const app = createApp({
+  const ctx: ApiContext = {
     catalog: new Catalog(pool),
     temporal,
     secrets: SecretBox.fromKey(loadMasterKey(config.masterKey, join(config.dataDir, 'master.key'))),
@@ -31,7 +33,12 @@ export async function runApi(config: BackstopConfig): Promise<void> {
     engineHeartbeatTimeoutMs: config.engineHeartbeatTimeoutMs,
     restoreApproval: config.restoreApproval,
     approvalTimeoutMs: config.approvalTimeoutMs,
-  });
+    catchupWindowMs: config.catchupWindowMs,
+  };
+  // Before serving: Temporal's schedules are made to match the catalog's. A Temporal that is
+  // not reachable yet must not keep the API down; the next start-up reconciles again.
+  await reconcileSchedules({ temporal, catalog: ctx.catalog, logger, config: ctx }).catch((err: unknown) => logger.error({ err }, 'schedule reconcile failed'));
+  const app = createApp(ctx);
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(config.apiPort, config.apiHost, () => resolve(s));
   });

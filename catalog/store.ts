@@ -7,6 +7,8 @@ import { ConflictError, NotFoundError } from '../core/errors';
 import type { Queryable } from './db';
 import { withTransaction } from './db';
 import type { RetentionPolicy } from '../core/retention';
+import type { NormalizedSchedule } from '../core/schedule';
+import type { ScheduleKind } from '../core/names';
 
 type Row = Record<string, unknown>;
 const iso = (v: unknown): string => (v instanceof Date ? v.toISOString() : String(v));
@@ -113,6 +115,29 @@ export interface S3SyncTargetRecord {
   checksum: boolean;
   updatedAt?: string;
 }
+
+/** A schedule as the catalog keeps it; `id` is the Temporal Schedule id. */
+export interface ScheduleRecord {
+  id: string;
+  kind: ScheduleKind;
+  jobId: number | null;
+  repositoryId: number | null;
+  definition: NormalizedSchedule;
+  paused: boolean;
+  note: string | null;
+  updatedAt?: string;
+}
+
+const toSchedule = (r: Row): ScheduleRecord => ({
+  id: String(r.id),
+  kind: r.kind as ScheduleKind,
+  jobId: r.job_id === null ? null : Number(r.job_id),
+  repositoryId: r.repository_id === null ? null : Number(r.repository_id),
+  definition: r.definition as NormalizedSchedule,
+  paused: Boolean(r.paused),
+  note: (r.note as string | null) ?? null,
+  updatedAt: iso(r.updated_at),
+});
 
 const JOB_SELECT = `SELECT j.*, a.name AS agent_name FROM jobs j JOIN agents a ON a.id = j.agent_id`;
 
@@ -413,6 +438,52 @@ export class Catalog {
       [filter.jobId ?? null, filter.limit],
     );
     return rows.map(toSnapshot);
+  }
+
+  // --- schedules ----------------------------------------------------------------------
+  /** Creates or replaces a schedule's definition; a replaced one keeps its paused state. */
+  async upsertSchedule(q: Queryable, s: Omit<ScheduleRecord, 'paused' | 'note' | 'updatedAt'>): Promise<ScheduleRecord> {
+    const { rows } = await q.query(
+      `INSERT INTO schedules (id, kind, job_id, repository_id, definition) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (id) DO UPDATE SET definition = EXCLUDED.definition, updated_at = now()
+       RETURNING *`,
+      [s.id, s.kind, s.jobId, s.repositoryId, JSON.stringify(s.definition)],
+    );
+    return toSchedule(rows[0]!);
+  }
+
+  async findSchedule(id: string, q: Queryable = this.db): Promise<ScheduleRecord | null> {
+    const { rows } = await q.query('SELECT * FROM schedules WHERE id = $1', [id]);
+    return rows[0] ? toSchedule(rows[0]) : null;
+  }
+
+  async listSchedules(): Promise<ScheduleRecord[]> {
+    const { rows } = await this.db.query('SELECT * FROM schedules ORDER BY id');
+    return rows.map(toSchedule);
+  }
+
+  /** Returns false when there was none. */
+  async deleteSchedule(q: Queryable, id: string): Promise<boolean> {
+    const { rowCount } = await q.query('DELETE FROM schedules WHERE id = $1', [id]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  async setSchedulePaused(q: Queryable, id: string, paused: boolean, note: string | null): Promise<ScheduleRecord> {
+    const { rows } = await q.query('UPDATE schedules SET paused = $2, note = $3, updated_at = now() WHERE id = $1 RETURNING *', [id, paused, note]);
+    if (!rows[0]) throw new NotFoundError(`schedule ${id} not found`);
+    return toSchedule(rows[0]);
+  }
+
+  /** The newest backup run of each job of an agent (none for a job that never ran). */
+  async latestBackupRunsOfAgent(agentName: string): Promise<Run[]> {
+    const { rows } = await this.db.query(
+      `SELECT DISTINCT ON (r.job_id) r.* FROM runs r
+         JOIN jobs j ON j.id = r.job_id JOIN agents a ON a.id = j.agent_id
+       WHERE a.name = $1 AND r.kind = 'backup'
+       ORDER BY r.job_id, r.started_at DESC, r.id`,
+      [agentName],
+    );
+    return rows.map(toRun);
   }
 
   // --- API tokens ----------------------------------------------------------------------

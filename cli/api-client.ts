@@ -8,6 +8,8 @@ export type ApiRepository = Schemas['Repository'];
 export type ApiSnapshot = Schemas['Snapshot'];
 export type ApiAgent = Schemas['Agent'];
 export type ApiProblem = Schemas['Problem'];
+export type ApiSchedule = Schemas['Schedule'];
+export type RepositoryScheduleKind = 'prune' | 's3-sync';
 
 export class ApiError extends Error {
   constructor(
@@ -63,6 +65,19 @@ export class ApiClient {
   pruneRepository = (repositoryId: number) => this.request<Schemas['RunAccepted']>('POST', `/v1/repositories/${repositoryId}/prune`);
   previewRetention = (jobId: number) => this.request<Schemas['RetentionPreview']>('POST', `/v1/jobs/${jobId}/retention/preview`);
   setJobRetention = (jobId: number, retention: Schemas['RetentionPolicy'] | null) => this.request<ApiJob>('PUT', `/v1/jobs/${jobId}/retention`, { retention });
+  getJob = (id: number, nextRuns?: number) => this.request<ApiJob>('GET', `/v1/jobs/${id}${nextRuns ? `?nextRuns=${nextRuns}` : ''}`);
+  setJobSchedule = (jobId: number, s: Schemas['ScheduleSet']) => this.request<ApiSchedule>('PUT', `/v1/jobs/${jobId}/schedule`, s);
+  deleteJobSchedule = (jobId: number) => this.request<void>('DELETE', `/v1/jobs/${jobId}/schedule`);
+  setJobSchedulePaused = (jobId: number, paused: boolean, note?: string) =>
+    this.request<ApiSchedule>('POST', `/v1/jobs/${jobId}/schedule/${paused ? 'pause' : 'resume'}`, note === undefined ? undefined : { note });
+  triggerJobSchedule = (jobId: number) => this.request<Schemas['ScheduleAccepted']>('POST', `/v1/jobs/${jobId}/schedule/trigger`);
+  backfillJobSchedule = (jobId: number, b: Schemas['ScheduleBackfill']) => this.request<Schemas['ScheduleAccepted']>('POST', `/v1/jobs/${jobId}/schedule/backfill`, b);
+  setRepositorySchedule = (id: number, kind: RepositoryScheduleKind, s: Schemas['ScheduleSet']) => this.request<ApiSchedule>('PUT', `/v1/repositories/${id}/schedules/${kind}`, s);
+  getRepositorySchedule = (id: number, kind: RepositoryScheduleKind) => this.request<ApiSchedule>('GET', `/v1/repositories/${id}/schedules/${kind}`);
+  deleteRepositorySchedule = (id: number, kind: RepositoryScheduleKind) => this.request<void>('DELETE', `/v1/repositories/${id}/schedules/${kind}`);
+  setRepositorySchedulePaused = (id: number, kind: RepositoryScheduleKind, paused: boolean, note?: string) =>
+    this.request<ApiSchedule>('POST', `/v1/repositories/${id}/schedules/${kind}/${paused ? 'pause' : 'resume'}`, note === undefined ? undefined : { note });
+  triggerRepositorySchedule = (id: number, kind: RepositoryScheduleKind) => this.request<Schemas['ScheduleAccepted']>('POST', `/v1/repositories/${id}/schedules/${kind}/trigger`);
   listSnapshots = (jobId?: number) =>
     this.request<{ items: ApiSnapshot[] }>('GET', `/v1/snapshots${jobId ? `?jobId=${jobId}` : ''}`).then((r) => r.items);
   restoreSnapshot = (id: string, r: Schemas['RestoreRequest'] = {}) => this.request<Schemas['RunAccepted']>('POST', `/v1/snapshots/${id}/restore`, r);

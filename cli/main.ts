@@ -7,6 +7,7 @@ import { ApiClient, ApiError, type ApiRun } from './api-client';
 import { RETENTION_USAGE, retentionPreview, runPrune } from './retention';
 import { S3_SYNC_USAGE, runSync, setS3SyncTarget } from './s3-sync';
 import { RESTORE_USAGE, decideRun, listSnapshotDir, restoreSnapshot } from './restore';
+import { SCHEDULE_USAGE, jobSchedule, repositorySchedule } from './schedules';
 
 const USAGE = `usage: backstop <command>
 
@@ -24,6 +25,7 @@ const USAGE = `usage: backstop <command>
 ${RETENTION_USAGE}
 ${S3_SYNC_USAGE}
 ${RESTORE_USAGE}
+${SCHEDULE_USAGE}
 
 Operator commands use BACKSTOP_API_URL and BACKSTOP_TOKEN (default: data/admin.token).`;
 
@@ -91,6 +93,19 @@ export async function main(argv: string[]): Promise<number> {
       console.table(runs.map((r) => ({ id: r.id, job: r.jobId, status: r.status, snapshot: r.snapshotId?.slice(0, 8) ?? '', started: r.startedAt, reason: r.failureReason ?? '' })));
       return 0;
     }
+    case 'jobs schedule-set':
+    case 'jobs schedule-delete':
+    case 'jobs pause':
+    case 'jobs resume':
+    case 'jobs trigger':
+    case 'jobs backfill':
+      return jobSchedule(apiClient(), sub!, rest);
+    case 'repos schedule-set':
+    case 'repos schedule-delete':
+    case 'repos pause':
+    case 'repos resume':
+    case 'repos trigger':
+      return repositorySchedule(apiClient(), sub!, rest);
     case 'repos sync':
       return runSync(apiClient(), rest, printRun);
     case 'repos s3-sync-set':

@@ -22,6 +22,8 @@ export interface BackstopConfig {
   restoreApproval: RestoreApprovalMode;
   /** API: how long a restore waits for approval before it is rejected (BACKSTOP_APPROVAL_TIMEOUT_MS). */
   approvalTimeoutMs: number;
+  /** API: a scheduled backup missed because its agent was unreachable is caught up if the agent returns within this (BACKSTOP_CATCHUP_WINDOW_MS). */
+  catchupWindowMs: number;
 }
 
 /** `destructive`: in-place restores with overwrite `always`; `always`: every restore; `never`. */
@@ -68,5 +70,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackstopConfig
     restoreRoots: restoreRoots(env, join(dataDir, 'restores')),
     restoreApproval: approvalMode(env),
     approvalTimeoutMs: int('BACKSTOP_APPROVAL_TIMEOUT_MS', 24 * 60 * 60_000, env),
+    catchupWindowMs: int('BACKSTOP_CATCHUP_WINDOW_MS', 24 * 60 * 60_000, env),
   };
 }

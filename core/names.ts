@@ -62,3 +62,43 @@ export const RestoreSignal = {
   approve: 'approve',
   reject: 'reject',
 } as const;
+
+// --- schedules ------------------------------------------------------------------------
+/** What a Temporal Schedule of Backstop starts: a job's backups, a repository's prunes or S3 syncs. */
+export const ScheduleKind = {
+  backup: 'backup',
+  prune: 'prune',
+  s3Sync: 's3-sync',
+} as const;
+export type ScheduleKind = (typeof ScheduleKind)[keyof typeof ScheduleKind];
+
+/** Every Backstop schedule id starts with one of these; reconcile deletes unknown ones under them. */
+export const SCHEDULE_ID_PREFIXES: readonly string[] = Object.values(ScheduleKind).map((k) => `${k}-schedule/`);
+
+/** `backup-schedule/<jobId>`, `prune-schedule/repository-<id>`, `s3-sync-schedule/repository-<id>`. */
+export function scheduleIdFor(kind: ScheduleKind, ownerId: number): string {
+  return kind === ScheduleKind.backup ? `backup-schedule/${ownerId}` : `${kind}-schedule/repository-${ownerId}`;
+}
+
+/**
+ * The workflow id a schedule's action carries: `<kind>/<jobId>/scheduled` or
+ * `<kind>/repository-<id>/scheduled`. Temporal appends the firing's time, so a scheduled
+ * run's id is e.g. `backup/42/scheduled-2026-11-22T02:00:00Z`, listed with the job's other runs.
+ */
+export function scheduledWorkflowIdFor(kind: ScheduleKind, ownerId: number): string {
+  return kind === ScheduleKind.backup ? `backup/${ownerId}/scheduled` : `${kind}/repository-${ownerId}/scheduled`;
+}
+
+/**
+ * The one catch-up run of a scheduled backup missed because its agent was unreachable:
+ * `backup/<jobId>/catchup-<missed run's start>`. Derived from the missed run, so a second
+ * registration of the agent cannot start a second catch-up.
+ */
+export function catchUpWorkflowId(jobId: number, missedRunStartedAt: Date): string {
+  return `backup/${jobId}/catchup-${missedRunStartedAt.toISOString().replace(/\.\d{3}Z$/, 'Z')}`;
+}
+
+/** True for the workflow id of a run a backup schedule started (not a manual or catch-up run). */
+export function isScheduledBackupWorkflowId(jobId: number, workflowId: string): boolean {
+  return workflowId.startsWith(`${scheduledWorkflowIdFor(ScheduleKind.backup, jobId)}-`);
+}

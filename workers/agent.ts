@@ -38,7 +38,6 @@ export async function runAgentWorker(config: BackstopConfig): Promise<void> {
   const logger = createLogger('agent').child({ agent: config.agentName });
   const token = process.env.BACKSTOP_AGENT_TOKEN;
   if (!token) throw new Error('BACKSTOP_AGENT_TOKEN is required for the agent');
-  await register(config, token);
   const stateDir = join(config.dataDir, 'agents', config.agentName);
   const connection = await connectWorker(config);
   const taskQueue = agentTaskQueue(config.agentName);
@@ -76,6 +75,10 @@ export async function runAgentWorker(config: BackstopConfig): Promise<void> {
     // Engine runs stop on cancellation (SIGINT to restic); give them time to unlock.
     shutdownGraceTime: '20s',
   });
+  // Registering starts the catch-up of scheduled backups missed while this agent was away
+  // (api/catch-up.ts): do it once the worker exists, so it polls right after and the
+  // catch-up's first step does not wait (and time out) while the worker is still being built.
+  await register(config, token);
   onShutdownSignal(() => worker.shutdown());
   logger.info({ taskQueue }, 'agent worker running');
   try {

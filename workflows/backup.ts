@@ -5,7 +5,7 @@
 //
 // Cleanup runs in a non-cancellable scope, so a cancelled or failed run still releases its
 // snapshot, runs its post hook and records its outcome.
-import { CancellationScope, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, patched, proxyActivities, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { AgentActivities, BackupStepResult } from '../activities/agent';
 import type { ServerActivities } from '../activities/server';
 import type { SnapshotHandle } from '../activities/snapshot/provider';
@@ -17,7 +17,12 @@ import { agentEngineOptions, agentStepOptions } from './agent-options';
 import { withRepositoryLock } from './with-repository-lock';
 
 export interface BackupWorkflowInput {
-  runId: string;
+  /**
+   * The catalog run id. A schedule's action has fixed arguments, so scheduled runs come
+   * without one and the workflow draws its own (uuid4 is deterministic on replay and adds
+   * no command); prepareBackup then inserts the run row.
+   */
+  runId?: string;
   jobId: number;
   /** How long an agent step may wait for its agent before the run fails as unreachable. */
   agentScheduleToStartMs?: number;
@@ -46,7 +51,8 @@ const serverScripts = proxyActivities<ServerActivities>({
   retry: { maximumAttempts: 2, nonRetryableErrorTypes: [ErrorType.hook] },
 });
 
-export async function backupWorkflow(input: BackupWorkflowInput): Promise<BackupWorkflowResult> {
+export async function backupWorkflow(started: BackupWorkflowInput): Promise<BackupWorkflowResult> {
+  const input = { ...started, runId: started.runId ?? uuid4() };
   const { workflowId } = workflowInfo();
   const plan = await server.prepareBackup({ runId: input.runId, jobId: input.jobId, workflowId });
 

@@ -19,7 +19,8 @@ import { failureReason, isCancelled } from './failure-reason';
 import { withRepositoryLock } from './with-repository-lock';
 
 export interface PruneWorkflowInput {
-  runId: string;
+  /** Absent for scheduled prunes: the workflow draws one (uuid4) and preparePrune inserts the run row. */
+  runId?: string;
   repositoryId: number;
   /** restic prune is presumed dead (and retried) after this long without a heartbeat. */
   pruneHeartbeatTimeoutMs?: number;
@@ -60,7 +61,8 @@ const scripts = proxyActivities<MaintenanceActivities>({
   retry: { maximumAttempts: 2, nonRetryableErrorTypes: [ErrorType.hook] },
 });
 
-export async function pruneWorkflow(input: PruneWorkflowInput): Promise<PruneWorkflowResult> {
+export async function pruneWorkflow(started: PruneWorkflowInput): Promise<PruneWorkflowResult> {
+  const input = { ...started, runId: started.runId ?? uuid4() };
   let phase: PrunePhase = 'preparing';
   setHandler(prunePhaseQuery, () => phase);
   const { workflowId } = workflowInfo();

@@ -8,7 +8,7 @@
 // every object already in the bucket, so the retry resumes rather than starts over.
 // Sync and verify hold the repository's shared lock, so a prune cannot delete pack files
 // under rclone's feet (nor between the sync and the comparison of listings).
-import { ActivityCancellationType, ApplicationFailure, CancellationScope, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ActivityCancellationType, ApplicationFailure, CancellationScope, proxyActivities, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { S3SyncActivities, S3SyncOutcome, S3SyncPlan, S3SyncVerification } from '../activities/sync/activities';
 import type { RunStatus } from '../core/model';
 import { SERVER_TASK_QUEUE } from '../core/names';
@@ -17,7 +17,8 @@ import { withRepositoryLock } from './with-repository-lock';
 
 /** Exactly this shape: the prune workflow starts the sync as a child with it. */
 export interface S3SyncWorkflowInput {
-  runId: string;
+  /** Absent for scheduled syncs: the workflow draws one (uuid4) and prepareS3Sync inserts the run row. */
+  runId?: string;
   repositoryId: number;
 }
 
@@ -37,7 +38,8 @@ const catalog = proxyActivities<S3SyncActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 20 },
 });
 
-export async function s3SyncWorkflow(input: S3SyncWorkflowInput): Promise<S3SyncWorkflowResult> {
+export async function s3SyncWorkflow(started: S3SyncWorkflowInput): Promise<S3SyncWorkflowResult> {
+  const input = { ...started, runId: started.runId ?? uuid4() };
   const { workflowId } = workflowInfo();
   let plan: S3SyncPlan | undefined;
   let sync: S3SyncOutcome | null = null;

@@ -249,6 +249,202 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/jobs/{id}/schedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * @description Sets (or replaces) the job's schedule: a Temporal Schedule `backup-schedule/<jobId>`
+         *     that starts backups as `backup/<jobId>/scheduled-<fire time>`. A bad cron expression or
+         *     unknown timezone is refused with nothing written. A paused schedule stays paused.
+         */
+        put: operations["setJobSchedule"];
+        post?: never;
+        delete: operations["deleteJobSchedule"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/schedule/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["pauseJobSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/schedule/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["resumeJobSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/schedule/trigger": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Starts the schedule's action now (its overlap policy applies), also while paused. */
+        post: operations["triggerJobSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/schedule/backfill": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Takes, now, every action the schedule would have taken between start and end. */
+        post: operations["backfillJobSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/repositories/{id}/schedules/{kind}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+                kind: components["parameters"]["RepositoryScheduleKind"];
+            };
+            cookie?: never;
+        };
+        get: operations["getRepositorySchedule"];
+        /**
+         * @description Sets the repository's prune schedule (`prune-schedule/repository-<id>`) or S3-sync
+         *     schedule (`s3-sync-schedule/repository-<id>`; needs an S3 sync target).
+         */
+        put: operations["setRepositorySchedule"];
+        post?: never;
+        delete: operations["deleteRepositorySchedule"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/repositories/{id}/schedules/{kind}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+                kind: components["parameters"]["RepositoryScheduleKind"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["pauseRepositorySchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/repositories/{id}/schedules/{kind}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+                kind: components["parameters"]["RepositoryScheduleKind"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["resumeRepositorySchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/repositories/{id}/schedules/{kind}/trigger": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+                kind: components["parameters"]["RepositoryScheduleKind"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["triggerRepositorySchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/repositories/{id}/schedules/{kind}/backfill": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+                kind: components["parameters"]["RepositoryScheduleKind"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["backfillRepositorySchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/runs": {
         parameters: {
             query?: never;
@@ -551,6 +747,8 @@ export interface components {
             retention: components["schemas"]["RetentionPolicy"] | null;
             /** Format: date-time */
             createdAt: string;
+            /** @description The job's schedule with its pause state and next fire times; null when it has none (GET and create only). */
+            schedule?: components["schemas"]["Schedule"] | null;
         };
         JobCreate: {
             name: string;
@@ -564,6 +762,7 @@ export interface components {
             /** @description Shell command run on the agent after the backup, always. */
             postHook?: string;
             retention?: components["schemas"]["RetentionPolicy"];
+            schedule?: components["schemas"]["ScheduleSet"];
         };
         /**
          * @description How the agent freezes the source paths before the engine reads them. `none` reads the live filesystem. `auto` takes, per path, a btrfs, LVM or ZFS snapshot where the path's filesystem offers one and reads the rest live (with a warning in the run). `btrfs`, `lvm` and `zfs` require that kind of volume and refuse a path on anything else. The engine reads the snapshot but records the original paths; filesystems mounted below a path are not part of its snapshot (list them as paths of their own).
@@ -698,6 +897,99 @@ export interface components {
             /** @description Shell command run on the target agent after the restore (BACKSTOP_* variables), whatever its outcome. */
             postHook?: string;
         };
+        /**
+         * @description When the job (or prune, or S3 sync) runs on its own: at least one cron expression,
+         *     calendar or interval. Cron and calendars are read in `timezone` (IANA, default UTC);
+         *     a calendar time that a DST change skips does not fire that day; one it repeats fires once, at its second occurrence.
+         */
+        ScheduleSet: {
+            /** @description 5-field cron expressions (`minute hour day-of-month month day-of-week`) or `@daily` & co. */
+            cron?: string[];
+            calendars?: components["schemas"]["CalendarEntry"][];
+            intervals?: {
+                everySeconds: number;
+                offsetSeconds?: number;
+            }[];
+            /** @default UTC */
+            timezone?: string;
+            /** @default 0 */
+            jitterSeconds?: number;
+            /**
+             * @description A firing while the previous run still runs is dropped, waits (at most one), or cancels the running one.
+             * @default skip
+             * @enum {string}
+             */
+            overlap?: "skip" | "buffer-one" | "cancel-other";
+            /**
+             * @description How late a firing missed while Temporal was down is still taken.
+             * @default 3600
+             */
+            catchupWindowSeconds?: number;
+            /** @default false */
+            pauseOnFailure?: boolean;
+        };
+        CalendarItem: number | {
+            start: number;
+            end?: number;
+            step?: number;
+        };
+        /** @description A time matches when every field matches; unset second/minute/hour mean 0, other unset fields `*`. Months 1–12, days of week 0–6 (0 = Sunday). */
+        CalendarEntry: {
+            second?: number | "*" | components["schemas"]["CalendarItem"][];
+            minute?: number | "*" | components["schemas"]["CalendarItem"][];
+            hour?: number | "*" | components["schemas"]["CalendarItem"][];
+            dayOfMonth?: number | "*" | components["schemas"]["CalendarItem"][];
+            month?: number | "*" | components["schemas"]["CalendarItem"][];
+            dayOfWeek?: number | "*" | components["schemas"]["CalendarItem"][];
+            year?: number | "*" | components["schemas"]["CalendarItem"][];
+            comment?: string;
+        };
+        /** @description A stored schedule (ScheduleSet with every default filled in) and its state. */
+        Schedule: {
+            cron: string[];
+            calendars: components["schemas"]["CalendarEntry"][];
+            intervals: {
+                everySeconds?: number;
+                offsetSeconds?: number;
+            }[];
+            timezone: string;
+            jitterSeconds: number;
+            /** @enum {string} */
+            overlap: "skip" | "buffer-one" | "cancel-other";
+            catchupWindowSeconds: number;
+            pauseOnFailure: boolean;
+            /** @description The Temporal Schedule id. */
+            scheduleId: string;
+            /** @enum {string} */
+            kind: "backup" | "prune" | "s3-sync";
+            paused: boolean;
+            note: string | null;
+            /** @description Scheduled runs are `<workflowIdPrefix>-<fire time>`. */
+            workflowIdPrefix: string;
+            /** @description Next fire times (before jitter). */
+            nextRuns: string[];
+            /** Format: date-time */
+            updatedAt?: string;
+        };
+        ScheduleNote: {
+            note?: string;
+        };
+        ScheduleBackfill: {
+            /** Format: date-time */
+            start: string;
+            /** Format: date-time */
+            end: string;
+            /**
+             * @description How the backfilled runs overlap; by default every fire time in the range runs, one after another.
+             * @default buffer-all
+             * @enum {string}
+             */
+            overlap?: "buffer-all" | "skip" | "buffer-one" | "cancel-other";
+        };
+        ScheduleAccepted: {
+            scheduleId: string;
+            workflowIdPrefix: string;
+        };
         ApprovalNote: {
             note?: string;
         };
@@ -762,6 +1054,9 @@ export interface components {
         RunId: string;
         AgentName: components["schemas"]["AgentName"];
         Limit: number;
+        /** @description How many next fire times to show (default 5). */
+        NextRuns: number;
+        RepositoryScheduleKind: "prune" | "s3-sync";
     };
     requestBodies: never;
     headers: never;
@@ -1078,7 +1373,10 @@ export interface operations {
     };
     getJob: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description How many next fire times to show (default 5). */
+                nextRuns?: components["parameters"]["NextRuns"];
+            };
             header?: never;
             path: {
                 id: components["parameters"]["Id"];
@@ -1167,6 +1465,343 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RetentionPreview"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    setJobSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScheduleSet"];
+            };
+        };
+        responses: {
+            /** @description The schedule as now stored, with its next fire times. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    deleteJobSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted; the job runs only when started. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    pauseJobSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ScheduleNote"];
+            };
+        };
+        responses: {
+            /** @description The paused schedule. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    resumeJobSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ScheduleNote"];
+            };
+        };
+        responses: {
+            /** @description The resumed schedule. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    triggerJobSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Triggered; the run appears as `<workflowIdPrefix>-<time>`. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleAccepted"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    backfillJobSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScheduleBackfill"];
+            };
+        };
+        responses: {
+            /** @description Backfill requested. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleAccepted"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getRepositorySchedule: {
+        parameters: {
+            query?: {
+                /** @description How many next fire times to show (default 5). */
+                nextRuns?: components["parameters"]["NextRuns"];
+            };
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+                kind: components["parameters"]["RepositoryScheduleKind"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The repository's prune or S3-sync schedule, with its next fire times. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    setRepositorySchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+                kind: components["parameters"]["RepositoryScheduleKind"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScheduleSet"];
+            };
+        };
+        responses: {
+            /** @description The schedule as now stored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    deleteRepositorySchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+                kind: components["parameters"]["RepositoryScheduleKind"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    pauseRepositorySchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+                kind: components["parameters"]["RepositoryScheduleKind"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ScheduleNote"];
+            };
+        };
+        responses: {
+            /** @description The paused schedule. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    resumeRepositorySchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+                kind: components["parameters"]["RepositoryScheduleKind"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ScheduleNote"];
+            };
+        };
+        responses: {
+            /** @description The resumed schedule. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    triggerRepositorySchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+                kind: components["parameters"]["RepositoryScheduleKind"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Triggered. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleAccepted"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    backfillRepositorySchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+                kind: components["parameters"]["RepositoryScheduleKind"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScheduleBackfill"];
+            };
+        };
+        responses: {
+            /** @description Backfill requested. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleAccepted"];
                 };
             };
             default: components["responses"]["Problem"];

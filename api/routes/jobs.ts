@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Job, SnapshotMode } from '../../core/model';
 import { InputError, NotFoundError } from '../../core/errors';
-import { WorkflowKind, workflowIdFor } from '../../core/names';
+import { ScheduleKind, WorkflowKind, workflowIdFor } from '../../core/names';
+import { normalizeSchedule, type ScheduleDefinition } from '../../core/schedule';
+import { DEFAULT_NEXT_RUNS, jobScheduleView, writeSchedule } from './schedules';
 import { withTransaction } from '../../catalog/db';
 import type { BackupWorkflowInput } from '../../workflows/backup';
 import { startRun } from '../start-run';
@@ -16,12 +18,17 @@ export function jobView(job: Job) {
 
 export const listJobs: Handler = async (ctx) => ({ status: 200, body: { items: (await ctx.catalog.listJobs()).map(jobView) } });
 
-export const getJob: Handler = async (ctx, { params }) => ({ status: 200, body: jobView(await ctx.catalog.getJob(params.id as number)) });
+export const getJob: Handler = async (ctx, { params, query }) => {
+  const job = await ctx.catalog.getJob(params.id as number);
+  return { status: 200, body: { ...jobView(job), schedule: await jobScheduleView(ctx, job.id, (query.nextRuns as number | undefined) ?? DEFAULT_NEXT_RUNS) } };
+};
 
 export const createJob: Handler = async (ctx, { body }) => {
   const b = body as { name: string; agent: string; repositoryId: number; paths: string[]; excludes?: string[]; snapshotMode?: SnapshotMode; preScript?: string; postHook?: string };
   const retention = (body as { retention?: RetentionPolicy }).retention;
   if (retention) checkRetentionPolicy(retention);
+  const scheduleDef = (body as { schedule?: ScheduleDefinition }).schedule;
+  const schedule = scheduleDef ? normalizeSchedule(scheduleDef) : null;
   const id = await withTransaction(ctx.catalog.db, async (tx) => {
     const agent = await ctx.catalog.findAgentByName(tx, b.agent);
     if (!agent) throw new InputError(`unknown agent "${b.agent}": agents register themselves when they start`);
@@ -41,9 +48,11 @@ export const createJob: Handler = async (ctx, { body }) => {
       postHook: b.postHook ?? null,
     });
     if (retention) await ctx.catalog.setJobRetention(tx, jobId, retention);
+    // Last, so a refused schedule rolls the job back with it.
+    if (schedule) await writeSchedule(ctx, tx, { kind: ScheduleKind.backup, ownerId: jobId }, schedule);
     return jobId;
   });
-  return { status: 201, body: jobView(await ctx.catalog.getJob(id)) };
+  return { status: 201, body: { ...jobView(await ctx.catalog.getJob(id)), schedule: await jobScheduleView(ctx, id) } };
 };
 
 export const runJob: Handler = async (ctx, { params }) => {
