@@ -8,10 +8,13 @@ import { hookEnv, runHook } from './hooks/shell';
 import { withFailureMapping } from './failure';
 import type { EngineSnapshot } from './engines/engine';
 import { Context } from '@temporalio/activity';
+import { withRunLog, type RunLogTransport } from './run-log/sink';
 
 export interface ServerDeps {
   catalog: Catalog;
   logger: Logger;
+  /** Where script lines go (the catalog, redacted); none discards them. */
+  runLog?: RunLogTransport;
 }
 
 /** What a backup run needs to know; references only, never secrets. */
@@ -66,7 +69,7 @@ export function createServerActivities(deps: ServerDeps) {
   }
 
   async function runPreScript(input: { command: string; runId: string; plan: BackupPlan }): Promise<void> {
-    const r = await runHook({
+    const r = await withRunLog(deps.runLog, logger, input.runId, 'pre-script', (runLog) => runHook({
       command: input.command,
       env: hookEnv({
         runId: input.runId,
@@ -78,7 +81,8 @@ export function createServerActivities(deps: ServerDeps) {
       }),
       timeoutMs: SCRIPT_TIMEOUT_MS,
       signal: Context.current().cancellationSignal,
-    });
+      onLine: (stream, line) => runLog.line(stream, line),
+    }));
     if (r.exitCode !== 0) {
       const tail = r.output.slice(-3).join('; ');
       throw new BackstopError(ErrorType.hook, `pre script exited with code ${r.exitCode}${tail ? `: ${tail}` : ''}`);
