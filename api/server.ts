@@ -10,6 +10,7 @@ import { Catalog } from '../catalog/store';
 import { Restic } from '../activities/engines/restic/restic';
 import { connectClient, onShutdownSignal } from '../workers/connection';
 import { createApp } from './app';
+import { RunLogWriter } from '../catalog/run-log-writer';
 import { join } from 'node:path';
 
 export async function runApi(config: BackstopConfig): Promise<void> {
@@ -20,10 +21,13 @@ export async function runApi(config: BackstopConfig): Promise<void> {
   const applied = await migrate(pool);
   if (applied.length) logger.info({ applied }, 'catalog migrated');
   const temporal = await connectClient(config);
+  const secrets = SecretBox.fromKey(loadMasterKey(config.masterKey, join(config.dataDir, 'master.key')));
   const app = createApp({
     catalog: new Catalog(pool),
     temporal,
-    secrets: SecretBox.fromKey(loadMasterKey(config.masterKey, join(config.dataDir, 'master.key'))),
+    secrets,
+    runLog: new RunLogWriter(pool, secrets),
+    staleAfterIntervals: config.staleAfterIntervals,
     engine: new Restic({ cacheDir: join(config.dataDir, 'api-restic-cache') }),
     logger,
     version: VERSION,

@@ -1,5 +1,6 @@
 // Process configuration from BACKSTOP_* environment variables, read once at start-up.
 import { isAbsolute, join, normalize, resolve } from 'node:path';
+import { parseStaleAfterIntervals } from './job-health';
 
 export interface BackstopConfig {
   dataDir: string;
@@ -22,6 +23,8 @@ export interface BackstopConfig {
   restoreApproval: RestoreApprovalMode;
   /** API: how long a restore waits for approval before it is rejected (BACKSTOP_APPROVAL_TIMEOUT_MS). */
   approvalTimeoutMs: number;
+  /** API: a scheduled job is stale after this many intervals without a success (BACKSTOP_STALE_AFTER_INTERVALS). */
+  staleAfterIntervals: number;
 }
 
 /** `destructive`: in-place restores with overwrite `always`; `always`: every restore; `never`. */
@@ -68,5 +71,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackstopConfig
     restoreRoots: restoreRoots(env, join(dataDir, 'restores')),
     restoreApproval: approvalMode(env),
     approvalTimeoutMs: int('BACKSTOP_APPROVAL_TIMEOUT_MS', 24 * 60 * 60_000, env),
+    staleAfterIntervals: parseStaleAfterIntervals(env.BACKSTOP_STALE_AFTER_INTERVALS),
   };
 }

@@ -10,6 +10,7 @@ import { createRestoreActivities } from '../activities/restore/activities';
 import { Restic } from '../activities/engines/restic/restic';
 import { EngineProcessRegistry } from '../activities/engines/orphans';
 import { ApiSecretSource } from '../activities/secret-source';
+import { ApiRunLogTransport } from '../activities/run-log/transports';
 import { NoSnapshotProvider } from '../activities/snapshot/provider';
 import { connectWorker, onShutdownSignal } from './connection';
 import { VERSION } from '../core/version';
@@ -41,6 +42,8 @@ export async function runAgentWorker(config: BackstopConfig): Promise<void> {
   const stateDir = join(config.dataDir, 'agents', config.agentName);
   const connection = await connectWorker(config);
   const taskQueue = agentTaskQueue(config.agentName);
+  // Hook and engine lines go to the API with this agent's token (agents have no catalog access).
+  const runLog = new ApiRunLogTransport(config.apiUrl, token);
   const worker = await Worker.create({
     connection,
     namespace: config.temporalNamespace,
@@ -53,6 +56,7 @@ export async function runAgentWorker(config: BackstopConfig): Promise<void> {
         snapshotProviders: [new NoSnapshotProvider()],
         engineProcesses: new EngineProcessRegistry(join(stateDir, 'engine-pids')),
         logger,
+        runLog,
       }),
       // Restores into this machine, confined to its BACKSTOP_RESTORE_ROOTS.
       ...createRestoreActivities({
@@ -62,6 +66,7 @@ export async function runAgentWorker(config: BackstopConfig): Promise<void> {
         restoreRoots: config.restoreRoots,
         engineProcesses: new EngineProcessRegistry(join(stateDir, 'restore-pids')),
         logger,
+        runLog,
       }),
     },
     // Engine runs stop on cancellation (SIGINT to restic); give them time to unlock.
