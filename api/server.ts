@@ -8,7 +8,7 @@ import { createPool, waitForDatabase } from '../catalog/db';
 import { migrate } from '../catalog/migrate';
 import { Catalog } from '../catalog/store';
 import { Restic } from '../activities/engines/restic/restic';
-import { connectClient, onShutdownSignal } from '../workers/connection';
+import { connectClient, onShutdownSignal, waitForSearchAttributes } from '../workers/connection';
 import { createApp } from './app';
 import { RunLogWriter } from '../catalog/run-log-writer';
 import { join } from 'node:path';
@@ -21,6 +21,8 @@ export async function runApi(config: BackstopConfig): Promise<void> {
   const applied = await migrate(pool);
   if (applied.length) logger.info({ applied }, 'catalog migrated');
   const temporal = await connectClient(config);
+  // Runs start with search attributes: without them registered every start would fail.
+  await waitForSearchAttributes(temporal.connection, config.temporalNamespace);
   const secrets = SecretBox.fromKey(loadMasterKey(config.masterKey, join(config.dataDir, 'master.key')));
   const app = createApp({
     catalog: new Catalog(pool),
