@@ -1,6 +1,6 @@
 // The sink alone, with a recording transport: batching, numbering, redaction, and that a
 // failing transport neither throws nor loses lines it can still keep.
-import { RunLogSink, type RunLogTransport } from './sink';
+import { RunLogSink, nextBatch, type RunLogTransport } from './sink';
 import type { RunLogEntry } from '../../core/run-log';
 import { createLogger } from '../../core/logger';
 
@@ -93,5 +93,21 @@ describe('RunLogSink', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(t.lines.map((l) => l.line)).toEqual(['tick']);
     await s.close();
+  });
+});
+
+describe('nextBatch', () => {
+  const entry = (line: string, n: number): RunLogEntry => ({ source: '1', attempt: 1, n, at: '2026-11-24T00:00:00Z', step: 'engine', stream: 'stdout', line });
+
+  it('cuts by bytes before the count limit for long multi-byte lines', () => {
+    const long = 'é'.repeat(2_000); // 4,000 bytes
+    const batch = nextBatch(Array.from({ length: 100 }, (_, i) => entry(long, i)));
+    expect(batch.length).toBeGreaterThan(1);
+    expect(batch.length).toBeLessThan(100);
+    expect(Buffer.byteLength(JSON.stringify({ lines: batch }))).toBeLessThan(256 * 1024);
+  });
+
+  it('always takes at least one line', () => {
+    expect(nextBatch([entry('x'.repeat(200_000), 0)])).toHaveLength(1);
   });
 });

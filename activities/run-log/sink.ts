@@ -84,7 +84,7 @@ export class RunLogSink {
 
   private async sendPending(): Promise<void> {
     while (this.pending.length > 0) {
-      const batch = this.pending.slice(0, RUN_LOG_MAX_BATCH);
+      const batch = nextBatch(this.pending);
       try {
         await this.o.transport.send(this.o.runId, batch);
         this.pending.splice(0, batch.length);
@@ -107,6 +107,22 @@ export class RunLogSink {
     await this.flush();
     if (this.pending.length > 0) this.o.logger.warn({ runId: this.o.runId, step: this.o.step, lost: this.pending.length }, 'run log lines lost: the last flush failed');
   }
+}
+
+/** Bytes per batch, well under the API's 256 kB body limit even for lines of multi-byte characters. */
+const MAX_BATCH_BYTES = 128 * 1024;
+
+/** The first lines of `pending`: at most RUN_LOG_MAX_BATCH of them and about MAX_BATCH_BYTES, at least one. */
+export function nextBatch(pending: RunLogEntry[]): RunLogEntry[] {
+  let bytes = 0;
+  let count = 0;
+  for (const e of pending) {
+    // The line plus the other fields and JSON punctuation (escapes at most double a line).
+    bytes += 2 * Buffer.byteLength(e.line) + 160;
+    if (count > 0 && (count >= RUN_LOG_MAX_BATCH || bytes > MAX_BATCH_BYTES)) break;
+    count++;
+  }
+  return pending.slice(0, count);
 }
 
 /** Lines go nowhere: activities built without a transport (unit tests, tools). */
