@@ -87,10 +87,7 @@ export class ApiClient {
     let last = opts.afterSeq ?? 0;
     for (let attempt = 0; ; attempt++) {
       try {
-        const res = await fetch(`${this.baseUrl}/v1/runs/${runId}/log/stream`, {
-          headers: { authorization: `Bearer ${this.token}`, accept: 'text/event-stream', 'last-event-id': String(last) },
-          signal: opts.signal,
-        });
+        const res = await this.raw(`/v1/runs/${runId}/log/stream`, { accept: 'text/event-stream', 'last-event-id': String(last) }, opts.signal);
         if (!res.ok || !res.body) throw new ApiError(res.status, (await res.json().catch(() => null)) as ApiProblem | null);
         const parser = new SseParser();
         const decoder = new TextDecoder();
@@ -126,6 +123,11 @@ export class ApiClient {
     const q = new URLSearchParams(Object.entries(opts).filter(([, v]) => v !== undefined).map(([k, v]): [string, string] => [k, String(v)]));
     return this.request<Schemas['SnapshotTree']>('GET', `/v1/snapshots/${id}/tree${q.size ? `?${q}` : ''}`);
   };
+
+  /** A GET with the token, as the raw response (streamed bodies, status checks). */
+  raw(path: string, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Response> {
+    return fetch(`${this.baseUrl}${path}`, { headers: { authorization: `Bearer ${this.token}`, ...headers }, signal });
+  }
 
   /** One file of a snapshot, as the raw HTTP response (the body is a stream). */
   async snapshotFile(id: string, path: string): Promise<Response> {
