@@ -759,7 +759,7 @@ export interface components {
             finishedAt: string | null;
             /** @description The engine's latest heartbeat while the run is active; null otherwise. */
             progress: components["schemas"]["Progress"] | null;
-            /** @description What the running workflow says it is doing (its progress query); null when not active. */
+            /** @description What the running workflow says it is doing (its progress query) in GET /v1/runs/{runId}; null in lists and when the run is not active. */
             live?: components["schemas"]["RunLive"] | null;
         };
         RunLive: {

@@ -38,7 +38,9 @@ beforeAll(async () => {
   // command line (the run tag), as the agent expects.
   const slowRestic = join(work, 'restic-4mibs');
   writeFileSync(slowRestic, '#!/bin/sh\nexec restic --limit-upload 4096 "$@"\n', { mode: 0o755 });
-  stack = await startStack({ databaseUrl: pg.url, env: { BACKSTOP_RESTIC: slowRestic } });
+  // Heartbeats (the engine's progress) are throttled to 80% of the heartbeat timeout: a short
+  // one makes progress visible within seconds.
+  stack = await startStack({ databaseUrl: pg.url, env: { BACKSTOP_RESTIC: slowRestic, BACKSTOP_ENGINE_HEARTBEAT_TIMEOUT_MS: '4000' } });
 });
 
 afterAll(async () => {
