@@ -2,7 +2,7 @@
 // tailed live over SSE), runs filtered and cursor-paged, the progress query while a backup
 // runs, search attributes queried through Temporal visibility, and job health.
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPostgres, type Postgres } from '../support/postgres';
@@ -12,6 +12,8 @@ import { problemOf } from '../support/problem';
 import { writeSampleTree } from '../../workers/sample';
 import { SseParser, type SseEvent } from '../../cli/sse';
 import type { ApiRun, ApiRunLogLine } from '../../cli/api-client';
+import { appendRunLog, readRunLog } from '../../catalog/run-log';
+import type { RunLogEntry } from '../../core/run-log';
 
 jest.setTimeout(300_000);
 
@@ -161,6 +163,34 @@ describe('the run log', () => {
     expect((await stack.api.listJobsWithHealth(true)).map((x) => x.id)).not.toContain(job.id);
     expect((await stack.api.listJobsWithHealth(false)).map((x) => x.id)).toContain(job.id);
     expect((await problemOf(stack.api.request('GET', '/v1/jobs?stale=yes'))).status).toBe(400);
+  });
+});
+
+describe('the run log in the catalog', () => {
+  const entry = (source: string, attempt: number, n: number): RunLogEntry => ({ source, attempt, n, at: new Date().toISOString(), step: 'engine', stream: 'stdout', line: `${source}#${attempt}:${n}` });
+  const newRun = async () => {
+    const id = randomUUID();
+    await stack.catalog.insertRun(stack.catalog.db, { id, workflowId: `test/${id}`, kind: 'backup' });
+    return id;
+  };
+
+  it('stores a batch sent twice once, and a retried attempt\'s lines beside the first\'s', async () => {
+    const runId = await newRun();
+    const batch = [entry('5', 1, 0), entry('5', 1, 1)];
+    expect(await appendRunLog(stack.catalog.db, runId, batch)).toBe(2);
+    expect(await appendRunLog(stack.catalog.db, runId, batch)).toBe(0);
+    expect(await appendRunLog(stack.catalog.db, runId, [entry('5', 2, 0)])).toBe(1);
+    const lines = await readRunLog(stack.catalog.db, runId, 0, 100);
+    expect(lines.map((l) => [l.line, l.attempt])).toEqual([['5#1:0', 1], ['5#1:1', 1], ['5#2:0', 2]]);
+    expect(lines[0]!.seq).toBeLessThan(lines[1]!.seq);
+  });
+
+  it('keeps at most the limit, the last slot saying the rest was dropped', async () => {
+    const runId = await newRun();
+    expect(await appendRunLog(stack.catalog.db, runId, Array.from({ length: 8 }, (_, i) => entry('1', 1, i)), 5)).toBe(5);
+    expect(await appendRunLog(stack.catalog.db, runId, [entry('1', 1, 8)], 5)).toBe(0);
+    const lines = await readRunLog(stack.catalog.db, runId, 0, 100);
+    expect(lines.map((l) => l.line)).toEqual(['1#1:0', '1#1:1', '1#1:2', '1#1:3', expect.stringMatching(/log limit of 5 lines/)]);
   });
 });
 
