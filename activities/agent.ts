@@ -141,20 +141,22 @@ export function createAgentActivities(deps: AgentDeps) {
   }
 
   async function runPostHook(input: PostHookInput): Promise<PostHookResult> {
-    return withRunLog(deps.runLog, logger, input.runId, 'post-hook', (runLog) => runHook({
-      command: input.command,
-      env: hookEnv({
-        runId: input.runId,
-        jobId: input.jobId,
-        jobName: input.jobName,
-        agent: deps.agentName,
-        runSuccess: input.success,
-        snapshotId: input.snapshotId,
+    return withRunLog(deps.runLog, logger, input.runId, 'post-hook', (runLog) =>
+      runHook({
+        command: input.command,
+        env: hookEnv({
+          runId: input.runId,
+          jobId: input.jobId,
+          jobName: input.jobName,
+          agent: deps.agentName,
+          runSuccess: input.success,
+          snapshotId: input.snapshotId,
+        }),
+        timeoutMs: HOOK_TIMEOUT_MS,
+        signal: Context.current().cancellationSignal,
+        onLine: (stream, line) => runLog.line(stream, line),
       }),
-      timeoutMs: HOOK_TIMEOUT_MS,
-      signal: Context.current().cancellationSignal,
-      onLine: (stream, line) => runLog.line(stream, line),
-    }));
+    );
   }
 
   return withFailureMapping({ createSnapshot, releaseSnapshot, runBackup, runPostHook });

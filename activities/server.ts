@@ -69,20 +69,22 @@ export function createServerActivities(deps: ServerDeps) {
   }
 
   async function runPreScript(input: { command: string; runId: string; plan: BackupPlan }): Promise<void> {
-    const r = await withRunLog(deps.runLog, logger, input.runId, 'pre-script', (runLog) => runHook({
-      command: input.command,
-      env: hookEnv({
-        runId: input.runId,
-        jobId: input.plan.jobId,
-        jobName: input.plan.jobName,
-        agent: input.plan.agentName,
-        repository: input.plan.repository.name,
-        paths: input.plan.paths,
+    const r = await withRunLog(deps.runLog, logger, input.runId, 'pre-script', (runLog) =>
+      runHook({
+        command: input.command,
+        env: hookEnv({
+          runId: input.runId,
+          jobId: input.plan.jobId,
+          jobName: input.plan.jobName,
+          agent: input.plan.agentName,
+          repository: input.plan.repository.name,
+          paths: input.plan.paths,
+        }),
+        timeoutMs: SCRIPT_TIMEOUT_MS,
+        signal: Context.current().cancellationSignal,
+        onLine: (stream, line) => runLog.line(stream, line),
       }),
-      timeoutMs: SCRIPT_TIMEOUT_MS,
-      signal: Context.current().cancellationSignal,
-      onLine: (stream, line) => runLog.line(stream, line),
-    }));
+    );
     if (r.exitCode !== 0) {
       const tail = r.output.slice(-3).join('; ');
       throw new BackstopError(ErrorType.hook, `pre script exited with code ${r.exitCode}${tail ? `: ${tail}` : ''}`);
