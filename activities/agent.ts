@@ -4,13 +4,14 @@ import { Context, heartbeat } from '@temporalio/activity';
 import type { BackupProgress, BackupStats, SnapshotMode } from '../core/model';
 import { JOB_TAG_PREFIX, runTag } from '../core/names';
 import type { Logger } from '../core/logger';
-import type { BackupEngine, EngineSnapshot } from './engines/engine';
+import type { BackupEngine, EngineSnapshot, RepositoryAccess } from './engines/engine';
 import type { EngineProcessRegistry } from './engines/orphans';
 import type { SecretSource } from './secret-source';
 import { providerFor, type SnapshotHandle, type SnapshotProvider } from './snapshot/provider';
 import type { SnapshotBind } from './snapshot/commands';
 import { hookEnv, runHook } from './hooks/shell';
 import { withFailureMapping } from './failure';
+import { withRunLog, type RunLogSink, type RunLogTransport } from './run-log/sink';
 
 export interface AgentDeps {
   agentName: string;
@@ -19,6 +20,8 @@ export interface AgentDeps {
   snapshotProviders: SnapshotProvider[];
   engineProcesses: EngineProcessRegistry;
   logger: Logger;
+  /** Where hook and engine lines go (the API); none discards them. */
+  runLog?: RunLogTransport;
 }
 
 export interface BackupStepInput {
@@ -84,6 +87,18 @@ export function createAgentActivities(deps: AgentDeps) {
     const repo = { url: input.repository.url, ...(await secrets.repositoryAccess(input.repository.id)) };
     const log = logger.child({ runId: input.runId, workflowId: input.workflowId, attempt: ctx.info.attempt });
 
+    const secretValues = [repo.password, ...Object.values(repo.env ?? {})];
+    return withRunLog(deps.runLog, logger, input.runId, 'engine', (runLog) => backupWithLog(input, repo, tag, log, runLog), secretValues);
+  }
+
+  async function backupWithLog(
+    input: BackupStepInput,
+    repo: RepositoryAccess,
+    tag: string,
+    log: Logger,
+    runLog: RunLogSink,
+  ): Promise<BackupStepResult> {
+    const ctx = Context.current();
     let latest: BackupHeartbeat = { phase: 'starting', progress: null };
     heartbeat(latest);
     // Heartbeat on a clock too: restic may be silent while it scans or waits for a lock.
@@ -119,6 +134,7 @@ export function createAgentActivities(deps: AgentDeps) {
           onProgress: (progress) => {
             latest = { phase: 'backing-up', progress };
           },
+          onLog: (stream, line) => runLog.line(stream, line),
         },
       );
       deps.engineProcesses.clear(input.workflowId);
@@ -130,19 +146,22 @@ export function createAgentActivities(deps: AgentDeps) {
   }
 
   async function runPostHook(input: PostHookInput): Promise<PostHookResult> {
-    return runHook({
-      command: input.command,
-      env: hookEnv({
-        runId: input.runId,
-        jobId: input.jobId,
-        jobName: input.jobName,
-        agent: deps.agentName,
-        runSuccess: input.success,
-        snapshotId: input.snapshotId,
+    return withRunLog(deps.runLog, logger, input.runId, 'post-hook', (runLog) =>
+      runHook({
+        command: input.command,
+        env: hookEnv({
+          runId: input.runId,
+          jobId: input.jobId,
+          jobName: input.jobName,
+          agent: deps.agentName,
+          runSuccess: input.success,
+          snapshotId: input.snapshotId,
+        }),
+        timeoutMs: HOOK_TIMEOUT_MS,
+        signal: Context.current().cancellationSignal,
+        onLine: (stream, line) => runLog.line(stream, line),
       }),
-      timeoutMs: HOOK_TIMEOUT_MS,
-      signal: Context.current().cancellationSignal,
-    });
+    );
   }
 
   return withFailureMapping({ createSnapshot, releaseSnapshot, runBackup, runPostHook });

@@ -8,10 +8,13 @@ import { hookEnv, runHook } from './hooks/shell';
 import { withFailureMapping } from './failure';
 import type { EngineSnapshot } from './engines/engine';
 import { Context } from '@temporalio/activity';
+import { withRunLog, type RunLogTransport } from './run-log/sink';
 
 export interface ServerDeps {
   catalog: Catalog;
   logger: Logger;
+  /** Where script lines go (the catalog, redacted); none discards them. */
+  runLog?: RunLogTransport;
 }
 
 /** What a backup run needs to know; references only, never secrets. */
@@ -66,19 +69,22 @@ export function createServerActivities(deps: ServerDeps) {
   }
 
   async function runPreScript(input: { command: string; runId: string; plan: BackupPlan }): Promise<void> {
-    const r = await runHook({
-      command: input.command,
-      env: hookEnv({
-        runId: input.runId,
-        jobId: input.plan.jobId,
-        jobName: input.plan.jobName,
-        agent: input.plan.agentName,
-        repository: input.plan.repository.name,
-        paths: input.plan.paths,
+    const r = await withRunLog(deps.runLog, logger, input.runId, 'pre-script', (runLog) =>
+      runHook({
+        command: input.command,
+        env: hookEnv({
+          runId: input.runId,
+          jobId: input.plan.jobId,
+          jobName: input.plan.jobName,
+          agent: input.plan.agentName,
+          repository: input.plan.repository.name,
+          paths: input.plan.paths,
+        }),
+        timeoutMs: SCRIPT_TIMEOUT_MS,
+        signal: Context.current().cancellationSignal,
+        onLine: (stream, line) => runLog.line(stream, line),
       }),
-      timeoutMs: SCRIPT_TIMEOUT_MS,
-      signal: Context.current().cancellationSignal,
-    });
+    );
     if (r.exitCode !== 0) {
       const tail = r.output.slice(-3).join('; ');
       throw new BackstopError(ErrorType.hook, `pre script exited with code ${r.exitCode}${tail ? `: ${tail}` : ''}`);

@@ -14,6 +14,7 @@ import * as browse from './routes/browse';
 import * as retention from './routes/retention';
 import * as s3Sync from './routes/s3-sync';
 import * as schedules from './routes/schedules';
+import * as runLog from './routes/run-log';
 
 export const HANDLERS: Record<string, Handler> = {
   getHealth: runs.getHealth,
@@ -55,6 +56,9 @@ export const HANDLERS: Record<string, Handler> = {
   resumeRepositorySchedule: schedules.resumeRepositorySchedule,
   triggerRepositorySchedule: schedules.triggerRepositorySchedule,
   backfillRepositorySchedule: schedules.backfillRepositorySchedule,
+  getRunLog: runLog.getRunLog,
+  streamRunLog: runLog.streamRunLog,
+  appendAgentRunLog: runLog.appendAgentRunLog,
 };
 
 const BODY_LIMIT = '256kb';

@@ -4,6 +4,7 @@ import type { SecretBox } from '../core/secrets';
 import type { BackupEngine } from '../activities/engines/engine';
 import type { Logger } from '../core/logger';
 import type { TokenIdentity } from '../catalog/store';
+import type { RunLogWriter } from '../catalog/run-log-writer';
 
 /** What every route handler may use; built once by the API process. */
 export interface ApiContext {
@@ -21,6 +22,12 @@ export interface ApiContext {
   approvalTimeoutMs?: number;
   /** How long after a missed scheduled backup its agent's return still starts a catch-up run (BACKSTOP_CATCHUP_WINDOW_MS); default 24 h. */
   catchupWindowMs?: number;
+  /** Stores agents' run log lines, redacted. */
+  runLog: RunLogWriter;
+  /** BACKSTOP_STALE_AFTER_INTERVALS; default 2. */
+  staleAfterIntervals?: number;
+  /** How often a live log tail looks for new lines; default 500 ms. */
+  logTailPollMs?: number;
 }
 
 export interface HandlerInput {
@@ -45,7 +52,7 @@ export interface HandlerResult {
 export type Handler = (ctx: ApiContext, input: HandlerInput) => Promise<HandlerResult>;
 
 /** Operations an agent token may call; everything else needs an admin token. */
-export const AGENT_OPERATIONS: ReadonlySet<string> = new Set(['registerAgent', 'getAgentRepositorySecret', 'getHealth']);
+export const AGENT_OPERATIONS: ReadonlySet<string> = new Set(['registerAgent', 'getAgentRepositorySecret', 'getHealth', 'appendAgentRunLog']);
 
 export const ok = (body: unknown): HandlerResult => ({ status: 200, body });
 export const created = (body: unknown): HandlerResult => ({ status: 201, body });

@@ -8,10 +8,11 @@ import { createPool, waitForDatabase } from '../catalog/db';
 import { migrate } from '../catalog/migrate';
 import { Catalog } from '../catalog/store';
 import { Restic } from '../activities/engines/restic/restic';
-import { connectClient, onShutdownSignal } from '../workers/connection';
+import { connectClient, onShutdownSignal, waitForSearchAttributes } from '../workers/connection';
 import { createApp } from './app';
 import type { ApiContext } from './context';
 import { reconcileSchedules } from './schedules';
+import { RunLogWriter } from '../catalog/run-log-writer';
 import { join } from 'node:path';
 
 export async function runApi(config: BackstopConfig): Promise<void> {
@@ -22,10 +23,15 @@ export async function runApi(config: BackstopConfig): Promise<void> {
   const applied = await migrate(pool);
   if (applied.length) logger.info({ applied }, 'catalog migrated');
   const temporal = await connectClient(config);
+  // Runs start with search attributes: without them registered every start would fail.
+  await waitForSearchAttributes(temporal.connection, config.temporalNamespace);
+  const secrets = SecretBox.fromKey(loadMasterKey(config.masterKey, join(config.dataDir, 'master.key')));
   const ctx: ApiContext = {
     catalog: new Catalog(pool),
     temporal,
-    secrets: SecretBox.fromKey(loadMasterKey(config.masterKey, join(config.dataDir, 'master.key'))),
+    secrets,
+    runLog: new RunLogWriter(pool, secrets),
+    staleAfterIntervals: config.staleAfterIntervals,
     engine: new Restic({ cacheDir: join(config.dataDir, 'api-restic-cache') }),
     logger,
     version: VERSION,

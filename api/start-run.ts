@@ -3,6 +3,7 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { ConflictError } from '../core/errors';
 import { SERVER_TASK_QUEUE } from '../core/names';
+import { runSearchAttributes } from '../core/search-attributes';
 import { withTransaction } from '../catalog/db';
 import type { NewRun } from '../catalog/store';
 import type { ApiContext } from './context';
@@ -30,7 +31,13 @@ export async function startRun(ctx: ApiContext, req: StartRunRequest): Promise<{
     try {
       await withTransaction(ctx.catalog.db, async (tx) => {
         await ctx.catalog.insertRun(tx, { ...req.run, workflowId });
-        await ctx.temporal.workflow.start(req.workflowType, { taskQueue: SERVER_TASK_QUEUE, workflowId, args: req.args });
+        await ctx.temporal.workflow.start(req.workflowType, {
+          taskQueue: SERVER_TASK_QUEUE,
+          workflowId,
+          args: req.args,
+          // Filterable in the Web UI from the first moment; the workflow adds BackstopOutcome.
+          typedSearchAttributes: runSearchAttributes({ kind: req.run.kind ?? 'backup', jobId: req.run.jobId, agentName: req.run.agentName, repositoryId: req.run.repositoryId }),
+        });
       });
       ctx.logger.info({ runId: req.run.id, workflowId, kind: req.run.kind }, 'run started');
       return { runId: req.run.id, workflowId };

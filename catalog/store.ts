@@ -138,6 +138,25 @@ const toSchedule = (r: Row): ScheduleRecord => ({
   note: (r.note as string | null) ?? null,
   updatedAt: iso(r.updated_at),
 });
+/** The position after which a page of runs starts (see api/run-cursor.ts). */
+export interface RunPageKey {
+  startedUs: string;
+  id: string;
+}
+
+export interface RunFilter {
+  jobId?: number;
+  repositoryId?: number;
+  kind?: RunKind;
+  agentName?: string;
+  status?: RunStatus;
+  /** started_at >= since */
+  since?: string;
+  /** started_at < until */
+  until?: string;
+  after?: RunPageKey;
+  limit: number;
+}
 
 const JOB_SELECT = `SELECT j.*, a.name AS agent_name FROM jobs j JOIN agents a ON a.id = j.agent_id`;
 
@@ -407,14 +426,35 @@ export class Catalog {
     return toRun(rows[0]);
   }
 
-  async listRuns(filter: { jobId?: number; repositoryId?: number; kind?: RunKind; limit: number }): Promise<Run[]> {
+  /**
+   * Runs newest first, paged by the keyset (started_at, id): `after` is the last run of the
+   * previous page, so runs started meanwhile never shift a page. Returns one page and the
+   * key of its last run when more follow.
+   */
+  async listRuns(filter: RunFilter): Promise<{ items: Run[]; next: RunPageKey | null }> {
     const { rows } = await this.db.query(
-      `SELECT * FROM runs
+      `SELECT *, (extract(epoch FROM started_at) * 1000000)::bigint::text AS started_us FROM runs
        WHERE ($1::bigint IS NULL OR job_id = $1) AND ($2::bigint IS NULL OR repository_id = $2) AND ($3::text IS NULL OR kind = $3)
-       ORDER BY started_at DESC, id LIMIT $4`,
-      [filter.jobId ?? null, filter.repositoryId ?? null, filter.kind ?? null, filter.limit],
+         AND ($4::text IS NULL OR agent_name = $4) AND ($5::text IS NULL OR status = $5)
+         AND ($6::timestamptz IS NULL OR started_at >= $6) AND ($7::timestamptz IS NULL OR started_at < $7)
+         AND ($8::bigint IS NULL OR (started_at, id) < (timestamptz 'epoch' + $8::bigint * interval '1 microsecond', $9::uuid))
+       ORDER BY started_at DESC, id DESC LIMIT $10`,
+      [
+        filter.jobId ?? null,
+        filter.repositoryId ?? null,
+        filter.kind ?? null,
+        filter.agentName ?? null,
+        filter.status ?? null,
+        filter.since ?? null,
+        filter.until ?? null,
+        filter.after?.startedUs ?? null,
+        filter.after?.id ?? null,
+        filter.limit + 1,
+      ],
     );
-    return rows.map(toRun);
+    const page = rows.slice(0, filter.limit);
+    const last = page.at(-1);
+    return { items: page.map(toRun), next: rows.length > filter.limit && last ? { startedUs: String(last.started_us), id: String(last.id) } : null };
   }
 
   // --- snapshots ---------------------------------------------------------------------

@@ -1,5 +1,6 @@
 // A small typed client for the REST API, used by the CLI, `up` and the tests.
 import type { components } from '../api/generated/schema';
+import { SseParser } from './sse';
 
 type Schemas = components['schemas'];
 export type ApiRun = Schemas['Run'];
@@ -10,6 +11,25 @@ export type ApiAgent = Schemas['Agent'];
 export type ApiProblem = Schemas['Problem'];
 export type ApiSchedule = Schemas['Schedule'];
 export type RepositoryScheduleKind = 'prune' | 's3-sync';
+export type ApiRunLogLine = Schemas['RunLogLine'];
+
+/** GET /v1/runs filters; every field optional. */
+export interface RunListFilter {
+  jobId?: number;
+  repositoryId?: number;
+  kind?: Schemas['RunKind'];
+  agent?: string;
+  status?: Schemas['RunStatus'];
+  since?: string;
+  until?: string;
+  cursor?: string;
+  limit?: number;
+}
+
+const queryString = (o: object) => {
+  const q = new URLSearchParams(Object.entries(o).filter(([, v]) => v !== undefined).map(([k, v]): [string, string] => [k, String(v)]));
+  return q.size ? `?${q}` : '';
+};
 
 export class ApiError extends Error {
   constructor(
@@ -57,6 +77,37 @@ export class ApiClient {
   runJob = (id: number) => this.request<Schemas['RunAccepted']>('POST', `/v1/jobs/${id}/run`);
   getRun = (id: string) => this.request<ApiRun>('GET', `/v1/runs/${id}`);
   listRuns = (jobId?: number) => this.request<{ items: ApiRun[] }>('GET', `/v1/runs${jobId ? `?jobId=${jobId}` : ''}`).then((r) => r.items);
+  listRunsPage = (filter: RunListFilter = {}) => this.request<{ items: ApiRun[]; nextCursor: string | null }>('GET', `/v1/runs${queryString(filter)}`);
+  runLog = (runId: string, opts: { afterSeq?: number; limit?: number } = {}) => this.request<Schemas['RunLogPage']>('GET', `/v1/runs/${runId}/log${queryString(opts)}`);
+  listJobsWithHealth = (stale?: boolean) => this.request<{ items: ApiJob[] }>('GET', `/v1/jobs${queryString({ stale })}`).then((r) => r.items);
+
+  /**
+   * Follows a run's log live (Server-Sent Events) until the run ends; returns its status.
+   * Reconnects after a dropped connection, resuming after the last line seen.
+   */
+  async followRunLog(runId: string, onLine: (l: ApiRunLogLine) => void, opts: { afterSeq?: number; signal?: AbortSignal } = {}): Promise<string> {
+    let last = opts.afterSeq ?? 0;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const res = await this.raw(`/v1/runs/${runId}/log/stream`, { accept: 'text/event-stream', 'last-event-id': String(last) }, opts.signal);
+        if (!res.ok || !res.body) throw new ApiError(res.status, (await res.json().catch(() => null)) as ApiProblem | null);
+        const parser = new SseParser();
+        const decoder = new TextDecoder();
+        for await (const chunk of res.body) {
+          for (const e of parser.feed(decoder.decode(chunk as Uint8Array, { stream: true }))) {
+            if (e.event === 'line') {
+              const line = JSON.parse(e.data) as ApiRunLogLine;
+              last = line.seq;
+              onLine(line);
+            } else if (e.event === 'end') return (JSON.parse(e.data) as { status: string }).status;
+          }
+        }
+      } catch (err) {
+        if (err instanceof ApiError || opts.signal?.aborted || attempt >= 10) throw err;
+      }
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+  }
   putS3SyncTarget = (repositoryId: number, t: Schemas['S3SyncTargetSet']) =>
     this.request<Schemas['S3SyncTarget']>('PUT', `/v1/repositories/${repositoryId}/s3-sync`, t);
   getS3SyncTarget = (repositoryId: number) => this.request<Schemas['S3SyncTarget']>('GET', `/v1/repositories/${repositoryId}/s3-sync`);
@@ -87,6 +138,11 @@ export class ApiClient {
     const q = new URLSearchParams(Object.entries(opts).filter(([, v]) => v !== undefined).map(([k, v]): [string, string] => [k, String(v)]));
     return this.request<Schemas['SnapshotTree']>('GET', `/v1/snapshots/${id}/tree${q.size ? `?${q}` : ''}`);
   };
+
+  /** A GET with the token, as the raw response (streamed bodies, status checks). */
+  raw(path: string, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Response> {
+    return fetch(`${this.baseUrl}${path}`, { headers: { authorization: `Bearer ${this.token}`, ...headers }, signal });
+  }
 
   /** One file of a snapshot, as the raw HTTP response (the body is a stream). */
   async snapshotFile(id: string, path: string): Promise<Response> {

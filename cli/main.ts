@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../core/config';
-import { ApiClient, ApiError, type ApiRun } from './api-client';
+import { ApiClient, ApiError, type ApiRun, type ApiRunLogLine, type RunListFilter } from './api-client';
 import { RETENTION_USAGE, retentionPreview, runPrune } from './retention';
 import { S3_SYNC_USAGE, runSync, setS3SyncTarget } from './s3-sync';
 import { RESTORE_USAGE, decideRun, listSnapshotDir, restoreSnapshot } from './restore';
@@ -19,8 +19,13 @@ const USAGE = `usage: backstop <command>
 
   jobs list               list jobs
   jobs run <id> [--wait]  start a backup run of job <id>
-  runs list [--job <id>]  list runs, newest first
+  runs list [--job <id>] [--agent <name>] [--kind <kind>] [--status <status>]
+            [--since <iso time>] [--until <iso time>] [--limit <n>] [--cursor <c>]
+                          list runs, newest first (prints the cursor of the next page)
   runs show <id>          show one run, with live progress while it runs
+  runs log <id> [--follow]
+                          the run's log (hooks and engine, secrets redacted); --follow
+                          tails it live until the run ends
   snapshots list [--job <id>]
 ${RETENTION_USAGE}
 ${S3_SYNC_USAGE}
@@ -45,6 +50,26 @@ function flag(args: string[], name: string): string | undefined {
 function positiveInt(value: string | undefined, what: string): number {
   if (!value || !/^[1-9]\d*$/.test(value)) throw new Error(`${what} must be a positive integer`);
   return Number(value);
+}
+
+function formatLogLine(l: ApiRunLogLine): string {
+  return `${l.at} ${l.step}${l.attempt > 1 ? `#${l.attempt}` : ''} ${l.stream === 'stderr' ? '!' : ' '} ${l.line}`;
+}
+
+async function printRunLog(api: ApiClient, args: string[]): Promise<number> {
+  const runId = args[0];
+  if (!runId || runId.startsWith('--')) throw new Error('runs log needs a run id');
+  if (args.includes('--follow')) {
+    const status = await api.followRunLog(runId, (l) => console.log(formatLogLine(l)));
+    console.log(`run ${status}`);
+    return status === 'succeeded' || status === 'warning' ? 0 : 1;
+  }
+  for (let after = 0; ; ) {
+    const page = await api.runLog(runId, { afterSeq: after, limit: 1000 });
+    for (const l of page.items) console.log(formatLogLine(l));
+    if (page.items.length === 0) return 0;
+    after = page.nextAfterSeq;
+  }
 }
 
 function printRun(run: ApiRun): void {
@@ -89,8 +114,19 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'runs list': {
       const jobId = flag(rest, '--job');
-      const runs = await apiClient().listRuns(jobId ? positiveInt(jobId, '--job') : undefined);
-      console.table(runs.map((r) => ({ id: r.id, job: r.jobId, status: r.status, snapshot: r.snapshotId?.slice(0, 8) ?? '', started: r.startedAt, reason: r.failureReason ?? '' })));
+      const limit = flag(rest, '--limit');
+      const page = await apiClient().listRunsPage({
+        jobId: jobId ? positiveInt(jobId, '--job') : undefined,
+        agent: flag(rest, '--agent'),
+        kind: flag(rest, '--kind') as RunListFilter['kind'],
+        status: flag(rest, '--status') as RunListFilter['status'],
+        since: flag(rest, '--since'),
+        until: flag(rest, '--until'),
+        cursor: flag(rest, '--cursor'),
+        limit: limit ? positiveInt(limit, '--limit') : undefined,
+      });
+      console.table(page.items.map((r) => ({ id: r.id, kind: r.kind, job: r.jobId, agent: r.agentName ?? '', status: r.status, snapshot: r.snapshotId?.slice(0, 8) ?? '', started: r.startedAt, reason: r.failureReason ?? '' })));
+      if (page.nextCursor) console.log(`more: --cursor ${page.nextCursor}`);
       return 0;
     }
     case 'jobs schedule-set':
@@ -106,6 +142,8 @@ export async function main(argv: string[]): Promise<number> {
     case 'repos resume':
     case 'repos trigger':
       return repositorySchedule(apiClient(), sub!, rest);
+    case 'runs log':
+      return printRunLog(apiClient(), rest);
     case 'repos sync':
       return runSync(apiClient(), rest, printRun);
     case 'repos s3-sync-set':

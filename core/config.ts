@@ -1,5 +1,6 @@
 // Process configuration from BACKSTOP_* environment variables, read once at start-up.
 import { isAbsolute, join, normalize, resolve } from 'node:path';
+import { parseStaleAfterIntervals } from './job-health';
 
 export interface BackstopConfig {
   dataDir: string;
@@ -24,6 +25,8 @@ export interface BackstopConfig {
   approvalTimeoutMs: number;
   /** API: a scheduled backup missed because its agent was unreachable is caught up if the agent returns within this (BACKSTOP_CATCHUP_WINDOW_MS). */
   catchupWindowMs: number;
+  /** API: a scheduled job is stale after this many intervals without a success (BACKSTOP_STALE_AFTER_INTERVALS). */
+  staleAfterIntervals: number;
 }
 
 /** `destructive`: in-place restores with overwrite `always`; `always`: every restore; `never`. */
@@ -71,5 +74,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackstopConfig
     restoreApproval: approvalMode(env),
     approvalTimeoutMs: int('BACKSTOP_APPROVAL_TIMEOUT_MS', 24 * 60 * 60_000, env),
     catchupWindowMs: int('BACKSTOP_CATCHUP_WINDOW_MS', 24 * 60 * 60_000, env),
+    staleAfterIntervals: parseStaleAfterIntervals(env.BACKSTOP_STALE_AFTER_INTERVALS),
   };
 }

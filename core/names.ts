@@ -50,6 +50,9 @@ export const SearchAttribute = {
   outcome: 'BackstopOutcome',
 } as const;
 
+/** Query every run workflow answers with its current step (workflows/run-progress.ts). */
+export const RUN_PROGRESS_QUERY = 'runProgress';
+
 /** Tag put on every engine snapshot, so a retried attempt finds the snapshot of its run. */
 export function runTag(workflowId: string): string {
   return `backstop-run=${workflowId}`;

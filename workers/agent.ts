@@ -12,6 +12,7 @@ import { Restic } from '../activities/engines/restic/restic';
 import { EngineProcessRegistry } from '../activities/engines/orphans';
 import { ApiSecretSource } from '../activities/secret-source';
 import { createSnapshotProviders, runActivity } from '../activities/snapshot/agent-snapshots';
+import { ApiRunLogTransport } from '../activities/run-log/transports';
 import { connectClient, connectWorker, onShutdownSignal } from './connection';
 import { VERSION } from '../core/version';
 
@@ -48,6 +49,8 @@ export async function runAgentWorker(config: BackstopConfig): Promise<void> {
   const orphans = await snapshots.filesystem.releaseOrphans(runActivity(client, logger), (workflowId) => engineProcesses.stopLeftover(workflowId, runTag(workflowId)));
   if (orphans > 0) logger.warn({ released: orphans }, 'released filesystem snapshots of ended runs');
   await client.connection.close();
+  // Hook and engine lines go to the API with this agent's token (agents have no catalog access).
+  const runLog = new ApiRunLogTransport(config.apiUrl, token);
   const worker = await Worker.create({
     connection,
     namespace: config.temporalNamespace,
@@ -60,6 +63,7 @@ export async function runAgentWorker(config: BackstopConfig): Promise<void> {
         snapshotProviders: snapshots.providers,
         engineProcesses,
         logger,
+        runLog,
       }),
       // Restores into this machine, confined to its BACKSTOP_RESTORE_ROOTS.
       ...createRestoreActivities({
@@ -70,6 +74,7 @@ export async function runAgentWorker(config: BackstopConfig): Promise<void> {
         engineProcesses: new EngineProcessRegistry(join(stateDir, 'restore-pids')),
         restorePlans: new RestorePlanStore(join(stateDir, 'restore-plans')),
         logger,
+        runLog,
       }),
     },
     // Engine runs stop on cancellation (SIGINT to restic); give them time to unlock.

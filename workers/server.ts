@@ -15,6 +15,8 @@ import { join } from 'node:path';
 import { SecretBox, loadMasterKey } from '../core/secrets';
 import { EngineProcessRegistry } from '../activities/engines/orphans';
 import { createS3SyncActivities } from '../activities/sync/activities';
+import { RunLogWriter } from '../catalog/run-log-writer';
+import { CatalogRunLogTransport } from '../activities/run-log/transports';
 
 export async function runServerWorker(config: BackstopConfig): Promise<void> {
   const logger = createLogger('server-worker');
@@ -25,13 +27,15 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
   // Lock activities start and signal the repository lock workflows (workflows cannot
   // signalWithStart) and describe holders' executions.
   const client = await connectClient(config);
+  // Script, restic and rclone lines of server-side steps go straight into the catalog, redacted.
+  const runLog = new CatalogRunLogTransport(new RunLogWriter(pool, SecretBox.fromKey(loadMasterKey(config.masterKey, join(config.dataDir, 'master.key')))));
   const worker = await Worker.create({
     connection,
     namespace: config.temporalNamespace,
     taskQueue: SERVER_TASK_QUEUE,
     workflowsPath: require.resolve('../workflows'),
     activities: {
-      ...createServerActivities({ catalog: new Catalog(pool), logger }),
+      ...createServerActivities({ catalog: new Catalog(pool), logger, runLog }),
       ...createRestoreServerActivities({ catalog: new Catalog(pool), logger }),
       // Retention and prune: the server worker opens repositories itself with the master key.
       ...createMaintenanceActivities({
@@ -39,6 +43,7 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
         engine: new Restic({ cacheDir: join(config.dataDir, 'server', 'restic-cache') }),
         secrets: SecretBox.fromKey(loadMasterKey(config.masterKey, join(config.dataDir, 'master.key'))),
         logger,
+        runLog,
       }),
       ...createLockActivities({ client, logger }),
       // S3 sync opens its target's keys here, from the catalog, with the master key.
@@ -48,6 +53,7 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
         logger,
         processes: new EngineProcessRegistry(join(config.dataDir, 'server', 'sync-pids')),
         heartbeatTimeoutMs: config.engineHeartbeatTimeoutMs,
+        runLog,
       }),
     },
     shutdownGraceTime: '10s',

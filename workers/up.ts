@@ -12,6 +12,7 @@ import { createPool, waitForDatabase } from '../catalog/db';
 import { migrate } from '../catalog/migrate';
 import { Catalog } from '../catalog/store';
 import { ChildSet } from './children';
+import { connectClient, waitForSearchAttributes } from './connection';
 import { ApiClient } from '../cli/api-client';
 import { runSample } from './sample';
 import { SecretBox, loadMasterKey } from '../core/secrets';
@@ -118,6 +119,10 @@ export async function up(config: BackstopConfig, opts: UpOptions): Promise<void>
 
   const env = { DATABASE_URL: databaseUrl, BACKSTOP_DATA_DIR: dataDir, BACKSTOP_TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}` };
   await waitForPort(temporalPort, 'Temporal dev server');
+  // The dev server registers the search attributes at start-up; runs start only once they are listed.
+  const temporalClient = await connectClient({ ...config, temporalAddress: `127.0.0.1:${temporalPort}` });
+  await waitForSearchAttributes(temporalClient.connection, config.temporalNamespace, 90_000);
+  await temporalClient.connection.close();
   children.start({ name: 'api', command: process.execPath, args: ['--import', 'tsx', CLI, 'api'], env });
   children.start({ name: 'server-worker', command: process.execPath, args: ['--import', 'tsx', CLI, 'worker', 'server'], env });
   children.start({ name: 'agent', command: process.execPath, args: ['--import', 'tsx', CLI, 'agent'], env: { ...env, BACKSTOP_AGENT_TOKEN: agentToken } });

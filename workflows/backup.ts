@@ -15,6 +15,7 @@ import { SERVER_TASK_QUEUE } from '../core/names';
 import { failureReason, isCancelled } from './failure-reason';
 import { agentEngineOptions, agentStepOptions } from './agent-options';
 import { withRepositoryLock } from './with-repository-lock';
+import { fillRunAttributes, recordOutcome, trackRunProgress } from './run-visibility';
 
 export interface BackupWorkflowInput {
   /**
@@ -54,7 +55,9 @@ const serverScripts = proxyActivities<ServerActivities>({
 export async function backupWorkflow(started: BackupWorkflowInput): Promise<BackupWorkflowResult> {
   const input = { ...started, runId: started.runId ?? uuid4() };
   const { workflowId } = workflowInfo();
+  const step = trackRunProgress('preparing');
   const plan = await server.prepareBackup({ runId: input.runId, jobId: input.jobId, workflowId });
+  fillRunAttributes({ kind: 'backup', jobId: plan.jobId, agentName: plan.agentName, repositoryId: plan.repository.id });
 
   const agent = proxyActivities<AgentActivities>(agentStepOptions(plan.agentName, input));
   const engine = proxyActivities<AgentActivities>(agentEngineOptions(plan.agentName, input));
@@ -65,13 +68,18 @@ export async function backupWorkflow(started: BackupWorkflowInput): Promise<Back
   const warnings: string[] = [];
 
   try {
-    if (plan.preScript) await serverScripts.runPreScript({ command: plan.preScript, runId: input.runId, plan });
+    if (plan.preScript) {
+      step('pre-script');
+      await serverScripts.runPreScript({ command: plan.preScript, runId: input.runId, plan });
+    }
+    step('snapshot');
     handle = await agent.createSnapshot({ runId: input.runId, mode: plan.snapshotMode, paths: plan.paths });
     warnings.push(...handle.warnings);
     // With a filesystem snapshot the engine reads the frozen copies at the original paths.
     const { readPaths, binds = [], excludes: snapshotExcludes = [] } = handle;
-    const runEngine = () =>
-      engine.runBackup({
+    const runEngine = () => {
+      step('engine');
+      return engine.runBackup({
         runId: input.runId,
         workflowId,
         jobId: plan.jobId,
@@ -80,9 +88,12 @@ export async function backupWorkflow(started: BackupWorkflowInput): Promise<Back
         excludes: [...plan.excludes, ...snapshotExcludes],
         binds,
       });
+    };
     // The shared repository lock keeps a prune out while restic writes; runs recorded
     // before the lock existed replay without it.
-    backup = patched('repository-lock') ? await withRepositoryLock(plan.repository.id, 'shared', runEngine) : await runEngine();
+    backup = patched('repository-lock')
+      ? await withRepositoryLock(plan.repository.id, 'shared', runEngine, { onWaiting: () => step('waiting-for-lock') })
+      : await runEngine();
     warnings.push(...backup.unreadable.map((p) => `unreadable: ${p}`));
   } catch (err) {
     error = err;
@@ -94,11 +105,13 @@ export async function backupWorkflow(started: BackupWorkflowInput): Promise<Back
 
   await CancellationScope.nonCancellable(async () => {
     if (handle) {
+      step('snapshot-release');
       await agent.releaseSnapshot(handle).catch((e: unknown) => {
         warnings.push(`snapshot release failed: ${failureReason(e, plan.agentName)}`);
       });
     }
     if (plan.postHook) {
+      step('post-hook');
       const hook = await agent
         .runPostHook({ command: plan.postHook, success: !error, runId: input.runId, jobId: plan.jobId, jobName: plan.jobName, snapshotId })
         .catch((e: unknown) => {
@@ -107,6 +120,7 @@ export async function backupWorkflow(started: BackupWorkflowInput): Promise<Back
         });
       if (hook && hook.exitCode !== 0) warnings.push(`post hook exited with code ${hook.exitCode}`);
     }
+    step('record');
     if (backup) {
       await server.recordSnapshot({ runId: input.runId, jobId: plan.jobId, repositoryId: plan.repository.id, snapshot: backup.snapshot });
     }
@@ -114,6 +128,8 @@ export async function backupWorkflow(started: BackupWorkflowInput): Promise<Back
     await server.notify({ runId: input.runId, jobName: plan.jobName, status, snapshotId, failureReason: reason, warnings: warnings.length });
   });
 
+  step('finished');
+  recordOutcome(status);
   // The run record is written; now let Temporal show the run as failed or cancelled too.
   if (error) throw error;
   return { status, snapshotId, stats: backup?.stats ?? null, warnings, failureReason: reason };

@@ -17,6 +17,7 @@ import { SERVER_TASK_QUEUE, WorkflowKind, workflowIdForRepository } from '../cor
 import type { s3SyncWorkflow } from './s3-sync';
 import { failureReason, isCancelled } from './failure-reason';
 import { withRepositoryLock } from './with-repository-lock';
+import { fillRunAttributes, recordOutcome, trackRunProgress } from './run-visibility';
 
 export interface PruneWorkflowInput {
   /** Absent for scheduled prunes: the workflow draws one (uuid4) and preparePrune inserts the run row. */
@@ -65,6 +66,7 @@ export async function pruneWorkflow(started: PruneWorkflowInput): Promise<PruneW
   const input = { ...started, runId: started.runId ?? uuid4() };
   let phase: PrunePhase = 'preparing';
   setHandler(prunePhaseQuery, () => phase);
+  const step = trackRunProgress('preparing');
   const { workflowId } = workflowInfo();
 
   const restic = proxyActivities<MaintenanceActivities>({
@@ -77,6 +79,7 @@ export async function pruneWorkflow(started: PruneWorkflowInput): Promise<PruneW
   });
 
   const plan = await catalog.preparePrune({ runId: input.runId, repositoryId: input.repositoryId, workflowId });
+  fillRunAttributes({ kind: 'prune', repositoryId: plan.repository.id });
   const details: PruneDetails = { jobs: [], prune: null, catalog: null, postPruneScript: null };
   const warnings: string[] = [];
   let error: unknown;
@@ -88,15 +91,18 @@ export async function pruneWorkflow(started: PruneWorkflowInput): Promise<PruneW
       async () => {
         try {
           phase = 'forgetting';
+          step('forget');
           for (const job of plan.jobs) {
-            const r = await restic.forgetJobSnapshots({ repositoryId: plan.repository.id, jobId: job.id, policy: job.retention });
+            const r = await restic.forgetJobSnapshots({ runId: input.runId, repositoryId: plan.repository.id, jobId: job.id, policy: job.retention });
             details.jobs.push({ ...r, jobName: job.name });
           }
           phase = 'pruning';
-          details.prune = await restic.pruneRepository({ repositoryId: plan.repository.id });
+          step('prune');
+          details.prune = await restic.pruneRepository({ runId: input.runId, repositoryId: plan.repository.id });
         } finally {
           // Still under the lock, so no backup adds a snapshot while the lists are compared.
           phase = 'syncing-catalog';
+          step('catalog-sync');
           await CancellationScope.nonCancellable(async () => {
             details.catalog = await restic.syncCatalogSnapshots({ repositoryId: plan.repository.id }).catch((e: unknown) => {
               warnings.push(`catalog sync failed: ${failureReason(e, WORKER)}`);
@@ -105,7 +111,12 @@ export async function pruneWorkflow(started: PruneWorkflowInput): Promise<PruneW
           });
         }
       },
-      { onWaiting: () => (phase = 'waiting-for-lock') },
+      {
+        onWaiting: () => {
+          phase = 'waiting-for-lock';
+          step('waiting-for-lock');
+        },
+      },
     );
   } catch (err) {
     error = err;
@@ -117,6 +128,7 @@ export async function pruneWorkflow(started: PruneWorkflowInput): Promise<PruneW
   await CancellationScope.nonCancellable(async () => {
     if (plan.postPruneScript) {
       phase = 'post-script';
+      step('post-prune-script');
       const r = await scripts
         .runPostPruneScript({ command: plan.postPruneScript, runId: input.runId, repositoryId: plan.repository.id, repositoryName: plan.repository.name, success: !error })
         .catch((e: unknown) => {
@@ -130,6 +142,7 @@ export async function pruneWorkflow(started: PruneWorkflowInput): Promise<PruneW
     // sync does not undo a good prune; it makes the prune a warning run that names it.
     if (!error && plan.s3Sync) {
       phase = 's3-sync';
+      step('s3-sync');
       const syncRunId = uuid4();
       const syncWorkflowId = workflowIdForRepository(WorkflowKind.s3Sync, plan.repository.id, new Date());
       details.s3Sync = await executeChild<typeof s3SyncWorkflow>('s3SyncWorkflow', {
@@ -147,8 +160,11 @@ export async function pruneWorkflow(started: PruneWorkflowInput): Promise<PruneW
       );
     }
     const finalStatus: RunStatus = status === 'succeeded' && warnings.length > 0 ? 'warning' : status;
+    step('record');
     await catalog.finishMaintenanceRun({ runId: input.runId, status: finalStatus, warnings, failureReason: reason, details: { ...details } });
     phase = 'finished';
+    step('finished');
+    recordOutcome(finalStatus);
   });
 
   if (error) throw error;

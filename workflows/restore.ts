@@ -16,6 +16,7 @@ import { RestoreSignal, SERVER_TASK_QUEUE } from '../core/names';
 import { failureReason, isCancelled } from './failure-reason';
 import { agentEngineOptions, agentStepOptions } from './agent-options';
 import { withRepositoryLock } from './with-repository-lock';
+import { fillRunAttributes, recordOutcome, trackRunProgress } from './run-visibility';
 
 export interface RestoreWorkflowInput {
   runId: string;
@@ -78,6 +79,8 @@ export async function restoreWorkflow(input: RestoreWorkflowInput): Promise<Rest
     agentName: input.agentName,
   };
 
+  const step = trackRunProgress('preparing');
+
   // The first decision wins; later signals are no-ops (the API answers 409 once the run
   // has left awaiting-approval).
   let approval: ApprovalDecision | null = null;
@@ -100,6 +103,8 @@ export async function restoreWorkflow(input: RestoreWorkflowInput): Promise<Rest
 
   try {
     const plan = await server.startRestoreRun(ref);
+    fillRunAttributes({ kind: 'restore', jobId: input.snapshot.jobId, agentName: input.agentName, repositoryId: plan.repository.id });
+    step('check-target');
     checked = await agent.checkRestoreTarget({
       runId: input.runId,
       snapshotId: input.snapshot.id,
@@ -109,6 +114,7 @@ export async function restoreWorkflow(input: RestoreWorkflowInput): Promise<Rest
     });
     if (input.requireApproval) {
       await server.markRestoreAwaitingApproval(ref);
+      step('awaiting-approval');
       const decided = await condition(() => approval !== null, input.approvalTimeoutMs);
       if (!decided) approval = { decision: 'timed-out', by: null, note: null, at: new Date().toISOString() };
       const a = approval!;
@@ -119,6 +125,7 @@ export async function restoreWorkflow(input: RestoreWorkflowInput): Promise<Rest
     if (rejection === null) {
       attempted = true;
       const target = checked;
+      step('restore');
       // Shared lock: a prune may not delete the packs this restore is reading.
       summary = await withRepositoryLock(plan.repository.id, 'shared', () =>
         engine.runRestore({
@@ -145,6 +152,7 @@ export async function restoreWorkflow(input: RestoreWorkflowInput): Promise<Rest
   await CancellationScope.nonCancellable(async () => {
     // Like a backup's post hook: whenever the restore was attempted, whatever its outcome.
     if (input.postHook && attempted) {
+      step('restore-hook');
       const hook = await agent
         .runRestoreHook({ command: input.postHook, success: status === 'succeeded', runId: input.runId, snapshotId: input.snapshot.id, target: checked?.target ?? null })
         .catch((e: unknown) => {
@@ -155,6 +163,7 @@ export async function restoreWorkflow(input: RestoreWorkflowInput): Promise<Rest
       if (hook && hook.exitCode !== 0) warnings.push(`post hook exited with code ${hook.exitCode}`);
     }
     const finalStatus: RunStatus = status === 'succeeded' && warnings.length > 0 ? 'warning' : status;
+    step('record');
     await server.finishRestoreRun({
       runId: input.runId,
       status: finalStatus,
@@ -176,6 +185,8 @@ export async function restoreWorkflow(input: RestoreWorkflowInput): Promise<Rest
     await server.notifyRestore({ runId: input.runId, snapshotId: input.snapshot.id, agentName: input.agentName, status: finalStatus, failureReason: reason });
   });
 
+  step('finished');
+  recordOutcome(status === 'succeeded' && warnings.length > 0 ? 'warning' : status);
   // The run record is written; now let Temporal show a failed or cancelled run as such too.
   if (error) throw error;
   return {

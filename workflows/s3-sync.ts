@@ -14,6 +14,7 @@ import type { RunStatus } from '../core/model';
 import { SERVER_TASK_QUEUE } from '../core/names';
 import { failureReason, isCancelled } from './failure-reason';
 import { withRepositoryLock } from './with-repository-lock';
+import { fillRunAttributes, recordOutcome, trackRunProgress } from './run-visibility';
 
 /** Exactly this shape: the prune workflow starts the sync as a child with it. */
 export interface S3SyncWorkflowInput {
@@ -41,6 +42,7 @@ const catalog = proxyActivities<S3SyncActivities>({
 export async function s3SyncWorkflow(started: S3SyncWorkflowInput): Promise<S3SyncWorkflowResult> {
   const input = { ...started, runId: started.runId ?? uuid4() };
   const { workflowId } = workflowInfo();
+  const step = trackRunProgress('preparing');
   let plan: S3SyncPlan | undefined;
   let sync: S3SyncOutcome | null = null;
   let verification: S3SyncVerification | null = null;
@@ -50,6 +52,8 @@ export async function s3SyncWorkflow(started: S3SyncWorkflowInput): Promise<S3Sy
     // Inside the try: a repository on S3, or one without a target, is recorded as a
     // failed run with its reason, not left running.
     plan = await catalog.prepareS3Sync({ runId: input.runId, repositoryId: input.repositoryId, workflowId });
+    // A sync started by a prune (a child) starts without search attributes.
+    fillRunAttributes({ kind: 's3-sync', repositoryId: input.repositoryId });
     const heartbeatTimeout = plan.heartbeatTimeoutMs;
     const long = proxyActivities<S3SyncActivities>({
       taskQueue: SERVER_TASK_QUEUE,
@@ -59,10 +63,17 @@ export async function s3SyncWorkflow(started: S3SyncWorkflowInput): Promise<S3Sy
       cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
       retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 5 },
     });
-    await withRepositoryLock(input.repositoryId, 'shared', async () => {
-      sync = await long.runS3Sync({ runId: input.runId, workflowId, repositoryId: input.repositoryId });
-      verification = await long.verifyS3Sync({ repositoryId: input.repositoryId });
-    });
+    await withRepositoryLock(
+      input.repositoryId,
+      'shared',
+      async () => {
+        step('s3-sync');
+        sync = await long.runS3Sync({ runId: input.runId, workflowId, repositoryId: input.repositoryId });
+        step('verify');
+        verification = await long.verifyS3Sync({ repositoryId: input.repositoryId });
+      },
+      { onWaiting: () => step('waiting-for-lock') },
+    );
     verification = verification as S3SyncVerification | null;
     if (!verification) throw ApplicationFailure.nonRetryable('S3 sync finished without a verification', VERIFICATION_FAILED);
     if (!verification.ok) {
@@ -75,6 +86,7 @@ export async function s3SyncWorkflow(started: S3SyncWorkflowInput): Promise<S3Sy
   const status: RunStatus = error ? (isCancelled(error) ? 'cancelled' : 'failed') : 'succeeded';
   const reason = error ? (status === 'cancelled' ? 'cancelled' : failureReason(error, 'server')) : null;
 
+  step('record');
   await CancellationScope.nonCancellable(async () => {
     await catalog.finishS3Sync({
       runId: input.runId,
@@ -85,6 +97,8 @@ export async function s3SyncWorkflow(started: S3SyncWorkflowInput): Promise<S3Sy
     });
   });
 
+  step('finished');
+  recordOutcome(status);
   if (error) throw error;
   return { status, sync, verification, failureReason: reason };
 }

@@ -43,6 +43,8 @@ export interface RunControl {
   onProgress?: (p: BackupProgress) => void;
   /** Called with the PID of the engine child, so a crash of this process can be cleaned up. */
   onSpawn?: (pid: number) => void;
+  /** Lines for the run log: the engine's plain-text output and its error events, not its progress JSON. */
+  onLog?: (stream: 'stdout' | 'stderr', line: string) => void;
 }
 
 /** Which snapshots `forget` considers (all of `tags`), and the policy restic applies to them. */

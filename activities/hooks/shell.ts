@@ -8,6 +8,8 @@ export interface HookRequest {
   env: Record<string, string>;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** Every line the hook prints, as it prints it (the run log). */
+  onLine?: (stream: 'stdout' | 'stderr', line: string) => void;
 }
 
 export interface HookResult {
@@ -32,10 +34,11 @@ export async function runHook(req: HookRequest): Promise<HookResult> {
   const timeout = AbortSignal.timeout(req.timeoutMs);
   const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
   const output: string[] = [];
-  const keep = (line: string) => {
+  const keep = (stream: 'stdout' | 'stderr') => (line: string) => {
     if (output.length < MAX_OUTPUT_LINES) output.push(line);
+    req.onLine?.(stream, line);
   };
-  const r = await runProcess('/bin/sh', ['-c', req.command], { env: req.env, signal, onStdoutLine: keep, onStderrLine: keep, killGraceMs: 2_000 });
+  const r = await runProcess('/bin/sh', ['-c', req.command], { env: req.env, signal, onStdoutLine: keep('stdout'), onStderrLine: keep('stderr'), killGraceMs: 2_000 });
   if (r.aborted) {
     const why = timeout.aborted ? `timed out after ${req.timeoutMs} ms` : 'cancelled';
     throw new BackstopError(ErrorType.hook, `hook ${why}`);

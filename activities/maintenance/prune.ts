@@ -12,12 +12,15 @@ import type { BackupEngine, PruneOutcome } from '../engines/engine';
 import { hookEnv, runHook, type HookResult } from '../hooks/shell';
 import { withFailureMapping } from '../failure';
 import { openRepository } from './access';
+import { withRunLog, type RunLogTransport } from '../run-log/sink';
 
 export interface MaintenanceDeps {
   catalog: Catalog;
   engine: BackupEngine;
   secrets: SecretBox;
   logger: Logger;
+  /** Where restic's and the script's lines go (the catalog, redacted); none discards them. */
+  runLog?: RunLogTransport;
 }
 
 /** What a prune run needs to know; references and policies only, never secrets. */
@@ -69,6 +72,15 @@ async function heartbeating<T>(phase: string, fn: (signal: AbortSignal) => Promi
 export function createMaintenanceActivities(deps: MaintenanceDeps) {
   const { catalog, engine, secrets, logger } = deps;
 
+  /**
+   * restic's lines into the run log. Runs recorded before the run log existed schedule
+   * these steps without a run id: their lines are not kept.
+   */
+  function logged<T>(runId: string | undefined, step: 'forget' | 'prune', repo: { password: string; env?: Record<string, string> }, fn: (onLog: (s: 'stdout' | 'stderr', l: string) => void) => Promise<T>): Promise<T> {
+    if (!runId) return fn(() => {});
+    return withRunLog(deps.runLog, logger, runId, step, (runLog) => fn((s, l) => runLog.line(s, l)), [repo.password, ...Object.values(repo.env ?? {})]);
+  }
+
   async function preparePrune(input: { runId: string; repositoryId: number; workflowId: string }): Promise<PrunePlan> {
     const repository = await catalog.getRepository(input.repositoryId);
     await catalog.markRunRunning({ id: input.runId, kind: 'prune', workflowId: input.workflowId, repositoryId: repository.id, jobId: null });
@@ -82,10 +94,10 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
   }
 
   /** Applies one job's policy to its snapshots (tag backstop-job=<id>), per host and paths. */
-  async function forgetJobSnapshots(input: { repositoryId: number; jobId: number; policy: RetentionPolicy }): Promise<ForgetJobResult> {
+  async function forgetJobSnapshots(input: { runId?: string; repositoryId: number; jobId: number; policy: RetentionPolicy }): Promise<ForgetJobResult> {
     const repo = await openRepository(catalog, secrets, input.repositoryId);
-    const groups = await heartbeating('forgetting', (signal) =>
-      engine.forget(repo, { tags: [`${JOB_TAG_PREFIX}${input.jobId}`], policy: input.policy, dryRun: false }, { signal }),
+    const groups = await logged(input.runId, 'forget', repo, (onLog) =>
+      heartbeating('forgetting', (signal) => engine.forget(repo, { tags: [`${JOB_TAG_PREFIX}${input.jobId}`], policy: input.policy, dryRun: false }, { signal, onLog })),
     );
     const removedSnapshots = groups.flatMap((g) => g.remove.map((s) => s.id));
     const kept = groups.reduce((n, g) => n + g.keep.length, 0);
@@ -93,11 +105,11 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
     return { jobId: input.jobId, kept, removed: removedSnapshots.length, removedSnapshots };
   }
 
-  async function pruneRepository(input: { repositoryId: number }): Promise<PruneOutcome> {
+  async function pruneRepository(input: { runId?: string; repositoryId: number }): Promise<PruneOutcome> {
     const repo = await openRepository(catalog, secrets, input.repositoryId);
     // A restic killed mid-prune (worker crash) leaves a lock; only stale ones are removed.
     await engine.unlockStale(repo);
-    const outcome = await heartbeating('pruning', (signal) => engine.prune(repo, { signal }));
+    const outcome = await logged(input.runId, 'prune', repo, (onLog) => heartbeating('pruning', (signal) => engine.prune(repo, { signal, onLog })));
     logger.info({ repositoryId: input.repositoryId, ...outcome }, 'repository pruned');
     return outcome;
   }
@@ -110,12 +122,15 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
   }
 
   async function runPostPruneScript(input: { command: string; runId: string; repositoryId: number; repositoryName: string; success: boolean }): Promise<HookResult> {
-    return runHook({
-      command: input.command,
-      env: hookEnv({ runId: input.runId, repositoryId: input.repositoryId, repository: input.repositoryName, runSuccess: input.success }),
-      timeoutMs: SCRIPT_TIMEOUT_MS,
-      signal: Context.current().cancellationSignal,
-    });
+    return withRunLog(deps.runLog, logger, input.runId, 'post-prune-script', (runLog) =>
+      runHook({
+        command: input.command,
+        env: hookEnv({ runId: input.runId, repositoryId: input.repositoryId, repository: input.repositoryName, runSuccess: input.success }),
+        timeoutMs: SCRIPT_TIMEOUT_MS,
+        signal: Context.current().cancellationSignal,
+        onLine: (stream, line) => runLog.line(stream, line),
+      }),
+    );
   }
 
   async function finishMaintenanceRun(input: FinishMaintenanceRunInput): Promise<void> {

@@ -5,13 +5,14 @@ import { Context, heartbeat } from '@temporalio/activity';
 import type { BackupProgress } from '../../core/model';
 import type { Logger } from '../../core/logger';
 import { InputError } from '../../core/errors';
-import type { BackupEngine, RestoreOverwrite, RestoreSummary } from '../engines/engine';
+import type { BackupEngine, RepositoryAccess, RestoreOverwrite, RestoreSummary } from '../engines/engine';
 import type { EngineProcessRegistry } from '../engines/orphans';
 import type { SecretSource } from '../secret-source';
 import { hookEnv, runHook } from '../hooks/shell';
 import { withFailureMapping } from '../failure';
 import { checkIncludes, resolveRestoreTarget } from './target';
 import { type RestorePlanStore, discardTouchedWrites, needsResumePlan } from './resume-plan';
+import { withRunLog, type RunLogSink, type RunLogTransport } from '../run-log/sink';
 
 export interface RestoreAgentDeps {
   agentName: string;
@@ -24,6 +25,8 @@ export interface RestoreAgentDeps {
   restorePlans: RestorePlanStore;
   logger: Logger;
   now?: () => Date;
+  /** Where hook and engine lines go (the API); none discards them. */
+  runLog?: RunLogTransport;
 }
 
 export interface RestoreTargetInput {
@@ -103,6 +106,12 @@ export function createRestoreActivities(deps: RestoreAgentDeps) {
     // The password (and S3 keys) come from the API with this agent's own token; the API hands
     // them out while this agent has an active restore run of the repository.
     const repo = { url: input.repository.url, ...(await secrets.repositoryAccess(input.repository.id)) };
+    const secretValues = [repo.password, ...Object.values(repo.env ?? {})];
+    return withRunLog(deps.runLog, logger, input.runId, 'restore', (runLog) => restoreWithLog(input, include, repo, log, runLog), secretValues);
+  }
+
+  async function restoreWithLog(input: RestoreStepInput, include: string[], repo: RepositoryAccess, log: Logger, runLog: RunLogSink): Promise<RestoreSummary> {
+    const ctx = Context.current();
     let latest: RestoreHeartbeat = { phase: 'starting', progress: null };
     heartbeat(latest);
     // On a clock too: restic is silent while it loads the index.
@@ -139,6 +148,7 @@ export function createRestoreActivities(deps: RestoreAgentDeps) {
           onProgress: (progress) => {
             latest = { phase: 'restoring', progress };
           },
+          onLog: (stream, line) => runLog.line(stream, line),
         },
         options,
       );
@@ -152,19 +162,22 @@ export function createRestoreActivities(deps: RestoreAgentDeps) {
   }
 
   async function runRestoreHook(input: RestoreHookInput): Promise<{ exitCode: number | null; output: string[] }> {
-    return runHook({
-      command: input.command,
-      env: hookEnv({
-        runId: input.runId,
-        kind: 'restore',
-        agent: deps.agentName,
-        runSuccess: input.success,
-        snapshotId: input.snapshotId,
-        restoreTarget: input.target,
+    return withRunLog(deps.runLog, logger, input.runId, 'restore-hook', (runLog) =>
+      runHook({
+        command: input.command,
+        env: hookEnv({
+          runId: input.runId,
+          kind: 'restore',
+          agent: deps.agentName,
+          runSuccess: input.success,
+          snapshotId: input.snapshotId,
+          restoreTarget: input.target,
+        }),
+        timeoutMs: HOOK_TIMEOUT_MS,
+        signal: Context.current().cancellationSignal,
+        onLine: (stream, line) => runLog.line(stream, line),
       }),
-      timeoutMs: HOOK_TIMEOUT_MS,
-      signal: Context.current().cancellationSignal,
-    });
+    );
   }
 
   return withFailureMapping({ checkRestoreTarget, runRestore, runRestoreHook });

@@ -16,6 +16,7 @@ import type { EngineProcessRegistry } from '../engines/orphans';
 import { scrub } from '../engines/restic/restic';
 import { runProcess, type RunResult } from '../process';
 import { withFailureMapping } from '../failure';
+import { withRunLog, type RunLogSink, type RunLogTransport } from '../run-log/sink';
 import { listArgs, localPath, rcloneEnv, remotePath, syncArgs, type SyncTargetAccess } from './rclone';
 import { classifyRcloneFailure, compareListings, describeMismatch, errorLines, parseListing, parseSyncLine, type ListingComparison, type SyncEvent, type SyncStats } from './parse';
 
@@ -27,6 +28,8 @@ export interface S3SyncDeps {
   /** After this long without a heartbeat the sync step is presumed dead and retried. */
   heartbeatTimeoutMs: number;
   rcloneBinary?: string;
+  /** Where rclone's log lines go (the catalog, redacted); none discards them. */
+  runLog?: RunLogTransport;
 }
 
 /** What the workflow learns about a sync: references and settings, never keys. */
@@ -144,6 +147,12 @@ export function createS3SyncActivities(deps: S3SyncDeps) {
       const stopped = await deps.processes.stopLeftover(input.workflowId, marker);
       if (stopped) log.warn({ pid: stopped }, 'stopped rclone left by an earlier attempt');
       const { dir, target, settings } = await access(input.repositoryId);
+      return await withRunLog(deps.runLog, logger, input.runId, 's3-sync', (runLog) => syncWithLog(dir, target, settings, runLog), [target.accessKeyId, target.secretAccessKey]);
+    } finally {
+      clearInterval(ticker);
+    }
+
+    async function syncWithLog(dir: string, target: SyncTargetAccess, settings: Awaited<ReturnType<Catalog['getS3SyncTarget']>>, runLog: RunLogSink): Promise<S3SyncOutcome> {
       if (!existsSync(join(dir, 'config')) || !statSync(dir).isDirectory()) {
         throw new BackstopError(ErrorType.repositoryMissing, `no repository at ${dir} on the server`);
       }
@@ -162,7 +171,8 @@ export function createS3SyncActivities(deps: S3SyncDeps) {
             if (e.kind === 'stats') {
               last.stats = e.stats;
               latest = { phase: 'syncing', stats: e.stats };
-            }
+            } else if (e.kind === 'log') runLog.line('stderr', `${e.level}: ${e.message}`);
+            else if (e.line.trim() !== '') runLog.line('stderr', e.line);
           },
         },
       );
@@ -178,8 +188,6 @@ export function createS3SyncActivities(deps: S3SyncDeps) {
       };
       log.info(outcome, 'rclone sync finished');
       return outcome;
-    } finally {
-      clearInterval(ticker);
     }
   }
 

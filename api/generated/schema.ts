@@ -479,6 +479,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/runs/{runId}/log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                runId: components["parameters"]["RunId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * @description The lines the run's hooks and engine printed (secrets redacted), in order, from
+         *     `afterSeq` on. Page with `nextAfterSeq` until `items` comes back empty.
+         */
+        get: operations["getRunLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/runs/{runId}/log/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                runId: components["parameters"]["RunId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * @description A live tail over Server-Sent Events: each line is an event `line` whose `id` is its
+         *     seq and whose data is a RunLogLine; an event `end` (data: the run) follows once the run
+         *     has finished and every line was sent, and the stream closes. `Last-Event-ID` (or
+         *     `afterSeq`) resumes after a seq. A comment line every 15 s keeps proxies from closing it.
+         */
+        get: operations["streamRunLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/snapshots": {
         parameters: {
             query?: never;
@@ -637,6 +683,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/agent/runs/{runId}/log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                runId: components["parameters"]["RunId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description For agents only: lines of a run the calling agent works on, in batches. The API
+         *     redacts the run's secrets before storing them; a batch sent twice is stored once
+         *     (lines are identified by source, attempt and n).
+         */
+        post: operations["appendAgentRunLog"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -749,6 +818,30 @@ export interface components {
             createdAt: string;
             /** @description The job's schedule with its pause state and next fire times; null when it has none (GET and create only). */
             schedule?: components["schemas"]["Schedule"] | null;
+            /** @description In GET /v1/jobs and GET /v1/jobs/{id}. */
+            health?: components["schemas"]["JobHealth"];
+        };
+        JobHealth: {
+            /**
+             * Format: date-time
+             * @description When the last backup that stored a snapshot (succeeded or warning) finished.
+             */
+            lastSuccessAt: string | null;
+            /**
+             * Format: date-time
+             * @description When the last failed backup finished (cancelled runs are not failures).
+             */
+            lastFailureAt: string | null;
+            /** @description Status of the latest backup run. */
+            lastRunStatus: components["schemas"]["RunStatus"] | null;
+            /** Format: date-time */
+            nextRunAt: string | null;
+            /**
+             * @description No success for more than N schedule intervals (BACKSTOP_STALE_AFTER_INTERVALS,
+             *     default 2), counted from the job's creation if it never succeeded. A job without
+             *     a schedule is never stale.
+             */
+            stale: boolean;
         };
         JobCreate: {
             name: string;
@@ -866,6 +959,47 @@ export interface components {
             finishedAt: string | null;
             /** @description The engine's latest heartbeat while the run is active; null otherwise. */
             progress: components["schemas"]["Progress"] | null;
+            /** @description What the running workflow says it is doing (its progress query) in GET /v1/runs/{runId}; null in lists and when the run is not active. */
+            live?: components["schemas"]["RunLive"] | null;
+        };
+        RunLive: {
+            /** @description pre-script, snapshot, waiting-for-lock, engine, post-hook, restore, prune, s3-sync, record, … */
+            step: string;
+            /** Format: date-time */
+            stepStartedAt: string;
+            stepsDone: string[];
+            /** @description The engine's byte and file progress (its latest heartbeat), when the step reports one. */
+            progress: components["schemas"]["Progress"] | null;
+        };
+        RunLogLine: {
+            seq: number;
+            /** Format: date-time */
+            at: string;
+            step: string;
+            /** @enum {string} */
+            stream: "stdout" | "stderr";
+            line: string;
+            /** @description The activity attempt that printed it (> 1 after a retry). */
+            attempt: number;
+        };
+        RunLogPage: {
+            items: components["schemas"]["RunLogLine"][];
+            nextAfterSeq: number;
+            /** @description The run has not finished; more lines may come. */
+            active: boolean;
+        };
+        RunLogBatch: {
+            lines: {
+                source: string;
+                attempt: number;
+                n: number;
+                /** Format: date-time */
+                at: string;
+                step: string;
+                /** @enum {string} */
+                stream: "stdout" | "stderr";
+                line: string;
+            }[];
         };
         RestoreRequest: {
             /** @description The agent that writes the files; default the agent that made the backup. */
@@ -1053,6 +1187,8 @@ export interface components {
         SnapshotId: string;
         RunId: string;
         AgentName: components["schemas"]["AgentName"];
+        /** @description Only lines after this seq (0 for the start). */
+        AfterSeq: number;
         Limit: number;
         /** @description How many next fire times to show (default 5). */
         NextRuns: number;
@@ -1325,14 +1461,17 @@ export interface operations {
     };
     listJobs: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Only jobs whose `health.stale` is this value. */
+                stale?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description All jobs. */
+            /** @description All jobs, each with its health. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1813,6 +1952,14 @@ export interface operations {
                 jobId?: number;
                 repositoryId?: number;
                 kind?: components["schemas"]["RunKind"];
+                agent?: components["schemas"]["AgentName"];
+                status?: components["schemas"]["RunStatus"];
+                /** @description Runs started at or after this time. */
+                since?: string;
+                /** @description Runs started before this time. */
+                until?: string;
+                /** @description The `nextCursor` of the previous page (opaque); pass the same filters. */
+                cursor?: string;
                 limit?: components["parameters"]["Limit"];
             };
             header?: never;
@@ -1821,7 +1968,10 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Runs, newest first. */
+            /**
+             * @description Runs, newest first (by start time, then id). Pages are stable: runs started after
+             *     the first page never shift the later pages.
+             */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1829,6 +1979,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: components["schemas"]["Run"][];
+                        /** @description Pass as `cursor` for the next page; null on the last page. */
+                        nextCursor: string | null;
                     };
                 };
             };
@@ -1853,6 +2005,61 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Run"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getRunLog: {
+        parameters: {
+            query?: {
+                /** @description Only lines after this seq (0 for the start). */
+                afterSeq?: components["parameters"]["AfterSeq"];
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                runId: components["parameters"]["RunId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the log. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunLogPage"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    streamRunLog: {
+        parameters: {
+            query?: {
+                /** @description Only lines after this seq (0 for the start). */
+                afterSeq?: components["parameters"]["AfterSeq"];
+            };
+            header?: {
+                "Last-Event-ID"?: string;
+            };
+            path: {
+                runId: components["parameters"]["RunId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
                 };
             };
             default: components["responses"]["Problem"];
@@ -2045,6 +2252,35 @@ export interface operations {
                         env?: {
                             [key: string]: string;
                         };
+                    };
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    appendAgentRunLog: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                runId: components["parameters"]["RunId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunLogBatch"];
+            };
+        };
+        responses: {
+            /** @description How many of the lines were new. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        stored: number;
                     };
                 };
             };

@@ -7,7 +7,10 @@ import { DEFAULT_NEXT_RUNS, jobScheduleView, writeSchedule } from './schedules';
 import { withTransaction } from '../../catalog/db';
 import type { BackupWorkflowInput } from '../../workflows/backup';
 import { startRun } from '../start-run';
-import type { Handler } from '../context';
+import type { ApiContext, Handler } from '../context';
+import { jobRunSummaries } from '../../catalog/job-runs';
+import { DEFAULT_STALE_AFTER_INTERVALS, jobHealth } from '../../core/job-health';
+import { jobScheduleInfo } from '../job-schedule-info';
 import { checkRetentionPolicy, type RetentionPolicy } from '../../core/retention';
 
 /** The API's view of a job names its agent as `agent`. */
@@ -16,11 +19,36 @@ export function jobView(job: Job) {
   return { ...rest, agent: agentName };
 }
 
-export const listJobs: Handler = async (ctx) => ({ status: 200, body: { items: (await ctx.catalog.listJobs()).map(jobView) } });
+/** Each job with its health: run summary from the catalog, interval and next run from its schedule. */
+async function withHealth(ctx: ApiContext, jobs: Job[]) {
+  const summaries = await jobRunSummaries(ctx.catalog.db, jobs.map((j) => j.id));
+  const now = new Date();
+  return Promise.all(
+    jobs.map(async (job) => {
+      const schedule = await jobScheduleInfo(ctx, job);
+      const health = jobHealth({
+        runs: summaries.get(job.id) ?? { lastSuccessAt: null, lastFailureAt: null, lastRunStatus: null },
+        createdAt: job.createdAt,
+        scheduleIntervalMs: schedule.intervalMs,
+        nextRunAt: schedule.nextRunAt,
+        now,
+        staleAfterIntervals: ctx.staleAfterIntervals ?? DEFAULT_STALE_AFTER_INTERVALS,
+      });
+      return { ...jobView(job), health };
+    }),
+  );
+}
+
+export const listJobs: Handler = async (ctx, { query }) => {
+  const items = await withHealth(ctx, await ctx.catalog.listJobs());
+  const stale = query.stale as boolean | undefined;
+  return { status: 200, body: { items: stale === undefined ? items : items.filter((j) => j.health.stale === stale) } };
+};
 
 export const getJob: Handler = async (ctx, { params, query }) => {
   const job = await ctx.catalog.getJob(params.id as number);
-  return { status: 200, body: { ...jobView(job), schedule: await jobScheduleView(ctx, job.id, (query.nextRuns as number | undefined) ?? DEFAULT_NEXT_RUNS) } };
+  const [withJobHealth] = await withHealth(ctx, [job]);
+  return { status: 200, body: { ...withJobHealth, schedule: await jobScheduleView(ctx, job.id, (query.nextRuns as number | undefined) ?? DEFAULT_NEXT_RUNS) } };
 };
 
 export const createJob: Handler = async (ctx, { body }) => {

@@ -1,5 +1,9 @@
 import { defaultPayloadConverter } from '@temporalio/common';
-import type { BackupProgress, Run, RunKind } from '../../core/model';
+import type { BackupProgress, Run, RunKind, RunStatus } from '../../core/model';
+import { InputError } from '../../core/errors';
+import { RUN_PROGRESS_QUERY } from '../../core/names';
+import type { RunProgressState } from '../../workflows/run-visibility';
+import { decodeRunCursor, encodeRunCursor } from '../run-cursor';
 import { TERMINAL_STATUSES } from '../../core/model';
 import type { BackupHeartbeat } from '../../activities/agent';
 import type { ApiContext, Handler } from '../context';
@@ -21,9 +25,32 @@ export async function liveProgress(ctx: ApiContext, workflowId: string): Promise
   }
 }
 
+const QUERY_TIMEOUT_MS = 3_000;
+
+/**
+ * The workflow's own account of its step (the progress query). Null when the workflow
+ * does not answer in time (no worker polling) or predates the query.
+ */
+export async function liveStep(ctx: ApiContext, workflowId: string): Promise<RunProgressState | null> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const query = ctx.temporal.workflow.getHandle(workflowId).query<RunProgressState>(RUN_PROGRESS_QUERY);
+    const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), QUERY_TIMEOUT_MS)));
+    return await Promise.race([query, timeout]);
+  } catch (err) {
+    ctx.logger.debug({ err, workflowId }, 'no live step');
+    return null;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function runView(ctx: ApiContext, run: Run, withProgress: boolean) {
   const active = !TERMINAL_STATUSES.includes(run.status);
-  return { ...run, progress: active && withProgress ? await liveProgress(ctx, run.workflowId) : null };
+  if (!active || !withProgress) return { ...run, progress: null, live: null };
+  const [progress, step] = await Promise.all([liveProgress(ctx, run.workflowId), liveStep(ctx, run.workflowId)]);
+  const live = step ? { step: step.step, stepStartedAt: step.since, stepsDone: step.done, progress } : null;
+  return { ...run, progress, live };
 }
 
 export const getRun: Handler = async (ctx, { params }) => {
@@ -32,13 +59,25 @@ export const getRun: Handler = async (ctx, { params }) => {
 };
 
 export const listRuns: Handler = async (ctx, { query }) => {
-  const runs = await ctx.catalog.listRuns({
+  const since = query.since as string | undefined;
+  const until = query.until as string | undefined;
+  if (since !== undefined && until !== undefined && Date.parse(since) >= Date.parse(until)) throw new InputError('since must be before until');
+  const cursor = query.cursor as string | undefined;
+  const page = await ctx.catalog.listRuns({
     jobId: query.jobId as number | undefined,
     repositoryId: query.repositoryId as number | undefined,
     kind: query.kind as RunKind | undefined,
+    agentName: query.agent as string | undefined,
+    status: query.status as RunStatus | undefined,
+    since,
+    until,
+    after: cursor === undefined ? undefined : decodeRunCursor(cursor),
     limit: query.limit as number,
   });
-  return { status: 200, body: { items: await Promise.all(runs.map((r) => runView(ctx, r, false))) } };
+  return {
+    status: 200,
+    body: { items: await Promise.all(page.items.map((r) => runView(ctx, r, false))), nextCursor: page.next ? encodeRunCursor(page.next) : null },
+  };
 };
 
 export const listSnapshots: Handler = async (ctx, { query }) => ({

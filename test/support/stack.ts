@@ -13,6 +13,7 @@ import { Catalog } from '../../catalog/store';
 import { ApiClient } from '../../cli/api-client';
 import { SearchAttribute } from '../../core/names';
 import { freePort, waitFor } from './ports';
+import { waitForSearchAttributes } from '../../workers/connection';
 import { ROOT, toolPath } from './tools';
 
 export type Component = 'api' | 'server-worker' | 'agent';
@@ -61,6 +62,10 @@ export async function startTemporalDevServer(dir: string): Promise<{ address: st
     await c.close();
     return true;
   }, 60_000, 300);
+  // Registered at start-up, but possibly not yet visible to the first client.
+  const c = await Connection.connect({ address });
+  await waitForSearchAttributes(c, 'default');
+  await c.close();
   return { address, proc };
 }
 

@@ -13,6 +13,8 @@ import { SERVER_TASK_QUEUE, agentTaskQueue } from '../../core/names';
 import { ErrorType } from '../../core/errors';
 import { createLockActivities } from '../../activities/maintenance/lock';
 import { createLogger } from '../../core/logger';
+import { runProgressQuery, type RunProgressState } from '../../workflows/run-visibility';
+import { SearchAttributeKeys } from '../../core/search-attributes';
 
 jest.setTimeout(120_000);
 
@@ -130,6 +132,34 @@ async function runScenario(opts: {
 }
 
 describe('BackupWorkflow', () => {
+  it('answers the progress query with its current step, and ends with its outcome as a search attribute', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let seen: RunProgressState | undefined;
+    let outcome: unknown;
+    const { result } = await runScenario({
+      planOverride: { preScript: 'true' },
+      runBackup: async () => (await gate, okBackup),
+      whileRunning: async (handle) => {
+        for (;;) {
+          const s = await handle.query(runProgressQuery);
+          if (s.step === 'engine') {
+            seen = s;
+            break;
+          }
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        release();
+        await handle.result();
+        outcome = (await handle.describe()).typedSearchAttributes.get(SearchAttributeKeys.outcome);
+      },
+    });
+    expect(result).toMatchObject({ status: 'succeeded' });
+    expect(seen!.done.filter((s) => s !== 'waiting-for-lock')).toEqual(['preparing', 'pre-script', 'snapshot']);
+    expect(Date.parse(seen!.since)).not.toBeNaN();
+    expect(outcome).toBe('succeeded');
+  });
+
   it('runs every step in order and records success', async () => {
     const { rec, result } = await runScenario({ runBackup: async () => okBackup, planOverride: { preScript: 'true' } });
     expect(rec.calls).toEqual([

@@ -70,21 +70,26 @@ export class Restic implements BackupEngine {
     const events: BackupEvent[] = [];
     let summary: Extract<BackupEvent, { kind: 'summary' }> | undefined;
     let skipped = false;
-    const onLine = (line: string) => {
+    const onLine = (stream: 'stdout' | 'stderr') => (line: string) => {
       const e = parseBackupLine(line);
       if (e.kind === 'status') control.onProgress?.(e.progress);
       else if (e.kind === 'summary') summary = e;
-      else if (e.kind === 'error') events.push(e);
-      else if (skippedSource(e.line) !== null) skipped = true;
+      else if (e.kind === 'error') {
+        events.push(e);
+        control.onLog?.('stderr', `error: ${e.item}${e.during ? ` (${e.during})` : ''}: ${e.message}`);
+      } else {
+        if (skippedSource(e.line) !== null) skipped = true;
+        if (e.line.trim() !== '') control.onLog?.(stream, e.line);
+      }
     };
     // With filesystem snapshots, restic runs where the original paths show the frozen copies.
     const cmd = inMountNamespace(req.binds ?? [], this.binary, backupArgs(req));
     const result = await runProcess(cmd.command, cmd.args, {
       env: resticEnv(repo.url, repo.password, repo.env, this.opts.cacheDir),
       signal: control.signal,
-      onStdoutLine: onLine,
+      onStdoutLine: onLine('stdout'),
       // restic 0.14 writes per-file errors as JSON on stderr.
-      onStderrLine: onLine,
+      onStderrLine: onLine('stderr'),
       onSpawn: control.onSpawn,
     });
     if (result.aborted) throw new BackstopError(ErrorType.engine, 'restic backup: cancelled');
@@ -112,6 +117,7 @@ export class Restic implements BackupEngine {
     const r = await this.run(repo, restoreCommandArgs(snapshotId, target, options), 'restic restore', {
       signal: control.signal,
       onStdoutLine: onLine,
+      onStderrLine: (line) => control.onLog?.('stderr', line),
       onSpawn: control.onSpawn,
     });
     if (r.exitCode !== 0) this.failJson(r, 'restic restore', repo);
@@ -158,13 +164,24 @@ export class Restic implements BackupEngine {
   }
 
   async forget(repo: RepositoryAccess, req: ForgetRequest, control: RunControl = {}): Promise<ForgetGroup[]> {
-    const r = await this.run(repo, forgetArgs(req), 'restic forget', { captureStdout: true, signal: control.signal, onSpawn: control.onSpawn });
+    const r = await this.run(repo, forgetArgs(req), 'restic forget', {
+      captureStdout: true,
+      signal: control.signal,
+      onSpawn: control.onSpawn,
+      onStderrLine: (line) => control.onLog?.('stderr', line),
+    });
     if (r.exitCode !== 0) this.fail(r, 'restic forget', repo);
     return parseForget(r.stdout);
   }
 
   async prune(repo: RepositoryAccess, control: RunControl): Promise<PruneOutcome> {
-    const r = await this.run(repo, pruneArgs(), 'restic prune', { captureStdout: true, signal: control.signal, onSpawn: control.onSpawn });
+    const r = await this.run(repo, pruneArgs(), 'restic prune', {
+      captureStdout: true,
+      signal: control.signal,
+      onSpawn: control.onSpawn,
+      onStdoutLine: (line) => control.onLog?.('stdout', line),
+      onStderrLine: (line) => control.onLog?.('stderr', line),
+    });
     if (r.exitCode !== 0) this.fail(r, 'restic prune', repo);
     return parsePruneReport(r.stdout);
   }

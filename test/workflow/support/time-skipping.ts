@@ -3,13 +3,23 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { toolPath } from '../../support/tools';
+import { SearchAttribute } from '../../../core/names';
 
 const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never;
 
-export function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
-  return TestWorkflowEnvironment.createTimeSkipping({
+const KEYWORD = 2;
+
+export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: toolPath('temporal-test-server') } },
   });
+  // Workflows upsert Backstop's search attributes; the test server knows only those it is
+  // told of. 2 is IndexedValueType KEYWORD (the proto package is not a direct dependency).
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(Object.values(SearchAttribute).map((name) => [name, KEYWORD])),
+  });
+  return env;
 }
 
 /** Bundles once per file; `workflowsPath` is a module exporting the workflows under test. */
