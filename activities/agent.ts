@@ -8,7 +8,7 @@ import type { BackupEngine, EngineSnapshot } from './engines/engine';
 import type { EngineProcessRegistry } from './engines/orphans';
 import type { SecretSource } from './secret-source';
 import { providerFor, type SnapshotHandle, type SnapshotProvider } from './snapshot/provider';
-import { hookEnv, runHook } from './hooks/shell';
+import { hookEnv, runHook, type HookLimits } from './hooks/shell';
 import { withFailureMapping } from './failure';
 
 export interface AgentDeps {
@@ -18,6 +18,8 @@ export interface AgentDeps {
   snapshotProviders: SnapshotProvider[];
   engineProcesses: EngineProcessRegistry;
   logger: Logger;
+  /** Stall timeout and kill grace of post hooks. */
+  hookLimits?: HookLimits;
 }
 
 export interface BackupStepInput {
@@ -137,6 +139,8 @@ export function createAgentActivities(deps: AgentDeps) {
       }),
       timeoutMs: HOOK_TIMEOUT_MS,
       signal: Context.current().cancellationSignal,
+      label: 'post hook',
+      ...deps.hookLimits,
     });
   }
 

@@ -22,6 +22,10 @@ export interface BackstopConfig {
   restoreApproval: RestoreApprovalMode;
   /** API: how long a restore waits for approval before it is rejected (BACKSTOP_APPROVAL_TIMEOUT_MS). */
   approvalTimeoutMs: number;
+  /** Workers: an engine, sync or hook that makes no progress for this long is stopped as stalled (BACKSTOP_STALL_TIMEOUT_MS). */
+  stallTimeoutMs: number;
+  /** Workers: between SIGINT and SIGKILL when a cancelled or stalled process is stopped (BACKSTOP_CANCEL_GRACE_MS). */
+  cancelGraceMs: number;
 }
 
 /** `destructive`: in-place restores with overwrite `always`; `always`: every restore; `never`. */
@@ -68,5 +72,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackstopConfig
     restoreRoots: restoreRoots(env, join(dataDir, 'restores')),
     restoreApproval: approvalMode(env),
     approvalTimeoutMs: int('BACKSTOP_APPROVAL_TIMEOUT_MS', 24 * 60 * 60_000, env),
+    stallTimeoutMs: int('BACKSTOP_STALL_TIMEOUT_MS', 10 * 60_000, env),
+    cancelGraceMs: int('BACKSTOP_CANCEL_GRACE_MS', 10_000, env),
   };
 }

@@ -20,6 +20,11 @@ export const ErrorType = {
   engine: 'EngineError',
   /** A hook or script exited non-zero. */
   hook: 'HookError',
+  /**
+   * An engine, hook or sync was alive but made no progress for the stall timeout and was
+   * stopped; the message quotes the last progress. Retryable: the retry policy decides.
+   */
+  stalled: 'StalledError',
 } as const;
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
 

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import type { BackstopConfig } from '../core/config';
-import { createLogger } from '../core/logger';
+import { createLogger, type Logger } from '../core/logger';
 import { agentTaskQueue } from '../core/names';
 import { createAgentActivities } from '../activities/agent';
 import { createRestoreActivities } from '../activities/restore/activities';
@@ -33,37 +33,46 @@ async function register(config: BackstopConfig, token: string): Promise<void> {
   }
 }
 
+/** Every activity an agent worker serves; also used by bench/scale to run many agents in one process. */
+export function agentWorkerActivities(config: BackstopConfig, token: string, logger: Logger) {
+  const stateDir = join(config.dataDir, 'agents', config.agentName);
+  const engine = () => new Restic({ cacheDir: join(stateDir, 'restic-cache'), stallTimeoutMs: config.stallTimeoutMs, killGraceMs: config.cancelGraceMs });
+  const hookLimits = { stallTimeoutMs: config.stallTimeoutMs, killGraceMs: config.cancelGraceMs };
+  return {
+    ...createAgentActivities({
+      agentName: config.agentName,
+      engine: engine(),
+      secrets: new ApiSecretSource(config.apiUrl, token),
+      snapshotProviders: [new NoSnapshotProvider()],
+      engineProcesses: new EngineProcessRegistry(join(stateDir, 'engine-pids')),
+      logger,
+      hookLimits,
+    }),
+    // Restores into this machine, confined to its BACKSTOP_RESTORE_ROOTS.
+    ...createRestoreActivities({
+      agentName: config.agentName,
+      engine: engine(),
+      secrets: new ApiSecretSource(config.apiUrl, token),
+      restoreRoots: config.restoreRoots,
+      engineProcesses: new EngineProcessRegistry(join(stateDir, 'restore-pids')),
+      logger,
+      hookLimits,
+    }),
+  };
+}
+
 export async function runAgentWorker(config: BackstopConfig): Promise<void> {
   const logger = createLogger('agent').child({ agent: config.agentName });
   const token = process.env.BACKSTOP_AGENT_TOKEN;
   if (!token) throw new Error('BACKSTOP_AGENT_TOKEN is required for the agent');
   await register(config, token);
-  const stateDir = join(config.dataDir, 'agents', config.agentName);
   const connection = await connectWorker(config);
   const taskQueue = agentTaskQueue(config.agentName);
   const worker = await Worker.create({
     connection,
     namespace: config.temporalNamespace,
     taskQueue,
-    activities: {
-      ...createAgentActivities({
-        agentName: config.agentName,
-        engine: new Restic({ cacheDir: join(stateDir, 'restic-cache') }),
-        secrets: new ApiSecretSource(config.apiUrl, token),
-        snapshotProviders: [new NoSnapshotProvider()],
-        engineProcesses: new EngineProcessRegistry(join(stateDir, 'engine-pids')),
-        logger,
-      }),
-      // Restores into this machine, confined to its BACKSTOP_RESTORE_ROOTS.
-      ...createRestoreActivities({
-        agentName: config.agentName,
-        engine: new Restic({ cacheDir: join(stateDir, 'restic-cache') }),
-        secrets: new ApiSecretSource(config.apiUrl, token),
-        restoreRoots: config.restoreRoots,
-        engineProcesses: new EngineProcessRegistry(join(stateDir, 'restore-pids')),
-        logger,
-      }),
-    },
+    activities: agentWorkerActivities(config, token, logger),
     // Engine runs stop on cancellation (SIGINT to restic); give them time to unlock.
     shutdownGraceTime: '20s',
   });

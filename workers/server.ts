@@ -25,20 +25,23 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
   // Lock activities start and signal the repository lock workflows (workflows cannot
   // signalWithStart) and describe holders' executions.
   const client = await connectClient(config);
+  // Scripts on the server stop when silent for the stall timeout, like the agents' hooks.
+  const hookLimits = { stallTimeoutMs: config.stallTimeoutMs, killGraceMs: config.cancelGraceMs };
   const worker = await Worker.create({
     connection,
     namespace: config.temporalNamespace,
     taskQueue: SERVER_TASK_QUEUE,
     workflowsPath: require.resolve('../workflows'),
     activities: {
-      ...createServerActivities({ catalog: new Catalog(pool), logger }),
+      ...createServerActivities({ catalog: new Catalog(pool), logger, hookLimits }),
       ...createRestoreServerActivities({ catalog: new Catalog(pool), logger }),
       // Retention and prune: the server worker opens repositories itself with the master key.
       ...createMaintenanceActivities({
         catalog: new Catalog(pool),
-        engine: new Restic({ cacheDir: join(config.dataDir, 'server', 'restic-cache') }),
+        engine: new Restic({ cacheDir: join(config.dataDir, 'server', 'restic-cache'), killGraceMs: config.cancelGraceMs }),
         secrets: SecretBox.fromKey(loadMasterKey(config.masterKey, join(config.dataDir, 'master.key'))),
         logger,
+        hookLimits,
       }),
       ...createLockActivities({ client, logger }),
       // S3 sync opens its target's keys here, from the catalog, with the master key.
@@ -48,6 +51,8 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
         logger,
         processes: new EngineProcessRegistry(join(config.dataDir, 'server', 'sync-pids')),
         heartbeatTimeoutMs: config.engineHeartbeatTimeoutMs,
+        stallTimeoutMs: config.stallTimeoutMs,
+        killGraceMs: config.cancelGraceMs,
       }),
     },
     shutdownGraceTime: '10s',

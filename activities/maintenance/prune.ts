@@ -9,7 +9,7 @@ import type { RetentionPolicy } from '../../core/retention';
 import type { SecretBox } from '../../core/secrets';
 import { JOB_TAG_PREFIX, runTag } from '../../core/names';
 import type { BackupEngine, PruneOutcome } from '../engines/engine';
-import { hookEnv, runHook, type HookResult } from '../hooks/shell';
+import { hookEnv, runHook, type HookLimits, type HookResult } from '../hooks/shell';
 import { withFailureMapping } from '../failure';
 import { openRepository } from './access';
 
@@ -18,6 +18,8 @@ export interface MaintenanceDeps {
   engine: BackupEngine;
   secrets: SecretBox;
   logger: Logger;
+  /** Stall timeout and kill grace of post-prune scripts. */
+  hookLimits?: HookLimits;
 }
 
 /** What a prune run needs to know; references and policies only, never secrets. */
@@ -115,6 +117,8 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
       env: hookEnv({ runId: input.runId, repositoryId: input.repositoryId, repository: input.repositoryName, runSuccess: input.success }),
       timeoutMs: SCRIPT_TIMEOUT_MS,
       signal: Context.current().cancellationSignal,
+      label: 'post-prune script',
+      ...deps.hookLimits,
     });
   }
 

@@ -8,7 +8,7 @@ import { InputError } from '../../core/errors';
 import type { BackupEngine, RestoreOverwrite, RestoreSummary } from '../engines/engine';
 import type { EngineProcessRegistry } from '../engines/orphans';
 import type { SecretSource } from '../secret-source';
-import { hookEnv, runHook } from '../hooks/shell';
+import { hookEnv, runHook, type HookLimits } from '../hooks/shell';
 import { withFailureMapping } from '../failure';
 import { checkIncludes, resolveRestoreTarget } from './target';
 
@@ -21,6 +21,8 @@ export interface RestoreAgentDeps {
   engineProcesses: EngineProcessRegistry;
   logger: Logger;
   now?: () => Date;
+  /** Stall timeout and kill grace of post-restore hooks. */
+  hookLimits?: HookLimits;
 }
 
 export interface RestoreTargetInput {
@@ -145,6 +147,8 @@ export function createRestoreActivities(deps: RestoreAgentDeps) {
       }),
       timeoutMs: HOOK_TIMEOUT_MS,
       signal: Context.current().cancellationSignal,
+      label: 'post-restore hook',
+      ...deps.hookLimits,
     });
   }
 
