@@ -13,6 +13,7 @@ import * as restore from './routes/restore';
 import * as browse from './routes/browse';
 import * as retention from './routes/retention';
 import * as s3Sync from './routes/s3-sync';
+import * as runControl from './routes/run-control';
 
 export const HANDLERS: Record<string, Handler> = {
   getHealth: runs.getHealth,
@@ -41,6 +42,7 @@ export const HANDLERS: Record<string, Handler> = {
   rejectRun: restore.rejectRun,
   getSnapshotTree: browse.getSnapshotTree,
   getSnapshotFile: browse.getSnapshotFile,
+  cancelRun: runControl.cancelRun,
 };
 
 const BODY_LIMIT = '256kb';

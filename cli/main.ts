@@ -20,6 +20,8 @@ const USAGE = `usage: backstop <command>
   jobs run <id> [--wait]  start a backup run of job <id>
   runs list [--job <id>]  list runs, newest first
   runs show <id>          show one run, with live progress while it runs
+  runs cancel <id> [--note <text>]
+                          cancel a run (engine stopped, cleanup and post hooks run)
   snapshots list [--job <id>]
 ${RETENTION_USAGE}
 ${S3_SYNC_USAGE}
@@ -107,6 +109,12 @@ export async function main(argv: string[]): Promise<number> {
       return decideRun(apiClient(), 'approve', rest);
     case 'runs reject':
       return decideRun(apiClient(), 'reject', rest);
+    case 'runs cancel': {
+      if (!rest[0] || rest[0].startsWith('--')) throw new Error('runs cancel needs a run id');
+      const run = await apiClient().cancelRun(rest[0], flag(rest, '--note'));
+      console.log(`run ${run.id}: ${run.status}, cancellation requested by ${run.cancelledBy ?? '?'}`);
+      return 0;
+    }
     case 'runs show':
       if (!rest[0]) throw new Error('runs show needs a run id');
       printRun(await apiClient().getRun(rest[0]));

@@ -48,7 +48,9 @@ const serverScripts = proxyActivities<ServerActivities>({
 
 export async function backupWorkflow(input: BackupWorkflowInput): Promise<BackupWorkflowResult> {
   const { workflowId } = workflowInfo();
-  const plan = await server.prepareBackup({ runId: input.runId, jobId: input.jobId, workflowId });
+  // Not cancellable: a run cancelled while queued still gets its plan, so the cleanup below
+  // records it as cancelled instead of leaving its row queued. (No new command: replays.)
+  const plan = await CancellationScope.nonCancellable(() => server.prepareBackup({ runId: input.runId, jobId: input.jobId, workflowId }));
 
   const agent = proxyActivities<AgentActivities>(agentStepOptions(plan.agentName, input));
   const engine = proxyActivities<AgentActivities>(agentEngineOptions(plan.agentName, input));

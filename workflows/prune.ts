@@ -74,7 +74,8 @@ export async function pruneWorkflow(input: PruneWorkflowInput): Promise<PruneWor
     retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 5 },
   });
 
-  const plan = await catalog.preparePrune({ runId: input.runId, repositoryId: input.repositoryId, workflowId });
+  // Not cancellable: a prune cancelled while queued is still recorded as cancelled below.
+  const plan = await CancellationScope.nonCancellable(() => catalog.preparePrune({ runId: input.runId, repositoryId: input.repositoryId, workflowId }));
   const details: PruneDetails = { jobs: [], prune: null, catalog: null, postPruneScript: null };
   const warnings: string[] = [];
   let error: unknown;
