@@ -115,8 +115,10 @@ export function runProcess(command: string, args: string[], opts: RunOptions = {
       ? new StallWatch({
           timeoutMs: opts.stall.timeoutMs,
           clock: opts.stall.clock,
-          onStall: (ms) => {
-            stalledForMs = ms;
+          // Reported as the configured timeout: the reason reads "no progress for 10m0s",
+          // not the few milliseconds more it took the watch to notice.
+          onStall: () => {
+            stalledForMs = opts.stall!.timeoutMs;
             stop();
           },
         }).start()
