@@ -3,6 +3,7 @@
 // keeps only a bounded tail of stderr so a chatty command cannot exhaust memory.
 import { spawn } from 'node:child_process';
 import { StallWatch, type StallClock } from './stall-watch';
+import { bytesReadBy } from './process-io';
 
 /** Stop the child when its progress has not moved for `timeoutMs` (see stall-watch.ts). */
 export interface StallOptions {
@@ -12,6 +13,12 @@ export interface StallOptions {
    * any output counts as progress (hooks and scripts: silence is the stall).
    */
   fingerprint?: () => string;
+  /**
+   * The bytes the child reads count as progress too (rchar of /proc/<pid>/io, sampled on
+   * every check): restic uploads its last packs after its files/bytes counters have
+   * reached 100%, reading them back from its temporary files. Its own output does not count.
+   */
+  countReads?: boolean;
   clock?: StallClock;
 }
 
@@ -111,10 +118,15 @@ export function runProcess(command: string, args: string[], opts: RunOptions = {
       stop();
     };
     opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const stallFingerprint = () => {
+      const own = opts.stall?.fingerprint ? opts.stall.fingerprint() : String(chunks);
+      return opts.stall?.countReads && child.pid ? `${own}|${bytesReadBy(child.pid) ?? ''}` : own;
+    };
     const watch = opts.stall
       ? new StallWatch({
           timeoutMs: opts.stall.timeoutMs,
           clock: opts.stall.clock,
+          sample: opts.stall.countReads ? stallFingerprint : undefined,
           // Reported as the configured timeout: the reason reads "no progress for 10m0s",
           // not the few milliseconds more it took the watch to notice.
           onStall: () => {
@@ -123,7 +135,10 @@ export function runProcess(command: string, args: string[], opts: RunOptions = {
           },
         }).start()
       : null;
-    const progressed = () => watch?.observe(opts.stall?.fingerprint ? opts.stall.fingerprint() : String(++chunks));
+    const progressed = () => {
+      chunks++;
+      watch?.observe(stallFingerprint());
+    };
 
     child.on('spawn', () => {
       if (child.pid) opts.onSpawn?.(child.pid);

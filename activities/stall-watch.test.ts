@@ -102,3 +102,20 @@ describe('stall reasons', () => {
     expect(stallReason('restic backup', 3_000, null)).toBe('restic backup stalled: no progress for 3s (none reported)');
   });
 });
+
+describe('StallWatch sample', () => {
+  it('polls the sample on every check, so progress without events counts', () => {
+    const clock = manualClock();
+    let reads = 0;
+    const stalls: number[] = [];
+    const w = new StallWatch({ timeoutMs: 1_000, clock, onStall: (ms) => stalls.push(ms), sample: () => String(reads) }).start();
+    for (let i = 0; i < 20; i++) {
+      reads += 10;
+      clock.advance(300);
+    }
+    expect(stalls).toEqual([]);
+    clock.advance(1_200);
+    expect(stalls).toHaveLength(1);
+    expect(w.stalled).toBe(true);
+  });
+});

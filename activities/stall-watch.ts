@@ -23,6 +23,8 @@ export interface StallWatchOptions {
   /** Called once, when the fingerprint has not changed for `timeoutMs`. */
   onStall: (stalledForMs: number) => void;
   clock?: StallClock;
+  /** Read on every check, for progress that arrives without an event (bytes a process reads). */
+  sample?: () => string;
 }
 
 export class StallWatch {
@@ -52,6 +54,7 @@ export class StallWatch {
   /** Fires `onStall` (once) if the watch has run out; returns whether it has. */
   check(): boolean {
     if (this.fired) return true;
+    if (this.opts.sample) this.observe(this.opts.sample());
     const idle = this.unchangedForMs();
     if (idle < this.opts.timeoutMs) return false;
     this.fired = true;

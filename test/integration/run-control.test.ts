@@ -101,7 +101,8 @@ describe('cancel', () => {
     await waitFor('engine progress', async () => {
       const r = await stack.api.getRun(runId);
       if (r.status !== 'running' && r.status !== 'queued') throw new Error(`run ended early: ${r.status} ${r.failureReason}`);
-      return r.progress && r.progress.bytesDone > 0 && r.progress.percent < 60 ? r.progress : null;
+      // restic reads the files fast and then uploads at the capped rate: still mid-engine.
+      return r.progress && r.progress.bytesDone > 0 ? r.progress : null;
     }, 120_000, 200);
     expect(processesWith(runTag(workflowId)).length).toBeGreaterThan(0);
 

@@ -75,9 +75,9 @@ export class Restic implements BackupEngine {
     await this.unlockStale(repo).catch(() => undefined);
   }
 
-  /** Stall watch on the engine's own progress (files and bytes), not on its output. */
+  /** Stall watch on the engine's own progress (files and bytes, and bytes it reads back to upload), not on its output. */
   private stallWatch(latest: () => BackupProgress | null) {
-    return { timeoutMs: this.opts.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS, fingerprint: () => progressFingerprint(latest()) };
+    return { timeoutMs: this.opts.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS, fingerprint: () => progressFingerprint(latest()), countReads: true };
   }
 
   private fail(result: RunResult, what: string, repo: RepositoryAccess): never {
