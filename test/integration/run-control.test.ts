@@ -153,6 +153,39 @@ describe('cancel', () => {
   });
 });
 
+describe('cancel other kinds', () => {
+  it('cancels a restore waiting for approval and a prune waiting for the repository lock', async () => {
+    const source = join(work, 'small-kinds');
+    writeSampleTree(source, 5);
+    const { job } = await newJob('kinds', [source]);
+    const backup = await stack.api.waitForRun((await stack.api.runJob(job.id)).runId, { timeoutMs: 120_000 });
+    expect(backup.status).toBe('succeeded');
+
+    const restore = await stack.api.restoreSnapshot(backup.snapshotId!, { requireApproval: true });
+    await waitFor('restore awaiting approval', async () => (await stack.api.getRun(restore.runId)).status === 'awaiting-approval' || null, 120_000, 300);
+    expect(await stack.api.cancelRun(restore.runId)).toMatchObject({ status: 'awaiting-approval', cancelledBy: 'test admin' });
+    expect(await stack.api.waitForRun(restore.runId, { timeoutMs: 120_000 })).toMatchObject({ status: 'cancelled', failureReason: 'cancelled by test admin' });
+
+    // A prune queues behind a running backup (shared lock) of a bigger dataset.
+    const dataset = join(work, 'dataset-kinds');
+    writeDataset(dataset);
+    const { repo, repoPath, job: big } = await newJob('kinds-big', [dataset]);
+    const running = await stack.api.runJob(big.id);
+    await waitFor('engine progress', async () => ((await stack.api.getRun(running.runId)).progress ? true : null), 120_000, 200);
+    const prune = await stack.api.request<{ runId: string }>('POST', `/v1/repositories/${repo.id}/prune`, undefined, { 'idempotency-key': `prune-${repo.id}` });
+    // The key works on this route too: the same run again, no second prune.
+    expect(await stack.api.request('POST', `/v1/repositories/${repo.id}/prune`, undefined, { 'idempotency-key': `prune-${repo.id}` })).toEqual(prune);
+    await waitFor('prune running', async () => ((await stack.api.getRun(prune.runId)).status === 'running' ? true : null), 60_000, 200);
+    await stack.api.cancelRun(prune.runId);
+    expect(await stack.api.waitForRun(prune.runId, { timeoutMs: 120_000 })).toMatchObject({ status: 'cancelled', cancelledBy: 'test admin', failureReason: 'cancelled by test admin' });
+    expect((await stack.api.listRuns()).filter((r) => r.kind === 'prune' && r.repositoryId === repo.id)).toHaveLength(1);
+
+    await stack.api.cancelRun(running.runId);
+    expect((await stack.api.waitForRun(running.runId, { timeoutMs: 120_000 })).status).toBe('cancelled');
+    expect(await locks(repoPath, PASSWORD)).toEqual([]);
+  });
+});
+
 describe('stall detection', () => {
   it('stops an engine that is alive but does not move, and fails the run after the retries', async () => {
     const dir = join(work, 'stall-me');
