@@ -9,7 +9,7 @@ import type { EngineProcessRegistry } from './engines/orphans';
 import type { SecretSource } from './secret-source';
 import { providerFor, type SnapshotHandle, type SnapshotProvider } from './snapshot/provider';
 import type { SnapshotBind } from './snapshot/commands';
-import { hookEnv, runHook } from './hooks/shell';
+import { hookEnv, runHook, type HookLimits } from './hooks/shell';
 import { withFailureMapping } from './failure';
 import { withRunLog, type RunLogSink, type RunLogTransport } from './run-log/sink';
 
@@ -22,6 +22,8 @@ export interface AgentDeps {
   logger: Logger;
   /** Where hook and engine lines go (the API); none discards them. */
   runLog?: RunLogTransport;
+  /** Stall timeout and kill grace of post hooks. */
+  hookLimits?: HookLimits;
 }
 
 export interface BackupStepInput {
@@ -160,6 +162,8 @@ export function createAgentActivities(deps: AgentDeps) {
         timeoutMs: HOOK_TIMEOUT_MS,
         signal: Context.current().cancellationSignal,
         onLine: (stream, line) => runLog.line(stream, line),
+        label: 'post hook',
+        ...deps.hookLimits,
       }),
     );
   }

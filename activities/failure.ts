@@ -1,7 +1,26 @@
 // The Temporal edge for activities: typed Backstop errors become ApplicationFailures whose
 // `type` names the error and whose retryability comes from the error itself.
-import { ApplicationFailure } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { BackstopError } from '../core/errors';
+
+/**
+ * The cancellation Temporal asked for, if this activity was cancelled by the workflow (a
+ * cancelled run): whatever the step threw while stopping (restic's "cancelled" after
+ * SIGINT), it must reach the workflow as a cancellation, or the run would be recorded as
+ * failed. A worker shutdown or a lost heartbeat is not this: those stay failures, retried.
+ */
+function requestedCancellation(): CancelledFailure | null {
+  let ctx: Context;
+  try {
+    ctx = Context.current();
+  } catch {
+    return null;
+  }
+  if (!ctx.cancellationSignal.aborted || !ctx.cancellationDetails?.cancelRequested) return null;
+  const reason: unknown = ctx.cancellationSignal.reason;
+  return reason instanceof CancelledFailure ? reason : new CancelledFailure('cancelled');
+}
 
 export function toApplicationFailure(err: unknown): unknown {
   if (err instanceof BackstopError) {
@@ -21,7 +40,7 @@ export function withFailureMapping<T extends object>(activities: T): T {
       try {
         return await (fn as (...a: unknown[]) => Promise<unknown>)(...args);
       } catch (err) {
-        throw toApplicationFailure(err);
+        throw requestedCancellation() ?? toApplicationFailure(err);
       }
     };
     // The worker registers activities by property name, so keep them.

@@ -1,7 +1,26 @@
 // The one place that spawns child processes for activities: line-splits output, stops the
-// child on cancellation (SIGINT, then SIGKILL after a grace period) and keeps only a
-// bounded tail of stderr so a chatty command cannot exhaust memory.
+// child on cancellation or when it stalls (SIGINT, then SIGKILL after a grace period) and
+// keeps only a bounded tail of stderr so a chatty command cannot exhaust memory.
 import { spawn } from 'node:child_process';
+import { StallWatch, type StallClock } from './stall-watch';
+import { bytesReadBy } from './process-io';
+
+/** Stop the child when its progress has not moved for `timeoutMs` (see stall-watch.ts). */
+export interface StallOptions {
+  timeoutMs: number;
+  /**
+   * The progress so far, read after every output line the callbacks have seen. Without it
+   * any output counts as progress (hooks and scripts: silence is the stall).
+   */
+  fingerprint?: () => string;
+  /**
+   * The bytes the child reads count as progress too (rchar of /proc/<pid>/io, sampled on
+   * every check): restic uploads its last packs after its files/bytes counters have
+   * reached 100%, reading them back from its temporary files. Its own output does not count.
+   */
+  countReads?: boolean;
+  clock?: StallClock;
+}
 
 export interface RunOptions {
   env?: Record<string, string>;
@@ -14,7 +33,9 @@ export interface RunOptions {
   captureStdout?: boolean;
   /** Pipe stdout, raw and with backpressure, into this stream (left open) instead of splitting lines. */
   stdoutTo?: NodeJS.WritableStream;
+  /** Between SIGINT and SIGKILL when the child is stopped (BACKSTOP_CANCEL_GRACE_MS); default 10 s. */
   killGraceMs?: number;
+  stall?: StallOptions;
   /** Run through `sh -c` (hooks and scripts). */
   shell?: boolean;
 }
@@ -25,6 +46,11 @@ export interface RunResult {
   stdout: string;
   stderrTail: string;
   aborted: boolean;
+  /** Stopped by the stall watch: no progress for `stalledForMs`. */
+  stalled: boolean;
+  stalledForMs: number;
+  /** The child ignored SIGINT for the grace period and was killed with SIGKILL. */
+  killed: boolean;
 }
 
 const STDERR_TAIL_BYTES = 16 * 1024;
@@ -50,7 +76,7 @@ function lineSplitter(onLine: (line: string) => void): { push(chunk: Buffer): vo
 export function runProcess(command: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     if (opts.signal?.aborted) {
-      resolve({ exitCode: null, signal: null, stdout: '', stderrTail: '', aborted: true });
+      resolve({ exitCode: null, signal: null, stdout: '', stderrTail: '', aborted: true, stalled: false, stalledForMs: 0, killed: false });
       return;
     }
     const child = spawn(command, args, {
@@ -64,7 +90,10 @@ export function runProcess(command: string, args: string[], opts: RunOptions = {
     let stdout = '';
     let stderrTail = '';
     let aborted = false;
+    let stalledForMs = 0;
+    let killed = false;
     let killTimer: NodeJS.Timeout | undefined;
+    let chunks = 0;
     const out = lineSplitter((l) => opts.onStdoutLine?.(l));
     const err = lineSplitter((l) => opts.onStderrLine?.(l));
 
@@ -75,36 +104,72 @@ export function runProcess(command: string, args: string[], opts: RunOptions = {
         /* already gone */
       }
     };
+    // SIGINT first (restic removes its lock on it), SIGKILL once the grace period is over.
+    const stop = () => {
+      if (killTimer) return;
+      killGroup('SIGINT');
+      killTimer = setTimeout(() => {
+        killed = true;
+        killGroup('SIGKILL');
+      }, opts.killGraceMs ?? 10_000);
+    };
     const onAbort = () => {
       aborted = true;
-      killGroup('SIGINT');
-      killTimer = setTimeout(() => killGroup('SIGKILL'), opts.killGraceMs ?? 10_000);
+      stop();
     };
     opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const stallFingerprint = () => {
+      const own = opts.stall?.fingerprint ? opts.stall.fingerprint() : String(chunks);
+      return opts.stall?.countReads && child.pid ? `${own}|${bytesReadBy(child.pid) ?? ''}` : own;
+    };
+    const watch = opts.stall
+      ? new StallWatch({
+          timeoutMs: opts.stall.timeoutMs,
+          clock: opts.stall.clock,
+          sample: opts.stall.countReads ? stallFingerprint : undefined,
+          // Reported as the configured timeout: the reason reads "no progress for 10m0s",
+          // not the few milliseconds more it took the watch to notice.
+          onStall: () => {
+            stalledForMs = opts.stall!.timeoutMs;
+            stop();
+          },
+        }).start()
+      : null;
+    const progressed = () => {
+      chunks++;
+      watch?.observe(stallFingerprint());
+    };
 
     child.on('spawn', () => {
       if (child.pid) opts.onSpawn?.(child.pid);
     });
-    if (opts.stdoutTo) child.stdout.pipe(opts.stdoutTo, { end: false });
-    else
+    if (opts.stdoutTo) {
+      child.stdout.pipe(opts.stdoutTo, { end: false });
+      child.stdout.on('data', progressed);
+    } else
       child.stdout.on('data', (chunk: Buffer) => {
         if (opts.captureStdout) stdout += chunk.toString('utf8');
         out.push(chunk);
+        progressed();
       });
     child.stderr.on('data', (chunk: Buffer) => {
       stderrTail = (stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
       err.push(chunk);
+      progressed();
     });
     child.on('error', (e) => {
+      watch?.stop();
       opts.signal?.removeEventListener('abort', onAbort);
       reject(e);
     });
     child.on('close', (code, signal) => {
       out.end();
       err.end();
+      watch?.stop();
       if (killTimer) clearTimeout(killTimer);
       opts.signal?.removeEventListener('abort', onAbort);
-      resolve({ exitCode: code, signal, stdout, stderrTail, aborted });
+      const stalled = watch?.stalled === true && !aborted;
+      resolve({ exitCode: code, signal, stdout, stderrTail, aborted, stalled, stalledForMs: stalled ? stalledForMs : 0, killed });
     });
   });
 }

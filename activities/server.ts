@@ -4,7 +4,7 @@ import type { BackupStats, RunStatus, SnapshotMode } from '../core/model';
 import type { Logger } from '../core/logger';
 import { BackstopError, ErrorType } from '../core/errors';
 import type { Catalog } from '../catalog/store';
-import { hookEnv, runHook } from './hooks/shell';
+import { hookEnv, runHook, type HookLimits } from './hooks/shell';
 import { withFailureMapping } from './failure';
 import type { EngineSnapshot } from './engines/engine';
 import { Context } from '@temporalio/activity';
@@ -15,6 +15,8 @@ export interface ServerDeps {
   logger: Logger;
   /** Where script lines go (the catalog, redacted); none discards them. */
   runLog?: RunLogTransport;
+  /** Stall timeout and kill grace of pre scripts. */
+  hookLimits?: HookLimits;
 }
 
 /** What a backup run needs to know; references only, never secrets. */
@@ -83,6 +85,8 @@ export function createServerActivities(deps: ServerDeps) {
         timeoutMs: SCRIPT_TIMEOUT_MS,
         signal: Context.current().cancellationSignal,
         onLine: (stream, line) => runLog.line(stream, line),
+        label: 'pre script',
+        ...deps.hookLimits,
       }),
     );
     if (r.exitCode !== 0) {

@@ -15,6 +15,7 @@ import * as retention from './routes/retention';
 import * as s3Sync from './routes/s3-sync';
 import * as schedules from './routes/schedules';
 import * as runLog from './routes/run-log';
+import * as runControl from './routes/run-control';
 
 export const HANDLERS: Record<string, Handler> = {
   getHealth: runs.getHealth,
@@ -59,6 +60,7 @@ export const HANDLERS: Record<string, Handler> = {
   getRunLog: runLog.getRunLog,
   streamRunLog: runLog.streamRunLog,
   appendAgentRunLog: runLog.appendAgentRunLog,
+  cancelRun: runControl.cancelRun,
 };
 
 const BODY_LIMIT = '256kb';

@@ -20,6 +20,7 @@ function run(over: Partial<Run> = {}): Run {
     details: null,
     startedAt: '2026-11-24T02:00:01.250Z',
     finishedAt: '2026-11-24T02:05:01.000Z',
+    cancelledBy: null,
     ...over,
   };
 }

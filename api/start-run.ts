@@ -9,7 +9,16 @@ import type { NewRun } from '../catalog/store';
 import type { ApiContext } from './context';
 
 const UNIQUE_VIOLATION = '23505';
+const KEY_TAKEN = 'run_idempotency_keys_pkey';
 const ATTEMPTS = 3;
+/** How long an Idempotency-Key answers with its run; after that it may start a new one. */
+export const IDEMPOTENCY_KEY_TTL_HOURS = 24;
+
+/** An Idempotency-Key and what it is for (`runJob:4`): one key never starts two runs. */
+export interface Idempotency {
+  key: string;
+  scope: string;
+}
 
 export interface StartRunRequest {
   run: Omit<NewRun, 'workflowId'>;
@@ -17,6 +26,31 @@ export interface StartRunRequest {
   workflowIdAt: (at: Date) => string;
   workflowType: string;
   args: unknown[];
+  /** From the request's Idempotency-Key header, if it had one. */
+  idempotency?: Idempotency;
+}
+
+export interface StartedRun {
+  runId: string;
+  workflowId: string;
+  /** True when the Idempotency-Key had started this run already: nothing new was started. */
+  replayed: boolean;
+}
+
+/** The run an earlier request with this key started; a conflict if it was for something else. */
+async function runOfKey(ctx: ApiContext, idem: Idempotency): Promise<StartedRun | null> {
+  const found = await ctx.catalog.findIdempotencyKey(idem.key, IDEMPOTENCY_KEY_TTL_HOURS);
+  if (!found) return null;
+  if (found.scope !== idem.scope) {
+    throw new ConflictError(`Idempotency-Key was already used for another request (${found.scope}); use a new key`);
+  }
+  return { runId: found.runId, workflowId: found.workflowId, replayed: true };
+}
+
+/** The Idempotency-Key header of a run-starting request, as its route scopes it. */
+export function idempotencyOf(params: Record<string, unknown>, scope: string): Idempotency | undefined {
+  const key = params['Idempotency-Key'];
+  return typeof key === 'string' ? { key, scope } : undefined;
 }
 
 /**
@@ -25,11 +59,19 @@ export interface StartRunRequest {
  * failure leaves a run without its workflow. Two runs of one job or repository in the same
  * second would share an id: the later one waits for the next second instead of failing.
  */
-export async function startRun(ctx: ApiContext, req: StartRunRequest): Promise<{ runId: string; workflowId: string }> {
+export async function startRun(ctx: ApiContext, req: StartRunRequest): Promise<StartedRun> {
+  const idem = req.idempotency;
+  if (idem) {
+    const earlier = await runOfKey(ctx, idem);
+    if (earlier) return earlier;
+  }
   for (let attempt = 1; ; attempt++) {
     const workflowId = req.workflowIdAt(new Date());
     try {
       await withTransaction(ctx.catalog.db, async (tx) => {
+        // The key first: a concurrent request with the same key waits here until this
+        // transaction ends, then fails on the key and answers with this run.
+        if (idem) await ctx.catalog.claimIdempotencyKey(tx, { ...idem, runId: req.run.id, ttlHours: IDEMPOTENCY_KEY_TTL_HOURS });
         await ctx.catalog.insertRun(tx, { ...req.run, workflowId });
         await ctx.temporal.workflow.start(req.workflowType, {
           taskQueue: SERVER_TASK_QUEUE,
@@ -40,8 +82,13 @@ export async function startRun(ctx: ApiContext, req: StartRunRequest): Promise<{
         });
       });
       ctx.logger.info({ runId: req.run.id, workflowId, kind: req.run.kind }, 'run started');
-      return { runId: req.run.id, workflowId };
+      return { runId: req.run.id, workflowId, replayed: false };
     } catch (err) {
+      if (idem && (err as { constraint?: string }).constraint === KEY_TAKEN) {
+        const earlier = await runOfKey(ctx, idem);
+        if (earlier) return earlier;
+        throw new ConflictError('Idempotency-Key is being used by another request: try again');
+      }
       const taken = (err as { code?: string }).code === UNIQUE_VIOLATION || err instanceof WorkflowExecutionAlreadyStartedError;
       if (!taken) throw err;
       if (attempt >= ATTEMPTS) throw new ConflictError(`a run ${workflowId} already exists: try again`);

@@ -61,6 +61,7 @@ const toRun = (r: Row): Run => ({
   details: (r.details as Record<string, unknown> | null) ?? null,
   startedAt: iso(r.started_at),
   finishedAt: isoOrNull(r.finished_at),
+  cancelledBy: (r.cancelled_by as string | null | undefined) ?? null,
 });
 
 const toSnapshot = (r: Row): Snapshot => ({
@@ -395,6 +396,47 @@ export class Catalog {
     );
   }
 
+  /**
+   * Records who asked for the cancellation of an active run; the first request wins and a
+   * later one changes nothing. Returns the run as it is now, and whether this request was the one recorded.
+   */
+  async recordCancelRequest(id: string, by: string, note: string | null): Promise<{ run: Run; recorded: boolean }> {
+    const { rowCount } = await this.db.query(
+      `UPDATE runs SET cancelled_by = $2, cancel_note = $3, cancel_requested_at = now()
+       WHERE id = $1 AND cancelled_by IS NULL AND status IN ('queued', 'awaiting-approval', 'running')`,
+      [id, by, note],
+    );
+    return { run: await this.getRun(id), recorded: (rowCount ?? 0) > 0 };
+  }
+
+  /** Drops a cancel request whose delivery to Temporal failed, so a later cancel can try again. */
+  async clearCancelRequest(id: string, by: string): Promise<void> {
+    await this.db.query(`UPDATE runs SET cancelled_by = NULL, cancel_note = NULL, cancel_requested_at = NULL WHERE id = $1 AND cancelled_by = $2 AND finished_at IS NULL`, [id, by]);
+  }
+
+  // --- idempotency keys ---------------------------------------------------------------
+  /**
+   * Claims `key` for `runId` inside the caller's transaction, before the run row is written
+   * (the foreign key is deferred). A concurrent transaction holding the same key makes
+   * this wait until it ends; if it committed, this throws a unique violation on
+   * `run_idempotency_keys_pkey`. Keys older than the retention window are removed first.
+   */
+  async claimIdempotencyKey(q: Queryable, k: { key: string; scope: string; runId: string; ttlHours: number }): Promise<void> {
+    await q.query(`DELETE FROM run_idempotency_keys WHERE created_at < now() - make_interval(hours => $1)`, [k.ttlHours]);
+    await q.query(`INSERT INTO run_idempotency_keys (key, scope, run_id) VALUES ($1, $2, $3)`, [k.key, k.scope, k.runId]);
+  }
+
+  /** The run a live key started, or null when the key is unknown or expired. */
+  async findIdempotencyKey(key: string, ttlHours: number): Promise<{ scope: string; runId: string; workflowId: string } | null> {
+    const { rows } = await this.db.query(
+      `SELECT k.scope, k.run_id, r.workflow_id FROM run_idempotency_keys k JOIN runs r ON r.id = k.run_id
+       WHERE k.key = $1 AND k.created_at >= now() - make_interval(hours => $2)`,
+      [key, ttlHours],
+    );
+    const r = rows[0];
+    return r ? { scope: String(r.scope), runId: String(r.run_id), workflowId: String(r.workflow_id) } : null;
+  }
+
   async finishRun(r: {
     id: string;
     status: RunStatus;
@@ -404,8 +446,11 @@ export class Catalog {
     failureReason: string | null;
     details?: Record<string, unknown> | null;
   }): Promise<void> {
+    // A run cancelled through the API names who cancelled it (and why, if they said).
     await this.db.query(
-      `UPDATE runs SET status = $2, snapshot_id = $3, stats = $4, warnings = $5, failure_reason = $6,
+      `UPDATE runs SET status = $2, snapshot_id = $3, stats = $4, warnings = $5,
+              failure_reason = CASE WHEN $2 = 'cancelled' AND $6 = 'cancelled' AND cancelled_by IS NOT NULL
+                                    THEN 'cancelled by ' || cancelled_by || COALESCE(': ' || cancel_note, '') ELSE $6 END,
               details = COALESCE($7, details), finished_at = COALESCE(finished_at, now())
        WHERE id = $1`,
       [

@@ -48,10 +48,10 @@ export class ApiClient {
     private readonly token: string,
   ) {}
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
     const res = await fetch(`${this.baseUrl}${path}`, {
       method,
-      headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
@@ -74,7 +74,10 @@ export class ApiClient {
   createRepository = (r: Schemas['RepositoryCreate']) => this.request<ApiRepository>('POST', '/v1/repositories', r);
   listJobs = () => this.request<{ items: ApiJob[] }>('GET', '/v1/jobs').then((r) => r.items);
   createJob = (j: Schemas['JobCreate']) => this.request<ApiJob>('POST', '/v1/jobs', j);
-  runJob = (id: number) => this.request<Schemas['RunAccepted']>('POST', `/v1/jobs/${id}/run`);
+  /** With `idempotencyKey`, a retried request never starts a second run. */
+  runJob = (id: number, opts: { idempotencyKey?: string } = {}) =>
+    this.request<Schemas['RunAccepted']>('POST', `/v1/jobs/${id}/run`, undefined, opts.idempotencyKey ? { 'idempotency-key': opts.idempotencyKey } : {});
+  cancelRun = (runId: string, note?: string) => this.request<ApiRun>('POST', `/v1/runs/${runId}/cancel`, note === undefined ? undefined : { note });
   getRun = (id: string) => this.request<ApiRun>('GET', `/v1/runs/${id}`);
   listRuns = (jobId?: number) => this.request<{ items: ApiRun[] }>('GET', `/v1/runs${jobId ? `?jobId=${jobId}` : ''}`).then((r) => r.items);
   listRunsPage = (filter: RunListFilter = {}) => this.request<{ items: ApiRun[]; nextCursor: string | null }>('GET', `/v1/runs${queryString(filter)}`);

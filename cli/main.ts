@@ -26,6 +26,8 @@ const USAGE = `usage: backstop <command>
   runs log <id> [--follow]
                           the run's log (hooks and engine, secrets redacted); --follow
                           tails it live until the run ends
+  runs cancel <id> [--note <text>]
+                          cancel a run (engine stopped, cleanup and post hooks run)
   snapshots list [--job <id>]
 ${RETENTION_USAGE}
 ${S3_SYNC_USAGE}
@@ -160,6 +162,12 @@ export async function main(argv: string[]): Promise<number> {
       return decideRun(apiClient(), 'approve', rest);
     case 'runs reject':
       return decideRun(apiClient(), 'reject', rest);
+    case 'runs cancel': {
+      if (!rest[0] || rest[0].startsWith('--')) throw new Error('runs cancel needs a run id');
+      const run = await apiClient().cancelRun(rest[0], flag(rest, '--note'));
+      console.log(`run ${run.id}: ${run.status}, cancellation requested by ${run.cancelledBy ?? '?'}`);
+      return 0;
+    }
     case 'runs show':
       if (!rest[0]) throw new Error('runs show needs a run id');
       printRun(await apiClient().getRun(rest[0]));

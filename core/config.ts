@@ -27,6 +27,10 @@ export interface BackstopConfig {
   catchupWindowMs: number;
   /** API: a scheduled job is stale after this many intervals without a success (BACKSTOP_STALE_AFTER_INTERVALS). */
   staleAfterIntervals: number;
+  /** Workers: an engine, sync or hook that makes no progress for this long is stopped as stalled (BACKSTOP_STALL_TIMEOUT_MS). */
+  stallTimeoutMs: number;
+  /** Workers: between SIGINT and SIGKILL when a cancelled or stalled process is stopped (BACKSTOP_CANCEL_GRACE_MS). */
+  cancelGraceMs: number;
 }
 
 /** `destructive`: in-place restores with overwrite `always`; `always`: every restore; `never`. */
@@ -75,5 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackstopConfig
     approvalTimeoutMs: int('BACKSTOP_APPROVAL_TIMEOUT_MS', 24 * 60 * 60_000, env),
     catchupWindowMs: int('BACKSTOP_CATCHUP_WINDOW_MS', 24 * 60 * 60_000, env),
     staleAfterIntervals: parseStaleAfterIntervals(env.BACKSTOP_STALE_AFTER_INTERVALS),
+    stallTimeoutMs: int('BACKSTOP_STALL_TIMEOUT_MS', 10 * 60_000, env),
+    cancelGraceMs: int('BACKSTOP_CANCEL_GRACE_MS', 10_000, env),
   };
 }

@@ -22,6 +22,11 @@ export const ErrorType = {
   hook: 'HookError',
   /** A filesystem snapshot could not be created or released (busy, out of space); a retry may succeed. */
   snapshot: 'SnapshotError',
+  /**
+   * An engine, hook or sync was alive but made no progress for the stall timeout and was
+   * stopped; the message quotes the last progress. Retryable: the retry policy decides.
+   */
+  stalled: 'StalledError',
 } as const;
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
 

@@ -117,6 +117,8 @@ export interface Run {
   details: Record<string, unknown> | null;
   startedAt: string;
   finishedAt: string | null;
+  /** The token name that asked for the run's cancellation (the first one); null if nobody did. */
+  cancelledBy: string | null;
 }
 
 export interface Snapshot {

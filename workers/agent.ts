@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import type { BackstopConfig } from '../core/config';
-import { createLogger } from '../core/logger';
+import { createLogger, type Logger } from '../core/logger';
 import { agentTaskQueue, runTag } from '../core/names';
 import { createAgentActivities } from '../activities/agent';
 import { createRestoreActivities } from '../activities/restore/activities';
@@ -35,48 +35,66 @@ async function register(config: BackstopConfig, token: string): Promise<void> {
   }
 }
 
+/** What an agent's activities and its start-up sweep of orphaned snapshots share. */
+export function agentState(config: BackstopConfig, token: string, logger: Logger) {
+  const stateDir = join(config.dataDir, 'agents', config.agentName);
+  return {
+    stateDir,
+    snapshots: createSnapshotProviders(stateDir, logger),
+    engineProcesses: new EngineProcessRegistry(join(stateDir, 'engine-pids')),
+    // Hook and engine lines go to the API with this agent's token (agents have no catalog access).
+    runLog: new ApiRunLogTransport(config.apiUrl, token),
+  };
+}
+
+/** Every activity an agent worker serves; also used by bench/scale to run many agents in one process. */
+export function agentWorkerActivities(config: BackstopConfig, token: string, logger: Logger, state = agentState(config, token, logger)) {
+  const { stateDir, runLog } = state;
+  const engine = () => new Restic({ cacheDir: join(stateDir, 'restic-cache'), stallTimeoutMs: config.stallTimeoutMs, killGraceMs: config.cancelGraceMs });
+  const hookLimits = { stallTimeoutMs: config.stallTimeoutMs, killGraceMs: config.cancelGraceMs };
+  return {
+    ...createAgentActivities({
+      agentName: config.agentName,
+      engine: engine(),
+      secrets: new ApiSecretSource(config.apiUrl, token),
+      snapshotProviders: state.snapshots.providers,
+      engineProcesses: state.engineProcesses,
+      logger,
+      runLog,
+      hookLimits,
+    }),
+    // Restores into this machine, confined to its BACKSTOP_RESTORE_ROOTS.
+    ...createRestoreActivities({
+      agentName: config.agentName,
+      engine: engine(),
+      secrets: new ApiSecretSource(config.apiUrl, token),
+      restoreRoots: config.restoreRoots,
+      engineProcesses: new EngineProcessRegistry(join(stateDir, 'restore-pids')),
+      restorePlans: new RestorePlanStore(join(stateDir, 'restore-plans')),
+      logger,
+      runLog,
+      hookLimits,
+    }),
+  };
+}
+
 export async function runAgentWorker(config: BackstopConfig): Promise<void> {
   const logger = createLogger('agent').child({ agent: config.agentName });
   const token = process.env.BACKSTOP_AGENT_TOKEN;
   if (!token) throw new Error('BACKSTOP_AGENT_TOKEN is required for the agent');
-  const stateDir = join(config.dataDir, 'agents', config.agentName);
   const connection = await connectWorker(config);
   const taskQueue = agentTaskQueue(config.agentName);
-  const snapshots = createSnapshotProviders(stateDir, logger);
+  const state = agentState(config, token, logger);
   // Snapshots a crash left behind go once their run has ended; a run still going resumes on its own.
   const client = await connectClient(config);
-  const engineProcesses = new EngineProcessRegistry(join(stateDir, 'engine-pids'));
-  const orphans = await snapshots.filesystem.releaseOrphans(runActivity(client, logger), (workflowId) => engineProcesses.stopLeftover(workflowId, runTag(workflowId)));
+  const orphans = await state.snapshots.filesystem.releaseOrphans(runActivity(client, logger), (workflowId) => state.engineProcesses.stopLeftover(workflowId, runTag(workflowId)));
   if (orphans > 0) logger.warn({ released: orphans }, 'released filesystem snapshots of ended runs');
   await client.connection.close();
-  // Hook and engine lines go to the API with this agent's token (agents have no catalog access).
-  const runLog = new ApiRunLogTransport(config.apiUrl, token);
   const worker = await Worker.create({
     connection,
     namespace: config.temporalNamespace,
     taskQueue,
-    activities: {
-      ...createAgentActivities({
-        agentName: config.agentName,
-        engine: new Restic({ cacheDir: join(stateDir, 'restic-cache') }),
-        secrets: new ApiSecretSource(config.apiUrl, token),
-        snapshotProviders: snapshots.providers,
-        engineProcesses,
-        logger,
-        runLog,
-      }),
-      // Restores into this machine, confined to its BACKSTOP_RESTORE_ROOTS.
-      ...createRestoreActivities({
-        agentName: config.agentName,
-        engine: new Restic({ cacheDir: join(stateDir, 'restic-cache') }),
-        secrets: new ApiSecretSource(config.apiUrl, token),
-        restoreRoots: config.restoreRoots,
-        engineProcesses: new EngineProcessRegistry(join(stateDir, 'restore-pids')),
-        restorePlans: new RestorePlanStore(join(stateDir, 'restore-plans')),
-        logger,
-        runLog,
-      }),
-    },
+    activities: agentWorkerActivities(config, token, logger, state),
     // Engine runs stop on cancellation (SIGINT to restic); give them time to unlock.
     shutdownGraceTime: '20s',
   });

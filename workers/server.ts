@@ -29,21 +29,24 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
   const client = await connectClient(config);
   // Script, restic and rclone lines of server-side steps go straight into the catalog, redacted.
   const runLog = new CatalogRunLogTransport(new RunLogWriter(pool, SecretBox.fromKey(loadMasterKey(config.masterKey, join(config.dataDir, 'master.key')))));
+  // Scripts on the server stop when silent for the stall timeout, like the agents' hooks.
+  const hookLimits = { stallTimeoutMs: config.stallTimeoutMs, killGraceMs: config.cancelGraceMs };
   const worker = await Worker.create({
     connection,
     namespace: config.temporalNamespace,
     taskQueue: SERVER_TASK_QUEUE,
     workflowsPath: require.resolve('../workflows'),
     activities: {
-      ...createServerActivities({ catalog: new Catalog(pool), logger, runLog }),
+      ...createServerActivities({ catalog: new Catalog(pool), logger, runLog, hookLimits }),
       ...createRestoreServerActivities({ catalog: new Catalog(pool), logger }),
       // Retention and prune: the server worker opens repositories itself with the master key.
       ...createMaintenanceActivities({
         catalog: new Catalog(pool),
-        engine: new Restic({ cacheDir: join(config.dataDir, 'server', 'restic-cache') }),
+        engine: new Restic({ cacheDir: join(config.dataDir, 'server', 'restic-cache'), killGraceMs: config.cancelGraceMs }),
         secrets: SecretBox.fromKey(loadMasterKey(config.masterKey, join(config.dataDir, 'master.key'))),
         logger,
         runLog,
+        hookLimits,
       }),
       ...createLockActivities({ client, logger }),
       // S3 sync opens its target's keys here, from the catalog, with the master key.
@@ -54,6 +57,8 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
         processes: new EngineProcessRegistry(join(config.dataDir, 'server', 'sync-pids')),
         heartbeatTimeoutMs: config.engineHeartbeatTimeoutMs,
         runLog,
+        stallTimeoutMs: config.stallTimeoutMs,
+        killGraceMs: config.cancelGraceMs,
       }),
     },
     shutdownGraceTime: '10s',

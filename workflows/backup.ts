@@ -56,7 +56,9 @@ export async function backupWorkflow(started: BackupWorkflowInput): Promise<Back
   const input = { ...started, runId: started.runId ?? uuid4() };
   const { workflowId } = workflowInfo();
   const step = trackRunProgress('preparing');
-  const plan = await server.prepareBackup({ runId: input.runId, jobId: input.jobId, workflowId });
+  // Not cancellable: a run cancelled while queued still gets its plan, so the cleanup below
+  // records it as cancelled instead of leaving its row queued. (No new command: replays.)
+  const plan = await CancellationScope.nonCancellable(() => server.prepareBackup({ runId: input.runId, jobId: input.jobId, workflowId }));
   fillRunAttributes({ kind: 'backup', jobId: plan.jobId, agentName: plan.agentName, repositoryId: plan.repository.id });
 
   const agent = proxyActivities<AgentActivities>(agentStepOptions(plan.agentName, input));

@@ -78,7 +78,8 @@ export async function pruneWorkflow(started: PruneWorkflowInput): Promise<PruneW
     retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 5 },
   });
 
-  const plan = await catalog.preparePrune({ runId: input.runId, repositoryId: input.repositoryId, workflowId });
+  // Not cancellable: a prune cancelled while queued is still recorded as cancelled below.
+  const plan = await CancellationScope.nonCancellable(() => catalog.preparePrune({ runId: input.runId, repositoryId: input.repositoryId, workflowId }));
   fillRunAttributes({ kind: 'prune', repositoryId: plan.repository.id });
   const details: PruneDetails = { jobs: [], prune: null, catalog: null, postPruneScript: null };
   const warnings: string[] = [];

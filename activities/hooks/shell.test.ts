@@ -23,3 +23,18 @@ describe('runHook', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 });
+
+describe('runHook stall', () => {
+  it('stops a hook that hangs silently, as stalled, quoting its last line', async () => {
+    await expect(runHook({ command: 'echo dumping; sleep 30', env: {}, timeoutMs: 20_000, stallTimeoutMs: 300, killGraceMs: 200, label: 'pre script' })).rejects.toMatchObject({
+      type: 'StalledError',
+      message: expect.stringMatching(/^pre script stalled: no output for 0\.\ds after "dumping"$/),
+    });
+  });
+
+  it('lets a hook that keeps printing run past the stall timeout', async () => {
+    const r = await runHook({ command: 'for i in 1 2 3 4 5 6; do echo $i; sleep 0.1; done', env: {}, timeoutMs: 20_000, stallTimeoutMs: 400 });
+    expect(r.exitCode).toBe(0);
+    expect(r.output).toHaveLength(6);
+  });
+});

@@ -1,7 +1,9 @@
 // Shell hooks: a command run through `sh -c` with job fields as BACKSTOP_* variables,
-// killed with its whole process group on timeout or cancellation.
+// killed with its whole process group on timeout, cancellation, or when it stalls (no
+// output and no exit for the stall timeout).
 import { BackstopError, ErrorType } from '../../core/errors';
 import { runProcess } from '../process';
+import { formatDuration } from '../stall-watch';
 
 export interface HookRequest {
   command: string;
@@ -10,7 +12,21 @@ export interface HookRequest {
   signal?: AbortSignal;
   /** Every line the hook prints, as it prints it (the run log). */
   onLine?: (stream: 'stdout' | 'stderr', line: string) => void;
+  /** Silence (no output line) for this long stops the hook as stalled; none by default. */
+  stallTimeoutMs?: number;
+  /** Between SIGINT and SIGKILL; 2 s by default. */
+  killGraceMs?: number;
+  /** How errors name it: `hook`, `pre script`, … */
+  label?: string;
 }
+
+/** Settings every hook of a worker shares (from BACKSTOP_STALL_TIMEOUT_MS and BACKSTOP_CANCEL_GRACE_MS). */
+export interface HookLimits {
+  stallTimeoutMs?: number;
+  killGraceMs?: number;
+}
+
+const LAST_LINE_CHARS = 120;
 
 export interface HookResult {
   exitCode: number | null;
@@ -34,14 +50,29 @@ export async function runHook(req: HookRequest): Promise<HookResult> {
   const timeout = AbortSignal.timeout(req.timeoutMs);
   const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
   const output: string[] = [];
+  let lastLine: string | null = null;
   const keep = (stream: 'stdout' | 'stderr') => (line: string) => {
+    if (line.trim() !== '') lastLine = line;
     if (output.length < MAX_OUTPUT_LINES) output.push(line);
     req.onLine?.(stream, line);
   };
-  const r = await runProcess('/bin/sh', ['-c', req.command], { env: req.env, signal, onStdoutLine: keep('stdout'), onStderrLine: keep('stderr'), killGraceMs: 2_000 });
+  const label = req.label ?? 'hook';
+  const r = await runProcess('/bin/sh', ['-c', req.command], {
+    env: req.env,
+    signal,
+    onStdoutLine: keep('stdout'),
+    onStderrLine: keep('stderr'),
+    killGraceMs: req.killGraceMs ?? 2_000,
+    ...(req.stallTimeoutMs ? { stall: { timeoutMs: req.stallTimeoutMs } } : {}),
+  });
   if (r.aborted) {
     const why = timeout.aborted ? `timed out after ${req.timeoutMs} ms` : 'cancelled';
-    throw new BackstopError(ErrorType.hook, `hook ${why}`);
+    throw new BackstopError(ErrorType.hook, `${label} ${why}`);
+  }
+  if (r.stalled) {
+    const last = lastLine as string | null;
+    const after = last ? ` after "${last.slice(0, LAST_LINE_CHARS)}"` : ' (it printed nothing)';
+    throw new BackstopError(ErrorType.stalled, `${label} stalled: no output for ${formatDuration(r.stalledForMs)}${after}`);
   }
   return { exitCode: r.exitCode, output };
 }

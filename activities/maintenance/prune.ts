@@ -9,7 +9,7 @@ import type { RetentionPolicy } from '../../core/retention';
 import type { SecretBox } from '../../core/secrets';
 import { JOB_TAG_PREFIX, runTag } from '../../core/names';
 import type { BackupEngine, PruneOutcome } from '../engines/engine';
-import { hookEnv, runHook, type HookResult } from '../hooks/shell';
+import { hookEnv, runHook, type HookLimits, type HookResult } from '../hooks/shell';
 import { withFailureMapping } from '../failure';
 import { openRepository } from './access';
 import { withRunLog, type RunLogTransport } from '../run-log/sink';
@@ -21,6 +21,8 @@ export interface MaintenanceDeps {
   logger: Logger;
   /** Where restic's and the script's lines go (the catalog, redacted); none discards them. */
   runLog?: RunLogTransport;
+  /** Stall timeout and kill grace of post-prune scripts. */
+  hookLimits?: HookLimits;
 }
 
 /** What a prune run needs to know; references and policies only, never secrets. */
@@ -129,6 +131,8 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
         timeoutMs: SCRIPT_TIMEOUT_MS,
         signal: Context.current().cancellationSignal,
         onLine: (stream, line) => runLog.line(stream, line),
+        label: 'post-prune script',
+        ...deps.hookLimits,
       }),
     );
   }

@@ -8,7 +8,7 @@ import { InputError } from '../../core/errors';
 import type { BackupEngine, RepositoryAccess, RestoreOverwrite, RestoreSummary } from '../engines/engine';
 import type { EngineProcessRegistry } from '../engines/orphans';
 import type { SecretSource } from '../secret-source';
-import { hookEnv, runHook } from '../hooks/shell';
+import { hookEnv, runHook, type HookLimits } from '../hooks/shell';
 import { withFailureMapping } from '../failure';
 import { checkIncludes, resolveRestoreTarget } from './target';
 import { type RestorePlanStore, discardTouchedWrites, needsResumePlan } from './resume-plan';
@@ -27,6 +27,8 @@ export interface RestoreAgentDeps {
   now?: () => Date;
   /** Where hook and engine lines go (the API); none discards them. */
   runLog?: RunLogTransport;
+  /** Stall timeout and kill grace of post-restore hooks. */
+  hookLimits?: HookLimits;
 }
 
 export interface RestoreTargetInput {
@@ -176,6 +178,8 @@ export function createRestoreActivities(deps: RestoreAgentDeps) {
         timeoutMs: HOOK_TIMEOUT_MS,
         signal: Context.current().cancellationSignal,
         onLine: (stream, line) => runLog.line(stream, line),
+        label: 'post-restore hook',
+        ...deps.hookLimits,
       }),
     );
   }

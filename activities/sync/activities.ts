@@ -17,6 +17,7 @@ import { scrub } from '../engines/restic/restic';
 import { runProcess, type RunResult } from '../process';
 import { withFailureMapping } from '../failure';
 import { withRunLog, type RunLogSink, type RunLogTransport } from '../run-log/sink';
+import { formatBytes, stallReason } from '../stall-watch';
 import { listArgs, localPath, rcloneEnv, remotePath, syncArgs, type SyncTargetAccess } from './rclone';
 import { classifyRcloneFailure, compareListings, describeMismatch, errorLines, parseListing, parseSyncLine, type ListingComparison, type SyncEvent, type SyncStats } from './parse';
 
@@ -30,6 +31,21 @@ export interface S3SyncDeps {
   rcloneBinary?: string;
   /** Where rclone's log lines go (the catalog, redacted); none discards them. */
   runLog?: RunLogTransport;
+  /** A sync whose bytes and objects have not moved for this long is stopped as stalled (BACKSTOP_STALL_TIMEOUT_MS). */
+  stallTimeoutMs?: number;
+  /** Between SIGINT and SIGKILL when rclone is stopped (BACKSTOP_CANCEL_GRACE_MS). */
+  killGraceMs?: number;
+}
+
+const DEFAULT_STALL_TIMEOUT_MS = 10 * 60_000;
+
+/** Movement of a sync: bytes and objects uploaded, checked, deleted or listed; never the clock. */
+export function syncFingerprint(s: SyncStats | null): string {
+  return s ? `${s.bytes}/${s.transfers}/${s.checks}/${s.deletes}/${s.listed}` : '';
+}
+
+export function describeSyncProgress(s: SyncStats): string {
+  return `${s.transfers.toLocaleString('en-US')} objects / ${formatBytes(s.bytes)} uploaded, ${s.checks.toLocaleString('en-US')} checked`;
 }
 
 /** What the workflow learns about a sync: references and settings, never keys. */
@@ -97,11 +113,14 @@ export function createS3SyncActivities(deps: S3SyncDeps) {
 
   async function rclone(args: string[], target: SyncTargetAccess, what: string, extra: Parameters<typeof runProcess>[2] = {}): Promise<{ result: RunResult; events: SyncEvent[] }> {
     const events: SyncEvent[] = [];
+    let lastStats: SyncStats | null = null;
     const result = await runProcess(binary, args, {
+      killGraceMs: deps.killGraceMs,
       ...extra,
       env: rcloneEnv(target),
       onStderrLine: (line) => {
         const e = parseSyncLine(line);
+        if (e.kind === 'stats') lastStats = e.stats;
         extra.onStderrLine?.(line);
         // Stats lines are folded into progress by the caller; keep only what explains a failure.
         if (e.kind !== 'stats') events.push(e);
@@ -112,6 +131,7 @@ export function createS3SyncActivities(deps: S3SyncDeps) {
       throw e;
     });
     if (result.aborted) throw new BackstopError(ErrorType.engine, `${what}: cancelled`);
+    if (result.stalled) throw new BackstopError(ErrorType.stalled, stallReason(what, result.stalledForMs, lastStats ? describeSyncProgress(lastStats) : null));
     if (result.exitCode !== 0) {
       throw scrub(classifyRcloneFailure(result.exitCode, errorLines(events), what), [target.secretAccessKey, target.accessKeyId]);
     }
@@ -166,6 +186,8 @@ export function createS3SyncActivities(deps: S3SyncDeps) {
         {
           signal: ctx.cancellationSignal,
           onSpawn: (pid) => deps.processes.record(input.workflowId, pid),
+          // rclone prints its stats every second even when nothing moves: only the numbers count.
+          stall: { timeoutMs: deps.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS, fingerprint: () => syncFingerprint(last.stats) },
           onStderrLine: (line) => {
             const e = parseSyncLine(line);
             if (e.kind === 'stats') {

@@ -200,7 +200,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Starts a backup run now. */
+        /**
+         * @description Starts a backup run now. With an `Idempotency-Key` header, the same key never starts
+         *     two runs: a repeated request (also one sent concurrently) answers 202 with the run the
+         *     first one started; the same key for another job answers 409. Keys are kept 24 hours.
+         */
         post: operations["runJob"];
         delete?: never;
         options?: never;
@@ -661,6 +665,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/runs/{runId}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                runId: components["parameters"]["RunId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Cancels a run of any kind (backup, restore, prune, S3 sync). The engine gets SIGINT,
+         *     then SIGKILL after the workers' grace period (`BACKSTOP_CANCEL_GRACE_MS`); the
+         *     repository lock and the snapshot are released and post hooks run with success=false;
+         *     the run ends `cancelled` with `cancelledBy` (the calling token's name) and the failure
+         *     reason `cancelled by <name>`. Answers 202 with the run while it stops; a second
+         *     cancel changes nothing (202 while stopping, 200 once cancelled). A run that finished
+         *     otherwise answers 409.
+         */
+        post: operations["cancelRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/agent/repositories/{id}/secret": {
         parameters: {
             query?: never;
@@ -961,6 +992,8 @@ export interface components {
             progress: components["schemas"]["Progress"] | null;
             /** @description What the running workflow says it is doing (its progress query) in GET /v1/runs/{runId}; null in lists and when the run is not active. */
             live?: components["schemas"]["RunLive"] | null;
+            /** @description The name of the token that asked for the run's cancellation (set as soon as asked, also while the run stops); null if nobody did. */
+            cancelledBy?: string | null;
         };
         RunLive: {
             /** @description pre-script, snapshot, waiting-for-lock, engine, post-hook, restore, prune, s3-sync, record, … */
@@ -1124,6 +1157,10 @@ export interface components {
             scheduleId: string;
             workflowIdPrefix: string;
         };
+        CancelRequest: {
+            /** @description Why; appended to the failure reason. */
+            note?: string;
+        };
         ApprovalNote: {
             note?: string;
         };
@@ -1189,6 +1226,12 @@ export interface components {
         AgentName: components["schemas"]["AgentName"];
         /** @description Only lines after this seq (0 for the start). */
         AfterSeq: number;
+        /**
+         * @description A client-chosen key (e.g. a UUID) that makes the request safe to retry: one key never
+         *     starts two runs. Repeated with the same key, the request answers with the run the key
+         *     started; used for another target, 409. Kept 24 hours.
+         */
+        IdempotencyKey: string;
         Limit: number;
         /** @description How many next fire times to show (default 5). */
         NextRuns: number;
@@ -1416,7 +1459,14 @@ export interface operations {
     runS3Sync: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description A client-chosen key (e.g. a UUID) that makes the request safe to retry: one key never
+                 *     starts two runs. Repeated with the same key, the request answers with the run the key
+                 *     started; used for another target, 409. Kept 24 hours.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 id: components["parameters"]["Id"];
             };
@@ -1439,7 +1489,14 @@ export interface operations {
     pruneRepository: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description A client-chosen key (e.g. a UUID) that makes the request safe to retry: one key never
+                 *     starts two runs. Repeated with the same key, the request answers with the run the key
+                 *     started; used for another target, 409. Kept 24 hours.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 id: components["parameters"]["Id"];
             };
@@ -1539,7 +1596,14 @@ export interface operations {
     runJob: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description A client-chosen key (e.g. a UUID) that makes the request safe to retry: one key never
+                 *     starts two runs. Repeated with the same key, the request answers with the run the key
+                 *     started; used for another target, 409. Kept 24 hours.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 id: components["parameters"]["Id"];
             };
@@ -2094,7 +2158,14 @@ export interface operations {
     restoreSnapshot: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description A client-chosen key (e.g. a UUID) that makes the request safe to retry: one key never
+                 *     starts two runs. Repeated with the same key, the request answers with the run the key
+                 *     started; used for another target, 409. Kept 24 hours.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description A snapshot's full id, or a unique prefix of at least 8 hex characters. */
                 id: components["parameters"]["SnapshotId"];
@@ -2224,6 +2295,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApprovalAccepted"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    cancelRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                runId: components["parameters"]["RunId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CancelRequest"];
+            };
+        };
+        responses: {
+            /** @description The run was cancelled already; nothing changed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
+            /** @description The cancellation was requested; the run, as it is now (it stops shortly). */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
                 };
             };
             default: components["responses"]["Problem"];

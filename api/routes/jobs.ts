@@ -6,7 +6,7 @@ import { normalizeSchedule, type ScheduleDefinition } from '../../core/schedule'
 import { DEFAULT_NEXT_RUNS, jobScheduleView, writeSchedule } from './schedules';
 import { withTransaction } from '../../catalog/db';
 import type { BackupWorkflowInput } from '../../workflows/backup';
-import { startRun } from '../start-run';
+import { idempotencyOf, startRun } from '../start-run';
 import type { ApiContext, Handler } from '../context';
 import { jobRunSummaries } from '../../catalog/job-runs';
 import { DEFAULT_STALE_AFTER_INTERVALS, jobHealth } from '../../core/job-health';
@@ -86,11 +86,13 @@ export const createJob: Handler = async (ctx, { body }) => {
 export const runJob: Handler = async (ctx, { params }) => {
   const job = await ctx.catalog.getJob(params.id as number);
   const runId = randomUUID();
-  const { workflowId } = await startRun(ctx, {
+  const started = await startRun(ctx, {
+    idempotency: idempotencyOf(params, `runJob:${job.id}`),
     run: { id: runId, kind: 'backup', jobId: job.id, repositoryId: job.repositoryId, agentName: job.agentName },
     workflowIdAt: (at) => workflowIdFor(WorkflowKind.backup, job.id, at),
     workflowType: 'backupWorkflow',
     args: [{ runId, jobId: job.id, agentScheduleToStartMs: ctx.agentScheduleToStartMs, engineHeartbeatTimeoutMs: ctx.engineHeartbeatTimeoutMs } satisfies BackupWorkflowInput],
   });
-  return { status: 202, body: { runId, workflowId, status: 'queued' } };
+  // A replayed Idempotency-Key answers as the first request was answered.
+  return { status: 202, body: { runId: started.runId, workflowId: started.workflowId, status: 'queued' } };
 };

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Snapshot } from '../../core/model';
 import { ConflictError, InputError, NotFoundError } from '../../core/errors';
 import { RestoreSignal, WorkflowKind, workflowIdFor } from '../../core/names';
-import { startRun } from '../start-run';
+import { idempotencyOf, startRun } from '../start-run';
 import { absoluteSegments, checkIncludes } from '../../activities/restore/target';
 import type { RestoreOverwrite } from '../../activities/engines/engine';
 import type { ApprovalInput, restoreWorkflow } from '../../workflows/restore';
@@ -83,14 +83,16 @@ export const restoreSnapshot: Handler = async (ctx, { params, body }) => {
   ];
   // The row names the target agent and the repository: that is what lets the agent fetch
   // the repository password while the restore is active.
-  const { workflowId } = await startRun(ctx, {
+  const started = await startRun(ctx, {
+    // Scoped to the snapshot: the same key for another snapshot is a conflict.
+    idempotency: idempotencyOf(params, `restoreSnapshot:${snapshot.id}`),
     run: { id: runId, kind: 'restore', jobId: snapshot.jobId, repositoryId: snapshot.repositoryId, agentName },
     workflowIdAt: (at) => workflowIdFor(WorkflowKind.restore, snapshot.jobId ?? 'snapshot', at),
     workflowType: 'restoreWorkflow',
     args,
   });
-  ctx.logger.info({ snapshotId: snapshot.id, runId, workflowId, agentName, requireApproval }, 'restore run started');
-  return { status: 202, body: { runId, workflowId, status: 'queued' } };
+  if (!started.replayed) ctx.logger.info({ snapshotId: snapshot.id, runId, workflowId: started.workflowId, agentName, requireApproval }, 'restore run started');
+  return { status: 202, body: { runId: started.runId, workflowId: started.workflowId, status: 'queued' } };
 };
 
 /** Approve/reject: only a restore in awaiting-approval; anything later is a 409, never a second decision. */

@@ -5,7 +5,7 @@ import { JOB_TAG_PREFIX, WorkflowKind, workflowIdForRepository } from '../../cor
 import { parseS3Credentials, repositoryS3Context, resticS3Env } from '../../core/s3';
 import type { EngineSnapshot, ForgetGroup } from '../../activities/engines/engine';
 import type { PruneWorkflowInput } from '../../workflows/prune';
-import { startRun } from '../start-run';
+import { idempotencyOf, startRun } from '../start-run';
 import type { ApiContext, Handler } from '../context';
 import { jobView } from './jobs';
 
@@ -55,11 +55,12 @@ export const previewRetention: Handler = async (ctx, { params }) => {
 export const pruneRepository: Handler = async (ctx, { params }) => {
   const repository = await ctx.catalog.getRepository(params.id as number);
   const runId = randomUUID();
-  const { workflowId } = await startRun(ctx, {
+  const started = await startRun(ctx, {
+    idempotency: idempotencyOf(params, `pruneRepository:${repository.id}`),
     run: { id: runId, kind: 'prune', jobId: null, repositoryId: repository.id },
     workflowIdAt: (at) => workflowIdForRepository(WorkflowKind.prune, repository.id, at),
     workflowType: 'pruneWorkflow',
     args: [{ runId, repositoryId: repository.id } satisfies PruneWorkflowInput],
   });
-  return { status: 202, body: { runId, workflowId, status: 'queued' } };
+  return { status: 202, body: { runId: started.runId, workflowId: started.workflowId, status: 'queued' } };
 };

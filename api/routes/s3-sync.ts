@@ -7,7 +7,7 @@ import { WorkflowKind, workflowIdForRepository } from '../../core/names';
 import { parseS3Credentials, repositorySyncContext, serializeS3Credentials } from '../../core/s3';
 import type { S3SyncTargetRecord } from '../../catalog/store';
 import type { S3SyncWorkflowInput } from '../../workflows/s3-sync';
-import { startRun } from '../start-run';
+import { idempotencyOf, startRun } from '../start-run';
 import type { ApiContext, Handler } from '../context';
 import type { components } from '../generated/schema';
 
@@ -77,11 +77,12 @@ export const runS3Sync: Handler = async (ctx, { params }) => {
   const repo = await ctx.catalog.getRepository(id);
   if (!(await ctx.catalog.hasS3SyncTarget(id))) throw new InputError(`repository ${repo.name} has no S3 sync target: PUT /v1/repositories/${id}/s3-sync first`);
   const runId = randomUUID();
-  const { workflowId } = await startRun(ctx, {
+  const started = await startRun(ctx, {
+    idempotency: idempotencyOf(params, `runS3Sync:${id}`),
     run: { id: runId, kind: 's3-sync', jobId: null, repositoryId: id },
     workflowIdAt: (at) => workflowIdForRepository(WorkflowKind.s3Sync, id, at),
     workflowType: 's3SyncWorkflow',
     args: [{ runId, repositoryId: id } satisfies S3SyncWorkflowInput],
   });
-  return { status: 202, body: { runId, workflowId, status: 'queued' } };
+  return { status: 202, body: { runId: started.runId, workflowId: started.workflowId, status: 'queued' } };
 };

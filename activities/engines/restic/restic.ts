@@ -11,12 +11,25 @@ import { WRITING_ACTIONS, missingInSnapshot, parseLsOutput, parseRestoreLine, pl
 import { classifyFailure, parseBackupLine, parseSnapshots, skippedSource, snapshotFromSummary, unreadablePaths, type BackupEvent } from './parse';
 import type { ForgetGroup, ForgetRequest, PruneOutcome } from '../engine';
 import { forgetArgs, pruneArgs } from './forget-args';
-import { inMountNamespace } from '../../snapshot/commands';
+import { inMountNamespace, type SnapshotBind } from '../../snapshot/commands';
 import { parseForget, parsePruneReport } from './forget-parse';
+import type { BackupProgress } from '../../../core/model';
+import { describeFilesBytes, stallReason } from '../../stall-watch';
 
 export interface ResticOptions {
   binary?: string;
   cacheDir?: string;
+  /** A backup or restore whose files/bytes have not moved for this long is stopped as stalled (BACKSTOP_STALL_TIMEOUT_MS). */
+  stallTimeoutMs?: number;
+  /** Between SIGINT and SIGKILL when restic is stopped (BACKSTOP_CANCEL_GRACE_MS). */
+  killGraceMs?: number;
+}
+
+export const DEFAULT_STALL_TIMEOUT_MS = 10 * 60_000;
+
+/** What counts as movement: scanning (totals) and writing (done), never the clock. */
+export function progressFingerprint(p: BackupProgress | null): string {
+  return p ? `${p.filesDone}/${p.bytesDone}/${p.filesTotal}/${p.bytesTotal}` : '';
 }
 
 /** restic's exit code for "snapshot written, but some source files could not be read". */
@@ -29,16 +42,46 @@ export class Restic implements BackupEngine {
     this.binary = opts.binary ?? process.env.BACKSTOP_RESTIC ?? 'restic';
   }
 
-  private async run(repo: RepositoryAccess, args: string[], what: string, extra: Parameters<typeof runProcess>[2] = {}): Promise<RunResult> {
-    const result = await runProcess(this.binary, args, {
+  private async run(
+    repo: RepositoryAccess,
+    args: string[],
+    what: string,
+    extra: Parameters<typeof runProcess>[2] = {},
+    lastProgress: () => BackupProgress | null = () => null,
+    binds: SnapshotBind[] = [],
+  ): Promise<RunResult> {
+    // With filesystem snapshots, restic runs where the original paths show the frozen copies.
+    const cmd = inMountNamespace(binds, this.binary, args);
+    const result = await runProcess(cmd.command, cmd.args, {
+      killGraceMs: this.opts.killGraceMs,
       ...extra,
       env: resticEnv(repo.url, repo.password, repo.env, this.opts.cacheDir),
     }).catch((e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT') throw new BackstopError(ErrorType.input, `restic binary not found: ${this.binary}`);
       throw e;
     });
+    await this.afterStop(repo, result);
     if (result.aborted) throw new BackstopError(ErrorType.engine, `${what}: cancelled`);
+    if (result.stalled) {
+      const p = lastProgress();
+      throw new BackstopError(ErrorType.stalled, stallReason(what, result.stalledForMs, p ? describeFilesBytes(p) : null));
+    }
     return result;
+  }
+
+  /**
+   * restic removes its lock on SIGINT; one killed with SIGKILL after the grace period leaves
+   * it behind, and a lock of a dead process on this host is stale: remove it now rather than
+   * make the next command (or the next run) wait for it.
+   */
+  private async afterStop(repo: RepositoryAccess, result: RunResult): Promise<void> {
+    if (!result.killed) return;
+    await this.unlockStale(repo).catch(() => undefined);
+  }
+
+  /** Stall watch on the engine's own progress (files and bytes, and bytes it reads back to upload), not on its output. */
+  private stallWatch(latest: () => BackupProgress | null) {
+    return { timeoutMs: this.opts.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS, fingerprint: () => progressFingerprint(latest()), countReads: true };
   }
 
   private fail(result: RunResult, what: string, repo: RepositoryAccess): never {
@@ -70,9 +113,13 @@ export class Restic implements BackupEngine {
     const events: BackupEvent[] = [];
     let summary: Extract<BackupEvent, { kind: 'summary' }> | undefined;
     let skipped = false;
+    let latest: BackupProgress | null = null;
     const onLine = (stream: 'stdout' | 'stderr') => (line: string) => {
       const e = parseBackupLine(line);
-      if (e.kind === 'status') control.onProgress?.(e.progress);
+      if (e.kind === 'status') {
+        latest = e.progress;
+        control.onProgress?.(e.progress);
+      }
       else if (e.kind === 'summary') summary = e;
       else if (e.kind === 'error') {
         events.push(e);
@@ -82,17 +129,21 @@ export class Restic implements BackupEngine {
         if (e.line.trim() !== '') control.onLog?.(stream, e.line);
       }
     };
-    // With filesystem snapshots, restic runs where the original paths show the frozen copies.
-    const cmd = inMountNamespace(req.binds ?? [], this.binary, backupArgs(req));
-    const result = await runProcess(cmd.command, cmd.args, {
-      env: resticEnv(repo.url, repo.password, repo.env, this.opts.cacheDir),
-      signal: control.signal,
-      onStdoutLine: onLine('stdout'),
-      // restic 0.14 writes per-file errors as JSON on stderr.
-      onStderrLine: onLine('stderr'),
-      onSpawn: control.onSpawn,
-    });
-    if (result.aborted) throw new BackstopError(ErrorType.engine, 'restic backup: cancelled');
+    const result = await this.run(
+      repo,
+      backupArgs(req),
+      'restic backup',
+      {
+        signal: control.signal,
+        onStdoutLine: onLine('stdout'),
+        // restic 0.14 writes per-file errors as JSON on stderr.
+        onStderrLine: onLine('stderr'),
+        onSpawn: control.onSpawn,
+        stall: this.stallWatch(() => latest),
+      },
+      () => latest,
+      req.binds ?? [],
+    );
     if ((result.exitCode !== 0 && result.exitCode !== EXIT_PARTIAL) || !summary) this.fail(result, 'restic backup', repo);
     const unreadable = result.exitCode === EXIT_PARTIAL ? unreadablePaths(events) : [];
     // restic >= 0.17 reports the full id and time in the summary: no second restic process
@@ -109,17 +160,27 @@ export class Restic implements BackupEngine {
 
   async restore(repo: RepositoryAccess, snapshotId: string, target: string, control: RunControl, options: RestoreOptions = {}): Promise<RestoreSummary> {
     let summary: Extract<RestoreEvent, { kind: 'summary' }>['summary'] | undefined;
+    let latest: BackupProgress | null = null;
     const onLine = (line: string) => {
       const e = parseRestoreLine(line);
-      if (e.kind === 'status') control.onProgress?.(e.progress);
-      else if (e.kind === 'summary') summary = e.summary;
+      if (e.kind === 'status') {
+        latest = e.progress;
+        control.onProgress?.(e.progress);
+      } else if (e.kind === 'summary') summary = e.summary;
     };
-    const r = await this.run(repo, restoreCommandArgs(snapshotId, target, options), 'restic restore', {
-      signal: control.signal,
-      onStdoutLine: onLine,
-      onStderrLine: (line) => control.onLog?.('stderr', line),
-      onSpawn: control.onSpawn,
-    });
+    const r = await this.run(
+      repo,
+      restoreCommandArgs(snapshotId, target, options),
+      'restic restore',
+      {
+        signal: control.signal,
+        onStdoutLine: onLine,
+        onStderrLine: (line) => control.onLog?.('stderr', line),
+        onSpawn: control.onSpawn,
+        stall: this.stallWatch(() => latest),
+      },
+      () => latest,
+    );
     if (r.exitCode !== 0) this.failJson(r, 'restic restore', repo);
     const none = { filesTotal: 0, filesRestored: 0, filesSkipped: 0, filesDeleted: 0, bytesTotal: 0, bytesRestored: 0, bytesSkipped: 0 };
     // --verify reads every restored file back; restic exits non-zero when one differs.

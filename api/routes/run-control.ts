@@ -1,0 +1,46 @@
+// Run control: cancelling a run of any kind. The run's workflow is cancelled through
+// Temporal; its engine step stops the engine (SIGINT, SIGKILL after the grace period) and
+// its non-cancellable cleanup releases the repository lock and the snapshot, runs the post
+// hooks with success=false and records the run as `cancelled` — by whom, from this row.
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { Run } from '../../core/model';
+import { TERMINAL_STATUSES } from '../../core/model';
+import { ConflictError } from '../../core/errors';
+import type { ApiContext, Handler, HandlerResult } from '../context';
+import { liveProgress } from './runs';
+
+async function view(ctx: ApiContext, run: Run) {
+  const active = !TERMINAL_STATUSES.includes(run.status);
+  return { ...run, progress: active ? await liveProgress(ctx, run.workflowId) : null };
+}
+
+/** Cancelled already: a second cancel is a no-op that shows the run. Finished otherwise: nothing to cancel. */
+async function finished(ctx: ApiContext, run: Run): Promise<HandlerResult> {
+  if (run.status === 'cancelled') return { status: 200, body: await view(ctx, run) };
+  throw new ConflictError(`run ${run.id} has already finished (${run.status}): there is nothing to cancel`);
+}
+
+export const cancelRun: Handler = async (ctx, { params, body, identity }) => {
+  const before = await ctx.catalog.getRun(params.runId as string);
+  if (TERMINAL_STATUSES.includes(before.status)) return finished(ctx, before);
+  const note = (body as { note?: string } | undefined)?.note ?? null;
+  // Who asked goes on the row first, so the cleanup that records the run can name them.
+  const { run, recorded } = await ctx.catalog.recordCancelRequest(before.id, identity.name, note);
+  if (TERMINAL_STATUSES.includes(run.status)) return finished(ctx, run);
+  try {
+    // Asking again (a second cancel) is harmless: Temporal keeps the first request.
+    await ctx.temporal.workflow.getHandle(run.workflowId).cancel();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) {
+      // The workflow ended between the read and the request; its row says how.
+      const now = await ctx.catalog.getRun(run.id);
+      if (TERMINAL_STATUSES.includes(now.status)) return finished(ctx, now);
+      throw new ConflictError(`run ${run.id} has no running workflow to cancel`);
+    }
+    // Not delivered: forget this request, so it neither names a canceller nor blocks a retry.
+    if (recorded) await ctx.catalog.clearCancelRequest(run.id, identity.name);
+    throw err;
+  }
+  if (recorded) ctx.logger.info({ runId: run.id, workflowId: run.workflowId, by: identity.name }, 'run cancellation requested');
+  return { status: 202, body: await view(ctx, run) };
+};

@@ -1,0 +1,50 @@
+// Bench-only launcher: many agent workers in one process, one Worker per agent.<name>
+// queue, each built with the same activity factory as workers/agent.ts. A real fleet runs
+// one agent per machine; here they share a machine, a Temporal connection and an event loop.
+//
+// Environment: the usual BACKSTOP_* of an agent (Temporal address, API URL, data dir,
+// stall/cancel settings), plus BENCH_AGENTS_JSON = [{"name": …, "token": …}, …] (each
+// already registered) and BENCH_AGENT_CONCURRENCY (activities at once per agent, default 2).
+import { Worker } from '@temporalio/worker';
+import { loadConfig } from '../../core/config';
+import { createLogger } from '../../core/logger';
+import { agentTaskQueue } from '../../core/names';
+import { connectWorker, onShutdownSignal } from '../../workers/connection';
+import { agentWorkerActivities } from '../../workers/agent';
+
+async function main(): Promise<void> {
+  const agents = JSON.parse(process.env.BENCH_AGENTS_JSON ?? '[]') as Array<{ name: string; token: string }>;
+  if (agents.length === 0) throw new Error('BENCH_AGENTS_JSON names no agent');
+  const concurrency = Number(process.env.BENCH_AGENT_CONCURRENCY ?? '2');
+  const base = loadConfig();
+  const connection = await connectWorker(base);
+  const workers = await Promise.all(
+    agents.map(({ name, token }) => {
+      const config = { ...base, agentName: name };
+      const logger = createLogger('agent').child({ agent: name });
+      return Worker.create({
+        connection,
+        namespace: config.temporalNamespace,
+        taskQueue: agentTaskQueue(name),
+        activities: agentWorkerActivities(config, token, logger),
+        maxConcurrentActivityTaskExecutions: concurrency,
+        shutdownGraceTime: '20s',
+      });
+    }),
+  );
+  onShutdownSignal(() => workers.forEach((w) => w.shutdown()));
+  process.stderr.write(`[agents] ${workers.length} agent workers running\n`);
+  try {
+    await Promise.all(workers.map((w) => w.run()));
+  } finally {
+    await connection.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`agents failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

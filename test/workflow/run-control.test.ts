@@ -1,0 +1,152 @@
+// Run control in the workflows, on the time-skipping test server with mocked activities:
+// a run cancelled while its prepare step is in flight is still cleaned up and recorded as
+// cancelled (not left queued), and a stalled engine attempt is retried like any retryable
+// failure, its reason kept when the retries run out.
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowFailedError } from '@temporalio/client';
+import { bundleWorkflows, startTimeSkipping } from './support/time-skipping';
+import { backupWorkflow } from '../../workflows/backup';
+import type { BackupPlan, FinishRunInput } from '../../activities/server';
+import type { BackupStepResult, PostHookInput } from '../../activities/agent';
+import { SERVER_TASK_QUEUE, agentTaskQueue } from '../../core/names';
+import { ErrorType } from '../../core/errors';
+import { createLockActivities } from '../../activities/maintenance/lock';
+import { createLogger } from '../../core/logger';
+
+jest.setTimeout(180_000);
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+
+beforeAll(async () => {
+  env = await startTimeSkipping();
+  bundle = await bundleWorkflows(require.resolve('../../workflows'));
+});
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+let nextRepositoryId = 100;
+const snapshot = { id: 'b'.repeat(64), time: '2026-11-24T10:00:00Z', hostname: 'web2', paths: ['/srv'], tags: [] };
+
+async function scenario(opts: {
+  prepareDelay?: Promise<void>;
+  runBackup: (attempt: number) => Promise<BackupStepResult>;
+  whileRunning?: (handle: Awaited<ReturnType<typeof env.client.workflow.start>>) => Promise<void>;
+}) {
+  const calls: string[] = [];
+  let finish: FinishRunInput | undefined;
+  let postHook: PostHookInput | undefined;
+  let attempts = 0;
+  const plan: BackupPlan = {
+    jobId: 9,
+    jobName: 'srv',
+    agentName: 'web2',
+    repository: { id: nextRepositoryId++, name: 'r', url: '/srv/repo' },
+    paths: ['/srv'],
+    excludes: [],
+    snapshotMode: 'none',
+    preScript: null,
+    postHook: 'true',
+  };
+  const serverWorker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: SERVER_TASK_QUEUE,
+    workflowBundle: bundle,
+    maxCachedWorkflows: 0,
+    activities: {
+      prepareBackup: async () => {
+        calls.push('prepareBackup');
+        await opts.prepareDelay;
+        return plan;
+      },
+      recordSnapshot: async () => void calls.push('recordSnapshot'),
+      finishRun: async (i: FinishRunInput) => {
+        calls.push('finishRun');
+        finish = i;
+      },
+      notify: async () => void calls.push('notify'),
+      ...createLockActivities({ client: env.client, logger: createLogger('test', 'silent') }),
+    },
+  });
+  const agentWorker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: agentTaskQueue(plan.agentName),
+    activities: {
+      createSnapshot: async () => (calls.push('createSnapshot'), { mode: 'none', ref: 'none:r', readPaths: plan.paths, warnings: [] }),
+      releaseSnapshot: async () => void calls.push('releaseSnapshot'),
+      runBackup: async () => (calls.push('runBackup'), opts.runBackup(++attempts)),
+      runPostHook: async (i: PostHookInput) => {
+        calls.push('runPostHook');
+        postHook = i;
+        return { exitCode: 0, output: [] };
+      },
+    },
+  });
+  let error: unknown;
+  await serverWorker.runUntil(
+    agentWorker.runUntil(async () => {
+      const handle = await env.client.workflow.start(backupWorkflow, {
+        taskQueue: SERVER_TASK_QUEUE,
+        workflowId: `backup/9/${Math.random().toString(36).slice(2)}`,
+        args: [{ runId: 'run-rc', jobId: 9, agentScheduleToStartMs: 60_000, engineHeartbeatTimeoutMs: 60_000 }],
+      });
+      if (opts.whileRunning) await opts.whileRunning(handle);
+      await handle.result().catch((e: unknown) => {
+        error = e;
+      });
+    }),
+  );
+  return { calls, finish, postHook, attempts, error };
+}
+
+describe('run control in BackupWorkflow', () => {
+  it('records a run cancelled during its prepare step as cancelled, hooks told it failed', async () => {
+    let release!: () => void;
+    const prepareDelay = new Promise<void>((r) => (release = r));
+    const { calls, finish, postHook, error } = await scenario({
+      prepareDelay,
+      runBackup: async () => ({ snapshot, stats: null, unreadable: [], adopted: false }),
+      whileRunning: async (handle) => {
+        // Cancel while prepare is running; then let prepare finish.
+        for (let i = 0; i < 200; i++) {
+          const d = await handle.describe();
+          if (d.raw.pendingActivities?.some((a) => a.activityType?.name === 'prepareBackup')) break;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        await handle.cancel();
+        release();
+      },
+    });
+    expect(calls).not.toContain('runBackup');
+    expect(calls.slice(-3)).toEqual(['runPostHook', 'finishRun', 'notify']);
+    expect(postHook?.success).toBe(false);
+    expect(finish).toMatchObject({ status: 'cancelled', failureReason: 'cancelled' });
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+  });
+
+  it('retries a stalled engine attempt and succeeds when the next one moves', async () => {
+    const { finish, attempts } = await scenario({
+      runBackup: async (attempt) => {
+        if (attempt === 1) throw ApplicationFailure.create({ message: 'restic backup stalled: no progress for 10m0s after 3 files / 1.0 MiB (10%)', type: ErrorType.stalled });
+        return { snapshot, stats: null, unreadable: [], adopted: false };
+      },
+    });
+    expect(attempts).toBe(2);
+    expect(finish?.status).toBe('succeeded');
+  });
+
+  it('fails the run with the stall reason once the retries run out', async () => {
+    const reason = 'restic backup stalled: no progress for 10m0s after 3 files / 1.0 MiB (10%)';
+    const { finish, attempts } = await scenario({
+      runBackup: async () => {
+        throw ApplicationFailure.create({ message: reason, type: ErrorType.stalled });
+      },
+    });
+    expect(attempts).toBe(5);
+    expect(finish).toMatchObject({ status: 'failed', failureReason: reason });
+  });
+});
