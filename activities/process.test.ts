@@ -16,10 +16,11 @@ function alive(pid: number): boolean {
 describe('runProcess', () => {
   it('stops a cancelled child with SIGINT when it obeys', async () => {
     const ac = new AbortController();
-    const p = runProcess('sh', ['-c', 'echo ready; sleep 60'], { signal: ac.signal, killGraceMs: 20_000, onStdoutLine: () => ac.abort() });
-    const r = await p;
-    // Gone well before the 20 s grace: SIGINT was enough (by the signal, or exit code 130 from the shell).
-    expect(r).toMatchObject({ aborted: true, killed: false, stalled: false });
+    // `sleep` itself, not a shell around it: dash can lose a SIGINT that arrives while it
+    // forks, which would test the shell rather than runProcess.
+    const r = await runProcess('sleep', ['60'], { signal: ac.signal, killGraceMs: 20_000, onSpawn: () => ac.abort() });
+    // Gone well before the 20 s grace: SIGINT was enough.
+    expect(r).toMatchObject({ aborted: true, killed: false, stalled: false, signal: 'SIGINT' });
   });
 
   it('escalates to SIGKILL after the grace period for a child that ignores SIGINT', async () => {

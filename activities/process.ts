@@ -143,6 +143,12 @@ export function runProcess(command: string, args: string[], opts: RunOptions = {
     child.on('spawn', () => {
       if (child.pid) opts.onSpawn?.(child.pid);
     });
+    // The leader obeyed the stop. A descendant it forked just as the SIGINT went out can miss
+    // it and would hold the pipes (and the run) open until the grace period ends: end the rest
+    // of the group now. Not counted as `killed`: the process itself stopped cleanly.
+    child.on('exit', () => {
+      if (killTimer && !killed) killGroup('SIGKILL');
+    });
     if (opts.stdoutTo) {
       child.stdout.pipe(opts.stdoutTo, { end: false });
       child.stdout.on('data', progressed);
