@@ -41,6 +41,7 @@ import { JOB_TAG_PREFIX, runTag } from '../../core/names';
 import type { BackupWorkflowResult } from '../../workflows/backup';
 import { dropPageCache, ensureDataset, warmPageCache, type Dataset } from '../support/dataset';
 import { timelineOf, type Timeline } from './timeline';
+import { envInt, log, runBench, tearDown } from '../support/lifecycle';
 
 const ROOT = resolve(__dirname, '..', '..');
 const RESTIC = join(ROOT, '.tools', 'bin', 'restic');
@@ -50,15 +51,6 @@ const AGENT = 'local';
 const TARGET_FULL_RATIO = 1.05;
 const TARGET_INCREMENTAL_MS = 400;
 
-function envInt(name: string, fallback: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
-  return n;
-}
-
-const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 
 interface Pair {
   label: string;
@@ -267,7 +259,6 @@ async function main(): Promise<void> {
   const fullRuns = envInt('BENCH_FULL_RUNS', 4, 1);
   const incrementals = envInt('BENCH_INCREMENTALS', 5, 0);
   const dropCaches = process.env.BENCH_DROP_CACHES === '1';
-  const keep = process.env.BENCH_KEEP === '1';
   if (!existsSync(RESTIC)) throw new Error(`${RESTIC} is missing: run scripts/setup.sh first`);
   // The project's tools first on PATH, as jest.config.js does for the tests, and the agent
   // pinned to the very binary plain restic uses.
@@ -330,20 +321,8 @@ async function main(): Promise<void> {
     await checkCatalog(stack, last!.jobId, join(last!.dir, 'repo-backstop'), 1 + incrementals);
     process.stdout.write(`${report(dataset, fulls, incs, caches)}\n`);
   } finally {
-    await stack?.stop().catch((e: unknown) => log(`stopping the stack: ${(e as Error).message}`));
-    await pg?.stop().catch((e: unknown) => log(`stopping PostgreSQL: ${(e as Error).message}`));
-    if (keep) log(`kept ${work} and ${stack?.dir ?? ''}`);
-    else {
-      rmSync(work, { recursive: true, force: true });
-      if (stack) rmSync(stack.dir, { recursive: true, force: true });
-    }
+    await tearDown({ stack, pg, work });
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -27,24 +27,16 @@ import { startS3 } from '../../test/support/s3';
 import { transferFlags } from '../../activities/sync/rclone';
 import type { S3SyncWorkflowResult } from '../../workflows/s3-sync';
 import { timelineOf } from '../overhead/timeline';
+import { envInt, log, runBench } from '../support/lifecycle';
 
 const PASSWORD = 'benchmark password, not a secret';
 const TARGET_RATIO = 1.05;
-
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-  return n;
-}
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
-const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 
 interface Sample {
   order: string;
@@ -62,9 +54,9 @@ interface Sample {
 }
 
 async function main(): Promise<void> {
-  const sizeMiB = envInt('BENCH_SIZE_MB', 1024);
-  const pairs = envInt('BENCH_PAIRS', 3);
-  const transfers = envInt('BENCH_TRANSFERS', 4);
+  const sizeMiB = envInt('BENCH_SIZE_MB', 1024, 8);
+  const pairs = envInt('BENCH_PAIRS', 3, 1);
+  const transfers = envInt('BENCH_TRANSFERS', 4, 1);
   const work = mkdtempSync(join(tmpdir(), 'backstop-bench-s3-'));
   const pg = await startPostgres();
   const s3 = await startS3();
@@ -180,7 +172,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(main);

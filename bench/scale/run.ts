@@ -18,7 +18,7 @@
 // and logs. Exits non-zero only on errors (a run that does not succeed is one); a missed
 // target prints MISS.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -26,6 +26,7 @@ import { performance } from 'node:perf_hooks';
 import { startPostgres, type Postgres } from '../../test/support/postgres';
 import { startStack, type Stack } from '../../test/support/stack';
 import type { BackupWorkflowResult } from '../../workflows/backup';
+import { envInt, log, runBench, tearDown } from '../support/lifecycle';
 
 const ROOT = resolve(__dirname, '..', '..');
 const RESTIC = join(ROOT, '.tools', 'bin', 'restic');
@@ -40,15 +41,6 @@ const TARGETS = {
   apiP99Ms: 1_000,
 };
 
-function envInt(name: string, fallback: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
-  return n;
-}
-
-const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 
 /** Nearest-rank percentile of a non-empty list. */
 export function percentile(values: number[], p: number): number {
@@ -130,7 +122,6 @@ async function main(): Promise<void> {
   const readers = envInt('BENCH_READERS', 4, 0);
   const filesPerJob = envInt('BENCH_FILES_PER_JOB', 40, 1);
   const fileKb = envInt('BENCH_FILE_KB', 64, 1);
-  const keep = process.env.BENCH_KEEP === '1';
 
   const work = mkdtempSync(join(tmpdir(), 'backstop-scale-'));
   let pg: Postgres | undefined;
@@ -196,20 +187,8 @@ async function main(): Promise<void> {
       await exited;
       clearTimeout(t);
     }
-    await stack?.stop().catch((e: unknown) => log(`stopping the stack: ${(e as Error).message}`));
-    await pg?.stop().catch((e: unknown) => log(`stopping PostgreSQL: ${(e as Error).message}`));
-    if (keep) log(`kept ${work} and ${stack?.dir ?? ''}`);
-    else {
-      rmSync(work, { recursive: true, force: true });
-      if (stack) rmSync(stack.dir, { recursive: true, force: true });
-    }
+    await tearDown({ stack, pg, work });
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -1,8 +1,7 @@
 // BackupWorkflow on the time-skipping test server, with mocked activities: step order,
 // cleanup on failure and cancellation, retries, warnings and an unreachable agent.
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { bundleWorkflows, startTimeSkipping } from './support/time-skipping';
+import { Worker } from '@temporalio/worker';
+import { timeSkippingSuite } from './support/time-skipping';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -18,17 +17,7 @@ import { SearchAttributeKeys } from '../../core/search-attributes';
 
 jest.setTimeout(120_000);
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
-
-beforeAll(async () => {
-  env = await startTimeSkipping();
-  bundle = await bundleWorkflows(require.resolve('../../workflows'));
-});
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const suite = timeSkippingSuite(require.resolve('../../workflows'));
 
 
 const plan: BackupPlan = {
@@ -61,7 +50,7 @@ async function runScenario(opts: {
   planOverride?: Partial<BackupPlan>;
   startAgent?: boolean;
   agentScheduleToStartMs?: number;
-  whileRunning?: (handle: Awaited<ReturnType<typeof env.client.workflow.start>>) => Promise<void>;
+  whileRunning?: (handle: Awaited<ReturnType<typeof suite.env.client.workflow.start>>) => Promise<void>;
 }): Promise<{ rec: Recorder; result: unknown; error?: unknown }> {
   const rec: Recorder = { calls: [] };
   const note = (name: string) => rec.calls.push(name);
@@ -70,9 +59,9 @@ async function runScenario(opts: {
   // queue of an earlier scenario's worker, which has shut down).
   const p = { ...plan, repository: { ...plan.repository, id: nextRepositoryId++ }, ...opts.planOverride };
   const serverWorker = await Worker.create({
-    connection: env.nativeConnection,
+    connection: suite.env.nativeConnection,
     taskQueue: SERVER_TASK_QUEUE,
-    workflowBundle: bundle,
+    workflowBundle: suite.bundle,
     // No sticky queues: a lock workflow left idle by an earlier scenario then wakes on this
     // scenario's worker at once, instead of waiting out a dead worker's sticky timeout on
     // every timer while the test server skips hours.
@@ -88,11 +77,11 @@ async function runScenario(opts: {
       notify: async () => void note('notify'),
       // The engine step takes the shared repository lock: the real lock activities, so the
       // real lock workflow grants it.
-      ...createLockActivities({ client: env.client, logger: createLogger('test', 'silent') }),
+      ...createLockActivities({ client: suite.env.client, logger: createLogger('test', 'silent') }),
     },
   });
   const agentWorker = await Worker.create({
-    connection: env.nativeConnection,
+    connection: suite.env.nativeConnection,
     taskQueue: agentTaskQueue(p.agentName),
     activities: {
       createSnapshot: async () => (note('createSnapshot'), { mode: 'none', ref: 'none:r', readPaths: p.paths, warnings: [] }),
@@ -107,7 +96,7 @@ async function runScenario(opts: {
   });
   const workflowId = `backup/7/${Math.random().toString(36).slice(2)}`;
   const run = async () => {
-    const handle = await env.client.workflow.start(backupWorkflow, {
+    const handle = await suite.env.client.workflow.start(backupWorkflow, {
       taskQueue: SERVER_TASK_QUEUE,
       workflowId,
       args: [{ runId: 'run-1', jobId: 7, agentScheduleToStartMs: opts.agentScheduleToStartMs ?? 60_000, engineHeartbeatTimeoutMs: 2_000 }],

@@ -1,8 +1,7 @@
 // PruneWorkflow on the time-skipping test server: maintenance activities mocked, the
 // repository lock real (real lock activities and lock workflow).
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { bundleWorkflows, startTimeSkipping } from './support/time-skipping';
+import { Worker } from '@temporalio/worker';
+import { timeSkippingSuite } from './support/time-skipping';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import { createLockActivities } from '../../activities/maintenance/lock';
@@ -15,17 +14,7 @@ import { finishSignal, holderStateQuery, lockHolderWorkflow } from './support/lo
 
 jest.setTimeout(180_000);
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
-
-beforeAll(async () => {
-  env = await startTimeSkipping();
-  bundle = await bundleWorkflows(require.resolve('./support/lock-holder'));
-});
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const suite = timeSkippingSuite(require.resolve('./support/lock-holder'));
 
 let nextRepo = 1;
 const planFor = (repositoryId: number, over: Partial<PrunePlan> = {}): PrunePlan => ({
@@ -48,15 +37,15 @@ interface Recorder {
 async function withWorker<T>(plan: PrunePlan, rec: Recorder, opts: { pruneFails?: boolean }, fn: () => Promise<T>): Promise<T> {
   const note = (c: string) => rec.calls.push(c);
   const worker = await Worker.create({
-    connection: env.nativeConnection,
+    connection: suite.env.nativeConnection,
     taskQueue: SERVER_TASK_QUEUE,
-    workflowBundle: bundle,
+    workflowBundle: suite.bundle,
     // No sticky queues: a lock workflow left idle by an earlier scenario then wakes on this
     // scenario's worker at once, instead of waiting out a dead worker's sticky timeout on
     // every timer while the test server skips hours.
     maxCachedWorkflows: 0,
     activities: {
-      ...createLockActivities({ client: env.client, logger: createLogger('test', 'silent') }),
+      ...createLockActivities({ client: suite.env.client, logger: createLogger('test', 'silent') }),
       preparePrune: async () => (note('preparePrune'), plan),
       forgetJobSnapshots: async (i: { jobId: number }) => {
         note(`forget:${i.jobId}`);
@@ -83,7 +72,7 @@ async function withWorker<T>(plan: PrunePlan, rec: Recorder, opts: { pruneFails?
 }
 
 const startPrune = (repositoryId: number) =>
-  env.client.workflow.start(pruneWorkflow, {
+  suite.env.client.workflow.start(pruneWorkflow, {
     taskQueue: SERVER_TASK_QUEUE,
     workflowId: `prune/repository-${repositoryId}/${Math.random().toString(36).slice(2)}`,
     args: [{ runId: `run-${repositoryId}`, repositoryId }],
@@ -135,7 +124,7 @@ describe('PruneWorkflow', () => {
     const repo = nextRepo++;
     const rec: Recorder = { calls: [] };
     await withWorker(planFor(repo), rec, {}, async () => {
-      const backup = await env.client.workflow.start(lockHolderWorkflow, {
+      const backup = await suite.env.client.workflow.start(lockHolderWorkflow, {
         taskQueue: SERVER_TASK_QUEUE,
         workflowId: `backup-like/${repo}`,
         args: [{ repositoryId: repo, mode: 'shared' }],

@@ -1,9 +1,8 @@
 // RestoreWorkflow on the time-skipping test server, with mocked activities: step order,
 // approval (approve, reject, timeout, a second decision), a refused target, retry after a
 // crashed restore step, and cleanup on failure.
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { bundleWorkflows, startTimeSkipping } from './support/time-skipping';
+import { Worker } from '@temporalio/worker';
+import { timeSkippingSuite } from './support/time-skipping';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { approveSignal, rejectSignal, restoreWorkflow, type RestoreWorkflowInput } from '../../workflows/restore';
@@ -17,17 +16,7 @@ import { createLogger } from '../../core/logger';
 
 jest.setTimeout(120_000);
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
-
-beforeAll(async () => {
-  env = await startTimeSkipping();
-  bundle = await bundleWorkflows(require.resolve('../../workflows'));
-});
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const suite = timeSkippingSuite(require.resolve('../../workflows'));
 
 const snapshotId = 'b'.repeat(64);
 const baseInput: RestoreWorkflowInput = {
@@ -67,16 +56,16 @@ async function runScenario(opts: {
   // A repository of its own per scenario, so its lock workflow lives on this scenario's workers.
   const repositoryId = nextRepositoryId++;
   const serverWorker = await Worker.create({
-    connection: env.nativeConnection,
+    connection: suite.env.nativeConnection,
     taskQueue: SERVER_TASK_QUEUE,
-    workflowBundle: bundle,
+    workflowBundle: suite.bundle,
     // No sticky queues: a lock workflow left idle by an earlier scenario then wakes on this
     // scenario's worker at once, instead of waiting out a dead worker's sticky timeout on
     // every timer while the test server skips hours.
     maxCachedWorkflows: 0,
     activities: {
       // The restore step holds the shared repository lock: the real lock activities and workflow.
-      ...createLockActivities({ client: env.client, logger: createLogger('test', 'silent') }),
+      ...createLockActivities({ client: suite.env.client, logger: createLogger('test', 'silent') }),
       startRestoreRun: async () => (note('startRestoreRun'), { repository: { id: repositoryId, name: 'main', url: '/srv/repo' } }),
       markRestoreAwaitingApproval: async () => void note('markRestoreAwaitingApproval'),
       markRestoreRunning: async () => void note('markRestoreRunning'),
@@ -88,7 +77,7 @@ async function runScenario(opts: {
     },
   });
   const agentWorker = await Worker.create({
-    connection: env.nativeConnection,
+    connection: suite.env.nativeConnection,
     taskQueue: agentTaskQueue(input.agentName),
     activities: {
       checkRestoreTarget: async (i: RestoreTargetInput) => (note('checkRestoreTarget'), opts.checkTarget ? opts.checkTarget(i) : checked),
@@ -108,7 +97,7 @@ async function runScenario(opts: {
   let error: unknown;
   await serverWorker.runUntil(
     agentWorker.runUntil(async () => {
-      const handle = await env.client.workflow.start(restoreWorkflow, {
+      const handle = await suite.env.client.workflow.start(restoreWorkflow, {
         taskQueue: SERVER_TASK_QUEUE,
         workflowId: `restore/7/${Math.random().toString(36).slice(2)}`,
         args: [{ ...input, agentScheduleToStartMs: 60_000, engineHeartbeatTimeoutMs: 2_000 }],

@@ -2,11 +2,10 @@
 // a run cancelled while its prepare step is in flight is still cleaned up and recorded as
 // cancelled (not left queued), and a stalled engine attempt is retried like any retryable
 // failure, its reason kept when the retries run out.
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
-import { bundleWorkflows, startTimeSkipping } from './support/time-skipping';
+import { timeSkippingSuite } from './support/time-skipping';
 import { backupWorkflow } from '../../workflows/backup';
 import type { BackupPlan, FinishRunInput } from '../../activities/server';
 import type { BackupStepResult, PostHookInput } from '../../activities/agent';
@@ -17,17 +16,7 @@ import { createLogger } from '../../core/logger';
 
 jest.setTimeout(180_000);
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
-
-beforeAll(async () => {
-  env = await startTimeSkipping();
-  bundle = await bundleWorkflows(require.resolve('../../workflows'));
-});
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const suite = timeSkippingSuite(require.resolve('../../workflows'));
 
 let nextRepositoryId = 100;
 const snapshot = { id: 'b'.repeat(64), time: '2026-11-24T10:00:00Z', hostname: 'web2', paths: ['/srv'], tags: [] };
@@ -35,7 +24,7 @@ const snapshot = { id: 'b'.repeat(64), time: '2026-11-24T10:00:00Z', hostname: '
 async function scenario(opts: {
   prepareDelay?: Promise<void>;
   runBackup: (attempt: number) => Promise<BackupStepResult>;
-  whileRunning?: (handle: Awaited<ReturnType<typeof env.client.workflow.start>>) => Promise<void>;
+  whileRunning?: (handle: Awaited<ReturnType<typeof suite.env.client.workflow.start>>) => Promise<void>;
 }) {
   const calls: string[] = [];
   let finish: FinishRunInput | undefined;
@@ -53,9 +42,9 @@ async function scenario(opts: {
     postHook: 'true',
   };
   const serverWorker = await Worker.create({
-    connection: env.nativeConnection,
+    connection: suite.env.nativeConnection,
     taskQueue: SERVER_TASK_QUEUE,
-    workflowBundle: bundle,
+    workflowBundle: suite.bundle,
     maxCachedWorkflows: 0,
     activities: {
       prepareBackup: async () => {
@@ -69,11 +58,11 @@ async function scenario(opts: {
         finish = i;
       },
       notify: async () => void calls.push('notify'),
-      ...createLockActivities({ client: env.client, logger: createLogger('test', 'silent') }),
+      ...createLockActivities({ client: suite.env.client, logger: createLogger('test', 'silent') }),
     },
   });
   const agentWorker = await Worker.create({
-    connection: env.nativeConnection,
+    connection: suite.env.nativeConnection,
     taskQueue: agentTaskQueue(plan.agentName),
     activities: {
       createSnapshot: async () => (calls.push('createSnapshot'), { mode: 'none', ref: 'none:r', readPaths: plan.paths, warnings: [] }),
@@ -89,7 +78,7 @@ async function scenario(opts: {
   let error: unknown;
   await serverWorker.runUntil(
     agentWorker.runUntil(async () => {
-      const handle = await env.client.workflow.start(backupWorkflow, {
+      const handle = await suite.env.client.workflow.start(backupWorkflow, {
         taskQueue: SERVER_TASK_QUEUE,
         workflowId: `backup/9/${Math.random().toString(36).slice(2)}`,
         args: [{ runId: 'run-rc', jobId: 9, agentScheduleToStartMs: 60_000, engineHeartbeatTimeoutMs: 60_000 }],

@@ -1,9 +1,8 @@
 // S3SyncWorkflow on the time-skipping test server, with mocked activities: step order,
 // a failed verification fails the run, a repository on S3 is refused, a retried sync step,
 // and cancellation mid-sync still records the run.
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { bundleWorkflows, startTimeSkipping } from './support/time-skipping';
+import { Worker } from '@temporalio/worker';
+import { timeSkippingSuite } from './support/time-skipping';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -16,17 +15,7 @@ import { createLogger } from '../../core/logger';
 
 jest.setTimeout(120_000);
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
-
-beforeAll(async () => {
-  env = await startTimeSkipping();
-  bundle = await bundleWorkflows(require.resolve('../../workflows'));
-});
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const suite = timeSkippingSuite(require.resolve('../../workflows'));
 
 const plan: S3SyncPlan = {
   repositoryId: 4,
@@ -61,7 +50,7 @@ async function runScenario(opts: {
   prepare?: () => Promise<S3SyncPlan>;
   runS3Sync?: () => Promise<S3SyncOutcome>;
   verify?: () => Promise<S3SyncVerification>;
-  whileRunning?: (handle: Awaited<ReturnType<typeof env.client.workflow.start>>) => Promise<void>;
+  whileRunning?: (handle: Awaited<ReturnType<typeof suite.env.client.workflow.start>>) => Promise<void>;
 }): Promise<{ rec: Recorder; result?: unknown; error?: unknown; workflowId: string }> {
   const rec: Recorder = { calls: [] };
   const note = (name: string) => rec.calls.push(name);
@@ -69,16 +58,16 @@ async function runScenario(opts: {
   // worker (the first scenario gets 4, the id its assertions name).
   const repositoryId = nextRepositoryId++;
   const worker = await Worker.create({
-    connection: env.nativeConnection,
+    connection: suite.env.nativeConnection,
     taskQueue: SERVER_TASK_QUEUE,
-    workflowBundle: bundle,
+    workflowBundle: suite.bundle,
     // No sticky queues: a lock workflow left idle by an earlier scenario then wakes on this
     // scenario's worker at once, instead of waiting out a dead worker's sticky timeout on
     // every timer while the test server skips hours.
     maxCachedWorkflows: 0,
     activities: {
       // The sync holds the shared repository lock: the real lock activities and workflow.
-      ...createLockActivities({ client: env.client, logger: createLogger('test', 'silent') }),
+      ...createLockActivities({ client: suite.env.client, logger: createLogger('test', 'silent') }),
       prepareS3Sync: async () => (note('prepareS3Sync'), (opts.prepare ?? (async () => plan))()),
       runS3Sync: async (i: Recorder['syncInput']) => {
         note('runS3Sync');
@@ -96,7 +85,7 @@ async function runScenario(opts: {
   let result: unknown;
   let error: unknown;
   await worker.runUntil(async () => {
-    const handle = await env.client.workflow.start(s3SyncWorkflow, { taskQueue: SERVER_TASK_QUEUE, workflowId, args: [{ runId: 'run-s3', repositoryId }] });
+    const handle = await suite.env.client.workflow.start(s3SyncWorkflow, { taskQueue: SERVER_TASK_QUEUE, workflowId, args: [{ runId: 'run-s3', repositoryId }] });
     if (opts.whileRunning) await opts.whileRunning(handle);
     result = await handle.result().catch((e: unknown) => {
       error = e;

@@ -26,3 +26,29 @@ export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
 export function bundleWorkflows(workflowsPath: string): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({ workflowsPath, logger: quietLogger });
 }
+
+/**
+ * One time-skipping server and one bundle for a whole test file: registers the file's
+ * beforeAll/afterAll and hands both out once they exist.
+ */
+export function timeSkippingSuite(workflowsPath: string): { readonly env: TestWorkflowEnvironment; readonly bundle: WorkflowBundleWithSourceMap } {
+  let env: TestWorkflowEnvironment | undefined;
+  let bundle: WorkflowBundleWithSourceMap | undefined;
+  beforeAll(async () => {
+    env = await startTimeSkipping();
+    bundle = await bundleWorkflows(workflowsPath);
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+  return {
+    get env() {
+      if (!env) throw new Error('the time-skipping server is not started yet (use it inside a test or hook)');
+      return env;
+    },
+    get bundle() {
+      if (!bundle) throw new Error('the workflows are not bundled yet (use them inside a test or hook)');
+      return bundle;
+    },
+  };
+}
