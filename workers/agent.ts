@@ -130,7 +130,16 @@ export async function runAgentWorker(baseConfig: BackstopConfig): Promise<void> 
   // (api/catch-up.ts): do it once the worker exists, so it polls right after and the
   // catch-up's first step does not wait (and time out) while the worker is still being built.
   await register(config, http);
-  const stopHeartbeat = startHeartbeatLoop(http, await detectCapabilities(process.env.BACKSTOP_RESTIC || 'restic'), config.agentHeartbeatMs, logger);
+  const stopHeartbeat = startHeartbeatLoop(http, await detectCapabilities(process.env.BACKSTOP_RESTIC || 'restic'), config.agentHeartbeatMs, logger, (err) => {
+    // Revoked: stop polling the task queue; the activities could not get secrets anyway.
+    logger.error({ err: err.message }, 'agent refused by the API (revoked?): stopping the worker');
+    process.exitCode = 3;
+    try {
+      worker.shutdown();
+    } catch {
+      // already shutting down
+    }
+  });
   const stopRenewal = identity && http instanceof MtlsAgentHttp ? startRenewalLoop(http, config.agentHome, identity, logger) : () => undefined;
   onShutdownSignal(() => worker.shutdown());
   logger.info({ taskQueue, auth: http.describe }, 'agent worker running');
