@@ -10,7 +10,7 @@ export const AGENTS_USAGE = `  agents list             agents with status (reach
                           a bootstrap token to enroll agents with (printed once)
   agent-tokens list       bootstrap tokens (never the tokens themselves)
   agent-tokens revoke <id>
-  agent enroll --server <url> --token <bootstrap token> [--name <name>] [--replace]
+  agent enroll --server <url> --token <bootstrap token> [--name <name>] [--replace] [--ca-fingerprint <sha256>]
                           on the agent machine: make a key and CSR, get a certificate, store
                           them in BACKSTOP_AGENT_HOME (default /etc/backstop-agent)`;
 
@@ -48,6 +48,7 @@ export async function agentTokensCommand(api: ApiClient, sub: string, args: stri
     console.log(`bootstrap token ${created.id} (expires ${created.expiresAt}, ${created.maxUses} use(s)${created.agentName ? `, agent ${created.agentName} only` : ''}):`);
     console.log(created.token);
     console.log('It is shown only now.');
+    console.log(`CA fingerprint (pin it with --ca-fingerprint or BACKSTOP_INIT_CA_FINGERPRINT): ${created.caFingerprint}`);
     return 0;
   }
   if (sub === 'list') {
@@ -69,7 +70,7 @@ export async function enrollCommand(config: BackstopConfig, args: string[]): Pro
   const server = flag(args, '--server') ?? process.env.BACKSTOP_INIT_SERVER_URL;
   const token = flag(args, '--token') ?? process.env.BACKSTOP_INIT_BOOTSTRAP_TOKEN;
   if (!server || !token) throw new Error('agent enroll needs --server <url> and --token <bootstrap token>');
-  const identity = await enroll({ serverUrl: server, token, name: flag(args, '--name') ?? defaultAgentName(), replace: args.includes('--replace'), home: config.agentHome });
+  const identity = await enroll({ serverUrl: server, token, name: flag(args, '--name') ?? defaultAgentName(), replace: args.includes('--replace'), home: config.agentHome, caFingerprint: flag(args, '--ca-fingerprint') ?? process.env.BACKSTOP_INIT_CA_FINGERPRINT });
   console.log(`enrolled as agent ${identity.agentName}; key, certificate and CA in ${config.agentHome}`);
   if (!identity.mtlsUrl) console.log('note: the API has no mTLS listener (BACKSTOP_API_TLS_PORT); set BACKSTOP_API_TLS_URL before starting the agent');
   return 0;

@@ -178,7 +178,7 @@ export class ApiClient {
     }
   }
 
-  createAgentToken(req: ApiAgentTokenRequest): Promise<ApiAgentToken & { token: string }> {
+  createAgentToken(req: ApiAgentTokenRequest): Promise<ApiAgentToken & { token: string; caFingerprint: string }> {
     return this.request('POST', '/v1/agent-tokens', req);
   }
 

@@ -2,10 +2,12 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import {
   certificateValidity,
   checkCsr,
+  checkIssuedCertificate,
   commonNameOf,
   createAgentCsr,
   createCertificateAuthority,
   fingerprintOf,
+  normalizeFingerprint,
   renewalDueAt,
   signAgentCertificate,
   signServerCertificate,
@@ -68,5 +70,20 @@ describe('internal PKI', () => {
     const ca = await createCertificateAuthority();
     const v = certificateValidity(ca.certPem);
     expect(v.notAfter.getTime()).toBeGreaterThan(v.notBefore.getTime());
+  });
+
+  it('checks an enrollment answer: pinned CA, issuer, name and own key', async () => {
+    const ca = await createCertificateAuthority();
+    const { keyPem, csrPem } = await createAgentCsr('web1');
+    const issued = await signAgentCertificate(ca, csrPem, 'web1', 3_600_000);
+    const pin = fingerprintOf(ca.certPem).replace(/(..)(?!$)/g, '$1:').toUpperCase();
+    expect(normalizeFingerprint(pin)).toBe(fingerprintOf(ca.certPem));
+    expect(() => checkIssuedCertificate({ certPem: issued.certPem, caPem: ca.certPem, keyPem, agentName: 'web1', caFingerprint: pin })).not.toThrow();
+    const other = await createCertificateAuthority();
+    expect(() => checkIssuedCertificate({ certPem: issued.certPem, caPem: other.certPem, keyPem, agentName: 'web1', caFingerprint: pin })).toThrow(/pinned fingerprint/);
+    expect(() => checkIssuedCertificate({ certPem: issued.certPem, caPem: other.certPem, keyPem, agentName: 'web1' })).toThrow(/not issued by the returned CA/);
+    expect(() => checkIssuedCertificate({ certPem: issued.certPem, caPem: ca.certPem, keyPem, agentName: 'web2' })).toThrow(/not for agent "web2"/);
+    const { keyPem: otherKey } = await createAgentCsr('web1');
+    expect(() => checkIssuedCertificate({ certPem: issued.certPem, caPem: ca.certPem, keyPem: otherKey, agentName: 'web1' })).toThrow(/not for this agent's key/);
   });
 });

@@ -3,7 +3,7 @@
 // Node's own X509Certificate reads certificates back for checks.
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-import { createHash, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
+import { createHash, createPrivateKey, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
 import { InputError } from './errors';
 
 x509.cryptoProvider.set(webcrypto as never);
@@ -186,6 +186,25 @@ export function verifyIssuedBy(certPem: string, caPem: string, now = new Date())
   const ca = new X509Certificate(caPem);
   if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) return false;
   return new Date(cert.validFrom) <= now && now <= new Date(cert.validTo);
+}
+
+/** `AB:CD:…` or `abcd…` → lowercase hex without separators. */
+export function normalizeFingerprint(text: string): string {
+  return text.trim().toLowerCase().replace(/[:\s]/g, '');
+}
+
+/**
+ * What an agent checks in the enrollment (or renewal) answer before storing anything: the
+ * CA is the pinned one when a pin is given, the certificate is issued by that CA, names this
+ * agent, is valid now and carries the agent's own public key.
+ */
+export function checkIssuedCertificate(a: { certPem: string; caPem: string; keyPem: string; agentName: string; caFingerprint?: string }, now = new Date()): void {
+  if (a.caFingerprint && fingerprintOf(a.caPem) !== normalizeFingerprint(a.caFingerprint)) {
+    throw new InputError('the server\'s CA certificate does not match the pinned fingerprint (--ca-fingerprint); nothing stored');
+  }
+  if (!verifyIssuedBy(a.certPem, a.caPem, now)) throw new InputError('the certificate returned is not issued by the returned CA or not valid now');
+  if (commonNameOf(a.certPem) !== a.agentName) throw new InputError(`the certificate returned is not for agent ${JSON.stringify(a.agentName)}`);
+  if (!new X509Certificate(a.certPem).checkPrivateKey(createPrivateKey(a.keyPem))) throw new InputError('the certificate returned is not for this agent\'s key');
 }
 
 /**

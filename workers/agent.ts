@@ -96,7 +96,7 @@ async function agentCredentials(config: BackstopConfig, logger: Logger): Promise
     if (!serverUrl || !bootstrap) {
       throw new Error(`agent not enrolled (no identity in ${config.agentHome}): run \`backstop-agent enroll --server URL --token T\`, set BACKSTOP_INIT_SERVER_URL and BACKSTOP_INIT_BOOTSTRAP_TOKEN, or BACKSTOP_AGENT_TOKEN`);
     }
-    identity = await enroll({ serverUrl, token: bootstrap, name: defaultAgentName(), home: config.agentHome });
+    identity = await enroll({ serverUrl, token: bootstrap, name: defaultAgentName(), home: config.agentHome, caFingerprint: process.env.BACKSTOP_INIT_CA_FINGERPRINT || undefined });
     logger.info({ agent: identity.agentName, home: config.agentHome }, 'agent enrolled from BACKSTOP_INIT_* variables');
   }
   const mtlsUrl = process.env.BACKSTOP_API_TLS_URL || identity.mtlsUrl;

@@ -1556,6 +1556,8 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["AgentToken"] & {
                         token: string;
+                        /** @description sha256 of the internal CA certificate (hex); agents can pin it at enrollment (--ca-fingerprint). */
+                        caFingerprint: string;
                     };
                 };
             };

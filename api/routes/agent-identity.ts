@@ -1,6 +1,6 @@
 // Enrollment, bootstrap tokens, certificate renewal, revocation and heartbeats.
 import { NotFoundError, UnauthorizedError } from '../../core/errors';
-import { signAgentCertificate } from '../../core/pki';
+import { fingerprintOf, signAgentCertificate } from '../../core/pki';
 import type { AgentCapabilities } from '../../core/model';
 import type { ApiContext, ApiPki, Handler } from '../context';
 import type { AgentIdentityStore } from '../../catalog/agent-identity';
@@ -20,13 +20,14 @@ export const listAgentTokens: Handler = async (ctx) => ({ status: 200, body: { i
 
 export const createAgentToken: Handler = async (ctx, { body }) => {
   const b = body as { description?: string; agentName?: string; maxUses?: number; expiresInSeconds?: number };
-  const { token, record } = await identityParts(ctx).store.createBootstrapToken({
+  const { store, pki } = identityParts(ctx);
+  const { token, record } = await store.createBootstrapToken({
     description: b.description,
     agentName: b.agentName,
     maxUses: b.maxUses ?? 1,
     expiresAt: new Date(Date.now() + (b.expiresInSeconds ?? 86_400) * 1000),
   });
-  return { status: 201, body: { ...record, token } };
+  return { status: 201, body: { ...record, token, caFingerprint: fingerprintOf(pki.ca.certPem) } };
 };
 
 export const revokeAgentToken: Handler = async (ctx, { params }) => ({ status: 200, body: await identityParts(ctx).store.revokeBootstrapToken(params.id as number) });

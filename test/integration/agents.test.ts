@@ -137,6 +137,14 @@ describe('enrollment', () => {
     await expect(attempt(await token({ agentName: 'echo' }), 'delta')).rejects.toThrow(/\(401\): bootstrap token refused: it is for agent "echo" only/);
     await expect(attempt('bsb_not-a-token', 'delta')).rejects.toThrow(/\(401\): bootstrap token refused: unknown token/);
 
+    // A pinned CA fingerprint that does not match: refused before anything is stored.
+    const pinHome = newHome('pin');
+    const pinned = await stack.api.createAgentToken({ maxUses: 2 });
+    await expect(enroll({ serverUrl: stack.api.baseUrl, token: pinned.token, name: 'foxtrot', home: pinHome, caFingerprint: 'ab'.repeat(32) })).rejects.toThrow(/pinned fingerprint/);
+    expect(loadIdentity(pinHome)).toBeNull();
+    await enroll({ serverUrl: stack.api.baseUrl, token: pinned.token, name: 'golf', home: pinHome, caFingerprint: pinned.caFingerprint });
+    expect(loadIdentity(pinHome)?.agentName).toBe('golf');
+
     // charlie is enrolled: the same name again needs replace, which revokes the old certificate.
     const first = loadIdentity(home)!;
     const reuse = await token({ maxUses: 2 });

@@ -1,7 +1,7 @@
 // Enrollment from the agent's side: a new key and CSR, the bootstrap token as bearer, and
 // the answer (certificate, CA, mTLS URL) written into the agent's home.
 import { hostname } from 'node:os';
-import { createAgentCsr, isAgentName } from '../../core/pki';
+import { checkIssuedCertificate, createAgentCsr, isAgentName } from '../../core/pki';
 import { saveIdentity, type AgentIdentity } from './home';
 
 export interface EnrollOptions {
@@ -11,6 +11,8 @@ export interface EnrollOptions {
   name: string;
   replace?: boolean;
   home: string;
+  /** sha256 of the CA certificate to accept (printed by `agent-tokens create`); unset: trust on first use. */
+  caFingerprint?: string;
 }
 
 /** The machine's host name as an agent name: lowercased, its first label, invalid characters dropped. */
@@ -40,6 +42,7 @@ export async function enroll(opts: EnrollOptions): Promise<AgentIdentity> {
     throw new Error(`enrollment refused (${res.status}): ${detail}`);
   }
   const body = JSON.parse(text) as { agentName: string; certificate: string; caCertificate: string; mtlsUrl: string | null };
+  checkIssuedCertificate({ certPem: body.certificate, caPem: body.caCertificate, keyPem, agentName: opts.name, caFingerprint: opts.caFingerprint });
   const identity: AgentIdentity = { agentName: body.agentName, serverUrl: opts.serverUrl, mtlsUrl: body.mtlsUrl, keyPem, certPem: body.certificate, caPem: body.caCertificate };
   saveIdentity(opts.home, identity);
   return identity;

@@ -1,7 +1,7 @@
 // Renews the agent's certificate before it expires, with no operator: at two thirds of its
 // lifetime a new key and CSR go to the renew endpoint over mTLS with the current
 // certificate. A failed attempt is retried a minute later (sooner near expiry).
-import { certificateValidity, createAgentCsr, renewalDueAt } from '../../core/pki';
+import { certificateValidity, checkIssuedCertificate, createAgentCsr, renewalDueAt } from '../../core/pki';
 import type { Logger } from '../../core/logger';
 import { saveIdentity, type AgentIdentity } from './home';
 import type { MtlsAgentHttp } from './http';
@@ -13,7 +13,9 @@ export async function renewCertificate(http: MtlsAgentHttp, home: string, curren
   const res = await http.request('POST', '/v1/agent/certificate/renew', { csr: csrPem });
   if (!res.ok) throw new Error(`renewal refused (${res.status}): ${res.text}`);
   const body = JSON.parse(res.text) as { certificate: string; caCertificate: string };
-  const renewed: AgentIdentity = { ...current, keyPem, certPem: body.certificate, caPem: body.caCertificate };
+  // The CA must stay the one enrolled with: a renewal never changes whom the agent trusts.
+  checkIssuedCertificate({ certPem: body.certificate, caPem: current.caPem, keyPem, agentName: current.agentName });
+  const renewed: AgentIdentity = { ...current, keyPem, certPem: body.certificate };
   saveIdentity(home, renewed);
   http.setCredentials({ keyPem, certPem: renewed.certPem, caPem: renewed.caPem });
   return renewed;
