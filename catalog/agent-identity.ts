@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { withTransaction } from './db';
 import { hashToken } from './store';
-import { decideEnrollment, type BootstrapTokenRow, type EnrollmentRequest } from '../core/bootstrap-token';
+import { decideEnrollment, type BootstrapTokenRow, type EnrollmentRequest, type ExistingAgent } from '../core/bootstrap-token';
 import { NotFoundError } from '../core/errors';
 import type { CertificateAuthority, IssuedCertificate } from '../core/pki';
 import type { SecretBox } from '../core/secrets';
@@ -96,23 +96,25 @@ export class AgentIdentityStore {
         [agentName],
       );
       const agentId = Number(agents[0]!.id);
-      // Replacing: whatever certificate the name had is useless from now on.
+      // Replacing: whatever certificate or agent token the name had is useless from now on.
       await c.query('UPDATE agent_certificates SET revoked_at = now() WHERE agent_id = $1 AND revoked_at IS NULL', [agentId]);
+      await c.query(`UPDATE api_tokens SET revoked_at = now() WHERE scope = 'agent' AND agent_name = $1 AND revoked_at IS NULL`, [agentName]);
       const issued = await sign(agentName);
       await this.insertCertificate(c, agentId, issued);
       return { agentName, issued };
     });
   }
 
-  private async enrollmentState(c: PoolClient, name: string): Promise<{ hasLiveCertificate: boolean; revoked: boolean } | null> {
+  private async enrollmentState(c: PoolClient, name: string): Promise<ExistingAgent | null> {
     const { rows } = await c.query(
       `SELECT a.revoked_at,
-              EXISTS (SELECT 1 FROM agent_certificates ac WHERE ac.agent_id = a.id AND ac.revoked_at IS NULL AND ac.not_after > now()) AS live
+              EXISTS (SELECT 1 FROM agent_certificates ac WHERE ac.agent_id = a.id AND ac.revoked_at IS NULL AND ac.not_after > now()) AS live_cert,
+              EXISTS (SELECT 1 FROM api_tokens t WHERE t.scope = 'agent' AND t.agent_name = a.name AND t.revoked_at IS NULL) AS live_token
          FROM agents a WHERE a.name = $1 FOR UPDATE`,
       [name],
     );
     if (!rows[0]) return null;
-    return { hasLiveCertificate: Boolean(rows[0].live), revoked: rows[0].revoked_at !== null };
+    return { hasLiveCertificate: Boolean(rows[0].live_cert), hasLiveToken: Boolean(rows[0].live_token), revoked: rows[0].revoked_at !== null };
   }
 
   private async insertCertificate(c: PoolClient | Pool, agentId: number, issued: IssuedCertificate): Promise<void> {

@@ -33,7 +33,8 @@ describe('decideEnrollment', () => {
     expect(() => decideEnrollment(token(), { name: 'web1', replace: false }, { hasLiveCertificate: true, revoked: false }, now)).toThrow(/already enrolled/);
     expect(() => decideEnrollment(token(), { name: 'web1', replace: false }, { hasLiveCertificate: false, revoked: true }, now)).toThrow(/already enrolled/);
     expect(decideEnrollment(token(), { name: 'web1', replace: true }, { hasLiveCertificate: true, revoked: false }, now)).toBe('web1');
-    // A name known only from token-registered days (no certificate) needs no replace.
+    expect(() => decideEnrollment(token(), { name: 'web1', replace: false }, { hasLiveCertificate: false, hasLiveToken: true, revoked: false }, now)).toThrow(/already enrolled/);
+    // A name with no live credentials (its token revoked, its certificates expired) needs no replace.
     expect(decideEnrollment(token(), { name: 'web1', replace: false }, { hasLiveCertificate: false, revoked: false }, now)).toBe('web1');
   });
 });

@@ -25,7 +25,15 @@ export interface EnrollmentRequest {
  * the same thing to the caller ("refused") with the reason, so an attacker learns nothing
  * a legitimate operator would not need to fix the token.
  */
-export function decideEnrollment(token: BootstrapTokenRow | null, req: EnrollmentRequest, existing: { hasLiveCertificate: boolean; revoked: boolean } | null, now: Date): string {
+/** What the catalog knows of the name already: live credentials, or a revocation. */
+export interface ExistingAgent {
+  hasLiveCertificate: boolean;
+  /** An agent API token (embedded-style agents) that is not revoked. */
+  hasLiveToken?: boolean;
+  revoked: boolean;
+}
+
+export function decideEnrollment(token: BootstrapTokenRow | null, req: EnrollmentRequest, existing: ExistingAgent | null, now: Date): string {
   if (!token) throw new UnauthorizedError('bootstrap token refused: unknown token');
   if (token.revokedAt) throw new UnauthorizedError('bootstrap token refused: revoked');
   if (token.expiresAt.getTime() <= now.getTime()) throw new UnauthorizedError('bootstrap token refused: expired');
@@ -34,7 +42,7 @@ export function decideEnrollment(token: BootstrapTokenRow | null, req: Enrollmen
   if (!name) throw new InputError('an agent name is required (--name), the token does not fix one');
   if (!isAgentName(name)) throw new InputError(`invalid agent name ${JSON.stringify(name)}: lowercase letters, digits, ".", "_" and "-", at most 63`);
   if (token.agentName && token.agentName !== name) throw new UnauthorizedError(`bootstrap token refused: it is for agent ${JSON.stringify(token.agentName)} only`);
-  if (existing && (existing.hasLiveCertificate || existing.revoked) && !req.replace) {
+  if (existing && (existing.hasLiveCertificate || existing.hasLiveToken || existing.revoked) && !req.replace) {
     throw new ConflictError(`agent ${JSON.stringify(name)} is already enrolled; enroll with replace to revoke its certificate and take its place`);
   }
   return name;

@@ -145,6 +145,9 @@ describe('enrollment', () => {
     await enroll({ serverUrl: stack.api.baseUrl, token: pinned.token, name: 'golf', home: pinHome, caFingerprint: pinned.caFingerprint });
     expect(loadIdentity(pinHome)?.agentName).toBe('golf');
 
+    // The embedded-style agent "local" holds a live agent token: taking its name needs replace too.
+    await expect(attempt(await token(), 'local')).rejects.toThrow(/\(409\): agent "local" is already enrolled/);
+
     // charlie is enrolled: the same name again needs replace, which revokes the old certificate.
     const first = loadIdentity(home)!;
     const reuse = await token({ maxUses: 2 });
