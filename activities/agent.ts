@@ -11,6 +11,7 @@ import { providerFor, type SnapshotHandle, type SnapshotProvider } from './snaps
 import type { SnapshotBind } from './snapshot/commands';
 import { hookEnv, runHook, type HookLimits } from './hooks/shell';
 import { withFailureMapping } from './failure';
+import { checkBackupPaths } from './backup-roots';
 import { withRunLog, type RunLogSink, type RunLogTransport } from './run-log/sink';
 
 export interface AgentDeps {
@@ -24,6 +25,8 @@ export interface AgentDeps {
   runLog?: RunLogTransport;
   /** Stall timeout and kill grace of post hooks. */
   hookLimits?: HookLimits;
+  /** Where backup sources may lie (BACKSTOP_BACKUP_ROOTS); absent: anywhere. */
+  backupRoots?: string[];
 }
 
 export interface BackupStepInput {
@@ -72,6 +75,7 @@ export function createAgentActivities(deps: AgentDeps) {
   async function createSnapshot(input: { runId: string; mode: SnapshotMode; paths: string[] }): Promise<SnapshotHandle> {
     // An activity always runs for a workflow here; without one, the snapshot counts as orphaned at the next start.
     const workflowId = Context.current().info.workflowExecution?.workflowId ?? '';
+    await checkBackupPaths(input.paths, deps.backupRoots ?? ['/']);
     return providerFor(input.mode, deps.snapshotProviders).create({ runId: input.runId, workflowId, mode: input.mode, paths: input.paths });
   }
 
@@ -86,6 +90,7 @@ export function createAgentActivities(deps: AgentDeps) {
   async function runBackup(input: BackupStepInput): Promise<BackupStepResult> {
     const ctx = Context.current();
     const tag = runTag(input.workflowId);
+    await checkBackupPaths(input.paths, deps.backupRoots ?? ['/']);
     const repo = { url: input.repository.url, ...(await secrets.repositoryAccess(input.repository.id)) };
     const log = logger.child({ runId: input.runId, workflowId: input.workflowId, attempt: ctx.info.attempt });
 

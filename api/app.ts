@@ -1,7 +1,6 @@
 // The express app: auth, strict validation and one handler per OpenAPI operation.
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { UnauthorizedError } from '../core/errors';
-import { AGENT_OPERATIONS, type ApiContext, type Handler, type HandlerResult } from './context';
+import { type ApiContext, type Handler, type HandlerResult } from './context';
 import { createAjv, createValidator } from './validation';
 import { listOperations, loadSpec, type OpenApiDocument } from './spec';
 import { problemMiddleware, sendProblem } from './problem';
@@ -16,6 +15,8 @@ import * as s3Sync from './routes/s3-sync';
 import * as schedules from './routes/schedules';
 import * as runLog from './routes/run-log';
 import * as runControl from './routes/run-control';
+import * as agentIdentity from './routes/agent-identity';
+import { authenticateRequest } from './agent-auth';
 
 export const HANDLERS: Record<string, Handler> = {
   getHealth: runs.getHealth,
@@ -61,6 +62,13 @@ export const HANDLERS: Record<string, Handler> = {
   streamRunLog: runLog.streamRunLog,
   appendAgentRunLog: runLog.appendAgentRunLog,
   cancelRun: runControl.cancelRun,
+  revokeAgent: agentIdentity.revokeAgent,
+  listAgentTokens: agentIdentity.listAgentTokens,
+  createAgentToken: agentIdentity.createAgentToken,
+  revokeAgentToken: agentIdentity.revokeAgentToken,
+  enrollAgent: agentIdentity.enrollAgent,
+  renewAgentCertificate: agentIdentity.renewAgentCertificate,
+  agentHeartbeat: agentIdentity.agentHeartbeat,
 };
 
 const BODY_LIMIT = '256kb';
@@ -98,12 +106,7 @@ export function createApp(ctx: ApiContext, doc: OpenApiDocument = loadSpec()) {
 
   const authenticate = (operationId: string) => async (req: Request, _res: Response, next: NextFunction) => {
     try {
-      const header = req.headers.authorization ?? '';
-      const m = /^Bearer (\S+)$/.exec(header);
-      const identity = m ? await ctx.catalog.findToken(m[1]!) : null;
-      if (!identity) throw new UnauthorizedError();
-      if (identity.scope === 'agent' && !AGENT_OPERATIONS.has(operationId)) throw new UnauthorizedError('agent tokens cannot call this operation');
-      req.identity = identity;
+      req.identity = await authenticateRequest(ctx, req, operationId);
       next();
     } catch (err) {
       next(err);

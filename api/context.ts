@@ -5,6 +5,8 @@ import type { BackupEngine } from '../activities/engines/engine';
 import type { Logger } from '../core/logger';
 import type { TokenIdentity } from '../catalog/store';
 import type { RunLogWriter } from '../catalog/run-log-writer';
+import type { AgentIdentityStore } from '../catalog/agent-identity';
+import type { CertificateAuthority } from '../core/pki';
 
 /** What every route handler may use; built once by the API process. */
 export interface ApiContext {
@@ -28,6 +30,18 @@ export interface ApiContext {
   staleAfterIntervals?: number;
   /** How often a live log tail looks for new lines; default 500 ms. */
   logTailPollMs?: number;
+  /** Agent identity: bootstrap tokens, certificates, heartbeats. Absent: enrollment answers 404. */
+  agentIdentity?: AgentIdentityStore;
+  /** The internal CA and how it signs agent certificates. */
+  pki?: ApiPki;
+}
+
+export interface ApiPki {
+  ca: CertificateAuthority;
+  /** BACKSTOP_AGENT_CERT_LIFETIME_MS. */
+  agentCertLifetimeMs: number;
+  /** Where agents reach the mTLS listener (BACKSTOP_API_TLS_URL); null when it is off. */
+  mtlsUrl: string | null;
 }
 
 export interface HandlerInput {
@@ -52,7 +66,10 @@ export interface HandlerResult {
 export type Handler = (ctx: ApiContext, input: HandlerInput) => Promise<HandlerResult>;
 
 /** Operations an agent token may call; everything else needs an admin token. */
-export const AGENT_OPERATIONS: ReadonlySet<string> = new Set(['registerAgent', 'getAgentRepositorySecret', 'getHealth', 'appendAgentRunLog']);
+export const AGENT_OPERATIONS: ReadonlySet<string> = new Set(['registerAgent', 'getAgentRepositorySecret', 'getHealth', 'appendAgentRunLog', 'agentHeartbeat', 'renewAgentCertificate']);
+
+/** Operations whose bearer token is a bootstrap token, checked by the handler itself. */
+export const BOOTSTRAP_OPERATIONS: ReadonlySet<string> = new Set(['enrollAgent']);
 
 export const ok = (body: unknown): HandlerResult => ({ status: 200, body });
 export const created = (body: unknown): HandlerResult => ({ status: 201, body });

@@ -14,6 +14,9 @@ import type { ApiContext } from './context';
 import { reconcileSchedules } from './schedules';
 import { RunLogWriter } from '../catalog/run-log-writer';
 import { join } from 'node:path';
+import { AgentIdentityStore } from '../catalog/agent-identity';
+import { createCertificateAuthority } from '../core/pki';
+import { startTlsListener } from './tls-listener';
 
 export async function runApi(config: BackstopConfig): Promise<void> {
   const logger = createLogger('api');
@@ -41,6 +44,10 @@ export async function runApi(config: BackstopConfig): Promise<void> {
     approvalTimeoutMs: config.approvalTimeoutMs,
     catchupWindowMs: config.catchupWindowMs,
   };
+  // The internal CA: made on the first start, its key sealed with the master key.
+  ctx.agentIdentity = new AgentIdentityStore(pool);
+  const ca = await ctx.agentIdentity.ensureCertificateAuthority(secrets, () => createCertificateAuthority());
+  ctx.pki = { ca, agentCertLifetimeMs: config.agentCertLifetimeMs, mtlsUrl: config.apiTlsPort > 0 ? config.apiTlsUrl : null };
   // Before serving: Temporal's schedules are made to match the catalog's. A Temporal that is
   // not reachable yet must not keep the API down; the next start-up reconciles again.
   await reconcileSchedules({ temporal, catalog: ctx.catalog, logger, config: ctx }).catch((err: unknown) => logger.error({ err }, 'schedule reconcile failed'));
@@ -54,8 +61,11 @@ export async function runApi(config: BackstopConfig): Promise<void> {
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   logger.info({ url: config.apiUrl }, 'API listening');
+  const tlsServer = config.apiTlsPort > 0 ? await startTlsListener(app, ca, { port: config.apiTlsPort, host: config.apiHost, hostnames: config.apiTlsHostnames }) : null;
+  if (tlsServer) logger.info({ url: config.apiTlsUrl }, 'API listening for agents with mTLS');
   await new Promise<void>((resolve) => onShutdownSignal(resolve));
   await new Promise((r) => server.close(r));
+  if (tlsServer) await new Promise((r) => tlsServer.close(r));
   await temporal.connection.close();
   await pool.end();
 }

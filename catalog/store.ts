@@ -2,13 +2,15 @@
 // between the pool and a transaction client.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
-import type { Agent, BackupStats, Job, Repository, Run, RunKind, RunStatus, Snapshot, SnapshotMode } from '../core/model';
+import type { Agent, AgentCapabilities, BackupStats, Job, Repository, Run, RunKind, RunStatus, Snapshot, SnapshotMode } from '../core/model';
 import { ConflictError, NotFoundError } from '../core/errors';
 import type { Queryable } from './db';
 import { withTransaction } from './db';
 import type { RetentionPolicy } from '../core/retention';
 import type { NormalizedSchedule } from '../core/schedule';
 import type { ScheduleKind } from '../core/names';
+
+import { agentStatus } from '../core/agent-health';
 
 type Row = Record<string, unknown>;
 const iso = (v: unknown): string => (v instanceof Date ? v.toISOString() : String(v));
@@ -21,6 +23,13 @@ const toAgent = (r: Row): Agent => ({
   version: (r.version as string | null) ?? null,
   lastSeenAt: isoOrNull(r.last_seen_at),
   createdAt: iso(r.created_at),
+  status: agentStatus(
+    { lastSeenAt: isoOrNull(r.last_seen_at), heartbeatIntervalMs: r.heartbeat_interval_ms == null ? null : Number(r.heartbeat_interval_ms), revokedAt: isoOrNull(r.revoked_at) },
+    new Date(),
+  ),
+  os: (r.os as string | null) ?? null,
+  capabilities: (r.capabilities as AgentCapabilities | null) ?? null,
+  revokedAt: isoOrNull(r.revoked_at),
 });
 
 const toRepository = (r: Row): Repository => ({
@@ -100,6 +109,10 @@ export interface TokenIdentity {
   name: string;
   scope: 'admin' | 'agent';
   agentName: string | null;
+  /** Set when the agent proved itself with its client certificate (mTLS), not a token. */
+  certificateFingerprint?: string;
+  /** Set on enrollment only: the bootstrap token from the Authorization header, checked by the handler. */
+  bootstrapToken?: string;
 }
 
 /** The S3 bucket a repository is mirrored to; the keys stay sealed in this record. */

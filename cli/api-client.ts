@@ -12,6 +12,8 @@ export type ApiProblem = Schemas['Problem'];
 export type ApiSchedule = Schemas['Schedule'];
 export type RepositoryScheduleKind = 'prune' | 's3-sync';
 export type ApiRunLogLine = Schemas['RunLogLine'];
+export type ApiAgentToken = Schemas['AgentToken'];
+export type ApiAgentTokenRequest = Schemas['AgentTokenRequest'];
 
 /** GET /v1/runs filters; every field optional. */
 export interface RunListFilter {
@@ -169,10 +171,27 @@ export class ApiClient {
 
   async waitForAgent(name: string, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (!(await this.listAgents()).some((a) => a.name === name)) {
+    // Registered: seen at least once (enrollment alone records the name, not a running agent).
+    while (!(await this.listAgents()).some((a) => a.name === name && a.lastSeenAt !== null)) {
       if (Date.now() > deadline) throw new Error(`agent ${name} did not register within ${timeoutMs / 1000}s`);
       await new Promise((r) => setTimeout(r, 300));
     }
+  }
+
+  createAgentToken(req: ApiAgentTokenRequest): Promise<ApiAgentToken & { token: string; caFingerprint: string }> {
+    return this.request('POST', '/v1/agent-tokens', req);
+  }
+
+  async listAgentTokens(): Promise<ApiAgentToken[]> {
+    return (await this.request<{ items: ApiAgentToken[] }>('GET', '/v1/agent-tokens')).items;
+  }
+
+  revokeAgentToken(id: number): Promise<ApiAgentToken> {
+    return this.request('POST', `/v1/agent-tokens/${id}/revoke`);
+  }
+
+  revokeAgent(name: string): Promise<ApiAgent> {
+    return this.request('POST', `/v1/agents/${encodeURIComponent(name)}/revoke`);
   }
 
   /** Polls until the run ends; `onUpdate` sees every state, live progress included. */

@@ -8,6 +8,7 @@ import { RETENTION_USAGE, retentionPreview, runPrune } from './retention';
 import { S3_SYNC_USAGE, runSync, setS3SyncTarget } from './s3-sync';
 import { RESTORE_USAGE, decideRun, listSnapshotDir, restoreSnapshot } from './restore';
 import { SCHEDULE_USAGE, jobSchedule, repositorySchedule } from './schedules';
+import { AGENTS_USAGE, agentTokensCommand, agentsCommand, enrollCommand } from './agents';
 
 const USAGE = `usage: backstop <command>
 
@@ -15,7 +16,8 @@ const USAGE = `usage: backstop <command>
                           API, server worker, local agent); backs up and restores a sample
   api                     run the REST API
   worker server           run the server worker (all workflows, catalog activities)
-  agent                   run an agent worker (BACKSTOP_AGENT_NAME, BACKSTOP_AGENT_TOKEN)
+  agent                   run an agent worker: enrolled (certificate in BACKSTOP_AGENT_HOME, mTLS)
+                          or with BACKSTOP_AGENT_NAME and BACKSTOP_AGENT_TOKEN
 
   jobs list               list jobs
   jobs run <id> [--wait]  start a backup run of job <id>
@@ -33,6 +35,7 @@ ${RETENTION_USAGE}
 ${S3_SYNC_USAGE}
 ${RESTORE_USAGE}
 ${SCHEDULE_USAGE}
+${AGENTS_USAGE}
 
 Operator commands use BACKSTOP_API_URL and BACKSTOP_TOKEN (default: data/admin.token).`;
 
@@ -102,6 +105,15 @@ export async function main(argv: string[]): Promise<number> {
       await runAgentWorker(loadConfig());
       return 0;
     }
+    case 'agent enroll':
+      return enrollCommand(loadConfig(), rest);
+    case 'agents list':
+    case 'agents revoke':
+      return agentsCommand(apiClient(), sub!, rest);
+    case 'agent-tokens create':
+    case 'agent-tokens list':
+    case 'agent-tokens revoke':
+      return agentTokensCommand(apiClient(), sub!, rest);
     case 'jobs list':
       console.table((await apiClient().listJobs()).map((j) => ({ id: j.id, name: j.name, agent: j.agent, repository: j.repositoryId, paths: j.paths.join(' ') })));
       return 0;

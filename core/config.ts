@@ -31,16 +31,32 @@ export interface BackstopConfig {
   stallTimeoutMs: number;
   /** Workers: between SIGINT and SIGKILL when a cancelled or stalled process is stopped (BACKSTOP_CANCEL_GRACE_MS). */
   cancelGraceMs: number;
+  /** Agent: where backup sources may lie (BACKSTOP_BACKUP_ROOTS, colon-separated absolute paths); default `/`. */
+  backupRoots: string[];
+  /** API: port of the mTLS listener for agents (BACKSTOP_API_TLS_PORT); 0 = off. */
+  apiTlsPort: number;
+  /** API: the URL agents are told to use for mTLS (BACKSTOP_API_TLS_URL). */
+  apiTlsUrl: string | null;
+  /** API: names and addresses in the TLS listener's certificate (BACKSTOP_API_TLS_HOSTNAMES, comma-separated). */
+  apiTlsHostnames: string[];
+  /** API: lifetime of the agent certificates it signs (BACKSTOP_AGENT_CERT_LIFETIME_MS); default 30 days. */
+  agentCertLifetimeMs: number;
+  /** Agent: where its key, certificate, CA and config live (BACKSTOP_AGENT_HOME). */
+  agentHome: string;
+  /** Agent: seconds between heartbeats, in ms (BACKSTOP_AGENT_HEARTBEAT_MS); default 30 s. */
+  agentHeartbeatMs: number;
+  /** Workers and API: TLS to Temporal when set (BACKSTOP_TEMPORAL_TLS_CA / _CERT / _KEY, file paths). */
+  temporalTls: { caFile?: string; certFile?: string; keyFile?: string } | null;
 }
 
 /** `destructive`: in-place restores with overwrite `always`; `always`: every restore; `never`. */
 export type RestoreApprovalMode = 'destructive' | 'always' | 'never';
 const APPROVAL_MODES: readonly RestoreApprovalMode[] = ['destructive', 'always', 'never'];
 
-function restoreRoots(env: NodeJS.ProcessEnv, fallback: string): string[] {
-  const roots = (env.BACKSTOP_RESTORE_ROOTS ?? '').split(':').filter((r) => r !== '');
+function restoreRoots(env: NodeJS.ProcessEnv, fallback: string, name = 'BACKSTOP_RESTORE_ROOTS'): string[] {
+  const roots = (env[name] ?? '').split(':').filter((r) => r !== '');
   for (const r of roots) {
-    if (!isAbsolute(r) || r.split('/').includes('..')) throw new Error(`BACKSTOP_RESTORE_ROOTS entries must be absolute paths without "..", got ${JSON.stringify(r)}`);
+    if (!isAbsolute(r) || r.split('/').includes('..')) throw new Error(`${name} entries must be absolute paths without "..", got ${JSON.stringify(r)}`);
   }
   return roots.length > 0 ? roots.map((r) => normalize(r).replace(/(.)\/$/, '$1')) : [fallback];
 }
@@ -81,5 +97,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackstopConfig
     staleAfterIntervals: parseStaleAfterIntervals(env.BACKSTOP_STALE_AFTER_INTERVALS),
     stallTimeoutMs: int('BACKSTOP_STALL_TIMEOUT_MS', 10 * 60_000, env),
     cancelGraceMs: int('BACKSTOP_CANCEL_GRACE_MS', 10_000, env),
+    backupRoots: restoreRoots(env, '/', 'BACKSTOP_BACKUP_ROOTS'),
+    apiTlsPort: int('BACKSTOP_API_TLS_PORT', 0, env),
+    apiTlsUrl: env.BACKSTOP_API_TLS_URL || (env.BACKSTOP_API_TLS_PORT ? `https://127.0.0.1:${int('BACKSTOP_API_TLS_PORT', 0, env)}` : null),
+    apiTlsHostnames: (env.BACKSTOP_API_TLS_HOSTNAMES || 'localhost,127.0.0.1').split(',').map((h) => h.trim()).filter((h) => h !== ''),
+    agentCertLifetimeMs: int('BACKSTOP_AGENT_CERT_LIFETIME_MS', 30 * 86_400_000, env),
+    agentHome: resolve(env.BACKSTOP_AGENT_HOME || '/etc/backstop-agent'),
+    agentHeartbeatMs: int('BACKSTOP_AGENT_HEARTBEAT_MS', 30_000, env),
+    temporalTls:
+      env.BACKSTOP_TEMPORAL_TLS_CA || env.BACKSTOP_TEMPORAL_TLS_CERT || env.BACKSTOP_TEMPORAL_TLS_KEY
+        ? { caFile: env.BACKSTOP_TEMPORAL_TLS_CA || undefined, certFile: env.BACKSTOP_TEMPORAL_TLS_CERT || undefined, keyFile: env.BACKSTOP_TEMPORAL_TLS_KEY || undefined }
+        : null,
   };
 }

@@ -38,6 +38,18 @@ export interface Agent {
   version: string | null;
   lastSeenAt: string | null;
   createdAt: string;
+  /** From the last heartbeat (core/agent-health.ts). */
+  status: 'reachable' | 'unreachable' | 'revoked';
+  os: string | null;
+  capabilities: AgentCapabilities | null;
+  revokedAt: string | null;
+}
+
+/** What an agent found on its machine (reported with each heartbeat). */
+export interface AgentCapabilities {
+  engines: { name: string; version: string | null }[];
+  snapshotProviders: ('btrfs' | 'lvm' | 'zfs')[];
+  plugins: string[];
 }
 
 export interface Repository {

@@ -15,19 +15,21 @@ import { createSnapshotProviders, runActivity } from '../activities/snapshot/age
 import { ApiRunLogTransport } from '../activities/run-log/transports';
 import { connectClient, connectWorker, onShutdownSignal } from './connection';
 import { VERSION } from '../core/version';
+import { BearerAgentHttp, MtlsAgentHttp, type AgentHttp } from './agent-identity/http';
+import { loadIdentity, type AgentIdentity } from './agent-identity/home';
+import { defaultAgentName, enroll } from './agent-identity/enroll';
+import { startHeartbeatLoop } from './agent-identity/heartbeat';
+import { startRenewalLoop } from './agent-identity/renewal';
+import { detectCapabilities } from './agent-identity/capabilities';
 
 /** Registers with the API, retrying while it starts. */
-async function register(config: BackstopConfig, token: string): Promise<void> {
+async function register(config: BackstopConfig, http: AgentHttp): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     try {
-      const res = await fetch(`${config.apiUrl}/v1/agents/${encodeURIComponent(config.agentName)}`, {
-        method: 'PUT',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ hostname: hostname(), version: VERSION }),
-      });
+      const res = await http.request('PUT', `/v1/agents/${encodeURIComponent(config.agentName)}`, { hostname: hostname(), version: VERSION });
       if (res.ok) return;
-      throw new Error(`API answered ${res.status}: ${await res.text()}`);
+      throw new Error(`API answered ${res.status}: ${res.text}`);
     } catch (err) {
       if (Date.now() > deadline) throw new Error(`agent registration failed: ${(err as Error).message}`);
       await new Promise((r) => setTimeout(r, 500));
@@ -36,19 +38,19 @@ async function register(config: BackstopConfig, token: string): Promise<void> {
 }
 
 /** What an agent's activities and its start-up sweep of orphaned snapshots share. */
-export function agentState(config: BackstopConfig, token: string, logger: Logger) {
+export function agentState(config: BackstopConfig, http: AgentHttp, logger: Logger) {
   const stateDir = join(config.dataDir, 'agents', config.agentName);
   return {
     stateDir,
     snapshots: createSnapshotProviders(stateDir, logger),
     engineProcesses: new EngineProcessRegistry(join(stateDir, 'engine-pids')),
-    // Hook and engine lines go to the API with this agent's token (agents have no catalog access).
-    runLog: new ApiRunLogTransport(config.apiUrl, token),
+    // Hook and engine lines go to the API as this agent (agents have no catalog access).
+    runLog: new ApiRunLogTransport(http),
   };
 }
 
 /** Every activity an agent worker serves; also used by bench/scale to run many agents in one process. */
-export function agentWorkerActivities(config: BackstopConfig, token: string, logger: Logger, state = agentState(config, token, logger)) {
+export function agentWorkerActivities(config: BackstopConfig, http: AgentHttp, logger: Logger, state = agentState(config, http, logger)) {
   const { stateDir, runLog } = state;
   const engine = () => new Restic({ cacheDir: join(stateDir, 'restic-cache'), stallTimeoutMs: config.stallTimeoutMs, killGraceMs: config.cancelGraceMs });
   const hookLimits = { stallTimeoutMs: config.stallTimeoutMs, killGraceMs: config.cancelGraceMs };
@@ -56,18 +58,19 @@ export function agentWorkerActivities(config: BackstopConfig, token: string, log
     ...createAgentActivities({
       agentName: config.agentName,
       engine: engine(),
-      secrets: new ApiSecretSource(config.apiUrl, token),
+      secrets: new ApiSecretSource(http),
       snapshotProviders: state.snapshots.providers,
       engineProcesses: state.engineProcesses,
       logger,
       runLog,
       hookLimits,
+      backupRoots: config.backupRoots,
     }),
     // Restores into this machine, confined to its BACKSTOP_RESTORE_ROOTS.
     ...createRestoreActivities({
       agentName: config.agentName,
       engine: engine(),
-      secrets: new ApiSecretSource(config.apiUrl, token),
+      secrets: new ApiSecretSource(http),
       restoreRoots: config.restoreRoots,
       engineProcesses: new EngineProcessRegistry(join(stateDir, 'restore-pids')),
       restorePlans: new RestorePlanStore(join(stateDir, 'restore-plans')),
@@ -78,13 +81,38 @@ export function agentWorkerActivities(config: BackstopConfig, token: string, log
   };
 }
 
-export async function runAgentWorker(config: BackstopConfig): Promise<void> {
-  const logger = createLogger('agent').child({ agent: config.agentName });
+/**
+ * How this agent proves itself to the API: a bearer agent token when BACKSTOP_AGENT_TOKEN
+ * is set (the embedded stack), else the certificate in its home — enrolling first, without
+ * a prompt, when the home is empty and BACKSTOP_INIT_SERVER_URL / _BOOTSTRAP_TOKEN are set.
+ */
+async function agentCredentials(config: BackstopConfig, logger: Logger): Promise<{ config: BackstopConfig; http: AgentHttp; identity: AgentIdentity | null }> {
   const token = process.env.BACKSTOP_AGENT_TOKEN;
-  if (!token) throw new Error('BACKSTOP_AGENT_TOKEN is required for the agent');
+  if (token) return { config, http: new BearerAgentHttp(config.apiUrl, token), identity: null };
+  let identity = loadIdentity(config.agentHome);
+  if (!identity) {
+    const serverUrl = process.env.BACKSTOP_INIT_SERVER_URL;
+    const bootstrap = process.env.BACKSTOP_INIT_BOOTSTRAP_TOKEN;
+    if (!serverUrl || !bootstrap) {
+      throw new Error(`agent not enrolled (no identity in ${config.agentHome}): run \`backstop-agent enroll --server URL --token T\`, set BACKSTOP_INIT_SERVER_URL and BACKSTOP_INIT_BOOTSTRAP_TOKEN, or BACKSTOP_AGENT_TOKEN`);
+    }
+    identity = await enroll({ serverUrl, token: bootstrap, name: defaultAgentName(), home: config.agentHome, caFingerprint: process.env.BACKSTOP_INIT_CA_FINGERPRINT || undefined });
+    logger.info({ agent: identity.agentName, home: config.agentHome }, 'agent enrolled from BACKSTOP_INIT_* variables');
+  }
+  const mtlsUrl = process.env.BACKSTOP_API_TLS_URL || identity.mtlsUrl;
+  if (!mtlsUrl) throw new Error('the API gave no mTLS URL at enrollment (BACKSTOP_API_TLS_PORT unset there); set BACKSTOP_API_TLS_URL on the agent');
+  const http = new MtlsAgentHttp(mtlsUrl, { keyPem: identity.keyPem, certPem: identity.certPem, caPem: identity.caPem });
+  // The certificate names the agent; BACKSTOP_AGENT_NAME cannot make it someone else.
+  return { config: { ...config, agentName: identity.agentName }, http, identity };
+}
+
+export async function runAgentWorker(baseConfig: BackstopConfig): Promise<void> {
+  const bootLogger = createLogger('agent');
+  const { config, http, identity } = await agentCredentials(baseConfig, bootLogger);
+  const logger = bootLogger.child({ agent: config.agentName });
   const connection = await connectWorker(config);
   const taskQueue = agentTaskQueue(config.agentName);
-  const state = agentState(config, token, logger);
+  const state = agentState(config, http, logger);
   // Snapshots a crash left behind go once their run has ended; a run still going resumes on its own.
   const client = await connectClient(config);
   const orphans = await state.snapshots.filesystem.releaseOrphans(runActivity(client, logger), (workflowId) => state.engineProcesses.stopLeftover(workflowId, runTag(workflowId)));
@@ -94,19 +122,32 @@ export async function runAgentWorker(config: BackstopConfig): Promise<void> {
     connection,
     namespace: config.temporalNamespace,
     taskQueue,
-    activities: agentWorkerActivities(config, token, logger, state),
+    activities: agentWorkerActivities(config, http, logger, state),
     // Engine runs stop on cancellation (SIGINT to restic); give them time to unlock.
     shutdownGraceTime: '20s',
   });
   // Registering starts the catch-up of scheduled backups missed while this agent was away
   // (api/catch-up.ts): do it once the worker exists, so it polls right after and the
   // catch-up's first step does not wait (and time out) while the worker is still being built.
-  await register(config, token);
+  await register(config, http);
+  const stopHeartbeat = startHeartbeatLoop(http, await detectCapabilities(process.env.BACKSTOP_RESTIC || 'restic'), config.agentHeartbeatMs, logger, (err) => {
+    // Revoked: stop polling the task queue; the activities could not get secrets anyway.
+    logger.error({ err: err.message }, 'agent refused by the API (revoked?): stopping the worker');
+    process.exitCode = 3;
+    try {
+      worker.shutdown();
+    } catch {
+      // already shutting down
+    }
+  });
+  const stopRenewal = identity && http instanceof MtlsAgentHttp ? startRenewalLoop(http, config.agentHome, identity, logger) : () => undefined;
   onShutdownSignal(() => worker.shutdown());
-  logger.info({ taskQueue }, 'agent worker running');
+  logger.info({ taskQueue, auth: http.describe }, 'agent worker running');
   try {
     await worker.run();
   } finally {
+    stopHeartbeat();
+    stopRenewal();
     await connection.close();
   }
 }

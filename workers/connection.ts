@@ -1,4 +1,5 @@
-import { Connection, Client, type ConnectionLike } from '@temporalio/client';
+import { readFileSync } from 'node:fs';
+import { Connection, Client, type ConnectionLike, type TLSConfig } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { BackstopConfig } from '../core/config';
 import { SearchAttribute } from '../core/names';
@@ -16,13 +17,29 @@ async function retrying<T>(what: string, fn: () => Promise<T>, timeoutMs = 60_00
   }
 }
 
+/**
+ * TLS to Temporal (production clusters) from BACKSTOP_TEMPORAL_TLS_CA / _CERT / _KEY; none
+ * set means plain, as the dev server of the embedded stack speaks. A client certificate
+ * needs both halves.
+ */
+export function temporalTlsConfig(tls: BackstopConfig['temporalTls'], read: (path: string) => Buffer = (p) => readFileSync(p)): TLSConfig | undefined {
+  if (!tls) return undefined;
+  if (Boolean(tls.certFile) !== Boolean(tls.keyFile)) throw new Error('BACKSTOP_TEMPORAL_TLS_CERT and BACKSTOP_TEMPORAL_TLS_KEY go together');
+  return {
+    ...(tls.caFile ? { serverRootCACertificate: read(tls.caFile) } : {}),
+    ...(tls.certFile && tls.keyFile ? { clientCertPair: { crt: read(tls.certFile), key: read(tls.keyFile) } } : {}),
+  };
+}
+
 export async function connectClient(config: BackstopConfig): Promise<Client> {
-  const connection = await retrying(`cannot reach Temporal at ${config.temporalAddress}`, () => Connection.connect({ address: config.temporalAddress }));
+  const tls = temporalTlsConfig(config.temporalTls);
+  const connection = await retrying(`cannot reach Temporal at ${config.temporalAddress}`, () => Connection.connect({ address: config.temporalAddress, tls }));
   return new Client({ connection, namespace: config.temporalNamespace });
 }
 
 export function connectWorker(config: BackstopConfig): Promise<NativeConnection> {
-  return retrying(`cannot reach Temporal at ${config.temporalAddress}`, () => NativeConnection.connect({ address: config.temporalAddress }));
+  const tls = temporalTlsConfig(config.temporalTls);
+  return retrying(`cannot reach Temporal at ${config.temporalAddress}`, () => NativeConnection.connect({ address: config.temporalAddress, tls }));
 }
 
 /**

@@ -2,24 +2,17 @@
 import type { RunLogEntry } from '../../core/run-log';
 import type { RunLogWriter } from '../../catalog/run-log-writer';
 import type { RunLogTransport } from './sink';
+import type { AgentHttp } from '../../workers/agent-identity/http';
 
-/** Agents have no catalog access: POST /v1/agent/runs/{runId}/log with the agent's token. */
+/** Agents have no catalog access: POST /v1/agent/runs/{runId}/log as this agent. */
 export class ApiRunLogTransport implements RunLogTransport {
   constructor(
-    private readonly apiUrl: string,
-    private readonly token: string,
+    private readonly http: AgentHttp,
     private readonly timeoutMs = 10_000,
   ) {}
 
   async send(runId: string, entries: RunLogEntry[]): Promise<void> {
-    const res = await fetch(`${this.apiUrl}/v1/agent/runs/${encodeURIComponent(runId)}/log`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ lines: entries }),
-      signal: AbortSignal.timeout(this.timeoutMs),
-    });
-    // The body is a count; read it so the connection is reused.
-    await res.text();
+    const res = await this.http.request('POST', `/v1/agent/runs/${encodeURIComponent(runId)}/log`, { lines: entries }, this.timeoutMs);
     if (!res.ok) throw new Error(`API answered ${res.status} to a run log batch`);
   }
 }

@@ -55,6 +55,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/agents/{name}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["AgentName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Admin only: revokes the agent. Its certificates and agent tokens are refused from the
+         *     next request on (every mTLS request is checked against the catalog); enrolling it
+         *     again needs a new bootstrap token and `replace`.
+         */
+        post: operations["revokeAgent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/agent-tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Admin only. Bootstrap tokens, without the tokens themselves (only their hashes are kept). */
+        get: operations["listAgentTokens"];
+        put?: never;
+        /** @description Admin only. A bootstrap token to enroll agents with; the token is in this answer only. */
+        post: operations["createAgentToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/agent-tokens/{id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Admin only. The token enrolls nothing from now on; agents it enrolled keep their certificates. */
+        post: operations["revokeAgentToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/repositories": {
         parameters: {
             query?: never;
@@ -737,6 +797,65 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/agent/enroll": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Enrollment: the bearer token is a bootstrap token (not an API token). The API checks it
+         *     (not revoked, not expired, uses left, fixed name), signs the CSR's key into a client
+         *     certificate for the agent name and answers with it and the CA certificate. A name
+         *     that is already enrolled needs `replace`, which revokes its old certificates.
+         */
+        post: operations["enrollAgent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/agent/certificate/renew": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description For agents over mTLS only: a new certificate for a new key, authenticated by the
+         *     current (unexpired, unrevoked) certificate. The old one stays valid until it expires.
+         */
+        post: operations["renewAgentCertificate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/agent/heartbeat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description For agents only. What the agent runs and can do; also its last-seen time. */
+        post: operations["agentHeartbeat"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -766,6 +885,62 @@ export interface components {
             lastSeenAt: string | null;
             /** Format: date-time */
             createdAt: string;
+            /**
+             * @description unreachable when no heartbeat came for more than 3 of the agent's intervals.
+             * @enum {string}
+             */
+            status: "reachable" | "unreachable" | "revoked";
+            os: string | null;
+            capabilities: components["schemas"]["AgentCapabilities"] | null;
+            /** Format: date-time */
+            revokedAt: string | null;
+        };
+        AgentCapabilities: {
+            engines: {
+                name: string;
+                version: string | null;
+            }[];
+            snapshotProviders: ("btrfs" | "lvm" | "zfs")[];
+            plugins: string[];
+        };
+        AgentHeartbeat: {
+            hostname?: string;
+            version?: string;
+            os?: string;
+            capabilities?: components["schemas"]["AgentCapabilities"];
+            heartbeatIntervalMs?: number;
+        };
+        AgentToken: {
+            id: number;
+            description: string | null;
+            agentName: components["schemas"]["AgentName"] | null;
+            maxUses: number;
+            uses: number;
+            /** Format: date-time */
+            expiresAt: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            revokedAt: string | null;
+        };
+        AgentTokenRequest: {
+            description?: string;
+            agentName?: components["schemas"]["AgentName"];
+            /** @default 1 */
+            maxUses?: number;
+            /** @default 86400 */
+            expiresInSeconds?: number;
+        };
+        AgentCertificate: {
+            agentName: components["schemas"]["AgentName"];
+            /** @description PEM */
+            certificate: string;
+            /** @description PEM of the internal CA */
+            caCertificate: string;
+            /** Format: date-time */
+            notAfter: string;
+            /** @description Where agents reach the API with their certificate (BACKSTOP_API_TLS_URL) */
+            mtlsUrl: string | null;
         };
         AgentRegistration: {
             hostname?: string;
@@ -1309,6 +1484,104 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Agent"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    revokeAgent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["AgentName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The agent as now recorded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Agent"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    listAgentTokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every bootstrap token. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["AgentToken"][];
+                    };
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    createAgentToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgentTokenRequest"];
+            };
+        };
+        responses: {
+            /** @description The token (shown once) and its record. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentToken"] & {
+                        token: string;
+                        /** @description sha256 of the internal CA certificate (hex); agents can pin it at enrollment (--ca-fingerprint). */
+                        caFingerprint: string;
+                    };
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    revokeAgentToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The token's record. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentToken"];
                 };
             };
             default: components["responses"]["Problem"];
@@ -2389,6 +2662,88 @@ export interface operations {
                     "application/json": {
                         stored: number;
                     };
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    enrollAgent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name?: components["schemas"]["AgentName"];
+                    /** @description PEM PKCS#10 request whose CN is the agent name */
+                    csr: string;
+                    replace?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The signed certificate. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentCertificate"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    renewAgentCertificate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    csr: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The signed certificate. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentCertificate"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    agentHeartbeat: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgentHeartbeat"];
+            };
+        };
+        responses: {
+            /** @description The agent as now recorded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Agent"];
                 };
             };
             default: components["responses"]["Problem"];

@@ -11,6 +11,7 @@ import { createLogger } from '../../core/logger';
 import { agentTaskQueue } from '../../core/names';
 import { connectWorker, onShutdownSignal } from '../../workers/connection';
 import { agentWorkerActivities } from '../../workers/agent';
+import { BearerAgentHttp } from '../../workers/agent-identity/http';
 
 async function main(): Promise<void> {
   const agents = JSON.parse(process.env.BENCH_AGENTS_JSON ?? '[]') as Array<{ name: string; token: string }>;
@@ -26,7 +27,7 @@ async function main(): Promise<void> {
         connection,
         namespace: config.temporalNamespace,
         taskQueue: agentTaskQueue(name),
-        activities: agentWorkerActivities(config, token, logger),
+        activities: agentWorkerActivities(config, new BearerAgentHttp(config.apiUrl, token), logger),
         maxConcurrentActivityTaskExecutions: concurrency,
         shutdownGraceTime: '20s',
       });
