@@ -11,7 +11,6 @@ import { startStack, type Stack } from '../support/stack';
 import { locks, snapshotsTagged } from '../support/restic';
 import { waitFor } from '../support/ports';
 import { problemOf } from '../support/problem';
-import { ApiError } from '../../cli/api-client';
 import { LOCK_STATE_QUERY, repositoryLockWorkflowId, runTag } from '../../core/names';
 import type { LockState } from '../../workflows/repository-lock';
 import { writeSampleTree } from '../../workers/sample';
@@ -181,14 +180,9 @@ describe('cancel other kinds', () => {
     expect(await stack.api.waitForRun(prune.runId, { timeoutMs: 120_000 })).toMatchObject({ status: 'cancelled', cancelledBy: 'test admin', failureReason: 'cancelled by test admin' });
     expect((await stack.api.listRuns()).filter((r) => r.kind === 'prune' && r.repositoryId === repo.id)).toHaveLength(1);
 
-    // The backup only held the lock for the prune to wait on; it may have finished meanwhile
-    // (then its cancel is a 409). Either way nothing may be left locked.
-    const stopped = await stack.api.cancelRun(running.runId).then(
-      () => 'cancel requested',
-      (e: unknown) => (e instanceof ApiError && e.status === 409 ? 'finished already' : Promise.reject(e)),
-    );
-    const last = await stack.api.waitForRun(running.runId, { timeoutMs: 120_000 });
-    expect(last.status).toBe(stopped === 'cancel requested' ? 'cancelled' : 'succeeded');
+    // The backup only held the lock for the prune to wait on: it goes on, unharmed by the
+    // cancelled prune, and leaves nothing locked.
+    expect((await stack.api.waitForRun(running.runId, { timeoutMs: 120_000 })).status).toBe('succeeded');
     expect(await locks(repoPath, PASSWORD)).toEqual([]);
   });
 });
