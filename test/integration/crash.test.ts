@@ -57,12 +57,13 @@ async function crashMidBackup(component: Component, name: string): Promise<void>
   const { runId, workflowId } = await stack.api.runJob(job.id);
 
   // Wait until the engine is visibly working, then kill the process without warning.
-  const progress = await waitFor('engine progress', async () => {
+  // restic reports bytes read, which races ahead of the capped upload (its percent may show
+  // 100 % while most of the data is still to be sent), so any progress means mid-backup.
+  await waitFor('engine progress', async () => {
     const r = await stack.api.getRun(runId);
     if (r.status !== 'running' && r.status !== 'queued') throw new Error(`run ended early: ${r.status} ${r.failureReason}`);
-    return r.progress && r.progress.bytesDone > 0 && r.progress.percent < 80 ? r.progress : null;
+    return r.progress && r.progress.bytesDone > 0 ? r.progress : null;
   }, 60_000, 100);
-  expect(progress.percent).toBeLessThan(80);
   stack.kill9(component);
   await new Promise((r) => setTimeout(r, 1_000));
   await stack.start(component);
