@@ -16,6 +16,8 @@ import * as s3Sync from './routes/s3-sync';
 import * as schedules from './routes/schedules';
 import * as runLog from './routes/run-log';
 import * as runControl from './routes/run-control';
+import * as pluginConfigs from './routes/plugin-configs';
+import * as scripts from './routes/scripts';
 
 export const HANDLERS: Record<string, Handler> = {
   getHealth: runs.getHealth,
@@ -61,6 +63,22 @@ export const HANDLERS: Record<string, Handler> = {
   streamRunLog: runLog.streamRunLog,
   appendAgentRunLog: runLog.appendAgentRunLog,
   cancelRun: runControl.cancelRun,
+  // plugins and scripts (issue 5)
+  listPluginConfigs: pluginConfigs.listPluginConfigs,
+  createPluginConfig: pluginConfigs.createPluginConfig,
+  getPluginConfig: pluginConfigs.getPluginConfig,
+  updatePluginConfig: pluginConfigs.updatePluginConfig,
+  deletePluginConfig: pluginConfigs.deletePluginConfig,
+  getJobPlugins: pluginConfigs.getJobPlugins,
+  setJobPlugins: pluginConfigs.setJobPlugins,
+  getAgentPluginConfig: pluginConfigs.getAgentPluginConfig,
+  listScripts: scripts.listScripts,
+  createScript: scripts.createScript,
+  getScript: scripts.getScript,
+  updateScript: scripts.updateScript,
+  deleteScript: scripts.deleteScript,
+  getJobScripts: scripts.getJobScripts,
+  setJobScripts: scripts.setJobScripts,
 };
 
 const BODY_LIMIT = '256kb';

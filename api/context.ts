@@ -52,7 +52,7 @@ export interface HandlerResult {
 export type Handler = (ctx: ApiContext, input: HandlerInput) => Promise<HandlerResult>;
 
 /** Operations an agent token may call; everything else needs an admin token. */
-export const AGENT_OPERATIONS: ReadonlySet<string> = new Set(['registerAgent', 'getAgentRepositorySecret', 'getHealth', 'appendAgentRunLog']);
+export const AGENT_OPERATIONS: ReadonlySet<string> = new Set(['registerAgent', 'getAgentRepositorySecret', 'getHealth', 'appendAgentRunLog', 'getAgentPluginConfig']);
 
 export const ok = (body: unknown): HandlerResult => ({ status: 200, body });
 export const created = (body: unknown): HandlerResult => ({ status: 201, body });

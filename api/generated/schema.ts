@@ -737,6 +737,151 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/agents/{name}/plugin-configs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["AgentName"];
+            };
+            cookie?: never;
+        };
+        /** @description The agent's named plugin configurations (secret fields are named, never shown). */
+        get: operations["listPluginConfigs"];
+        put?: never;
+        /**
+         * @description A named configuration of a plugin on this agent. Built-in plugins (`shell_hook`,
+         *     `pg_dump`, `mysql_dump`, `pipe`) are validated here: a secret field among the plain
+         *     `settings`, an unknown field or a bad value answers 400 with the reason. Other types
+         *     are third-party plugins loaded by the agent (BACKSTOP_PLUGIN_MODULES), validated there.
+         *     `secrets` are sealed with the master key and handed only to this agent.
+         */
+        post: operations["createPluginConfig"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/agents/{name}/plugin-configs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["AgentName"];
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get: operations["getPluginConfig"];
+        /** @description Replaces the configuration. Without `secrets` the sealed ones are kept; with it they are replaced. */
+        put: operations["updatePluginConfig"];
+        post?: never;
+        /** @description Deletes it; refused with 409 (naming the jobs) while a job has it attached. */
+        delete: operations["deletePluginConfig"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/plugins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get: operations["getJobPlugins"];
+        /** @description Attaches these configurations (all of the job's agent) in this order, replacing the previous ones. */
+        put: operations["setJobPlugins"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/agent/plugin-configs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * @description For agents only: one of the calling agent's own configurations with its secrets, at
+         *     the moment a step needs them. Any other configuration answers 404.
+         */
+        get: operations["getAgentPluginConfig"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/scripts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["listScripts"];
+        put?: never;
+        post: operations["createScript"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/scripts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get: operations["getScript"];
+        put: operations["updateScript"];
+        post?: never;
+        /** @description Deletes it; refused with 409 (naming the jobs) while a job has it attached. */
+        delete: operations["deleteScript"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/scripts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get: operations["getJobScripts"];
+        /**
+         * @description Attaches library scripts as pre and post scripts, replacing the previous ones. The
+         *     job's own `preScript` string, if any, still runs first.
+         */
+        put: operations["setJobScripts"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1205,6 +1350,55 @@ export interface components {
             hostname: string | null;
             paths: string[];
             tags: string[];
+        };
+        PluginConfigWrite: {
+            name: string;
+            plugin: string;
+            /** @description Plain settings; never a secret field. */
+            settings?: Record<string, never>;
+            /** @description Secret fields (passwords); sealed at rest, never returned. */
+            secrets?: {
+                [key: string]: string;
+            };
+        };
+        PluginConfig: {
+            id: number;
+            agent: components["schemas"]["AgentName"];
+            name: string;
+            plugin: string;
+            settings: Record<string, never>;
+            /** @description Names of the secret fields that are set. */
+            secretFields: string[];
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        PluginConfigList: {
+            items: components["schemas"]["PluginConfig"][];
+        };
+        ScriptWrite: {
+            name: string;
+            description?: string;
+            /** @description Run with /bin/sh -c on the server worker. */
+            body: string;
+            /** @default 600 */
+            timeoutSeconds?: number;
+        };
+        Script: {
+            id: number;
+            name: string;
+            description: string | null;
+            body: string;
+            timeoutSeconds: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        JobScripts: {
+            pre: components["schemas"]["Script"][];
+            post: components["schemas"]["Script"][];
         };
     };
     responses: {
@@ -2389,6 +2583,387 @@ export interface operations {
                     "application/json": {
                         stored: number;
                     };
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    listPluginConfigs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["AgentName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The configurations. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["PluginConfig"][];
+                    };
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    createPluginConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["AgentName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PluginConfigWrite"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PluginConfig"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getPluginConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["AgentName"];
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One configuration. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PluginConfig"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    updatePluginConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["AgentName"];
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PluginConfigWrite"];
+            };
+        };
+        responses: {
+            /** @description The configuration as now stored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PluginConfig"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    deletePluginConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["AgentName"];
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getJobPlugins: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job's plugin configurations, in the order they run. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PluginConfigList"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    setJobPlugins: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    configIds: number[];
+                };
+            };
+        };
+        responses: {
+            /** @description The job's plugin configurations now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PluginConfigList"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getAgentPluginConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The configuration and its secrets. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: number;
+                        name: string;
+                        plugin: string;
+                        settings: Record<string, never>;
+                        secrets: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    listScripts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The server-side script library. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Script"][];
+                    };
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    createScript: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScriptWrite"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Script"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getScript: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One script. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Script"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    updateScript: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScriptWrite"];
+            };
+        };
+        responses: {
+            /** @description The script as now stored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Script"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    deleteScript: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getJobScripts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job's pre and post scripts, in the order they run. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobScripts"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    setJobScripts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    pre: number[];
+                    post: number[];
+                };
+            };
+        };
+        responses: {
+            /** @description The job's scripts now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobScripts"];
                 };
             };
             default: components["responses"]["Problem"];
