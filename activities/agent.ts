@@ -35,6 +35,8 @@ export interface BackupStepInput {
   excludes: string[];
   /** Frozen copies to read the paths from (SnapshotHandle.binds); absent or empty: the live paths. */
   binds?: SnapshotBind[];
+  /** Tags a server pre script added for this run (core/run-overrides.ts). */
+  extraTags?: string[];
 }
 
 export interface BackupStepResult {
@@ -129,7 +131,7 @@ export function createAgentActivities(deps: AgentDeps) {
       latest = { phase: 'backing-up', progress: null };
       const outcome = await engine.backup(
         repo,
-        { paths: input.paths, excludes: input.excludes, tags: [tag, `${JOB_TAG_PREFIX}${input.jobId}`], host: deps.agentName, binds: input.binds ?? [] },
+        { paths: input.paths, excludes: input.excludes, tags: [tag, `${JOB_TAG_PREFIX}${input.jobId}`, ...(input.extraTags ?? [])], host: deps.agentName, binds: input.binds ?? [] },
         {
           signal: ctx.cancellationSignal,
           onSpawn: (pid) => deps.engineProcesses.record(input.workflowId, pid),

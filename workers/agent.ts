@@ -15,6 +15,10 @@ import { createSnapshotProviders, runActivity } from '../activities/snapshot/age
 import { ApiRunLogTransport } from '../activities/run-log/transports';
 import { connectClient, connectWorker, onShutdownSignal } from './connection';
 import { VERSION } from '../core/version';
+import { builtinRegistry } from '../activities/plugins/builtin';
+import { loadPluginModules, parsePluginModules } from '../activities/plugins/registry';
+import { createPluginActivities } from '../activities/plugins/agent-activities';
+import { ApiPluginConfigSource } from '../activities/plugins/config-source';
 
 /** Registers with the API, retrying while it starts. */
 async function register(config: BackstopConfig, token: string): Promise<void> {
@@ -44,6 +48,8 @@ export function agentState(config: BackstopConfig, token: string, logger: Logger
     engineProcesses: new EngineProcessRegistry(join(stateDir, 'engine-pids')),
     // Hook and engine lines go to the API with this agent's token (agents have no catalog access).
     runLog: new ApiRunLogTransport(config.apiUrl, token),
+    // Built-in plugins; runAgentWorker adds the modules of BACKSTOP_PLUGIN_MODULES.
+    plugins: builtinRegistry(),
   };
 }
 
@@ -75,6 +81,17 @@ export function agentWorkerActivities(config: BackstopConfig, token: string, log
       runLog,
       hookLimits,
     }),
+    // Plugins around the engine: hooks, database dumps, pipes (issue 5).
+    ...createPluginActivities({
+      agentName: config.agentName,
+      registry: state.plugins,
+      configs: new ApiPluginConfigSource(config.apiUrl, token),
+      engine: engine(),
+      secrets: new ApiSecretSource(config.apiUrl, token),
+      workRoot: join(stateDir, 'plugin-work'),
+      logger,
+      runLog,
+    }),
   };
 }
 
@@ -85,6 +102,8 @@ export async function runAgentWorker(config: BackstopConfig): Promise<void> {
   const connection = await connectWorker(config);
   const taskQueue = agentTaskQueue(config.agentName);
   const state = agentState(config, token, logger);
+  // Third-party plugins load once, at start; one that fails to load stops the agent.
+  await loadPluginModules(state.plugins, parsePluginModules(process.env.BACKSTOP_PLUGIN_MODULES));
   // Snapshots a crash left behind go once their run has ended; a run still going resumes on its own.
   const client = await connectClient(config);
   const orphans = await state.snapshots.filesystem.releaseOrphans(runActivity(client, logger), (workflowId) => state.engineProcesses.stopLeftover(workflowId, runTag(workflowId)));
