@@ -18,6 +18,7 @@ import * as runLog from './routes/run-log';
 import * as runControl from './routes/run-control';
 import * as pluginConfigs from './routes/plugin-configs';
 import * as scripts from './routes/scripts';
+import * as pluginRuns from './routes/plugin-runs';
 
 export const HANDLERS: Record<string, Handler> = {
   getHealth: runs.getHealth,
@@ -79,6 +80,8 @@ export const HANDLERS: Record<string, Handler> = {
   deleteScript: scripts.deleteScript,
   getJobScripts: scripts.getJobScripts,
   setJobScripts: scripts.setJobScripts,
+  testPluginConfig: pluginRuns.testPluginConfig,
+  restoreDatabase: pluginRuns.restoreDatabase,
 };
 
 const BODY_LIMIT = '256kb';

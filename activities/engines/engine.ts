@@ -32,7 +32,7 @@ export interface BackupRequest {
    * --stdin-from-command: a non-zero exit of the command fails the backup, nothing is saved).
    * `paths` should then be `[filename]`, the path the snapshot records.
    */
-  stdin?: { filename: string; command: string[] };
+  stdin?: { filename: string; command: string[]; env?: Record<string, string> };
 }
 
 export interface BackupOutcome {

@@ -9,6 +9,7 @@
 // Each fetches its configurations (secrets included) from the API by id when it runs.
 import { Context, heartbeat } from '@temporalio/activity';
 import { mkdir, rm } from 'node:fs/promises';
+import { PassThrough } from 'node:stream';
 import { join } from 'node:path';
 import { JOB_TAG_PREFIX, itemTag, runTag } from '../../core/names';
 import type { Logger } from '../../core/logger';
@@ -18,9 +19,10 @@ import type { BackupEngine, EngineSnapshot } from '../engines/engine';
 import type { SecretSource } from '../secret-source';
 import { withFailureMapping } from '../failure';
 import { withRunLog, type RunLogSink, type RunLogTransport } from '../run-log/sink';
-import type { BackstopPlugin, PluginContext, StreamItem } from './api';
+import { reportOf, type BackstopPlugin, type PluginContext, type PluginTestReport, type StreamItem } from './api';
 import type { PluginConfigSource } from './config-source';
 import type { PluginRegistry } from './registry';
+import { classifyDbFailure } from './db/failures';
 
 export interface PluginActivityDeps {
   agentName: string;
@@ -53,6 +55,18 @@ export interface PluginBackupResult {
   paths: string[];
   /** One engine snapshot per stream item, in order. */
   streams: Array<{ configId: number; item: string; pseudoPath: string; snapshot: EngineSnapshot; adopted: boolean }>;
+}
+
+export interface PluginRestoreInput {
+  runId: string;
+  workflowId: string;
+  configId: number;
+  repository: { id: number; url: string };
+  snapshotId: string;
+  /** The dump's path in the snapshot (a pseudo path, or a file in a dump directory). */
+  path: string;
+  target: string;
+  overwrite: boolean;
 }
 
 export interface PluginCleanupInput extends PluginRunInput {
@@ -151,13 +165,16 @@ export function createPluginActivities(deps: PluginActivityDeps) {
     // The command's own environment (its credentials) goes to restic, which runs it.
     const outcome = await deps.engine
       .backup(
-        { ...repo, env: { ...repo.env, ...item.env } },
-        { paths: [item.pseudoPath], excludes: [], tags, host: deps.agentName, stdin: { filename: item.pseudoPath, command: [item.command, ...item.args] } },
+        repo,
+        { paths: [item.pseudoPath], excludes: [], tags, host: deps.agentName, stdin: { filename: item.pseudoPath, command: [item.command, ...item.args], env: item.env } },
         { signal: ctx.signal, onLog: (stream, line) => log.line(stream, line) },
       )
       .catch((e: unknown) => {
         const why = e instanceof Error ? e.message : String(e);
-        throw new BackstopError(e instanceof BackstopError ? e.type : ErrorType.engine, `${item.pseudoPath}: ${item.command} failed, nothing stored: ${why}`);
+        // restic refuses to save when the command exits non-zero; name the usual cause.
+        const failure = classifyDbFailure(why);
+        const type = failure && ['authentication failed', 'unknown host', 'database does not exist'].includes(failure) ? ErrorType.input : e instanceof BackstopError ? e.type : ErrorType.engine;
+        throw new BackstopError(type, `${item.pseudoPath}: ${item.command.split('/').pop()} failed${failure ? ` (${failure})` : ''}, nothing stored: ${why}`);
       });
     return outcome.snapshot;
   }
@@ -186,7 +203,67 @@ export function createPluginActivities(deps: PluginActivityDeps) {
     return { warnings };
   }
 
-  return withFailureMapping({ pluginsBackupInit, pluginsBackup, pluginsBackupCleanup });
+  /**
+   * Restores one dumped item of a snapshot through its plugin: the engine streams the file
+   * (restic dump) into the plugin's restore (pg_restore, mysql, a pipe's writer).
+   */
+  async function restorePluginItem(input: PluginRestoreInput): Promise<{ target: string }> {
+    const loaded = await load([input.configId]);
+    const l = loaded[0]!;
+    if (!l.plugin.restore) throw new BackstopError(ErrorType.input, `plugin ${l.plugin.type} cannot restore`);
+    const repo = { url: input.repository.url, ...(await deps.secrets.repositoryAccess(input.repository.id)) };
+    const ticker = setInterval(() => heartbeat(), HEARTBEAT_EVERY_MS);
+    const run = { runId: input.runId, workflowId: input.workflowId, jobId: 0, jobName: '', configIds: [input.configId] };
+    try {
+      return await withRunLog(deps.runLog, deps.logger, input.runId, 'db-restore', async (log) => {
+        const ctx = await contextFor(run, input.configId, log);
+        const dump = new PassThrough();
+        const req = { input: dump, pseudoPath: input.path, target: input.target, overwrite: input.overwrite };
+        let ok = false;
+        try {
+          await l.plugin.restoreInit?.(ctx, l.config, req);
+          const reading = deps.engine.dumpFile(repo, input.snapshotId, input.path, dump, ctx.signal).then(
+            () => dump.end(),
+            (e: unknown) => {
+              dump.destroy();
+              throw e;
+            },
+          );
+          await Promise.all([reading, l.plugin.restore!(ctx, l.config, req)]);
+          ok = true;
+          return { target: input.target };
+        } finally {
+          await l.plugin.restoreCleanup?.(ctx, l.config, req, ok).catch((e: Error) => log.line('stderr', `warning: restoreCleanup: ${e.message}`));
+          await rm(join(deps.workRoot, input.runId), { recursive: true, force: true });
+        }
+      }, [...l.secretValues, repo.password]);
+    } finally {
+      clearInterval(ticker);
+    }
+  }
+
+  /** The plugin-test workflow's step: a bad configuration is a failed check, not a thrown error. */
+  async function testPluginConfig(input: { runId: string; workflowId: string; configId: number }): Promise<PluginTestReport> {
+    const run = { runId: input.runId, workflowId: input.workflowId, jobId: 0, jobName: '', configIds: [input.configId] };
+    let loaded: Loaded;
+    try {
+      loaded = (await load([input.configId]))[0]!;
+    } catch (e) {
+      return reportOf([{ name: 'configuration', ok: false, detail: (e as Error).message }]);
+    }
+    try {
+      return await withRunLog(deps.runLog, deps.logger, input.runId, 'plugin-test', async (log) => {
+        const ctx = await contextFor(run, input.configId, log);
+        const report = await loaded.plugin.test(ctx, loaded.config);
+        for (const c of report.checks) log.line(c.ok ? 'stdout' : 'stderr', `${c.ok ? 'ok' : 'FAILED'}: ${c.name}: ${c.detail}`);
+        return report;
+      }, loaded.secretValues);
+    } finally {
+      await rm(join(deps.workRoot, input.runId), { recursive: true, force: true });
+    }
+  }
+
+  return withFailureMapping({ pluginsBackupInit, pluginsBackup, pluginsBackupCleanup, restorePluginItem, testPluginConfig });
 }
 
 export type PluginActivities = ReturnType<typeof createPluginActivities>;

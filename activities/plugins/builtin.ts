@@ -2,9 +2,12 @@
 import type { BackstopPlugin } from './api';
 import { PluginRegistry } from './registry';
 import { shellHookPlugin } from './shell-hook/plugin';
+import { pgDumpPlugin } from './db/postgres-plugin';
+import { mysqlDumpPlugin } from './db/mysql-plugin';
+import { pipePlugin } from './pipe/plugin';
 
 export function builtinPlugins(): BackstopPlugin[] {
-  return [shellHookPlugin as BackstopPlugin];
+  return [shellHookPlugin, pgDumpPlugin, mysqlDumpPlugin, pipePlugin] as BackstopPlugin[];
 }
 
 export function builtinRegistry(): PluginRegistry {

@@ -882,6 +882,56 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/agents/{name}/plugin-configs/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["AgentName"];
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Starts a plugin-test run on the agent: connect, a small dump, scripts present and
+         *     executable (and run with BACKSTOP_DRY_RUN=true). The run fails with the failed checks
+         *     as its reason (connection refused, authentication failed, unknown host, script
+         *     missing, not executable); `details.checks` lists every check.
+         */
+        post: operations["testPluginConfig"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/snapshots/{id}/restore-database": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A snapshot's full id, or a unique prefix of at least 8 hex characters. */
+                id: components["parameters"]["SnapshotId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Restores one dumped database (a pg_dump or mysql_dump file in the snapshot) into the
+         *     database `target` on `agent`, connecting with that agent's plugin configuration
+         *     `configId`. The target must not exist unless `overwrite` is true (then it is dropped
+         *     and recreated).
+         */
+        post: operations["restoreDatabase"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1090,7 +1140,7 @@ export interface components {
         /** @enum {string} */
         RunStatus: "queued" | "awaiting-approval" | "running" | "succeeded" | "warning" | "failed" | "cancelled";
         /** @enum {string} */
-        RunKind: "backup" | "restore" | "prune" | "s3-sync";
+        RunKind: "backup" | "restore" | "prune" | "s3-sync" | "plugin-test" | "db-restore";
         Progress: {
             percent: number;
             filesDone: number;
@@ -1399,6 +1449,16 @@ export interface components {
         JobScripts: {
             pre: components["schemas"]["Script"][];
             post: components["schemas"]["Script"][];
+        };
+        DatabaseRestoreRequest: {
+            agent: components["schemas"]["AgentName"];
+            /** @description A pg_dump or mysql_dump configuration of that agent. */
+            configId: number;
+            /** @description The dump file in the snapshot, e.g. /backstop/pg_dump/config-3/app.dump. */
+            path: string;
+            target: string;
+            /** @default false */
+            overwrite?: boolean;
         };
     };
     responses: {
@@ -2964,6 +3024,65 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["JobScripts"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    testPluginConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["AgentName"];
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The test was started; follow it at `/v1/runs/{runId}`. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunAccepted"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    restoreDatabase: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A client-chosen key (e.g. a UUID) that makes the request safe to retry: one key never
+                 *     starts two runs. Repeated with the same key, the request answers with the run the key
+                 *     started; used for another target, 409. Kept 24 hours.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description A snapshot's full id, or a unique prefix of at least 8 hex characters. */
+                id: components["parameters"]["SnapshotId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DatabaseRestoreRequest"];
+            };
+        };
+        responses: {
+            /** @description The restore was started; follow it at `/v1/runs/{runId}`. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunAccepted"];
                 };
             };
             default: components["responses"]["Problem"];
