@@ -113,7 +113,14 @@ export function isScheduledBackupWorkflowId(jobId: number, workflowId: string): 
  * snapshot instead of writing it twice.
  */
 export function itemTag(configId: number, item: string): string {
-  return `backstop-item=${configId}/${item}`;
+  return `${ITEM_TAG_PREFIX}${configId}/${item}`;
+}
+
+export const ITEM_TAG_PREFIX = 'backstop-item=';
+
+/** The files snapshot of a run, not one of its plugin streams (which carry the run tag too). */
+export function isFilesSnapshot(tags: readonly string[]): boolean {
+  return !tags.some((t) => t.startsWith(ITEM_TAG_PREFIX));
 }
 
 /** `plugin-test/agent-<name>/config-<id>/<time>` */

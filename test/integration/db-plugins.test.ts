@@ -2,7 +2,7 @@
 // the real stack: dump → backup → drop the database → database restore workflow → the rows
 // are equal, in stream mode (restic --stdin-from-command) and directory mode. Bad
 // configurations give a failed plugin-test run with the precise reason.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -200,5 +200,27 @@ describe('plugin test runs', () => {
       expect(run.failureReason).toContain(reason);
       expect(run.failureReason).not.toMatch(/\n\s+at /);
     }
+  });
+});
+
+describe('pipe', () => {
+  it("stores a reader's stdout at its pseudo path and feeds it to the writer on restore; a failing reader stores nothing", async () => {
+    const content = Array.from({ length: 1000 }, (_, i) => `line ${i}`).join('\n') + '\n';
+    writeFileSync(join(work, 'pipe-source.txt'), content);
+    mkdirSync(join(work, 'pipe-out'));
+    const config = await createConfig('notes', 'pipe', { name: 'notes', reader: `cat ${join(work, 'pipe-source.txt')}`, writer: `cat > ${join(work, 'pipe-out')}/"$BACKSTOP_RESTORE_TARGET"` });
+    const { run, jobId } = await backupWith('pipe', config.id);
+    expect(run.status).toBe('succeeded');
+    const path = `/backstop/pipe/config-${config.id}/notes`;
+    const stream = (await stack.api.listSnapshots(jobId)).find((s) => s.paths.includes(path))!;
+    const restored = await restoreDb(stream.id, { configId: config.id, path, target: 'notes_copy' });
+    expect(restored.status).toBe('succeeded');
+    expect(readFileSync(join(work, 'pipe-out', 'notes_copy'), 'utf8')).toBe(content);
+
+    const broken = await createConfig('broken-pipe', 'pipe', { name: 'broken', reader: 'echo partial; exit 3' });
+    const failed = await backupWith('broken-pipe', broken.id);
+    expect(failed.run.status).toBe('failed');
+    expect(failed.run.failureReason).toContain(`/backstop/pipe/config-${broken.id}/broken: sh failed, nothing stored`);
+    expect(await stack.api.listSnapshots(failed.jobId)).toEqual([]);
   });
 });
