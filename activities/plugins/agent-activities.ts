@@ -23,6 +23,7 @@ import { reportOf, type BackstopPlugin, type PluginContext, type PluginTestRepor
 import type { PluginConfigSource } from './config-source';
 import type { PluginRegistry } from './registry';
 import { classifyDbFailure } from './db/failures';
+import { scrub } from '../engines/restic/restic';
 
 export interface PluginActivityDeps {
   agentName: string;
@@ -114,9 +115,13 @@ export function createPluginActivities(deps: PluginActivityDeps) {
   /** Runs `fn` with the configurations loaded, a heartbeat, and a run log that redacts their secrets. */
   async function withPlugins<T>(input: PluginRunInput, step: RunStep, fn: (loaded: Loaded[], log: RunLogSink) => Promise<T>): Promise<T> {
     const loaded = await load(input.configIds);
+    const secrets = loaded.flatMap((l) => l.secretValues);
     const ticker = setInterval(() => heartbeat(), HEARTBEAT_EVERY_MS);
     try {
-      return await withRunLog(deps.runLog, deps.logger, input.runId, step, (log) => fn(loaded, log), loaded.flatMap((l) => l.secretValues));
+      return await withRunLog(deps.runLog, deps.logger, input.runId, step, (log) => fn(loaded, log), secrets);
+    } catch (e) {
+      // An error message goes into workflow history: never with a plugin's secret in it.
+      throw e instanceof BackstopError ? scrub(e, secrets) : e instanceof Error ? scrub(new BackstopError(ErrorType.engine, e.message), secrets) : e;
     } finally {
       clearInterval(ticker);
     }
