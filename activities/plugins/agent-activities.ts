@@ -24,6 +24,7 @@ import type { PluginConfigSource } from './config-source';
 import type { PluginRegistry } from './registry';
 import { classifyDbFailure } from './db/failures';
 import { scrub } from '../engines/restic/restic';
+import { resticOnlyEnv, streamCommandArgv } from './stream-command';
 
 export interface PluginActivityDeps {
   agentName: string;
@@ -171,7 +172,7 @@ export function createPluginActivities(deps: PluginActivityDeps) {
     const outcome = await deps.engine
       .backup(
         repo,
-        { paths: [item.pseudoPath], excludes: [], tags, host: deps.agentName, stdin: { filename: item.pseudoPath, command: [item.command, ...item.args], env: item.env } },
+        { paths: [item.pseudoPath], excludes: [], tags, host: deps.agentName, stdin: { filename: item.pseudoPath, command: streamCommandArgv(item.command, item.args, resticOnlyEnv(repo.env)), env: item.env } },
         { signal: ctx.signal, onLog: (stream, line) => log.line(stream, line) },
       )
       .catch((e: unknown) => {

@@ -217,6 +217,14 @@ describe('pipe', () => {
     expect(restored.status).toBe('succeeded');
     expect(readFileSync(join(work, 'pipe-out', 'notes_copy'), 'utf8')).toBe(content);
 
+    // restic runs the reader; the repository password in restic's environment is not passed on.
+    const nosy = await createConfig('nosy-pipe', 'pipe', { name: 'nosy', reader: 'echo "password=[$RESTIC_PASSWORD] repo=[$RESTIC_REPOSITORY]"', writer: `cat > ${join(work, 'pipe-out')}/nosy` });
+    const nosyRun = await backupWith('nosy-pipe', nosy.id);
+    const nosyPath = `/backstop/pipe/config-${nosy.id}/nosy`;
+    const nosyStream = (await stack.api.listSnapshots(nosyRun.jobId)).find((s) => s.paths.includes(nosyPath))!;
+    expect((await restoreDb(nosyStream.id, { configId: nosy.id, path: nosyPath, target: 'nosy' })).status).toBe('succeeded');
+    expect(readFileSync(join(work, 'pipe-out', 'nosy'), 'utf8')).toBe('password=[] repo=[]\n');
+
     const broken = await createConfig('broken-pipe', 'pipe', { name: 'broken', reader: 'echo partial; exit 3' });
     const failed = await backupWith('broken-pipe', broken.id);
     expect(failed.run.status).toBe('failed');

@@ -38,7 +38,8 @@ beforeAll(async () => {
     execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', HOOK_USER]);
   }
   pg = await startPostgres();
-  stack = await startStack({ databaseUrl: pg.url });
+  // The sample third-party plugin, loaded by the agent at start as any other module would be.
+  stack = await startStack({ databaseUrl: pg.url, env: { BACKSTOP_PLUGIN_MODULES: join(__dirname, '..', '..', 'activities', 'plugins', 'sample', 'hello-file.ts') } });
   repoId = (await stack.api.createRepository({ name: 'hooks', url: join(work, 'repo'), password: 'hooks-pass' })).id;
 });
 
@@ -163,5 +164,24 @@ describe('shell_hook plugin', () => {
     expect(r.failureReason).toContain(`shell_hook pre script ${pre} exited with code 1: the backup is aborted`);
     expect(envFile('hook-post-fail.env')).toMatchObject({ BACKSTOP_STATUS: 'failed', BACKSTOP_RUN_SUCCESS: 'false' });
     expect(await stack.api.listSnapshots(job.id)).toEqual([]);
+  });
+});
+
+describe('third-party plugins', () => {
+  it('load from BACKSTOP_PLUGIN_MODULES at agent start and contribute to the backup', async () => {
+    const config = await stack.api.request<{ id: number }>('POST', '/v1/agents/local/plugin-configs', {
+      name: 'greeter',
+      plugin: 'hello_file',
+      settings: { greeting: 'hello from a module' },
+      secrets: { signature: 'unused-signature' },
+    });
+    const job = await newJob({ pre: [], post: [] }, [config.id]);
+    const r = await run(job.id);
+    expect(r.status).toBe('succeeded');
+    const dir = join(stack.dir, 'data', 'agents', 'local', 'plugin-work', r.id, String(config.id), 'hello');
+    const tree = await stack.api.request<{ entries: Array<{ name: string }> }>('GET', `/v1/snapshots/${r.snapshotId}/tree?path=${encodeURIComponent(dir)}`);
+    expect(tree.entries.map((e) => e.name)).toEqual(['hello.txt']);
+    const file = await stack.api.snapshotFile(r.snapshotId!, join(dir, 'hello.txt'));
+    expect(await file.text()).toBe(`hello from a module from local, job ${job.name}\n`);
   });
 });
