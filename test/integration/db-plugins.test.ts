@@ -11,6 +11,7 @@ import { startMariaDb, type MariaDb } from '../support/mariadb';
 import { startStack, type Stack } from '../support/stack';
 import { freePort } from '../support/ports';
 import type { ApiRun } from '../../cli/api-client';
+import { decodedPayloads, historyJson, recordHistory } from '../support/history';
 
 jest.setTimeout(600_000);
 
@@ -108,14 +109,23 @@ describe('pg_dump', () => {
       snapshotId = snapshots[0]!.id;
       path = dumpDirPath(run.id, config.id, 'pg_dump', 'app.dump');
     }
-    // The password never reaches the run log.
+    // The password never reaches the run log, nor workflow history (which carries config ids).
     const log = await stack.api.runLog(run.id);
     expect(JSON.stringify(log)).not.toContain(PG_PASSWORD);
+    const history = await historyJson(stack.temporalAddress, run.workflowId);
+    const payloads = decodedPayloads(history);
+    // The search is real: the payloads are decoded (the plugin steps' inputs name the config id).
+    expect(payloads).toContain(`"configIds":[${config.id}]`);
+    expect(payloads).not.toContain(PG_PASSWORD);
+    recordHistory(`backup-plugins-${mode}`, history);
 
     await pgQuery('postgres', 'DROP DATABASE app');
     const restored = await restoreDb(snapshotId, { configId: config.id, path, target: 'app' });
     expect(restored.status).toBe('succeeded');
     expect(await pgQuery('app', ROWS)).toEqual(before);
+    const restoreHistory = await historyJson(stack.temporalAddress, restored.workflowId);
+    expect(decodedPayloads(restoreHistory)).not.toContain(PG_PASSWORD);
+    if (mode === 'stream') recordHistory('db-restore-succeeded', restoreHistory);
 
     // The database exists now: without overwrite the restore refuses, with it, it replaces it.
     await pgQuery('app', 'DELETE FROM items WHERE id > 10');
@@ -180,6 +190,9 @@ describe('plugin test runs', () => {
     const good = await createConfig('pg-good', 'pg_dump', { host: '127.0.0.1', port: dbPg.port, user: 'postgres' }, { password: PG_PASSWORD });
     const ok = await testRun(good.id);
     expect(ok.status).toBe('succeeded');
+    const testHistory = await historyJson(stack.temporalAddress, ok.workflowId);
+    expect(decodedPayloads(testHistory)).not.toContain(PG_PASSWORD);
+    recordHistory('plugin-test-succeeded', testHistory);
     expect(JSON.stringify(ok.details)).toContain('schema-only dump succeeded');
 
     const closedPort = await freePort();
