@@ -79,6 +79,14 @@ describe('runBackup', () => {
     expect(result).toMatchObject({ snapshot: written, adopted: true, stats: null });
   });
 
+  it('does not adopt a plugin stream of the run (it carries the run tag too) as the files snapshot', async () => {
+    const stream: EngineSnapshot = { ...written, id: 'b'.repeat(64), paths: ['/backstop/pg_dump/config-3/app.dump'], tags: [runTag(input.workflowId), 'backstop-item=3/app'] };
+    const { calls, activities } = setup([stream]);
+    const result = await new MockActivityEnvironment({ attempt: 2 }).run(activities.runBackup, input);
+    expect(calls).toEqual([`find ${runTag(input.workflowId)}`, 'unlock', 'backup']);
+    expect(result).toMatchObject({ snapshot: written, adopted: false });
+  });
+
   it('removes stale locks before backing up on a retry that finds no snapshot', async () => {
     const { calls, activities } = setup();
     await new MockActivityEnvironment({ attempt: 3 }).run(activities.runBackup, input);

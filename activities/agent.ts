@@ -2,7 +2,7 @@
 // Built from a factory so the worker wires real dependencies and tests wire others.
 import { Context, heartbeat } from '@temporalio/activity';
 import type { BackupProgress, BackupStats, SnapshotMode } from '../core/model';
-import { JOB_TAG_PREFIX, runTag } from '../core/names';
+import { JOB_TAG_PREFIX, isFilesSnapshot, runTag } from '../core/names';
 import type { Logger } from '../core/logger';
 import type { BackupEngine, EngineSnapshot, RepositoryAccess } from './engines/engine';
 import type { EngineProcessRegistry } from './engines/orphans';
@@ -38,6 +38,8 @@ export interface BackupStepInput {
   excludes: string[];
   /** Frozen copies to read the paths from (SnapshotHandle.binds); absent or empty: the live paths. */
   binds?: SnapshotBind[];
+  /** Tags a server pre script added for this run (core/run-overrides.ts). */
+  extraTags?: string[];
 }
 
 export interface BackupStepResult {
@@ -122,7 +124,8 @@ export function createAgentActivities(deps: AgentDeps) {
       // by some other killed command still fails attempt 1 as RepositoryLocked (retryable),
       // and attempt 2 removes it.
       if (ctx.info.attempt > 1 || stopped !== null) {
-        const existing = await engine.findSnapshotsByTag(repo, tag);
+        // Streams of plugins carry the run tag too; only the files snapshot is this step's.
+        const existing = (await engine.findSnapshotsByTag(repo, tag)).filter((s) => isFilesSnapshot(s.tags));
         if (existing.length > 0) {
           log.info({ snapshotId: existing[0]!.id }, 'adopting snapshot written by an earlier attempt');
           return { snapshot: existing[0]!, stats: null, unreadable: [], adopted: true };
@@ -134,7 +137,7 @@ export function createAgentActivities(deps: AgentDeps) {
       latest = { phase: 'backing-up', progress: null };
       const outcome = await engine.backup(
         repo,
-        { paths: input.paths, excludes: input.excludes, tags: [tag, `${JOB_TAG_PREFIX}${input.jobId}`], host: deps.agentName, binds: input.binds ?? [] },
+        { paths: input.paths, excludes: input.excludes, tags: [tag, `${JOB_TAG_PREFIX}${input.jobId}`, ...(input.extraTags ?? [])], host: deps.agentName, binds: input.binds ?? [] },
         {
           signal: ctx.cancellationSignal,
           onSpawn: (pid) => deps.engineProcesses.record(input.workflowId, pid),

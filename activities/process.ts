@@ -38,6 +38,8 @@ export interface RunOptions {
   stall?: StallOptions;
   /** Run through `sh -c` (hooks and scripts). */
   shell?: boolean;
+  /** Feed the child's stdin from this stream (a database restore reading a dump); none by default. */
+  stdinFrom?: NodeJS.ReadableStream;
 }
 
 export interface RunResult {
@@ -82,7 +84,7 @@ export function runProcess(command: string, args: string[], opts: RunOptions = {
     const child = spawn(command, args, {
       cwd: opts.cwd,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...opts.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
       shell: opts.shell ?? false,
       // Its own process group, so a cancelled hook's grandchildren die with it.
       detached: true,
@@ -140,6 +142,11 @@ export function runProcess(command: string, args: string[], opts: RunOptions = {
       watch?.observe(stallFingerprint());
     };
 
+    // A child that exits early closes its stdin: that is its exit status's business, not a crash.
+    child.stdin.on('error', () => undefined);
+    // Without a source the child reads end-of-file at once, as from /dev/null.
+    if (opts.stdinFrom) opts.stdinFrom.pipe(child.stdin);
+    else child.stdin.end();
     child.on('spawn', () => {
       if (child.pid) opts.onSpawn?.(child.pid);
     });

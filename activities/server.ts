@@ -9,6 +9,15 @@ import { withFailureMapping } from './failure';
 import type { EngineSnapshot } from './engines/engine';
 import { Context } from '@temporalio/activity';
 import { withRunLog, type RunLogTransport } from './run-log/sink';
+import { jobPluginConfigs } from '../catalog/plugin-configs';
+import { jobScripts } from '../catalog/scripts';
+
+/** A job's library scripts and plugin configurations, as references for its plan. */
+async function pluginsAndScripts(catalog: Catalog, jobId: number): Promise<Pick<BackupPlan, 'scripts' | 'plugins'>> {
+  const scripts = await jobScripts(catalog.db, jobId);
+  const ref = (s: { id: number; name: string }) => ({ id: s.id, name: s.name });
+  return { scripts: { pre: scripts.pre.map(ref), post: scripts.post.map(ref) }, plugins: await jobPluginConfigs(catalog.db, jobId) };
+}
 
 export interface ServerDeps {
   catalog: Catalog;
@@ -30,6 +39,10 @@ export interface BackupPlan {
   snapshotMode: SnapshotMode;
   preScript: string | null;
   postHook: string | null;
+  /** Library scripts run on this worker before and after the backup (ids; bodies are read when they run). */
+  scripts?: { pre: Array<{ id: number; name: string }>; post: Array<{ id: number; name: string }> };
+  /** The job's plugin configurations, in order: references only, the agent fetches their secrets. */
+  plugins?: Array<{ id: number; name: string; plugin: string }>;
 }
 
 export interface FinishRunInput {
@@ -67,6 +80,7 @@ export function createServerActivities(deps: ServerDeps) {
       snapshotMode: job.snapshotMode,
       preScript: job.preScript,
       postHook: job.postHook,
+      ...(await pluginsAndScripts(catalog, job.id)),
     };
   }
 

@@ -17,6 +17,9 @@ import * as runLog from './routes/run-log';
 import * as runControl from './routes/run-control';
 import * as agentIdentity from './routes/agent-identity';
 import { authenticateRequest } from './agent-auth';
+import * as pluginConfigs from './routes/plugin-configs';
+import * as scripts from './routes/scripts';
+import * as pluginRuns from './routes/plugin-runs';
 
 export const HANDLERS: Record<string, Handler> = {
   getHealth: runs.getHealth,
@@ -69,6 +72,24 @@ export const HANDLERS: Record<string, Handler> = {
   enrollAgent: agentIdentity.enrollAgent,
   renewAgentCertificate: agentIdentity.renewAgentCertificate,
   agentHeartbeat: agentIdentity.agentHeartbeat,
+  // plugins and scripts (issue 5)
+  listPluginConfigs: pluginConfigs.listPluginConfigs,
+  createPluginConfig: pluginConfigs.createPluginConfig,
+  getPluginConfig: pluginConfigs.getPluginConfig,
+  updatePluginConfig: pluginConfigs.updatePluginConfig,
+  deletePluginConfig: pluginConfigs.deletePluginConfig,
+  getJobPlugins: pluginConfigs.getJobPlugins,
+  setJobPlugins: pluginConfigs.setJobPlugins,
+  getAgentPluginConfig: pluginConfigs.getAgentPluginConfig,
+  listScripts: scripts.listScripts,
+  createScript: scripts.createScript,
+  getScript: scripts.getScript,
+  updateScript: scripts.updateScript,
+  deleteScript: scripts.deleteScript,
+  getJobScripts: scripts.getJobScripts,
+  setJobScripts: scripts.setJobScripts,
+  testPluginConfig: pluginRuns.testPluginConfig,
+  restoreDatabase: pluginRuns.restoreDatabase,
 };
 
 const BODY_LIMIT = '256kb';

@@ -66,7 +66,15 @@ export interface HandlerResult {
 export type Handler = (ctx: ApiContext, input: HandlerInput) => Promise<HandlerResult>;
 
 /** Operations an agent token may call; everything else needs an admin token. */
-export const AGENT_OPERATIONS: ReadonlySet<string> = new Set(['registerAgent', 'getAgentRepositorySecret', 'getHealth', 'appendAgentRunLog', 'agentHeartbeat', 'renewAgentCertificate']);
+export const AGENT_OPERATIONS: ReadonlySet<string> = new Set([
+  'registerAgent',
+  'getAgentRepositorySecret',
+  'getHealth',
+  'appendAgentRunLog',
+  'agentHeartbeat',
+  'renewAgentCertificate',
+  'getAgentPluginConfig',
+]);
 
 /** Operations whose bearer token is a bootstrap token, checked by the handler itself. */
 export const BOOTSTRAP_OPERATIONS: ReadonlySet<string> = new Set(['enrollAgent']);

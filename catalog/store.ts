@@ -369,7 +369,7 @@ export class Catalog {
   /** A restore of this repository targets the agent and has not finished (cross-agent restores need the secret). */
   async agentHasActiveRestore(agentName: string, repositoryId: number): Promise<boolean> {
     const { rowCount } = await this.db.query(
-      `SELECT 1 FROM runs WHERE kind = 'restore' AND agent_name = $1 AND repository_id = $2
+      `SELECT 1 FROM runs WHERE kind IN ('restore', 'db-restore') AND agent_name = $1 AND repository_id = $2
          AND status IN ('queued', 'awaiting-approval', 'running') LIMIT 1`,
       [agentName, repositoryId],
     );

@@ -7,6 +7,7 @@ import { ApiClient, ApiError, type ApiRun, type ApiRunLogLine, type RunListFilte
 import { RETENTION_USAGE, retentionPreview, runPrune } from './retention';
 import { S3_SYNC_USAGE, runSync, setS3SyncTarget } from './s3-sync';
 import { RESTORE_USAGE, decideRun, listSnapshotDir, restoreSnapshot } from './restore';
+import { PLUGINS_USAGE, pluginCommand } from './plugins';
 import { SCHEDULE_USAGE, jobSchedule, repositorySchedule } from './schedules';
 import { AGENTS_USAGE, agentTokensCommand, agentsCommand, enrollCommand } from './agents';
 
@@ -36,6 +37,7 @@ ${S3_SYNC_USAGE}
 ${RESTORE_USAGE}
 ${SCHEDULE_USAGE}
 ${AGENTS_USAGE}
+${PLUGINS_USAGE}
 
 Operator commands use BACKSTOP_API_URL and BACKSTOP_TOKEN (default: data/admin.token).`;
 
@@ -190,9 +192,12 @@ export async function main(argv: string[]): Promise<number> {
       console.table(snaps.map((s) => ({ id: s.id.slice(0, 8), job: s.jobId, time: s.time, host: s.hostname, paths: s.paths.join(' ') })));
       return 0;
     }
-    default:
+    default: {
+      const plugin = await pluginCommand(apiClient, `${cmd ?? ''} ${sub ?? ''}`.trim(), rest, printRun);
+      if (plugin !== null) return plugin;
       console.error(USAGE);
       return cmd === undefined || cmd === 'help' || cmd === '--help' ? 0 : 2;
+    }
   }
 }
 

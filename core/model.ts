@@ -108,6 +108,8 @@ export const RunKind = {
   restore: 'restore',
   prune: 'prune',
   s3Sync: 's3-sync',
+  pluginTest: 'plugin-test',
+  dbRestore: 'db-restore',
 } as const;
 export type RunKind = (typeof RunKind)[keyof typeof RunKind];
 

@@ -105,3 +105,30 @@ export function catchUpWorkflowId(jobId: number, missedRunStartedAt: Date): stri
 export function isScheduledBackupWorkflowId(jobId: number, workflowId: string): boolean {
   return workflowId.startsWith(`${scheduledWorkflowIdFor(ScheduleKind.backup, jobId)}-`);
 }
+
+// --- plugins (issue 5) ------------------------------------------------------------------
+/**
+ * Tag of an engine snapshot that holds one plugin stream (a database dump, a pipe) of a run:
+ * `backstop-item=<configId>/<item>`. With the run tag, a retried attempt adopts the stream's
+ * snapshot instead of writing it twice.
+ */
+export function itemTag(configId: number, item: string): string {
+  return `${ITEM_TAG_PREFIX}${configId}/${item}`;
+}
+
+export const ITEM_TAG_PREFIX = 'backstop-item=';
+
+/** The files snapshot of a run, not one of its plugin streams (which carry the run tag too). */
+export function isFilesSnapshot(tags: readonly string[]): boolean {
+  return !tags.some((t) => t.startsWith(ITEM_TAG_PREFIX));
+}
+
+/** `plugin-test/agent-<name>/config-<id>/<time>` */
+export function pluginTestWorkflowId(agentName: string, configId: number, at: Date): string {
+  return `plugin-test/agent-${agentName}/config-${configId}/${at.toISOString().replace(/\.\d{3}Z$/, 'Z')}`;
+}
+
+/** `db-restore/agent-<name>/<time>` */
+export function dbRestoreWorkflowId(agentName: string, at: Date): string {
+  return `db-restore/agent-${agentName}/${at.toISOString().replace(/\.\d{3}Z$/, 'Z')}`;
+}

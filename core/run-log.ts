@@ -23,6 +23,14 @@ export const RunStep = {
   verify: 'verify',
   record: 'record',
   finished: 'finished',
+  // plugins and scripts (issue 5): see the execution order in workflows/backup.ts
+  serverPreScripts: 'server-pre-scripts',
+  agentPreHooks: 'agent-pre-hooks',
+  dumps: 'dumps',
+  agentPostHooks: 'agent-post-hooks',
+  serverPostScripts: 'server-post-scripts',
+  pluginTest: 'plugin-test',
+  dbRestore: 'db-restore',
 } as const;
 export type RunStep = (typeof RunStep)[keyof typeof RunStep];
 

@@ -6,7 +6,7 @@
 #     server of the tests) into .tools/venv — never the SDK's own download
 #   - restic 0.18, built from the Go module proxy into .tools/bin (Debian 12 has 0.14, which
 #     lacks restore overwrite policies and full snapshot ids in --json output)
-#   - fuse3, btrfs-progs and PostgreSQL from Debian packages when missing (Go >= 1.23 must be present)
+#   - fuse3, btrfs-progs, PostgreSQL and MariaDB from Debian packages when missing (Go >= 1.23 must be present)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +26,9 @@ command -v mkfs.btrfs >/dev/null || missing+=(btrfs-progs)
 { command -v pg_ctl >/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; } || missing+=(postgresql)
 command -v python3 >/dev/null || missing+=(python3)
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+# Database plugins: the MySQL/MariaDB client and the server their tests start.
+command -v mariadb-dump >/dev/null || missing+=(mariadb-client)
+command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ]; then
     say "installing Debian packages: ${missing[*]}"
@@ -38,7 +41,7 @@ if ((${#missing[@]})); then
     exit 1
   fi
 else
-  say "fuse3, btrfs-progs, PostgreSQL: present"
+  say "fuse3, btrfs-progs, PostgreSQL, MariaDB: present"
 fi
 
 # --- npm ----------------------------------------------------------------------------

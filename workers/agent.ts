@@ -21,6 +21,10 @@ import { defaultAgentName, enroll } from './agent-identity/enroll';
 import { startHeartbeatLoop } from './agent-identity/heartbeat';
 import { startRenewalLoop } from './agent-identity/renewal';
 import { detectCapabilities } from './agent-identity/capabilities';
+import { builtinRegistry } from '../activities/plugins/builtin';
+import { loadPluginModules, parsePluginModules } from '../activities/plugins/registry';
+import { createPluginActivities } from '../activities/plugins/agent-activities';
+import { ApiPluginConfigSource } from '../activities/plugins/config-source';
 
 /** Registers with the API, retrying while it starts. */
 async function register(config: BackstopConfig, http: AgentHttp): Promise<void> {
@@ -46,6 +50,8 @@ export function agentState(config: BackstopConfig, http: AgentHttp, logger: Logg
     engineProcesses: new EngineProcessRegistry(join(stateDir, 'engine-pids')),
     // Hook and engine lines go to the API as this agent (agents have no catalog access).
     runLog: new ApiRunLogTransport(http),
+    // Built-in plugins; runAgentWorker adds the modules of BACKSTOP_PLUGIN_MODULES.
+    plugins: builtinRegistry(),
   };
 }
 
@@ -77,6 +83,17 @@ export function agentWorkerActivities(config: BackstopConfig, http: AgentHttp, l
       logger,
       runLog,
       hookLimits,
+    }),
+    // Plugins around the engine: hooks, database dumps, pipes (issue 5).
+    ...createPluginActivities({
+      agentName: config.agentName,
+      registry: state.plugins,
+      configs: new ApiPluginConfigSource(http),
+      engine: engine(),
+      secrets: new ApiSecretSource(http),
+      workRoot: join(stateDir, 'plugin-work'),
+      logger,
+      runLog,
     }),
   };
 }
@@ -113,6 +130,8 @@ export async function runAgentWorker(baseConfig: BackstopConfig): Promise<void> 
   const connection = await connectWorker(config);
   const taskQueue = agentTaskQueue(config.agentName);
   const state = agentState(config, http, logger);
+  // Third-party plugins load once, at start; one that fails to load stops the agent.
+  await loadPluginModules(state.plugins, parsePluginModules(process.env.BACKSTOP_PLUGIN_MODULES));
   // Snapshots a crash left behind go once their run has ended; a run still going resumes on its own.
   const client = await connectClient(config);
   const orphans = await state.snapshots.filesystem.releaseOrphans(runActivity(client, logger), (workflowId) => state.engineProcesses.stopLeftover(workflowId, runTag(workflowId)));

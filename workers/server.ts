@@ -6,6 +6,8 @@ import { SERVER_TASK_QUEUE } from '../core/names';
 import { createPool, waitForDatabase } from '../catalog/db';
 import { Catalog } from '../catalog/store';
 import { createServerActivities } from '../activities/server';
+import { createServerScriptActivities } from '../activities/scripts/server-scripts';
+import { createPluginRunActivities } from '../activities/plugins/run-activities';
 import { createRestoreServerActivities } from '../activities/restore/server';
 import { connectClient, connectWorker, onShutdownSignal } from './connection';
 import { Restic } from '../activities/engines/restic/restic';
@@ -39,6 +41,9 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
     activities: {
       ...createServerActivities({ catalog: new Catalog(pool), logger, runLog, hookLimits }),
       ...createRestoreServerActivities({ catalog: new Catalog(pool), logger }),
+      // Library pre/post scripts of backups (issue 5).
+      ...createServerScriptActivities({ catalog: new Catalog(pool), logger, runLog, hookLimits }),
+      ...createPluginRunActivities({ catalog: new Catalog(pool), logger }),
       // Retention and prune: the server worker opens repositories itself with the master key.
       ...createMaintenanceActivities({
         catalog: new Catalog(pool),

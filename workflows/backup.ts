@@ -3,11 +3,29 @@
 //   prepare ─▶ server pre script ─▶ snapshot create ─▶ engine backup (shared repository lock)
 //           ─▶ snapshot release ─▶ agent post hook ─▶ record ─▶ notify   (cleanup: always)
 //
+// Execution order with plugins and library scripts (issue 5; runs recorded before it replay
+// the order above, guarded by patched('plugins')):
+//
+//   1 job.preScript, then library pre scripts   server worker   non-zero exit aborts; KEY=VALUE overrides
+//   2 agent pre hooks   pluginsBackupInit        agent           jobInit + backupInit (shell_hook pre)
+//   ── shared repository lock from here ──
+//   3 dumps / pipes     pluginsBackup            agent           files to include; streams stored now
+//   4 snapshot create   createSnapshot           agent
+//   5 engine            runBackup                agent           job paths + dump files, overrides applied
+//   ── cleanup, never cancelled, always ──
+//   6 snapshot release  releaseSnapshot          agent
+//   7 agent post hooks  pluginsBackupCleanup     agent           backupCleanup(success) + jobCleanup, then job.postHook
+//   8 server post scripts runServerScript        server worker   BACKSTOP_RUN_SUCCESS, BACKSTOP_RUN_WARNINGS
+//   9 record (files snapshot and every stream snapshot) ─▶ 10 notify
+//
 // Cleanup runs in a non-cancellable scope, so a cancelled or failed run still releases its
 // snapshot, runs its post hook and records its outcome.
 import { CancellationScope, patched, proxyActivities, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { AgentActivities, BackupStepResult } from '../activities/agent';
 import type { ServerActivities } from '../activities/server';
+import type { ServerScriptActivities } from '../activities/scripts/server-scripts';
+import type { PluginActivities, PluginBackupResult } from '../activities/plugins/agent-activities';
+import { mergeOverrides, NO_OVERRIDES, overrideTags } from '../core/run-overrides';
 import type { SnapshotHandle } from '../activities/snapshot/provider';
 import type { BackupStats, RunStatus } from '../core/model';
 import { ErrorType } from '../core/errors';
@@ -37,6 +55,8 @@ export interface BackupWorkflowResult {
   stats: BackupStats | null;
   warnings: string[];
   failureReason: string | null;
+  /** Engine snapshots of plugin streams (database dumps, pipes), one per item; absent without plugins. */
+  streamSnapshotIds?: string[];
 }
 
 const server = proxyActivities<ServerActivities>({
@@ -52,6 +72,15 @@ const serverScripts = proxyActivities<ServerActivities>({
   retry: { maximumAttempts: 2, nonRetryableErrorTypes: [ErrorType.hook] },
 });
 
+// Library scripts: up to a day each (their own timeout kills them first); the heartbeat
+// notices a lost server worker long before that.
+const libraryScripts = proxyActivities<ServerScriptActivities>({
+  taskQueue: SERVER_TASK_QUEUE,
+  startToCloseTimeout: '25 hours',
+  heartbeatTimeout: '1 minute',
+  retry: { maximumAttempts: 2, nonRetryableErrorTypes: [ErrorType.hook] },
+});
+
 export async function backupWorkflow(started: BackupWorkflowInput): Promise<BackupWorkflowResult> {
   const input = { ...started, runId: started.runId ?? uuid4() };
   const { workflowId } = workflowInfo();
@@ -63,6 +92,17 @@ export async function backupWorkflow(started: BackupWorkflowInput): Promise<Back
 
   const agent = proxyActivities<AgentActivities>(agentStepOptions(plan.agentName, input));
   const engine = proxyActivities<AgentActivities>(agentEngineOptions(plan.agentName, input));
+  // Plugin steps heartbeat; a hook or a dump may run long.
+  const plugins = proxyActivities<PluginActivities>({ ...agentEngineOptions(plan.agentName, input), retry: { maximumAttempts: 3, nonRetryableErrorTypes: [ErrorType.hook] } });
+  const preScripts = plan.scripts?.pre ?? [];
+  const postScripts = plan.scripts?.post ?? [];
+  const configIds = (plan.plugins ?? []).map((p) => p.id);
+  // Only runs with scripts or plugins take the new path (and record the patch marker).
+  const extras = preScripts.length + postScripts.length + configIds.length > 0 && patched('plugins');
+  const pluginRun = { runId: input.runId, workflowId, jobId: plan.jobId, jobName: plan.jobName, configIds };
+  let overrides = NO_OVERRIDES;
+  let pluginsStarted = false;
+  let pluginResult: PluginBackupResult | undefined;
 
   let handle: SnapshotHandle | undefined;
   let backup: BackupStepResult | undefined;
@@ -74,29 +114,76 @@ export async function backupWorkflow(started: BackupWorkflowInput): Promise<Back
       step('pre-script');
       await serverScripts.runPreScript({ command: plan.preScript, runId: input.runId, plan });
     }
-    step('snapshot');
-    handle = await agent.createSnapshot({ runId: input.runId, mode: plan.snapshotMode, paths: plan.paths });
-    warnings.push(...handle.warnings);
-    // With a filesystem snapshot the engine reads the frozen copies at the original paths.
-    const { readPaths, binds = [], excludes: snapshotExcludes = [] } = handle;
-    const runEngine = () => {
-      step('engine');
-      return engine.runBackup({
-        runId: input.runId,
-        workflowId,
-        jobId: plan.jobId,
-        repository: { id: plan.repository.id, url: plan.repository.url },
-        paths: readPaths,
-        excludes: [...plan.excludes, ...snapshotExcludes],
-        binds,
-      });
+    if (extras) {
+      for (const script of preScripts) {
+        step('server-pre-scripts');
+        const r = await libraryScripts.runServerScript({ scriptId: script.id, phase: 'pre', runId: input.runId, workflowId, plan });
+        overrides = mergeOverrides(overrides, r.overrides);
+        warnings.push(...r.warnings.map((w) => `pre script "${script.name}": ${w}`));
+      }
+      if (configIds.length > 0) {
+        step('agent-pre-hooks');
+        pluginsStarted = true;
+        await plugins.pluginsBackupInit(pluginRun);
+      }
+    }
+    const takeSnapshot = async () => {
+      step('snapshot');
+      handle = await agent.createSnapshot({ runId: input.runId, mode: plan.snapshotMode, paths: plan.paths });
+      warnings.push(...handle.warnings);
+      return handle;
     };
-    // The shared repository lock keeps a prune out while restic writes; runs recorded
-    // before the lock existed replay without it.
-    backup = patched('repository-lock')
-      ? await withRepositoryLock(plan.repository.id, 'shared', runEngine, { onWaiting: () => step('waiting-for-lock') })
-      : await runEngine();
-    warnings.push(...backup.unreadable.map((p) => `unreadable: ${p}`));
+    if (extras) {
+      backup = await withRepositoryLock(
+        plan.repository.id,
+        'shared',
+        async () => {
+          if (configIds.length > 0) {
+            step('dumps');
+            pluginResult = await plugins.pluginsBackup({ ...pluginRun, repository: { id: plan.repository.id, url: plan.repository.url }, extraTags: overrideTags(overrides) });
+          }
+          const { readPaths, binds = [], excludes: snapshotExcludes = [] } = await takeSnapshot();
+          step('engine');
+          return engine.runBackup({
+            runId: input.runId,
+            workflowId,
+            jobId: plan.jobId,
+            repository: { id: plan.repository.id, url: plan.repository.url },
+            // Dump files are static: read where the plugin wrote them, not through the snapshot.
+            paths: [...readPaths, ...(pluginResult?.paths ?? [])],
+            excludes: [...plan.excludes, ...snapshotExcludes, ...overrides.excludes],
+            binds,
+            extraTags: overrideTags(overrides),
+          });
+        },
+        { onWaiting: () => step('waiting-for-lock') },
+      );
+      warnings.push(...backup.unreadable.map((p) => `unreadable: ${p}`));
+    } else {
+      step('snapshot');
+      handle = await agent.createSnapshot({ runId: input.runId, mode: plan.snapshotMode, paths: plan.paths });
+      warnings.push(...handle.warnings);
+      // With a filesystem snapshot the engine reads the frozen copies at the original paths.
+      const { readPaths, binds = [], excludes: snapshotExcludes = [] } = handle;
+      const runEngine = () => {
+        step('engine');
+        return engine.runBackup({
+          runId: input.runId,
+          workflowId,
+          jobId: plan.jobId,
+          repository: { id: plan.repository.id, url: plan.repository.url },
+          paths: readPaths,
+          excludes: [...plan.excludes, ...snapshotExcludes],
+          binds,
+        });
+      };
+      // The shared repository lock keeps a prune out while restic writes; runs recorded
+      // before the lock existed replay without it.
+      backup = patched('repository-lock')
+        ? await withRepositoryLock(plan.repository.id, 'shared', runEngine, { onWaiting: () => step('waiting-for-lock') })
+        : await runEngine();
+      warnings.push(...backup.unreadable.map((p) => `unreadable: ${p}`));
+    }
   } catch (err) {
     error = err;
   }
@@ -112,6 +199,14 @@ export async function backupWorkflow(started: BackupWorkflowInput): Promise<Back
         warnings.push(`snapshot release failed: ${failureReason(e, plan.agentName)}`);
       });
     }
+    if (pluginsStarted) {
+      step('agent-post-hooks');
+      const cleaned = await plugins.pluginsBackupCleanup({ ...pluginRun, success: !error, snapshotId }).catch((e: unknown) => {
+        warnings.push(`agent post hooks failed: ${failureReason(e, plan.agentName)}`);
+        return null;
+      });
+      warnings.push(...(cleaned?.warnings ?? []));
+    }
     if (plan.postHook) {
       step('post-hook');
       const hook = await agent
@@ -122,9 +217,23 @@ export async function backupWorkflow(started: BackupWorkflowInput): Promise<Back
         });
       if (hook && hook.exitCode !== 0) warnings.push(`post hook exited with code ${hook.exitCode}`);
     }
+    if (extras) {
+      for (const script of postScripts) {
+        step('server-post-scripts');
+        const outcome = { success: !error, status, warnings: warnings.length, snapshotId };
+        const r = await libraryScripts.runServerScript({ scriptId: script.id, phase: 'post', runId: input.runId, workflowId, plan, outcome }).catch((e: unknown) => {
+          warnings.push(`post script "${script.name}" failed: ${failureReason(e, plan.agentName)}`);
+          return null;
+        });
+        if (r && r.exitCode !== 0) warnings.push(`post script "${script.name}" exited with code ${r.exitCode}`);
+      }
+    }
     step('record');
     if (backup) {
       await server.recordSnapshot({ runId: input.runId, jobId: plan.jobId, repositoryId: plan.repository.id, snapshot: backup.snapshot });
+    }
+    for (const stream of pluginResult?.streams ?? []) {
+      await server.recordSnapshot({ runId: input.runId, jobId: plan.jobId, repositoryId: plan.repository.id, snapshot: stream.snapshot });
     }
     await server.finishRun({ runId: input.runId, status, snapshotId, stats: backup?.stats ?? null, warnings, failureReason: reason });
     await server.notify({ runId: input.runId, jobName: plan.jobName, status, snapshotId, failureReason: reason, warnings: warnings.length });
@@ -134,5 +243,6 @@ export async function backupWorkflow(started: BackupWorkflowInput): Promise<Back
   recordOutcome(status);
   // The run record is written; now let Temporal show the run as failed or cancelled too.
   if (error) throw error;
-  return { status, snapshotId, stats: backup?.stats ?? null, warnings, failureReason: reason };
+  const streams = pluginResult ? { streamSnapshotIds: pluginResult.streams.map((x) => x.snapshot.id) } : {};
+  return { status, snapshotId, stats: backup?.stats ?? null, warnings, failureReason: reason, ...streams };
 }

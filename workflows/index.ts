@@ -4,3 +4,5 @@ export { restoreWorkflow } from './restore';
 export { pruneWorkflow } from './prune';
 export { repositoryLockWorkflow } from './repository-lock';
 export { s3SyncWorkflow } from './s3-sync';
+export { pluginTestWorkflow } from './plugin-test';
+export { dbRestoreWorkflow } from './db-restore';

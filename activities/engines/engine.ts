@@ -27,6 +27,12 @@ export interface BackupRequest {
   host: string;
   /** Read these paths from frozen copies, still recording the original paths. */
   binds?: Array<{ snapshot: string; original: string }>;
+  /**
+   * Store a command's stdout as the one file `filename` instead of reading `paths` (restic's
+   * --stdin-from-command: a non-zero exit of the command fails the backup, nothing is saved).
+   * `paths` should then be `[filename]`, the path the snapshot records.
+   */
+  stdin?: { filename: string; command: string[]; env?: Record<string, string> };
 }
 
 export interface BackupOutcome {

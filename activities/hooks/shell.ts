@@ -18,6 +18,8 @@ export interface HookRequest {
   killGraceMs?: number;
   /** How errors name it: `hook`, `pre script`, … */
   label?: string;
+  /** The working directory; the worker's own by default. */
+  cwd?: string;
 }
 
 /** Settings every hook of a worker shares (from BACKSTOP_STALL_TIMEOUT_MS and BACKSTOP_CANCEL_GRACE_MS). */
@@ -59,6 +61,7 @@ export async function runHook(req: HookRequest): Promise<HookResult> {
   const label = req.label ?? 'hook';
   const r = await runProcess('/bin/sh', ['-c', req.command], {
     env: req.env,
+    ...(req.cwd ? { cwd: req.cwd } : {}),
     signal,
     onStdoutLine: keep('stdout'),
     onStderrLine: keep('stderr'),

@@ -856,6 +856,201 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/agents/{name}/plugin-configs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["AgentName"];
+            };
+            cookie?: never;
+        };
+        /** @description The agent's named plugin configurations (secret fields are named, never shown). */
+        get: operations["listPluginConfigs"];
+        put?: never;
+        /**
+         * @description A named configuration of a plugin on this agent. Built-in plugins (`shell_hook`,
+         *     `pg_dump`, `mysql_dump`, `pipe`) are validated here: a secret field among the plain
+         *     `settings`, an unknown field or a bad value answers 400 with the reason. Other types
+         *     are third-party plugins loaded by the agent (BACKSTOP_PLUGIN_MODULES), validated there.
+         *     `secrets` are sealed with the master key and handed only to this agent.
+         */
+        post: operations["createPluginConfig"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/agents/{name}/plugin-configs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["AgentName"];
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get: operations["getPluginConfig"];
+        /** @description Replaces the configuration. Without `secrets` the sealed ones are kept; with it they are replaced. */
+        put: operations["updatePluginConfig"];
+        post?: never;
+        /** @description Deletes it; refused with 409 (naming the jobs) while a job has it attached. */
+        delete: operations["deletePluginConfig"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/plugins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get: operations["getJobPlugins"];
+        /** @description Attaches these configurations (all of the job's agent) in this order, replacing the previous ones. */
+        put: operations["setJobPlugins"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/agent/plugin-configs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * @description For agents only: one of the calling agent's own configurations with its secrets, at
+         *     the moment a step needs them. Any other configuration answers 404.
+         */
+        get: operations["getAgentPluginConfig"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/scripts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["listScripts"];
+        put?: never;
+        post: operations["createScript"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/scripts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get: operations["getScript"];
+        put: operations["updateScript"];
+        post?: never;
+        /** @description Deletes it; refused with 409 (naming the jobs) while a job has it attached. */
+        delete: operations["deleteScript"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/scripts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get: operations["getJobScripts"];
+        /**
+         * @description Attaches library scripts as pre and post scripts, replacing the previous ones. The
+         *     job's own `preScript` string, if any, still runs first.
+         */
+        put: operations["setJobScripts"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/agents/{name}/plugin-configs/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["AgentName"];
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Starts a plugin-test run on the agent: connect, a small dump, scripts present and
+         *     executable (and run with BACKSTOP_DRY_RUN=true). The run fails with the failed checks
+         *     as its reason (connection refused, authentication failed, unknown host, script
+         *     missing, not executable); `details.checks` lists every check.
+         */
+        post: operations["testPluginConfig"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/snapshots/{id}/restore-database": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A snapshot's full id, or a unique prefix of at least 8 hex characters. */
+                id: components["parameters"]["SnapshotId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Restores one dumped database (a pg_dump or mysql_dump file in the snapshot) into the
+         *     database `target` on `agent`, connecting with that agent's plugin configuration
+         *     `configId`. The target must not exist unless `overwrite` is true (then it is dropped
+         *     and recreated).
+         */
+        post: operations["restoreDatabase"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1120,7 +1315,7 @@ export interface components {
         /** @enum {string} */
         RunStatus: "queued" | "awaiting-approval" | "running" | "succeeded" | "warning" | "failed" | "cancelled";
         /** @enum {string} */
-        RunKind: "backup" | "restore" | "prune" | "s3-sync";
+        RunKind: "backup" | "restore" | "prune" | "s3-sync" | "plugin-test" | "db-restore";
         Progress: {
             percent: number;
             filesDone: number;
@@ -1380,6 +1575,65 @@ export interface components {
             hostname: string | null;
             paths: string[];
             tags: string[];
+        };
+        PluginConfigWrite: {
+            name: string;
+            plugin: string;
+            /** @description Plain settings; never a secret field. */
+            settings?: Record<string, never>;
+            /** @description Secret fields (passwords); sealed at rest, never returned. */
+            secrets?: {
+                [key: string]: string;
+            };
+        };
+        PluginConfig: {
+            id: number;
+            agent: components["schemas"]["AgentName"];
+            name: string;
+            plugin: string;
+            settings: Record<string, never>;
+            /** @description Names of the secret fields that are set. */
+            secretFields: string[];
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        PluginConfigList: {
+            items: components["schemas"]["PluginConfig"][];
+        };
+        ScriptWrite: {
+            name: string;
+            description?: string;
+            /** @description Run with /bin/sh -c on the server worker. */
+            body: string;
+            /** @default 600 */
+            timeoutSeconds?: number;
+        };
+        Script: {
+            id: number;
+            name: string;
+            description: string | null;
+            body: string;
+            timeoutSeconds: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        JobScripts: {
+            pre: components["schemas"]["Script"][];
+            post: components["schemas"]["Script"][];
+        };
+        DatabaseRestoreRequest: {
+            agent: components["schemas"]["AgentName"];
+            /** @description A pg_dump or mysql_dump configuration of that agent. */
+            configId: number;
+            /** @description The dump file in the snapshot, e.g. /backstop/pg_dump/config-3/app.dump. */
+            path: string;
+            target: string;
+            /** @default false */
+            overwrite?: boolean;
         };
     };
     responses: {
@@ -2744,6 +2998,446 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Agent"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    listPluginConfigs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["AgentName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The configurations. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["PluginConfig"][];
+                    };
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    createPluginConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["AgentName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PluginConfigWrite"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PluginConfig"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getPluginConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["AgentName"];
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One configuration. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PluginConfig"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    updatePluginConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["AgentName"];
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PluginConfigWrite"];
+            };
+        };
+        responses: {
+            /** @description The configuration as now stored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PluginConfig"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    deletePluginConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["AgentName"];
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getJobPlugins: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job's plugin configurations, in the order they run. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PluginConfigList"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    setJobPlugins: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    configIds: number[];
+                };
+            };
+        };
+        responses: {
+            /** @description The job's plugin configurations now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PluginConfigList"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getAgentPluginConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The configuration and its secrets. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: number;
+                        name: string;
+                        plugin: string;
+                        settings: Record<string, never>;
+                        secrets: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    listScripts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The server-side script library. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Script"][];
+                    };
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    createScript: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScriptWrite"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Script"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getScript: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One script. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Script"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    updateScript: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScriptWrite"];
+            };
+        };
+        responses: {
+            /** @description The script as now stored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Script"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    deleteScript: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getJobScripts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job's pre and post scripts, in the order they run. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobScripts"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    setJobScripts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    pre: number[];
+                    post: number[];
+                };
+            };
+        };
+        responses: {
+            /** @description The job's scripts now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobScripts"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    testPluginConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["AgentName"];
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The test was started; follow it at `/v1/runs/{runId}`. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunAccepted"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    restoreDatabase: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A client-chosen key (e.g. a UUID) that makes the request safe to retry: one key never
+                 *     starts two runs. Repeated with the same key, the request answers with the run the key
+                 *     started; used for another target, 409. Kept 24 hours.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description A snapshot's full id, or a unique prefix of at least 8 hex characters. */
+                id: components["parameters"]["SnapshotId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DatabaseRestoreRequest"];
+            };
+        };
+        responses: {
+            /** @description The restore was started; follow it at `/v1/runs/{runId}`. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunAccepted"];
                 };
             };
             default: components["responses"]["Problem"];

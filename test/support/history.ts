@@ -20,3 +20,18 @@ export async function historyJson(temporalAddress: string, workflowId: string): 
 export function recordHistory(name: string, json: string): void {
   if (process.env.RECORD_HISTORIES === '1') writeFileSync(join(__dirname, '..', 'workflow', 'histories', `${name}.json`), json);
 }
+
+/** Every payload of a history, decoded (payload data is base64 in the JSON export): to search it for secrets. */
+export function decodedPayloads(json: string): string {
+  const out: string[] = [];
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      if (typeof o.data === 'string' && o.metadata && typeof o.metadata === 'object') out.push(Buffer.from(o.data, 'base64').toString('utf8'));
+      Object.values(o).forEach(walk);
+    }
+  };
+  walk(JSON.parse(json));
+  return out.join('\n');
+}

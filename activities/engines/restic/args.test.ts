@@ -12,6 +12,12 @@ describe('restic command lines', () => {
     ]);
   });
 
+  it('builds a stdin backup that stores a command\'s stdout under a pseudo path', () => {
+    expect(
+      backupArgs({ paths: ['/backstop/pg/app.dump'], excludes: ['x'], tags: ['backstop-run=w', 'backstop-item=3/app'], host: 'db1', stdin: { filename: '/backstop/pg/app.dump', command: ['pg_dump', '-Fc', 'app'] } }),
+    ).toEqual(['backup', '--json', '--host', 'db1', '--tag', 'backstop-run=w', '--tag', 'backstop-item=3/app', '--stdin-filename', '/backstop/pg/app.dump', '--stdin-from-command', '--', 'pg_dump', '-Fc', 'app']);
+  });
+
   it('never puts the password in argv', () => {
     const args = backupArgs({ paths: ['/a'], excludes: [], tags: [], host: 'h' });
     expect(args.join(' ')).not.toMatch(/password/i);

@@ -5,6 +5,11 @@ import type { BackupRequest } from '../engine';
 export function backupArgs(req: BackupRequest): string[] {
   const args = ['backup', '--json', '--host', req.host];
   for (const tag of req.tags) args.push('--tag', tag);
+  if (req.stdin) {
+    // Everything after `--` is the command restic runs; its stdout becomes the file.
+    args.push('--stdin-filename', req.stdin.filename, '--stdin-from-command', '--', ...req.stdin.command);
+    return args;
+  }
   for (const exclude of req.excludes) args.push('--exclude', exclude);
   // `--` keeps a path that starts with '-' from being read as a flag.
   args.push('--', ...req.paths);

@@ -55,7 +55,8 @@ export class Restic implements BackupEngine {
     const result = await runProcess(cmd.command, cmd.args, {
       killGraceMs: this.opts.killGraceMs,
       ...extra,
-      env: resticEnv(repo.url, repo.password, repo.env, this.opts.cacheDir),
+      // extra.env: the environment of a --stdin-from-command command (its own credentials).
+      env: { ...extra.env, ...resticEnv(repo.url, repo.password, repo.env, this.opts.cacheDir) },
     }).catch((e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT') throw new BackstopError(ErrorType.input, `restic binary not found: ${this.binary}`);
       throw e;
@@ -140,6 +141,7 @@ export class Restic implements BackupEngine {
         onStderrLine: onLine('stderr'),
         onSpawn: control.onSpawn,
         stall: this.stallWatch(() => latest),
+        ...(req.stdin?.env ? { env: req.stdin.env } : {}),
       },
       () => latest,
       req.binds ?? [],

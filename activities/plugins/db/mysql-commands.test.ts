@@ -1,0 +1,17 @@
+import { mysqlDumpArgs, mysqlOptionFile, mysqlPseudoPath, mysqlQueryArgs, mysqlRestoreArgs } from './mysql-commands';
+
+describe('MySQL/MariaDB command lines', () => {
+  it('writes the connection and password into an option file, quoted', () => {
+    expect(mysqlOptionFile({ host: '127.0.0.1', port: 3307, user: 'backup', password: 'a"b\\c' })).toBe(
+      '[client]\nhost="127.0.0.1"\nport=3307\nuser="backup"\npassword="a\\"b\\\\c"\n',
+    );
+    expect(mysqlOptionFile({ socket: '/run/mysqld/mysqld.sock' })).toBe('[client]\nsocket="/run/mysqld/mysqld.sock"\n');
+  });
+
+  it('dumps in one transaction with the option file first and no password in argv', () => {
+    expect(mysqlDumpArgs('/w/my.cnf', 'shop')).toEqual(['--defaults-extra-file=/w/my.cnf', '--single-transaction', '--routines', '--events', '--triggers', '--hex-blob', 'shop']);
+    expect(mysqlQueryArgs('/w/my.cnf', 'SHOW DATABASES')).toEqual(['--defaults-extra-file=/w/my.cnf', '--batch', '--skip-column-names', '--execute', 'SHOW DATABASES']);
+    expect(mysqlRestoreArgs('/w/my.cnf', 'shop_copy')).toEqual(['--defaults-extra-file=/w/my.cnf', 'shop_copy']);
+    expect(mysqlPseudoPath(2, 'shop')).toBe('/backstop/mysql_dump/config-2/shop.sql');
+  });
+});

@@ -1,0 +1,62 @@
+// Runs of plugin configurations: a plugin test, and a database restore from a snapshot.
+import { randomUUID } from 'node:crypto';
+import { InputError, NotFoundError } from '../../core/errors';
+import { dbRestoreWorkflowId, pluginTestWorkflowId } from '../../core/names';
+import { getPluginConfig } from '../../catalog/plugin-configs';
+import { builtinRegistry } from '../../activities/plugins/builtin';
+import type { PluginTestWorkflowInput } from '../../workflows/plugin-test';
+import type { DbRestoreWorkflowInput } from '../../workflows/db-restore';
+import { idempotencyOf, startRun } from '../start-run';
+import { findSnapshot } from './restore';
+import type { Handler } from '../context';
+
+const registry = builtinRegistry();
+
+export const testPluginConfig: Handler = async (ctx, { params }) => {
+  const agentName = params.name as string;
+  const config = await getPluginConfig(ctx.catalog.db, agentName, params.id as number);
+  const runId = randomUUID();
+  const started = await startRun(ctx, {
+    run: { id: runId, kind: 'plugin-test', agentName },
+    workflowIdAt: (at) => pluginTestWorkflowId(agentName, config.id, at),
+    workflowType: 'pluginTestWorkflow',
+    args: [{ runId, agentName, configId: config.id, agentScheduleToStartMs: ctx.agentScheduleToStartMs } satisfies PluginTestWorkflowInput],
+  });
+  return { status: 202, body: { runId: started.runId, workflowId: started.workflowId, status: 'queued' } };
+};
+
+export const restoreDatabase: Handler = async (ctx, { params, body }) => {
+  const b = body as { agent: string; configId: number; path: string; target: string; overwrite?: boolean };
+  const snapshot = await findSnapshot(ctx, params.id as string);
+  const config = await getPluginConfig(ctx.catalog.db, b.agent, b.configId).catch((e: unknown) => {
+    throw e instanceof NotFoundError ? new InputError(`plugin configuration ${b.configId} is not a configuration of agent "${b.agent}"`) : e;
+  });
+  // Databases, and pipes (whose writer receives the data with the target in its environment).
+  const targets = registry.has(config.plugin) ? registry.get(config.plugin).capabilities.restoreTargets : [];
+  if (registry.has(config.plugin) && !targets.includes('database') && !targets.includes('stream')) {
+    throw new InputError(`plugin configuration ${config.id} is a ${config.plugin} configuration, which cannot restore a database or a stream`);
+  }
+  const runId = randomUUID();
+  const started = await startRun(ctx, {
+    idempotency: idempotencyOf(params, `restoreDatabase:${snapshot.id}`),
+    // The row names the agent and the repository: that lets the agent fetch the repository password while it runs.
+    run: { id: runId, kind: 'db-restore', jobId: snapshot.jobId, repositoryId: snapshot.repositoryId, agentName: b.agent },
+    workflowIdAt: (at) => dbRestoreWorkflowId(b.agent, at),
+    workflowType: 'dbRestoreWorkflow',
+    args: [
+      {
+        runId,
+        agentName: b.agent,
+        configId: config.id,
+        repositoryId: snapshot.repositoryId,
+        snapshotId: snapshot.id,
+        path: b.path,
+        target: b.target,
+        overwrite: b.overwrite ?? false,
+        agentScheduleToStartMs: ctx.agentScheduleToStartMs,
+        engineHeartbeatTimeoutMs: ctx.engineHeartbeatTimeoutMs,
+      } satisfies DbRestoreWorkflowInput,
+    ],
+  });
+  return { status: 202, body: { runId: started.runId, workflowId: started.workflowId, status: 'queued' } };
+};

@@ -1,0 +1,90 @@
+// DbRestoreWorkflow: restores one dumped database from a snapshot into a named database on
+// a chosen agent, through the plugin configuration that says how to reach the server. A new
+// database by default; an existing one is replaced only with `overwrite`.
+//
+//   start ─▶ restorePluginItem (agent: restic dump │ pg_restore / mysql, shared lock) ─▶ record (always)
+import { CancellationScope, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { PluginActivities } from '../activities/plugins/agent-activities';
+import type { PluginRunActivities } from '../activities/plugins/run-activities';
+import type { RunStatus } from '../core/model';
+import { ErrorType } from '../core/errors';
+import { SERVER_TASK_QUEUE } from '../core/names';
+import { agentEngineOptions, type AgentStepTimeouts } from './agent-options';
+import { failureReason, isCancelled } from './failure-reason';
+import { withRepositoryLock } from './with-repository-lock';
+import { fillRunAttributes, recordOutcome, trackRunProgress } from './run-visibility';
+
+export interface DbRestoreWorkflowInput extends AgentStepTimeouts {
+  runId: string;
+  agentName: string;
+  /** The plugin configuration (of that agent) used to connect to the database server. */
+  configId: number;
+  repositoryId: number;
+  snapshotId: string;
+  /** The dump's path in the snapshot. */
+  path: string;
+  /** The database to restore into. */
+  target: string;
+  overwrite: boolean;
+}
+
+export interface DbRestoreWorkflowResult {
+  status: RunStatus;
+  target: string;
+  failureReason: string | null;
+}
+
+const server = proxyActivities<PluginRunActivities>({
+  taskQueue: SERVER_TASK_QUEUE,
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 20 },
+});
+
+export async function dbRestoreWorkflow(input: DbRestoreWorkflowInput): Promise<DbRestoreWorkflowResult> {
+  const { workflowId } = workflowInfo();
+  const step = trackRunProgress('preparing');
+  fillRunAttributes({ kind: 'db-restore', agentName: input.agentName, repositoryId: input.repositoryId });
+  // A half-restored database is dropped and recreated by the retry's restoreInit only with
+  // overwrite; without it a retry would refuse the database it just created: one attempt.
+  const agent = proxyActivities<PluginActivities>({ ...agentEngineOptions(input.agentName, input), retry: { maximumAttempts: 1, nonRetryableErrorTypes: [ErrorType.input] } });
+  let error: unknown;
+  try {
+    const { repository } = await server.startPluginRun({ runId: input.runId, workflowId, kind: 'db-restore', agentName: input.agentName, repositoryId: input.repositoryId });
+    await withRepositoryLock(
+      input.repositoryId,
+      'shared',
+      async () => {
+        step('db-restore');
+        await agent.restorePluginItem({
+          runId: input.runId,
+          workflowId,
+          configId: input.configId,
+          repository: repository!,
+          snapshotId: input.snapshotId,
+          path: input.path,
+          target: input.target,
+          overwrite: input.overwrite,
+        });
+      },
+      { onWaiting: () => step('waiting-for-lock') },
+    );
+  } catch (err) {
+    error = err;
+  }
+  const status: RunStatus = error ? (isCancelled(error) ? 'cancelled' : 'failed') : 'succeeded';
+  const reason = error ? failureReason(error, input.agentName) : null;
+  await CancellationScope.nonCancellable(() =>
+    server.finishPluginRun({
+      runId: input.runId,
+      status,
+      warnings: [],
+      failureReason: reason,
+      snapshotId: input.snapshotId,
+      details: { configId: input.configId, path: input.path, target: input.target, overwrite: input.overwrite },
+    }),
+  );
+  step('finished');
+  recordOutcome(status);
+  if (error) throw error;
+  return { status, target: input.target, failureReason: null };
+}

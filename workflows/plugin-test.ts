@@ -1,0 +1,65 @@
+// PluginTestWorkflow: checks one plugin configuration on its agent (connect, a small dump,
+// scripts present and executable, a dry run) and records what worked and what did not.
+// Any failed check makes a failed run whose reason names the checks, never a stack trace.
+//
+//   start ─▶ testPluginConfig (agent) ─▶ record (always)
+import { CancellationScope, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { PluginActivities } from '../activities/plugins/agent-activities';
+import type { PluginRunActivities } from '../activities/plugins/run-activities';
+import type { PluginTestReport } from '../activities/plugins/api';
+import type { RunStatus } from '../core/model';
+import { SERVER_TASK_QUEUE } from '../core/names';
+import { agentStepOptions, type AgentStepTimeouts } from './agent-options';
+import { failureReason, isCancelled } from './failure-reason';
+import { fillRunAttributes, recordOutcome, trackRunProgress } from './run-visibility';
+
+export interface PluginTestWorkflowInput extends AgentStepTimeouts {
+  runId: string;
+  agentName: string;
+  configId: number;
+}
+
+export interface PluginTestWorkflowResult {
+  status: RunStatus;
+  report: PluginTestReport | null;
+  failureReason: string | null;
+}
+
+const server = proxyActivities<PluginRunActivities>({
+  taskQueue: SERVER_TASK_QUEUE,
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 20 },
+});
+
+/** `connect: pg_dump: authentication failed (…)`; the failed checks, in words. */
+export function testFailureReason(report: PluginTestReport): string {
+  return report.checks
+    .filter((c) => !c.ok)
+    .map((c) => `${c.name}: ${c.detail}`)
+    .join('; ');
+}
+
+export async function pluginTestWorkflow(input: PluginTestWorkflowInput): Promise<PluginTestWorkflowResult> {
+  const { workflowId } = workflowInfo();
+  const step = trackRunProgress('preparing');
+  fillRunAttributes({ kind: 'plugin-test', agentName: input.agentName });
+  // A test is cheap and has no side effects worth protecting: one attempt, then the reason.
+  const agent = proxyActivities<PluginActivities>({ ...agentStepOptions(input.agentName, input), retry: { maximumAttempts: 1 } });
+  let report: PluginTestReport | null = null;
+  let error: unknown;
+  try {
+    await server.startPluginRun({ runId: input.runId, workflowId, kind: 'plugin-test', agentName: input.agentName });
+    step('plugin-test');
+    report = await agent.testPluginConfig({ runId: input.runId, workflowId, configId: input.configId });
+  } catch (err) {
+    error = err;
+  }
+  const status: RunStatus = error ? (isCancelled(error) ? 'cancelled' : 'failed') : report!.ok ? 'succeeded' : 'failed';
+  const reason = error ? failureReason(error, input.agentName) : report && !report.ok ? testFailureReason(report) : null;
+  await CancellationScope.nonCancellable(() =>
+    server.finishPluginRun({ runId: input.runId, status, warnings: [], failureReason: reason, details: report ? { configId: input.configId, checks: report.checks } : { configId: input.configId } }),
+  );
+  step('finished');
+  recordOutcome(status);
+  return { status, report, failureReason: reason };
+}
