@@ -21,8 +21,9 @@ say() { printf 'setup: %s\n' "$*"; }
 # --- Debian packages -------------------------------------------------------------
 missing=()
 command -v fusermount3 >/dev/null || missing+=(fuse3)
-# Filesystem snapshots: btrfs-progs for the btrfs provider and its loop-device tests.
+# Filesystem snapshots: btrfs-progs and lvm2 for their providers and loop-device tests.
 command -v mkfs.btrfs >/dev/null || missing+=(btrfs-progs)
+command -v lvcreate >/dev/null || missing+=(lvm2)
 { command -v pg_ctl >/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; } || missing+=(postgresql)
 command -v python3 >/dev/null || missing+=(python3)
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
@@ -41,7 +42,7 @@ if ((${#missing[@]})); then
     exit 1
   fi
 else
-  say "fuse3, btrfs-progs, PostgreSQL, MariaDB: present"
+  say "fuse3, btrfs-progs, lvm2, PostgreSQL, MariaDB: present"
 fi
 
 # --- npm ----------------------------------------------------------------------------

@@ -3,14 +3,14 @@
 // (success, failure, cancellation, a crash of the agent) releasing its snapshot. LVM needs
 // device-mapper and ZFS its kernel module: where those are missing only their command lines
 // are tested (activities/snapshot/commands.test.ts).
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPostgres, type Postgres } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';
 import { waitFor } from '../support/ports';
 import { btrfsUnavailable, makeBtrfs, subvolumes, type LoopFs } from '../support/loop-fs';
-import { TOOLS_BIN } from '../support/tools';
+import { ResticGate } from '../support/restic-gate';
 
 jest.setTimeout(240_000);
 
@@ -23,41 +23,13 @@ let stack: Stack;
 let work: string;
 let fs: LoopFs;
 let repoId: number;
-let gate: string;
-
-/**
- * restic behind a gate: while `<gate>/armed` exists, a backup announces itself in
- * `<gate>/started` and waits for `<gate>/go` (or fails when `<gate>/fail` exists), so a test
- * acts between the snapshot and the read.
- */
-function writeGatedRestic(path: string, gateDir: string): void {
-  const restic = join(TOOLS_BIN, '..', '..', 'bin', 'restic');
-  writeFileSync(
-    path,
-    `#!/bin/sh
-if [ "$1" = backup ] && [ -e '${gateDir}/armed' ]; then
-  rm -f '${gateDir}/armed'
-  : > '${gateDir}/started'
-  while [ ! -e '${gateDir}/go' ]; do
-    if [ -e '${gateDir}/fail' ]; then echo 'Fatal: wrong password or no key found' >&2; exit 1; fi
-    sleep 0.1
-  done
-fi
-exec '${restic}' "$@"
-`,
-  );
-  chmodSync(path, 0o755);
-}
-
-function resetGate(): void {
-  for (const f of ['armed', 'started', 'go', 'fail']) rmSync(join(gate, f), { force: true });
-}
+let gate: ResticGate;
 
 async function armedRun(jobId: number): Promise<string> {
-  resetGate();
-  writeFileSync(join(gate, 'armed'), '');
-  const { runId } = await stack.api.runJob(jobId);
-  await waitFor('backup to reach restic', async () => existsSync(join(gate, 'started')), 60_000, 100);
+  let runId = '';
+  await gate.hold(async () => {
+    runId = (await stack.api.runJob(jobId)).runId;
+  });
   return runId;
 }
 
@@ -68,21 +40,19 @@ describeBtrfs('filesystem snapshots (btrfs on a loop device)', () => {
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'backstop-snap-'));
-    gate = join(work, 'gate');
-    mkdirSync(gate);
+    gate = new ResticGate(join(work, 'gate'));
     fs = makeBtrfs(join(work, 'fs'), 512, ['data']);
     data = join(fs.mountPoint, 'data');
     mkdirSync(join(data, 'www'));
     writeFileSync(join(data, 'www', 'index.html'), 'as it was when the snapshot was taken\n');
     writeFileSync(join(data, 'www', 'app.js'), 'console.log(1);\n');
-    writeGatedRestic(join(work, 'restic'), gate);
     pg = await startPostgres();
-    stack = await startStack({ databaseUrl: pg.url, env: { BACKSTOP_RESTIC: join(work, 'restic') } });
+    stack = await startStack({ databaseUrl: pg.url, env: { BACKSTOP_RESTIC: gate.binary } });
     repoId = (await stack.api.createRepository({ name: 'snap', url: join(work, 'repo'), password: 'snapshot test password' })).id;
   });
 
   afterAll(async () => {
-    resetGate();
+    gate?.reset();
     await stack?.stop();
     await pg?.stop();
     fs?.remove();
@@ -96,7 +66,7 @@ describeBtrfs('filesystem snapshots (btrfs on a loop device)', () => {
     expect(backstopSnapshots()).toEqual([`data/.backstop-snapshots/backstop-${runId}`]);
     writeFileSync(join(data, 'www', 'index.html'), 'changed after the snapshot\n');
     writeFileSync(join(data, 'www', 'late.txt'), 'written after the snapshot\n');
-    writeFileSync(join(gate, 'go'), '');
+    gate.release();
 
     const run = await stack.api.waitForRun(runId, { timeoutMs: 120_000 });
     expect(run).toMatchObject({ status: 'succeeded', warnings: [] });
@@ -137,7 +107,7 @@ describeBtrfs('filesystem snapshots (btrfs on a loop device)', () => {
     const job = await stack.api.createJob({ name: 'btrfs-fail', agent: 'local', repositoryId: repoId, paths: [data], snapshotMode: 'btrfs' });
     const runId = await armedRun(job.id);
     expect(backstopSnapshots()).toHaveLength(1);
-    writeFileSync(join(gate, 'fail'), '');
+    gate.fail();
     const run = await stack.api.waitForRun(runId, { timeoutMs: 120_000 });
     expect(run).toMatchObject({ status: 'failed', failureReason: expect.stringContaining('wrong repository password') });
     expect(backstopSnapshots()).toEqual([]);
