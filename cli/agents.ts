@@ -3,6 +3,7 @@
 import type { ApiClient } from './api-client';
 import { parseDuration } from '../core/bootstrap-token';
 import type { BackstopConfig } from '../core/config';
+import { flag } from './args';
 
 export const AGENTS_USAGE = `  agents list             agents with status (reachable/unreachable/revoked), last seen, version
   agents revoke <name>    revoke an agent: its certificates and tokens are refused at once
@@ -14,10 +15,6 @@ export const AGENTS_USAGE = `  agents list             agents with status (reach
                           on the agent machine: make a key and CSR, get a certificate, store
                           them in BACKSTOP_AGENT_HOME (default /etc/backstop-agent)`;
 
-function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-}
 
 export async function agentsCommand(api: ApiClient, sub: string, args: string[]): Promise<number> {
   if (sub === 'list') {

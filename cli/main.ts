@@ -10,6 +10,7 @@ import { RESTORE_USAGE, decideRun, listSnapshotDir, restoreSnapshot } from './re
 import { PLUGINS_USAGE, pluginCommand } from './plugins';
 import { SCHEDULE_USAGE, jobSchedule, repositorySchedule } from './schedules';
 import { AGENTS_USAGE, agentTokensCommand, agentsCommand, enrollCommand } from './agents';
+import { flag, positiveInt } from './args';
 
 const USAGE = `usage: backstop <command>
 
@@ -49,15 +50,7 @@ function apiClient(): ApiClient {
   return new ApiClient(config.apiUrl, token);
 }
 
-function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-}
 
-function positiveInt(value: string | undefined, what: string): number {
-  if (!value || !/^[1-9]\d*$/.test(value)) throw new Error(`${what} must be a positive integer`);
-  return Number(value);
-}
 
 function formatLogLine(l: ApiRunLogLine): string {
   return `${l.at} ${l.step}${l.attempt > 1 ? `#${l.attempt}` : ''} ${l.stream === 'stderr' ? '!' : ' '} ${l.line}`;

@@ -2,6 +2,7 @@
 // `backstop snapshots restore-db`. Secrets come from environment variables, never argv.
 import { readFileSync } from 'node:fs';
 import type { ApiClient, ApiRun } from './api-client';
+import { flag } from './args';
 
 export const PLUGINS_USAGE = `  plugins list <agent>                       the agent's plugin configurations
   plugins add <agent> <name> <plugin> [--settings JSON] [--secret FIELD=ENVVAR]...
@@ -16,13 +17,6 @@ export const PLUGINS_USAGE = `  plugins list <agent>                       the a
   snapshots restore-db <id> --agent A --config N --path P --target DB [--overwrite] [--wait]
                                              restore a dumped database (new by default)`;
 
-function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  if (i < 0) return undefined;
-  const v = args[i + 1];
-  if (v === undefined || v.startsWith('--')) throw new Error(`${name} needs a value`);
-  return v;
-}
 
 function ids(value: string | undefined, what: string): number[] {
   if (value === undefined || value === '') return [];

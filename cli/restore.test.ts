@@ -1,4 +1,5 @@
-import { flags, restoreRequest } from './restore';
+import { flags } from './args';
+import { restoreRequest } from './restore';
 
 describe('snapshots restore flags', () => {
   it('builds the request from repeatable and single flags', () => {

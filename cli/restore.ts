@@ -1,5 +1,6 @@
 // `backstop snapshots restore|ls` and `backstop runs approve|reject`.
 import type { ApiClient, ApiRun } from './api-client';
+import { flag, flags } from './args';
 
 export const RESTORE_USAGE = `  snapshots restore <id> [--agent A] [--target DIR] [--include P]... [--overwrite never|if-newer|always]
                     [--no-verify] [--post-hook CMD] [--wait]
@@ -8,22 +9,8 @@ export const RESTORE_USAGE = `  snapshots restore <id> [--agent A] [--target DIR
   runs approve <runId> [--note TEXT]         let a restore waiting for approval go ahead
   runs reject <runId> [--note TEXT]          reject a restore waiting for approval`;
 
-function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  if (i < 0) return undefined;
-  const v = args[i + 1];
-  if (v === undefined || v.startsWith('--')) throw new Error(`${name} needs a value`);
-  return v;
-}
 
 /** Every value of a repeatable flag: `--include a --include b` → [a, b]. */
-export function flags(args: string[], name: string): string[] {
-  const out: string[] = [];
-  args.forEach((a, i) => {
-    if (a === name && args[i + 1] !== undefined) out.push(args[i + 1]!);
-  });
-  return out;
-}
 
 const OVERWRITE = ['never', 'if-newer', 'always'] as const;
 

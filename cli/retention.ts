@@ -1,13 +1,10 @@
 // `backstop repos prune` and `backstop jobs retention-preview`.
 import type { ApiClient, ApiRun } from './api-client';
+import { positiveInt } from './args';
 
 export const RETENTION_USAGE = `  repos prune <id> [--wait]   apply retention policies and prune repository <id>
   jobs retention-preview <id> which snapshots job <id>'s retention policy keeps and removes`;
 
-function positiveInt(value: string | undefined, what: string): number {
-  if (!value || !/^[1-9]\d*$/.test(value)) throw new Error(`${what} must be a positive integer`);
-  return Number(value);
-}
 
 export async function runPrune(api: ApiClient, args: string[], print: (r: ApiRun) => void): Promise<number> {
   const accepted = await api.pruneRepository(positiveInt(args[0], 'repository id'));

@@ -2,6 +2,7 @@
 // (BACKSTOP_S3_ACCESS_KEY_ID / BACKSTOP_S3_SECRET_ACCESS_KEY), never from argv, where
 // `ps` and shell history would keep them.
 import type { ApiClient, ApiRun } from './api-client';
+import { flag } from './args';
 
 export const S3_SYNC_USAGE = `  repos sync <id> [--wait]                   mirror repository <id> to its S3 sync target now
   repos s3-sync-set <id> --endpoint <url> --bucket <name> [--prefix <p>] [--region <r>]
@@ -9,10 +10,6 @@ export const S3_SYNC_USAGE = `  repos sync <id> [--wait]                   mirro
                                              set the S3 sync target (keys from
                                              BACKSTOP_S3_ACCESS_KEY_ID / BACKSTOP_S3_SECRET_ACCESS_KEY)`;
 
-function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-}
 
 function repositoryId(value: string | undefined): number {
   if (!value || !/^[1-9]\d*$/.test(value)) throw new Error('repository id must be a positive integer');

@@ -2,6 +2,7 @@
 // for a repository's prune and S3-sync schedules (`backstop repos schedule-set <id> prune …`).
 import type { components } from '../api/generated/schema';
 import type { ApiClient } from './api-client';
+import { flag, flags } from './args';
 
 type ScheduleSet = components['schemas']['ScheduleSet'];
 type Schedule = components['schemas']['Schedule'];
@@ -20,14 +21,7 @@ export const SCHEDULE_USAGE = `  jobs schedule-set <id> [--cron '<expr>']… [--
 
 const OVERLAPS: readonly Overlap[] = ['skip', 'buffer-one', 'cancel-other'];
 
-function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-}
 
-function flags(args: string[], name: string): string[] {
-  return args.flatMap((a, i) => (a === name && args[i + 1] !== undefined ? [args[i + 1]!] : []));
-}
 
 function nonNegativeInt(value: string | undefined, what: string): number | undefined {
   if (value === undefined) return undefined;
