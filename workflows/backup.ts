@@ -133,6 +133,22 @@ export async function backupWorkflow(started: BackupWorkflowInput): Promise<Back
       warnings.push(...handle.warnings);
       return handle;
     };
+    // With a filesystem snapshot the engine reads the frozen copies at the original paths.
+    const runEngine = (snap: SnapshotHandle, more: { paths: string[]; excludes: string[]; extraTags?: string[] }) => {
+      step('engine');
+      const { readPaths, binds = [], excludes: snapshotExcludes = [] } = snap;
+      return engine.runBackup({
+        runId: input.runId,
+        workflowId,
+        jobId: plan.jobId,
+        repository: { id: plan.repository.id, url: plan.repository.url },
+        paths: [...readPaths, ...more.paths],
+        excludes: [...plan.excludes, ...snapshotExcludes, ...more.excludes],
+        binds,
+        ...(more.extraTags ? { extraTags: more.extraTags } : {}),
+      });
+    };
+    const onWaiting = () => step('waiting-for-lock');
     if (extras) {
       backup = await withRepositoryLock(
         plan.repository.id,
@@ -142,48 +158,20 @@ export async function backupWorkflow(started: BackupWorkflowInput): Promise<Back
             step('dumps');
             pluginResult = await plugins.pluginsBackup({ ...pluginRun, repository: { id: plan.repository.id, url: plan.repository.url }, extraTags: overrideTags(overrides) });
           }
-          const { readPaths, binds = [], excludes: snapshotExcludes = [] } = await takeSnapshot();
-          step('engine');
-          return engine.runBackup({
-            runId: input.runId,
-            workflowId,
-            jobId: plan.jobId,
-            repository: { id: plan.repository.id, url: plan.repository.url },
-            // Dump files are static: read where the plugin wrote them, not through the snapshot.
-            paths: [...readPaths, ...(pluginResult?.paths ?? [])],
-            excludes: [...plan.excludes, ...snapshotExcludes, ...overrides.excludes],
-            binds,
-            extraTags: overrideTags(overrides),
-          });
+          const snap = await takeSnapshot();
+          // Dump files are static: read where the plugin wrote them, not through the snapshot.
+          return runEngine(snap, { paths: pluginResult?.paths ?? [], excludes: overrides.excludes, extraTags: overrideTags(overrides) });
         },
-        { onWaiting: () => step('waiting-for-lock') },
+        { onWaiting },
       );
-      warnings.push(...backup.unreadable.map((p) => `unreadable: ${p}`));
     } else {
-      step('snapshot');
-      handle = await agent.createSnapshot({ runId: input.runId, mode: plan.snapshotMode, paths: plan.paths });
-      warnings.push(...handle.warnings);
-      // With a filesystem snapshot the engine reads the frozen copies at the original paths.
-      const { readPaths, binds = [], excludes: snapshotExcludes = [] } = handle;
-      const runEngine = () => {
-        step('engine');
-        return engine.runBackup({
-          runId: input.runId,
-          workflowId,
-          jobId: plan.jobId,
-          repository: { id: plan.repository.id, url: plan.repository.url },
-          paths: readPaths,
-          excludes: [...plan.excludes, ...snapshotExcludes],
-          binds,
-        });
-      };
+      const snap = await takeSnapshot();
+      const run = () => runEngine(snap, { paths: [], excludes: [] });
       // The shared repository lock keeps a prune out while restic writes; runs recorded
       // before the lock existed replay without it.
-      backup = patched('repository-lock')
-        ? await withRepositoryLock(plan.repository.id, 'shared', runEngine, { onWaiting: () => step('waiting-for-lock') })
-        : await runEngine();
-      warnings.push(...backup.unreadable.map((p) => `unreadable: ${p}`));
+      backup = patched('repository-lock') ? await withRepositoryLock(plan.repository.id, 'shared', run, { onWaiting }) : await run();
     }
+    warnings.push(...backup.unreadable.map((p) => `unreadable: ${p}`));
   } catch (err) {
     error = err;
   }
