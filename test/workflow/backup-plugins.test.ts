@@ -1,10 +1,9 @@
 // BackupWorkflow with library scripts and plugin configurations on the time-skipping test
 // server, activities mocked: the documented execution order, overrides reaching the engine,
 // every stream snapshot recorded, and a failed agent pre hook aborting with post steps still run.
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
-import { bundleWorkflows, startTimeSkipping } from './support/time-skipping';
+import { timeSkippingSuite } from './support/time-skipping';
 import { backupWorkflow, type BackupWorkflowResult } from '../../workflows/backup';
 import type { BackupPlan, FinishRunInput } from '../../activities/server';
 import type { BackupStepInput, BackupStepResult } from '../../activities/agent';
@@ -18,17 +17,7 @@ import type { EngineSnapshot } from '../../activities/engines/engine';
 
 jest.setTimeout(120_000);
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
-
-beforeAll(async () => {
-  env = await startTimeSkipping();
-  bundle = await bundleWorkflows(require.resolve('../../workflows'));
-});
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const suite = timeSkippingSuite(require.resolve('../../workflows'));
 
 let nextRepositoryId = 100;
 
@@ -64,9 +53,9 @@ async function scenario(opts: { preHookFails?: boolean }): Promise<{ seen: Seen;
     ],
   };
   const server = await Worker.create({
-    connection: env.nativeConnection,
+    connection: suite.env.nativeConnection,
     taskQueue: SERVER_TASK_QUEUE,
-    workflowBundle: bundle,
+    workflowBundle: suite.bundle,
     maxCachedWorkflows: 0,
     activities: {
       prepareBackup: async () => (note('prepare'), plan),
@@ -85,11 +74,11 @@ async function scenario(opts: { preHookFails?: boolean }): Promise<{ seen: Seen;
         seen.finish = i;
       },
       notify: async () => void note('notify'),
-      ...createLockActivities({ client: env.client, logger: createLogger('test', 'silent') }),
+      ...createLockActivities({ client: suite.env.client, logger: createLogger('test', 'silent') }),
     },
   });
   const agent = await Worker.create({
-    connection: env.nativeConnection,
+    connection: suite.env.nativeConnection,
     taskQueue: agentTaskQueue('db1'),
     activities: {
       pluginsBackupInit: async () => {
@@ -120,7 +109,7 @@ async function scenario(opts: { preHookFails?: boolean }): Promise<{ seen: Seen;
   let error: unknown;
   await server.runUntil(
     agent.runUntil(async () => {
-      result = await env.client.workflow
+      result = await suite.env.client.workflow
         .execute(backupWorkflow, { taskQueue: SERVER_TASK_QUEUE, workflowId: `backup/9/${Math.random().toString(36).slice(2)}`, args: [{ runId: 'run-p', jobId: 9, agentScheduleToStartMs: 60_000, engineHeartbeatTimeoutMs: 5_000 }] })
         .catch((e: unknown) => {
           error = e;

@@ -1,10 +1,9 @@
 // PluginTestWorkflow and DbRestoreWorkflow on the time-skipping test server, activities
 // mocked: a failed check becomes the run's reason in words; a database restore takes the
 // repository's shared lock, records its outcome, and records a failure too.
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
-import { bundleWorkflows, startTimeSkipping } from './support/time-skipping';
+import { timeSkippingSuite } from './support/time-skipping';
 import { pluginTestWorkflow } from '../../workflows/plugin-test';
 import { dbRestoreWorkflow } from '../../workflows/db-restore';
 import type { FinishPluginRunInput } from '../../activities/plugins/run-activities';
@@ -17,25 +16,15 @@ import { createLogger } from '../../core/logger';
 
 jest.setTimeout(120_000);
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
-
-beforeAll(async () => {
-  env = await startTimeSkipping();
-  bundle = await bundleWorkflows(require.resolve('../../workflows'));
-});
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const suite = timeSkippingSuite(require.resolve('../../workflows'));
 
 async function withWorkers<T>(agentActivities: Record<string, (...args: never[]) => Promise<unknown>>, fn: (finished: FinishPluginRunInput[], calls: string[]) => Promise<T>): Promise<{ value: T; finished: FinishPluginRunInput[]; calls: string[] }> {
   const finished: FinishPluginRunInput[] = [];
   const calls: string[] = [];
   const server = await Worker.create({
-    connection: env.nativeConnection,
+    connection: suite.env.nativeConnection,
     taskQueue: SERVER_TASK_QUEUE,
-    workflowBundle: bundle,
+    workflowBundle: suite.bundle,
     maxCachedWorkflows: 0,
     activities: {
       startPluginRun: async () => (calls.push('start'), { repository: { id: 5, url: '/srv/repo' } }),
@@ -43,10 +32,10 @@ async function withWorkers<T>(agentActivities: Record<string, (...args: never[])
         calls.push('finish');
         finished.push(i);
       },
-      ...createLockActivities({ client: env.client, logger: createLogger('test', 'silent') }),
+      ...createLockActivities({ client: suite.env.client, logger: createLogger('test', 'silent') }),
     },
   });
-  const agent = await Worker.create({ connection: env.nativeConnection, taskQueue: agentTaskQueue('db1'), activities: agentActivities });
+  const agent = await Worker.create({ connection: suite.env.nativeConnection, taskQueue: agentTaskQueue('db1'), activities: agentActivities });
   let value: T | undefined;
   await server.runUntil(agent.runUntil(async () => void (value = await fn(finished, calls))));
   return { value: value as T, finished, calls };
@@ -63,7 +52,7 @@ describe('PluginTestWorkflow', () => {
       ],
     };
     const { value, finished } = await withWorkers({ testPluginConfig: async () => report }, () =>
-      env.client.workflow.execute(pluginTestWorkflow, { taskQueue: SERVER_TASK_QUEUE, workflowId: `plugin-test/${id()}`, args: [{ runId: 'r-test', agentName: 'db1', configId: 3 }] }),
+      suite.env.client.workflow.execute(pluginTestWorkflow, { taskQueue: SERVER_TASK_QUEUE, workflowId: `plugin-test/${id()}`, args: [{ runId: 'r-test', agentName: 'db1', configId: 3 }] }),
     );
     expect(value.status).toBe('failed');
     expect(finished[0]).toMatchObject({
@@ -75,7 +64,7 @@ describe('PluginTestWorkflow', () => {
 
   it('succeeds when every check passed', async () => {
     const { value } = await withWorkers({ testPluginConfig: async () => ({ ok: true, checks: [{ name: 'connect', ok: true, detail: 'connected' }] }) }, () =>
-      env.client.workflow.execute(pluginTestWorkflow, { taskQueue: SERVER_TASK_QUEUE, workflowId: `plugin-test/${id()}`, args: [{ runId: 'r-ok', agentName: 'db1', configId: 3 }] }),
+      suite.env.client.workflow.execute(pluginTestWorkflow, { taskQueue: SERVER_TASK_QUEUE, workflowId: `plugin-test/${id()}`, args: [{ runId: 'r-ok', agentName: 'db1', configId: 3 }] }),
     );
     expect(value).toMatchObject({ status: 'succeeded', failureReason: null });
   });
@@ -92,7 +81,7 @@ describe('DbRestoreWorkflow', () => {
         },
       },
       () =>
-        env.client.workflow.execute(dbRestoreWorkflow, {
+        suite.env.client.workflow.execute(dbRestoreWorkflow, {
           taskQueue: SERVER_TASK_QUEUE,
           workflowId: `db-restore/${id()}`,
           args: [{ runId: 'r-db', agentName: 'db1', configId: 3, repositoryId: 5, snapshotId: 'a'.repeat(64), path: '/backstop/pg_dump/config-3/app.dump', target: 'app_copy', overwrite: false }],
@@ -114,7 +103,7 @@ describe('DbRestoreWorkflow', () => {
         },
       },
       () =>
-        env.client.workflow
+        suite.env.client.workflow
           .execute(dbRestoreWorkflow, {
             taskQueue: SERVER_TASK_QUEUE,
             workflowId: `db-restore/${id()}`,
