@@ -30,21 +30,31 @@ export function btrfsUnavailable(): string | null {
   return null;
 }
 
-/** A fresh btrfs filesystem of `sizeMiB` mounted under `dir`, with one subvolume per name. */
-export function makeBtrfs(dir: string, sizeMiB: number, subvolumes: string[]): LoopFs {
+/**
+ * A sparse image on a loop device, prepared by `make` (which returns the block device to
+ * mount), mounted at `<dir>/mnt`. On failure, and in `remove`, everything is undone in reverse
+ * (`unmake` first undoes what `make` built on the device).
+ */
+function onLoopDevice(dir: string, sizeMiB: number, make: (device: string) => string, unmake: (device: string) => void = () => {}): LoopFs {
   mkdirSync(dir, { recursive: true });
-  const image = join(dir, 'btrfs.img');
+  const image = join(dir, 'fs.img');
   writeFileSync(image, '');
   truncateSync(image, sizeMiB * 1024 * 1024);
   const device = run('losetup', ['--find', '--show', image]).trim();
   const mountPoint = join(dir, 'mnt');
   mkdirSync(mountPoint);
+  const undo = () => {
+    try {
+      unmake(device);
+    } finally {
+      run('losetup', ['--detach', device]);
+      rmSync(image, { force: true });
+    }
+  };
   try {
-    run('mkfs.btrfs', ['-q', device]);
-    run('mount', [device, mountPoint]);
-    for (const s of subvolumes) run('btrfs', ['subvolume', 'create', join(mountPoint, s)]);
+    run('mount', [make(device), mountPoint]);
   } catch (err) {
-    run('losetup', ['--detach', device]);
+    undo();
     throw err;
   }
   return {
@@ -54,11 +64,25 @@ export function makeBtrfs(dir: string, sizeMiB: number, subvolumes: string[]): L
       try {
         run('umount', ['--lazy', mountPoint]);
       } finally {
-        run('losetup', ['--detach', device]);
-        rmSync(image, { force: true });
+        undo();
       }
     },
   };
+}
+
+/** A fresh btrfs filesystem of `sizeMiB` mounted under `dir`, with one subvolume per name. */
+export function makeBtrfs(dir: string, sizeMiB: number, subvolumes: string[]): LoopFs {
+  const fs = onLoopDevice(dir, sizeMiB, (device) => {
+    run('mkfs.btrfs', ['-q', device]);
+    return device;
+  });
+  try {
+    for (const s of subvolumes) run('btrfs', ['subvolume', 'create', join(fs.mountPoint, s)]);
+  } catch (err) {
+    fs.remove();
+    throw err;
+  }
+  return fs;
 }
 
 /** Paths (from the filesystem's top) of every subvolume of the btrfs mounted at `mountPoint`. */
@@ -87,55 +111,37 @@ export function lvmUnavailable(): string | null {
  * classic volume, or a thin one in a thin pool.
  */
 export function makeLvm(dir: string, sizeMiB: number, opts: { vg: string; thin: boolean }): LoopFs {
-  mkdirSync(dir, { recursive: true });
-  const image = join(dir, 'lvm.img');
-  writeFileSync(image, '');
-  truncateSync(image, sizeMiB * 1024 * 1024);
-  const device = run('losetup', ['--find', '--show', image]).trim();
-  const mountPoint = join(dir, 'mnt');
-  mkdirSync(mountPoint);
-  const lv = `/dev/${opts.vg}/data`;
-  const undo = () => {
-    for (const [cmd, args] of [
-      ['vgremove', ['--force', '--yes', opts.vg]],
-      ['pvremove', ['--force', '--yes', device]],
-      ['losetup', ['--detach', device]],
-    ] as const) {
-      try {
-        run(cmd, [...args]);
-      } catch {
-        /* undo as much as possible */
+  const quarter = Math.floor(sizeMiB / 4);
+  return onLoopDevice(
+    dir,
+    sizeMiB,
+    (device) => {
+      run('pvcreate', ['--yes', device]);
+      run('vgcreate', [opts.vg, device]);
+      if (opts.thin) {
+        run('lvcreate', ['--yes', '--type', 'thin-pool', '--size', `${quarter * 2}m`, '--name', 'pool', opts.vg]);
+        run('lvcreate', ['--yes', '--type', 'thin', '--virtualsize', `${quarter}m`, '--thinpool', 'pool', '--name', 'data', opts.vg]);
+      } else {
+        run('lvcreate', ['--yes', '--size', `${quarter}m`, '--name', 'data', opts.vg]);
       }
-    }
-    rmSync(image, { force: true });
-  };
-  try {
-    run('pvcreate', ['--yes', device]);
-    run('vgcreate', [opts.vg, device]);
-    const quarter = Math.floor(sizeMiB / 4);
-    if (opts.thin) {
-      run('lvcreate', ['--yes', '--type', 'thin-pool', '--size', `${quarter * 2}m`, '--name', 'pool', opts.vg]);
-      run('lvcreate', ['--yes', '--type', 'thin', '--virtualsize', `${quarter}m`, '--thinpool', 'pool', '--name', 'data', opts.vg]);
-    } else {
-      run('lvcreate', ['--yes', '--size', `${quarter}m`, '--name', 'data', opts.vg]);
-    }
-    run('mkfs.ext4', ['-q', lv]);
-    run('mount', [lv, mountPoint]);
-  } catch (err) {
-    undo();
-    throw err;
-  }
-  return {
-    mountPoint,
-    device,
-    remove() {
-      try {
-        run('umount', ['--lazy', mountPoint]);
-      } finally {
-        undo();
+      const lv = `/dev/${opts.vg}/data`;
+      run('mkfs.ext4', ['-q', lv]);
+      return lv;
+    },
+    (device) => {
+      // As much as exists of it: the volume group, then the physical volume.
+      for (const [cmd, args] of [
+        ['vgremove', ['--force', '--yes', opts.vg]],
+        ['pvremove', ['--force', '--yes', device]],
+      ] as const) {
+        try {
+          run(cmd, [...args]);
+        } catch {
+          /* not made yet */
+        }
       }
     },
-  };
+  );
 }
 
 /** Logical volumes of a volume group whose names start with `prefix`. */
