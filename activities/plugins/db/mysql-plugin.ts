@@ -5,9 +5,9 @@
 import { accessSync, constants } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
-import { InputError } from '../../../core/errors';
 import { absolutePath } from '../config-fields';
-import { reportOf, type BackstopPlugin, type PluginCheck, type PluginContext, type StreamItem } from '../api';
+import type { BackstopPlugin, PluginContext } from '../api';
+import { checkRestoreTarget, clientLines, dumpDatabases, testDatabaseAccess } from './dump-steps';
 import { parseDbConfig, type DbConfig } from './db-config';
 import { checkDatabaseName } from './identifiers';
 import { mysqlDumpArgs, mysqlOptionFile, mysqlPseudoPath, mysqlQueryArgs, mysqlRestoreArgs, SYSTEM_SCHEMAS } from './mysql-commands';
@@ -54,8 +54,7 @@ async function optionFile(ctx: PluginContext, c: MysqlDumpConfig): Promise<strin
 }
 
 async function query(ctx: PluginContext, c: MysqlDumpConfig, sql: string): Promise<string[]> {
-  const out = await runClient({ command: clientBin(c), args: mysqlQueryArgs(await optionFile(ctx, c), sql), env: {}, signal: ctx.signal });
-  return out.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  return clientLines({ command: clientBin(c), args: mysqlQueryArgs(await optionFile(ctx, c), sql), env: {}, signal: ctx.signal });
 }
 
 async function databasesOf(ctx: PluginContext, c: MysqlDumpConfig): Promise<string[]> {
@@ -71,27 +70,24 @@ export const mysqlDumpPlugin: BackstopPlugin<MysqlDumpConfig> = {
   parseConfig: parseMysqlDumpConfig,
 
   async backup(ctx, c) {
-    const databases = await databasesOf(ctx, c);
     const options = await optionFile(ctx, c);
-    ctx.log('stdout', `mysql_dump: ${databases.length} database${databases.length === 1 ? '' : 's'} (${databases.join(', ')}), ${c.mode} mode`);
-    if (c.mode === 'stream') {
-      const streams: StreamItem[] = databases.map((db) => ({ item: db, pseudoPath: mysqlPseudoPath(ctx.configId, db), command: dumpBin(c), args: mysqlDumpArgs(options, db), env: {} }));
-      return { paths: [], streams };
-    }
-    const dir = join(ctx.workDir, 'mysql_dump');
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    for (const db of databases) {
-      await runClient({ command: dumpBin(c), args: mysqlDumpArgs(options, db), env: {}, signal: ctx.signal, stdoutFile: join(dir, `${db}.sql`), onStderrLine: (l) => ctx.log('stderr', l) });
-      ctx.log('stdout', `mysql_dump: ${db} dumped to ${join(dir, `${db}.sql`)}`);
-    }
-    return { paths: [dir], streams: [] };
+    return dumpDatabases(ctx, {
+      label: MYSQL_DUMP,
+      mode: c.mode,
+      databases: await databasesOf(ctx, c),
+      stream: (db) => ({ item: db, pseudoPath: mysqlPseudoPath(ctx.configId, db), command: dumpBin(c), args: mysqlDumpArgs(options, db), env: {} }),
+      toFile: async (db, dir) => {
+        const file = join(dir, `${db}.sql`);
+        await runClient({ command: dumpBin(c), args: mysqlDumpArgs(options, db), env: {}, signal: ctx.signal, stdoutFile: file, onStderrLine: (l) => ctx.log('stderr', l) });
+        return file;
+      },
+    });
   },
 
   async restoreInit(ctx, c, req) {
     const target = checkDatabaseName(req.target, 'target database');
     const exists = (await query(ctx, c, `SHOW DATABASES LIKE '${target.replace(/_/g, '\\_')}'`)).length > 0;
-    if (exists && !req.overwrite) throw new InputError(`database "${target}" already exists: choose a new name, or ask to overwrite it explicitly`);
-    if (exists) ctx.log('stdout', `dropping the existing database "${target}" (overwrite requested)`);
+    checkRestoreTarget(ctx, target, exists, req.overwrite);
     await query(ctx, c, `${exists ? `DROP DATABASE \`${target}\`; ` : ''}CREATE DATABASE \`${target}\``);
   },
 
@@ -101,23 +97,9 @@ export const mysqlDumpPlugin: BackstopPlugin<MysqlDumpConfig> = {
   },
 
   async test(ctx, c) {
-    const checks: PluginCheck[] = [];
-    let databases: string[];
-    try {
-      databases = await databasesOf(ctx, c);
-      checks.push({ name: 'connect', ok: true, detail: `connected; databases: ${databases.join(', ') || '(none)'}` });
-    } catch (e) {
-      return reportOf([{ name: 'connect', ok: false, detail: (e as Error).message }]);
-    }
-    const first = databases[0];
-    if (first) {
-      try {
-        await runClient({ command: dumpBin(c), args: ['--defaults-extra-file=' + (await optionFile(ctx, c)), '--no-data', '--single-transaction', first], env: {}, signal: ctx.signal });
-        checks.push({ name: `dump ${first}`, ok: true, detail: 'schema-only dump succeeded' });
-      } catch (e) {
-        checks.push({ name: `dump ${first}`, ok: false, detail: (e as Error).message });
-      }
-    }
-    return reportOf(checks);
+    return testDatabaseAccess(
+      () => databasesOf(ctx, c),
+      async (db) => runClient({ command: dumpBin(c), args: ['--defaults-extra-file=' + (await optionFile(ctx, c)), '--no-data', '--single-transaction', db], env: {}, signal: ctx.signal }),
+    );
   },
 };

@@ -2,11 +2,10 @@
 // repository at /backstop/pg_dump/config-<id>/<db>.dump or dumped into the work directory
 // that the backup includes. Restores with pg_restore into a new database, or over an
 // existing one only when asked.
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InputError } from '../../../core/errors';
 import { absolutePath } from '../config-fields';
-import { reportOf, type BackstopPlugin, type PluginCheck, type PluginContext, type StreamItem } from '../api';
+import type { BackstopPlugin, PluginContext } from '../api';
+import { checkRestoreTarget, clientLines, dumpDatabases, testDatabaseAccess } from './dump-steps';
 import { parseDbConfig, type DbConfig } from './db-config';
 import { checkDatabaseName } from './identifiers';
 import { createDbArgs, databaseExistsSql, dropDbArgs, LIST_DATABASES_SQL, pgBin, pgDumpArgs, pgEnv, pgPseudoPath, pgRestoreArgs, psqlQueryArgs, type PgConnection } from './postgres-commands';
@@ -27,8 +26,7 @@ export function parsePgDumpConfig(raw: unknown): PgDumpConfig {
 const conn = (c: PgDumpConfig): PgConnection => c;
 
 async function query(ctx: PluginContext, c: PgDumpConfig, sql: string): Promise<string[]> {
-  const out = await runClient({ command: pgBin(c, 'psql'), args: psqlQueryArgs(sql), env: pgEnv(conn(c)), signal: ctx.signal });
-  return out.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  return clientLines({ command: pgBin(c, 'psql'), args: psqlQueryArgs(sql), env: pgEnv(conn(c)), signal: ctx.signal });
 }
 
 async function databasesOf(ctx: PluginContext, c: PgDumpConfig): Promise<string[]> {
@@ -43,28 +41,24 @@ export const pgDumpPlugin: BackstopPlugin<PgDumpConfig> = {
   parseConfig: parsePgDumpConfig,
 
   async backup(ctx, c) {
-    const databases = await databasesOf(ctx, c);
-    ctx.log('stdout', `pg_dump: ${databases.length} database${databases.length === 1 ? '' : 's'} (${databases.join(', ')}), ${c.mode} mode`);
-    if (c.mode === 'stream') {
-      const streams: StreamItem[] = databases.map((db) => ({ item: db, pseudoPath: pgPseudoPath(ctx.configId, db), command: pgBin(c, 'pg_dump'), args: pgDumpArgs(db), env: pgEnv(conn(c)) }));
-      return { paths: [], streams };
-    }
-    const dir = join(ctx.workDir, 'pg_dump');
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    for (const db of databases) {
-      // pg_dump's exit status decides: a failed dump fails the run, nothing half-written is kept as good.
-      await runClient({ command: pgBin(c, 'pg_dump'), args: pgDumpArgs(db, join(dir, `${db}.dump`)), env: pgEnv(conn(c)), signal: ctx.signal, onStderrLine: (l) => ctx.log('stderr', l) });
-      ctx.log('stdout', `pg_dump: ${db} dumped to ${join(dir, `${db}.dump`)}`);
-    }
-    return { paths: [dir], streams: [] };
+    return dumpDatabases(ctx, {
+      label: PG_DUMP,
+      mode: c.mode,
+      databases: await databasesOf(ctx, c),
+      stream: (db) => ({ item: db, pseudoPath: pgPseudoPath(ctx.configId, db), command: pgBin(c, 'pg_dump'), args: pgDumpArgs(db), env: pgEnv(conn(c)) }),
+      toFile: async (db, dir) => {
+        const file = join(dir, `${db}.dump`);
+        await runClient({ command: pgBin(c, 'pg_dump'), args: pgDumpArgs(db, file), env: pgEnv(conn(c)), signal: ctx.signal, onStderrLine: (l) => ctx.log('stderr', l) });
+        return file;
+      },
+    });
   },
 
   async restoreInit(ctx, c, req) {
     const target = checkDatabaseName(req.target, 'target database');
     const exists = (await query(ctx, c, databaseExistsSql(target))).length > 0;
-    if (exists && !req.overwrite) throw new InputError(`database "${target}" already exists: choose a new name, or ask to overwrite it explicitly`);
+    checkRestoreTarget(ctx, target, exists, req.overwrite);
     if (exists) {
-      ctx.log('stdout', `dropping the existing database "${target}" (overwrite requested)`);
       await runClient({ command: pgBin(c, 'dropdb'), args: dropDbArgs(target), env: pgEnv(conn(c)), signal: ctx.signal });
     }
     await runClient({ command: pgBin(c, 'createdb'), args: createDbArgs(target), env: pgEnv(conn(c)), signal: ctx.signal });
@@ -76,24 +70,9 @@ export const pgDumpPlugin: BackstopPlugin<PgDumpConfig> = {
   },
 
   async test(ctx, c) {
-    const checks: PluginCheck[] = [];
-    let databases: string[] = [];
-    try {
-      databases = await databasesOf(ctx, c);
-      checks.push({ name: 'connect', ok: true, detail: `connected; databases: ${databases.join(', ') || '(none)'}` });
-    } catch (e) {
-      return reportOf([{ name: 'connect', ok: false, detail: (e as Error).message }]);
-    }
-    // A small dump: the schema of the first database, thrown away.
-    const first = databases[0];
-    if (first) {
-      try {
-        await runClient({ command: pgBin(c, 'pg_dump'), args: ['--schema-only', ...pgDumpArgs(first, join(ctx.workDir, 'test.dump'))], env: pgEnv(conn(c)), signal: ctx.signal });
-        checks.push({ name: `dump ${first}`, ok: true, detail: 'schema-only dump succeeded' });
-      } catch (e) {
-        checks.push({ name: `dump ${first}`, ok: false, detail: (e as Error).message });
-      }
-    }
-    return reportOf(checks);
+    return testDatabaseAccess(
+      () => databasesOf(ctx, c),
+      (db) => runClient({ command: pgBin(c, 'pg_dump'), args: ['--schema-only', ...pgDumpArgs(db, join(ctx.workDir, 'test.dump'))], env: pgEnv(conn(c)), signal: ctx.signal }),
+    );
   },
 };
