@@ -9,10 +9,11 @@ import type { EngineProcessRegistry } from './engines/orphans';
 import type { SecretSource } from './secret-source';
 import { providerFor, type SnapshotHandle, type SnapshotProvider } from './snapshot/provider';
 import type { SnapshotBind } from './snapshot/commands';
-import { hookEnv, runHook, type HookLimits } from './hooks/shell';
+import { hookEnv, type HookLimits } from './hooks/shell';
 import { withFailureMapping } from './failure';
 import { checkBackupPaths } from './backup-roots';
 import { withRunLog, type RunLogSink, type RunLogTransport } from './run-log/sink';
+import { runStepHook } from './hooks/step-hook';
 
 export interface AgentDeps {
   agentName: string;
@@ -156,24 +157,21 @@ export function createAgentActivities(deps: AgentDeps) {
   }
 
   async function runPostHook(input: PostHookInput): Promise<PostHookResult> {
-    return withRunLog(deps.runLog, logger, input.runId, 'post-hook', (runLog) =>
-      runHook({
-        command: input.command,
-        env: hookEnv({
-          runId: input.runId,
-          jobId: input.jobId,
-          jobName: input.jobName,
-          agent: deps.agentName,
-          runSuccess: input.success,
-          snapshotId: input.snapshotId,
-        }),
-        timeoutMs: HOOK_TIMEOUT_MS,
-        signal: Context.current().cancellationSignal,
-        onLine: (stream, line) => runLog.line(stream, line),
-        label: 'post hook',
-        ...deps.hookLimits,
+    return runStepHook(deps, {
+      runId: input.runId,
+      step: 'post-hook',
+      command: input.command,
+      env: hookEnv({
+        runId: input.runId,
+        jobId: input.jobId,
+        jobName: input.jobName,
+        agent: deps.agentName,
+        runSuccess: input.success,
+        snapshotId: input.snapshotId,
       }),
-    );
+      timeoutMs: HOOK_TIMEOUT_MS,
+      label: 'post hook',
+    });
   }
 
   return withFailureMapping({ createSnapshot, releaseSnapshot, runBackup, runPostHook });

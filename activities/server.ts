@@ -4,13 +4,13 @@ import type { BackupStats, RunStatus, SnapshotMode } from '../core/model';
 import type { Logger } from '../core/logger';
 import { BackstopError, ErrorType } from '../core/errors';
 import type { Catalog } from '../catalog/store';
-import { hookEnv, runHook, type HookLimits } from './hooks/shell';
+import { hookEnv, type HookLimits } from './hooks/shell';
 import { withFailureMapping } from './failure';
 import type { EngineSnapshot } from './engines/engine';
-import { Context } from '@temporalio/activity';
-import { withRunLog, type RunLogTransport } from './run-log/sink';
+import type { RunLogTransport } from './run-log/sink';
 import { jobPluginConfigs } from '../catalog/plugin-configs';
 import { jobScripts } from '../catalog/scripts';
+import { runStepHook } from './hooks/step-hook';
 
 /** A job's library scripts and plugin configurations, as references for its plan. */
 async function pluginsAndScripts(catalog: Catalog, jobId: number): Promise<Pick<BackupPlan, 'scripts' | 'plugins'>> {
@@ -85,24 +85,21 @@ export function createServerActivities(deps: ServerDeps) {
   }
 
   async function runPreScript(input: { command: string; runId: string; plan: BackupPlan }): Promise<void> {
-    const r = await withRunLog(deps.runLog, logger, input.runId, 'pre-script', (runLog) =>
-      runHook({
-        command: input.command,
-        env: hookEnv({
-          runId: input.runId,
-          jobId: input.plan.jobId,
-          jobName: input.plan.jobName,
-          agent: input.plan.agentName,
-          repository: input.plan.repository.name,
-          paths: input.plan.paths,
-        }),
-        timeoutMs: SCRIPT_TIMEOUT_MS,
-        signal: Context.current().cancellationSignal,
-        onLine: (stream, line) => runLog.line(stream, line),
-        label: 'pre script',
-        ...deps.hookLimits,
+    const r = await runStepHook(deps, {
+      runId: input.runId,
+      step: 'pre-script',
+      command: input.command,
+      env: hookEnv({
+        runId: input.runId,
+        jobId: input.plan.jobId,
+        jobName: input.plan.jobName,
+        agent: input.plan.agentName,
+        repository: input.plan.repository.name,
+        paths: input.plan.paths,
       }),
-    );
+      timeoutMs: SCRIPT_TIMEOUT_MS,
+      label: 'pre script',
+    });
     if (r.exitCode !== 0) {
       const tail = r.output.slice(-3).join('; ');
       throw new BackstopError(ErrorType.hook, `pre script exited with code ${r.exitCode}${tail ? `: ${tail}` : ''}`);

@@ -9,10 +9,11 @@ import type { RetentionPolicy } from '../../core/retention';
 import type { SecretBox } from '../../core/secrets';
 import { JOB_TAG_PREFIX, runTag } from '../../core/names';
 import type { BackupEngine, PruneOutcome } from '../engines/engine';
-import { hookEnv, runHook, type HookLimits, type HookResult } from '../hooks/shell';
+import { hookEnv, type HookLimits, type HookResult } from '../hooks/shell';
 import { withFailureMapping } from '../failure';
 import { openRepository } from './access';
 import { withRunLog, type RunLogTransport } from '../run-log/sink';
+import { runStepHook } from '../hooks/step-hook';
 
 export interface MaintenanceDeps {
   catalog: Catalog;
@@ -124,17 +125,14 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
   }
 
   async function runPostPruneScript(input: { command: string; runId: string; repositoryId: number; repositoryName: string; success: boolean }): Promise<HookResult> {
-    return withRunLog(deps.runLog, logger, input.runId, 'post-prune-script', (runLog) =>
-      runHook({
-        command: input.command,
-        env: hookEnv({ runId: input.runId, repositoryId: input.repositoryId, repository: input.repositoryName, runSuccess: input.success }),
-        timeoutMs: SCRIPT_TIMEOUT_MS,
-        signal: Context.current().cancellationSignal,
-        onLine: (stream, line) => runLog.line(stream, line),
-        label: 'post-prune script',
-        ...deps.hookLimits,
-      }),
-    );
+    return runStepHook(deps, {
+      runId: input.runId,
+      step: 'post-prune-script',
+      command: input.command,
+      env: hookEnv({ runId: input.runId, repositoryId: input.repositoryId, repository: input.repositoryName, runSuccess: input.success }),
+      timeoutMs: SCRIPT_TIMEOUT_MS,
+      label: 'post-prune script',
+    });
   }
 
   async function finishMaintenanceRun(input: FinishMaintenanceRunInput): Promise<void> {

@@ -8,11 +8,12 @@ import { InputError } from '../../core/errors';
 import type { BackupEngine, RepositoryAccess, RestoreOverwrite, RestoreSummary } from '../engines/engine';
 import type { EngineProcessRegistry } from '../engines/orphans';
 import type { SecretSource } from '../secret-source';
-import { hookEnv, runHook, type HookLimits } from '../hooks/shell';
+import { hookEnv, type HookLimits } from '../hooks/shell';
 import { withFailureMapping } from '../failure';
 import { checkIncludes, resolveRestoreTarget } from './target';
 import { type RestorePlanStore, discardTouchedWrites, needsResumePlan } from './resume-plan';
 import { withRunLog, type RunLogSink, type RunLogTransport } from '../run-log/sink';
+import { runStepHook } from '../hooks/step-hook';
 
 export interface RestoreAgentDeps {
   agentName: string;
@@ -164,24 +165,21 @@ export function createRestoreActivities(deps: RestoreAgentDeps) {
   }
 
   async function runRestoreHook(input: RestoreHookInput): Promise<{ exitCode: number | null; output: string[] }> {
-    return withRunLog(deps.runLog, logger, input.runId, 'restore-hook', (runLog) =>
-      runHook({
-        command: input.command,
-        env: hookEnv({
-          runId: input.runId,
-          kind: 'restore',
-          agent: deps.agentName,
-          runSuccess: input.success,
-          snapshotId: input.snapshotId,
-          restoreTarget: input.target,
-        }),
-        timeoutMs: HOOK_TIMEOUT_MS,
-        signal: Context.current().cancellationSignal,
-        onLine: (stream, line) => runLog.line(stream, line),
-        label: 'post-restore hook',
-        ...deps.hookLimits,
+    return runStepHook(deps, {
+      runId: input.runId,
+      step: 'restore-hook',
+      command: input.command,
+      env: hookEnv({
+        runId: input.runId,
+        kind: 'restore',
+        agent: deps.agentName,
+        runSuccess: input.success,
+        snapshotId: input.snapshotId,
+        restoreTarget: input.target,
       }),
-    );
+      timeoutMs: HOOK_TIMEOUT_MS,
+      label: 'post-restore hook',
+    });
   }
 
   return withFailureMapping({ checkRestoreTarget, runRestore, runRestoreHook });
