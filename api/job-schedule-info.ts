@@ -1,17 +1,17 @@
-// Where job health learns a job's schedule: its interval and next fire time, from the job's
-// Temporal Schedule. A job without a schedule, or with a paused one, has neither, so it is
-// never stale: nobody expects it to run.
-import type { Job } from '../core/model';
-import type { ApiContext } from './context';
-import { jobScheduleView } from './routes/schedules';
+// Where job health learns a job's schedule: its interval and next fire time, read off the
+// schedule's view (GET /v1/jobs/{id} shows the same view, so one describe serves both). A job
+// without a schedule, or with a paused one, has neither, so it is never stale: nobody
+// expects it to run.
 
 export interface JobScheduleInfo {
   intervalMs: number | null;
   nextRunAt: string | null;
 }
 
-export async function jobScheduleInfo(ctx: ApiContext, job: Job): Promise<JobScheduleInfo> {
-  const view = await jobScheduleView(ctx, job.id, 2);
+/** Needs at least the next two fire times of the view to know the interval. */
+export const FIRE_TIMES_FOR_HEALTH = 2;
+
+export function scheduleInfoOf(view: { paused: boolean; nextRuns: string[] } | null): JobScheduleInfo {
   if (!view || view.paused) return { intervalMs: null, nextRunAt: null };
   const [next, after] = view.nextRuns;
   // The gap between the next two fire times: exact for intervals, the current period for a

@@ -3,14 +3,14 @@ import type { Job, SnapshotMode } from '../../core/model';
 import { InputError, NotFoundError } from '../../core/errors';
 import { ScheduleKind, WorkflowKind, workflowIdFor } from '../../core/names';
 import { normalizeSchedule, type ScheduleDefinition } from '../../core/schedule';
-import { DEFAULT_NEXT_RUNS, jobScheduleView, writeSchedule } from './schedules';
+import { DEFAULT_NEXT_RUNS, jobScheduleView, scheduleView, writeSchedule } from './schedules';
 import { withTransaction } from '../../catalog/db';
 import type { BackupWorkflowInput } from '../../workflows/backup';
 import { idempotencyOf, startRun } from '../start-run';
 import type { ApiContext, Handler } from '../context';
 import { jobRunSummaries } from '../../catalog/job-runs';
 import { DEFAULT_STALE_AFTER_INTERVALS, jobHealth } from '../../core/job-health';
-import { jobScheduleInfo } from '../job-schedule-info';
+import { FIRE_TIMES_FOR_HEALTH, scheduleInfoOf } from '../job-schedule-info';
 import { checkRetentionPolicy, type RetentionPolicy } from '../../core/retention';
 
 /** The API's view of a job names its agent as `agent`. */
@@ -19,36 +19,42 @@ export function jobView(job: Job) {
   return { ...rest, agent: agentName };
 }
 
-/** Each job with its health: run summary from the catalog, interval and next run from its schedule. */
-async function withHealth(ctx: ApiContext, jobs: Job[]) {
+type ScheduleView = Awaited<ReturnType<typeof scheduleView>>;
+
+/** Each job with its health: run summary from the catalog, interval and next run from its schedule's view. */
+async function withHealth(ctx: ApiContext, jobs: Job[], schedules: ReadonlyMap<number, ScheduleView>) {
   const summaries = await jobRunSummaries(ctx.catalog.db, jobs.map((j) => j.id));
   const now = new Date();
-  return Promise.all(
-    jobs.map(async (job) => {
-      const schedule = await jobScheduleInfo(ctx, job);
-      const health = jobHealth({
-        runs: summaries.get(job.id) ?? { lastSuccessAt: null, lastFailureAt: null, lastRunStatus: null },
-        createdAt: job.createdAt,
-        scheduleIntervalMs: schedule.intervalMs,
-        nextRunAt: schedule.nextRunAt,
-        now,
-        staleAfterIntervals: ctx.staleAfterIntervals ?? DEFAULT_STALE_AFTER_INTERVALS,
-      });
-      return { ...jobView(job), health };
-    }),
-  );
+  return jobs.map((job) => {
+    const schedule = scheduleInfoOf(schedules.get(job.id) ?? null);
+    const health = jobHealth({
+      runs: summaries.get(job.id) ?? { lastSuccessAt: null, lastFailureAt: null, lastRunStatus: null },
+      createdAt: job.createdAt,
+      scheduleIntervalMs: schedule.intervalMs,
+      nextRunAt: schedule.nextRunAt,
+      now,
+      staleAfterIntervals: ctx.staleAfterIntervals ?? DEFAULT_STALE_AFTER_INTERVALS,
+    });
+    return { ...jobView(job), health };
+  });
 }
 
 export const listJobs: Handler = async (ctx, { query }) => {
-  const items = await withHealth(ctx, await ctx.catalog.listJobs());
+  // The backup schedules in one catalog read; then one Temporal describe per scheduled job.
+  const records = (await ctx.catalog.listSchedules()).filter((r) => r.kind === ScheduleKind.backup && r.jobId !== null);
+  const views = new Map(await Promise.all(records.map(async (r) => [r.jobId!, await scheduleView(ctx, r, FIRE_TIMES_FOR_HEALTH)] as const)));
+  const items = await withHealth(ctx, await ctx.catalog.listJobs(), views);
   const stale = query.stale as boolean | undefined;
   return { status: 200, body: { items: stale === undefined ? items : items.filter((j) => j.health.stale === stale) } };
 };
 
 export const getJob: Handler = async (ctx, { params, query }) => {
   const job = await ctx.catalog.getJob(params.id as number);
-  const [withJobHealth] = await withHealth(ctx, [job]);
-  return { status: 200, body: { ...withJobHealth, schedule: await jobScheduleView(ctx, job.id, (query.nextRuns as number | undefined) ?? DEFAULT_NEXT_RUNS) } };
+  const nextRuns = (query.nextRuns as number | undefined) ?? DEFAULT_NEXT_RUNS;
+  // One describe for both the schedule shown and the health derived from it.
+  const view = await jobScheduleView(ctx, job.id, Math.max(nextRuns, FIRE_TIMES_FOR_HEALTH));
+  const [withJobHealth] = await withHealth(ctx, [job], new Map(view ? [[job.id, view]] : []));
+  return { status: 200, body: { ...withJobHealth, schedule: view && { ...view, nextRuns: view.nextRuns.slice(0, nextRuns) } } };
 };
 
 export const createJob: Handler = async (ctx, { body }) => {
