@@ -37,14 +37,14 @@ fi
 exec restic --limit-upload 4096 "$@"
 `;
 
-/** ~96 MiB of incompressible files: some 25 s through the capped restic. */
+/**
+ * ~96 MiB of random files, each drawn on its own: some 25 s through the capped restic.
+ * Rotations of one block would not do — restic's content-defined chunks find the same
+ * pieces in every rotation, upload ~8 MiB and finish before a cancel can reach them.
+ */
 function writeDataset(dir: string): void {
-  const block = randomBytes(8 * 1024 * 1024);
-  for (let i = 0; i < 12; i++) {
-    mkdirSync(dir, { recursive: true });
-    const offset = (i * 611_953) % block.length;
-    writeFileSync(join(dir, `f${i}`), Buffer.concat([block.subarray(offset), block.subarray(0, offset)]));
-  }
+  mkdirSync(dir, { recursive: true });
+  for (let i = 0; i < 12; i++) writeFileSync(join(dir, `f${i}`), randomBytes(8 * 1024 * 1024));
 }
 
 /** PIDs of live processes whose command line carries `marker` (the run tag of a restic). */
