@@ -11,6 +11,7 @@ import { providerFor, type SnapshotHandle, type SnapshotProvider } from './snaps
 import type { SnapshotBind } from './snapshot/commands';
 import { hookEnv, type HookLimits } from './hooks/shell';
 import { withFailureMapping } from './failure';
+import { withClockHeartbeat } from './clock-heartbeat';
 import { checkBackupPaths } from './backup-roots';
 import { withRunLog, type RunLogSink, type RunLogTransport } from './run-log/sink';
 import { runStepHook } from './hooks/step-hook';
@@ -174,7 +175,13 @@ export function createAgentActivities(deps: AgentDeps) {
     });
   }
 
-  return withFailureMapping({ createSnapshot, releaseSnapshot, runBackup, runPostHook });
+  // runBackup heartbeats its own progress; the short steps heartbeat on a clock.
+  return withFailureMapping({
+    createSnapshot: withClockHeartbeat(createSnapshot),
+    releaseSnapshot: withClockHeartbeat(releaseSnapshot),
+    runBackup,
+    runPostHook: withClockHeartbeat(runPostHook),
+  });
 }
 
 export type AgentActivities = ReturnType<typeof createAgentActivities>;

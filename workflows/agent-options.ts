@@ -7,19 +7,27 @@ import { agentTaskQueue } from '../core/names';
 export interface AgentStepTimeouts {
   /** How long a step may wait for its agent before the run fails as unreachable. */
   agentScheduleToStartMs?: number;
-  /** A long step is presumed dead (and retried) after this long without a heartbeat. */
+  /**
+   * A step is presumed lost (and retried) after this long without a heartbeat: engines
+   * heartbeat their progress, short steps on a clock (activities/clock-heartbeat.ts).
+   */
   engineHeartbeatTimeoutMs?: number;
 }
 
 const DEFAULT_SCHEDULE_TO_START_MS = 5 * 60_000;
 const DEFAULT_HEARTBEAT_TIMEOUT_MS = 30_000;
 
-/** Short agent steps: snapshots, checks, hooks. */
+/**
+ * Short agent steps: snapshots, checks, hooks. The heartbeat timeout is what retries a step
+ * whose task Temporal lost on the way to the agent (delivery is at most once per attempt);
+ * without it such a step would wait out its whole start-to-close timeout.
+ */
 export function agentStepOptions(agentName: string, t: AgentStepTimeouts, nonRetryableErrorTypes?: string[]): ActivityOptions {
   return {
     taskQueue: agentTaskQueue(agentName),
     scheduleToStartTimeout: t.agentScheduleToStartMs ?? DEFAULT_SCHEDULE_TO_START_MS,
     startToCloseTimeout: '15 minutes',
+    heartbeatTimeout: t.engineHeartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS,
     retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 5, ...(nonRetryableErrorTypes ? { nonRetryableErrorTypes } : {}) },
   };
 }

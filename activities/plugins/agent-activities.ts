@@ -18,6 +18,7 @@ import type { RunStep } from '../../core/run-log';
 import type { BackupEngine, EngineSnapshot } from '../engines/engine';
 import type { SecretSource } from '../secret-source';
 import { withFailureMapping } from '../failure';
+import { withClockHeartbeat } from '../clock-heartbeat';
 import { withRunLog, type RunLogSink, type RunLogTransport } from '../run-log/sink';
 import { reportOf, type BackstopPlugin, type PluginContext, type PluginTestReport, type StreamItem } from './api';
 import type { PluginConfigSource } from './config-source';
@@ -269,7 +270,7 @@ export function createPluginActivities(deps: PluginActivityDeps) {
     }
   }
 
-  return withFailureMapping({ pluginsBackupInit, pluginsBackup, pluginsBackupCleanup, restorePluginItem, testPluginConfig });
+  return withFailureMapping({ pluginsBackupInit, pluginsBackup, pluginsBackupCleanup, restorePluginItem, testPluginConfig: withClockHeartbeat(testPluginConfig) });
 }
 
 export type PluginActivities = ReturnType<typeof createPluginActivities>;

@@ -10,6 +10,7 @@ import type { EngineProcessRegistry } from '../engines/orphans';
 import type { SecretSource } from '../secret-source';
 import { hookEnv, type HookLimits } from '../hooks/shell';
 import { withFailureMapping } from '../failure';
+import { withClockHeartbeat } from '../clock-heartbeat';
 import { checkIncludes, resolveRestoreTarget } from './target';
 import { type RestorePlanStore, discardTouchedWrites, needsResumePlan } from './resume-plan';
 import { withRunLog, type RunLogSink, type RunLogTransport } from '../run-log/sink';
@@ -182,7 +183,8 @@ export function createRestoreActivities(deps: RestoreAgentDeps) {
     });
   }
 
-  return withFailureMapping({ checkRestoreTarget, runRestore, runRestoreHook });
+  // runRestore heartbeats its own progress; the short steps heartbeat on a clock.
+  return withFailureMapping({ checkRestoreTarget: withClockHeartbeat(checkRestoreTarget), runRestore, runRestoreHook: withClockHeartbeat(runRestoreHook) });
 }
 
 export type RestoreAgentActivities = ReturnType<typeof createRestoreActivities>;

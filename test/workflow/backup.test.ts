@@ -47,6 +47,8 @@ let nextRepositoryId = 3;
 
 async function runScenario(opts: {
   runBackup: RunBackup;
+  /** Replaces the default createSnapshot (which notes the call and returns a `none` handle). */
+  createSnapshot?: () => Promise<unknown>;
   planOverride?: Partial<BackupPlan>;
   startAgent?: boolean;
   agentScheduleToStartMs?: number;
@@ -84,7 +86,7 @@ async function runScenario(opts: {
     connection: suite.env.nativeConnection,
     taskQueue: agentTaskQueue(p.agentName),
     activities: {
-      createSnapshot: async () => (note('createSnapshot'), { mode: 'none', ref: 'none:r', readPaths: p.paths, warnings: [] }),
+      createSnapshot: async () => (note('createSnapshot'), opts.createSnapshot ? opts.createSnapshot() : { mode: 'none', ref: 'none:r', readPaths: p.paths, warnings: [] }),
       releaseSnapshot: async () => void note('releaseSnapshot'),
       runBackup: async () => (note('runBackup'), opts.runBackup(rec)),
       runPostHook: async (i: PostHookInput) => {
@@ -184,6 +186,29 @@ describe('BackupWorkflow', () => {
     });
     expect(attempts).toBe(2);
     expect(rec.finish?.status).toBe('succeeded');
+  });
+
+  it('retries a short step whose task was lost on the way to the agent, after its heartbeat timeout', async () => {
+    // Temporal delivers an activity task at most once per attempt: a lost one shows as
+    // started while nobody runs it. Here the first attempt is taken and then never answers
+    // nor heartbeats, as if the agent had dropped it; the step's heartbeat timeout (2 s in
+    // this scenario) must bring a second attempt instead of a 15-minute wait.
+    let attempts = 0;
+    const { rec } = await runScenario({
+      runBackup: async () => okBackup,
+      createSnapshot: async () => {
+        attempts++;
+        if (attempts === 1) {
+          const { cancellationSignal } = Context.current();
+          // Ends only when the worker shuts down at the end of the scenario.
+          await new Promise((_, reject) => cancellationSignal.addEventListener('abort', () => reject(cancellationSignal.reason)));
+        }
+        return { mode: 'none', ref: 'none:r', readPaths: plan.paths, warnings: [] };
+      },
+    });
+    expect(attempts).toBe(2);
+    expect(rec.finish?.status).toBe('succeeded');
+    expect(rec.calls.filter((c) => c === 'createSnapshot')).toHaveLength(2);
   });
 
   it('records a partial backup as a warning with the unreadable paths', async () => {
