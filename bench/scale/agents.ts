@@ -5,7 +5,7 @@
 // Environment: the usual BACKSTOP_* of an agent (Temporal address, API URL, data dir,
 // stall/cancel settings), plus BENCH_AGENTS_JSON = [{"name": …, "token": …}, …] (each
 // already registered) and BENCH_AGENT_CONCURRENCY (activities at once per agent, default 2).
-import { Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, type LogLevel } from '@temporalio/worker';
 import { loadConfig } from '../../core/config';
 import { createLogger } from '../../core/logger';
 import { agentTaskQueue } from '../../core/names';
@@ -17,6 +17,9 @@ async function main(): Promise<void> {
   const agents = JSON.parse(process.env.BENCH_AGENTS_JSON ?? '[]') as Array<{ name: string; token: string }>;
   if (agents.length === 0) throw new Error('BENCH_AGENTS_JSON names no agent');
   const concurrency = Number(process.env.BENCH_AGENT_CONCURRENCY ?? '2');
+  // BENCH_SDK_LOG_LEVEL=DEBUG shows every activity the SDK starts and completes.
+  const sdkLevel = process.env.BENCH_SDK_LOG_LEVEL as LogLevel | undefined;
+  if (sdkLevel) Runtime.install({ logger: new DefaultLogger(sdkLevel) });
   const base = loadConfig();
   const connection = await connectWorker(base);
   const workers = await Promise.all(
