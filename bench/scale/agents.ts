@@ -1,6 +1,7 @@
 // Bench-only launcher: many agent workers in one process, one Worker per agent.<name>
 // queue, each built with the same activity factory as workers/agent.ts. A real fleet runs
-// one agent per machine; here they share a machine, a Temporal connection and an event loop.
+// one agent per machine; here they share a machine and an event loop, each with its own
+// Temporal connection as a real agent has.
 //
 // Environment: the usual BACKSTOP_* of an agent (Temporal address, API URL, data dir,
 // stall/cancel settings), plus BENCH_AGENTS_JSON = [{"name": …, "token": …}, …] (each
@@ -21,13 +22,13 @@ async function main(): Promise<void> {
   const sdkLevel = process.env.BENCH_SDK_LOG_LEVEL as LogLevel | undefined;
   if (sdkLevel) Runtime.install({ logger: new DefaultLogger(sdkLevel) });
   const base = loadConfig();
-  const connection = await connectWorker(base);
+  const connections = await Promise.all(agents.map(() => connectWorker(base)));
   const workers = await Promise.all(
-    agents.map(({ name, token }) => {
+    agents.map(({ name, token }, i) => {
       const config = { ...base, agentName: name };
       const logger = createLogger('agent').child({ agent: name });
       return Worker.create({
-        connection,
+        connection: connections[i]!,
         namespace: config.temporalNamespace,
         taskQueue: agentTaskQueue(name),
         activities: agentWorkerActivities(config, new BearerAgentHttp(config.apiUrl, token), logger),
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
   try {
     await Promise.all(workers.map((w) => w.run()));
   } finally {
-    await connection.close();
+    await Promise.all(connections.map((c) => c.close()));
   }
 }
 

@@ -116,6 +116,63 @@ async function startAgents(stack: Stack, work: string, names: string[]): Promise
   return proc;
 }
 
+interface HistoryFigures {
+  /** Activities that needed more than one attempt, as `type xN in workflow`. */
+  retried: string[];
+  /** Per activity type: waits in the queue (scheduled -> started) and runs (started -> completed), ms. */
+  steps: Map<string, { queued: number[]; ran: number[] }>;
+  /** Per run: workflow start -> close, and its workflow tasks' time queued and running, ms. */
+  runs: Array<{ total: number; wfQueued: number; wfRan: number }>;
+}
+
+/**
+ * Where the runs spent their time, from the workflow histories. A started event carries the
+ * attempt that ran: under this load Temporal now and then loses an activity task on its way
+ * to a worker (temporalio/temporal#11733), and the step's heartbeat timeout retries it.
+ */
+async function historyFigures(stack: Stack, workflowIds: string[]): Promise<HistoryFigures> {
+  const out: HistoryFigures = { retried: [], steps: new Map(), runs: [] };
+  for (const id of workflowIds) {
+    const history = await stack.temporal.workflow.getHandle(id).fetchHistory();
+    const scheduled = new Map<string, { type: string; at: number }>();
+    const started = new Map<string, number>();
+    const run = { total: 0, wfQueued: 0, wfRan: 0 };
+    let first: number | undefined;
+    let wtScheduled = 0;
+    let wtStarted = 0;
+    for (const e of history.events ?? []) {
+      const at = Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
+      first ??= at;
+      run.total = at - first;
+      if (e.workflowTaskScheduledEventAttributes) wtScheduled = at;
+      if (e.workflowTaskStartedEventAttributes) {
+        wtStarted = at;
+        run.wfQueued += at - wtScheduled;
+      }
+      if (e.workflowTaskCompletedEventAttributes) run.wfRan += at - wtStarted;
+      const s = e.activityTaskScheduledEventAttributes;
+      if (s) scheduled.set(String(e.eventId), { type: s.activityType?.name ?? '?', at });
+      const st = e.activityTaskStartedEventAttributes;
+      if (st) {
+        started.set(String(st.scheduledEventId), at);
+        if ((st.attempt ?? 1) > 1) out.retried.push(`${scheduled.get(String(st.scheduledEventId))?.type} x${st.attempt} in ${id}`);
+      }
+      const c = e.activityTaskCompletedEventAttributes;
+      if (c) {
+        const sch = scheduled.get(String(c.scheduledEventId));
+        const begun = started.get(String(c.scheduledEventId));
+        if (!sch || begun === undefined) continue;
+        const step = out.steps.get(sch.type) ?? { queued: [], ran: [] };
+        step.queued.push(begun - sch.at);
+        step.ran.push(at - begun);
+        out.steps.set(sch.type, step);
+      }
+    }
+    out.runs.push(run);
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const jobs = envInt('BENCH_JOBS', 100, 1);
   const agentCount = Math.min(envInt('BENCH_AGENTS', 20, 1), jobs);
@@ -158,8 +215,9 @@ async function main(): Promise<void> {
       jobIds.map(async (id) => {
         const sent = performance.now();
         const { workflowId } = await stack!.api.runJob(id);
+        const accepted = performance.now() - sent;
         const r = (await stack!.temporal.workflow.getHandle(workflowId).result()) as BackupWorkflowResult;
-        return { id, status: r.status, reason: r.failureReason, latency: performance.now() - sent, finishedAt: performance.now() };
+        return { id, workflowId, accepted, status: r.status, reason: r.failureReason, latency: performance.now() - sent, finishedAt: performance.now() };
       }),
     );
     const completion = Math.max(...results.map((r) => r.finishedAt)) - t0;
@@ -168,11 +226,21 @@ async function main(): Promise<void> {
     const bad = results.filter((r) => r.status !== 'succeeded');
     if (bad.length > 0) throw new Error(`${bad.length} runs did not succeed, e.g. job ${bad[0]!.id}: ${bad[0]!.status} ${bad[0]!.reason ?? ''}`);
     const latencies = results.map((r) => r.latency);
+    const figures = await historyFigures(stack, results.map((r) => r.workflowId));
     const lines = [
       `scale: ${jobs} jobs on ${agentCount} agent workers (one process, ${process.env.BENCH_AGENT_CONCURRENCY ?? 2} activities each), ${filesPerJob} x ${fileKb} KiB per job, ${readers} concurrent readers`,
       `  completion (first request -> last run finished): ${ms(completion)}   target <= ${ms(TARGETS.completionMs)}  ${verdict(completion <= TARGETS.completionMs)}`,
       `  run latency (request -> finished): p50 ${ms(percentile(latencies, 50))}, p95 ${ms(percentile(latencies, 95))}, max ${ms(Math.max(...latencies))}   p95 target <= ${ms(TARGETS.runP95Ms)}  ${verdict(percentile(latencies, 95) <= TARGETS.runP95Ms)}`,
     ];
+    lines.push(`  activity attempts after the first: ${figures.retried.length}${figures.retried.length ? ` (${figures.retried.join(', ')})` : ''}`);
+    const med = (values: number[]) => ms(percentile(values, 50));
+    lines.push(
+      `  median run: API accepts the request ${med(results.map((r) => r.accepted))}; workflow start -> close ${med(figures.runs.map((r) => r.total))}, of it workflow tasks queued ${med(figures.runs.map((r) => r.wfQueued))} and running ${med(figures.runs.map((r) => r.wfRan))}`,
+    );
+    lines.push('  where a run waits (median / p95 per step, from the histories: queued = scheduled -> started, ran = started -> completed):');
+    for (const [type, { queued, ran }] of figures.steps) {
+      lines.push(`    ${type.padEnd(22)} queued ${ms(percentile(queued, 50))} / ${ms(percentile(queued, 95))}   ran ${ms(percentile(ran, 50))} / ${ms(percentile(ran, 95))}`);
+    }
     for (const [what, values] of Object.entries(samples)) {
       if (values.length === 0) continue;
       const p99 = percentile(values, 99);
