@@ -13,7 +13,8 @@ export const CLOCK_HEARTBEAT_EVERY_MS = 1_000;
 export function withClockHeartbeat<A extends unknown[], R>(fn: (...args: A) => Promise<R>, everyMs = CLOCK_HEARTBEAT_EVERY_MS): (...args: A) => Promise<R> {
   return async (...args: A) => {
     const ctx = Context.current();
-    ctx.heartbeat();
+    // No beat at the start: a step done within a tick sends none (a heartbeat is a server
+    // round trip, and the heartbeat timeout runs from the start anyway).
     const ticker = setInterval(() => ctx.heartbeat(), everyMs);
     try {
       return await fn(...args);
