@@ -1,33 +1,39 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { withClockHeartbeat } from './clock-heartbeat';
 
+// Fake timers: the clock is stepped by hand, so nothing here depends on how busy the machine is.
+beforeEach(() => jest.useFakeTimers());
+afterEach(() => jest.useRealTimers());
+
+function counted(): { env: MockActivityEnvironment; beats: () => number } {
+  const env = new MockActivityEnvironment();
+  let n = 0;
+  env.on('heartbeat', () => n++);
+  return { env, beats: () => n };
+}
+
 describe('withClockHeartbeat', () => {
-  it('heartbeats on the clock while the step runs, and stops when it ends', async () => {
-    const env = new MockActivityEnvironment();
-    let beats = 0;
-    env.on('heartbeat', () => beats++);
-    const step = withClockHeartbeat(async (ms: number) => {
-      await new Promise((r) => setTimeout(r, ms));
-      return beats;
-    }, 20);
-    const duringStep = await env.run(step, 130);
-    // About one per 20 ms of the 130 ms step.
-    expect(duringStep).toBeGreaterThanOrEqual(4);
-    const atEnd = beats;
-    await new Promise((r) => setTimeout(r, 100));
-    expect(beats).toBe(atEnd);
+  it('heartbeats once per tick while the step runs, none at its start, and stops when it ends', async () => {
+    const { env, beats } = counted();
+    let finish!: (v: string) => void;
+    const step = withClockHeartbeat((_: string) => new Promise<string>((r) => (finish = r)), 1_000);
+    const running = env.run(step, 'x');
+    expect(beats()).toBe(0);
+    await jest.advanceTimersByTimeAsync(3_500);
+    expect(beats()).toBe(3);
+    finish('done');
+    await expect(running).resolves.toBe('done');
+    await jest.advanceTimersByTimeAsync(5_000);
+    expect(beats()).toBe(3);
   });
 
   it('passes the step failure through and still stops the clock', async () => {
-    const env = new MockActivityEnvironment();
-    let beats = 0;
-    env.on('heartbeat', () => beats++);
+    const { env, beats } = counted();
     const step = withClockHeartbeat(async () => {
       throw new Error('snapshot failed');
-    }, 10);
+    }, 1_000);
     await expect(env.run(step)).rejects.toThrow('snapshot failed');
-    // Done within a tick: no heartbeat at all, and none after.
-    await new Promise((r) => setTimeout(r, 50));
-    expect(beats).toBe(0);
+    await jest.advanceTimersByTimeAsync(5_000);
+    expect(beats()).toBe(0);
   });
 });

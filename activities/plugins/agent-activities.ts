@@ -7,7 +7,7 @@
 //   pluginsBackupCleanup  backupCleanup(success) + jobCleanup, in reverse order, always
 //
 // Each fetches its configurations (secrets included) from the API by id when it runs.
-import { Context, heartbeat } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import { mkdir, rm } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
 import { join } from 'node:path';
@@ -18,7 +18,7 @@ import type { RunStep } from '../../core/run-log';
 import type { BackupEngine, EngineSnapshot } from '../engines/engine';
 import type { SecretSource } from '../secret-source';
 import { withFailureMapping } from '../failure';
-import { withClockHeartbeat } from '../clock-heartbeat';
+import { whileHeartbeating, withClockHeartbeat } from '../clock-heartbeat';
 import { withRunLog, type RunLogSink, type RunLogTransport } from '../run-log/sink';
 import { reportOf, type BackstopPlugin, type PluginContext, type PluginTestReport, type StreamItem } from './api';
 import type { PluginConfigSource } from './config-source';
@@ -77,8 +77,6 @@ export interface PluginCleanupInput extends PluginRunInput {
   snapshotId: string | null;
 }
 
-const HEARTBEAT_EVERY_MS = 1_000;
-
 interface Loaded {
   configId: number;
   plugin: BackstopPlugin;
@@ -118,14 +116,11 @@ export function createPluginActivities(deps: PluginActivityDeps) {
   async function withPlugins<T>(input: PluginRunInput, step: RunStep, fn: (loaded: Loaded[], log: RunLogSink) => Promise<T>): Promise<T> {
     const loaded = await load(input.configIds);
     const secrets = loaded.flatMap((l) => l.secretValues);
-    const ticker = setInterval(() => heartbeat(), HEARTBEAT_EVERY_MS);
     try {
-      return await withRunLog(deps.runLog, deps.logger, input.runId, step, (log) => fn(loaded, log), secrets);
+      return await whileHeartbeating(() => withRunLog(deps.runLog, deps.logger, input.runId, step, (log) => fn(loaded, log), secrets));
     } catch (e) {
       // An error message goes into workflow history: never with a plugin's secret in it.
       throw e instanceof BackstopError ? scrub(e, secrets) : e instanceof Error ? scrub(new BackstopError(ErrorType.engine, e.message), secrets) : e;
-    } finally {
-      clearInterval(ticker);
     }
   }
 
@@ -219,34 +214,29 @@ export function createPluginActivities(deps: PluginActivityDeps) {
     const l = loaded[0]!;
     if (!l.plugin.restore) throw new BackstopError(ErrorType.input, `plugin ${l.plugin.type} cannot restore`);
     const repo = { url: input.repository.url, ...(await deps.secrets.repositoryAccess(input.repository.id)) };
-    const ticker = setInterval(() => heartbeat(), HEARTBEAT_EVERY_MS);
     const run = { runId: input.runId, workflowId: input.workflowId, jobId: 0, jobName: '', configIds: [input.configId] };
-    try {
-      return await withRunLog(deps.runLog, deps.logger, input.runId, 'db-restore', async (log) => {
-        const ctx = await contextFor(run, input.configId, log);
-        const dump = new PassThrough();
-        const req = { input: dump, pseudoPath: input.path, target: input.target, overwrite: input.overwrite };
-        let ok = false;
-        try {
-          await l.plugin.restoreInit?.(ctx, l.config, req);
-          const reading = deps.engine.dumpFile(repo, input.snapshotId, input.path, dump, ctx.signal).then(
-            () => dump.end(),
-            (e: unknown) => {
-              dump.destroy();
-              throw e;
-            },
-          );
-          await Promise.all([reading, l.plugin.restore!(ctx, l.config, req)]);
-          ok = true;
-          return { target: input.target };
-        } finally {
-          await l.plugin.restoreCleanup?.(ctx, l.config, req, ok).catch((e: Error) => log.line('stderr', `warning: restoreCleanup: ${e.message}`));
-          await rm(join(deps.workRoot, input.runId), { recursive: true, force: true });
-        }
-      }, [...l.secretValues, repo.password]);
-    } finally {
-      clearInterval(ticker);
-    }
+    return whileHeartbeating(() => withRunLog(deps.runLog, deps.logger, input.runId, 'db-restore', async (log) => {
+      const ctx = await contextFor(run, input.configId, log);
+      const dump = new PassThrough();
+      const req = { input: dump, pseudoPath: input.path, target: input.target, overwrite: input.overwrite };
+      let ok = false;
+      try {
+        await l.plugin.restoreInit?.(ctx, l.config, req);
+        const reading = deps.engine.dumpFile(repo, input.snapshotId, input.path, dump, ctx.signal).then(
+          () => dump.end(),
+          (e: unknown) => {
+            dump.destroy();
+            throw e;
+          },
+        );
+        await Promise.all([reading, l.plugin.restore!(ctx, l.config, req)]);
+        ok = true;
+        return { target: input.target };
+      } finally {
+        await l.plugin.restoreCleanup?.(ctx, l.config, req, ok).catch((e: Error) => log.line('stderr', `warning: restoreCleanup: ${e.message}`));
+        await rm(join(deps.workRoot, input.runId), { recursive: true, force: true });
+      }
+    }, [...l.secretValues, repo.password]));
   }
 
   /** The plugin-test workflow's step: a bad configuration is a failed check, not a thrown error. */

@@ -2,7 +2,7 @@
 // KEY=VALUE lines override a few fields of the run (overrides.ts); its non-zero exit aborts
 // the backup. A post script sees the outcome; its failure is a warning, never a failure.
 // A timeout kills the script's whole process group (activities/process.ts).
-import { Context, heartbeat } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import { BackstopError, ErrorType } from '../../core/errors';
 import type { Logger } from '../../core/logger';
 import type { Catalog } from '../../catalog/store';
@@ -10,6 +10,7 @@ import { getScript } from '../../catalog/scripts';
 import { runHook, type HookLimits } from '../hooks/shell';
 import { withRunLog, type RunLogTransport } from '../run-log/sink';
 import { withFailureMapping } from '../failure';
+import { whileHeartbeating } from '../clock-heartbeat';
 import type { BackupPlan } from '../server';
 import { NO_OVERRIDES, parseScriptOutput, type RunOverrides } from '../../core/run-overrides';
 import { serverScriptEnv, type ScriptRunFields } from './script-env';
@@ -40,34 +41,29 @@ export function createServerScriptActivities(deps: ServerScriptDeps) {
     const script = await getScript(deps.catalog.db, input.scriptId);
     const step = input.phase === 'pre' ? 'server-pre-scripts' : 'server-post-scripts';
     const stdout: string[] = [];
-    const ticker = setInterval(() => heartbeat(), HEARTBEAT_EVERY_MS);
-    try {
-      return await withRunLog(deps.runLog, deps.logger, input.runId, step, async (runLog) => {
-        runLog.line('stdout', `${input.phase} script "${script.name}" (${script.id})`);
-        const r = await runHook({
-          command: script.body,
-          env: serverScriptEnv(input.plan, input),
-          timeoutMs: script.timeoutSeconds * 1000,
-          signal: Context.current().cancellationSignal,
-          onLine: (stream, line) => {
-            if (stream === 'stdout') stdout.push(line);
-            runLog.line(stream, line);
-          },
-          label: `${input.phase} script "${script.name}"`,
-          ...deps.hookLimits,
-        });
-        if (input.phase === 'post') return { exitCode: r.exitCode, overrides: NO_OVERRIDES, warnings: [] };
-        if (r.exitCode !== 0) {
-          const tail = r.output.slice(-3).join('; ');
-          throw new BackstopError(ErrorType.hook, `pre script "${script.name}" exited with code ${r.exitCode}${tail ? `: ${tail}` : ''}`);
-        }
-        const parsed = parseScriptOutput(stdout);
-        for (const w of parsed.warnings) runLog.line('stderr', `warning: ${w}`);
-        return { exitCode: r.exitCode, overrides: parsed.overrides, warnings: parsed.warnings };
+    return whileHeartbeating(() => withRunLog(deps.runLog, deps.logger, input.runId, step, async (runLog) => {
+      runLog.line('stdout', `${input.phase} script "${script.name}" (${script.id})`);
+      const r = await runHook({
+        command: script.body,
+        env: serverScriptEnv(input.plan, input),
+        timeoutMs: script.timeoutSeconds * 1000,
+        signal: Context.current().cancellationSignal,
+        onLine: (stream, line) => {
+          if (stream === 'stdout') stdout.push(line);
+          runLog.line(stream, line);
+        },
+        label: `${input.phase} script "${script.name}"`,
+        ...deps.hookLimits,
       });
-    } finally {
-      clearInterval(ticker);
-    }
+      if (input.phase === 'post') return { exitCode: r.exitCode, overrides: NO_OVERRIDES, warnings: [] };
+      if (r.exitCode !== 0) {
+        const tail = r.output.slice(-3).join('; ');
+        throw new BackstopError(ErrorType.hook, `pre script "${script.name}" exited with code ${r.exitCode}${tail ? `: ${tail}` : ''}`);
+      }
+      const parsed = parseScriptOutput(stdout);
+      for (const w of parsed.warnings) runLog.line('stderr', `warning: ${w}`);
+      return { exitCode: r.exitCode, overrides: parsed.overrides, warnings: parsed.warnings };
+    }), HEARTBEAT_EVERY_MS);
   }
 
   return withFailureMapping({ runServerScript });
