@@ -40,7 +40,7 @@ import { runProcess } from '../../activities/process';
 import { JOB_TAG_PREFIX, runTag } from '../../core/names';
 import type { BackupWorkflowResult } from '../../workflows/backup';
 import { dropPageCache, ensureDataset, warmPageCache, type Dataset } from '../support/dataset';
-import { timelineOf, type Timeline } from './timeline';
+import { timelineOf, type Timeline } from '../support/timeline';
 import { envInt, log, runBench, tearDown } from '../support/lifecycle';
 
 const ROOT = resolve(__dirname, '..', '..');

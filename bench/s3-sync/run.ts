@@ -26,7 +26,7 @@ import { startStack } from '../../test/support/stack';
 import { startS3 } from '../../test/support/s3';
 import { transferFlags } from '../../activities/sync/rclone';
 import type { S3SyncWorkflowResult } from '../../workflows/s3-sync';
-import { timelineOf } from '../overhead/timeline';
+import { timelineOf } from '../support/timeline';
 import { envInt, log, runBench } from '../support/lifecycle';
 
 const PASSWORD = 'benchmark password, not a secret';

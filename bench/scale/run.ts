@@ -27,6 +27,7 @@ import { startPostgres, type Postgres } from '../../test/support/postgres';
 import { startStack, type Stack } from '../../test/support/stack';
 import type { BackupWorkflowResult } from '../../workflows/backup';
 import { envInt, log, runBench, tearDown } from '../support/lifecycle';
+import { timelineOf, type Timeline } from '../support/timeline';
 
 const ROOT = resolve(__dirname, '..', '..');
 const RESTIC = join(ROOT, '.tools', 'bin', 'restic');
@@ -121,8 +122,8 @@ interface HistoryFigures {
   retried: string[];
   /** Per activity type: waits in the queue (scheduled -> started) and runs (started -> completed), ms. */
   steps: Map<string, { queued: number[]; ran: number[] }>;
-  /** Per run: workflow start -> close, and its workflow tasks' time queued and running, ms. */
-  runs: Array<{ total: number; wfQueued: number; wfRan: number }>;
+  /** One timeline per run (bench/support/timeline.ts). */
+  runs: Timeline[];
 }
 
 /**
@@ -133,42 +134,15 @@ interface HistoryFigures {
 async function historyFigures(stack: Stack, workflowIds: string[]): Promise<HistoryFigures> {
   const out: HistoryFigures = { retried: [], steps: new Map(), runs: [] };
   for (const id of workflowIds) {
-    const history = await stack.temporal.workflow.getHandle(id).fetchHistory();
-    const scheduled = new Map<string, { type: string; at: number }>();
-    const started = new Map<string, number>();
-    const run = { total: 0, wfQueued: 0, wfRan: 0 };
-    let first: number | undefined;
-    let wtScheduled = 0;
-    let wtStarted = 0;
-    for (const e of history.events ?? []) {
-      const at = Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
-      first ??= at;
-      run.total = at - first;
-      if (e.workflowTaskScheduledEventAttributes) wtScheduled = at;
-      if (e.workflowTaskStartedEventAttributes) {
-        wtStarted = at;
-        run.wfQueued += at - wtScheduled;
-      }
-      if (e.workflowTaskCompletedEventAttributes) run.wfRan += at - wtStarted;
-      const s = e.activityTaskScheduledEventAttributes;
-      if (s) scheduled.set(String(e.eventId), { type: s.activityType?.name ?? '?', at });
-      const st = e.activityTaskStartedEventAttributes;
-      if (st) {
-        started.set(String(st.scheduledEventId), at);
-        if ((st.attempt ?? 1) > 1) out.retried.push(`${scheduled.get(String(st.scheduledEventId))?.type} x${st.attempt} in ${id}`);
-      }
-      const c = e.activityTaskCompletedEventAttributes;
-      if (c) {
-        const sch = scheduled.get(String(c.scheduledEventId));
-        const begun = started.get(String(c.scheduledEventId));
-        if (!sch || begun === undefined) continue;
-        const step = out.steps.get(sch.type) ?? { queued: [], ran: [] };
-        step.queued.push(begun - sch.at);
-        step.ran.push(at - begun);
-        out.steps.set(sch.type, step);
-      }
+    const timeline = timelineOf((await stack.temporal.workflow.getHandle(id).fetchHistory()).events ?? []);
+    out.runs.push(timeline);
+    for (const a of timeline.activities) {
+      if (a.attempt > 1) out.retried.push(`${a.name} x${a.attempt} in ${id}`);
+      const step = out.steps.get(a.name) ?? { queued: [], ran: [] };
+      step.queued.push(a.queueMs);
+      step.ran.push(a.runMs);
+      out.steps.set(a.name, step);
     }
-    out.runs.push(run);
   }
   return out;
 }
@@ -235,7 +209,7 @@ async function main(): Promise<void> {
     lines.push(`  activity attempts after the first: ${figures.retried.length}${figures.retried.length ? ` (${figures.retried.join(', ')})` : ''}`);
     const med = (values: number[]) => ms(percentile(values, 50));
     lines.push(
-      `  median run: API accepts the request ${med(results.map((r) => r.accepted))}; workflow start -> close ${med(figures.runs.map((r) => r.total))}, of it workflow tasks queued ${med(figures.runs.map((r) => r.wfQueued))} and running ${med(figures.runs.map((r) => r.wfRan))}`,
+      `  median run: API accepts the request ${med(results.map((r) => r.accepted))}; workflow start -> close ${med(figures.runs.map((r) => r.workflowMs))}, of it workflow tasks queued ${med(figures.runs.map((r) => r.workflowTaskQueueMs))} and running ${med(figures.runs.map((r) => r.workflowTaskRunMs))}`,
     );
     lines.push('  where a run waits (median / p95 per step, from the histories: queued = scheduled -> started, ran = started -> completed):');
     for (const [type, { queued, ran }] of figures.steps) {

@@ -22,6 +22,9 @@ export interface Timeline {
   activities: ActivitySpan[];
   /** workflowMs minus every activity's queue and run time: workflow tasks and their queueing. */
   workflowTaskMs: number;
+  /** Of the workflow tasks: time waiting for the worker (scheduled -> started) and deciding (started -> completed). */
+  workflowTaskQueueMs: number;
+  workflowTaskRunMs: number;
   /** Epoch ms of WorkflowExecutionStarted. */
   startedAt: number;
   /** Epoch ms of the closing event. */
@@ -37,8 +40,17 @@ export function timelineOf(events: HistoryEvent[]): Timeline {
   const activities: ActivitySpan[] = [];
   let startedAt = NaN;
   let closedAt = NaN;
+  let taskScheduledAt = NaN;
+  let taskStartedAt = NaN;
+  let workflowTaskQueueMs = 0;
+  let workflowTaskRunMs = 0;
   for (const e of events) {
     if (e.workflowExecutionStartedEventAttributes) startedAt = time(e);
+    else if (e.workflowTaskScheduledEventAttributes) taskScheduledAt = time(e);
+    else if (e.workflowTaskStartedEventAttributes) {
+      taskStartedAt = time(e);
+      workflowTaskQueueMs += taskStartedAt - taskScheduledAt;
+    } else if (e.workflowTaskCompletedEventAttributes) workflowTaskRunMs += time(e) - taskStartedAt;
     else if (e.workflowExecutionCompletedEventAttributes || e.workflowExecutionFailedEventAttributes || e.workflowExecutionCanceledEventAttributes) closedAt = time(e);
     else if (e.activityTaskScheduledEventAttributes) {
       scheduled.set(key(e.eventId), { name: e.activityTaskScheduledEventAttributes.activityType?.name ?? '?', at: time(e) });
@@ -57,5 +69,5 @@ export function timelineOf(events: HistoryEvent[]): Timeline {
   }
   const workflowMs = closedAt - startedAt;
   const inActivities = activities.reduce((sum, a) => sum + a.queueMs + a.runMs, 0);
-  return { workflowMs, activities, workflowTaskMs: workflowMs - inActivities, startedAt, closedAt };
+  return { workflowMs, activities, workflowTaskMs: workflowMs - inActivities, workflowTaskQueueMs, workflowTaskRunMs, startedAt, closedAt };
 }
