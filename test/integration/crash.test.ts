@@ -1,14 +1,14 @@
 // Crash tests: kill -9 the agent worker, then the server worker, in the middle of a backup
 // long enough to take several seconds; start it again; the run must finish with exactly
 // one snapshot tagged with its workflow id, no lock left, and a clean `restic check`.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPostgres, type Postgres } from '../support/postgres';
 import { startStack, type Component, type Stack } from '../support/stack';
 import { restic, snapshotsTagged, locks } from '../support/restic';
 import { waitFor } from '../support/ports';
+import { writeRandomFiles } from '../support/random-files';
 import { runTag } from '../../core/names';
 
 jest.setTimeout(300_000);
@@ -19,16 +19,9 @@ let dataset: string;
 let work: string;
 const PASSWORD = 'crash-test-password';
 
-/**
- * ~640 MiB of random files, each drawn on its own, so restic cannot deduplicate them away
- * (windows of one shared pool would chunk to the same pieces): several seconds of engine here.
- */
+/** ~640 MiB that restic cannot deduplicate: several seconds of engine here. */
 function writeDataset(dir: string): void {
-  for (let i = 0; i < 80; i++) {
-    const sub = join(dir, `d${i % 8}`);
-    mkdirSync(sub, { recursive: true });
-    writeFileSync(join(sub, `f${i}`), randomBytes(8 * 1024 * 1024));
-  }
+  writeRandomFiles(dir, 80, 8 * 1024 * 1024, { subdirs: 8 });
 }
 
 beforeAll(async () => {

@@ -5,7 +5,6 @@
 //  2. A prune started while a backup runs waits for it (exclusive repository lock), then
 //     succeeds, and so does the backup.
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { toolPath } from '../support/tools';
@@ -16,6 +15,7 @@ import { startPostgres, type Postgres } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';
 import { locks, restic } from '../support/restic';
 import { waitFor } from '../support/ports';
+import { writeRandomFiles } from '../support/random-files';
 import { JOB_TAG_PREFIX, repositoryLockWorkflowId } from '../../core/names';
 import { lockStateQuery } from '../../workflows/repository-lock';
 import type { ApiRun } from '../../cli/api-client';
@@ -154,9 +154,8 @@ describe('retention and prune on a timeline of snapshots', () => {
 describe('prune during a running backup', () => {
   it('waits for the backup to release the repository, then succeeds; the backup succeeds too', async () => {
     const source = join(work, 'big-src');
-    mkdirSync(source);
     // Incompressible data, so restic takes a while over it.
-    for (let i = 0; i < 4; i++) writeFileSync(join(source, `blob-${i}`), randomBytes(50 * 1024 * 1024));
+    writeRandomFiles(source, 4, 50 * 1024 * 1024, { prefix: 'blob-' });
     const repoPath = join(work, 'repo-busy');
     const repo = await stack.api.createRepository({ name: 'busy', url: repoPath, password: PASSWORD });
     const job = await stack.api.createJob({ name: 'busy', agent: 'local', repositoryId: repo.id, paths: [source], retention: { keepLast: 3 } });

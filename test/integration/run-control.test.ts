@@ -2,8 +2,8 @@
 // engine and of a hook, and idempotent run requests. restic is wrapped (BACKSTOP_RESTIC):
 // capped upload speed so a backup lasts long enough to cancel, and a fake engine for
 // paths named `stall-me` that prints one progress line and then hangs, alive and silent.
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPostgres, type Postgres } from '../support/postgres';
@@ -11,6 +11,7 @@ import { startStack, type Stack } from '../support/stack';
 import { locks, snapshotsTagged } from '../support/restic';
 import { waitFor } from '../support/ports';
 import { problemOf } from '../support/problem';
+import { writeRandomFiles } from '../support/random-files';
 import { LOCK_STATE_QUERY, repositoryLockWorkflowId, runTag } from '../../core/names';
 import type { LockState } from '../../workflows/repository-lock';
 import { writeSampleTree } from '../../workers/sample';
@@ -37,14 +38,9 @@ fi
 exec restic --limit-upload 4096 "$@"
 `;
 
-/**
- * ~96 MiB of random files, each drawn on its own: some 25 s through the capped restic.
- * Rotations of one block would not do — restic's content-defined chunks find the same
- * pieces in every rotation, upload ~8 MiB and finish before a cancel can reach them.
- */
+/** ~96 MiB that restic cannot deduplicate: some 25 s through the capped restic. */
 function writeDataset(dir: string): void {
-  mkdirSync(dir, { recursive: true });
-  for (let i = 0; i < 12; i++) writeFileSync(join(dir, `f${i}`), randomBytes(8 * 1024 * 1024));
+  writeRandomFiles(dir, 12, 8 * 1024 * 1024);
 }
 
 /** PIDs of live processes whose command line carries `marker` (the run tag of a restic). */

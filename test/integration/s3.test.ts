@@ -6,8 +6,7 @@
 //      uploaded again, the bucket equals the repository;
 //   4. restic pointed at the bucket restores a file byte-equal.
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
@@ -21,6 +20,7 @@ import { hashTree, writeSampleTree } from '../../workers/sample';
 import { ApiError } from '../../cli/api-client';
 import type { S3SyncHeartbeat } from '../../activities/sync/activities';
 import { recordHistory } from '../support/history';
+import { writeRandomFiles } from '../support/random-files';
 
 jest.setTimeout(300_000);
 
@@ -189,8 +189,7 @@ describe('a crash mid-sync', () => {
   it('finishes after kill -9 of the server worker without uploading finished objects again', async () => {
     // ~128 MiB of incompressible data: about eight 16 MiB pack files.
     const source = join(work, 'source-big');
-    mkdirSync(source);
-    for (let i = 0; i < 16; i++) writeFileSync(join(source, `f${i}`), randomBytes(8 * 1024 * 1024));
+    writeRandomFiles(source, 16, 8 * 1024 * 1024);
     const repoPath = join(work, 'repo-big');
     const { repo } = await backUp('big', repoPath, source);
     // 16 MiB/s in two streams: the sync takes several seconds, enough to kill it midway.

@@ -1,14 +1,15 @@
 // Run visibility on the real stack: the run log (hooks and engine, redacted, paged and
 // tailed live over SSE), runs filtered and cursor-paged, the progress query while a backup
 // runs, search attributes queried through Temporal visibility, and job health.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPostgres, type Postgres } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';
 import { waitFor } from '../support/ports';
 import { problemOf } from '../support/problem';
+import { writeRandomFiles } from '../support/random-files';
 import { writeSampleTree } from '../../workers/sample';
 import { SseParser, type SseEvent } from '../../cli/sse';
 import type { ApiRun, ApiRunLogLine } from '../../cli/api-client';
@@ -25,10 +26,7 @@ const PASSWORD = 'visibility-test-passphrase-42';
 
 /** ~48 MiB of incompressible files: with restic capped at 4 MiB/s the engine runs ~12 s. */
 function writeBigDataset(dir: string): void {
-  for (let i = 0; i < 12; i++) {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, `f${i}`), randomBytes(4 * 1024 * 1024));
-  }
+  writeRandomFiles(dir, 12, 4 * 1024 * 1024);
 }
 
 beforeAll(async () => {

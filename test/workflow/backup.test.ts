@@ -34,6 +34,8 @@ const plan: BackupPlan = {
 
 const snapshot = { id: 'a'.repeat(64), time: '2026-11-22T10:00:00Z', hostname: 'web1', paths: ['/etc'], tags: [] };
 const okBackup: BackupStepResult = { snapshot, stats: null, unreadable: [], adopted: false };
+/** What createSnapshot returns in `none` mode. */
+const noneHandle = (paths: string[]) => ({ mode: 'none', ref: 'none:r', readPaths: paths, warnings: [] });
 
 interface Recorder {
   calls: string[];
@@ -86,7 +88,7 @@ async function runScenario(opts: {
     connection: suite.env.nativeConnection,
     taskQueue: agentTaskQueue(p.agentName),
     activities: {
-      createSnapshot: async () => (note('createSnapshot'), opts.createSnapshot ? opts.createSnapshot() : { mode: 'none', ref: 'none:r', readPaths: p.paths, warnings: [] }),
+      createSnapshot: async () => (note('createSnapshot'), opts.createSnapshot ? opts.createSnapshot() : noneHandle(p.paths)),
       releaseSnapshot: async () => void note('releaseSnapshot'),
       runBackup: async () => (note('runBackup'), opts.runBackup(rec)),
       runPostHook: async (i: PostHookInput) => {
@@ -203,7 +205,7 @@ describe('BackupWorkflow', () => {
           // Ends only when the worker shuts down at the end of the scenario.
           await new Promise((_, reject) => cancellationSignal.addEventListener('abort', () => reject(cancellationSignal.reason)));
         }
-        return { mode: 'none', ref: 'none:r', readPaths: plan.paths, warnings: [] };
+        return noneHandle(plan.paths);
       },
     });
     expect(attempts).toBe(2);
