@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { startPostgres, type Postgres } from '../support/postgres';
 import { startStack, type Component, type Stack } from '../support/stack';
 import { restic, snapshotsTagged, locks } from '../support/restic';
-import { waitFor } from '../support/ports';
+import { waitFor } from '../support/wait';
 import { writeRandomFiles } from '../support/random-files';
 import { runTag } from '../../core/names';
 
@@ -57,8 +57,7 @@ async function crashMidBackup(component: Component, name: string): Promise<void>
     if (r.status !== 'running' && r.status !== 'queued') throw new Error(`run ended early: ${r.status} ${r.failureReason}`);
     return r.progress && r.progress.bytesDone > 0 ? r.progress : null;
   }, 60_000, 100);
-  stack.kill9(component);
-  await new Promise((r) => setTimeout(r, 1_000));
+  await stack.kill9(component);
   await stack.start(component);
 
   const run = await stack.api.waitForRun(runId, { timeoutMs: 240_000 });

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { createPool } from '../../catalog/db';
 import { Catalog } from '../../catalog/store';
 import { SecretBox, loadMasterKey } from '../../core/secrets';
-import { freePort, waitFor } from '../support/ports';
+import { freePort } from '../support/ports';
+import { waitFor } from '../support/wait';
 import { restic } from '../support/restic';
 import { ROOT } from '../support/tools';
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPostgres, type Postgres } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';
-import { waitFor } from '../support/ports';
+import { waitFor } from '../support/wait';
 
 jest.setTimeout(400_000);
 

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { startPostgres, type Postgres } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';
 import { locks, restic } from '../support/restic';
-import { waitFor } from '../support/ports';
+import { waitFor } from '../support/wait';
 import { writeRandomFiles } from '../support/random-files';
 import { JOB_TAG_PREFIX, repositoryLockWorkflowId } from '../../core/names';
 import { lockStateQuery } from '../../workflows/repository-lock';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPostgres, type Postgres } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';
-import { waitFor } from '../support/ports';
+import { waitFor } from '../support/wait';
 import { hashTree, writeSampleTree } from '../../workers/sample';
 import type { ApiRun } from '../../cli/api-client';
 import { historyJson, recordHistory } from '../support/history';
@@ -283,8 +283,7 @@ describe('a crash of the agent mid-restore', () => {
       return bytes > total * 0.1 && bytes < total * 0.7 ? bytes : null;
     }, 60_000, 50);
     expect(written).toBeLessThan(total);
-    stack.kill9('agent');
-    await new Promise((r) => setTimeout(r, 1_000));
+    await stack.kill9('agent');
     await stack.start('agent');
     return stack.api.waitForRun(runId, { timeoutMs: 240_000 });
   }

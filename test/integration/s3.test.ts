@@ -14,7 +14,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { startPostgres, type Postgres } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';
 import { startS3, type S3Server } from '../support/s3';
-import { waitFor } from '../support/ports';
+import { waitFor } from '../support/wait';
 import { toolPath } from '../support/tools';
 import { hashTree, writeSampleTree } from '../../workers/sample';
 import { ApiError } from '../../cli/api-client';
@@ -205,8 +205,7 @@ describe('a crash mid-sync', () => {
       const s = hb?.stats;
       return s && s.transfers >= 2 && s.totalTransfers - s.transfers >= 3 ? s : null;
     }, 120_000, 100);
-    stack.kill9('server-worker');
-    await new Promise((r) => setTimeout(r, 1_000));
+    await stack.kill9('server-worker');
     await stack.start('server-worker');
 
     const r = await stack.api.waitForRun(runId, { timeoutMs: 240_000 });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPostgres, type Postgres } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';
-import { waitFor } from '../support/ports';
+import { waitFor } from '../support/wait';
 import { btrfsUnavailable, makeBtrfs, subvolumes, type LoopFs } from '../support/loop-fs';
 import { ResticGate } from '../support/restic-gate';
 
@@ -128,7 +128,7 @@ describeBtrfs('filesystem snapshots (btrfs on a loop device)', () => {
     const job = await stack.api.createJob({ name: 'btrfs-orphan', agent: 'local', repositoryId: repoId, paths: [data], snapshotMode: 'btrfs' });
     const runId = await armedRun(job.id);
     expect(backstopSnapshots()).toEqual([`data/.backstop-snapshots/backstop-${runId}`]);
-    stack.kill9('agent');
+    await stack.kill9('agent');
     // The run ends without its cleanup: nothing but the agent's own start can release it now.
     await stack.temporal.workflow.getHandle((await stack.api.getRun(runId)).workflowId).terminate('test: simulate a run that ended while its agent was down');
     await stack.start('agent');

@@ -5,6 +5,8 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { Client } from '@temporalio/client';
+import { decodeTimeoutType } from '@temporalio/common';
 import { toolPath } from './tools';
 
 export async function historyJson(temporalAddress: string, workflowId: string): Promise<string> {
@@ -34,4 +36,37 @@ export function decodedPayloads(json: string): string {
   };
   walk(JSON.parse(json));
   return out.join('\n');
+}
+
+/** One activity of a run as its history records it: what it was given and how it ended. */
+export interface ActivityRecord {
+  activityType: string;
+  /** The schedule-to-start timeout the workflow gave it, in ms (null: none). */
+  scheduleToStartMs: number | null;
+  /** How it timed out, if it did: 'SCHEDULE_TO_START', 'HEARTBEAT', … */
+  timedOut: string | null;
+}
+
+const ms = (d: { seconds?: { toString(): string } | null; nanos?: number | null } | null | undefined): number | null =>
+  d ? Number(d.seconds?.toString() ?? 0) * 1000 + Math.floor((d.nanos ?? 0) / 1e6) : null;
+
+/**
+ * The activities of a workflow run from its history. Tests read a run's bounds here (the
+ * timeout Temporal enforced) instead of timing the run on the machine's clock.
+ */
+export async function activityRecords(client: Client, workflowId: string): Promise<ActivityRecord[]> {
+  const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const byScheduledId = new Map<string, ActivityRecord>();
+  for (const e of events) {
+    const scheduled = e.activityTaskScheduledEventAttributes;
+    if (scheduled) {
+      byScheduledId.set(String(e.eventId), { activityType: scheduled.activityType?.name ?? '?', scheduleToStartMs: ms(scheduled.scheduleToStartTimeout), timedOut: null });
+    }
+    const timedOut = e.activityTaskTimedOutEventAttributes;
+    if (timedOut) {
+      const rec = byScheduledId.get(String(timedOut.scheduledEventId));
+      if (rec) rec.timedOut = decodeTimeoutType(timedOut.failure?.timeoutFailureInfo?.timeoutType) ?? 'UNKNOWN';
+    }
+  }
+  return [...byScheduledId.values()];
 }

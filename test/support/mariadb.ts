@@ -4,7 +4,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, mkdtempSync, rmSync, chmodSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitFor } from './ports';
+import { freePort } from './ports';
+import { waitFor } from './wait';
 
 export interface MariaDb {
   port: number;

@@ -1,25 +1,37 @@
-// restic behind a gate, for tests that must act between a run's snapshot and restic's read:
-// while the gate is armed, a backup announces itself and waits to be let through (or told
-// to fail with restic's wrong-password error, which no retry can fix).
-import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+// restic behind a gate, for tests that must act while a backup is under way, without
+// guessing how long it takes:
+// - `hold(start)` arms the gate for the next backup: it announces itself and waits to be let
+//   through (`release`) or told to fail with restic's wrong-password error (`fail`), which
+//   no retry can fix;
+// - with `holdEvery`, every backup whose command line contains that text waits at the gate
+//   until `release()`, and `held()` counts those that arrived.
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitFor } from './ports';
+import { waitFor } from './wait';
 import { TOOLS_BIN } from './tools';
 
 export class ResticGate {
   /** The wrapper to pass as BACKSTOP_RESTIC; it execs the project's restic. */
   readonly binary: string;
 
-  constructor(private readonly dir: string) {
+  constructor(
+    private readonly dir: string,
+    opts: { holdEvery?: string } = {},
+  ) {
     mkdirSync(dir, { recursive: true });
     this.binary = join(dir, 'restic');
     const restic = join(TOOLS_BIN, '..', '..', 'bin', 'restic');
+    const every = opts.holdEvery ? `  case "$*" in *'${opts.holdEvery.replace(/'/g, '')}'*) hold=1 ;; esac\n` : '';
+    // `exec` keeps restic's own PID and command line, as the agent expects.
     writeFileSync(
       this.binary,
       `#!/bin/sh
-if [ "$1" = backup ] && [ -e '${dir}/armed' ]; then
-  rm -f '${dir}/armed'
-  : > '${dir}/started'
+hold=
+if [ "$1" = backup ]; then
+${every}  if [ -e '${dir}/armed' ]; then rm -f '${dir}/armed'; hold=1; fi
+fi
+if [ -n "$hold" ]; then
+  echo $$ >> '${dir}/started'
   while [ ! -e '${dir}/go' ]; do
     if [ -e '${dir}/fail' ]; then echo 'Fatal: wrong password or no key found' >&2; exit 1; fi
     sleep 0.1
@@ -41,6 +53,12 @@ exec '${restic}' "$@"
     writeFileSync(join(this.dir, 'armed'), '');
     await start();
     await waitFor('backup to reach restic', async () => existsSync(join(this.dir, 'started')), 60_000, 100);
+  }
+
+  /** How many backups have come to the gate since the last reset. */
+  held(): number {
+    const f = join(this.dir, 'started');
+    return existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean).length : 0;
   }
 
   release(): void {

@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, waitFor } from './ports';
+import { freePort } from './ports';
+import { waitFor } from './wait';
 import { TOOLS_BIN } from './tools';
 
 export interface S3Server {

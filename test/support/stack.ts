@@ -12,7 +12,8 @@ import { migrate } from '../../catalog/migrate';
 import { Catalog } from '../../catalog/store';
 import { ApiClient } from '../../cli/api-client';
 import { SearchAttribute } from '../../core/names';
-import { freePort, waitFor } from './ports';
+import { freePort } from './ports';
+import { waitFor } from './wait';
 import { waitForSearchAttributes } from '../../workers/connection';
 import { ROOT, toolPath } from './tools';
 
@@ -32,7 +33,8 @@ export interface Stack {
   catalog: Catalog;
   masterKey: string;
   start(c: Component): Promise<void>;
-  kill9(c: Component): void;
+  /** SIGKILL, as a crash; resolves once the process is gone. */
+  kill9(c: Component): Promise<void>;
   /** Another agent worker under its own name and token (cross-agent restores); `env` adds to the stack's. */
   startAgent(name: string, env?: Record<string, string>): Promise<ExtraAgent>;
   stop(): Promise<void>;
@@ -40,9 +42,18 @@ export interface Stack {
 
 export interface ExtraAgent {
   name: string;
-  kill9(): void;
+  /** SIGKILL, as a crash; resolves once the process is gone. */
+  kill9(): Promise<void>;
   /** Starts it again after kill9, with the same name and token. */
   restart(): Promise<void>;
+}
+
+/** SIGKILL, resolved once the process has exited (at once if it already had). */
+function killHard(p: ChildProcess | undefined): Promise<void> {
+  if (!p || p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
+  const exited = new Promise<void>((r) => p.once('exit', () => r()));
+  p.kill('SIGKILL');
+  return exited;
 }
 
 export async function startTemporalDevServer(dir: string): Promise<{ address: string; proc: ChildProcess }> {
@@ -120,7 +131,7 @@ export async function startStack(opts: { databaseUrl: string; env?: Record<strin
     masterKey,
     start,
     kill9(c) {
-      procs.get(c)?.kill('SIGKILL');
+      return killHard(procs.get(c));
     },
     async startAgent(name, extraEnv = {}) {
       const token = await catalog.createToken({ name: `test agent ${name}`, scope: 'agent', agentName: name });
@@ -139,7 +150,7 @@ export async function startStack(opts: { databaseUrl: string; env?: Record<strin
       await api.waitForAgent(name, 60_000);
       return {
         name,
-        kill9: () => void extraAgents.get(name)?.kill('SIGKILL'),
+        kill9: () => killHard(extraAgents.get(name)),
         restart: async () => launch(),
       };
     },
