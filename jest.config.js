@@ -20,6 +20,7 @@ module.exports = {
       ...common,
       displayName: 'workflow',
       roots: ['<rootDir>/test/workflow'],
+      globalSetup: '<rootDir>/test/workflow/support/global-setup.ts',
       testMatch: ['**/*.test.ts'],
     },
     {

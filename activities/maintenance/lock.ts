@@ -10,6 +10,12 @@ import { withFailureMapping } from '../failure';
 export interface LockDeps {
   client: Client;
   logger: Logger;
+  /**
+   * Timings of the lock workflows this worker starts; the workflow's defaults otherwise.
+   * Workflow tests set them so the lock's own timers never coincide with theirs (see
+   * test/workflow/support/time-skipping.ts).
+   */
+  lockTimings?: Pick<RepositoryLockInput, 'checkHoldersEveryMs' | 'idleExitMs'>;
 }
 
 export interface WorkflowRef {
@@ -23,7 +29,7 @@ export function createLockActivities(deps: LockDeps) {
   /** Queues a lock request, starting the repository's lock workflow if it is not running. */
   async function requestRepositoryLock(input: LockRequest & { repositoryId: number }): Promise<void> {
     const { repositoryId, ...request } = input;
-    const args: [RepositoryLockInput] = [{ repositoryId }];
+    const args: [RepositoryLockInput] = [{ repositoryId, ...deps.lockTimings }];
     await client.workflow.signalWithStart('repositoryLockWorkflow', {
       workflowId: repositoryLockWorkflowId(repositoryId),
       taskQueue: SERVER_TASK_QUEUE,

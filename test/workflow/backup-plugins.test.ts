@@ -11,8 +11,6 @@ import type { PluginBackupInput, PluginBackupResult, PluginCleanupInput } from '
 import type { ServerScriptInput, ServerScriptResult } from '../../activities/scripts/server-scripts';
 import { SERVER_TASK_QUEUE, agentTaskQueue } from '../../core/names';
 import { ErrorType } from '../../core/errors';
-import { createLockActivities } from '../../activities/maintenance/lock';
-import { createLogger } from '../../core/logger';
 import type { EngineSnapshot } from '../../activities/engines/engine';
 
 jest.setTimeout(120_000);
@@ -74,7 +72,7 @@ async function scenario(opts: { preHookFails?: boolean }): Promise<{ seen: Seen;
         seen.finish = i;
       },
       notify: async () => void note('notify'),
-      ...createLockActivities({ client: suite.env.client, logger: createLogger('test', 'silent') }),
+      ...suite.lockActivities(),
     },
   });
   const agent = await Worker.create({

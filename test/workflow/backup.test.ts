@@ -2,6 +2,7 @@
 // cleanup on failure and cancellation, retries, warnings and an unreachable agent.
 import { Worker } from '@temporalio/worker';
 import { timeSkippingSuite } from './support/time-skipping';
+import { waitFor } from '../support/wait';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -10,8 +11,6 @@ import type { BackupPlan, FinishRunInput } from '../../activities/server';
 import type { BackupStepResult, PostHookInput } from '../../activities/agent';
 import { SERVER_TASK_QUEUE, agentTaskQueue } from '../../core/names';
 import { ErrorType } from '../../core/errors';
-import { createLockActivities } from '../../activities/maintenance/lock';
-import { createLogger } from '../../core/logger';
 import { runProgressQuery, type RunProgressState } from '../../workflows/run-visibility';
 import { SearchAttributeKeys } from '../../core/search-attributes';
 
@@ -81,7 +80,7 @@ async function runScenario(opts: {
       notify: async () => void note('notify'),
       // The engine step takes the shared repository lock: the real lock activities, so the
       // real lock workflow grants it.
-      ...createLockActivities({ client: suite.env.client, logger: createLogger('test', 'silent') }),
+      ...suite.lockActivities(),
     },
   });
   const agentWorker = await Worker.create({
@@ -134,14 +133,10 @@ describe('BackupWorkflow', () => {
       planOverride: { preScript: 'true' },
       runBackup: async () => (await gate, okBackup),
       whileRunning: async (handle) => {
-        for (;;) {
+        seen = await waitFor('the engine step', async () => {
           const s = await handle.query(runProgressQuery);
-          if (s.step === 'engine') {
-            seen = s;
-            break;
-          }
-          await new Promise((r) => setTimeout(r, 50));
-        }
+          return s.step === 'engine' ? s : undefined;
+        }, 60_000, 50);
         release();
         await handle.result();
         outcome = (await handle.describe()).typedSearchAttributes.get(SearchAttributeKeys.outcome);
@@ -233,11 +228,7 @@ describe('BackupWorkflow', () => {
       },
       whileRunning: async (handle) => {
         // Let the engine step start before cancelling.
-        for (let i = 0; i < 100; i++) {
-          const d = await handle.describe();
-          if (d.raw.pendingActivities?.some((a) => a.activityType?.name === 'runBackup')) break;
-          await new Promise((r) => setTimeout(r, 50));
-        }
+        await waitFor('the engine step to start', async () => (await handle.describe()).raw.pendingActivities?.some((a) => a.activityType?.name === 'runBackup'), 60_000, 50);
         await handle.cancel();
       },
     });

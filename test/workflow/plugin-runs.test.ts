@@ -11,8 +11,6 @@ import type { PluginRestoreInput } from '../../activities/plugins/agent-activiti
 import type { PluginTestReport } from '../../activities/plugins/api';
 import { SERVER_TASK_QUEUE, agentTaskQueue } from '../../core/names';
 import { ErrorType } from '../../core/errors';
-import { createLockActivities } from '../../activities/maintenance/lock';
-import { createLogger } from '../../core/logger';
 
 jest.setTimeout(120_000);
 
@@ -32,7 +30,7 @@ async function withWorkers<T>(agentActivities: Record<string, (...args: never[])
         calls.push('finish');
         finished.push(i);
       },
-      ...createLockActivities({ client: suite.env.client, logger: createLogger('test', 'silent') }),
+      ...suite.lockActivities(),
     },
   });
   const agent = await Worker.create({ connection: suite.env.nativeConnection, taskQueue: agentTaskQueue('db1'), activities: agentActivities });

@@ -2,11 +2,10 @@
 // repository lock real (real lock activities and lock workflow).
 import { Worker } from '@temporalio/worker';
 import { timeSkippingSuite } from './support/time-skipping';
+import { waitFor } from '../support/wait';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
-import { createLockActivities } from '../../activities/maintenance/lock';
 import type { FinishMaintenanceRunInput, PrunePlan } from '../../activities/maintenance/prune';
-import { createLogger } from '../../core/logger';
 import { ErrorType } from '../../core/errors';
 import { SERVER_TASK_QUEUE } from '../../core/names';
 import { prunePhaseQuery, pruneWorkflow } from '../../workflows/prune';
@@ -45,7 +44,7 @@ async function withWorker<T>(plan: PrunePlan, rec: Recorder, opts: { pruneFails?
     // every timer while the test server skips hours.
     maxCachedWorkflows: 0,
     activities: {
-      ...createLockActivities({ client: suite.env.client, logger: createLogger('test', 'silent') }),
+      ...suite.lockActivities(),
       preparePrune: async () => (note('preparePrune'), plan),
       forgetJobSnapshots: async (i: { jobId: number }) => {
         note(`forget:${i.jobId}`);
@@ -129,9 +128,9 @@ describe('PruneWorkflow', () => {
         workflowId: `backup-like/${repo}`,
         args: [{ repositoryId: repo, mode: 'shared' }],
       });
-      while ((await backup.query(holderStateQuery)) !== 'held') await new Promise((r) => setTimeout(r, 50));
+      await waitFor('the backup to hold the lock', async () => (await backup.query(holderStateQuery)) === 'held', 60_000, 50);
       const prune = await startPrune(repo);
-      while ((await prune.query(prunePhaseQuery)) !== 'waiting-for-lock') await new Promise((r) => setTimeout(r, 50));
+      await waitFor('the prune to wait for the lock', async () => (await prune.query(prunePhaseQuery)) === 'waiting-for-lock', 60_000, 50);
       expect(rec.calls).toEqual(['preparePrune']);
 
       await backup.signal(finishSignal);

@@ -5,10 +5,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { quietRuntime } from './support/time-skipping';
 
 jest.setTimeout(120_000);
 
 const dir = join(__dirname, 'histories');
+
+beforeAll(quietRuntime);
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
 
 it('has recorded histories to replay', () => {

@@ -2,37 +2,41 @@
 // exclusive against shared both ways, strict FIFO, a cancelled waiter withdrawing its
 // request, a terminated holder dropped, and state carried across continue-as-new. The
 // lock activities are the real ones, talking to the test server.
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { bundleWorkflows, startTimeSkipping } from './support/time-skipping';
+//
+// Time moves only where a test skips it (`suite.skip`): handles come from the steady
+// client, whose result() waits in real time. Letting the server skip time on its own
+// while a holder waits is what hung this file (see support/time-skipping.ts).
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { createLockActivities } from '../../activities/maintenance/lock';
-import { createLogger } from '../../core/logger';
+import { Worker } from '@temporalio/worker';
+import { timeSkippingSuite } from './support/time-skipping';
+import { waitFor } from '../support/wait';
 import { SERVER_TASK_QUEUE, repositoryLockWorkflowId } from '../../core/names';
 import { grantable, lockStateQuery, type LockMode, type LockRequest, type LockState } from '../../workflows/repository-lock';
 import { finishSignal, holderStateQuery, lockHolderWorkflow, type HolderState } from './support/lock-holder';
 
-jest.setTimeout(180_000);
-// Known flake, not of the lock: in about 1 of 6 runs of this file the time-skipping test
-// server drops the worker's connection ("excess pings") during the long idle sleep and the
-// test hangs until its timeout. A retry starts the scenario on a fresh repository id.
-jest.retryTimes(2, { logErrorsBeforeRetry: true });
+jest.setTimeout(120_000);
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
+/**
+ * The lock checks its holders every 90 s here, not every 60 s: a waiting holder asks again
+ * every minute, and a check that comes due with that minute would grant (and cancel the
+ * holder's timer) just as the timer fires — the test server's hang. 90 s keeps the first
+ * check 30 s away from any holder's minute.
+ */
+const CHECK_HOLDERS_EVERY_MS = 90_000;
+/** The workflow's default idle exit, as production runs it. */
+const IDLE_EXIT_MS = 10 * 60_000;
+
+const suite = timeSkippingSuite(require.resolve('./support/lock-holder'));
 let worker: Worker;
 let running: Promise<void>;
 let nextRepo = 100;
 
-
 beforeAll(async () => {
-  env = await startTimeSkipping();
-  bundle = await bundleWorkflows(require.resolve('./support/lock-holder'));
   worker = await Worker.create({
-    connection: env.nativeConnection,
+    connection: suite.env.nativeConnection,
     taskQueue: SERVER_TASK_QUEUE,
-    workflowBundle: bundle,
-    activities: createLockActivities({ client: env.client, logger: createLogger('test', 'silent') }),
+    workflowBundle: suite.bundle,
+    activities: suite.lockActivities({ checkHoldersEveryMs: CHECK_HOLDERS_EVERY_MS, idleExitMs: IDLE_EXIT_MS }),
   });
   running = worker.run();
 });
@@ -40,22 +44,19 @@ beforeAll(async () => {
 afterAll(async () => {
   worker?.shutdown();
   await running;
-  await env?.teardown();
 });
 
 type Holder = WorkflowHandle<typeof lockHolderWorkflow>;
 
-async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
-  for (let i = 0; i < 300; i++) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined && ok(v)) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+/** Polls `fn` until `ok` holds for what it returns. */
+const until = <T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean): Promise<T> =>
+  waitFor(what, async () => {
+    const v = await fn();
+    return ok(v) ? { v } : undefined;
+  }, 60_000, 50).then((r) => r.v);
 
 async function hold(repositoryId: number, name: string, mode: LockMode): Promise<Holder> {
-  return env.client.workflow.start(lockHolderWorkflow, {
+  return suite.steady.workflow.start(lockHolderWorkflow, {
     taskQueue: SERVER_TASK_QUEUE,
     workflowId: `holder/${repositoryId}/${name}`,
     args: [{ repositoryId, mode }],
@@ -64,7 +65,7 @@ async function hold(repositoryId: number, name: string, mode: LockMode): Promise
 
 const stateOf = (h: Holder) => h.query(holderStateQuery);
 const reach = (h: Holder, state: HolderState) => until(`${h.workflowId} ${state}`, () => stateOf(h), (s) => s === state);
-const lockState = (repositoryId: number) => env.client.workflow.getHandle(repositoryLockWorkflowId(repositoryId)).query(lockStateQuery);
+const lockState = (repositoryId: number) => suite.steady.workflow.getHandle(repositoryLockWorkflowId(repositoryId)).query(lockStateQuery);
 const names = (rs: LockRequest[]) => rs.map((r) => r.holderId.split('/').pop());
 /** Waits until the lock workflow shows exactly these holders and waiters. */
 const lockIs = (repositoryId: number, holders: string[], waiting: string[]) =>
@@ -180,7 +181,8 @@ describe('RepositoryLockWorkflow', () => {
     await a.terminate('gone');
     // Still held: the lock only learns of it when it checks its holders.
     expect(names((await lockState(repo)).holders)).toEqual(['a']);
-    await env.sleep('2 minutes');
+    // Past the lock's next check of its holders (one 90 s period).
+    await suite.skip(CHECK_HOLDERS_EVERY_MS + 10_000);
     await reach(b, 'held');
     await lockIs(repo, ['b'], []);
     await finish(b);
@@ -189,12 +191,12 @@ describe('RepositoryLockWorkflow', () => {
   it('carries holders and waiters across continue-as-new', async () => {
     const repo = nextRepo++;
     // Start the lock workflow with a tiny history budget, so it continues as new often.
-    await env.client.workflow.start('repositoryLockWorkflow', {
+    await suite.steady.workflow.start('repositoryLockWorkflow', {
       taskQueue: SERVER_TASK_QUEUE,
       workflowId: repositoryLockWorkflowId(repo),
-      args: [{ repositoryId: repo, maxHistoryEvents: 10 }],
+      args: [{ repositoryId: repo, maxHistoryEvents: 10, checkHoldersEveryMs: CHECK_HOLDERS_EVERY_MS, idleExitMs: IDLE_EXIT_MS }],
     });
-    const first = (await env.client.workflow.getHandle(repositoryLockWorkflowId(repo)).describe()).runId;
+    const first = (await suite.steady.workflow.getHandle(repositoryLockWorkflowId(repo)).describe()).runId;
     const a = await hold(repo, 'a', 'exclusive');
     await reach(a, 'held');
     const holders: Holder[] = [];
@@ -202,7 +204,7 @@ describe('RepositoryLockWorkflow', () => {
       holders.push(await hold(repo, name, 'shared'));
       await lockIs(repo, ['a'], ['b', 'c', 'd'].slice(0, holders.length));
     }
-    expect((await env.client.workflow.getHandle(repositoryLockWorkflowId(repo)).describe()).runId).not.toBe(first);
+    expect((await suite.steady.workflow.getHandle(repositoryLockWorkflowId(repo)).describe()).runId).not.toBe(first);
 
     await finish(a);
     for (const h of holders) await reach(h, 'held');
@@ -214,13 +216,13 @@ describe('RepositoryLockWorkflow', () => {
     const repo = nextRepo++;
     const a = await hold(repo, 'a', 'shared');
     await finish(a);
-    const lock = env.client.workflow.getHandle(repositoryLockWorkflowId(repo));
+    const lock = suite.steady.workflow.getHandle(repositoryLockWorkflowId(repo));
     await lockIs(repo, [], []);
-    await env.sleep('11 minutes');
+    await suite.skip(IDLE_EXIT_MS + 60_000);
     await until('lock workflow to end', async () => (await lock.describe()).status.name, (s) => s === 'COMPLETED');
     const b = await hold(repo, 'b', 'exclusive');
     await reach(b, 'held');
     expect((await lock.describe()).status.name).toBe('RUNNING');
     await finish(b);
-  }, 60_000);
+  });
 });

@@ -3,6 +3,7 @@
 // crashed restore step, and cleanup on failure.
 import { Worker } from '@temporalio/worker';
 import { timeSkippingSuite } from './support/time-skipping';
+import { waitFor } from '../support/wait';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { approveSignal, rejectSignal, restoreWorkflow, type RestoreWorkflowInput } from '../../workflows/restore';
@@ -11,8 +12,6 @@ import type { RestoreHookInput, RestoreStepInput, RestoreTargetInput, RestoreTar
 import type { RestoreSummary } from '../../activities/engines/engine';
 import { SERVER_TASK_QUEUE, agentTaskQueue } from '../../core/names';
 import { ErrorType } from '../../core/errors';
-import { createLockActivities } from '../../activities/maintenance/lock';
-import { createLogger } from '../../core/logger';
 
 jest.setTimeout(120_000);
 
@@ -65,7 +64,7 @@ async function runScenario(opts: {
     maxCachedWorkflows: 0,
     activities: {
       // The restore step holds the shared repository lock: the real lock activities and workflow.
-      ...createLockActivities({ client: suite.env.client, logger: createLogger('test', 'silent') }),
+      ...suite.lockActivities(),
       startRestoreRun: async () => (note('startRestoreRun'), { repository: { id: repositoryId, name: 'main', url: '/srv/repo' } }),
       markRestoreAwaitingApproval: async () => void note('markRestoreAwaitingApproval'),
       markRestoreRunning: async () => void note('markRestoreRunning'),
@@ -113,8 +112,7 @@ async function runScenario(opts: {
 }
 
 async function untilAwaiting(rec: Recorder): Promise<void> {
-  for (let i = 0; i < 200 && !rec.calls.includes('markRestoreAwaitingApproval'); i++) await new Promise((r) => setTimeout(r, 50));
-  expect(rec.calls).toContain('markRestoreAwaitingApproval');
+  await waitFor('the restore to await approval', async () => rec.calls.includes('markRestoreAwaitingApproval'), 60_000, 50);
 }
 
 describe('RestoreWorkflow', () => {

@@ -6,13 +6,12 @@ import { Worker } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import { timeSkippingSuite } from './support/time-skipping';
+import { waitFor } from '../support/wait';
 import { backupWorkflow } from '../../workflows/backup';
 import type { BackupPlan, FinishRunInput } from '../../activities/server';
 import type { BackupStepResult, PostHookInput } from '../../activities/agent';
 import { SERVER_TASK_QUEUE, agentTaskQueue } from '../../core/names';
 import { ErrorType } from '../../core/errors';
-import { createLockActivities } from '../../activities/maintenance/lock';
-import { createLogger } from '../../core/logger';
 
 jest.setTimeout(180_000);
 
@@ -58,7 +57,7 @@ async function scenario(opts: {
         finish = i;
       },
       notify: async () => void calls.push('notify'),
-      ...createLockActivities({ client: suite.env.client, logger: createLogger('test', 'silent') }),
+      ...suite.lockActivities(),
     },
   });
   const agentWorker = await Worker.create({
@@ -101,11 +100,7 @@ describe('run control in BackupWorkflow', () => {
       runBackup: async () => ({ snapshot, stats: null, unreadable: [], adopted: false }),
       whileRunning: async (handle) => {
         // Cancel while prepare is running; then let prepare finish.
-        for (let i = 0; i < 200; i++) {
-          const d = await handle.describe();
-          if (d.raw.pendingActivities?.some((a) => a.activityType?.name === 'prepareBackup')) break;
-          await new Promise((r) => setTimeout(r, 50));
-        }
+        await waitFor('the prepare step to start', async () => (await handle.describe()).raw.pendingActivities?.some((a) => a.activityType?.name === 'prepareBackup'), 60_000, 50);
         await handle.cancel();
         release();
       },

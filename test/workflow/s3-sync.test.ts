@@ -3,6 +3,7 @@
 // and cancellation mid-sync still records the run.
 import { Worker } from '@temporalio/worker';
 import { timeSkippingSuite } from './support/time-skipping';
+import { waitFor } from '../support/wait';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -10,8 +11,6 @@ import { s3SyncWorkflow, VERIFICATION_FAILED } from '../../workflows/s3-sync';
 import type { FinishS3SyncInput, S3SyncOutcome, S3SyncPlan, S3SyncVerification } from '../../activities/sync/activities';
 import { SERVER_TASK_QUEUE } from '../../core/names';
 import { ErrorType } from '../../core/errors';
-import { createLockActivities } from '../../activities/maintenance/lock';
-import { createLogger } from '../../core/logger';
 
 jest.setTimeout(120_000);
 
@@ -67,7 +66,7 @@ async function runScenario(opts: {
     maxCachedWorkflows: 0,
     activities: {
       // The sync holds the shared repository lock: the real lock activities and workflow.
-      ...createLockActivities({ client: suite.env.client, logger: createLogger('test', 'silent') }),
+      ...suite.lockActivities(),
       prepareS3Sync: async () => (note('prepareS3Sync'), (opts.prepare ?? (async () => plan))()),
       runS3Sync: async (i: Recorder['syncInput']) => {
         note('runS3Sync');
@@ -165,11 +164,7 @@ describe('S3SyncWorkflow', () => {
         }
       },
       whileRunning: async (handle) => {
-        for (let i = 0; i < 100; i++) {
-          const d = await handle.describe();
-          if (d.raw.pendingActivities?.some((a) => a.activityType?.name === 'runS3Sync')) break;
-          await new Promise((r) => setTimeout(r, 50));
-        }
+        await waitFor('the sync step to start', async () => (await handle.describe()).raw.pendingActivities?.some((a) => a.activityType?.name === 'runS3Sync'), 60_000, 50);
         await handle.cancel();
       },
     });
