@@ -3,13 +3,15 @@
 // reconcile repairs drift, calendar times across DST changes are the right instants, and a
 // scheduled backup missed while the agent was down fails in bounded time and is caught up
 // exactly once when the agent comes back.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { startPostgres, type Postgres } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';
-import { waitFor } from '../support/ports';
+import { waitFor } from '../support/wait';
+import { ResticGate } from '../support/restic-gate';
+import { activityRecords } from '../support/history';
 import { problemOf } from '../support/problem';
 import { writeSampleTree } from '../../workers/sample';
 import { SERVER_TASK_QUEUE, scheduleIdFor } from '../../core/names';
@@ -22,18 +24,19 @@ let pg: Postgres;
 let stack: Stack;
 let work: string;
 let repositoryId: number;
+/** Holds every backup of a source named "slow-…" until the test lets it through. */
+let gate: ResticGate;
 const PASSWORD = 'schedules test password';
 /** A step waits this long for its agent before the run fails as "agent unreachable". */
 const SCHEDULE_TO_START_MS = 15_000;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'backstop-schedules-'));
-  // Backups of a source named "slow-source" take 25 s longer: long enough to overlap the
-  // next firing. `exec` keeps restic's own PID and command line, as the agent expects.
-  const slowRestic = join(work, 'restic-slow');
-  writeFileSync(slowRestic, '#!/bin/sh\ncase "$*" in *backup*slow-source*) sleep 25 ;; esac\nexec restic "$@"\n', { mode: 0o755 });
+  // A long backup, for the overlap policies, is one the test holds at the gate: it lasts
+  // exactly until the test has seen what it needs, whatever the machine's pace.
+  gate = new ResticGate(join(work, 'gate'), { holdEvery: 'slow-source' });
   pg = await startPostgres();
-  stack = await startStack({ databaseUrl: pg.url, env: { BACKSTOP_RESTIC: slowRestic, BACKSTOP_AGENT_SCHEDULE_TO_START_MS: String(SCHEDULE_TO_START_MS) } });
+  stack = await startStack({ databaseUrl: pg.url, env: { BACKSTOP_RESTIC: gate.binary, BACKSTOP_AGENT_SCHEDULE_TO_START_MS: String(SCHEDULE_TO_START_MS) } });
   repositoryId = (await stack.api.createRepository({ name: 'scheduled', url: join(work, 'repo'), password: PASSWORD })).id;
 });
 
@@ -51,7 +54,27 @@ async function newJob(schedule?: Parameters<Stack['api']['setJobSchedule']>[1], 
 
 const scheduledRuns = async (jobId: number): Promise<ApiRun[]> => (await stack.api.listRuns(jobId)).filter((r) => r.workflowId.startsWith(`backup/${jobId}/scheduled-`));
 const terminal = (r: ApiRun) => ['succeeded', 'warning', 'failed', 'cancelled'].includes(r.status);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const scheduleInfo = async (jobId: number) => (await stack.temporal.schedule.getHandle(scheduleIdFor('backup', jobId)).describe()).info;
+
+/**
+ * Proving that a paused schedule does not fire needs its fire times to pass: waits until
+ * `n` whole intervals of `everyMs` have gone by on the clock. Only the spec sets how long;
+ * a slow machine cannot make the assertion after it fail.
+ */
+async function letFireTimesPass(n: number, everyMs: number): Promise<void> {
+  const until = (Math.floor(Date.now() / everyMs) + n + 1) * everyMs;
+  await new Promise((r) => setTimeout(r, until - Date.now()));
+}
+
+/** Deletes the job's schedule, lets held backups through and waits until all its runs ended. */
+async function endScheduled(jobId: number): Promise<ApiRun[]> {
+  await stack.api.deleteJobSchedule(jobId);
+  gate.release();
+  return waitFor('the scheduled runs to end', async () => {
+    const rs = await scheduledRuns(jobId);
+    return rs.every(terminal) ? rs : null;
+  }, 120_000, 300);
+}
 
 describe('a job with a schedule', () => {
   it('refuses a bad cron expression or timezone with a problem, writing nothing', async () => {
@@ -71,7 +94,7 @@ describe('a job with a schedule', () => {
   });
 
   it('fires, shows its next fire times, stops while paused, and runs at once when triggered', async () => {
-    const job = await newJob({ intervals: [{ everySeconds: 5 }] });
+    const job = await newJob({ intervals: [{ everySeconds: 3 }] });
     expect(job.schedule).toMatchObject({ scheduleId: `backup-schedule/${job.id}`, overlap: 'skip', timezone: 'UTC', paused: false, workflowIdPrefix: `backup/${job.id}/scheduled` });
 
     const fired = await waitFor('a scheduled run that succeeded', async () => (await scheduledRuns(job.id)).find((r) => r.status === 'succeeded'), 120_000, 500);
@@ -81,17 +104,19 @@ describe('a job with a schedule', () => {
     const shown = (await stack.api.getJob(job.id, 3)).schedule!;
     expect(shown.nextRuns).toHaveLength(3);
     const next = shown.nextRuns.map((t) => Date.parse(t));
-    expect(next[1]! - next[0]!).toBe(5_000);
-    expect(next[2]! - next[1]!).toBe(5_000);
+    expect(next[1]! - next[0]!).toBe(3_000);
+    expect(next[2]! - next[1]!).toBe(3_000);
     expect((await stack.api.getJob(job.id)).schedule!.nextRuns).toHaveLength(5);
 
     const paused = await stack.api.setJobSchedulePaused(job.id, true, 'disk replacement');
     expect(paused).toMatchObject({ paused: true, note: 'disk replacement' });
     expect((await stack.temporal.schedule.getHandle(paused.scheduleId).describe()).state).toMatchObject({ paused: true, note: 'disk replacement' });
-    // Let whatever started before the pause finish, then watch three intervals go by.
+    // Let whatever started before the pause finish, then let three fire times go by.
     await waitFor('scheduled runs to settle', async () => (await scheduledRuns(job.id)).every(terminal), 120_000, 500);
     const count = (await scheduledRuns(job.id)).length;
-    await sleep(16_000);
+    const taken = (await scheduleInfo(job.id)).numActionsTaken;
+    await letFireTimesPass(3, 3_000);
+    expect((await scheduleInfo(job.id)).numActionsTaken).toBe(taken);
     expect((await scheduledRuns(job.id)).length).toBe(count);
 
     // Trigger works while paused, at once.
@@ -108,40 +133,47 @@ describe('a job with a schedule', () => {
   });
 
   it('with overlap "skip", starts no second run while a long backup runs', async () => {
-    const job = await newJob({ intervals: [{ everySeconds: 5 }], overlap: 'skip' }, 'slow-source');
+    gate.reset();
+    const job = await newJob({ intervals: [{ everySeconds: 2 }], overlap: 'skip' }, 'slow-source');
     const first = await waitFor('the first scheduled run', async () => (await scheduledRuns(job.id))[0], 60_000, 300);
-    // The backup takes 25 s more than usual: five firings come while it runs.
-    await sleep(15_000);
+    await waitFor('the backup held in restic', async () => gate.held() === 1, 60_000, 100);
+    // Two firings come while it is held: Temporal says it skipped them.
+    await waitFor('two firings skipped', async () => (await scheduleInfo(job.id)).numActionsSkippedOverlap >= 2, 60_000, 300);
     expect((await stack.api.getRun(first.id)).status).toBe('running');
     expect((await scheduledRuns(job.id)).map((r) => r.id)).toEqual([first.id]);
-    const d = await stack.temporal.schedule.getHandle(scheduleIdFor('backup', job.id)).describe();
-    expect(d.info.numActionsSkippedOverlap).toBeGreaterThanOrEqual(2);
-    await stack.api.deleteJobSchedule(job.id);
-    expect((await stack.api.waitForRun(first.id, { timeoutMs: 120_000 })).status).toBe('succeeded');
+    const runs = await endScheduled(job.id);
+    expect(runs.map((r) => [r.id, r.status])).toEqual([[first.id, 'succeeded']]);
   });
 
   it('with overlap "buffer-one", starts exactly one more run right after a long backup', async () => {
-    const job = await newJob({ intervals: [{ everySeconds: 5 }], overlap: 'buffer-one' }, 'slow-source');
+    gate.reset();
+    const job = await newJob({ intervals: [{ everySeconds: 2 }], overlap: 'buffer-one' }, 'slow-source');
     const first = await waitFor('the first scheduled run', async () => (await scheduledRuns(job.id))[0], 60_000, 300);
-    await sleep(15_000);
+    await waitFor('the backup held in restic', async () => gate.held() === 1, 60_000, 100);
+    // One firing is buffered; Temporal skips the ones after it.
+    await waitFor('a firing skipped behind the buffered one', async () => (await scheduleInfo(job.id)).numActionsSkippedOverlap >= 1, 60_000, 300);
     expect((await scheduledRuns(job.id)).map((r) => r.id)).toEqual([first.id]);
+    // Let the first run through: the buffered firing starts as soon as it ends.
+    gate.release();
     expect((await stack.api.waitForRun(first.id, { timeoutMs: 120_000 })).status).toBe('succeeded');
-    // The buffered firing starts as soon as the first run ends.
-    const second = await waitFor('the buffered run', async () => (await scheduledRuns(job.id)).find((r) => r.id !== first.id), 30_000, 300);
-    await stack.api.deleteJobSchedule(job.id);
-    expect((await stack.api.waitForRun(second.id, { timeoutMs: 120_000 })).status).toBe('succeeded');
+    const second = await waitFor('the buffered run', async () => (await scheduledRuns(job.id)).find((r) => r.id !== first.id), 60_000, 300);
+    expect(Date.parse(second.startedAt)).toBeGreaterThanOrEqual(Date.parse((await stack.api.getRun(first.id)).finishedAt!));
+    const runs = await endScheduled(job.id);
+    expect(runs.find((r) => r.id === second.id)?.status).toBe('succeeded');
   });
 
   it('with overlap "cancel-other", cancels a long backup when the next firing comes', async () => {
-    const job = await newJob({ intervals: [{ everySeconds: 10 }], overlap: 'cancel-other' }, 'slow-source');
+    gate.reset();
+    const job = await newJob({ intervals: [{ everySeconds: 5 }], overlap: 'cancel-other' }, 'slow-source');
     const first = await waitFor('the first scheduled run', async () => (await scheduledRuns(job.id))[0], 60_000, 300);
+    // Held in restic until the next firing cancels it.
     const stopped = await stack.api.waitForRun(first.id, { timeoutMs: 120_000 });
     // Stopped by the cancellation, not finished.
     expect(stopped).toMatchObject({ status: 'cancelled', failureReason: 'cancelled' });
     expect(stopped.snapshotId).toBeNull();
     const second = await waitFor('the run that replaced it', async () => (await scheduledRuns(job.id)).find((r) => r.id !== first.id), 60_000, 300);
-    await stack.api.deleteJobSchedule(job.id);
-    expect((await stack.api.waitForRun(second.id, { timeoutMs: 120_000 })).status).toBe('succeeded');
+    const runs = await endScheduled(job.id);
+    expect(runs.find((r) => r.id === second.id)?.status).toBe('succeeded');
   });
 
   it('backfills a time range with one run per fire time in it', async () => {
@@ -208,8 +240,7 @@ describe('reconcile at API start-up', () => {
       return false;
     }, 60_000, 500);
 
-    stack.kill9('api');
-    await sleep(1_000);
+    await stack.kill9('api');
     await stack.start('api');
     await stack.api.waitUntilHealthy(60_000);
 
@@ -274,15 +305,16 @@ describe('calendar times across DST changes (Europe/Berlin, 02:30 daily)', () =>
 describe('a scheduled backup while the agent is down', () => {
   it('fails as "agent unreachable" in bounded time, then runs exactly once when the agent returns', async () => {
     const job = await newJob({ cron: ['0 3 1 1 *'] }); // fires only by trigger during the test
-    stack.kill9('agent');
-    await sleep(1_000);
+    await stack.kill9('agent');
     await stack.api.triggerJobSchedule(job.id);
     const missed = await waitFor('the scheduled run', async () => (await scheduledRuns(job.id))[0], 60_000, 300);
     const failed = await stack.api.waitForRun(missed.id, { timeoutMs: 120_000 });
     expect(failed.status).toBe('failed');
     expect(failed.failureReason).toMatch(/^agent unreachable: agent "local"/);
-    // Bounded: the step's schedule-to-start timeout plus generous slack, never hours.
-    expect(Date.parse(failed.finishedAt!) - Date.parse(failed.startedAt)).toBeLessThan(SCHEDULE_TO_START_MS + 60_000);
+    // Bounded by the step's schedule-to-start timeout, as Temporal enforced it: never hours.
+    expect((await activityRecords(stack.temporal, failed.workflowId)).filter((a) => a.timedOut)).toEqual([
+      { activityType: 'createSnapshot', scheduleToStartMs: SCHEDULE_TO_START_MS, timedOut: 'SCHEDULE_TO_START' },
+    ]);
 
     // The agent comes back (it registers at start), racing two more registrations: one
     // catch-up run, named after the missed one.
@@ -293,9 +325,8 @@ describe('a scheduled backup while the agent is down', () => {
     expect(catchUp.workflowId).toBe(expectedId);
     expect((await stack.api.waitForRun(catchUp.id, { timeoutMs: 120_000 })).status).toBe('succeeded');
 
-    // Registering again later starts nothing more.
+    // Registering again later starts nothing more (the API starts catch-ups before it answers).
     await stack.api.request('PUT', '/v1/agents/local', {});
-    await sleep(2_000);
     const runs = await stack.api.listRuns(job.id);
     expect(runs.filter((r) => r.workflowId.includes('/catchup-')).map((r) => r.id)).toEqual([catchUp.id]);
     expect(runs).toHaveLength(2);
