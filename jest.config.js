@@ -21,6 +21,7 @@ module.exports = {
       displayName: 'workflow',
       roots: ['<rootDir>/test/workflow'],
       globalSetup: '<rootDir>/test/workflow/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/workflow/support/global-teardown.ts',
       testMatch: ['**/*.test.ts'],
     },
     {

@@ -57,7 +57,8 @@ for i in $(seq 1 "$runs"); do
   for p in "${selected[@]}"; do
     log="$out/run-$i-$p.log"
     start=$(date +%s)
-    if npx --no-install jest --selectProjects "$p" --runInBand "${open_handles[@]}" "${extra[@]}" >"$log" 2>&1; then status=passed; else status=FAILED; ok=false; fi
+    # The project's own command (package.json), as scripts/test.sh runs it.
+    if npm run -s "test:$p" -- "${open_handles[@]}" "${extra[@]}" >"$log" 2>&1; then status=passed; else status=FAILED; ok=false; fi
     summary=$(grep -E '^Tests:' "$log" | tail -n1 || true)
     printf 'under-load: run %d/%d %-11s %s in %ss  %s\n' "$i" "$runs" "$p" "$status" "$(( $(date +%s) - start ))" "$summary" | tee -a "$out/summary"
     if [ ${#open_handles[@]} -gt 0 ] && grep -q 'Jest has detected the following' "$log"; then

@@ -6,6 +6,6 @@ bash scripts/setup.sh
 echo "== typecheck";        npx --no-install tsc --noEmit -p tsconfig.json
 echo "== lint";             npx --no-install eslint .
 echo "== api types";        bash scripts/check-api-types.sh
-echo "== unit";             npx --no-install jest --selectProjects unit
-echo "== workflow";         npx --no-install jest --selectProjects workflow --runInBand
-echo "== integration";      npx --no-install jest --selectProjects integration --runInBand
+echo "== unit";             npm run -s test:unit
+echo "== workflow";         npm run -s test:workflow
+echo "== integration";      npm run -s test:integration

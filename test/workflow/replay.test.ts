@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { quietRuntime } from './support/time-skipping';
+import { workflowBundle } from './support/bundles';
 
 jest.setTimeout(120_000);
 
@@ -20,5 +21,5 @@ it('has recorded histories to replay', () => {
 
 it.each(files)('replays %s deterministically', async (file) => {
   const history = historyFromJSON(JSON.parse(readFileSync(join(dir, file), 'utf8')));
-  await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows'), replayName: file }, history);
+  await Worker.runReplayHistory({ workflowBundle: await workflowBundle(require.resolve('../../workflows')), replayName: file }, history);
 });

@@ -20,13 +20,12 @@
 import { Client } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type WorkflowBundleOption } from '@temporalio/worker';
 import { createLockActivities, type LockDeps } from '../../../activities/maintenance/lock';
 import { createLogger } from '../../../core/logger';
 import { toolPath } from '../../support/tools';
 import { SearchAttribute } from '../../../core/names';
-
-const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never;
+import { workflowBundle } from './bundles';
 
 const KEYWORD = 2;
 
@@ -60,14 +59,10 @@ export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
   return env;
 }
 
-/** Bundles once per file; `workflowsPath` is a module exporting the workflows under test. */
-export function bundleWorkflows(workflowsPath: string): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath, logger: quietLogger });
-}
-
 export interface TimeSkippingSuite {
   readonly env: TestWorkflowEnvironment;
-  readonly bundle: WorkflowBundleWithSourceMap;
+  /** The workflows of `workflowsPath`, bundled once per run (support/bundles.ts). */
+  readonly bundle: WorkflowBundleOption;
   /** A client whose `result()` waits in real time: the clock moves only through `skip()`. */
   readonly steady: Client;
   /**
@@ -80,16 +75,17 @@ export interface TimeSkippingSuite {
 }
 
 /**
- * One time-skipping server and one bundle for a whole test file: registers the file's
- * beforeAll/afterAll and hands both out once they exist.
+ * One time-skipping server and the bundle of `workflowsPath` (a module exporting the
+ * workflows under test) for a whole test file: registers the file's beforeAll/afterAll and
+ * hands both out once they exist.
  */
 export function timeSkippingSuite(workflowsPath: string): TimeSkippingSuite {
   let env: TestWorkflowEnvironment | undefined;
-  let bundle: WorkflowBundleWithSourceMap | undefined;
+  let bundle: WorkflowBundleOption | undefined;
   let steady: Client | undefined;
   beforeAll(async () => {
     env = await startTimeSkipping();
-    bundle = await bundleWorkflows(workflowsPath);
+    bundle = await workflowBundle(workflowsPath);
     steady = new Client({ connection: env.connection, namespace: env.namespace });
   });
   afterAll(async () => {
