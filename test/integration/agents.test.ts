@@ -284,7 +284,7 @@ describe('health', () => {
     expect(run.failureReason).toMatch(/^agent unreachable: agent "alpha" did not pick up/);
     // Bounded by the step's schedule-to-start timeout, as Temporal enforced it.
     expect((await activityRecords(stack.temporal, run.workflowId)).filter((a) => a.timedOut)).toEqual([
-      { activityType: 'createSnapshot', scheduleToStartMs: SCHEDULE_TO_START_MS, timedOut: 'SCHEDULE_TO_START' },
+      { activityType: 'createSnapshot', scheduleToStartMs: SCHEDULE_TO_START_MS, timedOut: 'SCHEDULE_TO_START', attempt: null },
     ]);
   });
 });

@@ -313,7 +313,7 @@ describe('a scheduled backup while the agent is down', () => {
     expect(failed.failureReason).toMatch(/^agent unreachable: agent "local"/);
     // Bounded by the step's schedule-to-start timeout, as Temporal enforced it: never hours.
     expect((await activityRecords(stack.temporal, failed.workflowId)).filter((a) => a.timedOut)).toEqual([
-      { activityType: 'createSnapshot', scheduleToStartMs: SCHEDULE_TO_START_MS, timedOut: 'SCHEDULE_TO_START' },
+      { activityType: 'createSnapshot', scheduleToStartMs: SCHEDULE_TO_START_MS, timedOut: 'SCHEDULE_TO_START', attempt: null },
     ]);
 
     // The agent comes back (it registers at start), racing two more registrations: one

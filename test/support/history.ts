@@ -45,6 +45,8 @@ export interface ActivityRecord {
   scheduleToStartMs: number | null;
   /** How it timed out, if it did: 'SCHEDULE_TO_START', 'HEARTBEAT', … */
   timedOut: string | null;
+  /** The attempt that ended it (history records only the last start); null if none started. */
+  attempt: number | null;
 }
 
 const ms = (d: { seconds?: { toString(): string } | null; nanos?: number | null } | null | undefined): number | null =>
@@ -60,7 +62,12 @@ export async function activityRecords(client: Client, workflowId: string): Promi
   for (const e of events) {
     const scheduled = e.activityTaskScheduledEventAttributes;
     if (scheduled) {
-      byScheduledId.set(String(e.eventId), { activityType: scheduled.activityType?.name ?? '?', scheduleToStartMs: ms(scheduled.scheduleToStartTimeout), timedOut: null });
+      byScheduledId.set(String(e.eventId), { activityType: scheduled.activityType?.name ?? '?', scheduleToStartMs: ms(scheduled.scheduleToStartTimeout), timedOut: null, attempt: null });
+    }
+    const started = e.activityTaskStartedEventAttributes;
+    if (started) {
+      const rec = byScheduledId.get(String(started.scheduledEventId));
+      if (rec) rec.attempt = started.attempt ?? null;
     }
     const timedOut = e.activityTaskTimedOutEventAttributes;
     if (timedOut) {
