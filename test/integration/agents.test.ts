@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { startPostgres, type Postgres } from '../support/postgres';
 import { startStack, type ExtraAgent, type Stack } from '../support/stack';
 import { freePort } from '../support/ports';
+import { waitFor } from '../support/wait';
 import { ROOT } from '../support/tools';
 import { problemOf } from '../support/problem';
 import { activityRecords } from '../support/history';
@@ -40,15 +41,8 @@ async function agentStatus(name: string) {
   return (await stack.api.listAgents()).find((a) => a.name === name);
 }
 
-async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
+/** Polls until `fn` reports something (every 500 ms, as the agents' heartbeats are seconds apart). */
+const eventually = <T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 120_000): Promise<T> => waitFor(what, fn, timeoutMs, 500);
 
 /** An enrolled agent process: no agent token, its home, and whatever else the test adds. */
 async function startEnrolledAgent(name: string, env: Record<string, string> = {}): Promise<ExtraAgent> {
@@ -223,7 +217,8 @@ describe('certificates', () => {
     expect(verifyIssuedBy(renewed.certPem, renewed.caPem)).toBe(true);
     const { rows } = await stack.catalog.db.query(`SELECT count(*)::int AS n FROM agent_certificates c JOIN agents a ON a.id = c.agent_id WHERE a.name = 'alpha'`);
     expect(rows[0].n).toBeGreaterThanOrEqual(2);
-    // Past the first certificate's end the agent still heartbeats and backs up.
+    // Past the first certificate's end the agent still heartbeats and backs up. (The one wait
+    // on the clock in this file: a certificate's end is a time, nothing reports it.)
     await new Promise((r) => setTimeout(r, Math.max(0, enrolled.notAfter.getTime() - Date.now() + 1_000)));
     await eventually('alpha reachable on its renewed certificate', async () => {
       const a = await agentStatus('alpha');

@@ -19,9 +19,9 @@ let dataset: string;
 let work: string;
 const PASSWORD = 'crash-test-password';
 
-/** ~640 MiB that restic cannot deduplicate: several seconds of engine here. */
+/** 160 MiB that restic cannot deduplicate. */
 function writeDataset(dir: string): void {
-  writeRandomFiles(dir, 80, 8 * 1024 * 1024, { subdirs: 8 });
+  writeRandomFiles(dir, 20, 8 * 1024 * 1024, { subdirs: 8 });
 }
 
 beforeAll(async () => {
@@ -29,11 +29,11 @@ beforeAll(async () => {
   dataset = join(work, 'dataset');
   writeDataset(dataset);
   pg = await startPostgres();
-  // restic 0.18 stores this dataset in a few seconds here, faster than heartbeats report
-  // progress; capped at 64 MiB/s it takes ~10 s, leaving time to kill a process mid-run.
+  // restic uploads at 16 MiB/s here, so the dataset takes ~10 s on any machine: time to
+  // see progress (heartbeats report it every few seconds) and kill a process mid-run.
   // `exec` keeps restic's own PID and command line (the run tag), as the agent expects.
-  const slowRestic = join(work, 'restic-64mibs');
-  writeFileSync(slowRestic, '#!/bin/sh\nexec restic --limit-upload 65536 "$@"\n', { mode: 0o755 });
+  const slowRestic = join(work, 'restic-16mibs');
+  writeFileSync(slowRestic, '#!/bin/sh\nexec restic --limit-upload 16384 "$@"\n', { mode: 0o755 });
   // A dead agent is noticed after this long without a heartbeat.
   stack = await startStack({ databaseUrl: pg.url, env: { BACKSTOP_ENGINE_HEARTBEAT_TIMEOUT_MS: '4000', BACKSTOP_RESTIC: slowRestic } });
 });
