@@ -28,6 +28,7 @@ module.exports = {
       ...common,
       displayName: 'integration',
       roots: ['<rootDir>/test/integration'],
+      globalSetup: '<rootDir>/test/integration/global-setup.ts',
       testMatch: ['**/*.test.ts'],
     },
   ],

@@ -2,9 +2,10 @@
 // validated against it before a handler sees it.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { projectRoot } from '../core/project-root';
 import { parse } from 'yaml';
 
-export const SPEC_PATH = join(__dirname, '..', 'openapi', 'backstop.yaml');
+export const SPEC_PATH = join(projectRoot(), 'openapi', 'backstop.yaml');
 
 export interface ParameterObject {
   name: string;

@@ -160,6 +160,14 @@ export class AgentIdentityStore {
     });
   }
 
+  /**
+   * Lifts a revocation (the agent's old certificates and tokens stay revoked): for an
+   * operator who has just given the agent new credentials on its own machine.
+   */
+  async reinstateAgent(name: string): Promise<void> {
+    await this.db.query('UPDATE agents SET revoked_at = NULL WHERE name = $1', [name]);
+  }
+
   async isAgentRevoked(name: string): Promise<boolean> {
     const { rows } = await this.db.query('SELECT revoked_at FROM agents WHERE name = $1', [name]);
     return Boolean(rows[0] && rows[0].revoked_at !== null);

@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pool } from 'pg';
 import { withTransaction } from './db';
+import { projectRoot } from '../core/project-root';
 
 export interface Migration {
   version: number;
@@ -11,7 +12,7 @@ export interface Migration {
   sql: string;
 }
 
-const MIGRATIONS_DIR = join(__dirname, 'migrations');
+const MIGRATIONS_DIR = join(projectRoot(), 'catalog', 'migrations');
 
 export function parseMigrationFileName(file: string): { version: number; name: string } | null {
   const m = /^(\d{3,})_([a-z0-9_]+)\.sql$/.exec(file);

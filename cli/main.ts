@@ -14,8 +14,9 @@ import { flag, positiveInt } from './args';
 
 const USAGE = `usage: backstop <command>
 
-  up [--no-sample]        start the embedded stack (Temporal dev server, PGlite catalog,
-                          API, server worker, local agent); backs up and restores a sample
+  up [--no-sample]        start the embedded stack (Temporal dev server, private PostgreSQL
+                          catalog, API, server worker, local agent), supervised; backs up
+                          and restores a sample
   api                     run the REST API
   worker server           run the server worker (all workflows, catalog activities)
   agent                   run an agent worker: enrolled (certificate in BACKSTOP_AGENT_HOME, mTLS)
@@ -97,8 +98,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'agent': {
       const { runAgentWorker } = await import('../workers/agent');
-      await runAgentWorker(loadConfig());
-      return 0;
+      return runAgentWorker(loadConfig());
     }
     case 'agent enroll':
       return enrollCommand(loadConfig(), rest);

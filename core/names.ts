@@ -50,6 +50,12 @@ export const SearchAttribute = {
   outcome: 'BackstopOutcome',
 } as const;
 
+/**
+ * The agent process's exit code once the API refused it (revoked): a supervisor must not
+ * start it again with the same credentials (workers/up.ts keeps it down and says why).
+ */
+export const AGENT_EXIT_REVOKED = 3;
+
 /** Query every run workflow answers with its current step (workflows/run-progress.ts). */
 export const RUN_PROGRESS_QUERY = 'runProgress';
 

@@ -7,6 +7,7 @@
 #   - restic 0.18, built from the Go module proxy into .tools/bin (Debian 12 has 0.14, which
 #     lacks restore overwrite policies and full snapshot ids in --json output)
 #   - fuse3, btrfs-progs, PostgreSQL and MariaDB from Debian packages when missing (Go >= 1.23 must be present)
+#   - dist/: the runtime code compiled to JavaScript, and the workflow bundle (scripts/build.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -104,4 +105,7 @@ if [ -n "$restic_pid" ]; then
     exit 1
   fi
 fi
+# --- the compiled JavaScript the processes run ---------------------------------------------
+say "compiling to dist/ (incremental) and bundling the workflows"
+bash scripts/build.sh
 say "ready: $("$venv/bin/temporal" --version | head -n1); $("$restic_bin" version | cut -d' ' -f1-2)"

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import type { BackstopConfig } from '../core/config';
 import { createLogger, type Logger } from '../core/logger';
-import { agentTaskQueue, runTag } from '../core/names';
+import { AGENT_EXIT_REVOKED, agentTaskQueue, runTag } from '../core/names';
+import { UnauthorizedError } from '../core/errors';
 import { createAgentActivities } from '../activities/agent';
 import { createRestoreActivities } from '../activities/restore/activities';
 import { RestorePlanStore } from '../activities/restore/resume-plan';
@@ -33,8 +34,11 @@ async function register(config: BackstopConfig, http: AgentHttp): Promise<void> 
     try {
       const res = await http.request('PUT', `/v1/agents/${encodeURIComponent(config.agentName)}`, { hostname: hostname(), version: VERSION });
       if (res.ok) return;
+      // Refused credentials (revoked, unknown): asking again cannot help.
+      if (res.status === 401) throw new UnauthorizedError(`the API refused this agent's credentials: ${res.text}`);
       throw new Error(`API answered ${res.status}: ${res.text}`);
     } catch (err) {
+      if (err instanceof UnauthorizedError) throw err;
       if (Date.now() > deadline) throw new Error(`agent registration failed: ${(err as Error).message}`);
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -123,7 +127,8 @@ async function agentCredentials(config: BackstopConfig, logger: Logger): Promise
   return { config: { ...config, agentName: identity.agentName }, http, identity };
 }
 
-export async function runAgentWorker(baseConfig: BackstopConfig): Promise<void> {
+/** Runs the agent worker until it is stopped; resolves with the process's exit code. */
+export async function runAgentWorker(baseConfig: BackstopConfig): Promise<number> {
   const bootLogger = createLogger('agent');
   const { config, http, identity } = await agentCredentials(baseConfig, bootLogger);
   const logger = bootLogger.child({ agent: config.agentName });
@@ -148,11 +153,19 @@ export async function runAgentWorker(baseConfig: BackstopConfig): Promise<void> 
   // Registering starts the catch-up of scheduled backups missed while this agent was away
   // (api/catch-up.ts): do it once the worker exists, so it polls right after and the
   // catch-up's first step does not wait (and time out) while the worker is still being built.
-  await register(config, http);
+  try {
+    await register(config, http);
+  } catch (err) {
+    if (!(err instanceof UnauthorizedError)) throw err;
+    logger.error({ err: (err as Error).message }, 'agent refused by the API (revoked?): not starting the worker');
+    await connection.close();
+    return AGENT_EXIT_REVOKED;
+  }
+  let exitCode = 0;
   const stopHeartbeat = startHeartbeatLoop(http, await detectCapabilities(process.env.BACKSTOP_RESTIC || 'restic'), config.agentHeartbeatMs, logger, (err) => {
     // Revoked: stop polling the task queue; the activities could not get secrets anyway.
     logger.error({ err: err.message }, 'agent refused by the API (revoked?): stopping the worker');
-    process.exitCode = 3;
+    exitCode = AGENT_EXIT_REVOKED;
     try {
       worker.shutdown();
     } catch {
@@ -169,4 +182,5 @@ export async function runAgentWorker(baseConfig: BackstopConfig): Promise<void> 
     stopRenewal();
     await connection.close();
   }
+  return exitCode;
 }

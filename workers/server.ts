@@ -14,11 +14,21 @@ import { Restic } from '../activities/engines/restic/restic';
 import { createMaintenanceActivities } from '../activities/maintenance/prune';
 import { createLockActivities } from '../activities/maintenance/lock';
 import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { SecretBox, loadMasterKey } from '../core/secrets';
 import { EngineProcessRegistry } from '../activities/engines/orphans';
 import { createS3SyncActivities } from '../activities/sync/activities';
 import { RunLogWriter } from '../catalog/run-log-writer';
 import { CatalogRunLogTransport } from '../activities/run-log/transports';
+
+/**
+ * The workflow code: run from dist/, the bundle `npm run build` made beside it (bundling at
+ * every start costs seconds of CPU); run from the sources, bundled now from them.
+ */
+function workflowCode(): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
+  const prebuilt = join(__dirname, '..', 'workflow-bundle.js');
+  return __filename.endsWith('.js') && existsSync(prebuilt) ? { workflowBundle: { codePath: prebuilt } } : { workflowsPath: require.resolve('../workflows') };
+}
 
 export async function runServerWorker(config: BackstopConfig): Promise<void> {
   const logger = createLogger('server-worker');
@@ -37,7 +47,7 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
     connection,
     namespace: config.temporalNamespace,
     taskQueue: SERVER_TASK_QUEUE,
-    workflowsPath: require.resolve('../workflows'),
+    ...workflowCode(),
     activities: {
       ...createServerActivities({ catalog: new Catalog(pool), logger, runLog, hookLimits }),
       ...createRestoreServerActivities({ catalog: new Catalog(pool), logger }),

@@ -3,7 +3,8 @@
 // The workflow passes ids only; the target's keys are opened here, from the catalog, and
 // reach rclone through its environment.
 import { existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { projectRoot } from '../../core/project-root';
 import { Context, heartbeat } from '@temporalio/activity';
 import type { RunStatus } from '../../core/model';
 import type { Logger } from '../../core/logger';
@@ -88,7 +89,7 @@ const EXAMPLES_KEPT = 20;
 
 /** The project's rclone (installed by scripts/setup.sh) unless BACKSTOP_RCLONE says otherwise. */
 export function defaultRcloneBinary(): string {
-  const local = resolve(__dirname, '..', '..', '.tools', 'venv', 'bin', 'rclone');
+  const local = join(projectRoot(), '.tools', 'venv', 'bin', 'rclone');
   return process.env.BACKSTOP_RCLONE ?? (existsSync(local) ? local : 'rclone');
 }
 

@@ -66,8 +66,7 @@ export const createJob: Handler = async (ctx, { body }) => {
   const id = await withTransaction(ctx.catalog.db, async (tx) => {
     const agent = await ctx.catalog.findAgentByName(tx, b.agent);
     if (!agent) throw new InputError(`unknown agent "${b.agent}": agents register themselves when they start`);
-    // Inside the transaction use its client only: PGlite serialises connections while a
-    // transaction is open, so a query on another connection would wait forever.
+    // Inside the transaction use its client only: what it reads must be what it writes against.
     await ctx.catalog.getRepository(b.repositoryId, tx).catch((e: unknown) => {
       throw e instanceof NotFoundError ? new InputError(`unknown repository ${b.repositoryId}`) : e;
     });

@@ -27,6 +27,7 @@ interface Proc {
 }
 
 const AGENT_TARGET_MB = 100;
+const SAMPLES = 3;
 const STACK_TARGET_MB = 1024;
 
 function readProcs(): Proc[] {
@@ -102,20 +103,33 @@ async function main(): Promise<void> {
     log(`up; resting ${settleMs} ms`);
     await new Promise((r) => setTimeout(r, settleMs));
     const launcher = up.pid!;
-    const rows = new Map<string, { n: number; rss: number; pss: number }>();
-    for (const p of tree(launcher)) {
-      let m: { rss: number; pss: number };
-      try {
-        m = memoryKb(p.pid);
-      } catch {
-        continue;
+    // Three readings 5 s apart, the median per role: one reading catches a process between
+    // a timer's work and the next garbage collection.
+    const readings: Array<Map<string, { n: number; rss: number; pss: number }>> = [];
+    for (let i = 0; i < SAMPLES; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 5_000));
+      const byRole = new Map<string, { n: number; rss: number; pss: number }>();
+      for (const p of tree(launcher)) {
+        let m: { rss: number; pss: number };
+        try {
+          m = memoryKb(p.pid);
+        } catch {
+          continue;
+        }
+        const role = roleOf(p.cmd, launcher, p.pid);
+        const r = byRole.get(role) ?? { n: 0, rss: 0, pss: 0 };
+        byRole.set(role, { n: r.n + 1, rss: r.rss + m.rss, pss: r.pss + m.pss });
       }
-      const role = roleOf(p.cmd, launcher, p.pid);
-      const r = rows.get(role) ?? { n: 0, rss: 0, pss: 0 };
-      rows.set(role, { n: r.n + 1, rss: r.rss + m.rss, pss: r.pss + m.pss });
+      readings.push(byRole);
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const rows = new Map<string, { n: number; rss: number; pss: number }>();
+    for (const role of new Set(readings.flatMap((r) => [...r.keys()]))) {
+      const of = readings.map((r) => r.get(role) ?? { n: 0, rss: 0, pss: 0 });
+      rows.set(role, { n: median(of.map((o) => o.n)), rss: median(of.map((o) => o.rss)), pss: median(of.map((o) => o.pss)) });
     }
     const order = ['launcher', 'temporal', 'catalog', 'api', 'server-worker', 'agent', 'other'];
-    console.log('Embedded stack at rest (backstop up, sample done), memory per role');
+    console.log(`Embedded stack at rest (backstop up, sample done), memory per role, median of ${SAMPLES} readings`);
     console.log('| role | processes | RSS MB | PSS MB |');
     console.log('|---|---|---|---|');
     let rss = 0;

@@ -10,7 +10,7 @@ import { startPostgres, type Postgres } from '../support/postgres';
 import { startStack, type ExtraAgent, type Stack } from '../support/stack';
 import { freePort } from '../support/ports';
 import { waitFor } from '../support/wait';
-import { ROOT } from '../support/tools';
+import { ROOT, cliArgs } from '../support/tools';
 import { problemOf } from '../support/problem';
 import { activityRecords } from '../support/history';
 import { writeSampleTree } from '../../workers/sample';
@@ -76,7 +76,7 @@ describe('enrollment', () => {
   it('enrolls with `agent enroll`, stores key 0600, certificate and CA, then works over mTLS', async () => {
     const bootstrap = await token({ agentName: 'alpha' });
     homes.alpha = newHome('alpha');
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(ROOT, 'cli', 'main.ts'), 'agent', 'enroll', '--server', stack.api.baseUrl, '--token', bootstrap, '--name', 'alpha'], {
+    const { stdout } = await promisify(execFile)(process.execPath, [...cliArgs('agent', 'enroll'), '--server', stack.api.baseUrl, '--token', bootstrap, '--name', 'alpha'], {
       cwd: ROOT,
       env: { ...process.env, BACKSTOP_AGENT_HOME: homes.alpha },
     });

@@ -1,61 +1,197 @@
-// Smoke test of README command 1's stack: `backstop up` on PGlite and the Temporal dev
-// server, with the sample backup and restore check, then a clean Ctrl-C.
-import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+// README command 1's stack, `backstop up`, as an operator lives with it: a data directory
+// from an earlier Backstop (catalog in PGlite) copied into the private PostgreSQL; the sample
+// backup and restore; a crashed API restarted while the rest keeps serving; a revoked local
+// agent kept down with the way back in the log; a launcher killed with -9 leaving nothing
+// running; a stale postmaster.pid on the next start; a clean Ctrl-C.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createPool } from '../../catalog/db';
-import { Catalog } from '../../catalog/store';
-import { SecretBox, loadMasterKey } from '../../core/secrets';
 import { freePort } from '../support/ports';
 import { waitFor } from '../support/wait';
 import { restic } from '../support/restic';
 import { ROOT } from '../support/tools';
+import { writePgliteCatalog } from '../support/pglite-catalog';
+import { ApiClient } from '../../cli/api-client';
+import { loadMasterKey, SecretBox } from '../../core/secrets';
+import { createPool } from '../../catalog/db';
+import { Catalog } from '../../catalog/store';
+import { embeddedPostgresLayout } from '../../workers/embedded-postgres';
 
-jest.setTimeout(240_000);
+jest.setTimeout(600_000);
 
-it('backs up and restores the sample on PGlite, and stops every child on SIGINT', async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'backstop-up-'));
-  const [api, temporal, ui, catalogPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-  const up = spawn(join(ROOT, 'bin', 'backstop'), ['up'], {
+interface Up {
+  proc: ChildProcess;
+  out: () => string;
+  exited: Promise<number | null>;
+}
+
+let dataDir: string;
+let ports: { api: number; temporal: number; ui: number };
+let running: Up | undefined;
+
+function startUp(args: string[] = []): Up {
+  let out = '';
+  const proc = spawn(join(ROOT, 'bin', 'backstop'), ['up', ...args], {
     env: {
       ...process.env,
       BACKSTOP_DATA_DIR: dataDir,
-      BACKSTOP_API_PORT: String(api),
-      BACKSTOP_TEMPORAL_ADDRESS: `127.0.0.1:${temporal}`,
-      BACKSTOP_UI_PORT: String(ui),
-      BACKSTOP_CATALOG_PORT: String(catalogPort),
+      BACKSTOP_API_PORT: String(ports.api),
+      BACKSTOP_TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`,
+      BACKSTOP_UI_PORT: String(ports.ui),
       DATABASE_URL: '',
       BACKSTOP_MASTER_KEY: '',
+      // The agent notices a revocation on its next heartbeat.
+      BACKSTOP_AGENT_HEARTBEAT_MS: '1000',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  up.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  up.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((r) => up.once('exit', (code) => r(code)));
-  try {
-    await waitFor('the sample restore check', async () => {
-      if (up.exitCode !== null) throw new Error(`up exited early:\n${out}`);
-      return /Restore check: \d+ files restored byte-equal/.test(out);
-    }, 200_000, 500);
-    expect(out).toContain(`API:          http://127.0.0.1:${api}`);
-    expect(out).toMatch(/token: bst_/);
-    expect(out).toContain(`Temporal UI:  http://127.0.0.1:${ui}`);
-    const snapshotId = /snapshot ([0-9a-f]{64})/.exec(out)?.[1];
-    expect(snapshotId).toBeDefined();
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  running = { proc, out: () => out, exited };
+  return running;
+}
 
-    // The repository itself is sound: read its password the way the product stores it.
-    const pool = createPool(`postgres://postgres:postgres@127.0.0.1:${catalogPort}/postgres`, 1);
-    const sealed = await new Catalog(pool).getRepositorySealedPassword(1);
+async function untilUp(up: Up, what: RegExp): Promise<void> {
+  await waitFor(`backstop up: ${what}`, async () => {
+    if (up.proc.exitCode !== null) throw new Error(`up exited early:\n${up.out()}`);
+    return what.test(up.out());
+  }, 300_000, 300);
+}
+
+/** The launcher's own children (the supervised processes), with their command lines. */
+function childrenOf(launcher: number): Array<{ pid: number; cmd: string }> {
+  return readdirSync('/proc').filter((e) => /^\d+$/.test(e)).flatMap((e) => {
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (fields[0] === 'Z' || Number(fields[1]) !== launcher) return [];
+      return [{ pid: Number(e), cmd: readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ') }];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** Every process whose command line names this data directory (the stack's, wherever they hang). */
+function processesOfDataDir(): number[] {
+  return readdirSync('/proc').filter((e) => /^\d+$/.test(e)).flatMap((e) => {
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return [];
+      const env = readFileSync(`/proc/${e}/environ`, 'utf8');
+      const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8');
+      return cmd.includes(dataDir) || env.includes(`BACKSTOP_DATA_DIR=${dataDir}\0`) ? [Number(e)] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'backstop-up-'));
+  ports = { api: await freePort(), temporal: await freePort(), ui: await freePort() };
+});
+
+afterAll(async () => {
+  if (running && running.proc.exitCode === null) {
+    running.proc.kill('SIGINT');
+    await running.exited;
+  }
+});
+
+describe('backstop up', () => {
+  let adminToken: string;
+  let pgliteRepository: { id: number; name: string };
+
+  it('copies an earlier PGlite catalog into its PostgreSQL, then backs up and restores the sample', async () => {
+    // What an earlier Backstop left in data/: its master key and a PGlite catalog one
+    // migration behind this code's.
+    const key = loadMasterKey(undefined, join(dataDir, 'master.key'));
+    const old = await writePgliteCatalog(join(dataDir, 'catalog'), key, { upTo: 9, repositoryUrl: join(dataDir, 'repos', 'old') });
+    pgliteRepository = old.repository;
+
+    const up = startUp();
+    await untilUp(up, /Restore check: \d+ files restored byte-equal/);
+    expect(up.out()).toMatch(/copied the PGlite catalog \(migration 9, \d+ rows\) into PostgreSQL/);
+    expect(existsSync(join(dataDir, 'catalog'))).toBe(false);
+    expect(up.out()).toContain(`Catalog:      PostgreSQL in ${join(dataDir, 'postgres')} (socket only)`);
+    adminToken = /token: (bst_\S+)\)/.exec(up.out())![1]!;
+
+    // The old catalog's token and repository work on the new one, and ids continue after them.
+    const oldApi = new ApiClient(`http://127.0.0.1:${ports.api}`, old.adminToken);
+    const repos = await oldApi.listRepositories();
+    expect(repos.find((r) => r.name === old.repository.name)).toMatchObject({ id: old.repository.id, url: old.repository.url });
+    const sample = repos.find((r) => r.name === 'sample')!;
+    expect(sample.id).toBeGreaterThan(old.repository.id);
+
+    // The catalog listens on its socket only, and the sample repository is sound.
+    const pool = createPool(embeddedPostgresLayout(dataDir).databaseUrl, 1);
+    const catalog = new Catalog(pool);
+    const box = SecretBox.fromKey(key);
+    expect(box.open(await catalog.getRepositorySealedPassword(old.repository.id), `repository:${old.repository.id}`)).toBe(old.repository.password);
+    const password = box.open(await catalog.getRepositorySealedPassword(sample.id), `repository:${sample.id}`);
     await pool.end();
-    const password = SecretBox.fromKey(loadMasterKey(undefined, join(dataDir, 'master.key'))).open(sealed, 'repository:1');
+    const snapshotId = /snapshot ([0-9a-f]{64})/.exec(up.out())![1]!;
     const snaps = JSON.parse(await restic(join(dataDir, 'repos', 'sample'), password, ['snapshots', '--json'])) as Array<{ id: string }>;
     expect(snaps.map((s) => s.id)).toEqual([snapshotId]);
     await restic(join(dataDir, 'repos', 'sample'), password, ['check']);
-  } finally {
-    up.kill('SIGINT');
-  }
-  expect(await exited).toBe(0);
-  expect(out).toContain('backstop: stopping');
+  });
+
+  it('restarts a crashed API while the rest keeps running', async () => {
+    const up = running!;
+    const before = childrenOf(up.proc.pid!);
+    const apiProc = before.find((p) => / api$/.test(p.cmd))!;
+    const others = before.filter((p) => p.pid !== apiProc.pid).map((p) => p.pid);
+    expect(others).toHaveLength(4); // temporal, catalog, server worker, agent
+    process.kill(apiProc.pid, 'SIGKILL');
+    await untilUp(up, /api exited unexpectedly \(signal SIGKILL\); restart 1 in 1 s/);
+    const api = new ApiClient(`http://127.0.0.1:${ports.api}`, adminToken);
+    await api.waitUntilHealthy(120_000);
+    expect((await api.listRepositories()).length).toBeGreaterThanOrEqual(2);
+    // Nothing else was restarted.
+    const after = childrenOf(up.proc.pid!).map((p) => p.pid);
+    for (const pid of others) expect(after).toContain(pid);
+  });
+
+  it('keeps a revoked local agent down, says how to bring it back, and keeps serving', async () => {
+    const up = running!;
+    const api = new ApiClient(`http://127.0.0.1:${ports.api}`, adminToken);
+    await api.revokeAgent('local');
+    await untilUp(up, /agent exited \(code 3\) and stays down: the API refused the local agent "local" \(revoked\)\..*delete .*agent-local\.token/);
+    expect(childrenOf(up.proc.pid!).some((p) => / agent$/.test(p.cmd))).toBe(false);
+    expect((await api.listAgents()).find((a) => a.name === 'local')?.status).toBe('revoked');
+    expect((await api.listRepositories()).length).toBeGreaterThanOrEqual(2);
+    expect(up.proc.exitCode).toBeNull();
+  });
+
+  it('leaves nothing running when the launcher is killed with -9', async () => {
+    const up = running!;
+    expect(processesOfDataDir().length).toBeGreaterThan(1);
+    up.proc.kill('SIGKILL');
+    await up.exited;
+    await waitFor('every process of the stack to be gone', async () => processesOfDataDir().length === 0, 60_000, 200);
+  });
+
+  it('starts again over a stale postmaster.pid, with the catalog it had and the agent back on a new token', async () => {
+    // A postmaster.pid whose PID now belongs to another program (this test's own process).
+    const pidFile = join(dataDir, 'postgres', 'postmaster.pid');
+    writeFileSync(pidFile, `${process.pid}\n${join(dataDir, 'postgres')}\n1700000000\n5432\n`);
+    // The operator's way back for the revoked agent: a new token.
+    const tokenFile = join(dataDir, 'agent-local.token');
+    unlinkSync(tokenFile);
+
+    const up = startUp(['--no-sample']);
+    await untilUp(up, /Backstop is up\./);
+    expect(up.out()).not.toMatch(/made the catalog's PostgreSQL cluster/);
+    const api = new ApiClient(`http://127.0.0.1:${ports.api}`, adminToken);
+    expect((await api.listRepositories()).map((r) => r.name)).toEqual(expect.arrayContaining([pgliteRepository.name, 'sample']));
+    await waitFor('the local agent reachable again', async () => (await api.listAgents()).find((a) => a.name === 'local')?.status === 'reachable', 120_000, 500);
+
+    up.proc.kill('SIGINT');
+    expect(await up.exited).toBe(0);
+    expect(up.out()).toContain('backstop: stopping');
+    expect(processesOfDataDir()).toEqual([]);
+  });
 });

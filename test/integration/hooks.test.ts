@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { startPostgres, type Postgres } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';
 import { waitFor } from '../support/wait';
+import { ROOT } from '../support/tools';
 
 jest.setTimeout(400_000);
 
@@ -39,7 +40,7 @@ beforeAll(async () => {
   }
   pg = await startPostgres();
   // The sample third-party plugin, loaded by the agent at start as any other module would be.
-  stack = await startStack({ databaseUrl: pg.url, env: { BACKSTOP_PLUGIN_MODULES: join(__dirname, '..', '..', 'activities', 'plugins', 'sample', 'hello-file.ts') } });
+  stack = await startStack({ databaseUrl: pg.url, env: { BACKSTOP_PLUGIN_MODULES: join(ROOT, 'dist', 'activities', 'plugins', 'sample', 'hello-file.js') } });
   repoId = (await stack.api.createRepository({ name: 'hooks', url: join(work, 'repo'), password: 'hooks-pass' })).id;
 });
 

@@ -1,22 +1,16 @@
 // A throwaway PostgreSQL cluster from Debian's binaries, on a free loopback port.
 // initdb refuses to run as root, so as root the cluster belongs to the postgres user.
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports';
+import { pgBin } from '../../workers/embedded-postgres';
 
 export interface Postgres {
   url: string;
   port: number;
   stop(): Promise<void>;
-}
-
-function pgBin(name: string): string {
-  const base = '/usr/lib/postgresql';
-  const versions = existsSync(base) ? readdirSync(base).sort((a, b) => Number(b) - Number(a)) : [];
-  for (const v of versions) if (existsSync(join(base, v, 'bin', name))) return join(base, v, 'bin', name);
-  return name;
 }
 
 function asOwner(cmd: string, args: string[]): void {

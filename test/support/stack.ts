@@ -15,7 +15,7 @@ import { SearchAttribute } from '../../core/names';
 import { freePort } from './ports';
 import { waitFor } from './wait';
 import { waitForSearchAttributes } from '../../workers/connection';
-import { ROOT, toolPath } from './tools';
+import { ROOT, cliArgs, toolPath } from './tools';
 
 export type Component = 'api' | 'server-worker' | 'agent';
 
@@ -108,7 +108,7 @@ export async function startStack(opts: { databaseUrl: string; env?: Record<strin
 
   const start = async (c: Component) => {
     const log = createWriteStream(join(dir, 'logs', `${c}.log`), { flags: 'a' });
-    const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli', 'main.ts'), ...COMMANDS[c]], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, cliArgs(...COMMANDS[c]), { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     proc.stdout!.pipe(log);
     proc.stderr!.pipe(log);
     procs.set(c, proc);
@@ -137,7 +137,7 @@ export async function startStack(opts: { databaseUrl: string; env?: Record<strin
       const token = await catalog.createToken({ name: `test agent ${name}`, scope: 'agent', agentName: name });
       const launch = () => {
         const log = createWriteStream(join(dir, 'logs', `agent-${name}.log`), { flags: 'a' });
-        const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli', 'main.ts'), 'agent'], {
+        const proc = spawn(process.execPath, cliArgs('agent'), {
           cwd: ROOT,
           env: { ...env, BACKSTOP_AGENT_NAME: name, BACKSTOP_AGENT_TOKEN: token, ...extraEnv },
           stdio: ['ignore', 'pipe', 'pipe'],

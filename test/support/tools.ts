@@ -11,3 +11,8 @@ export function toolPath(name: 'temporal' | 'temporal-test-server'): string {
   if (!existsSync(p)) throw new Error(`${p} is missing: run scripts/setup.sh first`);
   return p;
 }
+
+/** How a test starts the backstop CLI: node on the compiled JavaScript (built by the integration global setup). */
+export function cliArgs(...args: string[]): string[] {
+  return ['--enable-source-maps', join(ROOT, 'dist', 'cli', 'main.js'), ...args];
+}

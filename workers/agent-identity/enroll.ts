@@ -1,7 +1,7 @@
 // Enrollment from the agent's side: a new key and CSR, the bootstrap token as bearer, and
 // the answer (certificate, CA, mTLS URL) written into the agent's home.
 import { hostname } from 'node:os';
-import { checkIssuedCertificate, createAgentCsr, isAgentName } from '../../core/pki';
+import { checkIssuedCertificate, isAgentName } from '../../core/certificates';
 import { saveIdentity, type AgentIdentity } from './home';
 
 export interface EnrollOptions {
@@ -24,6 +24,8 @@ export function defaultAgentName(env: NodeJS.ProcessEnv = process.env, host = ho
 }
 
 export async function enroll(opts: EnrollOptions): Promise<AgentIdentity> {
+  // The key and CSR library loads only now: an agent at rest never needs it (its memory counts).
+  const { createAgentCsr } = await import('../../core/pki');
   const { keyPem, csrPem } = await createAgentCsr(opts.name);
   const url = `${opts.serverUrl.replace(/\/$/, '')}/v1/agent/enroll`;
   const res = await fetch(url, {

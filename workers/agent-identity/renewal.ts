@@ -1,7 +1,7 @@
 // Renews the agent's certificate before it expires, with no operator: at two thirds of its
 // lifetime a new key and CSR go to the renew endpoint over mTLS with the current
 // certificate. A failed attempt is retried a minute later (sooner near expiry).
-import { certificateValidity, checkIssuedCertificate, createAgentCsr, renewalDueAt } from '../../core/pki';
+import { certificateValidity, checkIssuedCertificate, renewalDueAt } from '../../core/certificates';
 import type { Logger } from '../../core/logger';
 import { saveIdentity, type AgentIdentity } from './home';
 import type { MtlsAgentHttp } from './http';
@@ -9,6 +9,8 @@ import type { MtlsAgentHttp } from './http';
 const RETRY_MS = 60_000;
 
 export async function renewCertificate(http: MtlsAgentHttp, home: string, current: AgentIdentity): Promise<AgentIdentity> {
+  // The key and CSR library loads only now: an agent at rest never needs it (its memory counts).
+  const { createAgentCsr } = await import('../../core/pki');
   const { keyPem, csrPem } = await createAgentCsr(current.agentName);
   const res = await http.request('POST', '/v1/agent/certificate/renew', { csr: csrPem });
   if (!res.ok) throw new Error(`renewal refused (${res.status}): ${res.text}`);
