@@ -149,6 +149,16 @@ export function createApp(ctx: ApiContext, doc: OpenApiDocument = loadSpec()) {
     });
   }
 
+  // A known path asked with a method it does not have: 405 with the methods it has (RFC 9110).
+  const methodsByPath = new Map<string, string[]>();
+  for (const op of listOperations(doc)) methodsByPath.set(op.expressPath, [...(methodsByPath.get(op.expressPath) ?? []), op.method.toUpperCase()]);
+  for (const [path, methods] of methodsByPath) {
+    const allow = [...new Set(methods.includes('GET') ? [...methods, 'HEAD'] : methods)].join(', ');
+    app.all(path, (req: Request, res: Response) => {
+      res.set('Allow', allow);
+      sendProblem(res, { type: 'MethodNotAllowedError', title: 'Method not allowed', status: 405, detail: `${req.method} is not allowed on ${req.path}; allowed: ${allow}` });
+    });
+  }
   app.use((req: Request, res: Response) => {
     sendProblem(res, { type: 'NotFoundError', title: 'Not found', status: 404, detail: `no route ${req.method} ${req.path}` });
   });

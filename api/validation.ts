@@ -43,7 +43,8 @@ function rebase(schema: unknown): unknown {
 /** A URL parameter as the type its schema declares; returns undefined when it does not parse. */
 export function readParameter(raw: string, schema: Record<string, unknown> | undefined): unknown {
   const type = schema?.type;
-  if (type === 'integer') return /^-?\d{1,15}$/.test(raw) ? Number(raw) : raw;
+  // Any run of digits becomes a number: the schema's bounds (maximum) then decide, and say so.
+  if (type === 'integer') return /^-?\d+$/.test(raw) ? Number(raw) : raw;
   if (type === 'number') return /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw;
   if (type === 'boolean') return raw === 'true' ? true : raw === 'false' ? false : raw;
   return raw;

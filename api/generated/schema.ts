@@ -1153,7 +1153,7 @@ export interface components {
         };
         RepositoryCreate: {
             name: string;
-            /** @description An absolute local path, or `s3:<endpoint>/<bucket>[/prefix]`. */
+            /** @description An absolute local path (no `..`), or `s3:<endpoint>/<bucket>[/prefix]`. */
             url: string;
             password: string;
             /**
@@ -1444,6 +1444,7 @@ export interface components {
             cron?: string[];
             calendars?: components["schemas"]["CalendarEntry"][];
             intervals?: {
+                /** @description At most a year. */
                 everySeconds: number;
                 offsetSeconds?: number;
             }[];
@@ -2650,7 +2651,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": string;
+                    "text/event-stream": {
+                        /** @enum {string} */
+                        event?: "line" | "end";
+                        data: string;
+                        id?: string;
+                        retry?: number;
+                    };
                 };
             };
             default: components["responses"]["Problem"];
