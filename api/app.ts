@@ -4,6 +4,7 @@ import { type ApiContext, type Handler, type HandlerResult } from './context';
 import { createAjv, createValidator } from './validation';
 import { listOperations, loadSpec, type OpenApiDocument } from './spec';
 import { problemMiddleware, sendProblem } from './problem';
+import { createResponseCheck, markOperation, responseContractMiddleware } from './response-contract';
 import * as agents from './routes/agents';
 import * as repositories from './routes/repositories';
 import * as jobs from './routes/jobs';
@@ -119,10 +120,21 @@ async function sendStream(res: Response, result: HandlerResult, logger: ApiConte
   }
 }
 
-export function createApp(ctx: ApiContext, doc: OpenApiDocument = loadSpec()) {
+export interface AppOptions {
+  /** Check every JSON answer against the spec (tests and fuzzing; see response-contract.ts). */
+  validateResponses?: boolean;
+}
+
+export function createApp(ctx: ApiContext, doc: OpenApiDocument = loadSpec(), options: AppOptions = {}) {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  const ajv = createAjv(doc);
+  if (options.validateResponses) {
+    const problem = doc.components.responses?.Problem;
+    if (!problem) throw new Error('the spec has no shared Problem response');
+    app.use(responseContractMiddleware(createResponseCheck(ajv, problem), ctx.logger));
+  }
   app.use(express.json({ limit: BODY_LIMIT, strict: true }));
 
   const authenticate = (operationId: string) => async (req: Request, _res: Response, next: NextFunction) => {
@@ -134,11 +146,10 @@ export function createApp(ctx: ApiContext, doc: OpenApiDocument = loadSpec()) {
     }
   };
 
-  const ajv = createAjv(doc);
   for (const op of listOperations(doc)) {
     const handler = HANDLERS[op.operationId];
     if (!handler) throw new Error(`no handler for operation ${op.operationId}`);
-    app[op.method](op.expressPath, authenticate(op.operationId), createValidator(ajv, op), async (req: Request, res: Response, next: NextFunction) => {
+    app[op.method](op.expressPath, markOperation(op), authenticate(op.operationId), createValidator(ajv, op), async (req: Request, res: Response, next: NextFunction) => {
       try {
         const result = await handler(ctx, { ...req.valid!, identity: req.identity! });
         if (result.stream) await sendStream(res, result, ctx.logger);

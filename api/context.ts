@@ -24,6 +24,8 @@ export interface ApiContext {
   approvalTimeoutMs?: number;
   /** How long after a missed scheduled backup its agent's return still starts a catch-up run (BACKSTOP_CATCHUP_WINDOW_MS); default 24 h. */
   catchupWindowMs?: number;
+  /** Where local repositories may be (BACKSTOP_REPOSITORY_ROOTS); default `/`. */
+  repositoryRoots: readonly string[];
   /** Stores agents' run log lines, redacted. */
   runLog: RunLogWriter;
   /** BACKSTOP_STALE_AFTER_INTERVALS; default 2. */

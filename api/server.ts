@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { AgentIdentityStore } from '../catalog/agent-identity';
 import { createCertificateAuthority } from '../core/pki';
 import { startTlsListener } from './tls-listener';
+import { answerClientErrors } from './client-error';
 
 export async function runApi(config: BackstopConfig): Promise<void> {
   const logger = createLogger('api');
@@ -43,6 +44,7 @@ export async function runApi(config: BackstopConfig): Promise<void> {
     restoreApproval: config.restoreApproval,
     approvalTimeoutMs: config.approvalTimeoutMs,
     catchupWindowMs: config.catchupWindowMs,
+    repositoryRoots: config.repositoryRoots,
   };
   // The internal CA: made on the first start, its key sealed with the master key.
   ctx.agentIdentity = new AgentIdentityStore(pool);
@@ -51,13 +53,14 @@ export async function runApi(config: BackstopConfig): Promise<void> {
   // Before serving: Temporal's schedules are made to match the catalog's. A Temporal that is
   // not reachable yet must not keep the API down; the next start-up reconciles again.
   await reconcileSchedules({ temporal, catalog: ctx.catalog, logger, config: ctx }).catch((err: unknown) => logger.error({ err }, 'schedule reconcile failed'));
-  const app = createApp(ctx);
+  const app = createApp(ctx, undefined, { validateResponses: config.validateResponses });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(config.apiPort, config.apiHost, () => resolve(s));
   });
   // Node closes idle keep-alive sockets after 5 s, the same moment a client (undici keeps
   // them 4 s, plus clock skew) may reuse one: the request then dies with "other side
   // closed". Keep sockets well past any client's idle timeout instead.
+  answerClientErrors(server);
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   logger.info({ url: config.apiUrl }, 'API listening');

@@ -15,15 +15,23 @@ export interface ParameterObject {
   $ref?: string;
 }
 
+/** A response as the spec declares it: media types, each with an optional schema. */
+export interface ResponseObject {
+  description?: string;
+  content?: Record<string, { schema?: Record<string, unknown> }>;
+  $ref?: string;
+}
+
 export interface OperationObject {
   operationId: string;
   parameters?: ParameterObject[];
   requestBody?: { required?: boolean; content: Record<string, { schema: Record<string, unknown> }> };
+  responses?: Record<string, ResponseObject>;
 }
 
 export interface OpenApiDocument {
   paths: Record<string, Record<string, unknown> & { parameters?: ParameterObject[] }>;
-  components: { schemas: Record<string, unknown>; parameters?: Record<string, ParameterObject> };
+  components: { schemas: Record<string, unknown>; parameters?: Record<string, ParameterObject>; responses?: Record<string, ResponseObject> };
 }
 
 export const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
@@ -38,6 +46,8 @@ export interface Operation {
   parameters: ParameterObject[];
   bodySchema: Record<string, unknown> | null;
   bodyRequired: boolean;
+  /** By status code (`200`, `4XX`, `default`), references resolved. */
+  responses: Record<string, ResponseObject>;
 }
 
 export function loadSpec(path = SPEC_PATH): OpenApiDocument {
@@ -53,6 +63,13 @@ function resolveParameter(doc: OpenApiDocument, p: ParameterObject): ParameterOb
   const name = p.$ref.replace('#/components/parameters/', '');
   const found = doc.components.parameters?.[name];
   if (!found) throw new Error(`unresolved parameter ${p.$ref}`);
+  return found;
+}
+
+function resolveResponse(doc: OpenApiDocument, r: ResponseObject): ResponseObject {
+  if (!r.$ref) return r;
+  const found = doc.components.responses?.[r.$ref.replace('#/components/responses/', '')];
+  if (!found) throw new Error(`unresolved response ${r.$ref}`);
   return found;
 }
 
@@ -73,6 +90,7 @@ export function listOperations(doc: OpenApiDocument): Operation[] {
         parameters: [...shared, ...own],
         bodySchema: json?.schema ?? null,
         bodyRequired: op.requestBody?.required ?? false,
+        responses: Object.fromEntries(Object.entries(op.responses ?? {}).map(([status, r]) => [status, resolveResponse(doc, r)])),
       });
     }
   }

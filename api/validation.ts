@@ -28,7 +28,7 @@ export function createAjv(doc: OpenApiDocument): Ajv2020 {
 }
 
 /** Rewrites `#/components/...` refs to point into the schema registered as `backstop`. */
-function rebase(schema: unknown): unknown {
+export function rebase(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(rebase);
   if (schema && typeof schema === 'object') {
     const out: Record<string, unknown> = {};
@@ -48,6 +48,23 @@ export function readParameter(raw: string, schema: Record<string, unknown> | und
   if (type === 'number') return /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw;
   if (type === 'boolean') return raw === 'true' ? true : raw === 'false' ? false : raw;
   return raw;
+}
+
+/**
+ * PostgreSQL text and jsonb cannot hold U+0000, so no string the API takes may contain it
+ * (under fuzzing, one in a script's description or an agent's capabilities was a 500).
+ * The spec says so in its description; a schema pattern on every string could not.
+ */
+export function nulCharacters(value: unknown, where: string): Array<{ path: string; message: string }> {
+  if (typeof value === 'string') return value.includes('\u0000') ? [{ path: where, message: 'must not contain NUL (U+0000) characters' }] : [];
+  if (Array.isArray(value)) return value.flatMap((v, i) => nulCharacters(v, `${where}/${i}`));
+  if (value && typeof value === 'object') {
+    return Object.entries(value).flatMap(([k, v]) => [
+      ...(k.includes('\u0000') ? [{ path: where, message: 'must not have a property name containing NUL (U+0000)' }] : []),
+      ...nulCharacters(v, `${where}/${k}`),
+    ]);
+  }
+  return [];
 }
 
 function describe(errors: ErrorObject[] | null | undefined, where: string): Array<{ path: string; message: string }> {
@@ -91,6 +108,7 @@ export function createValidator(ajv: Ajv2020, op: Operation) {
 
     // express 5 leaves req.body undefined unless a JSON body was sent and parsed.
     const hasBody = req.body !== undefined;
+    problems.push(...nulCharacters(params, 'path'), ...nulCharacters(query, 'query'), ...(hasBody ? nulCharacters(req.body, 'body') : []));
     if (body) {
       if (!hasBody && op.bodyRequired) problems.push({ path: 'body', message: 'a JSON body (Content-Type: application/json) is required' });
       else if (hasBody && !body(req.body)) problems.push(...describe(body.errors, 'body'));

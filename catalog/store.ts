@@ -178,12 +178,14 @@ export class Catalog {
   constructor(readonly db: Pool) {}
 
   // --- agents -----------------------------------------------------------------
-  async upsertAgent(q: Queryable, a: { name: string; hostname?: string | null; version?: string | null }): Promise<Agent> {
+  /** Registers an agent; capabilities left out keep what it reported before. */
+  async upsertAgent(q: Queryable, a: { name: string; hostname?: string | null; version?: string | null; capabilities?: AgentCapabilities }): Promise<Agent> {
     const { rows } = await q.query(
-      `INSERT INTO agents (name, hostname, version, last_seen_at) VALUES ($1, $2, $3, now())
-       ON CONFLICT (name) DO UPDATE SET hostname = EXCLUDED.hostname, version = EXCLUDED.version, last_seen_at = now()
+      `INSERT INTO agents (name, hostname, version, capabilities, last_seen_at) VALUES ($1, $2, $3, $4, now())
+       ON CONFLICT (name) DO UPDATE SET hostname = EXCLUDED.hostname, version = EXCLUDED.version,
+         capabilities = COALESCE(EXCLUDED.capabilities, agents.capabilities), last_seen_at = now()
        RETURNING *`,
-      [a.name, a.hostname ?? null, a.version ?? null],
+      [a.name, a.hostname ?? null, a.version ?? null, a.capabilities === undefined ? null : JSON.stringify(a.capabilities)],
     );
     return toAgent(rows[0]!);
   }

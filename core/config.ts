@@ -33,6 +33,8 @@ export interface BackstopConfig {
   cancelGraceMs: number;
   /** Agent: where backup sources may lie (BACKSTOP_BACKUP_ROOTS, colon-separated absolute paths); default `/`. */
   backupRoots: string[];
+  /** Where the API may create or register local repositories (BACKSTOP_REPOSITORY_ROOTS). */
+  repositoryRoots: string[];
   /** API: port of the mTLS listener for agents (BACKSTOP_API_TLS_PORT); 0 = off. */
   apiTlsPort: number;
   /** API: the URL agents are told to use for mTLS (BACKSTOP_API_TLS_URL). */
@@ -47,6 +49,8 @@ export interface BackstopConfig {
   agentHeartbeatMs: number;
   /** Workers and API: TLS to Temporal when set (BACKSTOP_TEMPORAL_TLS_CA / _CERT / _KEY, file paths). */
   temporalTls: { caFile?: string; certFile?: string; keyFile?: string } | null;
+  /** BACKSTOP_VALIDATE_RESPONSES=1: answers that break the spec become 500s (tests, fuzzing). */
+  validateResponses: boolean;
 }
 
 /** `destructive`: in-place restores with overwrite `always`; `always`: every restore; `never`. */
@@ -98,6 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackstopConfig
     stallTimeoutMs: int('BACKSTOP_STALL_TIMEOUT_MS', 10 * 60_000, env),
     cancelGraceMs: int('BACKSTOP_CANCEL_GRACE_MS', 10_000, env),
     backupRoots: restoreRoots(env, '/', 'BACKSTOP_BACKUP_ROOTS'),
+    repositoryRoots: restoreRoots(env, '/', 'BACKSTOP_REPOSITORY_ROOTS'),
     apiTlsPort: int('BACKSTOP_API_TLS_PORT', 0, env),
     apiTlsUrl: env.BACKSTOP_API_TLS_URL || (env.BACKSTOP_API_TLS_PORT ? `https://127.0.0.1:${int('BACKSTOP_API_TLS_PORT', 0, env)}` : null),
     apiTlsHostnames: (env.BACKSTOP_API_TLS_HOSTNAMES || 'localhost,127.0.0.1').split(',').map((h) => h.trim()).filter((h) => h !== ''),
@@ -108,5 +113,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackstopConfig
       env.BACKSTOP_TEMPORAL_TLS_CA || env.BACKSTOP_TEMPORAL_TLS_CERT || env.BACKSTOP_TEMPORAL_TLS_KEY
         ? { caFile: env.BACKSTOP_TEMPORAL_TLS_CA || undefined, certFile: env.BACKSTOP_TEMPORAL_TLS_CERT || undefined, keyFile: env.BACKSTOP_TEMPORAL_TLS_KEY || undefined }
         : null,
+    validateResponses: env.BACKSTOP_VALIDATE_RESPONSES === '1',
   };
 }

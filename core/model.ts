@@ -50,6 +50,8 @@ export interface AgentCapabilities {
   engines: { name: string; version: string | null }[];
   snapshotProviders: ('btrfs' | 'lvm' | 'zfs')[];
   plugins: string[];
+  /** Plugin types the agent can run: built in and loaded from BACKSTOP_PLUGIN_MODULES. */
+  pluginTypes?: string[];
 }
 
 export interface Repository {

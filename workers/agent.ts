@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import type { BackstopConfig } from '../core/config';
+import type { AgentCapabilities } from '../core/model';
 import { createLogger, type Logger } from '../core/logger';
 import { AGENT_EXIT_REVOKED, agentTaskQueue, runTag } from '../core/names';
 import { UnauthorizedError } from '../core/errors';
@@ -28,11 +29,11 @@ import { createPluginActivities } from '../activities/plugins/agent-activities';
 import { ApiPluginConfigSource } from '../activities/plugins/config-source';
 
 /** Registers with the API, retrying while it starts. */
-async function register(config: BackstopConfig, http: AgentHttp): Promise<void> {
+async function register(config: BackstopConfig, http: AgentHttp, capabilities: AgentCapabilities): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     try {
-      const res = await http.request('PUT', `/v1/agents/${encodeURIComponent(config.agentName)}`, { hostname: hostname(), version: VERSION });
+      const res = await http.request('PUT', `/v1/agents/${encodeURIComponent(config.agentName)}`, { hostname: hostname(), version: VERSION, capabilities });
       if (res.ok) return;
       // Refused credentials (revoked, unknown): asking again cannot help.
       if (res.status === 401) throw new UnauthorizedError(`the API refused this agent's credentials: ${res.text}`);
@@ -137,6 +138,8 @@ export async function runAgentWorker(baseConfig: BackstopConfig): Promise<number
   const state = agentState(config, http, logger);
   // Third-party plugins load once, at start; one that fails to load stops the agent.
   await loadPluginModules(state.plugins, parsePluginModules(process.env.BACKSTOP_PLUGIN_MODULES));
+  // Reported at registration too, so the API knows this agent's plugin types before its first beat.
+  const capabilities: AgentCapabilities = { ...(await detectCapabilities(process.env.BACKSTOP_RESTIC || 'restic')), pluginTypes: state.plugins.types() };
   // Snapshots a crash left behind go once their run has ended; a run still going resumes on its own.
   const client = await connectClient(config);
   const orphans = await state.snapshots.filesystem.releaseOrphans(runActivity(client, logger), (workflowId) => state.engineProcesses.stopLeftover(workflowId, runTag(workflowId)));
@@ -154,7 +157,7 @@ export async function runAgentWorker(baseConfig: BackstopConfig): Promise<number
   // (api/catch-up.ts): do it once the worker exists, so it polls right after and the
   // catch-up's first step does not wait (and time out) while the worker is still being built.
   try {
-    await register(config, http);
+    await register(config, http, capabilities);
   } catch (err) {
     if (!(err instanceof UnauthorizedError)) throw err;
     logger.error({ err: (err as Error).message }, 'agent refused by the API (revoked?): not starting the worker');
@@ -162,7 +165,7 @@ export async function runAgentWorker(baseConfig: BackstopConfig): Promise<number
     return AGENT_EXIT_REVOKED;
   }
   let exitCode = 0;
-  const stopHeartbeat = startHeartbeatLoop(http, await detectCapabilities(process.env.BACKSTOP_RESTIC || 'restic'), config.agentHeartbeatMs, logger, (err) => {
+  const stopHeartbeat = startHeartbeatLoop(http, capabilities, config.agentHeartbeatMs, logger, (err) => {
     // Revoked: stop polling the task queue; the activities could not get secrets anyway.
     logger.error({ err: err.message }, 'agent refused by the API (revoked?): stopping the worker');
     exitCode = AGENT_EXIT_REVOKED;

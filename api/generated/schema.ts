@@ -1097,6 +1097,8 @@ export interface components {
             }[];
             snapshotProviders: ("btrfs" | "lvm" | "zfs")[];
             plugins: string[];
+            /** @description Plugin types this agent can run, built in and loaded from BACKSTOP_PLUGIN_MODULES. */
+            pluginTypes?: string[];
         };
         AgentHeartbeat: {
             hostname?: string;
@@ -1140,6 +1142,7 @@ export interface components {
         AgentRegistration: {
             hostname?: string;
             version?: string;
+            capabilities?: components["schemas"]["AgentCapabilities"];
         };
         Repository: {
             id: number;
@@ -1571,14 +1574,23 @@ export interface components {
             repositoryId: number;
             jobId: number | null;
             runId: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the engine took the snapshot.
+             */
             time: string;
             hostname: string | null;
             paths: string[];
             tags: string[];
+            /**
+             * Format: date-time
+             * @description When the catalog recorded it.
+             */
+            createdAt: string;
         };
         PluginConfigWrite: {
             name: string;
+            /** @description A built-in plugin type, or a third-party one the agent reports it has loaded (AgentCapabilities.pluginTypes). */
             plugin: string;
             /** @description Plain settings; never a secret field. */
             settings?: Record<string, never>;

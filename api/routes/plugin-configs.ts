@@ -18,7 +18,8 @@ import {
   type PluginConfigRecord,
 } from '../../catalog/plugin-configs';
 import { builtinRegistry } from '../../activities/plugins/builtin';
-import { checkPluginConfig } from '../plugin-config-check';
+import { checkPluginConfig, type PluginConfigOwner } from '../plugin-config-check';
+import type { Agent } from '../../core/model';
 import type { ApiContext, Handler } from '../context';
 import type { Queryable } from '../../catalog/db';
 
@@ -36,11 +37,13 @@ export function pluginConfigView(c: PluginConfigRecord) {
   return { ...rest, agent: agentName };
 }
 
-async function agentIdOf(ctx: ApiContext, q: Queryable, name: string): Promise<number> {
+async function agentOf(ctx: ApiContext, q: Queryable, name: string) {
   const agent = await ctx.catalog.findAgentByName(q, name);
   if (!agent) throw new NotFoundError(`agent "${name}" not found`);
-  return agent.id;
+  return agent;
 }
+
+const ownerOf = (agent: Agent): PluginConfigOwner => ({ name: agent.name, pluginTypes: agent.capabilities?.pluginTypes });
 
 function openSecrets(ctx: ApiContext, id: number, sealed: string | null): Record<string, string> {
   return sealed ? (JSON.parse(ctx.secrets.open(sealed, pluginConfigSecretContext(id))) as Record<string, string>) : {};
@@ -48,7 +51,7 @@ function openSecrets(ctx: ApiContext, id: number, sealed: string | null): Record
 
 export const listPluginConfigs: Handler = async (ctx, { params }) => {
   const name = params.name as string;
-  await agentIdOf(ctx, ctx.catalog.db, name);
+  await agentOf(ctx, ctx.catalog.db, name);
   return { status: 200, body: { items: (await listRows(ctx.catalog.db, name)).map(pluginConfigView) } };
 };
 
@@ -61,10 +64,11 @@ export const createPluginConfig: Handler = async (ctx, { params, body }) => {
   const b = body as PluginConfigBody;
   const settings = b.settings ?? {};
   const secrets = b.secrets ?? {};
-  checkPluginConfig(registry, b.plugin, settings, secrets);
   const agentName = params.name as string;
   const id = await withTransaction(ctx.catalog.db, async (tx) => {
-    const id = await insertPluginConfig(tx, await agentIdOf(ctx, tx, agentName), { name: b.name, plugin: b.plugin, settings, secretFields: Object.keys(secrets).sort() });
+    const agent = await agentOf(ctx, tx, agentName);
+    checkPluginConfig(registry, b.plugin, settings, secrets, ownerOf(agent));
+    const id = await insertPluginConfig(tx, agent.id, { name: b.name, plugin: b.plugin, settings, secretFields: Object.keys(secrets).sort() });
     if (Object.keys(secrets).length > 0) await setPluginConfigSecrets(tx, id, ctx.secrets.seal(JSON.stringify(secrets), pluginConfigSecretContext(id)));
     return id;
   });
@@ -81,7 +85,7 @@ export const updatePluginConfig: Handler = async (ctx, { params, body }) => {
     const settings = b.settings ?? {};
     // Without `secrets` the sealed ones stay; they still take part in the validation.
     const secrets = b.secrets ?? openSecrets(ctx, id, await getPluginConfigSecrets(tx, id));
-    checkPluginConfig(registry, b.plugin, settings, secrets);
+    checkPluginConfig(registry, b.plugin, settings, secrets, ownerOf(await agentOf(ctx, tx, agentName)));
     await updateRow(tx, id, { name: b.name, plugin: b.plugin, settings, secretFields: Object.keys(secrets).sort() });
     if (b.secrets) await setPluginConfigSecrets(tx, id, Object.keys(secrets).length > 0 ? ctx.secrets.seal(JSON.stringify(secrets), pluginConfigSecretContext(id)) : null);
   });

@@ -2,25 +2,17 @@ import { InputError, NotFoundError } from '../../core/errors';
 import { withTransaction } from '../../catalog/db';
 import type { Handler } from '../context';
 import { parseS3Credentials, repositoryS3Context, resticS3Env, serializeS3Credentials, type S3Credentials } from '../../core/s3';
-import { isAbsolute } from 'node:path';
+import { checkLocalRepositoryLocation, checkRepositoryUrl } from '../repository-location';
 
 export const listRepositories: Handler = async (ctx) => ({ status: 200, body: { items: await ctx.catalog.listRepositories() } });
 
 export const getRepository: Handler = async (ctx, { params }) => ({ status: 200, body: await ctx.catalog.getRepository(params.id as number) });
 
-/** Accepts the two locations restic can use here: an absolute path or an S3 URL. */
-export function checkRepositoryUrl(url: string): void {
-  if (url.startsWith('s3:')) {
-    if (!/^s3:(https?:\/\/)?[^/\s]+\/[^/\s]+/.test(url)) throw new InputError('S3 repositories look like s3:<endpoint>/<bucket>[/prefix]');
-    return;
-  }
-  if (!isAbsolute(url) || url.split('/').includes('..')) throw new InputError('a local repository location must be an absolute path without ".."');
-}
-
 export const createRepository: Handler = async (ctx, { body }) => {
   const b = body as { name: string; url: string; password: string; init?: boolean; s3?: S3Credentials };
-  checkRepositoryUrl(b.url);
+  checkRepositoryUrl(b.url, ctx.repositoryRoots);
   if (b.s3 && !b.url.startsWith('s3:')) throw new InputError('s3 keys are for repositories on S3 (an s3: URL) only');
+  await checkLocalRepositoryLocation(b.url, ctx.repositoryRoots, b.init ?? true);
   // The row and the repository appear together: if restic fails, the transaction rolls back.
   const repo = await withTransaction(ctx.catalog.db, async (tx) => {
     const id = await ctx.catalog.nextRepositoryId(tx);

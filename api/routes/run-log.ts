@@ -1,6 +1,7 @@
 // The run log over HTTP: pages (GET /runs/{id}/log), a live tail over Server-Sent Events
 // (GET /runs/{id}/log/stream), and the agents' way in (POST /agent/runs/{id}/log).
 import { NotFoundError } from '../../core/errors';
+import { storedInstant } from '../../core/instant';
 import { TERMINAL_STATUSES } from '../../core/model';
 import type { RunLogEntry, RunLogLine } from '../../core/run-log';
 import { readRunLog } from '../../catalog/run-log';
@@ -95,6 +96,7 @@ export const appendAgentRunLog: Handler = async (ctx, { params, body, identity }
   const run = await ctx.catalog.getRun(runId);
   // An agent writes only into the runs it works on; any other run looks absent.
   if (identity.scope === 'agent' && run.agentName !== identity.agentName) throw new NotFoundError(`run ${runId} not found`);
-  const stored = await ctx.runLog.write(run.id, (body as { lines: RunLogEntry[] }).lines);
+  const lines = (body as { lines: RunLogEntry[] }).lines.map((l, i) => ({ ...l, at: storedInstant(l.at, `lines[${i}].at`) }));
+  const stored = await ctx.runLog.write(run.id, lines);
   return { status: 200, body: { stored } };
 };

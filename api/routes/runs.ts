@@ -1,6 +1,7 @@
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { BackupProgress, Run, RunKind, RunStatus } from '../../core/model';
 import { InputError } from '../../core/errors';
+import { storedInstant } from '../../core/instant';
 import { RUN_PROGRESS_QUERY } from '../../core/names';
 import type { RunProgressState } from '../../workflows/run-visibility';
 import { decodeRunCursor, encodeRunCursor } from '../run-cursor';
@@ -59,8 +60,8 @@ export const getRun: Handler = async (ctx, { params }) => {
 };
 
 export const listRuns: Handler = async (ctx, { query }) => {
-  const since = query.since as string | undefined;
-  const until = query.until as string | undefined;
+  const since = query.since === undefined ? undefined : storedInstant(query.since as string, 'since');
+  const until = query.until === undefined ? undefined : storedInstant(query.until as string, 'until');
   if (since !== undefined && until !== undefined && Date.parse(since) >= Date.parse(until)) throw new InputError('since must be before until');
   const cursor = query.cursor as string | undefined;
   const page = await ctx.catalog.listRuns({

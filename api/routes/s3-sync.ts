@@ -2,7 +2,7 @@
 // sealed at rest under 'repository-sync:<id>' and never leave the API again: the server
 // worker opens them itself when it runs rclone.
 import { randomUUID } from 'node:crypto';
-import { InputError } from '../../core/errors';
+import { ConflictError, InputError } from '../../core/errors';
 import { WorkflowKind, workflowIdForRepository } from '../../core/names';
 import { parseS3Credentials, repositorySyncContext, serializeS3Credentials } from '../../core/s3';
 import type { S3SyncTargetRecord } from '../../catalog/store';
@@ -75,7 +75,7 @@ export const deleteS3SyncTarget: Handler = async (ctx, { params }) => {
 export const runS3Sync: Handler = async (ctx, { params }) => {
   const id = params.id as number;
   const repo = await ctx.catalog.getRepository(id);
-  if (!(await ctx.catalog.hasS3SyncTarget(id))) throw new InputError(`repository ${repo.name} has no S3 sync target: PUT /v1/repositories/${id}/s3-sync first`);
+  if (!(await ctx.catalog.hasS3SyncTarget(id))) throw new ConflictError(`repository ${repo.name} has no S3 sync target: PUT /v1/repositories/${id}/s3-sync first`);
   const runId = randomUUID();
   const started = await startRun(ctx, {
     idempotency: idempotencyOf(params, `runS3Sync:${id}`),

@@ -4,7 +4,7 @@
 // failed Temporal call leaves the catalog as it was; a crash between the Temporal call and
 // the commit is repaired by the start-up reconcile (api/schedules.ts).
 import { ScheduleNotFoundError } from '@temporalio/client';
-import { InputError, NotFoundError } from '../../core/errors';
+import { ConflictError, InputError, NotFoundError } from '../../core/errors';
 import { ScheduleKind, scheduleIdFor, scheduledWorkflowIdFor } from '../../core/names';
 import { backfillOverlap, normalizeSchedule, type BackfillOverlap, type ScheduleDefinition } from '../../core/schedule';
 import { withTransaction } from '../../catalog/db';
@@ -98,7 +98,7 @@ function setSchedule(ownerOf: (i: HandlerInput) => Owner): Handler {
     const definition = normalizeSchedule(input.body as ScheduleDefinition);
     await checkOwner(ctx, o);
     if (o.kind === ScheduleKind.s3Sync && !(await ctx.catalog.hasS3SyncTarget(o.ownerId))) {
-      throw new InputError(`repository ${o.ownerId} has no S3 sync target: PUT /v1/repositories/${o.ownerId}/s3-sync first`);
+      throw new ConflictError(`repository ${o.ownerId} has no S3 sync target: PUT /v1/repositories/${o.ownerId}/s3-sync first`);
     }
     const rec = await withTransaction(ctx.catalog.db, (tx) => writeSchedule(ctx, tx, o, definition));
     return { status: 200, body: await scheduleView(ctx, rec) };

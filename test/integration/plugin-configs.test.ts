@@ -7,6 +7,7 @@ import { startPostgres, type Postgres } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';
 import { problemOf } from '../support/problem';
 import { ApiClient } from '../../cli/api-client';
+import { ROOT } from '../support/tools';
 
 jest.setTimeout(300_000);
 
@@ -26,7 +27,8 @@ interface PluginConfig {
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'backstop-plugin-configs-'));
   pg = await startPostgres();
-  stack = await startStack({ databaseUrl: pg.url });
+  // The local agent loads the sample third-party plugin, and reports it when it registers.
+  stack = await startStack({ databaseUrl: pg.url, env: { BACKSTOP_PLUGIN_MODULES: join(ROOT, 'dist', 'activities', 'plugins', 'sample', 'hello-file.js') } });
 });
 
 afterAll(async () => {
@@ -85,6 +87,18 @@ describe('plugin configurations', () => {
     const { rows } = await stack.catalog.db.query(`SELECT count(*)::int AS n FROM plugin_configs WHERE name LIKE 'h_'`);
     expect(rows[0].n).toBe(0);
     expect((await problemOf(stack.api.request('POST', '/v1/agents/nobody/plugin-configs', { name: 'x', plugin: 'shell_hook', settings: { preScript: '/a' } }))).status).toBe(404);
+  });
+
+  it('refuse a plugin type that is neither built in nor loaded by the agent', async () => {
+    await stack.api.request('PUT', '/v1/agents/other', { hostname: 'other' });
+    const unknown = await problemOf(stack.api.request('POST', '/v1/agents/local/plugin-configs', { name: 'u1', plugin: 'a0' }));
+    expect(unknown.status).toBe(400);
+    expect(unknown.problem?.detail).toMatch(/^unknown plugin type "a0": built in are [a-z_, ]+; agent "local" reports [a-z_, ]*hello_file/);
+    // "other" never loaded the sample module (it registered without capabilities).
+    const elsewhere = await problemOf(stack.api.request('POST', '/v1/agents/other/plugin-configs', { name: 'u2', plugin: 'hello_file', settings: { greeting: 'hi' } }));
+    expect(elsewhere.problem?.detail).toContain('agent "other" has not reported its plugin types yet');
+    const { rows } = await stack.catalog.db.query(`SELECT count(*)::int AS n FROM plugin_configs WHERE name LIKE 'u_'`);
+    expect(rows[0].n).toBe(0);
   });
 
   it('attach to jobs of their agent only, and cannot be deleted while attached', async () => {

@@ -206,7 +206,7 @@ describe('a repository\'s prune and S3-sync schedules', () => {
     expect((await problemOf(stack.api.getRepositorySchedule(repositoryId, 'prune'))).status).toBe(404);
 
     const noTarget = await problemOf(stack.api.setRepositorySchedule(repositoryId, 's3-sync', { cron: ['0 5 * * *'] }));
-    expect(noTarget.status).toBe(400);
+    expect(noTarget.status).toBe(409);
     expect(noTarget.problem?.detail).toMatch(/no S3 sync target/);
   });
 });

@@ -101,6 +101,8 @@ export async function startStack(opts: { databaseUrl: string; env?: Record<strin
     BACKSTOP_AGENT_NAME: 'local',
     BACKSTOP_AGENT_TOKEN: agentToken,
     BACKSTOP_LOG_LEVEL: 'info',
+    // Every answer the tests get is checked against the spec: drift is a 500 there.
+    BACKSTOP_VALIDATE_RESPONSES: '1',
     ...opts.env,
   };
   const procs = new Map<Component, ChildProcess>();
