@@ -167,9 +167,9 @@ describe('S3 sync of a local repository', () => {
     expect(again.details).toMatchObject({ sync: { objectsTransferred: 0, objectsChecked: expected.size } });
   });
 
-  it('answers 400 for a sync without a target, and 404 after the target is removed', async () => {
+  it('answers 409 for a sync without a target, and 404 after the target is removed', async () => {
     const other = await stack.api.createRepository({ name: 'no-target', url: join(work, 'repo-no-target'), password: PASSWORD });
-    expect(((await stack.api.runS3Sync(other.id).catch((e: unknown) => e)) as ApiError).status).toBe(400);
+    expect(((await stack.api.runS3Sync(other.id).catch((e: unknown) => e)) as ApiError).status).toBe(409);
     await setTarget(other.id, 'offsite', 'gone');
     await stack.api.deleteS3SyncTarget(other.id);
     expect(((await stack.api.getS3SyncTarget(other.id).catch((e: unknown) => e)) as ApiError).status).toBe(404);
