@@ -1,7 +1,7 @@
 // Whether a bootstrap token may enroll an agent, and under which name. Pure: the catalog
 // reads the row and counts the use in the same transaction; this decides.
 import { ConflictError, InputError, UnauthorizedError } from './errors';
-import { isAgentName } from './pki';
+import { isAgentName } from './certificates';
 
 export interface BootstrapTokenRow {
   id: number;

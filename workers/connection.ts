@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Connection, Client, type ConnectionLike, type TLSConfig } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
 import type { BackstopConfig } from '../core/config';
 import { SearchAttribute } from '../core/names';
 
@@ -37,7 +37,10 @@ export async function connectClient(config: BackstopConfig): Promise<Client> {
   return new Client({ connection, namespace: config.temporalNamespace });
 }
 
-export function connectWorker(config: BackstopConfig): Promise<NativeConnection> {
+export async function connectWorker(config: BackstopConfig): Promise<NativeConnection> {
+  // Loaded here, not at the top: processes that only need a client (the API, `backstop up`)
+  // then never load the worker package and its native bridge (~30 MB each at rest).
+  const { NativeConnection } = await import('@temporalio/worker');
   const tls = temporalTlsConfig(config.temporalTls);
   return retrying(`cannot reach Temporal at ${config.temporalAddress}`, () => NativeConnection.connect({ address: config.temporalAddress, tls }));
 }

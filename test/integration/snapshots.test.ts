@@ -3,7 +3,7 @@
 // (success, failure, cancellation, a crash of the agent) releasing its snapshot. LVM needs
 // device-mapper and ZFS its kernel module: where those are missing only their command lines
 // are tested (activities/snapshot/commands.test.ts).
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPostgres, type Postgres } from '../support/postgres';
@@ -132,7 +132,12 @@ describeBtrfs('filesystem snapshots (btrfs on a loop device)', () => {
     // The run ends without its cleanup: nothing but the agent's own start can release it now.
     await stack.temporal.workflow.getHandle((await stack.api.getRun(runId)).workflowId).terminate('test: simulate a run that ended while its agent was down');
     await stack.start('agent');
-    await waitFor('orphaned snapshot released', async () => backstopSnapshots().length === 0, 90_000, 250);
+    // The agent says so once the release is complete (the snapshot and then its directory
+    // go): waiting for the snapshot alone raced the directory's removal.
+    const agentLog = join(stack.dir, 'logs', 'agent.log');
+    await waitFor('the agent to report the orphaned snapshot released', async () =>
+      readFileSync(agentLog, 'utf8').split('\n').some((l) => l.includes('released snapshot left by an ended run') && l.includes(runId)), 90_000, 250);
+    expect(backstopSnapshots()).toEqual([]);
     expect(existsSync(join(data, '.backstop-snapshots'))).toBe(false);
   });
 });
