@@ -11,7 +11,6 @@ import { withTransaction } from '../catalog/db';
 import type { BackupWorkflowInput } from '../workflows/backup';
 import type { ApiContext } from './context';
 
-export const DEFAULT_CATCHUP_WINDOW_MS = 24 * 60 * 60_000;
 /** The start of the reason workflows/failure-reason.ts gives a step its agent never picked up. */
 export const UNREACHABLE_REASON_PREFIX = 'agent unreachable';
 
@@ -53,7 +52,7 @@ export async function startCatchUpRuns(ctx: ApiContext, agentName: string): Prom
     if (s && !s.paused) active.add(r.jobId!);
   }
   const started: string[] = [];
-  for (const c of selectCatchUps(latest, active, new Date(), ctx.catchupWindowMs ?? DEFAULT_CATCHUP_WINDOW_MS)) {
+  for (const c of selectCatchUps(latest, active, new Date(), ctx.catchupWindowMs)) {
     const runId = randomUUID();
     try {
       await withTransaction(ctx.catalog.db, async (tx) => {

@@ -18,18 +18,18 @@ export interface ApiContext {
   version: string;
   agentScheduleToStartMs: number;
   engineHeartbeatTimeoutMs: number;
-  /** Which restores wait for an operator (BACKSTOP_RESTORE_APPROVAL); default `destructive`. */
-  restoreApproval?: 'destructive' | 'always' | 'never';
-  /** Longest a restore waits for approval (BACKSTOP_APPROVAL_TIMEOUT_MS); default 24 h. */
-  approvalTimeoutMs?: number;
-  /** How long after a missed scheduled backup its agent's return still starts a catch-up run (BACKSTOP_CATCHUP_WINDOW_MS); default 24 h. */
-  catchupWindowMs?: number;
+  /** Which restores wait for an operator (BACKSTOP_RESTORE_APPROVAL). */
+  restoreApproval: 'destructive' | 'always' | 'never';
+  /** Longest a restore waits for approval (BACKSTOP_APPROVAL_TIMEOUT_MS). */
+  approvalTimeoutMs: number;
+  /** How long after a missed scheduled backup its agent's return still starts a catch-up run (BACKSTOP_CATCHUP_WINDOW_MS). */
+  catchupWindowMs: number;
   /** Where local repositories may be (BACKSTOP_REPOSITORY_ROOTS); default `/`. */
   repositoryRoots: readonly string[];
   /** Stores agents' run log lines, redacted. */
   runLog: RunLogWriter;
-  /** BACKSTOP_STALE_AFTER_INTERVALS; default 2. */
-  staleAfterIntervals?: number;
+  /** BACKSTOP_STALE_AFTER_INTERVALS. */
+  staleAfterIntervals: number;
   /** How often a live log tail looks for new lines; default 500 ms. */
   logTailPollMs?: number;
   /** Agent identity: bootstrap tokens, certificates, heartbeats. Absent: enrollment answers 404. */

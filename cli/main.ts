@@ -46,7 +46,7 @@ Operator commands use BACKSTOP_API_URL and BACKSTOP_TOKEN (default: data/admin.t
 function apiClient(): ApiClient {
   const config = loadConfig();
   const tokenFile = join(config.dataDir, 'admin.token');
-  const token = process.env.BACKSTOP_TOKEN ?? (existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : undefined);
+  const token = config.cliToken ?? (existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : undefined);
   if (!token) throw new Error('set BACKSTOP_TOKEN (the token printed by `backstop up`)');
   return new ApiClient(config.apiUrl, token);
 }
@@ -156,7 +156,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'repos sync':
       return runSync(apiClient(), rest, printRun);
     case 'repos s3-sync-set':
-      return setS3SyncTarget(apiClient(), rest);
+      return setS3SyncTarget(apiClient(), rest, loadConfig().s3Keys);
     case 'repos prune':
       return runPrune(apiClient(), rest, printRun);
     case 'jobs retention-preview':

@@ -3,6 +3,7 @@
 // `ps` and shell history would keep them.
 import type { ApiClient, ApiRun } from './api-client';
 import { flag } from './args';
+import type { BackstopConfig } from '../core/config';
 
 export const S3_SYNC_USAGE = `  repos sync <id> [--wait]                   mirror repository <id> to its S3 sync target now
   repos s3-sync-set <id> --endpoint <url> --bucket <name> [--prefix <p>] [--region <r>]
@@ -16,13 +17,12 @@ function repositoryId(value: string | undefined): number {
   return Number(value);
 }
 
-export async function setS3SyncTarget(api: ApiClient, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function setS3SyncTarget(api: ApiClient, args: string[], keys: BackstopConfig['s3Keys']): Promise<number> {
   const id = repositoryId(args[0]);
   const endpoint = flag(args, '--endpoint');
   const bucket = flag(args, '--bucket');
   if (!endpoint || !bucket) throw new Error('s3-sync-set needs --endpoint and --bucket');
-  const accessKeyId = env.BACKSTOP_S3_ACCESS_KEY_ID;
-  const secretAccessKey = env.BACKSTOP_S3_SECRET_ACCESS_KEY;
+  const { accessKeyId, secretAccessKey } = keys;
   if (!accessKeyId || !secretAccessKey) throw new Error('set BACKSTOP_S3_ACCESS_KEY_ID and BACKSTOP_S3_SECRET_ACCESS_KEY');
   const transfers = flag(args, '--transfers');
   const optional = {

@@ -1,6 +1,10 @@
-// Process configuration from BACKSTOP_* environment variables, read once at start-up.
+// Process configuration from BACKSTOP_* environment variables, read once at start-up. This
+// is the one module that reads the environment; core/settings.ts documents every variable
+// (and a unit test holds the two together).
+import { existsSync } from 'node:fs';
 import { isAbsolute, join, normalize, resolve } from 'node:path';
 import { parseStaleAfterIntervals } from './job-health';
+import { projectRoot } from './project-root';
 
 export interface BackstopConfig {
   dataDir: string;
@@ -51,7 +55,44 @@ export interface BackstopConfig {
   temporalTls: { caFile?: string; certFile?: string; keyFile?: string } | null;
   /** BACKSTOP_VALIDATE_RESPONSES=1: answers that break the spec become 500s (tests, fuzzing). */
   validateResponses: boolean;
+  /** BACKSTOP_RESTIC, BACKSTOP_RCLONE: the binaries the workers run. */
+  resticBinary: string;
+  rcloneBinary: string;
+  /** BACKSTOP_LOG_LEVEL. */
+  logLevel: string;
+  /** Agent: BACKSTOP_AGENT_TOKEN, a bearer token instead of a certificate. */
+  agentToken: string | undefined;
+  /** Agent and `backstop-agent enroll`: the BACKSTOP_INIT_* variables and BACKSTOP_HOSTNAME. */
+  enrollment: { serverUrl?: string; bootstrapToken?: string; caFingerprint?: string; hostname?: string };
+  /** Agent: BACKSTOP_API_TLS_URL as set (overrides the URL the enrollment answer gave). */
+  mtlsUrlOverride: string | undefined;
+  /** Agent: BACKSTOP_PLUGIN_MODULES, comma-separated module paths. */
+  pluginModules: string[];
+  /** `backstop up`: BACKSTOP_UI_PORT and BACKSTOP_TEMPORAL_BIN. */
+  uiPort: number;
+  temporalBinary: string;
+  /** CLI: BACKSTOP_TOKEN, and BACKSTOP_S3_ACCESS_KEY_ID / _SECRET_ACCESS_KEY for `s3-sync set`. */
+  cliToken: string | undefined;
+  s3Keys: { accessKeyId?: string; secretAccessKey?: string };
 }
+
+/** BACKSTOP_RESTIC: for code that runs restic without a whole configuration (benches, tests). */
+export function resticBinary(env: NodeJS.ProcessEnv = process.env): string {
+  return env.BACKSTOP_RESTIC || 'restic';
+}
+
+/** BACKSTOP_RCLONE, else the project's rclone (installed by scripts/setup.sh), else PATH. */
+export function rcloneBinary(env: NodeJS.ProcessEnv = process.env): string {
+  const local = join(projectRoot(), '.tools', 'venv', 'bin', 'rclone');
+  return env.BACKSTOP_RCLONE || (existsSync(local) ? local : 'rclone');
+}
+
+/** BACKSTOP_LOG_LEVEL, for loggers made before (or without) a configuration. */
+export function logLevel(env: NodeJS.ProcessEnv = process.env): string {
+  return env.BACKSTOP_LOG_LEVEL || 'info';
+}
+
+const optional = (value: string | undefined): string | undefined => (value === undefined || value === '' ? undefined : value);
 
 /** `destructive`: in-place restores with overwrite `always`; `always`: every restore; `never`. */
 export type RestoreApprovalMode = 'destructive' | 'always' | 'never';
@@ -114,5 +155,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackstopConfig
         ? { caFile: env.BACKSTOP_TEMPORAL_TLS_CA || undefined, certFile: env.BACKSTOP_TEMPORAL_TLS_CERT || undefined, keyFile: env.BACKSTOP_TEMPORAL_TLS_KEY || undefined }
         : null,
     validateResponses: env.BACKSTOP_VALIDATE_RESPONSES === '1',
+    resticBinary: resticBinary(env),
+    rcloneBinary: rcloneBinary(env),
+    logLevel: logLevel(env),
+    agentToken: optional(env.BACKSTOP_AGENT_TOKEN),
+    enrollment: {
+      serverUrl: optional(env.BACKSTOP_INIT_SERVER_URL),
+      bootstrapToken: optional(env.BACKSTOP_INIT_BOOTSTRAP_TOKEN),
+      caFingerprint: optional(env.BACKSTOP_INIT_CA_FINGERPRINT),
+      hostname: optional(env.BACKSTOP_HOSTNAME),
+    },
+    mtlsUrlOverride: optional(env.BACKSTOP_API_TLS_URL),
+    pluginModules: (env.BACKSTOP_PLUGIN_MODULES ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''),
+    uiPort: int('BACKSTOP_UI_PORT', 8233, env),
+    temporalBinary: optional(env.BACKSTOP_TEMPORAL_BIN) ?? join(projectRoot(), '.tools', 'venv', 'bin', 'temporal'),
+    cliToken: optional(env.BACKSTOP_TOKEN),
+    s3Keys: { accessKeyId: optional(env.BACKSTOP_S3_ACCESS_KEY_ID), secretAccessKey: optional(env.BACKSTOP_S3_SECRET_ACCESS_KEY) },
   };
 }

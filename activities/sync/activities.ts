@@ -4,7 +4,7 @@
 // reach rclone through its environment.
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { projectRoot } from '../../core/project-root';
+import { rcloneBinary } from '../../core/config';
 import { Context, heartbeat } from '@temporalio/activity';
 import type { RunStatus } from '../../core/model';
 import type { Logger } from '../../core/logger';
@@ -89,8 +89,7 @@ const EXAMPLES_KEPT = 20;
 
 /** The project's rclone (installed by scripts/setup.sh) unless BACKSTOP_RCLONE says otherwise. */
 export function defaultRcloneBinary(): string {
-  const local = join(projectRoot(), '.tools', 'venv', 'bin', 'rclone');
-  return process.env.BACKSTOP_RCLONE ?? (existsSync(local) ? local : 'rclone');
+  return rcloneBinary();
 }
 
 export function createS3SyncActivities(deps: S3SyncDeps) {

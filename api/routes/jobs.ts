@@ -9,7 +9,7 @@ import type { BackupWorkflowInput } from '../../workflows/backup';
 import { idempotencyOf, startRun } from '../start-run';
 import type { ApiContext, Handler } from '../context';
 import { jobRunSummaries } from '../../catalog/job-runs';
-import { DEFAULT_STALE_AFTER_INTERVALS, jobHealth } from '../../core/job-health';
+import { jobHealth } from '../../core/job-health';
 import { FIRE_TIMES_FOR_HEALTH, scheduleInfoOf } from '../job-schedule-info';
 import { checkRetentionPolicy, type RetentionPolicy } from '../../core/retention';
 
@@ -33,7 +33,7 @@ async function withHealth(ctx: ApiContext, jobs: Job[], schedules: ReadonlyMap<n
       scheduleIntervalMs: schedule.intervalMs,
       nextRunAt: schedule.nextRunAt,
       now,
-      staleAfterIntervals: ctx.staleAfterIntervals ?? DEFAULT_STALE_AFTER_INTERVALS,
+      staleAfterIntervals: ctx.staleAfterIntervals,
     });
     return { ...jobView(job), health };
   });

@@ -9,7 +9,6 @@ import type { RestoreOverwrite } from '../../activities/engines/engine';
 import type { ApprovalInput, restoreWorkflow } from '../../workflows/restore';
 import type { ApiContext, Handler } from '../context';
 
-const DEFAULT_APPROVAL_TIMEOUT_MS = 24 * 3_600_000;
 
 /** A snapshot by its full id or a unique prefix of at least 8 hex characters. */
 export async function findSnapshot(ctx: ApiContext, idOrPrefix: string): Promise<Snapshot> {
@@ -62,8 +61,8 @@ export const restoreSnapshot: Handler = async (ctx, { params, body }) => {
   if (!agentName) throw new InputError('this snapshot has no job or host: name the target agent');
   if (!(await ctx.catalog.findAgentByName(ctx.catalog.db, agentName))) throw new InputError(`unknown agent "${agentName}": agents register themselves when they start`);
 
-  const maxTimeout = ctx.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS;
-  const requireApproval = needsApproval(ctx.restoreApproval ?? 'destructive', b);
+  const maxTimeout = ctx.approvalTimeoutMs;
+  const requireApproval = needsApproval(ctx.restoreApproval, b);
   const runId = randomUUID();
   const args: Parameters<typeof restoreWorkflow> = [
     {

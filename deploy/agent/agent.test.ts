@@ -2,6 +2,7 @@
 // reference are checked by reading them.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SETTINGS, settingsTable } from '../../core/settings';
 
 const root = join(__dirname, '..', '..');
 const read = (p: string) => readFileSync(join(root, p), 'utf8');
@@ -19,23 +20,6 @@ function unitSection(text: string, section: string): Record<string, string> {
     }
   }
   return out;
-}
-
-/** Every BACKSTOP_* name the agent's own code reads. */
-function agentVariables(): string[] {
-  const files = [
-    'core/config.ts',
-    'core/logger.ts',
-    'workers/agent.ts',
-    'workers/connection.ts',
-    'activities/engines/restic/restic.ts',
-    ...readdirSync(join(root, 'workers', 'agent-identity'))
-      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
-      .map((f) => `workers/agent-identity/${f}`),
-  ];
-  const names = new Set<string>();
-  for (const f of files) for (const m of read(f).matchAll(/\bBACKSTOP_[A-Z0-9_]*[A-Z0-9]\b/g)) names.add(m[0]);
-  return [...names].sort();
 }
 
 describe('deploy/agent', () => {
@@ -69,10 +53,9 @@ describe('deploy/agent', () => {
     for (const dir of [...docker.matchAll(/^COPY (\S+) \1$/gm)].map((m) => m[1]!)) expect(() => readdirSync(join(root, dir))).not.toThrow();
   });
 
-  it('lists every BACKSTOP_* variable the agent reads in its README', () => {
-    const readme = read('deploy/agent/README.md');
-    const vars = agentVariables();
-    expect(vars.length).toBeGreaterThan(15);
-    expect(vars.filter((v) => !readme.includes(`\`${v}\``))).toEqual([]);
+  it('shows the settings the agent reads, as core/settings.ts lists them', () => {
+    const agentSettings = SETTINGS.filter((v) => v.readBy.includes('agent'));
+    expect(agentSettings.length).toBeGreaterThan(15);
+    expect(read('deploy/agent/README.md')).toContain(settingsTable('agent'));
   });
 });

@@ -16,8 +16,8 @@ export interface EnrollOptions {
 }
 
 /** The machine's host name as an agent name: lowercased, its first label, invalid characters dropped. */
-export function defaultAgentName(env: NodeJS.ProcessEnv = process.env, host = hostname()): string {
-  const raw = (env.BACKSTOP_HOSTNAME || host).toLowerCase();
+export function defaultAgentName(hostnameSetting: string | undefined, host = hostname()): string {
+  const raw = (hostnameSetting || host).toLowerCase();
   const name = raw.replace(/[^a-z0-9._-]/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 63);
   if (!isAgentName(name)) throw new Error(`cannot make an agent name of ${JSON.stringify(raw)}; pass --name`);
   return name;

@@ -1,5 +1,6 @@
 // The restic implementation of BackupEngine: spawns restic through runProcess and
 // interprets its output with the pure parsers beside it.
+import { resticBinary } from '../../../core/config';
 import { BackstopError, ErrorType } from '../../../core/errors';
 import type { BackupEngine, BackupRequest, EngineSnapshot, RepositoryAccess, RunControl } from '../engine';
 import { runProcess, type RunResult } from '../../process';
@@ -39,7 +40,7 @@ export class Restic implements BackupEngine {
   private readonly binary: string;
 
   constructor(private readonly opts: ResticOptions = {}) {
-    this.binary = opts.binary ?? process.env.BACKSTOP_RESTIC ?? 'restic';
+    this.binary = opts.binary ?? resticBinary();
   }
 
   private async run(
