@@ -39,11 +39,23 @@ function targetView(ctx: ApiContext, t: S3SyncTargetRecord) {
   };
 }
 
+/** The schema's pattern admits a malformed host (`http://[x`, `http://[::::]`); rclone would only fail at sync time. */
+export function checkEndpoint(endpoint: string): void {
+  let host: string;
+  try {
+    host = new URL(endpoint).hostname;
+  } catch {
+    throw new InputError(`endpoint ${JSON.stringify(endpoint)} is not a URL: give http(s)://host[:port]`);
+  }
+  if (host === '') throw new InputError(`endpoint ${JSON.stringify(endpoint)} names no host`);
+}
+
 export const putS3SyncTarget: Handler = async (ctx, { params, body }) => {
   const id = params.id as number;
   const b = body as S3SyncTargetBody;
   const repo = await ctx.catalog.getRepository(id);
   if (repo.url.startsWith('s3:')) throw new InputError(`repository ${repo.name} is on S3 already; only repositories on a local path can be synced to S3`);
+  checkEndpoint(b.endpoint);
   await ctx.catalog.putS3SyncTarget({
     repositoryId: id,
     endpoint: b.endpoint.replace(/\/+$/, ''),

@@ -1,6 +1,12 @@
 // BackupWorkflow with library scripts and plugin configurations on the time-skipping test
 // server, activities mocked: the documented execution order, overrides reaching the engine,
 // every stream snapshot recorded, and a failed agent pre hook aborting with post steps still run.
+import { fakes } from './support/fakes';
+import type { AgentActivities } from '../../activities/agent';
+import type { LockActivities } from '../../activities/maintenance/lock';
+import type { PluginActivities } from '../../activities/plugins/agent-activities';
+import type { ServerActivities } from '../../activities/server';
+import type { ServerScriptActivities } from '../../activities/scripts/server-scripts';
 import { Worker } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
 import { timeSkippingSuite } from './support/time-skipping';
@@ -55,7 +61,7 @@ async function scenario(opts: { preHookFails?: boolean }): Promise<{ seen: Seen;
     taskQueue: SERVER_TASK_QUEUE,
     workflowBundle: suite.bundle,
     maxCachedWorkflows: 0,
-    activities: {
+    activities: fakes<ServerActivities & ServerScriptActivities & LockActivities>({
       prepareBackup: async () => (note('prepare'), plan),
       runPreScript: async () => void note('job pre script'),
       runServerScript: async (i: ServerScriptInput): Promise<ServerScriptResult> => {
@@ -73,12 +79,12 @@ async function scenario(opts: { preHookFails?: boolean }): Promise<{ seen: Seen;
       },
       notify: async () => void note('notify'),
       ...suite.lockActivities(),
-    },
+    }),
   });
   const agent = await Worker.create({
     connection: suite.env.nativeConnection,
     taskQueue: agentTaskQueue('db1'),
-    activities: {
+    activities: fakes<AgentActivities & PluginActivities>({
       pluginsBackupInit: async () => {
         note('agent pre hooks');
         if (opts.preHookFails) throw ApplicationFailure.nonRetryable('shell_hook pre script /opt/pre exited with code 3: the backup is aborted', ErrorType.hook);
@@ -101,7 +107,7 @@ async function scenario(opts: { preHookFails?: boolean }): Promise<{ seen: Seen;
         return { warnings: [] };
       },
       runPostHook: async () => (note('job post hook'), { exitCode: 0, output: [] }),
-    },
+    }),
   });
   let result: BackupWorkflowResult | undefined;
   let error: unknown;

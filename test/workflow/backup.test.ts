@@ -1,5 +1,10 @@
 // BackupWorkflow on the time-skipping test server, with mocked activities: step order,
 // cleanup on failure and cancellation, retries, warnings and an unreachable agent.
+import { fakes } from './support/fakes';
+import type { SnapshotHandle } from '../../activities/snapshot/provider';
+import type { AgentActivities } from '../../activities/agent';
+import type { LockActivities } from '../../activities/maintenance/lock';
+import type { ServerActivities } from '../../activities/server';
 import { Worker } from '@temporalio/worker';
 import { timeSkippingSuite } from './support/time-skipping';
 import { waitFor } from '../support/wait';
@@ -34,7 +39,7 @@ const plan: BackupPlan = {
 const snapshot = { id: 'a'.repeat(64), time: '2026-11-22T10:00:00Z', hostname: 'web1', paths: ['/etc'], tags: [] };
 const okBackup: BackupStepResult = { snapshot, stats: null, unreadable: [], adopted: false };
 /** What createSnapshot returns in `none` mode. */
-const noneHandle = (paths: string[]) => ({ mode: 'none', ref: 'none:r', readPaths: paths, warnings: [] });
+const noneHandle = (paths: string[]): SnapshotHandle => ({ mode: 'none', ref: 'none:r', readPaths: paths, warnings: [] });
 
 interface Recorder {
   calls: string[];
@@ -49,7 +54,7 @@ let nextRepositoryId = 3;
 async function runScenario(opts: {
   runBackup: RunBackup;
   /** Replaces the default createSnapshot (which notes the call and returns a `none` handle). */
-  createSnapshot?: () => Promise<unknown>;
+  createSnapshot?: () => Promise<SnapshotHandle>;
   planOverride?: Partial<BackupPlan>;
   startAgent?: boolean;
   agentScheduleToStartMs?: number;
@@ -69,7 +74,7 @@ async function runScenario(opts: {
     // scenario's worker at once, instead of waiting out a dead worker's sticky timeout on
     // every timer while the test server skips hours.
     maxCachedWorkflows: 0,
-    activities: {
+    activities: fakes<ServerActivities & LockActivities>({
       prepareBackup: async () => (note('prepareBackup'), p),
       runPreScript: async () => void note('runPreScript'),
       recordSnapshot: async () => void note('recordSnapshot'),
@@ -81,12 +86,12 @@ async function runScenario(opts: {
       // The engine step takes the shared repository lock: the real lock activities, so the
       // real lock workflow grants it.
       ...suite.lockActivities(),
-    },
+    }),
   });
   const agentWorker = await Worker.create({
     connection: suite.env.nativeConnection,
     taskQueue: agentTaskQueue(p.agentName),
-    activities: {
+    activities: fakes<AgentActivities>({
       createSnapshot: async () => (note('createSnapshot'), opts.createSnapshot ? opts.createSnapshot() : noneHandle(p.paths)),
       releaseSnapshot: async () => void note('releaseSnapshot'),
       runBackup: async () => (note('runBackup'), opts.runBackup(rec)),
@@ -95,7 +100,7 @@ async function runScenario(opts: {
         rec.postHook = i;
         return { exitCode: 0, output: [] };
       },
-    },
+    }),
   });
   const workflowId = `backup/7/${Math.random().toString(36).slice(2)}`;
   const run = async () => {

@@ -1,6 +1,9 @@
 // PluginTestWorkflow and DbRestoreWorkflow on the time-skipping test server, activities
 // mocked: a failed check becomes the run's reason in words; a database restore takes the
 // repository's shared lock, records its outcome, and records a failure too.
+import { fakes } from './support/fakes';
+import type { LockActivities } from '../../activities/maintenance/lock';
+import type { PluginRunActivities } from '../../activities/plugins/run-activities';
 import { Worker } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
 import { timeSkippingSuite } from './support/time-skipping';
@@ -24,14 +27,14 @@ async function withWorkers<T>(agentActivities: Record<string, (...args: never[])
     taskQueue: SERVER_TASK_QUEUE,
     workflowBundle: suite.bundle,
     maxCachedWorkflows: 0,
-    activities: {
+    activities: fakes<PluginRunActivities & LockActivities>({
       startPluginRun: async () => (calls.push('start'), { repository: { id: 5, url: '/srv/repo' } }),
       finishPluginRun: async (i: FinishPluginRunInput) => {
         calls.push('finish');
         finished.push(i);
       },
       ...suite.lockActivities(),
-    },
+    }),
   });
   const agent = await Worker.create({ connection: suite.env.nativeConnection, taskQueue: agentTaskQueue('db1'), activities: agentActivities });
   let value: T | undefined;

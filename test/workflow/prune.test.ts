@@ -1,5 +1,8 @@
 // PruneWorkflow on the time-skipping test server: maintenance activities mocked, the
 // repository lock real (real lock activities and lock workflow).
+import { fakes } from './support/fakes';
+import type { LockActivities } from '../../activities/maintenance/lock';
+import type { MaintenanceActivities } from '../../activities/maintenance/prune';
 import { Worker } from '@temporalio/worker';
 import { timeSkippingSuite } from './support/time-skipping';
 import { waitFor } from '../support/wait';
@@ -43,7 +46,7 @@ async function withWorker<T>(plan: PrunePlan, rec: Recorder, opts: { pruneFails?
     // scenario's worker at once, instead of waiting out a dead worker's sticky timeout on
     // every timer while the test server skips hours.
     maxCachedWorkflows: 0,
-    activities: {
+    activities: fakes<MaintenanceActivities & LockActivities>({
       ...suite.lockActivities(),
       preparePrune: async () => (note('preparePrune'), plan),
       forgetJobSnapshots: async (i: { jobId: number }) => {
@@ -65,7 +68,7 @@ async function withWorker<T>(plan: PrunePlan, rec: Recorder, opts: { pruneFails?
         note('finish');
         rec.finish = i;
       },
-    },
+    }),
   });
   return worker.runUntil(fn());
 }

@@ -1,6 +1,10 @@
 // RestoreWorkflow on the time-skipping test server, with mocked activities: step order,
 // approval (approve, reject, timeout, a second decision), a refused target, retry after a
 // crashed restore step, and cleanup on failure.
+import { fakes } from './support/fakes';
+import type { LockActivities } from '../../activities/maintenance/lock';
+import type { RestoreAgentActivities } from '../../activities/restore/activities';
+import type { RestoreServerActivities } from '../../activities/restore/server';
 import { Worker } from '@temporalio/worker';
 import { timeSkippingSuite } from './support/time-skipping';
 import { waitFor } from '../support/wait';
@@ -62,7 +66,7 @@ async function runScenario(opts: {
     // scenario's worker at once, instead of waiting out a dead worker's sticky timeout on
     // every timer while the test server skips hours.
     maxCachedWorkflows: 0,
-    activities: {
+    activities: fakes<RestoreServerActivities & LockActivities>({
       // The restore step holds the shared repository lock: the real lock activities and workflow.
       ...suite.lockActivities(),
       startRestoreRun: async () => (note('startRestoreRun'), { repository: { id: repositoryId, name: 'main', url: '/srv/repo' } }),
@@ -73,12 +77,12 @@ async function runScenario(opts: {
         rec.finish = i;
       },
       notifyRestore: async () => void note('notifyRestore'),
-    },
+    }),
   });
   const agentWorker = await Worker.create({
     connection: suite.env.nativeConnection,
     taskQueue: agentTaskQueue(input.agentName),
-    activities: {
+    activities: fakes<RestoreAgentActivities>({
       checkRestoreTarget: async (i: RestoreTargetInput) => (note('checkRestoreTarget'), opts.checkTarget ? opts.checkTarget(i) : checked),
       runRestore: async (i: RestoreStepInput) => {
         note('runRestore');
@@ -90,7 +94,7 @@ async function runScenario(opts: {
         rec.hook = i;
         return { exitCode: 0, output: [] };
       },
-    },
+    }),
   });
   let result: Awaited<ReturnType<typeof restoreWorkflow>> | undefined;
   let error: unknown;

@@ -2,6 +2,10 @@
 // a run cancelled while its prepare step is in flight is still cleaned up and recorded as
 // cancelled (not left queued), and a stalled engine attempt is retried like any retryable
 // failure, its reason kept when the retries run out.
+import { fakes } from './support/fakes';
+import type { AgentActivities } from '../../activities/agent';
+import type { LockActivities } from '../../activities/maintenance/lock';
+import type { ServerActivities } from '../../activities/server';
 import { Worker } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -45,7 +49,7 @@ async function scenario(opts: {
     taskQueue: SERVER_TASK_QUEUE,
     workflowBundle: suite.bundle,
     maxCachedWorkflows: 0,
-    activities: {
+    activities: fakes<ServerActivities & LockActivities>({
       prepareBackup: async () => {
         calls.push('prepareBackup');
         await opts.prepareDelay;
@@ -58,12 +62,12 @@ async function scenario(opts: {
       },
       notify: async () => void calls.push('notify'),
       ...suite.lockActivities(),
-    },
+    }),
   });
   const agentWorker = await Worker.create({
     connection: suite.env.nativeConnection,
     taskQueue: agentTaskQueue(plan.agentName),
-    activities: {
+    activities: fakes<AgentActivities>({
       createSnapshot: async () => (calls.push('createSnapshot'), { mode: 'none', ref: 'none:r', readPaths: plan.paths, warnings: [] }),
       releaseSnapshot: async () => void calls.push('releaseSnapshot'),
       runBackup: async () => (calls.push('runBackup'), opts.runBackup(++attempts)),
@@ -72,7 +76,7 @@ async function scenario(opts: {
         postHook = i;
         return { exitCode: 0, output: [] };
       },
-    },
+    }),
   });
   let error: unknown;
   await serverWorker.runUntil(

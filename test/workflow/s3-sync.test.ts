@@ -1,6 +1,9 @@
 // S3SyncWorkflow on the time-skipping test server, with mocked activities: step order,
 // a failed verification fails the run, a repository on S3 is refused, a retried sync step,
 // and cancellation mid-sync still records the run.
+import { fakes } from './support/fakes';
+import type { LockActivities } from '../../activities/maintenance/lock';
+import type { S3SyncActivities } from '../../activities/sync/activities';
 import { Worker } from '@temporalio/worker';
 import { timeSkippingSuite } from './support/time-skipping';
 import { waitFor } from '../support/wait';
@@ -64,7 +67,7 @@ async function runScenario(opts: {
     // scenario's worker at once, instead of waiting out a dead worker's sticky timeout on
     // every timer while the test server skips hours.
     maxCachedWorkflows: 0,
-    activities: {
+    activities: fakes<S3SyncActivities & LockActivities>({
       // The sync holds the shared repository lock: the real lock activities and workflow.
       ...suite.lockActivities(),
       prepareS3Sync: async () => (note('prepareS3Sync'), (opts.prepare ?? (async () => plan))()),
@@ -78,7 +81,7 @@ async function runScenario(opts: {
         note('finishS3Sync');
         rec.finish = i;
       },
-    },
+    }),
   });
   const workflowId = `s3-sync/repository-${repositoryId}/${Math.random().toString(36).slice(2)}`;
   let result: unknown;
