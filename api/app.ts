@@ -146,7 +146,9 @@ export function createApp(ctx: ApiContext, doc: OpenApiDocument = loadSpec(), op
     }
   };
 
+  const methodsByPath = new Map<string, string[]>();
   for (const op of listOperations(doc)) {
+    methodsByPath.set(op.expressPath, [...(methodsByPath.get(op.expressPath) ?? []), op.method.toUpperCase()]);
     const handler = HANDLERS[op.operationId];
     if (!handler) throw new Error(`no handler for operation ${op.operationId}`);
     app[op.method](op.expressPath, markOperation(op), authenticate(op.operationId), createValidator(ajv, op), async (req: Request, res: Response, next: NextFunction) => {
@@ -161,8 +163,6 @@ export function createApp(ctx: ApiContext, doc: OpenApiDocument = loadSpec(), op
   }
 
   // A known path asked with a method it does not have: 405 with the methods it has (RFC 9110).
-  const methodsByPath = new Map<string, string[]>();
-  for (const op of listOperations(doc)) methodsByPath.set(op.expressPath, [...(methodsByPath.get(op.expressPath) ?? []), op.method.toUpperCase()]);
   for (const [path, methods] of methodsByPath) {
     const allow = [...new Set(methods.includes('GET') ? [...methods, 'HEAD'] : methods)].join(', ');
     app.all(path, (req: Request, res: Response) => {

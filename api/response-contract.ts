@@ -21,11 +21,6 @@ export function mediaTypeOf(contentType: string | undefined): string | null {
   return t ? t : null;
 }
 
-export interface ResponseViolation {
-  status: number;
-  reason: string;
-}
-
 /** Checks one JSON answer; returns what is wrong with it, or null. */
 export type ResponseCheck = (op: Operation | null, status: number, contentType: string | undefined, body: string | undefined) => string | null;
 

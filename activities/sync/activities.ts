@@ -87,14 +87,9 @@ export interface FinishS3SyncInput {
 const HEARTBEAT_EVERY_MS = 1_000;
 const EXAMPLES_KEPT = 20;
 
-/** The project's rclone (installed by scripts/setup.sh) unless BACKSTOP_RCLONE says otherwise. */
-export function defaultRcloneBinary(): string {
-  return rcloneBinary();
-}
-
 export function createS3SyncActivities(deps: S3SyncDeps) {
   const { catalog, secrets, logger } = deps;
-  const binary = deps.rcloneBinary ?? defaultRcloneBinary();
+  const binary = deps.rcloneBinary ?? rcloneBinary();
 
   /** The repository directory and the target with its keys, opened at the moment of use. */
   async function access(repositoryId: number): Promise<{ dir: string; target: SyncTargetAccess; settings: Awaited<ReturnType<Catalog['getS3SyncTarget']>> }> {

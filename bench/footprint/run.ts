@@ -11,47 +11,16 @@
 // Targets: the agent <= 100 MB RSS; the whole stack <= 1 GB (sum of PSS).
 // Environment: BENCH_SETTLE_MS (20000) how long the stack rests before it is read,
 // BENCH_KEEP=1 keeps the data directory.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { envInt, keepRequested, log, runBench } from '../support/lifecycle';
-import { freePort } from '../../test/support/ports';
-import { waitFor } from '../../test/support/wait';
-import { ROOT } from '../../test/support/tools';
-
-interface Proc {
-  pid: number;
-  ppid: number;
-  cmd: string;
-}
+import { freeUpPorts, startUp, untilUp } from '../../test/support/up';
+import { processTree } from '../../test/support/procfs';
 
 const AGENT_TARGET_MB = 100;
 const SAMPLES = 3;
 const STACK_TARGET_MB = 1024;
-
-function readProcs(): Proc[] {
-  const out: Proc[] = [];
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
-      out.push({ pid: Number(e), ppid, cmd });
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
-
-function tree(root: number): Proc[] {
-  const all = readProcs();
-  const found = all.filter((p) => p.pid === root);
-  for (let i = 0; i < found.length; i++) found.push(...all.filter((p) => p.ppid === found[i]!.pid));
-  return found;
-}
 
 /** kB fields of /proc/<pid>/smaps_rollup (Rss, Pss). */
 function memoryKb(pid: number): { rss: number; pss: number } {
@@ -76,40 +45,20 @@ const mb = (kb: number) => (kb / 1024).toFixed(0);
 async function main(): Promise<void> {
   const settleMs = envInt('BENCH_SETTLE_MS', 20_000, 0);
   const dataDir = mkdtempSync(join(tmpdir(), 'backstop-footprint-'));
-  const [api, temporal, ui, catalogPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   log(`starting backstop up in ${dataDir}`);
-  const up = spawn(join(ROOT, 'bin', 'backstop'), ['up'], {
-    env: {
-      ...process.env,
-      BACKSTOP_DATA_DIR: dataDir,
-      BACKSTOP_API_PORT: String(api),
-      BACKSTOP_TEMPORAL_ADDRESS: `127.0.0.1:${temporal}`,
-      BACKSTOP_UI_PORT: String(ui),
-      BACKSTOP_CATALOG_PORT: String(catalogPort),
-      DATABASE_URL: '',
-      BACKSTOP_MASTER_KEY: '',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  up.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  up.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<void>((r) => up.once('exit', () => r()));
+  const up = startUp(dataDir, await freeUpPorts());
   try {
-    await waitFor('the stack to be up with its sample restored', async () => {
-      if (up.exitCode !== null) throw new Error(`up exited early:\n${out}`);
-      return /Restore check: \d+ files restored byte-equal/.test(out);
-    }, 600_000, 500);
+    await untilUp(up, /Restore check: \d+ files restored byte-equal/, 600_000);
     log(`up; resting ${settleMs} ms`);
     await new Promise((r) => setTimeout(r, settleMs));
-    const launcher = up.pid!;
+    const launcher = up.proc.pid!;
     // Three readings 5 s apart, the median per role: one reading catches a process between
     // a timer's work and the next garbage collection.
     const readings: Array<Map<string, { n: number; rss: number; pss: number }>> = [];
     for (let i = 0; i < SAMPLES; i++) {
       if (i > 0) await new Promise((r) => setTimeout(r, 5_000));
       const byRole = new Map<string, { n: number; rss: number; pss: number }>();
-      for (const p of tree(launcher)) {
+      for (const p of processTree(launcher)) {
         let m: { rss: number; pss: number };
         try {
           m = memoryKb(p.pid);
@@ -147,9 +96,9 @@ async function main(): Promise<void> {
     console.log(`agent RSS ${mb(agent)} MB (target <= ${AGENT_TARGET_MB}): ${agent / 1024 <= AGENT_TARGET_MB ? 'PASS' : 'MISS'}`);
     console.log(`whole stack PSS ${mb(pss)} MB (target <= ${STACK_TARGET_MB}): ${pss / 1024 <= STACK_TARGET_MB ? 'PASS' : 'MISS'}`);
   } finally {
-    up.kill('SIGINT');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 60_000))]);
-    if (up.exitCode === null) up.kill('SIGKILL');
+    up.proc.kill('SIGINT');
+    await Promise.race([up.exited, new Promise((r) => setTimeout(r, 60_000))]);
+    if (up.proc.exitCode === null) up.proc.kill('SIGKILL');
     if (keepRequested()) log(`kept ${dataDir}`);
     else if (existsSync(dataDir)) rmSync(dataDir, { recursive: true, force: true });
   }

@@ -1,9 +1,9 @@
 // `backstop up` (README command 1) as a test drives it: started on a data directory and free
 // ports, its output collected, waited on by what it prints, and its processes found in /proc.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from './ports';
+import { environOf, listProcesses } from './procfs';
 import { waitFor } from './wait';
 import { ROOT } from './tools';
 
@@ -68,29 +68,14 @@ export function adminTokenOf(up: Up): string {
 
 /** The launcher's own children (the supervised processes), with their command lines. */
 export function childrenOf(launcher: number): Array<{ pid: number; cmd: string }> {
-  return readdirSync('/proc').filter((e) => /^\d+$/.test(e)).flatMap((e) => {
-    try {
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (fields[0] === 'Z' || Number(fields[1]) !== launcher) return [];
-      return [{ pid: Number(e), cmd: readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ') }];
-    } catch {
-      return [];
-    }
-  });
+  return listProcesses()
+    .filter((p) => p.ppid === launcher && p.state !== 'Z')
+    .map(({ pid, cmd }) => ({ pid, cmd }));
 }
 
 /** Every process whose command line or environment names this data directory. */
 export function processesOfDataDir(dataDir: string): number[] {
-  return readdirSync('/proc').filter((e) => /^\d+$/.test(e)).flatMap((e) => {
-    try {
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return [];
-      const env = readFileSync(`/proc/${e}/environ`, 'utf8');
-      const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8');
-      return cmd.includes(dataDir) || env.includes(`BACKSTOP_DATA_DIR=${dataDir}\0`) ? [Number(e)] : [];
-    } catch {
-      return [];
-    }
-  });
+  return listProcesses()
+    .filter((p) => p.state !== 'Z' && (p.cmd.includes(dataDir) || (environOf(p.pid) ?? '').includes(`BACKSTOP_DATA_DIR=${dataDir}\0`)))
+    .map((p) => p.pid);
 }
