@@ -2,7 +2,7 @@
 // certificate on the mTLS listener, or — for enrollment only — a bootstrap token.
 import type { Request } from 'express';
 import { TLSSocket } from 'node:tls';
-import { UnauthorizedError } from '../core/errors';
+import { UnauthorizedError } from '../contract/errors';
 import { fingerprintOfDer } from '../core/pki';
 import type { TokenIdentity } from '../catalog/store';
 import { AGENT_OPERATIONS, BOOTSTRAP_OPERATIONS, type ApiContext } from './context';

@@ -1,4 +1,4 @@
-import type { Run } from '../core/model';
+import type { Run } from '../contract/model';
 import { selectCatchUps } from './catch-up';
 
 const NOW = new Date('2026-11-24T09:00:00Z');

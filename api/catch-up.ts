@@ -5,8 +5,8 @@
 // missed run, and Temporal refuses a duplicate id, so registering twice starts it once.
 import { randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
-import type { Run } from '../core/model';
-import { SERVER_TASK_QUEUE, ScheduleKind, catchUpWorkflowId, isScheduledBackupWorkflowId, scheduleIdFor } from '../core/names';
+import type { Run } from '../contract/model';
+import { SERVER_TASK_QUEUE, ScheduleKind, catchUpWorkflowId, isScheduledBackupWorkflowId, scheduleIdFor } from '../contract/names';
 import { withTransaction } from '../catalog/db';
 import type { BackupWorkflowInput } from '../workflows/backup';
 import type { ApiContext } from './context';

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Catalog } from '../catalog/store';
 import type { SecretBox } from '../core/secrets';
-import type { BackupEngine } from '../activities/engines/engine';
+import type { BackupEngine } from '../contract/engine';
 import type { Logger } from '../core/logger';
 import type { TokenIdentity } from '../catalog/store';
 import type { RunLogWriter } from '../catalog/run-log-writer';

@@ -1,5 +1,5 @@
-import { PluginRegistry } from '../activities/plugins/registry';
-import { plugin as hello } from '../activities/plugins/sample/hello-file';
+import { PluginRegistry } from '../activities/shared/plugins/registry';
+import { plugin as hello } from '../activities/shared/plugins/sample/hello-file';
 import { checkPluginConfig } from './plugin-config-check';
 
 describe('checkPluginConfig', () => {

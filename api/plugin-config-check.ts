@@ -2,8 +2,8 @@
 // agent reports it has loaded; secret fields only under `secrets`, plain fields only under
 // `settings`, and (for plugins the API knows) the plugin's own parseConfig. Third-party
 // plugins' settings are checked by their agent when they run or test.
-import { InputError } from '../core/errors';
-import type { PluginRegistry } from '../activities/plugins/registry';
+import { InputError } from '../contract/errors';
+import type { PluginRegistry } from '../activities/shared/plugins/registry';
 
 export interface PluginConfigOwner {
   name: string;

@@ -1,6 +1,6 @@
 // The one place business errors become HTTP: RFC 9457 problem+json.
 import type { NextFunction, Request, Response } from 'express';
-import { BackstopError, ErrorType } from '../core/errors';
+import { BackstopError, ErrorType } from '../contract/errors';
 import type { Logger } from '../core/logger';
 
 const STATUS: Partial<Record<ErrorType, number>> = {

@@ -6,8 +6,8 @@
 // early fuzzing run made the server's own / a repository that way.
 import { readdir, stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
-import { InputError } from '../core/errors';
-import { isInside, resolveThroughExisting } from '../activities/restore/target';
+import { InputError } from '../contract/errors';
+import { isInside, resolveThroughExisting } from '../activities/shared/restore-target';
 
 /** Pure: an S3 URL, or an absolute local path without `..` inside one of the roots. */
 export function checkRepositoryUrl(url: string, roots: readonly string[]): void {

@@ -1,4 +1,4 @@
-import { InputError } from '../core/errors';
+import { InputError } from '../contract/errors';
 import { decodeRunCursor, encodeRunCursor } from './run-cursor';
 
 const c = { startedUs: '1795521600123456', id: '3f1c1d8e-8a35-4e4b-9a9e-0b6c5d8f2a11' };

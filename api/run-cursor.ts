@@ -1,7 +1,7 @@
 // The opaque cursor of GET /v1/runs: the keyset (started_at, id) of the last run of the
 // previous page. started_at is kept in microseconds since the epoch, PostgreSQL's own
 // precision, so two runs started in the same millisecond still page apart.
-import { InputError } from '../core/errors';
+import { InputError } from '../contract/errors';
 
 export interface RunCursor {
   /** started_at in microseconds since the Unix epoch, as a decimal string (beyond 2^53 safe). */

@@ -7,8 +7,8 @@
 // configuration (how long a step waits for an unreachable agent), so a restart with a new
 // configuration also refreshes every schedule.
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type ScheduleDescription, type ScheduleOptions, type ScheduleUpdateOptions } from '@temporalio/client';
-import { InputError } from '../core/errors';
-import { SCHEDULE_ID_PREFIXES, SERVER_TASK_QUEUE, ScheduleKind, scheduledWorkflowIdFor } from '../core/names';
+import { InputError } from '../contract/errors';
+import { SCHEDULE_ID_PREFIXES, SERVER_TASK_QUEUE, ScheduleKind, scheduledWorkflowIdFor } from '../contract/names';
 import { toTemporalSpec } from '../core/schedule';
 import type { ScheduleRecord } from '../catalog/store';
 import type { Logger } from '../core/logger';

@@ -1,9 +1,9 @@
 // Starting a run: the catalog row and the Temporal workflow appear together or not at all,
 // under a workflow id that no earlier run has. Every kind of run starts through here.
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { ConflictError } from '../core/errors';
-import { SERVER_TASK_QUEUE } from '../core/names';
-import { runSearchAttributes } from '../core/search-attributes';
+import { ConflictError } from '../contract/errors';
+import { SERVER_TASK_QUEUE } from '../contract/names';
+import { runSearchAttributes } from '../contract/search-attributes';
 import { withTransaction } from '../catalog/db';
 import type { NewRun } from '../catalog/store';
 import type { ApiContext } from './context';

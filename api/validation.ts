@@ -3,7 +3,7 @@
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import type { NextFunction, Request, Response } from 'express';
-import { InputError } from '../core/errors';
+import { InputError } from '../contract/errors';
 import type { OpenApiDocument, Operation, ParameterObject } from './spec';
 import type { TokenIdentity } from '../catalog/store';
 

@@ -5,7 +5,7 @@ import type { Pool, PoolClient } from 'pg';
 import { withTransaction } from './db';
 import { hashToken } from './store';
 import { decideEnrollment, type BootstrapTokenRow, type EnrollmentRequest, type ExistingAgent } from '../core/bootstrap-token';
-import { NotFoundError } from '../core/errors';
+import { NotFoundError } from '../contract/errors';
 import type { CertificateAuthority, IssuedCertificate } from '../core/pki';
 import type { SecretBox } from '../core/secrets';
 

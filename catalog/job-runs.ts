@@ -1,6 +1,6 @@
 // The catalog's side of job health: what a job's backup runs say (core/job-health.ts).
 import type { Queryable } from './db';
-import type { RunStatus } from '../core/model';
+import type { RunStatus } from '../contract/model';
 import type { JobRunSummary } from '../core/job-health';
 
 const iso = (v: unknown): string => (v instanceof Date ? v.toISOString() : String(v));

@@ -1,7 +1,7 @@
 // The catalog's named plugin configurations and their attachment to jobs. Secret fields
 // stay sealed here; only api/routes/plugin-configs.ts opens them, for the owning agent.
 import type { Queryable } from './db';
-import { ConflictError, NotFoundError } from '../core/errors';
+import { ConflictError, NotFoundError } from '../contract/errors';
 
 export interface PluginConfigRecord {
   id: number;

@@ -5,7 +5,7 @@ import type { Pool } from 'pg';
 import type { SecretBox } from '../core/secrets';
 import { parseS3Credentials, repositoryS3Context, repositorySyncContext } from '../core/s3';
 import { redact } from '../core/redact';
-import { boundLine, type RunLogEntry } from '../core/run-log';
+import { boundLine, type RunLogEntry } from '../contract/run-log';
 import { appendRunLog } from './run-log';
 
 const SECRETS_TTL_MS = 60_000;

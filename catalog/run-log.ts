@@ -3,7 +3,7 @@
 import type { Queryable } from './db';
 import { withTransaction } from './db';
 import type { Pool } from 'pg';
-import { admitLines, RUN_LOG_MAX_LINES, type RunLogEntry, type RunLogLine, type RunLogStream } from '../core/run-log';
+import { admitLines, RUN_LOG_MAX_LINES, type RunLogEntry, type RunLogLine, type RunLogStream } from '../contract/run-log';
 
 const iso = (v: unknown): string => (v instanceof Date ? v.toISOString() : String(v));
 

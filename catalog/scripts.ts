@@ -1,6 +1,6 @@
 // The server-side script library and the scripts each job runs before and after a backup.
 import type { Queryable } from './db';
-import { ConflictError, NotFoundError } from '../core/errors';
+import { ConflictError, NotFoundError } from '../contract/errors';
 
 export interface ScriptRecord {
   id: number;

@@ -2,13 +2,13 @@
 // between the pool and a transaction client.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
-import type { Agent, AgentCapabilities, BackupStats, Job, Repository, Run, RunKind, RunStatus, Snapshot, SnapshotMode } from '../core/model';
-import { ConflictError, NotFoundError } from '../core/errors';
+import type { Agent, AgentCapabilities, BackupStats, Job, Repository, Run, RunKind, RunStatus, Snapshot, SnapshotMode } from '../contract/model';
+import { ConflictError, NotFoundError } from '../contract/errors';
 import type { Queryable } from './db';
 import { withTransaction } from './db';
-import type { RetentionPolicy } from '../core/retention';
+import type { RetentionPolicy } from '../contract/retention';
 import type { NormalizedSchedule } from '../core/schedule';
-import type { ScheduleKind } from '../core/names';
+import type { ScheduleKind } from '../contract/names';
 
 import { agentStatus } from '../core/agent-health';
 

@@ -1,6 +1,6 @@
 // `backstop agents …`, `backstop agent-tokens …` and `backstop agent enroll` (also
 // `backstop-agent enroll`).
-import type { ApiClient } from './api-client';
+import type { ApiClient } from '../core/api-client';
 import { parseDuration } from '../core/bootstrap-token';
 import type { BackstopConfig } from '../core/config';
 import { flag } from './args';
@@ -63,7 +63,7 @@ export async function agentTokensCommand(api: ApiClient, sub: string, args: stri
 }
 
 export async function enrollCommand(config: BackstopConfig, args: string[]): Promise<number> {
-  const { defaultAgentName, enroll } = await import('../workers/agent-identity/enroll');
+  const { defaultAgentName, enroll } = await import('../workers/agent/identity/enroll');
   const server = flag(args, '--server') ?? config.enrollment.serverUrl;
   const token = flag(args, '--token') ?? config.enrollment.bootstrapToken;
   if (!server || !token) throw new Error('agent enroll needs --server <url> and --token <bootstrap token>');

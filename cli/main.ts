@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../core/config';
-import { ApiClient, ApiError, type ApiRun, type ApiRunLogLine, type RunListFilter } from './api-client';
+import { ApiClient, ApiError, type ApiRun, type ApiRunLogLine, type RunListFilter } from '../core/api-client';
 import { RETENTION_USAGE, retentionPreview, runPrune } from './retention';
 import { S3_SYNC_USAGE, runSync, setS3SyncTarget } from './s3-sync';
 import { RESTORE_USAGE, decideRun, listSnapshotDir, restoreSnapshot } from './restore';
@@ -82,22 +82,22 @@ export async function main(argv: string[]): Promise<number> {
   switch (`${cmd ?? ''} ${sub ?? ''}`.trim()) {
     case 'up':
     case 'up --no-sample': {
-      const { up } = await import('../workers/up');
+      const { up } = await import('../workers/embedded/up');
       await up(loadConfig(), { sample: !argv.includes('--no-sample') });
       return -1; // keep running
     }
     case 'api': {
-      const { runApi } = await import('../api/server');
+      const { runApi } = await import('../api/api-process');
       await runApi(loadConfig());
       return 0;
     }
     case 'worker server': {
-      const { runServerWorker } = await import('../workers/server');
+      const { runServerWorker } = await import('../workers/server/server-worker');
       await runServerWorker(loadConfig());
       return 0;
     }
     case 'agent': {
-      const { runAgentWorker } = await import('../workers/agent');
+      const { runAgentWorker } = await import('../workers/agent/agent-worker');
       return runAgentWorker(loadConfig());
     }
     case 'agent enroll':

@@ -1,7 +1,7 @@
 // `backstop plugins …`, `backstop scripts …`, `backstop jobs plugins-set|scripts-set` and
 // `backstop snapshots restore-db`. Secrets come from environment variables, never argv.
 import { readFileSync } from 'node:fs';
-import type { ApiClient, ApiRun } from './api-client';
+import type { ApiClient, ApiRun } from '../core/api-client';
 import { flag } from './args';
 
 export const PLUGINS_USAGE = `  plugins list <agent>                       the agent's plugin configurations

@@ -1,5 +1,5 @@
 // `backstop snapshots restore|ls` and `backstop runs approve|reject`.
-import type { ApiClient, ApiRun } from './api-client';
+import type { ApiClient, ApiRun } from '../core/api-client';
 import { flag, flags } from './args';
 
 export const RESTORE_USAGE = `  snapshots restore <id> [--agent A] [--target DIR] [--include P]... [--overwrite never|if-newer|always]

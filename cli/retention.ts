@@ -1,5 +1,5 @@
 // `backstop repos prune` and `backstop jobs retention-preview`.
-import type { ApiClient, ApiRun } from './api-client';
+import type { ApiClient, ApiRun } from '../core/api-client';
 import { positiveInt } from './args';
 
 export const RETENTION_USAGE = `  repos prune <id> [--wait]   apply retention policies and prune repository <id>

@@ -1,7 +1,7 @@
 // `backstop repos sync` and `backstop repos s3-sync-set`. Keys come from the environment
 // (BACKSTOP_S3_ACCESS_KEY_ID / BACKSTOP_S3_SECRET_ACCESS_KEY), never from argv, where
 // `ps` and shell history would keep them.
-import type { ApiClient, ApiRun } from './api-client';
+import type { ApiClient, ApiRun } from '../core/api-client';
 import { flag } from './args';
 import type { BackstopConfig } from '../core/config';
 

@@ -1,7 +1,7 @@
 // `backstop jobs schedule-set|schedule-delete|pause|resume|trigger|backfill` and the same
 // for a repository's prune and S3-sync schedules (`backstop repos schedule-set <id> prune …`).
-import type { components } from '../api/generated/schema';
-import type { ApiClient } from './api-client';
+import type { components } from '../contract/generated/api-schema';
+import type { ApiClient } from '../core/api-client';
 import { flag, flags } from './args';
 
 type ScheduleSet = components['schemas']['ScheduleSet'];

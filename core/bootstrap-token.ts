@@ -1,6 +1,6 @@
 // Whether a bootstrap token may enroll an agent, and under which name. Pure: the catalog
 // reads the row and counts the use in the same transaction; this decides.
-import { ConflictError, InputError, UnauthorizedError } from './errors';
+import { ConflictError, InputError, UnauthorizedError } from '../contract/errors';
 import { isAgentName } from './certificates';
 
 export interface BootstrapTokenRow {

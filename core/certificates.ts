@@ -2,7 +2,7 @@
 // every start and heartbeat, without the ASN.1 library that makes keys, CSRs and
 // certificates (core/pki.ts, loaded only when an agent enrolls or renews, and by the API).
 import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
-import { InputError } from './errors';
+import { InputError } from '../contract/errors';
 
 export const AGENT_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 

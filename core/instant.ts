@@ -2,7 +2,7 @@
 // ±23:59 and a year start at 0000; PostgreSQL's timestamptz takes offsets to ±15:59 and no
 // year 0 ("time zone displacement out of range" was a 500 under fuzzing). Every instant is
 // stored as UTC, so it is converted here, once, and one PostgreSQL cannot hold is refused.
-import { InputError } from './errors';
+import { InputError } from '../contract/errors';
 
 /** The earliest instant PostgreSQL takes as an ISO string (0001-01-01T00:00:00Z). */
 const EARLIEST_MS = -62_135_596_800_000; // Date.UTC maps years 0-99 to 19xx, so it is spelled out

@@ -1,7 +1,7 @@
 // Job health: when the job last succeeded and failed, how its last run ended, when it
 // runs next, and whether it is stale (no success for more than N schedule intervals).
 // Pure; the route feeds it the catalog's run summary and the schedule's interval.
-import type { RunStatus } from './model';
+import type { RunStatus } from '../contract/model';
 
 export interface JobRunSummary {
   /** Finish time of the last backup run that stored a snapshot (succeeded or warning). */

@@ -4,7 +4,7 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { randomBytes, webcrypto } from 'node:crypto';
-import { InputError } from './errors';
+import { InputError } from '../contract/errors';
 import { AGENT_NAME, fingerprintOf } from './certificates';
 
 // What agents need without the ASN.1 library (reading certificates, checks): core/certificates.ts.

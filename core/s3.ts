@@ -1,7 +1,7 @@
 // S3 credentials as Backstop stores and hands them out: sealed as one JSON document under
 // the master key, opened only where a process talks to S3, passed to tools only in their
 // environment. No Node imports: the types are shared with the API and the activities.
-import { InputError } from './errors';
+import { InputError } from '../contract/errors';
 
 export interface S3Credentials {
   accessKeyId: string;

@@ -1,4 +1,4 @@
-import { BackstopError, ErrorType } from './errors';
+import { BackstopError, ErrorType } from '../contract/errors';
 import { OverlapPolicy, backfillOverlap, SCHEDULE_DEFAULTS, TEMPORAL_OVERLAP, cronProblem, isKnownTimezone, normalizeSchedule, toCalendarSpec, toTemporalSpec, type ScheduleDefinition } from './schedule';
 
 function refusal(def: ScheduleDefinition): BackstopError {

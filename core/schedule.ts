@@ -3,7 +3,7 @@
 // Temporal Schedule's spec and policies. Temporal does the firing; Backstop keeps the
 // definition and makes the Temporal Schedule match it (api/schedules.ts).
 import type { CalendarSpec, DayOfWeek, Month, ScheduleOverlapPolicy, ScheduleSpec } from '@temporalio/client';
-import { InputError } from './errors';
+import { InputError } from '../contract/errors';
 
 /** What happens when a firing comes while the previous run still runs. */
 export const OverlapPolicy = {

@@ -3,7 +3,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { InputError } from './errors';
+import { InputError } from '../contract/errors';
 
 const VERSION = 'v1';
 const KEY_BYTES = 32;

@@ -22,7 +22,7 @@ describe('settings', () => {
   });
 
   it('leaves reading the environment to core/config.ts alone', () => {
-    const readers = ['activities', 'api', 'catalog', 'cli', 'core', 'workers', 'workflows']
+    const readers = ['activities', 'api', 'catalog', 'cli', 'contract', 'core', 'workers', 'workflows']
       .flatMap(sources)
       .filter((path) => path !== join('core', 'config.ts'))
       .filter((path) => /(process\.env|\benv)(\.|\[['"])(BACKSTOP_|DATABASE_URL)/.test(read(path)));

@@ -9,7 +9,7 @@ npx --no-install tsc -p tsconfig.build.json
 # against it, so mark this build as the newest.
 touch dist/.tsbuildinfo
 bundle=dist/workflow-bundle.js
-if [ ! -f "$bundle" ] || [ -n "$(find dist/workflows dist/core -name '*.js' -newer "$bundle" -print -quit)" ]; then
+if [ ! -f "$bundle" ] || [ -n "$(find dist/workflows dist/contract -name '*.js' -newer "$bundle" -print -quit)" ]; then
   node -e '
     const { bundleWorkflowCode } = require("@temporalio/worker");
     const { writeFileSync, renameSync } = require("node:fs");

@@ -2,14 +2,14 @@
 // workflow that sends work to an agent. Only that agent's worker polls the queue, so a dead
 // agent must fail the step in bounded time (schedule-to-start), not leave the run waiting.
 import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
-import { agentTaskQueue } from '../core/names';
+import { agentTaskQueue } from '../contract/names';
 
 export interface AgentStepTimeouts {
   /** How long a step may wait for its agent before the run fails as unreachable. */
   agentScheduleToStartMs?: number;
   /**
    * A step is presumed lost (and retried) after this long without a heartbeat: engines
-   * heartbeat their progress, short steps on a clock (activities/clock-heartbeat.ts).
+   * heartbeat their progress, short steps on a clock (activities/shared/clock-heartbeat.ts).
    */
   engineHeartbeatTimeoutMs?: number;
 }

@@ -21,15 +21,15 @@
 // Cleanup runs in a non-cancellable scope, so a cancelled or failed run still releases its
 // snapshot, runs its post hook and records its outcome.
 import { CancellationScope, patched, proxyActivities, uuid4, workflowInfo } from '@temporalio/workflow';
-import type { AgentActivities, BackupStepResult } from '../activities/agent';
-import type { ServerActivities } from '../activities/server';
-import type { ServerScriptActivities } from '../activities/scripts/server-scripts';
-import type { PluginActivities, PluginBackupResult } from '../activities/plugins/agent-activities';
-import { mergeOverrides, NO_OVERRIDES, overrideTags } from '../core/run-overrides';
-import type { SnapshotHandle } from '../activities/snapshot/provider';
-import type { BackupStats, RunStatus } from '../core/model';
-import { ErrorType } from '../core/errors';
-import { SERVER_TASK_QUEUE } from '../core/names';
+import type { AgentActivities, BackupStepResult } from '../activities/agent/backup-activities';
+import type { ServerActivities } from '../activities/server/backup-activities';
+import type { ServerScriptActivities } from '../activities/server/script-activities';
+import type { PluginActivities, PluginBackupResult } from '../activities/agent/plugin-activities';
+import { mergeOverrides, NO_OVERRIDES, overrideTags } from '../contract/run-overrides';
+import type { SnapshotHandle } from '../activities/agent/snapshot/provider';
+import type { BackupStats, RunStatus } from '../contract/model';
+import { ErrorType } from '../contract/errors';
+import { SERVER_TASK_QUEUE } from '../contract/names';
 import { failureReason, isCancelled } from './failure-reason';
 import { agentEngineOptions, agentStepOptions } from './agent-options';
 import { withRepositoryLock } from './with-repository-lock';

@@ -4,11 +4,11 @@
 //
 //   start ─▶ restorePluginItem (agent: restic dump │ pg_restore / mysql, shared lock) ─▶ record (always)
 import { CancellationScope, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { PluginActivities } from '../activities/plugins/agent-activities';
-import type { PluginRunActivities } from '../activities/plugins/run-activities';
-import type { RunStatus } from '../core/model';
-import { ErrorType } from '../core/errors';
-import { SERVER_TASK_QUEUE } from '../core/names';
+import type { PluginActivities } from '../activities/agent/plugin-activities';
+import type { PluginRunActivities } from '../activities/server/plugin-run-activities';
+import type { RunStatus } from '../contract/model';
+import { ErrorType } from '../contract/errors';
+import { SERVER_TASK_QUEUE } from '../contract/names';
 import { agentEngineOptions, type AgentStepTimeouts } from './agent-options';
 import { failureReason, isCancelled } from './failure-reason';
 import { withRepositoryLock } from './with-repository-lock';

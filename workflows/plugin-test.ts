@@ -4,11 +4,11 @@
 //
 //   start ─▶ testPluginConfig (agent) ─▶ record (always)
 import { CancellationScope, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { PluginActivities } from '../activities/plugins/agent-activities';
-import type { PluginRunActivities } from '../activities/plugins/run-activities';
-import type { PluginTestReport } from '../activities/plugins/api';
-import type { RunStatus } from '../core/model';
-import { SERVER_TASK_QUEUE } from '../core/names';
+import type { PluginActivities } from '../activities/agent/plugin-activities';
+import type { PluginRunActivities } from '../activities/server/plugin-run-activities';
+import type { PluginTestReport } from '../contract/plugin-api';
+import type { RunStatus } from '../contract/model';
+import { SERVER_TASK_QUEUE } from '../contract/names';
 import { agentStepOptions, type AgentStepTimeouts } from './agent-options';
 import { failureReason, isCancelled } from './failure-reason';
 import { fillRunAttributes, recordOutcome, trackRunProgress } from './run-visibility';

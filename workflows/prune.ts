@@ -9,11 +9,11 @@
 // its phase query says `waiting-for-lock`. The catalog is synced whenever a forget may
 // have removed snapshots, also when a later step failed.
 import { ActivityCancellationType, CancellationScope, ParentClosePolicy, defineQuery, executeChild, proxyActivities, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
-import type { CatalogSyncResult, ForgetJobResult, MaintenanceActivities } from '../activities/maintenance/prune';
-import type { PruneOutcome } from '../activities/engines/engine';
-import type { RunStatus } from '../core/model';
-import { ErrorType } from '../core/errors';
-import { SERVER_TASK_QUEUE, WorkflowKind, workflowIdForRepository } from '../core/names';
+import type { CatalogSyncResult, ForgetJobResult, MaintenanceActivities } from '../activities/server/prune-activities';
+import type { PruneOutcome } from '../contract/engine';
+import type { RunStatus } from '../contract/model';
+import { ErrorType } from '../contract/errors';
+import { SERVER_TASK_QUEUE, WorkflowKind, workflowIdForRepository } from '../contract/names';
 import type { s3SyncWorkflow } from './s3-sync';
 import { failureReason, isCancelled } from './failure-reason';
 import { withRepositoryLock } from './with-repository-lock';

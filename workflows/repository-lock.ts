@@ -11,8 +11,8 @@
 // history, carrying its state, and ends once it has been idle for a while; the next
 // acquire (signalWithStart) starts it again.
 import { condition, continueAsNew, defineQuery, defineSignal, getExternalWorkflowHandle, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { LockActivities } from '../activities/maintenance/lock';
-import { LOCK_STATE_QUERY, LockSignal, SERVER_TASK_QUEUE } from '../core/names';
+import type { LockActivities } from '../activities/server/lock-activities';
+import { LOCK_STATE_QUERY, LockSignal, SERVER_TASK_QUEUE } from '../contract/names';
 
 export type LockMode = 'shared' | 'exclusive';
 

@@ -7,12 +7,12 @@
 // The target is checked before the run waits for approval, so an operator only ever approves
 // a restore the agent has already accepted, and a refused target writes nothing.
 import { CancellationScope, condition, defineSignal, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { RestoreAgentActivities, RestoreTargetResult } from '../activities/restore/activities';
-import type { RestoreServerActivities, RestoreRunRef } from '../activities/restore/server';
-import type { RestoreOverwrite, RestoreSummary } from '../activities/engines/engine';
-import type { RunStatus } from '../core/model';
-import { ErrorType } from '../core/errors';
-import { RestoreSignal, SERVER_TASK_QUEUE } from '../core/names';
+import type { RestoreAgentActivities, RestoreTargetResult } from '../activities/agent/restore-activities';
+import type { RestoreServerActivities, RestoreRunRef } from '../activities/server/restore-activities';
+import type { RestoreOverwrite, RestoreSummary } from '../contract/engine';
+import type { RunStatus } from '../contract/model';
+import { ErrorType } from '../contract/errors';
+import { RestoreSignal, SERVER_TASK_QUEUE } from '../contract/names';
 import { failureReason, isCancelled } from './failure-reason';
 import { agentEngineOptions, agentStepOptions } from './agent-options';
 import { withRepositoryLock } from './with-repository-lock';

@@ -6,10 +6,10 @@
 //    are guarded by a patch: runs recorded before this change replay without them.
 import { defineQuery, patched, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
-import { RUN_PROGRESS_QUERY } from '../core/names';
-import type { RunStatus } from '../core/model';
-import type { RunStep } from '../core/run-log';
-import { SearchAttributeKeys, runSearchAttributes, type RunAttributes } from '../core/search-attributes';
+import { RUN_PROGRESS_QUERY } from '../contract/names';
+import type { RunStatus } from '../contract/model';
+import type { RunStep } from '../contract/run-log';
+import { SearchAttributeKeys, runSearchAttributes, type RunAttributes } from '../contract/search-attributes';
 
 export interface RunProgressState {
   step: RunStep;

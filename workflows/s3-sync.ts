@@ -9,9 +9,9 @@
 // Sync and verify hold the repository's shared lock, so a prune cannot delete pack files
 // under rclone's feet (nor between the sync and the comparison of listings).
 import { ActivityCancellationType, ApplicationFailure, CancellationScope, proxyActivities, uuid4, workflowInfo } from '@temporalio/workflow';
-import type { S3SyncActivities, S3SyncOutcome, S3SyncPlan, S3SyncVerification } from '../activities/sync/activities';
-import type { RunStatus } from '../core/model';
-import { SERVER_TASK_QUEUE } from '../core/names';
+import type { S3SyncActivities, S3SyncOutcome, S3SyncPlan, S3SyncVerification } from '../activities/server/sync/sync-activities';
+import type { RunStatus } from '../contract/model';
+import { SERVER_TASK_QUEUE } from '../contract/names';
 import { failureReason, isCancelled } from './failure-reason';
 import { withRepositoryLock } from './with-repository-lock';
 import { fillRunAttributes, recordOutcome, trackRunProgress } from './run-visibility';

@@ -1,7 +1,7 @@
 // Enrollment, bootstrap tokens, certificate renewal, revocation and heartbeats.
-import { NotFoundError, UnauthorizedError } from '../../core/errors';
+import { NotFoundError, UnauthorizedError } from '../../contract/errors';
 import { fingerprintOf, signAgentCertificate } from '../../core/pki';
-import type { AgentCapabilities } from '../../core/model';
+import type { AgentCapabilities } from '../../contract/model';
 import type { ApiContext, ApiPki, Handler } from '../context';
 import type { AgentIdentityStore } from '../../catalog/agent-identity';
 

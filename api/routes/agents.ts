@@ -1,6 +1,6 @@
-import { UnauthorizedError } from '../../core/errors';
+import { UnauthorizedError } from '../../contract/errors';
 import type { Handler } from '../context';
-import type { AgentCapabilities } from '../../core/model';
+import type { AgentCapabilities } from '../../contract/model';
 import { startCatchUpRuns } from '../catch-up';
 
 export const listAgents: Handler = async (ctx) => ({ status: 200, body: { items: await ctx.catalog.listAgents() } });

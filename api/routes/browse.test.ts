@@ -1,4 +1,4 @@
-import type { SnapshotEntry } from '../../activities/engines/engine';
+import type { SnapshotEntry } from '../../contract/engine';
 import { decodeCursor, encodeCursor, page } from './browse';
 import { contentDisposition, contentTypeFor } from './content-type';
 

@@ -1,9 +1,9 @@
 // Browsing a snapshot without restoring it: list one directory (paged) or stream one file.
 // The API runs restic itself (`ls`, `dump`, both without a repository lock).
-import type { SnapshotEntry } from '../../activities/engines/engine';
-import { InputError, NotFoundError } from '../../core/errors';
-import { normalizeAbsolute } from '../../activities/restore/target';
-import { openRepository } from '../../activities/maintenance/access';
+import type { SnapshotEntry } from '../../contract/engine';
+import { InputError, NotFoundError } from '../../contract/errors';
+import { normalizeAbsolute } from '../../activities/shared/restore-target';
+import { openRepository } from '../../activities/server/repository-access';
 import type { Handler } from '../context';
 import { findSnapshot } from './restore';
 import { contentDisposition, contentTypeFor } from './content-type';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Job, SnapshotMode } from '../../core/model';
-import { InputError, NotFoundError } from '../../core/errors';
-import { ScheduleKind, WorkflowKind, workflowIdFor } from '../../core/names';
+import type { Job, SnapshotMode } from '../../contract/model';
+import { InputError, NotFoundError } from '../../contract/errors';
+import { ScheduleKind, WorkflowKind, workflowIdFor } from '../../contract/names';
 import { normalizeSchedule, type ScheduleDefinition } from '../../core/schedule';
 import { DEFAULT_NEXT_RUNS, jobScheduleView, scheduleView, writeSchedule } from './schedules';
 import { withTransaction } from '../../catalog/db';
@@ -11,7 +11,7 @@ import type { ApiContext, Handler } from '../context';
 import { jobRunSummaries } from '../../catalog/job-runs';
 import { jobHealth } from '../../core/job-health';
 import { FIRE_TIMES_FOR_HEALTH, scheduleInfoOf } from '../job-schedule-info';
-import { checkRetentionPolicy, type RetentionPolicy } from '../../core/retention';
+import { checkRetentionPolicy, type RetentionPolicy } from '../../contract/retention';
 
 /** The API's view of a job names its agent as `agent`. */
 export function jobView(job: Job) {

@@ -1,7 +1,7 @@
 // Named plugin configurations per agent (Borg Backup Server's model) and their attachment
 // to jobs. Secret fields are sealed under 'plugin-config:<id>'; only the owning agent gets
 // them back, through getAgentPluginConfig with its own token.
-import { InputError, NotFoundError, ConflictError } from '../../core/errors';
+import { InputError, NotFoundError, ConflictError } from '../../contract/errors';
 import { withTransaction } from '../../catalog/db';
 import {
   deletePluginConfig as deleteRow,
@@ -17,9 +17,9 @@ import {
   updatePluginConfig as updateRow,
   type PluginConfigRecord,
 } from '../../catalog/plugin-configs';
-import { builtinRegistry } from '../../activities/plugins/builtin';
+import { builtinRegistry } from '../../activities/shared/plugins/builtin';
 import { checkPluginConfig, type PluginConfigOwner } from '../plugin-config-check';
-import type { Agent } from '../../core/model';
+import type { Agent } from '../../contract/model';
 import type { ApiContext, Handler } from '../context';
 import type { Queryable } from '../../catalog/db';
 

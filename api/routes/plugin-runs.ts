@@ -1,9 +1,9 @@
 // Runs of plugin configurations: a plugin test, and a database restore from a snapshot.
 import { randomUUID } from 'node:crypto';
-import { InputError, NotFoundError } from '../../core/errors';
-import { dbRestoreWorkflowId, pluginTestWorkflowId } from '../../core/names';
+import { InputError, NotFoundError } from '../../contract/errors';
+import { dbRestoreWorkflowId, pluginTestWorkflowId } from '../../contract/names';
 import { getPluginConfig } from '../../catalog/plugin-configs';
-import { builtinRegistry } from '../../activities/plugins/builtin';
+import { builtinRegistry } from '../../activities/shared/plugins/builtin';
 import type { PluginTestWorkflowInput } from '../../workflows/plugin-test';
 import type { DbRestoreWorkflowInput } from '../../workflows/db-restore';
 import { idempotencyOf, startRun } from '../start-run';

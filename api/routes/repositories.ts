@@ -1,4 +1,4 @@
-import { InputError, NotFoundError } from '../../core/errors';
+import { InputError, NotFoundError } from '../../contract/errors';
 import { withTransaction } from '../../catalog/db';
 import type { Handler } from '../context';
 import { parseS3Credentials, repositoryS3Context, resticS3Env, serializeS3Credentials, type S3Credentials } from '../../core/s3';

@@ -1,11 +1,11 @@
 // Restores: start one from a snapshot, and approve or reject one waiting for an operator.
 import { randomUUID } from 'node:crypto';
-import type { Snapshot } from '../../core/model';
-import { ConflictError, InputError, NotFoundError } from '../../core/errors';
-import { RestoreSignal, WorkflowKind, workflowIdFor } from '../../core/names';
+import type { Snapshot } from '../../contract/model';
+import { ConflictError, InputError, NotFoundError } from '../../contract/errors';
+import { RestoreSignal, WorkflowKind, workflowIdFor } from '../../contract/names';
 import { idempotencyOf, startRun } from '../start-run';
-import { absoluteSegments, checkIncludes } from '../../activities/restore/target';
-import type { RestoreOverwrite } from '../../activities/engines/engine';
+import { absoluteSegments, checkIncludes } from '../../activities/shared/restore-target';
+import type { RestoreOverwrite } from '../../contract/engine';
 import type { ApprovalInput, restoreWorkflow } from '../../workflows/restore';
 import type { ApiContext, Handler } from '../context';
 

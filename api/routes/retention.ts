@@ -1,9 +1,9 @@
 // Retention and prune: set a job's policy, preview it, start a prune run of a repository.
 import { randomUUID } from 'node:crypto';
-import { checkRetentionPolicy, type RetentionPolicy } from '../../core/retention';
-import { JOB_TAG_PREFIX, WorkflowKind, workflowIdForRepository } from '../../core/names';
+import { checkRetentionPolicy, type RetentionPolicy } from '../../contract/retention';
+import { JOB_TAG_PREFIX, WorkflowKind, workflowIdForRepository } from '../../contract/names';
 import { parseS3Credentials, repositoryS3Context, resticS3Env } from '../../core/s3';
-import type { EngineSnapshot, ForgetGroup } from '../../activities/engines/engine';
+import type { EngineSnapshot, ForgetGroup } from '../../contract/engine';
 import type { PruneWorkflowInput } from '../../workflows/prune';
 import { idempotencyOf, startRun } from '../start-run';
 import type { ApiContext, Handler } from '../context';

@@ -3,9 +3,9 @@
 // its non-cancellable cleanup releases the repository lock and the snapshot, runs the post
 // hooks with success=false and records the run as `cancelled` — by whom, from this row.
 import { WorkflowNotFoundError } from '@temporalio/client';
-import type { Run } from '../../core/model';
-import { TERMINAL_STATUSES } from '../../core/model';
-import { ConflictError } from '../../core/errors';
+import type { Run } from '../../contract/model';
+import { TERMINAL_STATUSES } from '../../contract/model';
+import { ConflictError } from '../../contract/errors';
 import type { ApiContext, Handler, HandlerResult } from '../context';
 import { liveProgress } from './runs';
 

@@ -1,9 +1,9 @@
 // The run log over HTTP: pages (GET /runs/{id}/log), a live tail over Server-Sent Events
 // (GET /runs/{id}/log/stream), and the agents' way in (POST /agent/runs/{id}/log).
-import { NotFoundError } from '../../core/errors';
+import { NotFoundError } from '../../contract/errors';
 import { storedInstant } from '../../core/instant';
-import { TERMINAL_STATUSES } from '../../core/model';
-import type { RunLogEntry, RunLogLine } from '../../core/run-log';
+import { TERMINAL_STATUSES } from '../../contract/model';
+import type { RunLogEntry, RunLogLine } from '../../contract/run-log';
 import { readRunLog } from '../../catalog/run-log';
 import type { Handler } from '../context';
 

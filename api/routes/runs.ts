@@ -1,12 +1,12 @@
 import { defaultPayloadConverter } from '@temporalio/common';
-import type { BackupProgress, Run, RunKind, RunStatus } from '../../core/model';
-import { InputError } from '../../core/errors';
+import type { BackupProgress, Run, RunKind, RunStatus } from '../../contract/model';
+import { InputError } from '../../contract/errors';
 import { storedInstant } from '../../core/instant';
-import { RUN_PROGRESS_QUERY } from '../../core/names';
+import { RUN_PROGRESS_QUERY } from '../../contract/names';
 import type { RunProgressState } from '../../workflows/run-visibility';
 import { decodeRunCursor, encodeRunCursor } from '../run-cursor';
-import { TERMINAL_STATUSES } from '../../core/model';
-import type { BackupHeartbeat } from '../../activities/agent';
+import { TERMINAL_STATUSES } from '../../contract/model';
+import type { BackupHeartbeat } from '../../activities/agent/backup-activities';
 import type { ApiContext, Handler } from '../context';
 
 /** The engine step's latest heartbeat, read from the workflow's pending activities. */

@@ -2,14 +2,14 @@
 // sealed at rest under 'repository-sync:<id>' and never leave the API again: the server
 // worker opens them itself when it runs rclone.
 import { randomUUID } from 'node:crypto';
-import { ConflictError, InputError } from '../../core/errors';
-import { WorkflowKind, workflowIdForRepository } from '../../core/names';
+import { ConflictError, InputError } from '../../contract/errors';
+import { WorkflowKind, workflowIdForRepository } from '../../contract/names';
 import { parseS3Credentials, repositorySyncContext, serializeS3Credentials } from '../../core/s3';
 import type { S3SyncTargetRecord } from '../../catalog/store';
 import type { S3SyncWorkflowInput } from '../../workflows/s3-sync';
 import { idempotencyOf, startRun } from '../start-run';
 import type { ApiContext, Handler } from '../context';
-import type { components } from '../generated/schema';
+import type { components } from '../../contract/generated/api-schema';
 
 /** The request body, as the spec defines it (validated against it before a handler runs). */
 type S3SyncTargetBody = components['schemas']['S3SyncTargetSet'];

@@ -4,8 +4,8 @@
 // failed Temporal call leaves the catalog as it was; a crash between the Temporal call and
 // the commit is repaired by the start-up reconcile (api/schedules.ts).
 import { ScheduleNotFoundError } from '@temporalio/client';
-import { ConflictError, InputError, NotFoundError } from '../../core/errors';
-import { ScheduleKind, scheduleIdFor, scheduledWorkflowIdFor } from '../../core/names';
+import { ConflictError, InputError, NotFoundError } from '../../contract/errors';
+import { ScheduleKind, scheduleIdFor, scheduledWorkflowIdFor } from '../../contract/names';
 import { backfillOverlap, normalizeSchedule, type BackfillOverlap, type ScheduleDefinition } from '../../core/schedule';
 import { withTransaction } from '../../catalog/db';
 import type { ScheduleRecord } from '../../catalog/store';

@@ -1,5 +1,5 @@
 // The server-side script library (CRUD) and a job's pre and post scripts.
-import { ConflictError, InputError, NotFoundError } from '../../core/errors';
+import { ConflictError, InputError, NotFoundError } from '../../contract/errors';
 import { withTransaction } from '../../catalog/db';
 import * as scripts from '../../catalog/scripts';
 import type { Handler } from '../context';

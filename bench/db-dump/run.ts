@@ -16,9 +16,9 @@ import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
 import { startPostgres, type Postgres } from '../../test/support/postgres';
 import { startStack, type Stack } from '../../test/support/stack';
-import { backupArgs, initArgs, resticEnv } from '../../activities/engines/restic/args';
-import { pgDumpArgs, pgEnv } from '../../activities/plugins/db/postgres-commands';
-import { runProcess } from '../../activities/process';
+import { backupArgs, initArgs, resticEnv } from '../../activities/shared/engines/restic/args';
+import { pgDumpArgs, pgEnv } from '../../activities/shared/plugins/db/postgres-commands';
+import { runProcess } from '../../activities/shared/process';
 import type { BackupWorkflowResult } from '../../workflows/backup';
 
 const ROOT = resolve(__dirname, '..', '..');

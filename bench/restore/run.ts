@@ -18,10 +18,10 @@ import { delimiter, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startPostgres, type Postgres } from '../../test/support/postgres';
 import { startStack, type Stack } from '../../test/support/stack';
-import { resticEnv } from '../../activities/engines/restic/args';
-import { restoreCommandArgs } from '../../activities/engines/restic/restore-args';
-import { runProcess } from '../../activities/process';
-import { hashTree } from '../../workers/sample';
+import { resticEnv } from '../../activities/shared/engines/restic/args';
+import { restoreCommandArgs } from '../../activities/shared/engines/restic/restore-args';
+import { runProcess } from '../../activities/shared/process';
+import { hashTree } from '../../workers/embedded/sample';
 import type { RestoreWorkflowResult } from '../../workflows/restore';
 import { ensureDataset } from '../support/dataset';
 

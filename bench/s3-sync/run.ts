@@ -24,7 +24,7 @@ process.env.PATH = [join(ROOT, '.tools', 'bin'), join(ROOT, '.tools', 'venv', 'b
 import { startPostgres } from '../../test/support/postgres';
 import { startStack } from '../../test/support/stack';
 import { startS3 } from '../../test/support/s3';
-import { transferFlags } from '../../activities/sync/rclone';
+import { transferFlags } from '../../activities/server/sync/rclone';
 import type { S3SyncWorkflowResult } from '../../workflows/s3-sync';
 import { timelineOf } from '../support/timeline';
 import { envInt, log, runBench } from '../support/lifecycle';

@@ -1,5 +1,5 @@
 // Bench-only launcher: many agent workers in one process, one Worker per agent.<name>
-// queue, each built with the same activity factory as workers/agent.ts. A real fleet runs
+// queue, each built with the same activity factory as workers/agent/agent-worker.ts. A real fleet runs
 // one agent per machine; here they share a machine and an event loop, each with its own
 // Temporal connection as a real agent has.
 //
@@ -9,10 +9,10 @@
 import { DefaultLogger, Runtime, Worker, type LogLevel } from '@temporalio/worker';
 import { loadConfig } from '../../core/config';
 import { createLogger } from '../../core/logger';
-import { agentTaskQueue } from '../../core/names';
-import { connectWorker, onShutdownSignal } from '../../workers/connection';
-import { agentWorkerActivities } from '../../workers/agent';
-import { BearerAgentHttp } from '../../workers/agent-identity/http';
+import { agentTaskQueue } from '../../contract/names';
+import { connectWorker, onShutdownSignal } from '../../core/temporal-connection';
+import { agentWorkerActivities } from '../../workers/agent/agent-worker';
+import { BearerAgentHttp } from '../../activities/agent/api-http';
 
 async function main(): Promise<void> {
   const agents = JSON.parse(process.env.BENCH_AGENTS_JSON ?? '[]') as Array<{ name: string; token: string }>;

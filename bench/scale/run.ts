@@ -9,7 +9,7 @@
 // The stack is the real one (test/support/stack.ts: Debian PostgreSQL, Temporal dev server,
 // API and server worker as separate processes); the agents run as Workers of one extra
 // process (bench/scale/agents.ts), each on its own agent.<name> queue with the activities
-// of workers/agent.ts, BENCH_AGENT_CONCURRENCY (default 2) activities at a time each.
+// of workers/agent/agent-worker.ts, BENCH_AGENT_CONCURRENCY (default 2) activities at a time each.
 // Each job backs up its own small dataset (BENCH_FILES_PER_JOB files of BENCH_FILE_KB,
 // default 40 x 64 KiB = 2.5 MiB).
 //

@@ -3,7 +3,7 @@
 -- firing and is made to match this row (on every change and at API start-up).
 
 CREATE TABLE schedules (
-  -- The Temporal Schedule id (core/names.ts scheduleIdFor).
+  -- The Temporal Schedule id (contract/names.ts scheduleIdFor).
   id             text PRIMARY KEY,
   kind           text NOT NULL CHECK (kind IN ('backup', 'prune', 's3-sync')),
   job_id         bigint REFERENCES jobs(id) ON DELETE CASCADE,

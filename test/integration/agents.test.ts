@@ -13,10 +13,10 @@ import { waitFor } from '../support/wait';
 import { ROOT, cliArgs } from '../support/tools';
 import { problemOf } from '../support/problem';
 import { activityRecords } from '../support/history';
-import { writeSampleTree } from '../../workers/sample';
-import { enroll } from '../../workers/agent-identity/enroll';
-import { HOME_FILES, loadIdentity, type AgentIdentity } from '../../workers/agent-identity/home';
-import { MtlsAgentHttp } from '../../workers/agent-identity/http';
+import { writeSampleTree } from '../../workers/embedded/sample';
+import { enroll } from '../../workers/agent/identity/enroll';
+import { HOME_FILES, loadIdentity, type AgentIdentity } from '../../workers/agent/identity/home';
+import { MtlsAgentHttp } from '../../activities/agent/api-http';
 import { certificateValidity, commonNameOf, createAgentCsr, verifyIssuedBy } from '../../core/pki';
 
 jest.setTimeout(300_000);

@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiClient } from '../../cli/api-client';
+import { ApiClient } from '../../core/api-client';
 import { ROOT } from '../support/tools';
 import { adminTokenOf, childrenOf, freeUpPorts, processesOfDataDir, startUp, stopUp, untilUp, type Up } from '../support/up';
 

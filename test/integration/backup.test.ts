@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { startPostgres, type Postgres } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';
 import { restic, snapshotsTagged, locks } from '../support/restic';
-import { hashTree, writeSampleTree } from '../../workers/sample';
-import { runTag } from '../../core/names';
+import { hashTree, writeSampleTree } from '../../workers/embedded/sample';
+import { runTag } from '../../contract/names';
 import { problemOf } from '../support/problem';
 
 jest.setTimeout(180_000);

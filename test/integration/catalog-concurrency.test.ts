@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { prepareEmbeddedPostgres } from '../../workers/embedded-postgres';
+import { prepareEmbeddedPostgres } from '../../workers/embedded/embedded-postgres';
 import { createPool, waitForDatabase } from '../../catalog/db';
 import { runCatalogProbe } from '../support/catalog-probe';
 

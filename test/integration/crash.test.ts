@@ -9,7 +9,7 @@ import { startStack, type Component, type Stack } from '../support/stack';
 import { restic, snapshotsTagged, locks } from '../support/restic';
 import { waitFor } from '../support/wait';
 import { writeRandomFiles } from '../support/random-files';
-import { runTag } from '../../core/names';
+import { runTag } from '../../contract/names';
 
 jest.setTimeout(300_000);
 

@@ -10,7 +10,7 @@ import { startPostgres, type Postgres } from '../support/postgres';
 import { startMariaDb, type MariaDb } from '../support/mariadb';
 import { startStack, type Stack } from '../support/stack';
 import { freePort } from '../support/ports';
-import type { ApiRun } from '../../cli/api-client';
+import type { ApiRun } from '../../core/api-client';
 import { decodedPayloads, historyJson, recordHistory } from '../support/history';
 
 jest.setTimeout(600_000);

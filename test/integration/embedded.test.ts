@@ -10,11 +10,11 @@ import { waitFor } from '../support/wait';
 import { restic } from '../support/restic';
 import { adminTokenOf, childrenOf, freeUpPorts, processesOfDataDir as processesIn, startUp as startUpIn, stopUp, untilUp, type Up, type UpPorts } from '../support/up';
 import { writePgliteCatalog } from '../support/pglite-catalog';
-import { ApiClient } from '../../cli/api-client';
+import { ApiClient } from '../../core/api-client';
 import { loadMasterKey, SecretBox } from '../../core/secrets';
 import { createPool } from '../../catalog/db';
 import { Catalog } from '../../catalog/store';
-import { embeddedPostgresLayout } from '../../workers/embedded-postgres';
+import { embeddedPostgresLayout } from '../../workers/embedded/embedded-postgres';
 
 jest.setTimeout(600_000);
 

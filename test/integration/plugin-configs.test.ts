@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { startPostgres, type Postgres } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';
 import { problemOf } from '../support/problem';
-import { ApiClient } from '../../cli/api-client';
+import { ApiClient } from '../../core/api-client';
 import { ROOT } from '../support/tools';
 
 jest.setTimeout(300_000);

@@ -16,9 +16,9 @@ import { startStack, type Stack } from '../support/stack';
 import { locks, restic } from '../support/restic';
 import { waitFor } from '../support/wait';
 import { writeRandomFiles } from '../support/random-files';
-import { JOB_TAG_PREFIX, repositoryLockWorkflowId } from '../../core/names';
+import { JOB_TAG_PREFIX, repositoryLockWorkflowId } from '../../contract/names';
 import { lockStateQuery } from '../../workflows/repository-lock';
-import type { ApiRun } from '../../cli/api-client';
+import type { ApiRun } from '../../core/api-client';
 
 jest.setTimeout(300_000);
 

@@ -12,9 +12,9 @@ import { locks, snapshotsTagged } from '../support/restic';
 import { waitFor } from '../support/wait';
 import { problemOf } from '../support/problem';
 import { writeRandomFiles } from '../support/random-files';
-import { LOCK_STATE_QUERY, repositoryLockWorkflowId, runTag } from '../../core/names';
+import { LOCK_STATE_QUERY, repositoryLockWorkflowId, runTag } from '../../contract/names';
 import type { LockState } from '../../workflows/repository-lock';
-import { writeSampleTree } from '../../workers/sample';
+import { writeSampleTree } from '../../workers/embedded/sample';
 
 jest.setTimeout(400_000);
 

@@ -16,9 +16,9 @@ import { startStack, type Stack } from '../support/stack';
 import { startS3, type S3Server } from '../support/s3';
 import { waitFor } from '../support/wait';
 import { toolPath } from '../support/tools';
-import { hashTree, writeSampleTree } from '../../workers/sample';
-import { ApiError } from '../../cli/api-client';
-import type { S3SyncHeartbeat } from '../../activities/sync/activities';
+import { hashTree, writeSampleTree } from '../../workers/embedded/sample';
+import { ApiError } from '../../core/api-client';
+import type { S3SyncHeartbeat } from '../../activities/server/sync/sync-activities';
 import { recordHistory } from '../support/history';
 import { writeRandomFiles } from '../support/random-files';
 

@@ -13,10 +13,10 @@ import { waitFor } from '../support/wait';
 import { ResticGate } from '../support/restic-gate';
 import { activityRecords } from '../support/history';
 import { problemOf } from '../support/problem';
-import { writeSampleTree } from '../../workers/sample';
-import { SERVER_TASK_QUEUE, scheduleIdFor } from '../../core/names';
+import { writeSampleTree } from '../../workers/embedded/sample';
+import { SERVER_TASK_QUEUE, scheduleIdFor } from '../../contract/names';
 import { normalizeSchedule, toTemporalSpec } from '../../core/schedule';
-import type { ApiRun } from '../../cli/api-client';
+import type { ApiRun } from '../../core/api-client';
 
 jest.setTimeout(300_000);
 

@@ -3,7 +3,7 @@
 // while restic reads, and the snapshot volume unmounted and removed afterwards. Needs the
 // kernel's device-mapper; where it is missing (as on the machines this project is developed
 // on: no /dev/mapper/control) the file is skipped with that reason, and only the LVM command
-// lines are tested (activities/snapshot/commands.test.ts).
+// lines are tested (activities/shared/snapshot-commands.test.ts).
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

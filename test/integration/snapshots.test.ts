@@ -2,7 +2,7 @@
 // freezes its paths, a file changed while restic reads, and every way a run can end
 // (success, failure, cancellation, a crash of the agent) releasing its snapshot. LVM needs
 // device-mapper and ZFS its kernel module: where those are missing only their command lines
-// are tested (activities/snapshot/commands.test.ts).
+// are tested (activities/shared/snapshot-commands.test.ts).
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -10,11 +10,11 @@ import { startStack, type Stack } from '../support/stack';
 import { waitFor } from '../support/wait';
 import { problemOf } from '../support/problem';
 import { writeRandomFiles } from '../support/random-files';
-import { writeSampleTree } from '../../workers/sample';
+import { writeSampleTree } from '../../workers/embedded/sample';
 import { SseParser, type SseEvent } from '../../cli/sse';
-import type { ApiRun, ApiRunLogLine } from '../../cli/api-client';
+import type { ApiRun, ApiRunLogLine } from '../../core/api-client';
 import { appendRunLog, readRunLog } from '../../catalog/run-log';
-import type { RunLogEntry } from '../../core/run-log';
+import type { RunLogEntry } from '../../contract/run-log';
 
 jest.setTimeout(300_000);
 

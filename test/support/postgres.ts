@@ -5,7 +5,7 @@ import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports';
-import { asOwner, clusterOwner, pgBin, type ClusterOwner } from '../../workers/embedded-postgres';
+import { asOwner, clusterOwner, pgBin, type ClusterOwner } from '../../workers/embedded/embedded-postgres';
 
 export interface Postgres {
   url: string;

@@ -10,11 +10,11 @@ import { Connection, Client } from '@temporalio/client';
 import { createPool } from '../../catalog/db';
 import { migrate } from '../../catalog/migrate';
 import { Catalog } from '../../catalog/store';
-import { ApiClient } from '../../cli/api-client';
-import { SearchAttribute } from '../../core/names';
+import { ApiClient } from '../../core/api-client';
+import { SearchAttribute } from '../../contract/names';
 import { freePort } from './ports';
 import { waitFor } from './wait';
-import { waitForSearchAttributes } from '../../workers/connection';
+import { waitForSearchAttributes } from '../../core/temporal-connection';
 import { ROOT, cliArgs, toolPath } from './tools';
 
 export type Component = 'api' | 'server-worker' | 'agent';

@@ -2,22 +2,22 @@
 // server, activities mocked: the documented execution order, overrides reaching the engine,
 // every stream snapshot recorded, and a failed agent pre hook aborting with post steps still run.
 import { fakes } from './support/fakes';
-import type { AgentActivities } from '../../activities/agent';
-import type { LockActivities } from '../../activities/maintenance/lock';
-import type { PluginActivities } from '../../activities/plugins/agent-activities';
-import type { ServerActivities } from '../../activities/server';
-import type { ServerScriptActivities } from '../../activities/scripts/server-scripts';
+import type { AgentActivities } from '../../activities/agent/backup-activities';
+import type { LockActivities } from '../../activities/server/lock-activities';
+import type { PluginActivities } from '../../activities/agent/plugin-activities';
+import type { ServerActivities } from '../../activities/server/backup-activities';
+import type { ServerScriptActivities } from '../../activities/server/script-activities';
 import { Worker } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
 import { timeSkippingSuite } from './support/time-skipping';
 import { backupWorkflow, type BackupWorkflowResult } from '../../workflows/backup';
-import type { BackupPlan, FinishRunInput } from '../../activities/server';
-import type { BackupStepInput, BackupStepResult } from '../../activities/agent';
-import type { PluginBackupInput, PluginBackupResult, PluginCleanupInput } from '../../activities/plugins/agent-activities';
-import type { ServerScriptInput, ServerScriptResult } from '../../activities/scripts/server-scripts';
-import { SERVER_TASK_QUEUE, agentTaskQueue } from '../../core/names';
-import { ErrorType } from '../../core/errors';
-import type { EngineSnapshot } from '../../activities/engines/engine';
+import type { BackupPlan, FinishRunInput } from '../../activities/server/backup-activities';
+import type { BackupStepInput, BackupStepResult } from '../../activities/agent/backup-activities';
+import type { PluginBackupInput, PluginBackupResult, PluginCleanupInput } from '../../activities/agent/plugin-activities';
+import type { ServerScriptInput, ServerScriptResult } from '../../activities/server/script-activities';
+import { SERVER_TASK_QUEUE, agentTaskQueue } from '../../contract/names';
+import { ErrorType } from '../../contract/errors';
+import type { EngineSnapshot } from '../../contract/engine';
 
 jest.setTimeout(120_000);
 

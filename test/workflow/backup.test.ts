@@ -1,10 +1,10 @@
 // BackupWorkflow on the time-skipping test server, with mocked activities: step order,
 // cleanup on failure and cancellation, retries, warnings and an unreachable agent.
 import { fakes } from './support/fakes';
-import type { SnapshotHandle } from '../../activities/snapshot/provider';
-import type { AgentActivities } from '../../activities/agent';
-import type { LockActivities } from '../../activities/maintenance/lock';
-import type { ServerActivities } from '../../activities/server';
+import type { SnapshotHandle } from '../../activities/agent/snapshot/provider';
+import type { AgentActivities } from '../../activities/agent/backup-activities';
+import type { LockActivities } from '../../activities/server/lock-activities';
+import type { ServerActivities } from '../../activities/server/backup-activities';
 import { Worker } from '@temporalio/worker';
 import { timeSkippingSuite } from './support/time-skipping';
 import { waitFor } from '../support/wait';
@@ -12,12 +12,12 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import { backupWorkflow } from '../../workflows/backup';
-import type { BackupPlan, FinishRunInput } from '../../activities/server';
-import type { BackupStepResult, PostHookInput } from '../../activities/agent';
-import { SERVER_TASK_QUEUE, agentTaskQueue } from '../../core/names';
-import { ErrorType } from '../../core/errors';
+import type { BackupPlan, FinishRunInput } from '../../activities/server/backup-activities';
+import type { BackupStepResult, PostHookInput } from '../../activities/agent/backup-activities';
+import { SERVER_TASK_QUEUE, agentTaskQueue } from '../../contract/names';
+import { ErrorType } from '../../contract/errors';
 import { runProgressQuery, type RunProgressState } from '../../workflows/run-visibility';
-import { SearchAttributeKeys } from '../../core/search-attributes';
+import { SearchAttributeKeys } from '../../contract/search-attributes';
 
 jest.setTimeout(120_000);
 

@@ -2,18 +2,18 @@
 // mocked: a failed check becomes the run's reason in words; a database restore takes the
 // repository's shared lock, records its outcome, and records a failure too.
 import { fakes } from './support/fakes';
-import type { LockActivities } from '../../activities/maintenance/lock';
-import type { PluginRunActivities } from '../../activities/plugins/run-activities';
+import type { LockActivities } from '../../activities/server/lock-activities';
+import type { PluginRunActivities } from '../../activities/server/plugin-run-activities';
 import { Worker } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
 import { timeSkippingSuite } from './support/time-skipping';
 import { pluginTestWorkflow } from '../../workflows/plugin-test';
 import { dbRestoreWorkflow } from '../../workflows/db-restore';
-import type { FinishPluginRunInput } from '../../activities/plugins/run-activities';
-import type { PluginRestoreInput } from '../../activities/plugins/agent-activities';
-import type { PluginTestReport } from '../../activities/plugins/api';
-import { SERVER_TASK_QUEUE, agentTaskQueue } from '../../core/names';
-import { ErrorType } from '../../core/errors';
+import type { FinishPluginRunInput } from '../../activities/server/plugin-run-activities';
+import type { PluginRestoreInput } from '../../activities/agent/plugin-activities';
+import type { PluginTestReport } from '../../contract/plugin-api';
+import { SERVER_TASK_QUEUE, agentTaskQueue } from '../../contract/names';
+import { ErrorType } from '../../contract/errors';
 
 jest.setTimeout(120_000);
 

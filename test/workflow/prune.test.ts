@@ -1,16 +1,16 @@
 // PruneWorkflow on the time-skipping test server: maintenance activities mocked, the
 // repository lock real (real lock activities and lock workflow).
 import { fakes } from './support/fakes';
-import type { LockActivities } from '../../activities/maintenance/lock';
-import type { MaintenanceActivities } from '../../activities/maintenance/prune';
+import type { LockActivities } from '../../activities/server/lock-activities';
+import type { MaintenanceActivities } from '../../activities/server/prune-activities';
 import { Worker } from '@temporalio/worker';
 import { timeSkippingSuite } from './support/time-skipping';
 import { waitFor } from '../support/wait';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { FinishMaintenanceRunInput, PrunePlan } from '../../activities/maintenance/prune';
-import { ErrorType } from '../../core/errors';
-import { SERVER_TASK_QUEUE } from '../../core/names';
+import type { FinishMaintenanceRunInput, PrunePlan } from '../../activities/server/prune-activities';
+import { ErrorType } from '../../contract/errors';
+import { SERVER_TASK_QUEUE } from '../../contract/names';
 import { prunePhaseQuery, pruneWorkflow } from '../../workflows/prune';
 import { finishSignal, holderStateQuery, lockHolderWorkflow } from './support/lock-holder';
 

@@ -10,7 +10,7 @@ import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { timeSkippingSuite } from './support/time-skipping';
 import { waitFor } from '../support/wait';
-import { SERVER_TASK_QUEUE, repositoryLockWorkflowId } from '../../core/names';
+import { SERVER_TASK_QUEUE, repositoryLockWorkflowId } from '../../contract/names';
 import { grantable, lockStateQuery, type LockMode, type LockRequest, type LockState } from '../../workflows/repository-lock';
 import { finishSignal, holderStateQuery, lockHolderWorkflow, type HolderState } from './support/lock-holder';
 

@@ -2,20 +2,20 @@
 // approval (approve, reject, timeout, a second decision), a refused target, retry after a
 // crashed restore step, and cleanup on failure.
 import { fakes } from './support/fakes';
-import type { LockActivities } from '../../activities/maintenance/lock';
-import type { RestoreAgentActivities } from '../../activities/restore/activities';
-import type { RestoreServerActivities } from '../../activities/restore/server';
+import type { LockActivities } from '../../activities/server/lock-activities';
+import type { RestoreAgentActivities } from '../../activities/agent/restore-activities';
+import type { RestoreServerActivities } from '../../activities/server/restore-activities';
 import { Worker } from '@temporalio/worker';
 import { timeSkippingSuite } from './support/time-skipping';
 import { waitFor } from '../support/wait';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { approveSignal, rejectSignal, restoreWorkflow, type RestoreWorkflowInput } from '../../workflows/restore';
-import type { FinishRestoreInput } from '../../activities/restore/server';
-import type { RestoreHookInput, RestoreStepInput, RestoreTargetInput, RestoreTargetResult } from '../../activities/restore/activities';
-import type { RestoreSummary } from '../../activities/engines/engine';
-import { SERVER_TASK_QUEUE, agentTaskQueue } from '../../core/names';
-import { ErrorType } from '../../core/errors';
+import type { FinishRestoreInput } from '../../activities/server/restore-activities';
+import type { RestoreHookInput, RestoreStepInput, RestoreTargetInput, RestoreTargetResult } from '../../activities/agent/restore-activities';
+import type { RestoreSummary } from '../../contract/engine';
+import { SERVER_TASK_QUEUE, agentTaskQueue } from '../../contract/names';
+import { ErrorType } from '../../contract/errors';
 
 jest.setTimeout(120_000);
 

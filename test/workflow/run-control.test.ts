@@ -3,19 +3,19 @@
 // cancelled (not left queued), and a stalled engine attempt is retried like any retryable
 // failure, its reason kept when the retries run out.
 import { fakes } from './support/fakes';
-import type { AgentActivities } from '../../activities/agent';
-import type { LockActivities } from '../../activities/maintenance/lock';
-import type { ServerActivities } from '../../activities/server';
+import type { AgentActivities } from '../../activities/agent/backup-activities';
+import type { LockActivities } from '../../activities/server/lock-activities';
+import type { ServerActivities } from '../../activities/server/backup-activities';
 import { Worker } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import { timeSkippingSuite } from './support/time-skipping';
 import { waitFor } from '../support/wait';
 import { backupWorkflow } from '../../workflows/backup';
-import type { BackupPlan, FinishRunInput } from '../../activities/server';
-import type { BackupStepResult, PostHookInput } from '../../activities/agent';
-import { SERVER_TASK_QUEUE, agentTaskQueue } from '../../core/names';
-import { ErrorType } from '../../core/errors';
+import type { BackupPlan, FinishRunInput } from '../../activities/server/backup-activities';
+import type { BackupStepResult, PostHookInput } from '../../activities/agent/backup-activities';
+import { SERVER_TASK_QUEUE, agentTaskQueue } from '../../contract/names';
+import { ErrorType } from '../../contract/errors';
 
 jest.setTimeout(180_000);
 

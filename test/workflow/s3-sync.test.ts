@@ -2,8 +2,8 @@
 // a failed verification fails the run, a repository on S3 is refused, a retried sync step,
 // and cancellation mid-sync still records the run.
 import { fakes } from './support/fakes';
-import type { LockActivities } from '../../activities/maintenance/lock';
-import type { S3SyncActivities } from '../../activities/sync/activities';
+import type { LockActivities } from '../../activities/server/lock-activities';
+import type { S3SyncActivities } from '../../activities/server/sync/sync-activities';
 import { Worker } from '@temporalio/worker';
 import { timeSkippingSuite } from './support/time-skipping';
 import { waitFor } from '../support/wait';
@@ -11,9 +11,9 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import { s3SyncWorkflow, VERIFICATION_FAILED } from '../../workflows/s3-sync';
-import type { FinishS3SyncInput, S3SyncOutcome, S3SyncPlan, S3SyncVerification } from '../../activities/sync/activities';
-import { SERVER_TASK_QUEUE } from '../../core/names';
-import { ErrorType } from '../../core/errors';
+import type { FinishS3SyncInput, S3SyncOutcome, S3SyncPlan, S3SyncVerification } from '../../activities/server/sync/sync-activities';
+import { SERVER_TASK_QUEUE } from '../../contract/names';
+import { ErrorType } from '../../contract/errors';
 
 jest.setTimeout(120_000);
 

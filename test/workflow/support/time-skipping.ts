@@ -21,10 +21,10 @@ import { Client } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, type WorkflowBundleOption } from '@temporalio/worker';
-import { createLockActivities, type LockDeps } from '../../../activities/maintenance/lock';
+import { createLockActivities, type LockDeps } from '../../../activities/server/lock-activities';
 import { createLogger } from '../../../core/logger';
 import { toolPath } from '../../support/tools';
-import { SearchAttribute } from '../../../core/names';
+import { SearchAttribute } from '../../../contract/names';
 import { workflowBundle } from './bundles';
 
 const KEYWORD = 2;

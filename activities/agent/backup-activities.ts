@@ -1,0 +1,187 @@
+// Activities that run on an agent (task queue agent.<name>): snapshot, engine, hooks.
+// Built from a factory so the worker wires real dependencies and tests wire others.
+import { Context, heartbeat } from '@temporalio/activity';
+import type { BackupProgress, BackupStats, SnapshotMode } from '../../contract/model';
+import { JOB_TAG_PREFIX, isFilesSnapshot, runTag } from '../../contract/names';
+import type { Logger } from '../../core/logger';
+import type { BackupEngine, EngineSnapshot, RepositoryAccess } from '../../contract/engine';
+import type { EngineProcessRegistry } from '../shared/engines/orphans';
+import type { SecretSource } from './secret-source';
+import { providerFor, type SnapshotHandle, type SnapshotProvider } from './snapshot/provider';
+import type { SnapshotBind } from '../shared/snapshot-commands';
+import { hookEnv, type HookLimits } from '../shared/hooks/shell';
+import { withFailureMapping } from '../shared/failure';
+import { withClockHeartbeat } from '../shared/clock-heartbeat';
+import { checkBackupPaths } from './backup-roots';
+import { withRunLog, type RunLogSink, type RunLogTransport } from '../shared/run-log-sink';
+import { runStepHook } from '../shared/hooks/step-hook';
+
+export interface AgentDeps {
+  agentName: string;
+  engine: BackupEngine;
+  secrets: SecretSource;
+  snapshotProviders: SnapshotProvider[];
+  engineProcesses: EngineProcessRegistry;
+  logger: Logger;
+  /** Where hook and engine lines go (the API); none discards them. */
+  runLog?: RunLogTransport;
+  /** Stall timeout and kill grace of post hooks. */
+  hookLimits?: HookLimits;
+  /** Where backup sources may lie (BACKSTOP_BACKUP_ROOTS); absent: anywhere. */
+  backupRoots?: string[];
+}
+
+export interface BackupStepInput {
+  runId: string;
+  workflowId: string;
+  jobId: number;
+  repository: { id: number; url: string };
+  paths: string[];
+  excludes: string[];
+  /** Frozen copies to read the paths from (SnapshotHandle.binds); absent or empty: the live paths. */
+  binds?: SnapshotBind[];
+  /** Tags a server pre script added for this run (contract/run-overrides.ts). */
+  extraTags?: string[];
+}
+
+export interface BackupStepResult {
+  snapshot: EngineSnapshot;
+  stats: BackupStats | null;
+  unreadable: string[];
+  adopted: boolean;
+}
+
+export interface BackupHeartbeat {
+  phase: 'starting' | 'backing-up';
+  progress: BackupProgress | null;
+}
+
+export interface PostHookInput {
+  command: string;
+  success: boolean;
+  runId: string;
+  jobId: number;
+  jobName: string;
+  snapshotId: string | null;
+}
+
+export interface PostHookResult {
+  exitCode: number | null;
+  output: string[];
+}
+
+const HEARTBEAT_EVERY_MS = 1_000;
+const HOOK_TIMEOUT_MS = 10 * 60_000;
+
+export function createAgentActivities(deps: AgentDeps) {
+  const { engine, secrets, logger } = deps;
+
+  async function createSnapshot(input: { runId: string; mode: SnapshotMode; paths: string[] }): Promise<SnapshotHandle> {
+    // An activity always runs for a workflow here; without one, the snapshot counts as orphaned at the next start.
+    const workflowId = Context.current().info.workflowExecution?.workflowId ?? '';
+    await checkBackupPaths(input.paths, deps.backupRoots ?? ['/']);
+    return providerFor(input.mode, deps.snapshotProviders).create({ runId: input.runId, workflowId, mode: input.mode, paths: input.paths });
+  }
+
+  async function releaseSnapshot(handle: SnapshotHandle): Promise<void> {
+    await providerFor(handle.mode, deps.snapshotProviders).release(handle);
+  }
+
+  /**
+   * Runs the engine once per run: a snapshot carrying the run tag from an earlier attempt
+   * is adopted instead of writing a second one.
+   */
+  async function runBackup(input: BackupStepInput): Promise<BackupStepResult> {
+    const ctx = Context.current();
+    const tag = runTag(input.workflowId);
+    await checkBackupPaths(input.paths, deps.backupRoots ?? ['/']);
+    const repo = { url: input.repository.url, ...(await secrets.repositoryAccess(input.repository.id)) };
+    const log = logger.child({ runId: input.runId, workflowId: input.workflowId, attempt: ctx.info.attempt });
+
+    const secretValues = [repo.password, ...Object.values(repo.env ?? {})];
+    return withRunLog(deps.runLog, logger, input.runId, 'engine', (runLog) => backupWithLog(input, repo, tag, log, runLog), secretValues);
+  }
+
+  async function backupWithLog(
+    input: BackupStepInput,
+    repo: RepositoryAccess,
+    tag: string,
+    log: Logger,
+    runLog: RunLogSink,
+  ): Promise<BackupStepResult> {
+    const ctx = Context.current();
+    let latest: BackupHeartbeat = { phase: 'starting', progress: null };
+    heartbeat(latest);
+    // Heartbeat on a clock too: restic may be silent while it scans or waits for a lock.
+    const ticker = setInterval(() => heartbeat(latest), HEARTBEAT_EVERY_MS);
+    try {
+      const stopped = await deps.engineProcesses.stopLeftover(input.workflowId, tag);
+      if (stopped) log.warn({ pid: stopped }, 'stopped engine process left by an earlier attempt');
+
+      // Only an earlier attempt of this step can have written this run's snapshot or left
+      // a stale lock behind. On attempt 1 there was none, unless an engine process of this
+      // run was still alive (a reset workflow scheduling the step afresh): then look too.
+      // Skipping saves two restic processes, each deriving the key and loading the index,
+      // which is most of the overhead of a no-change incremental. A stale exclusive lock left
+      // by some other killed command still fails attempt 1 as RepositoryLocked (retryable),
+      // and attempt 2 removes it.
+      if (ctx.info.attempt > 1 || stopped !== null) {
+        // Streams of plugins carry the run tag too; only the files snapshot is this step's.
+        const existing = (await engine.findSnapshotsByTag(repo, tag)).filter((s) => isFilesSnapshot(s.tags));
+        if (existing.length > 0) {
+          log.info({ snapshotId: existing[0]!.id }, 'adopting snapshot written by an earlier attempt');
+          return { snapshot: existing[0]!, stats: null, unreadable: [], adopted: true };
+        }
+        // Locks of a killed restic would block or fail the retry; only stale ones go.
+        await engine.unlockStale(repo);
+      }
+
+      latest = { phase: 'backing-up', progress: null };
+      const outcome = await engine.backup(
+        repo,
+        { paths: input.paths, excludes: input.excludes, tags: [tag, `${JOB_TAG_PREFIX}${input.jobId}`, ...(input.extraTags ?? [])], host: deps.agentName, binds: input.binds ?? [] },
+        {
+          signal: ctx.cancellationSignal,
+          onSpawn: (pid) => deps.engineProcesses.record(input.workflowId, pid),
+          onProgress: (progress) => {
+            latest = { phase: 'backing-up', progress };
+          },
+          onLog: (stream, line) => runLog.line(stream, line),
+        },
+      );
+      deps.engineProcesses.clear(input.workflowId);
+      log.info({ snapshotId: outcome.snapshot.id, unreadable: outcome.unreadable.length }, 'backup finished');
+      return { ...outcome, adopted: false };
+    } finally {
+      clearInterval(ticker);
+    }
+  }
+
+  async function runPostHook(input: PostHookInput): Promise<PostHookResult> {
+    return runStepHook(deps, {
+      runId: input.runId,
+      step: 'post-hook',
+      command: input.command,
+      env: hookEnv({
+        runId: input.runId,
+        jobId: input.jobId,
+        jobName: input.jobName,
+        agent: deps.agentName,
+        runSuccess: input.success,
+        snapshotId: input.snapshotId,
+      }),
+      timeoutMs: HOOK_TIMEOUT_MS,
+      label: 'post hook',
+    });
+  }
+
+  // runBackup heartbeats its own progress; the short steps heartbeat on a clock.
+  return withFailureMapping({
+    createSnapshot: withClockHeartbeat(createSnapshot),
+    releaseSnapshot: withClockHeartbeat(releaseSnapshot),
+    runBackup,
+    runPostHook: withClockHeartbeat(runPostHook),
+  });
+}
+
+export type AgentActivities = ReturnType<typeof createAgentActivities>;

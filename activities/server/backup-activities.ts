@@ -1,0 +1,135 @@
+// Activities on the server worker (task queue backstop.server): catalog reads and
+// writes, server-side scripts, notifications. Every one is safe to run twice.
+import type { BackupStats, RunStatus, SnapshotMode } from '../../contract/model';
+import type { Logger } from '../../core/logger';
+import { BackstopError, ErrorType } from '../../contract/errors';
+import type { Catalog } from '../../catalog/store';
+import { hookEnv, type HookLimits } from '../shared/hooks/shell';
+import { withFailureMapping } from '../shared/failure';
+import type { EngineSnapshot } from '../../contract/engine';
+import type { RunLogTransport } from '../shared/run-log-sink';
+import { jobPluginConfigs } from '../../catalog/plugin-configs';
+import { jobScripts } from '../../catalog/scripts';
+import { runStepHook } from '../shared/hooks/step-hook';
+
+/** A job's library scripts and plugin configurations, as references for its plan. */
+async function pluginsAndScripts(catalog: Catalog, jobId: number): Promise<Pick<BackupPlan, 'scripts' | 'plugins'>> {
+  const scripts = await jobScripts(catalog.db, jobId);
+  const ref = (s: { id: number; name: string }) => ({ id: s.id, name: s.name });
+  return { scripts: { pre: scripts.pre.map(ref), post: scripts.post.map(ref) }, plugins: await jobPluginConfigs(catalog.db, jobId) };
+}
+
+export interface ServerDeps {
+  catalog: Catalog;
+  logger: Logger;
+  /** Where script lines go (the catalog, redacted); none discards them. */
+  runLog?: RunLogTransport;
+  /** Stall timeout and kill grace of pre scripts. */
+  hookLimits?: HookLimits;
+}
+
+/** What a backup run needs to know; references only, never secrets. */
+export interface BackupPlan {
+  jobId: number;
+  jobName: string;
+  agentName: string;
+  repository: { id: number; name: string; url: string };
+  paths: string[];
+  excludes: string[];
+  snapshotMode: SnapshotMode;
+  preScript: string | null;
+  postHook: string | null;
+  /** Library scripts run on this worker before and after the backup (ids; bodies are read when they run). */
+  scripts?: { pre: Array<{ id: number; name: string }>; post: Array<{ id: number; name: string }> };
+  /** The job's plugin configurations, in order: references only, the agent fetches their secrets. */
+  plugins?: Array<{ id: number; name: string; plugin: string }>;
+}
+
+export interface FinishRunInput {
+  runId: string;
+  status: RunStatus;
+  snapshotId: string | null;
+  stats: BackupStats | null;
+  warnings: string[];
+  failureReason: string | null;
+}
+
+const SCRIPT_TIMEOUT_MS = 10 * 60_000;
+
+export function createServerActivities(deps: ServerDeps) {
+  const { catalog, logger } = deps;
+
+  async function prepareBackup(input: { runId: string; jobId: number; workflowId: string }): Promise<BackupPlan> {
+    const job = await catalog.getJob(input.jobId);
+    const repository = await catalog.getRepository(job.repositoryId);
+    await catalog.markRunRunning({
+      id: input.runId,
+      kind: 'backup',
+      jobId: job.id,
+      workflowId: input.workflowId,
+      repositoryId: repository.id,
+      agentName: job.agentName,
+    });
+    return {
+      jobId: job.id,
+      jobName: job.name,
+      agentName: job.agentName,
+      repository: { id: repository.id, name: repository.name, url: repository.url },
+      paths: job.paths,
+      excludes: job.excludes,
+      snapshotMode: job.snapshotMode,
+      preScript: job.preScript,
+      postHook: job.postHook,
+      ...(await pluginsAndScripts(catalog, job.id)),
+    };
+  }
+
+  async function runPreScript(input: { command: string; runId: string; plan: BackupPlan }): Promise<void> {
+    const r = await runStepHook(deps, {
+      runId: input.runId,
+      step: 'pre-script',
+      command: input.command,
+      env: hookEnv({
+        runId: input.runId,
+        jobId: input.plan.jobId,
+        jobName: input.plan.jobName,
+        agent: input.plan.agentName,
+        repository: input.plan.repository.name,
+        paths: input.plan.paths,
+      }),
+      timeoutMs: SCRIPT_TIMEOUT_MS,
+      label: 'pre script',
+    });
+    if (r.exitCode !== 0) {
+      const tail = r.output.slice(-3).join('; ');
+      throw new BackstopError(ErrorType.hook, `pre script exited with code ${r.exitCode}${tail ? `: ${tail}` : ''}`);
+    }
+  }
+
+  async function recordSnapshot(input: { runId: string; jobId: number; repositoryId: number; snapshot: EngineSnapshot }): Promise<void> {
+    await catalog.recordSnapshot({
+      id: input.snapshot.id,
+      repositoryId: input.repositoryId,
+      jobId: input.jobId,
+      runId: input.runId,
+      time: input.snapshot.time,
+      hostname: input.snapshot.hostname,
+      paths: input.snapshot.paths,
+      tags: input.snapshot.tags,
+    });
+  }
+
+  async function finishRun(input: FinishRunInput): Promise<void> {
+    await catalog.finishRun({ id: input.runId, ...input });
+  }
+
+  /** The log channel: one structured line per finished run. Mail/webhooks come later. */
+  async function notify(input: { runId: string; jobName: string; status: RunStatus; snapshotId: string | null; failureReason: string | null; warnings: number }): Promise<void> {
+    const level = input.status === 'failed' ? 'error' : input.status === 'warning' ? 'warn' : 'info';
+    logger[level]({ notification: 'run-finished', ...input }, `backup of ${input.jobName}: ${input.status}`);
+  }
+
+  return withFailureMapping({ prepareBackup, runPreScript, recordSnapshot, finishRun, notify });
+}
+
+export type ServerActivities = ReturnType<typeof createServerActivities>;

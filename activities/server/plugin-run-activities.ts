@@ -1,0 +1,40 @@
+// Server-side bookkeeping of plugin tests and database restores: their run rows.
+import type { Catalog } from '../../catalog/store';
+import type { Logger } from '../../core/logger';
+import type { RunStatus } from '../../contract/model';
+import { withFailureMapping } from '../shared/failure';
+
+export interface PluginRunRef {
+  runId: string;
+  workflowId: string;
+  kind: 'plugin-test' | 'db-restore';
+  agentName: string;
+  repositoryId?: number | null;
+}
+
+export interface FinishPluginRunInput {
+  runId: string;
+  status: RunStatus;
+  warnings: string[];
+  failureReason: string | null;
+  details: Record<string, unknown> | null;
+  snapshotId?: string | null;
+}
+
+export function createPluginRunActivities(deps: { catalog: Catalog; logger: Logger }) {
+  async function startPluginRun(r: PluginRunRef): Promise<{ repository: { id: number; url: string } | null }> {
+    await deps.catalog.markRunRunning({ id: r.runId, kind: r.kind, workflowId: r.workflowId, agentName: r.agentName, repositoryId: r.repositoryId ?? null });
+    if (!r.repositoryId) return { repository: null };
+    const repo = await deps.catalog.getRepository(r.repositoryId);
+    return { repository: { id: repo.id, url: repo.url } };
+  }
+
+  async function finishPluginRun(r: FinishPluginRunInput): Promise<void> {
+    await deps.catalog.finishRun({ id: r.runId, status: r.status, snapshotId: r.snapshotId ?? null, stats: null, warnings: r.warnings, failureReason: r.failureReason, details: r.details });
+    deps.logger.info({ notification: 'run-finished', runId: r.runId, status: r.status }, `plugin run ${r.runId}: ${r.status}`);
+  }
+
+  return withFailureMapping({ startPluginRun, finishPluginRun });
+}
+
+export type PluginRunActivities = ReturnType<typeof createPluginRunActivities>;

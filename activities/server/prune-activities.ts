@@ -1,0 +1,147 @@
+// Server activities of a prune run (task queue backstop.server): the server worker opens
+// the repository itself (activities/server/repository-access.ts), applies each job's retention
+// policy with restic forget, prunes, and brings the catalog in line with the repository.
+import { Context, heartbeat } from '@temporalio/activity';
+import type { Catalog } from '../../catalog/store';
+import type { Logger } from '../../core/logger';
+import type { RunStatus } from '../../contract/model';
+import type { RetentionPolicy } from '../../contract/retention';
+import type { SecretBox } from '../../core/secrets';
+import { JOB_TAG_PREFIX, runTag } from '../../contract/names';
+import type { BackupEngine, PruneOutcome } from '../../contract/engine';
+import { hookEnv, type HookLimits, type HookResult } from '../shared/hooks/shell';
+import { withFailureMapping } from '../shared/failure';
+import { openRepository } from './repository-access';
+import { withRunLog, type RunLogTransport } from '../shared/run-log-sink';
+import { runStepHook } from '../shared/hooks/step-hook';
+
+export interface MaintenanceDeps {
+  catalog: Catalog;
+  engine: BackupEngine;
+  secrets: SecretBox;
+  logger: Logger;
+  /** Where restic's and the script's lines go (the catalog, redacted); none discards them. */
+  runLog?: RunLogTransport;
+  /** Stall timeout and kill grace of post-prune scripts. */
+  hookLimits?: HookLimits;
+}
+
+/** What a prune run needs to know; references and policies only, never secrets. */
+export interface PrunePlan {
+  repository: { id: number; name: string };
+  /** Jobs of this repository that have a retention policy; the others keep everything. */
+  jobs: Array<{ id: number; name: string; retention: RetentionPolicy }>;
+  postPruneScript: string | null;
+  /** The repository has an S3 sync target: a successful prune is followed by a sync. */
+  s3Sync: boolean;
+}
+
+export interface ForgetJobResult {
+  jobId: number;
+  kept: number;
+  removed: number;
+  removedSnapshots: string[];
+}
+
+export interface CatalogSyncResult {
+  added: number;
+  removed: number;
+  snapshots: number;
+}
+
+export interface FinishMaintenanceRunInput {
+  runId: string;
+  status: RunStatus;
+  warnings: string[];
+  failureReason: string | null;
+  details: Record<string, unknown>;
+}
+
+const HEARTBEAT_EVERY_MS = 1_000;
+const SCRIPT_TIMEOUT_MS = 10 * 60_000;
+
+/** Heartbeats on a clock while `fn` runs: restic says nothing while it works. */
+async function heartbeating<T>(phase: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  heartbeat({ phase });
+  const ticker = setInterval(() => heartbeat({ phase }), HEARTBEAT_EVERY_MS);
+  try {
+    return await fn(ctx.cancellationSignal);
+  } finally {
+    clearInterval(ticker);
+  }
+}
+
+export function createMaintenanceActivities(deps: MaintenanceDeps) {
+  const { catalog, engine, secrets, logger } = deps;
+
+  /**
+   * restic's lines into the run log. Runs recorded before the run log existed schedule
+   * these steps without a run id: their lines are not kept.
+   */
+  function logged<T>(runId: string | undefined, step: 'forget' | 'prune', repo: { password: string; env?: Record<string, string> }, fn: (onLog: (s: 'stdout' | 'stderr', l: string) => void) => Promise<T>): Promise<T> {
+    if (!runId) return fn(() => {});
+    return withRunLog(deps.runLog, logger, runId, step, (runLog) => fn((s, l) => runLog.line(s, l)), [repo.password, ...Object.values(repo.env ?? {})]);
+  }
+
+  async function preparePrune(input: { runId: string; repositoryId: number; workflowId: string }): Promise<PrunePlan> {
+    const repository = await catalog.getRepository(input.repositoryId);
+    await catalog.markRunRunning({ id: input.runId, kind: 'prune', workflowId: input.workflowId, repositoryId: repository.id, jobId: null });
+    const jobs = await catalog.listJobsOfRepository(repository.id);
+    return {
+      repository: { id: repository.id, name: repository.name },
+      jobs: jobs.flatMap((j) => (j.retention ? [{ id: j.id, name: j.name, retention: j.retention }] : [])),
+      postPruneScript: repository.postPruneScript,
+      s3Sync: await catalog.hasS3SyncTarget(repository.id),
+    };
+  }
+
+  /** Applies one job's policy to its snapshots (tag backstop-job=<id>), per host and paths. */
+  async function forgetJobSnapshots(input: { runId?: string; repositoryId: number; jobId: number; policy: RetentionPolicy }): Promise<ForgetJobResult> {
+    const repo = await openRepository(catalog, secrets, input.repositoryId);
+    const groups = await logged(input.runId, 'forget', repo, (onLog) =>
+      heartbeating('forgetting', (signal) => engine.forget(repo, { tags: [`${JOB_TAG_PREFIX}${input.jobId}`], policy: input.policy, dryRun: false }, { signal, onLog })),
+    );
+    const removedSnapshots = groups.flatMap((g) => g.remove.map((s) => s.id));
+    const kept = groups.reduce((n, g) => n + g.keep.length, 0);
+    logger.info({ repositoryId: input.repositoryId, jobId: input.jobId, kept, removed: removedSnapshots.length }, 'retention applied');
+    return { jobId: input.jobId, kept, removed: removedSnapshots.length, removedSnapshots };
+  }
+
+  async function pruneRepository(input: { runId?: string; repositoryId: number }): Promise<PruneOutcome> {
+    const repo = await openRepository(catalog, secrets, input.repositoryId);
+    // A restic killed mid-prune (worker crash) leaves a lock; only stale ones are removed.
+    await engine.unlockStale(repo);
+    const outcome = await logged(input.runId, 'prune', repo, (onLog) => heartbeating('pruning', (signal) => engine.prune(repo, { signal, onLog })));
+    logger.info({ repositoryId: input.repositoryId, ...outcome }, 'repository pruned');
+    return outcome;
+  }
+
+  async function syncCatalogSnapshots(input: { repositoryId: number }): Promise<CatalogSyncResult> {
+    const repo = await openRepository(catalog, secrets, input.repositoryId);
+    const present = await heartbeating('listing snapshots', () => engine.listSnapshots(repo));
+    const r = await catalog.syncRepositorySnapshots(input.repositoryId, present, { jobPrefix: JOB_TAG_PREFIX, runPrefix: runTag('') });
+    return { ...r, snapshots: present.length };
+  }
+
+  async function runPostPruneScript(input: { command: string; runId: string; repositoryId: number; repositoryName: string; success: boolean }): Promise<HookResult> {
+    return runStepHook(deps, {
+      runId: input.runId,
+      step: 'post-prune-script',
+      command: input.command,
+      env: hookEnv({ runId: input.runId, repositoryId: input.repositoryId, repository: input.repositoryName, runSuccess: input.success }),
+      timeoutMs: SCRIPT_TIMEOUT_MS,
+      label: 'post-prune script',
+    });
+  }
+
+  async function finishMaintenanceRun(input: FinishMaintenanceRunInput): Promise<void> {
+    await catalog.finishRun({ id: input.runId, status: input.status, snapshotId: null, stats: null, warnings: input.warnings, failureReason: input.failureReason, details: input.details });
+    const level = input.status === 'failed' ? 'error' : input.status === 'warning' ? 'warn' : 'info';
+    logger[level]({ notification: 'run-finished', runId: input.runId, status: input.status, failureReason: input.failureReason }, `maintenance run: ${input.status}`);
+  }
+
+  return withFailureMapping({ preparePrune, forgetJobSnapshots, pruneRepository, syncCatalogSnapshots, runPostPruneScript, finishMaintenanceRun });
+}
+
+export type MaintenanceActivities = ReturnType<typeof createMaintenanceActivities>;

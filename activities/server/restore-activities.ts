@@ -1,0 +1,71 @@
+// Restore activities on the server worker (task queue backstop.server): the run row's
+// state changes and the notification. Every one is safe to run twice.
+import type { RunStatus } from '../../contract/model';
+import type { Logger } from '../../core/logger';
+import type { Catalog } from '../../catalog/store';
+import { withFailureMapping } from '../shared/failure';
+
+export interface RestoreServerDeps {
+  catalog: Catalog;
+  logger: Logger;
+}
+
+export interface RestoreRunRef {
+  runId: string;
+  workflowId: string;
+  jobId: number | null;
+  repositoryId: number;
+  /** The target agent. */
+  agentName: string;
+}
+
+export interface FinishRestoreInput {
+  runId: string;
+  status: RunStatus;
+  snapshotId: string;
+  warnings: string[];
+  failureReason: string | null;
+  details: Record<string, unknown>;
+}
+
+export function createRestoreServerActivities(deps: RestoreServerDeps) {
+  const { catalog, logger } = deps;
+  const newRun = (r: RestoreRunRef) => ({ id: r.runId, kind: 'restore' as const, jobId: r.jobId, workflowId: r.workflowId, repositoryId: r.repositoryId, agentName: r.agentName });
+
+  /** Marks the run running and returns where the repository is (never its password). */
+  async function startRestoreRun(input: RestoreRunRef): Promise<{ repository: { id: number; name: string; url: string } }> {
+    const repository = await catalog.getRepository(input.repositoryId);
+    await catalog.markRunRunning(newRun(input));
+    return { repository: { id: repository.id, name: repository.name, url: repository.url } };
+  }
+
+  async function markRestoreAwaitingApproval(input: RestoreRunRef): Promise<void> {
+    await catalog.markRunAwaitingApproval(newRun(input));
+  }
+
+  async function markRestoreRunning(input: RestoreRunRef): Promise<void> {
+    await catalog.markRunRunning(newRun(input));
+  }
+
+  async function finishRestoreRun(input: FinishRestoreInput): Promise<void> {
+    await catalog.finishRun({
+      id: input.runId,
+      status: input.status,
+      snapshotId: input.snapshotId,
+      stats: null,
+      warnings: input.warnings,
+      failureReason: input.failureReason,
+      details: input.details,
+    });
+  }
+
+  /** The log channel, as for backups: one structured line per finished restore. */
+  async function notifyRestore(input: { runId: string; snapshotId: string; agentName: string; status: RunStatus; failureReason: string | null }): Promise<void> {
+    const level = input.status === 'failed' ? 'error' : input.status === 'warning' ? 'warn' : 'info';
+    logger[level]({ notification: 'run-finished', kind: 'restore', ...input }, `restore of ${input.snapshotId.slice(0, 8)} to ${input.agentName}: ${input.status}`);
+  }
+
+  return withFailureMapping({ startRestoreRun, markRestoreAwaitingApproval, markRestoreRunning, finishRestoreRun, notifyRestore });
+}
+
+export type RestoreServerActivities = ReturnType<typeof createRestoreServerActivities>;

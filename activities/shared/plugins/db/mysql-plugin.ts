@@ -1,0 +1,105 @@
+// mysql_dump: MySQL/MariaDB databases with mariadb-dump (or mysqldump) --single-transaction,
+// streamed to /backstop/mysql_dump/config-<id>/<db>.sql or dumped into the work directory.
+// The connection and password are in a 0600 option file inside the work directory (0700),
+// removed with it when the run's plugins are cleaned up.
+import { accessSync, constants } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
+import { absolutePath } from '../config-fields';
+import type { BackstopPlugin, PluginContext } from '../../../../contract/plugin-api';
+import { checkRestoreTarget, clientLines, dumpDatabases, testDatabaseAccess } from './dump-steps';
+import { parseDbConfig, type DbConfig } from './db-config';
+import { checkDatabaseName } from './identifiers';
+import { mysqlDumpArgs, mysqlOptionFile, mysqlPseudoPath, mysqlQueryArgs, mysqlRestoreArgs, SYSTEM_SCHEMAS } from './mysql-commands';
+import { runClient } from './run-client';
+
+export const MYSQL_DUMP = 'mysql_dump';
+
+export interface MysqlDumpConfig extends DbConfig {
+  socket?: string;
+  /** Directory of the client programs; PATH by default. */
+  binDir?: string;
+}
+
+export function parseMysqlDumpConfig(raw: unknown): MysqlDumpConfig {
+  const { config, raw: s } = parseDbConfig(raw, MYSQL_DUMP, ['socket', 'binDir']);
+  const socket = absolutePath(s, MYSQL_DUMP, 'socket', false);
+  const binDir = absolutePath(s, MYSQL_DUMP, 'binDir', false);
+  return { ...config, ...(socket ? { socket } : {}), ...(binDir ? { binDir } : {}) };
+}
+
+/** MariaDB's own names first; MySQL's where only they exist. */
+function client(c: MysqlDumpConfig, names: string[]): string {
+  const dirs = c.binDir ? [c.binDir] : (process.env.PATH ?? '/usr/bin:/bin').split(delimiter);
+  for (const name of names) {
+    for (const dir of dirs) {
+      try {
+        accessSync(join(dir, name), constants.X_OK);
+        return join(dir, name);
+      } catch {
+        /* next */
+      }
+    }
+  }
+  return names[names.length - 1]!;
+}
+const dumpBin = (c: MysqlDumpConfig) => client(c, ['mariadb-dump', 'mysqldump']);
+const clientBin = (c: MysqlDumpConfig) => client(c, ['mariadb', 'mysql']);
+
+async function optionFile(ctx: PluginContext, c: MysqlDumpConfig): Promise<string> {
+  await mkdir(ctx.workDir, { recursive: true, mode: 0o700 });
+  const file = join(ctx.workDir, 'client.cnf');
+  await writeFile(file, mysqlOptionFile(c), { mode: 0o600 });
+  return file;
+}
+
+async function query(ctx: PluginContext, c: MysqlDumpConfig, sql: string): Promise<string[]> {
+  return clientLines({ command: clientBin(c), args: mysqlQueryArgs(await optionFile(ctx, c), sql), env: {}, signal: ctx.signal });
+}
+
+async function databasesOf(ctx: PluginContext, c: MysqlDumpConfig): Promise<string[]> {
+  if (c.databases) return c.databases;
+  return (await query(ctx, c, 'SHOW DATABASES')).filter((d) => !SYSTEM_SCHEMAS.includes(d)).map((d) => checkDatabaseName(d));
+}
+
+export const mysqlDumpPlugin: BackstopPlugin<MysqlDumpConfig> = {
+  type: MYSQL_DUMP,
+  description: 'MySQL/MariaDB databases with mariadb-dump/mysqldump --single-transaction, streamed or dumped to a directory',
+  capabilities: { engines: ['restic'], restoreTargets: ['database'] },
+  secretFields: ['password'],
+  parseConfig: parseMysqlDumpConfig,
+
+  async backup(ctx, c) {
+    const options = await optionFile(ctx, c);
+    return dumpDatabases(ctx, {
+      label: MYSQL_DUMP,
+      mode: c.mode,
+      databases: await databasesOf(ctx, c),
+      stream: (db) => ({ item: db, pseudoPath: mysqlPseudoPath(ctx.configId, db), command: dumpBin(c), args: mysqlDumpArgs(options, db), env: {} }),
+      toFile: async (db, dir) => {
+        const file = join(dir, `${db}.sql`);
+        await runClient({ command: dumpBin(c), args: mysqlDumpArgs(options, db), env: {}, signal: ctx.signal, stdoutFile: file, onStderrLine: (l) => ctx.log('stderr', l) });
+        return file;
+      },
+    });
+  },
+
+  async restoreInit(ctx, c, req) {
+    const target = checkDatabaseName(req.target, 'target database');
+    const exists = (await query(ctx, c, `SHOW DATABASES LIKE '${target.replace(/_/g, '\\_')}'`)).length > 0;
+    checkRestoreTarget(ctx, target, exists, req.overwrite);
+    await query(ctx, c, `${exists ? `DROP DATABASE \`${target}\`; ` : ''}CREATE DATABASE \`${target}\``);
+  },
+
+  async restore(ctx, c, req) {
+    await runClient({ command: clientBin(c), args: mysqlRestoreArgs(await optionFile(ctx, c), req.target), env: {}, signal: ctx.signal, stdinFrom: req.input, onStderrLine: (l) => ctx.log('stderr', l) });
+    ctx.log('stdout', `mysql: ${req.pseudoPath} restored into "${req.target}"`);
+  },
+
+  async test(ctx, c) {
+    return testDatabaseAccess(
+      () => databasesOf(ctx, c),
+      async (db) => runClient({ command: dumpBin(c), args: ['--defaults-extra-file=' + (await optionFile(ctx, c)), '--no-data', '--single-transaction', db], env: {}, signal: ctx.signal }),
+    );
+  },
+};

@@ -1,0 +1,164 @@
+// The interface every backup engine implements (restic first; borg and
+// proxmox-backup-client later). Activities depend on this, not on restic.
+import type { BackupProgress, BackupStats } from './model';
+import type { RetentionPolicy } from './retention';
+
+export interface RepositoryAccess {
+  /** Engine-specific location (restic: a path or an s3: URL). */
+  url: string;
+  password: string;
+  /** Extra environment for the backend (S3 credentials); never logged. */
+  env?: Record<string, string>;
+}
+
+export interface EngineSnapshot {
+  id: string;
+  time: string;
+  hostname: string;
+  paths: string[];
+  tags: string[];
+}
+
+export interface BackupRequest {
+  paths: string[];
+  excludes: string[];
+  tags: string[];
+  /** The hostname recorded in the snapshot (the agent's name, stable across reinstalls). */
+  host: string;
+  /** Read these paths from frozen copies, still recording the original paths. */
+  binds?: Array<{ snapshot: string; original: string }>;
+  /**
+   * Store a command's stdout as the one file `filename` instead of reading `paths` (restic's
+   * --stdin-from-command: a non-zero exit of the command fails the backup, nothing is saved).
+   * `paths` should then be `[filename]`, the path the snapshot records.
+   */
+  stdin?: { filename: string; command: string[]; env?: Record<string, string> };
+}
+
+export interface BackupOutcome {
+  snapshot: EngineSnapshot;
+  stats: BackupStats | null;
+  /** Paths that could not be read; non-empty means a partial ("warning") backup. */
+  unreadable: string[];
+  /** True when the snapshot was found from an earlier attempt instead of being created. */
+  adopted: boolean;
+}
+
+export interface RunControl {
+  signal?: AbortSignal;
+  onProgress?: (p: BackupProgress) => void;
+  /** Called with the PID of the engine child, so a crash of this process can be cleaned up. */
+  onSpawn?: (pid: number) => void;
+  /** Lines for the run log: the engine's plain-text output and its error events, not its progress JSON. */
+  onLog?: (stream: 'stdout' | 'stderr', line: string) => void;
+}
+
+/** Which snapshots `forget` considers (all of `tags`), and the policy restic applies to them. */
+export interface ForgetRequest {
+  tags: string[];
+  policy: RetentionPolicy;
+  /** Report only; change nothing. */
+  dryRun: boolean;
+  /** Take no repository lock (honoured for dry runs only), so a preview never waits for a backup. */
+  noLock?: boolean;
+  /** restic's --group-by; defaults to host,paths. */
+  groupBy?: string;
+}
+
+/** One group of snapshots (same host and paths) and what the policy does to it. */
+export interface ForgetGroup {
+  host: string | null;
+  paths: string[];
+  tags: string[];
+  keep: Array<{ snapshot: EngineSnapshot; reasons: string[] }>;
+  remove: EngineSnapshot[];
+}
+
+/** What prune reported; null where the engine did not say. */
+export interface PruneOutcome {
+  blobsRemoved: number | null;
+  bytesFreed: number | null;
+  bytesRemaining: number | null;
+  bytesUnusedAfter: number | null;
+}
+
+/** restic's overwrite policies for files that already exist in the restore target. */
+export type RestoreOverwrite = 'always' | 'if-changed' | 'if-newer' | 'never';
+
+export interface RestoreOptions {
+  /** Paths or glob patterns to restore (restic --include); empty restores everything. */
+  include?: string[];
+  /** Omitted: the engine's default (restic: always, which rewrites only differing content). */
+  overwrite?: RestoreOverwrite;
+  /** Read every restored file back and compare it with the snapshot. */
+  verify?: boolean;
+}
+
+export interface RestoreSummary {
+  filesTotal: number;
+  filesRestored: number;
+  filesSkipped: number;
+  filesDeleted: number;
+  bytesTotal: number;
+  bytesRestored: number;
+  bytesSkipped: number;
+  /** True when the engine read the restored files back and they matched. */
+  verified: boolean;
+}
+
+/** An item a restore would write (create or replace), as a dry run reports it. */
+export interface PlannedWrite {
+  /** Path inside the snapshot; the restore writes it at `<target><path>`. */
+  path: string;
+  size: number;
+}
+
+export type SnapshotEntryType = 'file' | 'dir' | 'symlink' | 'dev' | 'chardev' | 'fifo' | 'socket' | 'other';
+
+/** One node of a snapshot's tree, as browsing shows it. */
+export interface SnapshotEntry {
+  name: string;
+  /** Absolute path inside the snapshot. */
+  path: string;
+  type: SnapshotEntryType;
+  /** Bytes, for regular files; null otherwise. */
+  size: number | null;
+  mtime: string | null;
+  /** POSIX permission bits, setuid/setgid/sticky included (e.g. 0o644 = 420). */
+  mode: number;
+  /** ls-style rendering, e.g. `-rw-r--r--`. */
+  permissions: string;
+  uid: number;
+  gid: number;
+}
+
+export interface SnapshotListing {
+  /** The listed path's own node; null for the snapshot root. */
+  node: SnapshotEntry | null;
+  children: SnapshotEntry[];
+}
+
+export interface BackupEngine {
+  init(repo: RepositoryAccess): Promise<void>;
+  /** Fails with a typed error when the repository is missing or the password is wrong. */
+  verifyAccess(repo: RepositoryAccess): Promise<void>;
+  findSnapshotsByTag(repo: RepositoryAccess, tag: string): Promise<EngineSnapshot[]>;
+  /** Removes locks whose owner is gone; never a lock held by a live process. */
+  unlockStale(repo: RepositoryAccess): Promise<void>;
+  backup(repo: RepositoryAccess, req: BackupRequest, control: RunControl): Promise<Omit<BackupOutcome, 'adopted'>>;
+  /** Restores into `target`; re-running into the same target converges (restic skips files already correct). */
+  restore(repo: RepositoryAccess, snapshotId: string, target: string, control: RunControl, options?: RestoreOptions): Promise<RestoreSummary>;
+  /** What `restore` with the same arguments would write, without writing anything. */
+  planRestore(repo: RepositoryAccess, snapshotId: string, target: string, options?: RestoreOptions): Promise<PlannedWrite[]>;
+  /** One directory of a snapshot (non-recursive); null when the snapshot has nothing at `path`. */
+  listDirectory(repo: RepositoryAccess, snapshotId: string, path: string): Promise<SnapshotListing | null>;
+  /** Streams one regular file of a snapshot into `out` (not ended, so the caller decides). */
+  dumpFile(repo: RepositoryAccess, snapshotId: string, path: string, out: NodeJS.WritableStream, signal?: AbortSignal): Promise<void>;
+  check(repo: RepositoryAccess): Promise<void>;
+  /** Applies a retention policy (or reports what it would do, with `dryRun`). */
+  forget(repo: RepositoryAccess, req: ForgetRequest, control?: RunControl): Promise<ForgetGroup[]>;
+  /** Removes data no snapshot references; long-running, stops on `control.signal`. */
+  prune(repo: RepositoryAccess, control: RunControl): Promise<PruneOutcome>;
+  /** Every snapshot in the repository. */
+  listSnapshots(repo: RepositoryAccess): Promise<EngineSnapshot[]>;
+}

@@ -1,0 +1,86 @@
+// One small closed set of typed errors. Activities throw these; `toApplicationFailure`
+// (activities/shared/failure.ts) turns them into Temporal failures, `api/problem.ts` into
+// problem+json. No Node imports: workflows read the type names.
+
+export const ErrorType = {
+  /** The request or configuration is invalid; retrying cannot help. */
+  input: 'InputError',
+  notFound: 'NotFoundError',
+  conflict: 'ConflictError',
+  unauthorized: 'UnauthorizedError',
+  /** The repository password is wrong. */
+  repositoryAuth: 'RepositoryAuthError',
+  /** No repository at the configured location, or it is not initialised. */
+  repositoryMissing: 'RepositoryMissingError',
+  /** A path to back up does not exist on the agent. */
+  sourceMissing: 'SourceMissingError',
+  /** The repository is locked by a live process; a retry may succeed. */
+  repositoryLocked: 'RepositoryLockedError',
+  /** The engine failed for a reason a retry may fix (I/O, network). */
+  engine: 'EngineError',
+  /** A hook or script exited non-zero. */
+  hook: 'HookError',
+  /** A filesystem snapshot could not be created or released (busy, out of space); a retry may succeed. */
+  snapshot: 'SnapshotError',
+  /**
+   * An engine, hook or sync was alive but made no progress for the stall timeout and was
+   * stopped; the message quotes the last progress. Retryable: the retry policy decides.
+   */
+  stalled: 'StalledError',
+} as const;
+export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
+
+/** Error types that no retry can fix: the run fails at once with a readable reason. */
+export const NON_RETRYABLE_ERROR_TYPES: readonly ErrorType[] = [
+  ErrorType.input,
+  ErrorType.notFound,
+  ErrorType.conflict,
+  ErrorType.unauthorized,
+  ErrorType.repositoryAuth,
+  ErrorType.repositoryMissing,
+  ErrorType.sourceMissing,
+  ErrorType.hook,
+];
+
+export class BackstopError extends Error {
+  constructor(
+    readonly type: ErrorType,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = type;
+  }
+
+  get retryable(): boolean {
+    return !NON_RETRYABLE_ERROR_TYPES.includes(this.type);
+  }
+}
+
+/** Thrown when a request body, parameter or configuration value is invalid. */
+export class InputError extends BackstopError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super(ErrorType.input, message, details);
+  }
+}
+
+/** Thrown when a referenced agent, repository, job, run or snapshot does not exist. */
+export class NotFoundError extends BackstopError {
+  constructor(message: string) {
+    super(ErrorType.notFound, message);
+  }
+}
+
+/** Thrown when a request conflicts with the current state (duplicate name, …). */
+export class ConflictError extends BackstopError {
+  constructor(message: string) {
+    super(ErrorType.conflict, message);
+  }
+}
+
+/** Thrown when a request carries no valid token, or a token outside its scope. */
+export class UnauthorizedError extends BackstopError {
+  constructor(message = 'a valid bearer token is required') {
+    super(ErrorType.unauthorized, message);
+  }
+}

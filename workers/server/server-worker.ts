@@ -1,0 +1,90 @@
+// The server worker: every workflow, and the activities that touch the catalog.
+import { Worker } from '@temporalio/worker';
+import type { BackstopConfig } from '../../core/config';
+import { createLogger } from '../../core/logger';
+import { SERVER_TASK_QUEUE } from '../../contract/names';
+import { createPool, waitForDatabase } from '../../catalog/db';
+import { Catalog } from '../../catalog/store';
+import { createServerActivities } from '../../activities/server/backup-activities';
+import { createServerScriptActivities } from '../../activities/server/script-activities';
+import { createPluginRunActivities } from '../../activities/server/plugin-run-activities';
+import { createRestoreServerActivities } from '../../activities/server/restore-activities';
+import { connectClient, connectWorker, onShutdownSignal } from '../../core/temporal-connection';
+import { Restic } from '../../activities/shared/engines/restic/restic';
+import { createMaintenanceActivities } from '../../activities/server/prune-activities';
+import { createLockActivities } from '../../activities/server/lock-activities';
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { SecretBox, loadMasterKey } from '../../core/secrets';
+import { EngineProcessRegistry } from '../../activities/shared/engines/orphans';
+import { createS3SyncActivities } from '../../activities/server/sync/sync-activities';
+import { RunLogWriter } from '../../catalog/run-log-writer';
+import { CatalogRunLogTransport } from '../../activities/server/run-log-transport';
+
+/**
+ * The workflow code: run from dist/, the bundle `npm run build` made beside it (bundling at
+ * every start costs seconds of CPU); run from the sources, bundled now from them.
+ */
+function workflowCode(): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
+  const prebuilt = join(__dirname, '..', '..', 'workflow-bundle.js');
+  return __filename.endsWith('.js') && existsSync(prebuilt) ? { workflowBundle: { codePath: prebuilt } } : { workflowsPath: require.resolve('../workflows') };
+}
+
+export async function runServerWorker(config: BackstopConfig): Promise<void> {
+  const logger = createLogger('server-worker');
+  if (!config.databaseUrl) throw new Error('DATABASE_URL is required for the server worker');
+  const pool = createPool(config.databaseUrl);
+  await waitForDatabase(pool);
+  const connection = await connectWorker(config);
+  // Lock activities start and signal the repository lock workflows (workflows cannot
+  // signalWithStart) and describe holders' executions.
+  const client = await connectClient(config);
+  // Script, restic and rclone lines of server-side steps go straight into the catalog, redacted.
+  const runLog = new CatalogRunLogTransport(new RunLogWriter(pool, SecretBox.fromKey(loadMasterKey(config.masterKey, join(config.dataDir, 'master.key')))));
+  // Scripts on the server stop when silent for the stall timeout, like the agents' hooks.
+  const hookLimits = { stallTimeoutMs: config.stallTimeoutMs, killGraceMs: config.cancelGraceMs };
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporalNamespace,
+    taskQueue: SERVER_TASK_QUEUE,
+    ...workflowCode(),
+    activities: {
+      ...createServerActivities({ catalog: new Catalog(pool), logger, runLog, hookLimits }),
+      ...createRestoreServerActivities({ catalog: new Catalog(pool), logger }),
+      // Library pre/post scripts of backups (issue 5).
+      ...createServerScriptActivities({ catalog: new Catalog(pool), logger, runLog, hookLimits }),
+      ...createPluginRunActivities({ catalog: new Catalog(pool), logger }),
+      // Retention and prune: the server worker opens repositories itself with the master key.
+      ...createMaintenanceActivities({
+        catalog: new Catalog(pool),
+        engine: new Restic({ cacheDir: join(config.dataDir, 'server', 'restic-cache'), killGraceMs: config.cancelGraceMs }),
+        secrets: SecretBox.fromKey(loadMasterKey(config.masterKey, join(config.dataDir, 'master.key'))),
+        logger,
+        runLog,
+        hookLimits,
+      }),
+      ...createLockActivities({ client, logger }),
+      // S3 sync opens its target's keys here, from the catalog, with the master key.
+      ...createS3SyncActivities({
+        catalog: new Catalog(pool),
+        secrets: SecretBox.fromKey(loadMasterKey(config.masterKey, join(config.dataDir, 'master.key'))),
+        logger,
+        processes: new EngineProcessRegistry(join(config.dataDir, 'server', 'sync-pids')),
+        heartbeatTimeoutMs: config.engineHeartbeatTimeoutMs,
+        runLog,
+        stallTimeoutMs: config.stallTimeoutMs,
+        killGraceMs: config.cancelGraceMs,
+      }),
+    },
+    shutdownGraceTime: '10s',
+  });
+  onShutdownSignal(() => worker.shutdown());
+  logger.info({ taskQueue: SERVER_TASK_QUEUE }, 'server worker running');
+  try {
+    await worker.run();
+  } finally {
+    await connection.close();
+    await client.connection.close();
+    await pool.end();
+  }
+}
