@@ -1,10 +1,8 @@
-// Lint rules that guard the architecture: no floating promises anywhere, and no Node
-// modules or activity implementations inside workflows (the sandbox must stay deterministic).
+// Lint rules that guard the architecture: no floating promises anywhere, and the walls between
+// rooms (lint/rooms.mjs): which process's code may import which; workflows import only the contract.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
-import { builtinModules } from 'node:module';
-
-const nodeModules = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+import { roomsConfig } from './lint/rooms.mjs';
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', '.tools/**', 'data/**', 'contract/generated/**', '**/*.js', '**/*.mjs'] },
@@ -18,19 +16,6 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
-  {
-    files: ['workflows/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: nodeModules.map((name) => ({ name, message: 'workflows must not use Node APIs: move the side effect into an activity' })),
-          patterns: [
-            { group: ['../activities/*', '!../activities/*.ts'], message: 'import activity types only (import type)', allowTypeImports: true },
-            { group: ['pg', 'pino', 'express', '@temporalio/activity', '@temporalio/worker', '@temporalio/client'], message: 'not allowed in the workflow sandbox' },
-          ],
-        },
-      ],
-    },
-  },
+  // The walls between rooms (agent, server, shared, contract, workflows): lint/rooms.mjs.
+  roomsConfig,
 );

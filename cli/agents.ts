@@ -2,7 +2,6 @@
 // `backstop-agent enroll`).
 import type { ApiClient } from '../core/api-client';
 import { parseDuration } from '../core/bootstrap-token';
-import type { BackstopConfig } from '../core/config';
 import { flag } from './args';
 
 export const AGENTS_USAGE = `  agents list             agents with status (reachable/unreachable/revoked), last seen, version
@@ -60,15 +59,4 @@ export async function agentTokensCommand(api: ApiClient, sub: string, args: stri
     return 0;
   }
   throw new Error(`unknown agent-tokens command ${sub}`);
-}
-
-export async function enrollCommand(config: BackstopConfig, args: string[]): Promise<number> {
-  const { defaultAgentName, enroll } = await import('../workers/agent/identity/enroll');
-  const server = flag(args, '--server') ?? config.enrollment.serverUrl;
-  const token = flag(args, '--token') ?? config.enrollment.bootstrapToken;
-  if (!server || !token) throw new Error('agent enroll needs --server <url> and --token <bootstrap token>');
-  const identity = await enroll({ serverUrl: server, token, name: flag(args, '--name') ?? defaultAgentName(config.enrollment.hostname), replace: args.includes('--replace'), home: config.agentHome, caFingerprint: flag(args, '--ca-fingerprint') ?? config.enrollment.caFingerprint });
-  console.log(`enrolled as agent ${identity.agentName}; key, certificate and CA in ${config.agentHome}`);
-  if (!identity.mtlsUrl) console.log('note: the API has no mTLS listener (BACKSTOP_API_TLS_PORT); set BACKSTOP_API_TLS_URL before starting the agent');
-  return 0;
 }

@@ -9,7 +9,8 @@ import { S3_SYNC_USAGE, runSync, setS3SyncTarget } from './s3-sync';
 import { RESTORE_USAGE, decideRun, listSnapshotDir, restoreSnapshot } from './restore';
 import { PLUGINS_USAGE, pluginCommand } from './plugins';
 import { SCHEDULE_USAGE, jobSchedule, repositorySchedule } from './schedules';
-import { AGENTS_USAGE, agentTokensCommand, agentsCommand, enrollCommand } from './agents';
+import { AGENTS_USAGE, agentTokensCommand, agentsCommand } from './agents';
+import type { BackstopConfig } from '../core/config';
 import { flag, positiveInt } from './args';
 
 const USAGE = `usage: backstop <command>
@@ -75,6 +76,18 @@ async function printRunLog(api: ApiClient, args: string[]): Promise<number> {
 
 function printRun(run: ApiRun): void {
   console.log(JSON.stringify(run, null, 2));
+}
+
+/** `agent enroll` runs on the agent's machine: a process command, so it lives in the entry point. */
+async function enrollCommand(config: BackstopConfig, args: string[]): Promise<number> {
+  const { defaultAgentName, enroll } = await import('../workers/agent/identity/enroll');
+  const server = flag(args, '--server') ?? config.enrollment.serverUrl;
+  const token = flag(args, '--token') ?? config.enrollment.bootstrapToken;
+  if (!server || !token) throw new Error('agent enroll needs --server <url> and --token <bootstrap token>');
+  const identity = await enroll({ serverUrl: server, token, name: flag(args, '--name') ?? defaultAgentName(config.enrollment.hostname), replace: args.includes('--replace'), home: config.agentHome, caFingerprint: flag(args, '--ca-fingerprint') ?? config.enrollment.caFingerprint });
+  console.log(`enrolled as agent ${identity.agentName}; key, certificate and CA in ${config.agentHome}`);
+  if (!identity.mtlsUrl) console.log('note: the API has no mTLS listener (BACKSTOP_API_TLS_PORT); set BACKSTOP_API_TLS_URL before starting the agent');
+  return 0;
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,6 +1,6 @@
 // A small typed client for the REST API, used by the CLI, `up` and the tests.
 import type { components } from '../contract/generated/api-schema';
-import { SseParser } from '../cli/sse';
+import { SseParser } from './sse';
 
 type Schemas = components['schemas'];
 export type ApiRun = Schemas['Run'];

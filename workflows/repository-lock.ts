@@ -11,45 +11,8 @@
 // history, carrying its state, and ends once it has been idle for a while; the next
 // acquire (signalWithStart) starts it again.
 import { condition, continueAsNew, defineQuery, defineSignal, getExternalWorkflowHandle, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { LockActivities } from '../activities/server/lock-activities';
+import type { LockActivities, LockGrant, LockRelease, LockRequest, LockState, RepositoryLockInput } from '../contract/repository-lock';
 import { LOCK_STATE_QUERY, LockSignal, SERVER_TASK_QUEUE } from '../contract/names';
-
-export type LockMode = 'shared' | 'exclusive';
-
-/** A holder is one run of a workflow; `requestId` tells its requests apart. */
-export interface LockRequest {
-  holderId: string;
-  holderRunId: string;
-  requestId: string;
-  mode: LockMode;
-}
-
-export interface LockRelease {
-  holderId: string;
-  requestId: string;
-}
-
-export interface LockGrant {
-  repositoryId: number;
-  requestId: string;
-}
-
-export interface LockState {
-  holders: LockRequest[];
-  waiting: LockRequest[];
-}
-
-export interface RepositoryLockInput {
-  repositoryId: number;
-  /** State carried over by continue-as-new. */
-  state?: LockState;
-  /** How often (workflow time) holders and waiters are checked for closed executions. */
-  checkHoldersEveryMs?: number;
-  /** The workflow ends after this long with no holder and no waiter. */
-  idleExitMs?: number;
-  /** Continue as new once the history has this many events. */
-  maxHistoryEvents?: number;
-}
 
 export const acquireLockSignal = defineSignal<[LockRequest]>(LockSignal.acquire);
 export const releaseLockSignal = defineSignal<[LockRelease]>(LockSignal.release);

@@ -3,9 +3,9 @@
 // for the grant signal, runs `fn`, and always releases, also when `fn` fails or the
 // workflow is cancelled while waiting or holding.
 import { CancellationScope, condition, getExternalWorkflowHandle, log, proxyActivities, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
-import type { LockActivities } from '../activities/server/lock-activities';
+import type { LockActivities, LockMode } from '../contract/repository-lock';
 import { SERVER_TASK_QUEUE, repositoryLockWorkflowId } from '../contract/names';
-import { lockGrantedSignal, releaseLockSignal, type LockMode } from './repository-lock';
+import { lockGrantedSignal, releaseLockSignal } from './repository-lock';
 
 const lock = proxyActivities<LockActivities>({
   taskQueue: SERVER_TASK_QUEUE,

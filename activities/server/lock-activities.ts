@@ -4,7 +4,7 @@ import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Logger } from '../../core/logger';
 import { LockSignal, SERVER_TASK_QUEUE, repositoryLockWorkflowId } from '../../contract/names';
-import type { LockRequest, RepositoryLockInput } from '../../workflows/repository-lock';
+import type { HolderRef, LockActivities, LockRequest, RepositoryLockInput } from '../../contract/repository-lock';
 import { withFailureMapping } from '../shared/failure';
 
 export interface LockDeps {
@@ -18,12 +18,7 @@ export interface LockDeps {
   lockTimings?: Pick<RepositoryLockInput, 'checkHoldersEveryMs' | 'idleExitMs'>;
 }
 
-export interface WorkflowRef {
-  workflowId: string;
-  runId: string;
-}
-
-export function createLockActivities(deps: LockDeps) {
+export function createLockActivities(deps: LockDeps): LockActivities {
   const { client } = deps;
 
   /** Queues a lock request, starting the repository's lock workflow if it is not running. */
@@ -40,8 +35,8 @@ export function createLockActivities(deps: LockDeps) {
   }
 
   /** The runs among `workflows` that are no longer running (or were never found). */
-  async function findClosedWorkflows(input: { workflows: WorkflowRef[] }): Promise<WorkflowRef[]> {
-    const closed: WorkflowRef[] = [];
+  async function findClosedWorkflows(input: { workflows: HolderRef[] }): Promise<HolderRef[]> {
+    const closed: HolderRef[] = [];
     for (const w of input.workflows) {
       try {
         const d = await client.workflow.getHandle(w.workflowId, w.runId).describe();
@@ -57,5 +52,3 @@ export function createLockActivities(deps: LockDeps) {
 
   return withFailureMapping({ requestRepositoryLock, findClosedWorkflows });
 }
-
-export type LockActivities = ReturnType<typeof createLockActivities>;

@@ -1,5 +1,5 @@
 import { sseEvent, tailStart } from './run-log';
-import { SseParser } from '../../cli/sse';
+import { SseParser } from '../../core/sse';
 
 describe('sseEvent', () => {
   it('writes id, event and one line of JSON data, which the CLI parser reads back', () => {

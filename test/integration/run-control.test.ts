@@ -13,7 +13,7 @@ import { waitFor } from '../support/wait';
 import { problemOf } from '../support/problem';
 import { writeRandomFiles } from '../support/random-files';
 import { LOCK_STATE_QUERY, repositoryLockWorkflowId, runTag } from '../../contract/names';
-import type { LockState } from '../../workflows/repository-lock';
+import type { LockState } from '../../contract/repository-lock';
 import { writeSampleTree } from '../../workers/embedded/sample';
 
 jest.setTimeout(400_000);

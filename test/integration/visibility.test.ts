@@ -11,7 +11,7 @@ import { waitFor } from '../support/wait';
 import { problemOf } from '../support/problem';
 import { writeRandomFiles } from '../support/random-files';
 import { writeSampleTree } from '../../workers/embedded/sample';
-import { SseParser, type SseEvent } from '../../cli/sse';
+import { SseParser, type SseEvent } from '../../core/sse';
 import type { ApiRun, ApiRunLogLine } from '../../core/api-client';
 import { appendRunLog, readRunLog } from '../../catalog/run-log';
 import type { RunLogEntry } from '../../contract/run-log';

@@ -3,7 +3,7 @@
 // every stream snapshot recorded, and a failed agent pre hook aborting with post steps still run.
 import { fakes } from './support/fakes';
 import type { AgentActivities } from '../../activities/agent/backup-activities';
-import type { LockActivities } from '../../activities/server/lock-activities';
+import type { LockActivities } from '../../contract/repository-lock';
 import type { PluginActivities } from '../../activities/agent/plugin-activities';
 import type { ServerActivities } from '../../activities/server/backup-activities';
 import type { ServerScriptActivities } from '../../activities/server/script-activities';

@@ -3,7 +3,7 @@
 import { fakes } from './support/fakes';
 import type { SnapshotHandle } from '../../activities/agent/snapshot/provider';
 import type { AgentActivities } from '../../activities/agent/backup-activities';
-import type { LockActivities } from '../../activities/server/lock-activities';
+import type { LockActivities } from '../../contract/repository-lock';
 import type { ServerActivities } from '../../activities/server/backup-activities';
 import { Worker } from '@temporalio/worker';
 import { timeSkippingSuite } from './support/time-skipping';

@@ -2,7 +2,7 @@
 // mocked: a failed check becomes the run's reason in words; a database restore takes the
 // repository's shared lock, records its outcome, and records a failure too.
 import { fakes } from './support/fakes';
-import type { LockActivities } from '../../activities/server/lock-activities';
+import type { LockActivities } from '../../contract/repository-lock';
 import type { PluginRunActivities } from '../../activities/server/plugin-run-activities';
 import { Worker } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';

@@ -1,7 +1,7 @@
 // PruneWorkflow on the time-skipping test server: maintenance activities mocked, the
 // repository lock real (real lock activities and lock workflow).
 import { fakes } from './support/fakes';
-import type { LockActivities } from '../../activities/server/lock-activities';
+import type { LockActivities } from '../../contract/repository-lock';
 import type { MaintenanceActivities } from '../../activities/server/prune-activities';
 import { Worker } from '@temporalio/worker';
 import { timeSkippingSuite } from './support/time-skipping';

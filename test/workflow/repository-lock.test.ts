@@ -11,7 +11,8 @@ import { Worker } from '@temporalio/worker';
 import { timeSkippingSuite } from './support/time-skipping';
 import { waitFor } from '../support/wait';
 import { SERVER_TASK_QUEUE, repositoryLockWorkflowId } from '../../contract/names';
-import { grantable, lockStateQuery, type LockMode, type LockRequest, type LockState } from '../../workflows/repository-lock';
+import { grantable, lockStateQuery } from '../../workflows/repository-lock';
+import type { LockMode, LockRequest, LockState } from '../../contract/repository-lock';
 import { finishSignal, holderStateQuery, lockHolderWorkflow, type HolderState } from './support/lock-holder';
 
 jest.setTimeout(120_000);

@@ -2,7 +2,7 @@
 // approval (approve, reject, timeout, a second decision), a refused target, retry after a
 // crashed restore step, and cleanup on failure.
 import { fakes } from './support/fakes';
-import type { LockActivities } from '../../activities/server/lock-activities';
+import type { LockActivities } from '../../contract/repository-lock';
 import type { RestoreAgentActivities } from '../../activities/agent/restore-activities';
 import type { RestoreServerActivities } from '../../activities/server/restore-activities';
 import { Worker } from '@temporalio/worker';

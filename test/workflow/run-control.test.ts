@@ -4,7 +4,7 @@
 // failure, its reason kept when the retries run out.
 import { fakes } from './support/fakes';
 import type { AgentActivities } from '../../activities/agent/backup-activities';
-import type { LockActivities } from '../../activities/server/lock-activities';
+import type { LockActivities } from '../../contract/repository-lock';
 import type { ServerActivities } from '../../activities/server/backup-activities';
 import { Worker } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';

@@ -2,7 +2,7 @@
 // a failed verification fails the run, a repository on S3 is refused, a retried sync step,
 // and cancellation mid-sync still records the run.
 import { fakes } from './support/fakes';
-import type { LockActivities } from '../../activities/server/lock-activities';
+import type { LockActivities } from '../../contract/repository-lock';
 import type { S3SyncActivities } from '../../activities/server/sync/sync-activities';
 import { Worker } from '@temporalio/worker';
 import { timeSkippingSuite } from './support/time-skipping';

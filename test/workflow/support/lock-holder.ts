@@ -2,7 +2,7 @@
 // repository lock and keeps it until told to finish, reporting where it is by query.
 import { condition, defineQuery, defineSignal, setHandler } from '@temporalio/workflow';
 import { withRepositoryLock } from '../../../workflows/with-repository-lock';
-import type { LockMode } from '../../../workflows/repository-lock';
+import type { LockMode } from '../../../contract/repository-lock';
 
 export * from '../../../workflows';
 
