@@ -21,12 +21,9 @@
 // Cleanup runs in a non-cancellable scope, so a cancelled or failed run still releases its
 // snapshot, runs its post hook and records its outcome.
 import { CancellationScope, patched, proxyActivities, uuid4, workflowInfo } from '@temporalio/workflow';
-import type { AgentActivities, BackupStepResult } from '../activities/agent/backup-activities';
 import type { ServerActivities } from '../activities/server/backup-activities';
 import type { ServerScriptActivities } from '../activities/server/script-activities';
-import type { PluginActivities, PluginBackupResult } from '../activities/agent/plugin-activities';
 import { mergeOverrides, NO_OVERRIDES, overrideTags } from '../contract/run-overrides';
-import type { SnapshotHandle } from '../activities/agent/snapshot/provider';
 import type { BackupStats, RunStatus } from '../contract/model';
 import { ErrorType } from '../contract/errors';
 import { SERVER_TASK_QUEUE } from '../contract/names';
@@ -34,6 +31,9 @@ import { failureReason, isCancelled } from './failure-reason';
 import { agentEngineOptions, agentStepOptions } from './agent-options';
 import { withRepositoryLock } from './with-repository-lock';
 import { fillRunAttributes, recordOutcome, trackRunProgress } from './run-visibility';
+import type { AgentActivities, BackupStepResult } from '../contract/backup-activities';
+import type { SnapshotHandle } from '../contract/snapshot';
+import type { PluginActivities, PluginBackupResult } from '../contract/plugin-activities';
 
 export interface BackupWorkflowInput {
   /**

@@ -4,8 +4,6 @@
 //
 //   start ─▶ restorePluginItem (agent: restic dump │ pg_restore / mysql, shared lock) ─▶ record (always)
 import { CancellationScope, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { PluginActivities } from '../activities/agent/plugin-activities';
-import type { PluginRunActivities } from '../activities/server/plugin-run-activities';
 import type { RunStatus } from '../contract/model';
 import { ErrorType } from '../contract/errors';
 import { SERVER_TASK_QUEUE } from '../contract/names';
@@ -13,6 +11,7 @@ import { agentEngineOptions, type AgentStepTimeouts } from './agent-options';
 import { failureReason, isCancelled } from './failure-reason';
 import { withRepositoryLock } from './with-repository-lock';
 import { fillRunAttributes, recordOutcome, trackRunProgress } from './run-visibility';
+import type { PluginActivities, PluginRunActivities } from '../contract/plugin-activities';
 
 export interface DbRestoreWorkflowInput extends AgentStepTimeouts {
   runId: string;

@@ -4,14 +4,13 @@
 //
 //   start ─▶ testPluginConfig (agent) ─▶ record (always)
 import { CancellationScope, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { PluginActivities } from '../activities/agent/plugin-activities';
-import type { PluginRunActivities } from '../activities/server/plugin-run-activities';
 import type { PluginTestReport } from '../contract/plugin-api';
 import type { RunStatus } from '../contract/model';
 import { SERVER_TASK_QUEUE } from '../contract/names';
 import { agentStepOptions, type AgentStepTimeouts } from './agent-options';
 import { failureReason, isCancelled } from './failure-reason';
 import { fillRunAttributes, recordOutcome, trackRunProgress } from './run-visibility';
+import type { PluginActivities, PluginRunActivities } from '../contract/plugin-activities';
 
 export interface PluginTestWorkflowInput extends AgentStepTimeouts {
   runId: string;

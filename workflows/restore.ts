@@ -7,7 +7,6 @@
 // The target is checked before the run waits for approval, so an operator only ever approves
 // a restore the agent has already accepted, and a refused target writes nothing.
 import { CancellationScope, condition, defineSignal, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { RestoreAgentActivities, RestoreTargetResult } from '../activities/agent/restore-activities';
 import type { RestoreServerActivities, RestoreRunRef } from '../activities/server/restore-activities';
 import type { RestoreOverwrite, RestoreSummary } from '../contract/engine';
 import type { RunStatus } from '../contract/model';
@@ -17,6 +16,7 @@ import { failureReason, isCancelled } from './failure-reason';
 import { agentEngineOptions, agentStepOptions } from './agent-options';
 import { withRepositoryLock } from './with-repository-lock';
 import { fillRunAttributes, recordOutcome, trackRunProgress } from './run-visibility';
+import type { RestoreAgentActivities, RestoreTargetResult } from '../contract/restore-activities';
 
 export interface RestoreWorkflowInput {
   runId: string;

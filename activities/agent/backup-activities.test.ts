@@ -6,11 +6,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createAgentActivities, type BackupStepInput } from './backup-activities';
+import { createAgentActivities } from './backup-activities';
 import type { BackupEngine, EngineSnapshot } from '../../contract/engine';
 import { EngineProcessRegistry } from '../shared/engines/orphans';
 import { createLogger } from '../../core/logger';
 import { runTag } from '../../contract/names';
+import type { BackupStepInput } from '../../contract/backup-activities';
 
 const input: BackupStepInput = {
   runId: 'r1',

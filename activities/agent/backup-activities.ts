@@ -1,20 +1,21 @@
 // Activities that run on an agent (task queue agent.<name>): snapshot, engine, hooks.
 // Built from a factory so the worker wires real dependencies and tests wire others.
 import { Context, heartbeat } from '@temporalio/activity';
-import type { BackupProgress, BackupStats, SnapshotMode } from '../../contract/model';
+import type { SnapshotMode } from '../../contract/model';
 import { JOB_TAG_PREFIX, isFilesSnapshot, runTag } from '../../contract/names';
 import type { Logger } from '../../core/logger';
-import type { BackupEngine, EngineSnapshot, RepositoryAccess } from '../../contract/engine';
+import type { BackupEngine, RepositoryAccess } from '../../contract/engine';
 import type { EngineProcessRegistry } from '../shared/engines/orphans';
 import type { SecretSource } from './secret-source';
-import { providerFor, type SnapshotHandle, type SnapshotProvider } from './snapshot/provider';
-import type { SnapshotBind } from '../shared/snapshot-commands';
+import { providerFor, type SnapshotProvider } from './snapshot/provider';
 import { hookEnv, type HookLimits } from '../shared/hooks/shell';
 import { withFailureMapping } from '../shared/failure';
 import { withClockHeartbeat } from '../shared/clock-heartbeat';
 import { checkBackupPaths } from './backup-roots';
 import { withRunLog, type RunLogSink, type RunLogTransport } from '../shared/run-log-sink';
 import { runStepHook } from '../shared/hooks/step-hook';
+import type { SnapshotHandle } from '../../contract/snapshot';
+import type { AgentActivities, BackupHeartbeat, BackupStepInput, BackupStepResult, PostHookInput, PostHookResult } from '../../contract/backup-activities';
 
 export interface AgentDeps {
   agentName: string;
@@ -31,49 +32,10 @@ export interface AgentDeps {
   backupRoots?: string[];
 }
 
-export interface BackupStepInput {
-  runId: string;
-  workflowId: string;
-  jobId: number;
-  repository: { id: number; url: string };
-  paths: string[];
-  excludes: string[];
-  /** Frozen copies to read the paths from (SnapshotHandle.binds); absent or empty: the live paths. */
-  binds?: SnapshotBind[];
-  /** Tags a server pre script added for this run (contract/run-overrides.ts). */
-  extraTags?: string[];
-}
-
-export interface BackupStepResult {
-  snapshot: EngineSnapshot;
-  stats: BackupStats | null;
-  unreadable: string[];
-  adopted: boolean;
-}
-
-export interface BackupHeartbeat {
-  phase: 'starting' | 'backing-up';
-  progress: BackupProgress | null;
-}
-
-export interface PostHookInput {
-  command: string;
-  success: boolean;
-  runId: string;
-  jobId: number;
-  jobName: string;
-  snapshotId: string | null;
-}
-
-export interface PostHookResult {
-  exitCode: number | null;
-  output: string[];
-}
-
 const HEARTBEAT_EVERY_MS = 1_000;
 const HOOK_TIMEOUT_MS = 10 * 60_000;
 
-export function createAgentActivities(deps: AgentDeps) {
+export function createAgentActivities(deps: AgentDeps): AgentActivities {
   const { engine, secrets, logger } = deps;
 
   async function createSnapshot(input: { runId: string; mode: SnapshotMode; paths: string[] }): Promise<SnapshotHandle> {
@@ -184,4 +146,3 @@ export function createAgentActivities(deps: AgentDeps) {
   });
 }
 
-export type AgentActivities = ReturnType<typeof createAgentActivities>;

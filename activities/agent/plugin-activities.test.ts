@@ -9,8 +9,9 @@ import { createLogger } from '../../core/logger';
 import { runTag } from '../../contract/names';
 import type { BackupEngine, BackupRequest, EngineSnapshot } from '../../contract/engine';
 import type { BackstopPlugin } from '../../contract/plugin-api';
-import { createPluginActivities, type PluginBackupResult } from './plugin-activities';
+import { createPluginActivities } from './plugin-activities';
 import { PluginRegistry } from '../shared/plugins/registry';
+import type { PluginBackupResult } from '../../contract/plugin-activities';
 
 let dir: string;
 beforeEach(() => {

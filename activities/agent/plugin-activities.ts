@@ -26,6 +26,7 @@ import type { PluginRegistry } from '../shared/plugins/registry';
 import { classifyDbFailure } from '../shared/plugins/db/failures';
 import { scrub } from '../shared/engines/restic/restic';
 import { resticOnlyEnv, streamCommandArgv } from '../shared/plugins/stream-command';
+import type { PluginBackupInput, PluginBackupResult, PluginCleanupInput, PluginRestoreInput, PluginRunInput, PluginActivities } from '../../contract/plugin-activities';
 
 export interface PluginActivityDeps {
   agentName: string;
@@ -39,44 +40,6 @@ export interface PluginActivityDeps {
   runLog?: RunLogTransport;
 }
 
-export interface PluginRunInput {
-  runId: string;
-  workflowId: string;
-  jobId: number;
-  jobName: string;
-  configIds: number[];
-}
-
-export interface PluginBackupInput extends PluginRunInput {
-  repository: { id: number; url: string };
-  /** Tags a server pre script added (overrides), put on every stream snapshot too. */
-  extraTags?: string[];
-}
-
-export interface PluginBackupResult {
-  /** Files and directories the engine includes with the job's paths. */
-  paths: string[];
-  /** One engine snapshot per stream item, in order. */
-  streams: Array<{ configId: number; item: string; pseudoPath: string; snapshot: EngineSnapshot; adopted: boolean }>;
-}
-
-export interface PluginRestoreInput {
-  runId: string;
-  workflowId: string;
-  configId: number;
-  repository: { id: number; url: string };
-  snapshotId: string;
-  /** The dump's path in the snapshot (a pseudo path, or a file in a dump directory). */
-  path: string;
-  target: string;
-  overwrite: boolean;
-}
-
-export interface PluginCleanupInput extends PluginRunInput {
-  success: boolean;
-  snapshotId: string | null;
-}
-
 interface Loaded {
   configId: number;
   plugin: BackstopPlugin;
@@ -84,7 +47,7 @@ interface Loaded {
   secretValues: string[];
 }
 
-export function createPluginActivities(deps: PluginActivityDeps) {
+export function createPluginActivities(deps: PluginActivityDeps): PluginActivities {
   async function load(configIds: number[]): Promise<Loaded[]> {
     const out: Loaded[] = [];
     for (const configId of configIds) {
@@ -263,4 +226,3 @@ export function createPluginActivities(deps: PluginActivityDeps) {
   return withFailureMapping({ pluginsBackupInit, pluginsBackup, pluginsBackupCleanup, restorePluginItem, testPluginConfig: withClockHeartbeat(testPluginConfig) });
 }
 
-export type PluginActivities = ReturnType<typeof createPluginActivities>;

@@ -2,10 +2,9 @@
 // target against the agent's allowed roots, run the engine's restore with heartbeats, and
 // the post-restore hook. Built from a factory like activities/agent/backup-activities.ts.
 import { Context, heartbeat } from '@temporalio/activity';
-import type { BackupProgress } from '../../contract/model';
 import type { Logger } from '../../core/logger';
 import { InputError } from '../../contract/errors';
-import type { BackupEngine, RepositoryAccess, RestoreOverwrite, RestoreSummary } from '../../contract/engine';
+import type { BackupEngine, RepositoryAccess, RestoreSummary } from '../../contract/engine';
 import type { EngineProcessRegistry } from '../shared/engines/orphans';
 import type { SecretSource } from './secret-source';
 import { hookEnv, type HookLimits } from '../shared/hooks/shell';
@@ -15,6 +14,7 @@ import { checkIncludes, resolveRestoreTarget } from '../shared/restore-target';
 import { type RestorePlanStore, discardTouchedWrites, needsResumePlan } from './restore-resume-plan';
 import { withRunLog, type RunLogSink, type RunLogTransport } from '../shared/run-log-sink';
 import { runStepHook } from '../shared/hooks/step-hook';
+import type { RestoreHeartbeat, RestoreHookInput, RestoreStepInput, RestoreTargetInput, RestoreTargetResult, RestoreAgentActivities } from '../../contract/restore-activities';
 
 export interface RestoreAgentDeps {
   agentName: string;
@@ -33,55 +33,10 @@ export interface RestoreAgentDeps {
   hookLimits?: HookLimits;
 }
 
-export interface RestoreTargetInput {
-  runId: string;
-  snapshotId: string;
-  snapshotPaths: string[];
-  /** Null: a new directory under the agent's first restore root. */
-  target: string | null;
-  include: string[];
-}
-
-export interface RestoreTargetResult {
-  /** The real (symlink-free) directory restic will write into. */
-  target: string;
-  /** The target already existed: an in-place restore into existing content. */
-  existed: boolean;
-  include: string[];
-}
-
-export interface RestoreStepInput {
-  runId: string;
-  workflowId: string;
-  snapshotId: string;
-  snapshotPaths: string[];
-  repository: { id: number; url: string };
-  /** As returned by checkRestoreTarget. */
-  target: string;
-  include: string[];
-  /** Null: the engine's default (a new directory). */
-  overwrite: RestoreOverwrite | null;
-  verify: boolean;
-}
-
-/** Same shape as the backup heartbeat, so the API reads live progress of either. */
-export interface RestoreHeartbeat {
-  phase: 'starting' | 'planning' | 'resuming' | 'restoring';
-  progress: BackupProgress | null;
-}
-
-export interface RestoreHookInput {
-  command: string;
-  success: boolean;
-  runId: string;
-  snapshotId: string;
-  target: string | null;
-}
-
 const HEARTBEAT_EVERY_MS = 1_000;
 const HOOK_TIMEOUT_MS = 10 * 60_000;
 
-export function createRestoreActivities(deps: RestoreAgentDeps) {
+export function createRestoreActivities(deps: RestoreAgentDeps): RestoreAgentActivities {
   const { engine, secrets, logger } = deps;
   const now = deps.now ?? (() => new Date());
 
@@ -187,4 +142,3 @@ export function createRestoreActivities(deps: RestoreAgentDeps) {
   return withFailureMapping({ checkRestoreTarget: withClockHeartbeat(checkRestoreTarget), runRestore, runRestoreHook: withClockHeartbeat(runRestoreHook) });
 }
 
-export type RestoreAgentActivities = ReturnType<typeof createRestoreActivities>;

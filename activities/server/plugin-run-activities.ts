@@ -1,27 +1,10 @@
 // Server-side bookkeeping of plugin tests and database restores: their run rows.
 import type { Catalog } from '../../catalog/store';
 import type { Logger } from '../../core/logger';
-import type { RunStatus } from '../../contract/model';
 import { withFailureMapping } from '../shared/failure';
+import type { FinishPluginRunInput, PluginRunRef, PluginRunActivities } from '../../contract/plugin-activities';
 
-export interface PluginRunRef {
-  runId: string;
-  workflowId: string;
-  kind: 'plugin-test' | 'db-restore';
-  agentName: string;
-  repositoryId?: number | null;
-}
-
-export interface FinishPluginRunInput {
-  runId: string;
-  status: RunStatus;
-  warnings: string[];
-  failureReason: string | null;
-  details: Record<string, unknown> | null;
-  snapshotId?: string | null;
-}
-
-export function createPluginRunActivities(deps: { catalog: Catalog; logger: Logger }) {
+export function createPluginRunActivities(deps: { catalog: Catalog; logger: Logger }): PluginRunActivities {
   async function startPluginRun(r: PluginRunRef): Promise<{ repository: { id: number; url: string } | null }> {
     await deps.catalog.markRunRunning({ id: r.runId, kind: r.kind, workflowId: r.workflowId, agentName: r.agentName, repositoryId: r.repositoryId ?? null });
     if (!r.repositoryId) return { repository: null };
@@ -37,4 +20,3 @@ export function createPluginRunActivities(deps: { catalog: Catalog; logger: Logg
   return withFailureMapping({ startPluginRun, finishPluginRun });
 }
 
-export type PluginRunActivities = ReturnType<typeof createPluginRunActivities>;

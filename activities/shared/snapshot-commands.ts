@@ -1,3 +1,4 @@
+import type { SnapshotBind } from '../../contract/snapshot';
 // Command lines of the snapshot tools (btrfs, LVM, ZFS, findmnt, unshare) as data, and the
 // parsers of their output. Pure; the snapshotters beside this file run them.
 
@@ -88,12 +89,6 @@ export const zfs = {
   /** ZFS exposes every snapshot read-only under the dataset's mount point. */
   readRoot: (mountPoint: string, name: string) => `${mountPoint === '/' ? '' : mountPoint}/.zfs/snapshot/${name}`,
 };
-
-/** A frozen copy of `original`, made visible at `original` for the engine alone. */
-export interface SnapshotBind {
-  snapshot: string;
-  original: string;
-}
 
 /**
  * Runs `command` in a private mount namespace where each original path shows its frozen

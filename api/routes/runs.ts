@@ -6,8 +6,8 @@ import { RUN_PROGRESS_QUERY } from '../../contract/names';
 import type { RunProgressState } from '../../workflows/run-visibility';
 import { decodeRunCursor, encodeRunCursor } from '../run-cursor';
 import { TERMINAL_STATUSES } from '../../contract/model';
-import type { BackupHeartbeat } from '../../activities/agent/backup-activities';
 import type { ApiContext, Handler } from '../context';
+import type { BackupHeartbeat } from '../../contract/backup-activities';
 
 /** The engine step's latest heartbeat, read from the workflow's pending activities. */
 export async function liveProgress(ctx: ApiContext, workflowId: string): Promise<BackupProgress | null> {

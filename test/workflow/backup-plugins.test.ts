@@ -2,9 +2,7 @@
 // server, activities mocked: the documented execution order, overrides reaching the engine,
 // every stream snapshot recorded, and a failed agent pre hook aborting with post steps still run.
 import { fakes } from './support/fakes';
-import type { AgentActivities } from '../../activities/agent/backup-activities';
 import type { LockActivities } from '../../contract/repository-lock';
-import type { PluginActivities } from '../../activities/agent/plugin-activities';
 import type { ServerActivities } from '../../activities/server/backup-activities';
 import type { ServerScriptActivities } from '../../activities/server/script-activities';
 import { Worker } from '@temporalio/worker';
@@ -12,12 +10,12 @@ import { ApplicationFailure } from '@temporalio/common';
 import { timeSkippingSuite } from './support/time-skipping';
 import { backupWorkflow, type BackupWorkflowResult } from '../../workflows/backup';
 import type { BackupPlan, FinishRunInput } from '../../activities/server/backup-activities';
-import type { BackupStepInput, BackupStepResult } from '../../activities/agent/backup-activities';
-import type { PluginBackupInput, PluginBackupResult, PluginCleanupInput } from '../../activities/agent/plugin-activities';
 import type { ServerScriptInput, ServerScriptResult } from '../../activities/server/script-activities';
 import { SERVER_TASK_QUEUE, agentTaskQueue } from '../../contract/names';
 import { ErrorType } from '../../contract/errors';
 import type { EngineSnapshot } from '../../contract/engine';
+import type { AgentActivities, BackupStepInput, BackupStepResult } from '../../contract/backup-activities';
+import type { PluginActivities, PluginBackupInput, PluginBackupResult, PluginCleanupInput } from '../../contract/plugin-activities';
 
 jest.setTimeout(120_000);
 

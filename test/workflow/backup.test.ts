@@ -1,8 +1,6 @@
 // BackupWorkflow on the time-skipping test server, with mocked activities: step order,
 // cleanup on failure and cancellation, retries, warnings and an unreachable agent.
 import { fakes } from './support/fakes';
-import type { SnapshotHandle } from '../../activities/agent/snapshot/provider';
-import type { AgentActivities } from '../../activities/agent/backup-activities';
 import type { LockActivities } from '../../contract/repository-lock';
 import type { ServerActivities } from '../../activities/server/backup-activities';
 import { Worker } from '@temporalio/worker';
@@ -13,11 +11,12 @@ import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import { backupWorkflow } from '../../workflows/backup';
 import type { BackupPlan, FinishRunInput } from '../../activities/server/backup-activities';
-import type { BackupStepResult, PostHookInput } from '../../activities/agent/backup-activities';
 import { SERVER_TASK_QUEUE, agentTaskQueue } from '../../contract/names';
 import { ErrorType } from '../../contract/errors';
 import { runProgressQuery, type RunProgressState } from '../../workflows/run-visibility';
 import { SearchAttributeKeys } from '../../contract/search-attributes';
+import type { SnapshotHandle } from '../../contract/snapshot';
+import type { AgentActivities, BackupStepResult, PostHookInput } from '../../contract/backup-activities';
 
 jest.setTimeout(120_000);
 

@@ -3,17 +3,15 @@
 // repository's shared lock, records its outcome, and records a failure too.
 import { fakes } from './support/fakes';
 import type { LockActivities } from '../../contract/repository-lock';
-import type { PluginRunActivities } from '../../activities/server/plugin-run-activities';
 import { Worker } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
 import { timeSkippingSuite } from './support/time-skipping';
 import { pluginTestWorkflow } from '../../workflows/plugin-test';
 import { dbRestoreWorkflow } from '../../workflows/db-restore';
-import type { FinishPluginRunInput } from '../../activities/server/plugin-run-activities';
-import type { PluginRestoreInput } from '../../activities/agent/plugin-activities';
 import type { PluginTestReport } from '../../contract/plugin-api';
 import { SERVER_TASK_QUEUE, agentTaskQueue } from '../../contract/names';
 import { ErrorType } from '../../contract/errors';
+import type { PluginRunActivities, FinishPluginRunInput, PluginRestoreInput } from '../../contract/plugin-activities';
 
 jest.setTimeout(120_000);
 

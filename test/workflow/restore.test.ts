@@ -3,7 +3,6 @@
 // crashed restore step, and cleanup on failure.
 import { fakes } from './support/fakes';
 import type { LockActivities } from '../../contract/repository-lock';
-import type { RestoreAgentActivities } from '../../activities/agent/restore-activities';
 import type { RestoreServerActivities } from '../../activities/server/restore-activities';
 import { Worker } from '@temporalio/worker';
 import { timeSkippingSuite } from './support/time-skipping';
@@ -12,10 +11,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { approveSignal, rejectSignal, restoreWorkflow, type RestoreWorkflowInput } from '../../workflows/restore';
 import type { FinishRestoreInput } from '../../activities/server/restore-activities';
-import type { RestoreHookInput, RestoreStepInput, RestoreTargetInput, RestoreTargetResult } from '../../activities/agent/restore-activities';
 import type { RestoreSummary } from '../../contract/engine';
 import { SERVER_TASK_QUEUE, agentTaskQueue } from '../../contract/names';
 import { ErrorType } from '../../contract/errors';
+import type { RestoreAgentActivities, RestoreHookInput, RestoreStepInput, RestoreTargetInput, RestoreTargetResult } from '../../contract/restore-activities';
 
 jest.setTimeout(120_000);
 

@@ -3,7 +3,6 @@
 // cancelled (not left queued), and a stalled engine attempt is retried like any retryable
 // failure, its reason kept when the retries run out.
 import { fakes } from './support/fakes';
-import type { AgentActivities } from '../../activities/agent/backup-activities';
 import type { LockActivities } from '../../contract/repository-lock';
 import type { ServerActivities } from '../../activities/server/backup-activities';
 import { Worker } from '@temporalio/worker';
@@ -13,9 +12,9 @@ import { timeSkippingSuite } from './support/time-skipping';
 import { waitFor } from '../support/wait';
 import { backupWorkflow } from '../../workflows/backup';
 import type { BackupPlan, FinishRunInput } from '../../activities/server/backup-activities';
-import type { BackupStepResult, PostHookInput } from '../../activities/agent/backup-activities';
 import { SERVER_TASK_QUEUE, agentTaskQueue } from '../../contract/names';
 import { ErrorType } from '../../contract/errors';
+import type { AgentActivities, BackupStepResult, PostHookInput } from '../../contract/backup-activities';
 
 jest.setTimeout(180_000);
 

@@ -4,7 +4,8 @@
 import { lstat, mkdir, rmdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { BTRFS_SNAPSHOT_DIR, btrfs, type MountInfo } from '../../shared/snapshot-commands';
-import { runTool, type FrozenVolume, type Volume, type VolumeSnapshotter } from './volume';
+import { runTool, type VolumeSnapshotter } from './volume';
+import type { FrozenVolume, Volume } from '../../../contract/snapshot';
 
 /** Every btrfs subvolume's root directory has inode 256. */
 const SUBVOLUME_ROOT_INODE = 256;

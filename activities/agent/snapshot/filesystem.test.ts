@@ -7,7 +7,8 @@ import { createLogger } from '../../../core/logger';
 import type { MountInfo } from '../../shared/snapshot-commands';
 import { FilesystemSnapshotProvider } from './filesystem';
 import { SnapshotRegistry } from './registry';
-import type { FrozenVolume, Volume, VolumeSnapshotter } from './volume';
+import type { VolumeSnapshotter } from './volume';
+import type { FrozenVolume, Volume } from '../../../contract/snapshot';
 
 class FakeSnapshotter implements VolumeSnapshotter {
   readonly frozen = new Set<string>();

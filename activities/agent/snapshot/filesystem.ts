@@ -10,10 +10,11 @@ import { join, relative } from 'node:path';
 import { BackstopError, ErrorType, InputError } from '../../../contract/errors';
 import type { SnapshotMode } from '../../../contract/model';
 import type { Logger } from '../../../core/logger';
-import { BTRFS_SNAPSHOT_DIR, snapshotName, type MountInfo, type SnapshotBind } from '../../shared/snapshot-commands';
-import type { SnapshotHandle, SnapshotProvider, SnapshotRequest } from './provider';
+import { BTRFS_SNAPSHOT_DIR, snapshotName, type MountInfo } from '../../shared/snapshot-commands';
+import type { SnapshotProvider, SnapshotRequest } from './provider';
 import type { SnapshotRegistry } from './registry';
-import type { FrozenVolume, Volume, VolumeSnapshotter } from './volume';
+import type { VolumeSnapshotter } from './volume';
+import type { SnapshotBind, SnapshotHandle, FrozenVolume, Volume } from '../../../contract/snapshot';
 
 export interface FilesystemSnapshotDeps {
   snapshotters: VolumeSnapshotter[];

@@ -3,8 +3,9 @@
 import { mkdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lvm, lvsArgs, mountSnapshotArgs, parseLvs, type MountInfo } from '../../shared/snapshot-commands';
-import { runTool, type FrozenVolume, type Volume, type VolumeSnapshotter } from './volume';
+import { runTool, type VolumeSnapshotter } from './volume';
 import { isMountPoint } from './mounts';
+import type { FrozenVolume, Volume } from '../../../contract/snapshot';
 
 export interface LvmOptions {
   /** Where snapshots are mounted: <mountRoot>/<snapshot name>. */

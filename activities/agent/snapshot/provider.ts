@@ -4,8 +4,7 @@
 import { access } from 'node:fs/promises';
 import { BackstopError, ErrorType, InputError } from '../../../contract/errors';
 import type { SnapshotMode } from '../../../contract/model';
-import type { SnapshotBind } from '../../shared/snapshot-commands';
-import type { FrozenVolume } from './volume';
+import type { SnapshotHandle } from '../../../contract/snapshot';
 
 export interface SnapshotRequest {
   runId: string;
@@ -13,22 +12,6 @@ export interface SnapshotRequest {
   workflowId: string;
   mode: SnapshotMode;
   paths: string[];
-}
-
-/** Travels through workflow history: references and paths only. */
-export interface SnapshotHandle {
-  mode: SnapshotMode;
-  /** `<mode>:<runId>`. */
-  ref: string;
-  /** The paths the engine backs up (and records): always the original ones. */
-  readPaths: string[];
-  warnings: string[];
-  /** Frozen copies shown at the original paths, in the engine's private mount namespace. */
-  binds?: SnapshotBind[];
-  /** What release() drops. */
-  volumes?: FrozenVolume[];
-  /** Paths the engine must skip (where snapshots of a btrfs subvolume are kept). */
-  excludes?: string[];
 }
 
 export interface SnapshotProvider {

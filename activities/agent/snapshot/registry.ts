@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FrozenVolume } from './volume';
+import type { FrozenVolume } from '../../../contract/snapshot';
 
 export interface SnapshotRecord {
   runId: string;

@@ -4,24 +4,7 @@
 import { BackstopError, ErrorType } from '../../../contract/errors';
 import { runProcess } from '../../shared/process';
 import type { MountInfo } from '../../shared/snapshot-commands';
-
-export type VolumeKind = 'btrfs' | 'lvm' | 'zfs';
-
-export interface Volume {
-  kind: VolumeKind;
-  /** Subvolume root path, `vg/lv`, or dataset name. */
-  id: string;
-  /** Where the volume's root is mounted, live: paths are mapped relative to it. */
-  root: string;
-  fstype: string;
-}
-
-/** A snapshot that exists: what reading and releasing it needs. Plain data (it travels in workflow history). */
-export interface FrozenVolume extends Volume {
-  name: string;
-  /** Where the snapshot's root can be read (read-only). */
-  readRoot: string;
-}
+import type { FrozenVolume, Volume, VolumeKind } from '../../../contract/snapshot';
 
 export interface VolumeSnapshotter {
   readonly kind: VolumeKind;

@@ -1,7 +1,8 @@
 // ZFS: a snapshot of the dataset holding a path, read through the dataset's own
 // read-only `.zfs/snapshot/<name>` directory.
 import { zfs, type MountInfo } from '../../shared/snapshot-commands';
-import { runTool, type FrozenVolume, type Volume, type VolumeSnapshotter } from './volume';
+import { runTool, type VolumeSnapshotter } from './volume';
+import type { FrozenVolume, Volume } from '../../../contract/snapshot';
 
 export class ZfsSnapshotter implements VolumeSnapshotter {
   readonly kind = 'zfs' as const;

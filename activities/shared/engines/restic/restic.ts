@@ -12,10 +12,11 @@ import { WRITING_ACTIONS, missingInSnapshot, parseLsOutput, parseRestoreLine, pl
 import { classifyFailure, parseBackupLine, parseSnapshots, skippedSource, snapshotFromSummary, unreadablePaths, type BackupEvent } from './parse';
 import type { ForgetGroup, ForgetRequest, PruneOutcome } from '../../../../contract/engine';
 import { forgetArgs, pruneArgs } from './forget-args';
-import { inMountNamespace, type SnapshotBind } from '../../snapshot-commands';
+import { inMountNamespace } from '../../snapshot-commands';
 import { parseForget, parsePruneReport } from './forget-parse';
 import type { BackupProgress } from '../../../../contract/model';
 import { describeFilesBytes, stallReason } from '../../stall-watch';
+import type { SnapshotBind } from '../../../../contract/snapshot';
 
 export interface ResticOptions {
   binary?: string;
