@@ -16,7 +16,7 @@ function tlsSocket(authorized: boolean): TLSSocket {
 function ctx(found: boolean) {
   const seen: string[] = [];
   const c = {
-    catalog: { findToken: async (t: string) => (t === 'admin-token' ? { name: 'admin', scope: 'admin', agentName: null } : t === 'agent-token' ? { name: 'a', scope: 'agent', agentName: 'web1' } : null) },
+    catalog: { identity: { findToken: async (t: string) => (t === 'admin-token' ? { name: 'admin', scope: 'admin', agentName: null } : t === 'agent-token' ? { name: 'a', scope: 'agent', agentName: 'web1' } : null) } },
     agentIdentity: {
       findCertificate: async (fp: string) => {
         seen.push(fp);

@@ -4,7 +4,7 @@ import type { Request } from 'express';
 import { TLSSocket } from 'node:tls';
 import { UnauthorizedError } from '../contract/errors';
 import { fingerprintOfDer } from '../core/pki';
-import type { TokenIdentity } from '../catalog/store';
+import type { TokenIdentity } from '../catalog/agent-identity';
 import { AGENT_OPERATIONS, BOOTSTRAP_OPERATIONS, type ApiContext } from './context';
 
 /**
@@ -29,7 +29,7 @@ export async function authenticateRequest(ctx: ApiContext, req: Request, operati
     if (!m) throw new UnauthorizedError('enrollment needs the bootstrap token as bearer token');
     return { name: 'bootstrap', scope: 'agent', agentName: null, bootstrapToken: m[1]! };
   }
-  const identity = (await certificateIdentity(ctx, req)) ?? (m ? await ctx.catalog.findToken(m[1]!) : null);
+  const identity = (await certificateIdentity(ctx, req)) ?? (m ? await ctx.catalog.identity.findToken(m[1]!) : null);
   if (!identity) throw new UnauthorizedError();
   if (identity.scope === 'agent' && !AGENT_OPERATIONS.has(operationId)) throw new UnauthorizedError('agent tokens cannot call this operation');
   return identity;

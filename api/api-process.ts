@@ -6,7 +6,7 @@ import { SecretBox, loadMasterKey } from '../core/secrets';
 import { VERSION } from '../core/version';
 import { createPool, waitForDatabase } from '../catalog/db';
 import { migrate } from '../catalog/migrate';
-import { Catalog } from '../catalog/store';
+import { Catalog } from '../catalog/catalog';
 import { Restic } from '../activities/shared/engines/restic/restic';
 import { connectClient, onShutdownSignal, waitForSearchAttributes } from '../core/temporal-connection';
 import { createApp } from './app';
@@ -14,7 +14,6 @@ import type { ApiContext } from './context';
 import { reconcileSchedules } from './schedules';
 import { RunLogWriter } from '../catalog/run-log-writer';
 import { join } from 'node:path';
-import { AgentIdentityStore } from '../catalog/agent-identity';
 import { createCertificateAuthority } from '../core/pki';
 import { startTlsListener } from './tls-listener';
 import { answerClientErrors } from './client-error';
@@ -30,11 +29,12 @@ export async function runApi(config: BackstopConfig): Promise<void> {
   // Runs start with search attributes: without them registered every start would fail.
   await waitForSearchAttributes(temporal.connection, config.temporalNamespace);
   const secrets = SecretBox.fromKey(loadMasterKey(config.masterKey, join(config.dataDir, 'master.key')));
+  const catalog = new Catalog(pool);
   const ctx: ApiContext = {
-    catalog: new Catalog(pool),
+    catalog,
     temporal,
     secrets,
-    runLog: new RunLogWriter(pool, secrets),
+    runLog: new RunLogWriter(catalog, secrets),
     staleAfterIntervals: config.staleAfterIntervals,
     engine: new Restic({ cacheDir: join(config.dataDir, 'api-restic-cache') }),
     logger,
@@ -47,7 +47,7 @@ export async function runApi(config: BackstopConfig): Promise<void> {
     repositoryRoots: config.repositoryRoots,
   };
   // The internal CA: made on the first start, its key sealed with the master key.
-  ctx.agentIdentity = new AgentIdentityStore(pool);
+  ctx.agentIdentity = catalog.identity;
   const ca = await ctx.agentIdentity.ensureCertificateAuthority(secrets, () => createCertificateAuthority());
   ctx.pki = { ca, agentCertLifetimeMs: config.agentCertLifetimeMs, mtlsUrl: config.apiTlsPort > 0 ? config.apiTlsUrl : null };
   // Before serving: Temporal's schedules are made to match the catalog's. A Temporal that is

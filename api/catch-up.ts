@@ -7,7 +7,6 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
 import type { Run } from '../contract/model';
 import { SERVER_TASK_QUEUE, ScheduleKind, catchUpWorkflowId, isScheduledBackupWorkflowId, scheduleIdFor } from '../contract/names';
-import { withTransaction } from '../catalog/db';
 import type { BackupWorkflowInput } from '../workflows/backup';
 import type { ApiContext } from './context';
 
@@ -44,19 +43,19 @@ const UNIQUE_VIOLATION = '23505';
 
 /** Starts the catch-up runs an agent is owed; returns the workflow ids started. Never throws for a duplicate. */
 export async function startCatchUpRuns(ctx: ApiContext, agentName: string): Promise<string[]> {
-  const latest = await ctx.catalog.latestBackupRunsOfAgent(agentName);
+  const latest = await ctx.catalog.runs.latestBackupsOfAgent(agentName);
   if (latest.length === 0) return [];
   const active = new Set<number>();
   for (const r of latest) {
-    const s = r.jobId === null ? null : await ctx.catalog.findSchedule(scheduleIdFor(ScheduleKind.backup, r.jobId));
+    const s = r.jobId === null ? null : await ctx.catalog.schedules.find(scheduleIdFor(ScheduleKind.backup, r.jobId));
     if (s && !s.paused) active.add(r.jobId!);
   }
   const started: string[] = [];
   for (const c of selectCatchUps(latest, active, new Date(), ctx.catchupWindowMs)) {
     const runId = randomUUID();
     try {
-      await withTransaction(ctx.catalog.db, async (tx) => {
-        await ctx.catalog.insertRun(tx, { id: runId, kind: 'backup', jobId: c.jobId, workflowId: c.workflowId, agentName });
+      await ctx.catalog.transaction(async (tx) => {
+        await tx.runs.insert({ id: runId, kind: 'backup', jobId: c.jobId, workflowId: c.workflowId, agentName });
         await ctx.temporal.workflow.start('backupWorkflow', {
           taskQueue: SERVER_TASK_QUEUE,
           workflowId: c.workflowId,

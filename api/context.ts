@@ -1,11 +1,11 @@
 import type { Client } from '@temporalio/client';
-import type { Catalog } from '../catalog/store';
+import type { Catalog } from '../catalog/catalog';
 import type { SecretBox } from '../core/secrets';
 import type { BackupEngine } from '../contract/engine';
 import type { Logger } from '../core/logger';
-import type { TokenIdentity } from '../catalog/store';
+import type { TokenIdentity } from '../catalog/agent-identity';
 import type { RunLogWriter } from '../catalog/run-log-writer';
-import type { AgentIdentityStore } from '../catalog/agent-identity';
+import type { Identity } from '../catalog/agent-identity';
 import type { CertificateAuthority } from '../core/pki';
 
 /** What every route handler may use; built once by the API process. */
@@ -33,7 +33,7 @@ export interface ApiContext {
   /** How often a live log tail looks for new lines; default 500 ms. */
   logTailPollMs?: number;
   /** Agent identity: bootstrap tokens, certificates, heartbeats. Absent: enrollment answers 404. */
-  agentIdentity?: AgentIdentityStore;
+  agentIdentity?: Identity;
   /** The internal CA and how it signs agent certificates. */
   pki?: ApiPki;
 }

@@ -1,5 +1,5 @@
 import { normalizeSchedule } from '../core/schedule';
-import type { ScheduleRecord } from '../catalog/store';
+import type { ScheduleRecord } from '../catalog/schedules';
 import { isBackstopScheduleId, pausedAfterUpdate, planReconcile, temporalScheduleFor } from './schedules';
 
 const config = { agentScheduleToStartMs: 5_000, engineHeartbeatTimeoutMs: 30_000 };

@@ -10,7 +10,7 @@ import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type Schedu
 import { InputError } from '../contract/errors';
 import { SCHEDULE_ID_PREFIXES, SERVER_TASK_QUEUE, ScheduleKind, scheduledWorkflowIdFor } from '../contract/names';
 import { toTemporalSpec } from '../core/schedule';
-import type { ScheduleRecord } from '../catalog/store';
+import type { ScheduleRecord, Schedules } from '../catalog/schedules';
 import type { Logger } from '../core/logger';
 import type { BackupWorkflowInput } from '../workflows/backup';
 import type { PruneWorkflowInput } from '../workflows/prune';
@@ -138,7 +138,7 @@ export function planReconcile(desired: readonly string[], actual: readonly strin
 
 export interface ReconcileDeps {
   temporal: Client;
-  catalog: { listSchedules(): Promise<ScheduleRecord[]> };
+  catalog: { schedules: Pick<Schedules, 'list'> };
   logger: Logger;
   config: ScheduledRunConfig;
 }
@@ -152,7 +152,7 @@ async function listBackstopScheduleIds(client: Client): Promise<string[]> {
 
 /** Repairs any drift between the catalog's schedules and Temporal's; returns what it did. */
 export async function reconcileSchedules(deps: ReconcileDeps): Promise<ReconcilePlan> {
-  const rows = await deps.catalog.listSchedules();
+  const rows = await deps.catalog.schedules.list();
   const byId = new Map(rows.map((r) => [r.id, r]));
   const plan = planReconcile([...byId.keys()], await listBackstopScheduleIds(deps.temporal));
   const done: ReconcilePlan = { create: [], update: [], delete: [] };

@@ -4,8 +4,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { ConflictError } from '../contract/errors';
 import { SERVER_TASK_QUEUE } from '../contract/names';
 import { runSearchAttributes } from '../contract/search-attributes';
-import { withTransaction } from '../catalog/db';
-import type { NewRun } from '../catalog/store';
+import type { NewRun } from '../catalog/runs';
 import type { ApiContext } from './context';
 
 const UNIQUE_VIOLATION = '23505';
@@ -39,7 +38,7 @@ export interface StartedRun {
 
 /** The run an earlier request with this key started; a conflict if it was for something else. */
 async function runOfKey(ctx: ApiContext, idem: Idempotency): Promise<StartedRun | null> {
-  const found = await ctx.catalog.findIdempotencyKey(idem.key, IDEMPOTENCY_KEY_TTL_HOURS);
+  const found = await ctx.catalog.runs.findIdempotencyKey(idem.key, IDEMPOTENCY_KEY_TTL_HOURS);
   if (!found) return null;
   if (found.scope !== idem.scope) {
     throw new ConflictError(`Idempotency-Key was already used for another request (${found.scope}); use a new key`);
@@ -68,11 +67,11 @@ export async function startRun(ctx: ApiContext, req: StartRunRequest): Promise<S
   for (let attempt = 1; ; attempt++) {
     const workflowId = req.workflowIdAt(new Date());
     try {
-      await withTransaction(ctx.catalog.db, async (tx) => {
+      await ctx.catalog.transaction(async (tx) => {
         // The key first: a concurrent request with the same key waits here until this
         // transaction ends, then fails on the key and answers with this run.
-        if (idem) await ctx.catalog.claimIdempotencyKey(tx, { ...idem, runId: req.run.id, ttlHours: IDEMPOTENCY_KEY_TTL_HOURS });
-        await ctx.catalog.insertRun(tx, { ...req.run, workflowId });
+        if (idem) await tx.runs.claimIdempotencyKey({ ...idem, runId: req.run.id, ttlHours: IDEMPOTENCY_KEY_TTL_HOURS });
+        await tx.runs.insert({ ...req.run, workflowId });
         await ctx.temporal.workflow.start(req.workflowType, {
           taskQueue: SERVER_TASK_QUEUE,
           workflowId,

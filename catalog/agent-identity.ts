@@ -1,16 +1,26 @@
-// Catalog side of agent identity: bootstrap tokens, the internal CA, issued certificates,
-// agent revocation and heartbeats. Kept apart from store.ts; same conventions.
-import { randomBytes } from 'node:crypto';
-import type { Pool, PoolClient } from 'pg';
-import { withTransaction } from './db';
-import { hashToken } from './store';
+// The identity aggregate: who may call the API and as whom. API tokens, bootstrap tokens
+// and enrollment, the internal CA, issued certificates, agent revocation and heartbeats.
+import { createHash, randomBytes } from 'node:crypto';
 import { decideEnrollment, type BootstrapTokenRow, type EnrollmentRequest, type ExistingAgent } from '../core/bootstrap-token';
 import { NotFoundError } from '../contract/errors';
 import type { CertificateAuthority, IssuedCertificate } from '../core/pki';
 import type { SecretBox } from '../core/secrets';
+import type { Queryable, Session } from './db';
+import { iso, isoOrNull, one, orNull, type Row } from './rows';
 
-type Row = Record<string, unknown>;
-const isoOrNull = (v: unknown): string | null => (v instanceof Date ? v.toISOString() : v == null ? null : String(v));
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export interface TokenIdentity {
+  name: string;
+  scope: 'admin' | 'agent';
+  agentName: string | null;
+  /** Set when the agent proved itself with its client certificate (mTLS), not a token. */
+  certificateFingerprint?: string;
+  /** Set on enrollment only: the bootstrap token from the Authorization header, checked by the handler. */
+  bootstrapToken?: string;
+}
 
 export interface BootstrapToken {
   id: number;
@@ -22,17 +32,6 @@ export interface BootstrapToken {
   createdAt: string;
   revokedAt: string | null;
 }
-
-const toBootstrapToken = (r: Row): BootstrapToken => ({
-  id: Number(r.id),
-  description: (r.description as string | null) ?? null,
-  agentName: (r.agent_name as string | null) ?? null,
-  maxUses: Number(r.max_uses),
-  uses: Number(r.uses),
-  expiresAt: isoOrNull(r.expires_at)!,
-  createdAt: isoOrNull(r.created_at)!,
-  revokedAt: isoOrNull(r.revoked_at),
-});
 
 export interface CertificateIdentity {
   agentName: string;
@@ -50,29 +49,74 @@ export interface AgentHealthReport {
 
 const CA_CONTEXT = 'internal-ca:1';
 
-export class AgentIdentityStore {
-  constructor(private readonly db: Pool) {}
+// --- rows ----------------------------------------------------------------------------
+export const tokenIdentityFromRow = (r: Row): TokenIdentity => ({ name: String(r.name), scope: r.scope as 'admin' | 'agent', agentName: orNull<string>(r.agent_name) });
+
+export const bootstrapTokenFromRow = (r: Row): BootstrapToken => ({
+  id: Number(r.id),
+  description: orNull<string>(r.description),
+  agentName: orNull<string>(r.agent_name),
+  maxUses: Number(r.max_uses),
+  uses: Number(r.uses),
+  expiresAt: iso(r.expires_at),
+  createdAt: iso(r.created_at),
+  revokedAt: isoOrNull(r.revoked_at),
+});
+
+/** The token row as core/bootstrap-token.ts decides on it (dates as Dates). */
+export const bootstrapTokenRowFromRow = (r: Row): BootstrapTokenRow => ({
+  id: Number(r.id),
+  agentName: orNull<string>(r.agent_name),
+  maxUses: Number(r.max_uses),
+  uses: Number(r.uses),
+  expiresAt: new Date(r.expires_at as Date | string),
+  revokedAt: r.revoked_at ? new Date(r.revoked_at as Date | string) : null,
+});
+
+export const existingAgentFromRow = (r: Row): ExistingAgent => ({
+  hasLiveCertificate: Boolean(r.live_cert),
+  hasLiveToken: Boolean(r.live_token),
+  revoked: r.revoked_at !== null,
+});
+
+export const certificateIdentityFromRow = (r: Row): CertificateIdentity => ({ agentName: String(r.name), fingerprint: String(r.fingerprint), notAfter: iso(r.not_after) });
+
+// --- queries -------------------------------------------------------------------------
+export class Identity {
+  constructor(private readonly s: Session) {}
+
+  // --- API tokens ----------------------------------------------------------------------
+  /** Creates a token and returns it; only its hash is stored. */
+  async createToken(t: { name: string; scope: 'admin' | 'agent'; agentName?: string }): Promise<string> {
+    const token = `bst_${randomBytes(24).toString('base64url')}`;
+    await this.s.q.query(`INSERT INTO api_tokens (name, token_hash, scope, agent_name) VALUES ($1, $2, $3, $4)`, [t.name, hashToken(token), t.scope, t.agentName ?? null]);
+    return token;
+  }
+
+  async findToken(token: string): Promise<TokenIdentity | null> {
+    const { rows } = await this.s.q.query(`SELECT name, scope, agent_name FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL`, [hashToken(token)]);
+    return rows[0] ? tokenIdentityFromRow(rows[0]) : null;
+  }
 
   // --- bootstrap tokens --------------------------------------------------------------
   /** Creates a token and returns it once; only its hash is stored. */
   async createBootstrapToken(t: { description?: string; agentName?: string; maxUses: number; expiresAt: Date }): Promise<{ token: string; record: BootstrapToken }> {
     const token = `bsb_${randomBytes(24).toString('base64url')}`;
-    const { rows } = await this.db.query(
+    const { rows } = await this.s.q.query(
       `INSERT INTO agent_bootstrap_tokens (token_hash, description, agent_name, max_uses, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING *`,
       [hashToken(token), t.description ?? null, t.agentName ?? null, t.maxUses, t.expiresAt],
     );
-    return { token, record: toBootstrapToken(rows[0]!) };
+    return { token, record: bootstrapTokenFromRow(rows[0]!) };
   }
 
   async listBootstrapTokens(): Promise<BootstrapToken[]> {
-    const { rows } = await this.db.query('SELECT * FROM agent_bootstrap_tokens ORDER BY id');
-    return rows.map(toBootstrapToken);
+    const { rows } = await this.s.q.query('SELECT * FROM agent_bootstrap_tokens ORDER BY id');
+    return rows.map(bootstrapTokenFromRow);
   }
 
   async revokeBootstrapToken(id: number): Promise<BootstrapToken> {
-    const { rows } = await this.db.query(`UPDATE agent_bootstrap_tokens SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 RETURNING *`, [id]);
-    if (!rows[0]) throw new NotFoundError(`bootstrap token ${id} not found`);
-    return toBootstrapToken(rows[0]);
+    const { rows } = await this.s.q.query(`UPDATE agent_bootstrap_tokens SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 RETURNING *`, [id]);
+    return bootstrapTokenFromRow(one(rows, `bootstrap token ${id}`));
   }
 
   /**
@@ -81,58 +125,42 @@ export class AgentIdentityStore {
    * `sign` makes the certificate once the name is decided; a replace revokes the old ones.
    */
   async enroll(token: string, req: EnrollmentRequest, sign: (agentName: string) => Promise<IssuedCertificate>, now = new Date()): Promise<{ agentName: string; issued: IssuedCertificate }> {
-    return withTransaction(this.db, async (c) => {
-      const { rows } = await c.query('SELECT * FROM agent_bootstrap_tokens WHERE token_hash = $1 FOR UPDATE', [hashToken(token)]);
-      const row = rows[0];
-      const tokenRow: BootstrapTokenRow | null = row
-        ? { id: Number(row.id), agentName: row.agent_name ?? null, maxUses: Number(row.max_uses), uses: Number(row.uses), expiresAt: new Date(row.expires_at), revokedAt: row.revoked_at ? new Date(row.revoked_at) : null }
-        : null;
+    return this.s.transaction(async (tx) => {
+      const { rows } = await tx.query('SELECT * FROM agent_bootstrap_tokens WHERE token_hash = $1 FOR UPDATE', [hashToken(token)]);
+      const tokenRow = rows[0] ? bootstrapTokenRowFromRow(rows[0]) : null;
       const name = req.name ?? tokenRow?.agentName ?? undefined;
-      const existing = name ? await this.enrollmentState(c, name) : null;
+      const existing = name ? await this.enrollmentState(tx, name) : null;
       const agentName = decideEnrollment(tokenRow, req, existing, now);
-      await c.query('UPDATE agent_bootstrap_tokens SET uses = uses + 1 WHERE id = $1', [tokenRow!.id]);
-      const { rows: agents } = await c.query(
-        `INSERT INTO agents (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET revoked_at = NULL RETURNING id`,
-        [agentName],
-      );
+      await tx.query('UPDATE agent_bootstrap_tokens SET uses = uses + 1 WHERE id = $1', [tokenRow!.id]);
+      const { rows: agents } = await tx.query(`INSERT INTO agents (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET revoked_at = NULL RETURNING id`, [agentName]);
       const agentId = Number(agents[0]!.id);
       // Replacing: whatever certificate or agent token the name had is useless from now on.
-      await c.query('UPDATE agent_certificates SET revoked_at = now() WHERE agent_id = $1 AND revoked_at IS NULL', [agentId]);
-      await c.query(`UPDATE api_tokens SET revoked_at = now() WHERE scope = 'agent' AND agent_name = $1 AND revoked_at IS NULL`, [agentName]);
+      await tx.query('UPDATE agent_certificates SET revoked_at = now() WHERE agent_id = $1 AND revoked_at IS NULL', [agentId]);
+      await tx.query(`UPDATE api_tokens SET revoked_at = now() WHERE scope = 'agent' AND agent_name = $1 AND revoked_at IS NULL`, [agentName]);
       const issued = await sign(agentName);
-      await this.insertCertificate(c, agentId, issued);
+      await insertCertificate(tx, agentId, issued);
       return { agentName, issued };
     });
   }
 
-  private async enrollmentState(c: PoolClient, name: string): Promise<ExistingAgent | null> {
-    const { rows } = await c.query(
+  private async enrollmentState(tx: Queryable, name: string): Promise<ExistingAgent | null> {
+    const { rows } = await tx.query(
       `SELECT a.revoked_at,
               EXISTS (SELECT 1 FROM agent_certificates ac WHERE ac.agent_id = a.id AND ac.revoked_at IS NULL AND ac.not_after > now()) AS live_cert,
               EXISTS (SELECT 1 FROM api_tokens t WHERE t.scope = 'agent' AND t.agent_name = a.name AND t.revoked_at IS NULL) AS live_token
          FROM agents a WHERE a.name = $1 FOR UPDATE`,
       [name],
     );
-    if (!rows[0]) return null;
-    return { hasLiveCertificate: Boolean(rows[0].live_cert), hasLiveToken: Boolean(rows[0].live_token), revoked: rows[0].revoked_at !== null };
+    return rows[0] ? existingAgentFromRow(rows[0]) : null;
   }
 
-  private async insertCertificate(c: PoolClient | Pool, agentId: number, issued: IssuedCertificate): Promise<void> {
-    await c.query(`INSERT INTO agent_certificates (agent_id, serial, fingerprint, not_before, not_after) VALUES ($1, $2, $3, $4, $5)`, [
-      agentId,
-      issued.serial,
-      issued.fingerprint,
-      issued.notBefore,
-      issued.notAfter,
-    ]);
-  }
-
+  // --- certificates --------------------------------------------------------------------
   /** A renewed certificate for an agent that is not revoked; the old one stays valid until it expires. */
   async recordRenewal(agentName: string, issued: IssuedCertificate): Promise<void> {
-    await withTransaction(this.db, async (c) => {
-      const { rows } = await c.query('SELECT id FROM agents WHERE name = $1 AND revoked_at IS NULL FOR UPDATE', [agentName]);
+    await this.s.transaction(async (tx) => {
+      const { rows } = await tx.query('SELECT id FROM agents WHERE name = $1 AND revoked_at IS NULL FOR UPDATE', [agentName]);
       if (!rows[0]) throw new NotFoundError(`agent ${agentName} not found or revoked`);
-      await this.insertCertificate(c, Number(rows[0].id), issued);
+      await insertCertificate(tx, Number(rows[0].id), issued);
     });
   }
 
@@ -141,22 +169,22 @@ export class AgentIdentityStore {
    * revoked, expired, or belonging to a revoked agent all answer null.
    */
   async findCertificate(fingerprint: string): Promise<CertificateIdentity | null> {
-    const { rows } = await this.db.query(
+    const { rows } = await this.s.q.query(
       `SELECT a.name, ac.fingerprint, ac.not_after FROM agent_certificates ac JOIN agents a ON a.id = ac.agent_id
         WHERE ac.fingerprint = $1 AND ac.revoked_at IS NULL AND a.revoked_at IS NULL AND ac.not_after > now() AND ac.not_before <= now()`,
       [fingerprint],
     );
-    const r = rows[0];
-    return r ? { agentName: String(r.name), fingerprint: String(r.fingerprint), notAfter: isoOrNull(r.not_after)! } : null;
+    return rows[0] ? certificateIdentityFromRow(rows[0]) : null;
   }
 
+  // --- revocation and heartbeats ---------------------------------------------------------
   /** Revokes the agent and every certificate and agent token it holds. */
   async revokeAgent(name: string): Promise<void> {
-    await withTransaction(this.db, async (c) => {
-      const { rows } = await c.query('UPDATE agents SET revoked_at = COALESCE(revoked_at, now()) WHERE name = $1 RETURNING id', [name]);
-      if (!rows[0]) throw new NotFoundError(`agent ${name} not found`);
-      await c.query('UPDATE agent_certificates SET revoked_at = now() WHERE agent_id = $1 AND revoked_at IS NULL', [rows[0].id]);
-      await c.query(`UPDATE api_tokens SET revoked_at = now() WHERE scope = 'agent' AND agent_name = $1 AND revoked_at IS NULL`, [name]);
+    await this.s.transaction(async (tx) => {
+      const { rows } = await tx.query('UPDATE agents SET revoked_at = COALESCE(revoked_at, now()) WHERE name = $1 RETURNING id', [name]);
+      const agent = one(rows, `agent ${name}`);
+      await tx.query('UPDATE agent_certificates SET revoked_at = now() WHERE agent_id = $1 AND revoked_at IS NULL', [agent.id]);
+      await tx.query(`UPDATE api_tokens SET revoked_at = now() WHERE scope = 'agent' AND agent_name = $1 AND revoked_at IS NULL`, [name]);
     });
   }
 
@@ -165,17 +193,17 @@ export class AgentIdentityStore {
    * operator who has just given the agent new credentials on its own machine.
    */
   async reinstateAgent(name: string): Promise<void> {
-    await this.db.query('UPDATE agents SET revoked_at = NULL WHERE name = $1', [name]);
+    await this.s.q.query('UPDATE agents SET revoked_at = NULL WHERE name = $1', [name]);
   }
 
   async isAgentRevoked(name: string): Promise<boolean> {
-    const { rows } = await this.db.query('SELECT revoked_at FROM agents WHERE name = $1', [name]);
+    const { rows } = await this.s.q.query('SELECT revoked_at FROM agents WHERE name = $1', [name]);
     return Boolean(rows[0] && rows[0].revoked_at !== null);
   }
 
   /** What the agent reports every heartbeat; also its last-seen time. */
   async recordHeartbeat(name: string, h: AgentHealthReport): Promise<void> {
-    await this.db.query(
+    await this.s.q.query(
       `INSERT INTO agents (name, hostname, version, os, capabilities, heartbeat_interval_ms, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6, now())
        ON CONFLICT (name) DO UPDATE SET
          hostname = COALESCE(EXCLUDED.hostname, agents.hostname), version = COALESCE(EXCLUDED.version, agents.version),
@@ -194,13 +222,23 @@ export class AgentIdentityStore {
     const existing = await this.loadCa(secrets);
     if (existing) return existing;
     const ca = await create();
-    await this.db.query(`INSERT INTO internal_ca (id, cert_pem, key_sealed) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING`, [ca.certPem, secrets.seal(ca.keyPem, CA_CONTEXT)]);
+    await this.s.q.query(`INSERT INTO internal_ca (id, cert_pem, key_sealed) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING`, [ca.certPem, secrets.seal(ca.keyPem, CA_CONTEXT)]);
     return (await this.loadCa(secrets))!;
   }
 
   private async loadCa(secrets: SecretBox): Promise<CertificateAuthority | null> {
-    const { rows } = await this.db.query('SELECT cert_pem, key_sealed FROM internal_ca WHERE id = 1');
+    const { rows } = await this.s.q.query('SELECT cert_pem, key_sealed FROM internal_ca WHERE id = 1');
     if (!rows[0]) return null;
     return { certPem: String(rows[0].cert_pem), keyPem: secrets.open(String(rows[0].key_sealed), CA_CONTEXT) };
   }
+}
+
+async function insertCertificate(q: Queryable, agentId: number, issued: IssuedCertificate): Promise<void> {
+  await q.query(`INSERT INTO agent_certificates (agent_id, serial, fingerprint, not_before, not_after) VALUES ($1, $2, $3, $4, $5)`, [
+    agentId,
+    issued.serial,
+    issued.fingerprint,
+    issued.notBefore,
+    issued.notAfter,
+  ]);
 }

@@ -29,6 +29,24 @@ export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) =>
   }
 }
 
+/**
+ * Where a catalog aggregate's queries go: the pool, or the client of a transaction already
+ * open. `transaction` makes a multi-statement write atomic: on the pool it opens one; inside
+ * a transaction it joins the one already open (no nesting, the caller's commit decides).
+ */
+export interface Session {
+  readonly q: Queryable;
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+}
+
+export function poolSession(pool: Pool): Session {
+  return { q: pool, transaction: (fn) => withTransaction(pool, fn) };
+}
+
+export function transactionSession(client: Queryable): Session {
+  return { q: client, transaction: (fn) => fn(client) };
+}
+
 /** Waits until the database accepts a query (it may still be starting). */
 export async function waitForDatabase(pool: Pool, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

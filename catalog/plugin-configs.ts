@@ -1,7 +1,8 @@
-// The catalog's named plugin configurations and their attachment to jobs. Secret fields
-// stay sealed here; only api/routes/plugin-configs.ts opens them, for the owning agent.
-import type { Queryable } from './db';
-import { ConflictError, NotFoundError } from '../contract/errors';
+// The plugin-configs aggregate: named plugin configurations of an agent and their attachment
+// to jobs. Secret fields stay sealed here; only api/routes/plugin-configs.ts opens them, for
+// the owning agent.
+import type { Session } from './db';
+import { iso, jobRefFromRow, one, rethrowForeignKey, rethrowUnique, type Row } from './rows';
 
 export interface PluginConfigRecord {
   id: number;
@@ -15,15 +16,20 @@ export interface PluginConfigRecord {
   updatedAt: string;
 }
 
-type Row = Record<string, unknown>;
-const iso = (v: unknown): string => (v instanceof Date ? v.toISOString() : String(v));
-const UNIQUE_VIOLATION = '23505';
-const FOREIGN_KEY_VIOLATION = '23503';
+export interface PluginConfigWrite {
+  name: string;
+  plugin: string;
+  settings: Record<string, unknown>;
+  secretFields: string[];
+}
 
-const SELECT = `SELECT c.id, a.name AS agent_name, c.name, c.plugin, c.settings, c.secret_fields, c.created_at, c.updated_at
-                  FROM plugin_configs c JOIN agents a ON a.id = c.agent_id`;
+/** The context a configuration's sealed secrets are bound to. */
+export function pluginConfigSecretContext(id: number): string {
+  return `plugin-config:${id}`;
+}
 
-const toRecord = (r: Row): PluginConfigRecord => ({
+// --- rows ----------------------------------------------------------------------------
+export const pluginConfigFromRow = (r: Row): PluginConfigRecord => ({
   id: Number(r.id),
   agentName: String(r.agent_name),
   name: String(r.name),
@@ -34,98 +40,91 @@ const toRecord = (r: Row): PluginConfigRecord => ({
   updatedAt: iso(r.updated_at),
 });
 
-export interface PluginConfigWrite {
-  name: string;
-  plugin: string;
-  settings: Record<string, unknown>;
-  secretFields: string[];
-}
+const SELECT = `SELECT c.id, a.name AS agent_name, c.name, c.plugin, c.settings, c.secret_fields, c.created_at, c.updated_at
+                  FROM plugin_configs c JOIN agents a ON a.id = c.agent_id`;
 
-export async function insertPluginConfig(q: Queryable, agentId: number, c: PluginConfigWrite): Promise<number> {
-  try {
-    const { rows } = await q.query<{ id: string }>(
-      `INSERT INTO plugin_configs (agent_id, name, plugin, settings, secret_fields) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-      [agentId, c.name, c.plugin, JSON.stringify(c.settings), c.secretFields],
+const nameTaken = (name: string) => `a plugin configuration named "${name}" already exists on this agent`;
+
+// --- queries -------------------------------------------------------------------------
+export class PluginConfigs {
+  constructor(private readonly s: Session) {}
+
+  async insert(agentId: number, c: PluginConfigWrite): Promise<number> {
+    try {
+      const { rows } = await this.s.q.query<{ id: string }>(
+        `INSERT INTO plugin_configs (agent_id, name, plugin, settings, secret_fields) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+        [agentId, c.name, c.plugin, JSON.stringify(c.settings), c.secretFields],
+      );
+      return Number(rows[0]!.id);
+    } catch (err) {
+      rethrowUnique(err, nameTaken(c.name));
+    }
+  }
+
+  async update(id: number, c: PluginConfigWrite): Promise<void> {
+    try {
+      await this.s.q.query(`UPDATE plugin_configs SET name = $2, plugin = $3, settings = $4, secret_fields = $5, updated_at = now() WHERE id = $1`, [
+        id,
+        c.name,
+        c.plugin,
+        JSON.stringify(c.settings),
+        c.secretFields,
+      ]);
+    } catch (err) {
+      rethrowUnique(err, nameTaken(c.name));
+    }
+  }
+
+  /** Seals are bound to the row id, so they are written once the id exists. */
+  async setSecrets(id: number, sealed: string | null): Promise<void> {
+    await this.s.q.query('UPDATE plugin_configs SET secrets_sealed = $2 WHERE id = $1', [id, sealed]);
+  }
+
+  async secrets(id: number): Promise<string | null> {
+    const { rows } = await this.s.q.query<{ secrets_sealed: string | null }>('SELECT secrets_sealed FROM plugin_configs WHERE id = $1', [id]);
+    return one(rows, `plugin configuration ${id}`).secrets_sealed;
+  }
+
+  /** One configuration of the agent; another agent's configuration is "not found" too. */
+  async get(agentName: string, id: number): Promise<PluginConfigRecord> {
+    const { rows } = await this.s.q.query(`${SELECT} WHERE a.name = $1 AND c.id = $2`, [agentName, id]);
+    return pluginConfigFromRow(one(rows, `plugin configuration ${id} of agent "${agentName}"`));
+  }
+
+  async list(agentName: string): Promise<PluginConfigRecord[]> {
+    const { rows } = await this.s.q.query(`${SELECT} WHERE a.name = $1 ORDER BY c.id`, [agentName]);
+    return rows.map(pluginConfigFromRow);
+  }
+
+  /** The jobs a configuration is attached to, by name (for the 409 of a refused delete). */
+  async jobsUsing(id: number): Promise<Array<{ id: number; name: string }>> {
+    const { rows } = await this.s.q.query(`SELECT j.id, j.name FROM job_plugin_configs jp JOIN jobs j ON j.id = jp.job_id WHERE jp.config_id = $1 ORDER BY j.id`, [id]);
+    return rows.map(jobRefFromRow);
+  }
+
+  async delete(id: number): Promise<void> {
+    try {
+      await this.s.q.query('DELETE FROM plugin_configs WHERE id = $1', [id]);
+    } catch (err) {
+      // A job attached it between the check and the delete.
+      rethrowForeignKey(err, `plugin configuration ${id} is attached to a job`);
+    }
+  }
+
+  /** Replaces a job's configurations with `configIds`, in this order. */
+  async setOfJob(jobId: number, configIds: number[]): Promise<void> {
+    await this.s.q.query('DELETE FROM job_plugin_configs WHERE job_id = $1', [jobId]);
+    for (const [position, configId] of configIds.entries()) {
+      await this.s.q.query('INSERT INTO job_plugin_configs (job_id, config_id, position) VALUES ($1, $2, $3)', [jobId, configId, position]);
+    }
+  }
+
+  /** A job's configurations in their order: what a backup run needs (ids and types, no secrets). */
+  async ofJob(jobId: number): Promise<Array<{ id: number; name: string; plugin: string }>> {
+    const { rows } = await this.s.q.query(
+      `SELECT c.id, c.name, c.plugin FROM job_plugin_configs jp JOIN plugin_configs c ON c.id = jp.config_id WHERE jp.job_id = $1 ORDER BY jp.position`,
+      [jobId],
     );
-    return Number(rows[0]!.id);
-  } catch (err) {
-    if ((err as { code?: string }).code === UNIQUE_VIOLATION) throw new ConflictError(`a plugin configuration named "${c.name}" already exists on this agent`);
-    throw err;
+    return rows.map((r) => ({ id: Number(r.id), name: String(r.name), plugin: String(r.plugin) }));
   }
-}
-
-export async function updatePluginConfig(q: Queryable, id: number, c: PluginConfigWrite): Promise<void> {
-  try {
-    await q.query(`UPDATE plugin_configs SET name = $2, plugin = $3, settings = $4, secret_fields = $5, updated_at = now() WHERE id = $1`, [
-      id,
-      c.name,
-      c.plugin,
-      JSON.stringify(c.settings),
-      c.secretFields,
-    ]);
-  } catch (err) {
-    if ((err as { code?: string }).code === UNIQUE_VIOLATION) throw new ConflictError(`a plugin configuration named "${c.name}" already exists on this agent`);
-    throw err;
-  }
-}
-
-/** Seals are bound to the row id, so they are written once the id exists. */
-export async function setPluginConfigSecrets(q: Queryable, id: number, sealed: string | null): Promise<void> {
-  await q.query('UPDATE plugin_configs SET secrets_sealed = $2 WHERE id = $1', [id, sealed]);
-}
-
-export async function getPluginConfigSecrets(q: Queryable, id: number): Promise<string | null> {
-  const { rows } = await q.query<{ secrets_sealed: string | null }>('SELECT secrets_sealed FROM plugin_configs WHERE id = $1', [id]);
-  if (!rows[0]) throw new NotFoundError(`plugin configuration ${id} not found`);
-  return rows[0].secrets_sealed;
-}
-
-/** One configuration of the agent; another agent's configuration is "not found" too. */
-export async function getPluginConfig(q: Queryable, agentName: string, id: number): Promise<PluginConfigRecord> {
-  const { rows } = await q.query(`${SELECT} WHERE a.name = $1 AND c.id = $2`, [agentName, id]);
-  if (!rows[0]) throw new NotFoundError(`plugin configuration ${id} of agent "${agentName}" not found`);
-  return toRecord(rows[0]);
-}
-
-export async function listPluginConfigs(q: Queryable, agentName: string): Promise<PluginConfigRecord[]> {
-  const { rows } = await q.query(`${SELECT} WHERE a.name = $1 ORDER BY c.id`, [agentName]);
-  return rows.map(toRecord);
-}
-
-/** The jobs a configuration is attached to, by name (for the 409 of a refused delete). */
-export async function jobsUsingPluginConfig(q: Queryable, id: number): Promise<Array<{ id: number; name: string }>> {
-  const { rows } = await q.query(`SELECT j.id, j.name FROM job_plugin_configs jp JOIN jobs j ON j.id = jp.job_id WHERE jp.config_id = $1 ORDER BY j.id`, [id]);
-  return rows.map((r: Row) => ({ id: Number(r.id), name: String(r.name) }));
-}
-
-export async function deletePluginConfig(q: Queryable, id: number): Promise<void> {
-  try {
-    await q.query('DELETE FROM plugin_configs WHERE id = $1', [id]);
-  } catch (err) {
-    // A job attached it between the check and the delete.
-    if ((err as { code?: string }).code === FOREIGN_KEY_VIOLATION) throw new ConflictError(`plugin configuration ${id} is attached to a job`);
-    throw err;
-  }
-}
-
-/** Replaces a job's configurations with `configIds`, in this order. */
-export async function setJobPluginConfigs(q: Queryable, jobId: number, configIds: number[]): Promise<void> {
-  await q.query('DELETE FROM job_plugin_configs WHERE job_id = $1', [jobId]);
-  for (const [position, configId] of configIds.entries()) {
-    await q.query('INSERT INTO job_plugin_configs (job_id, config_id, position) VALUES ($1, $2, $3)', [jobId, configId, position]);
-  }
-}
-
-/** A job's configurations in their order: what a backup run needs (ids and types, no secrets). */
-export async function jobPluginConfigs(q: Queryable, jobId: number): Promise<Array<{ id: number; name: string; plugin: string }>> {
-  const { rows } = await q.query(
-    `SELECT c.id, c.name, c.plugin FROM job_plugin_configs jp JOIN plugin_configs c ON c.id = jp.config_id WHERE jp.job_id = $1 ORDER BY jp.position`,
-    [jobId],
-  );
-  return rows.map((r: Row) => ({ id: Number(r.id), name: String(r.name), plugin: String(r.plugin) }));
-}
-
-/** The context a configuration's sealed secrets are bound to. */
-export function pluginConfigSecretContext(id: number): string {
-  return `plugin-config:${id}`;
 }

@@ -3,20 +3,18 @@
 import type { BackupStats, RunStatus, SnapshotMode } from '../../contract/model';
 import type { Logger } from '../../core/logger';
 import { BackstopError, ErrorType } from '../../contract/errors';
-import type { Catalog } from '../../catalog/store';
+import type { Catalog } from '../../catalog/catalog';
 import { hookEnv, type HookLimits } from '../shared/hooks/shell';
 import { withFailureMapping } from '../shared/failure';
 import type { EngineSnapshot } from '../../contract/engine';
 import type { RunLogTransport } from '../shared/run-log-sink';
-import { jobPluginConfigs } from '../../catalog/plugin-configs';
-import { jobScripts } from '../../catalog/scripts';
 import { runStepHook } from '../shared/hooks/step-hook';
 
 /** A job's library scripts and plugin configurations, as references for its plan. */
 async function pluginsAndScripts(catalog: Catalog, jobId: number): Promise<Pick<BackupPlan, 'scripts' | 'plugins'>> {
-  const scripts = await jobScripts(catalog.db, jobId);
+  const scripts = await catalog.scripts.ofJob(jobId);
   const ref = (s: { id: number; name: string }) => ({ id: s.id, name: s.name });
-  return { scripts: { pre: scripts.pre.map(ref), post: scripts.post.map(ref) }, plugins: await jobPluginConfigs(catalog.db, jobId) };
+  return { scripts: { pre: scripts.pre.map(ref), post: scripts.post.map(ref) }, plugins: await catalog.pluginConfigs.ofJob(jobId) };
 }
 
 export interface ServerDeps {
@@ -60,9 +58,9 @@ export function createServerActivities(deps: ServerDeps) {
   const { catalog, logger } = deps;
 
   async function prepareBackup(input: { runId: string; jobId: number; workflowId: string }): Promise<BackupPlan> {
-    const job = await catalog.getJob(input.jobId);
-    const repository = await catalog.getRepository(job.repositoryId);
-    await catalog.markRunRunning({
+    const job = await catalog.jobs.get(input.jobId);
+    const repository = await catalog.repositories.get(job.repositoryId);
+    await catalog.runs.markRunning({
       id: input.runId,
       kind: 'backup',
       jobId: job.id,
@@ -107,7 +105,7 @@ export function createServerActivities(deps: ServerDeps) {
   }
 
   async function recordSnapshot(input: { runId: string; jobId: number; repositoryId: number; snapshot: EngineSnapshot }): Promise<void> {
-    await catalog.recordSnapshot({
+    await catalog.snapshots.record({
       id: input.snapshot.id,
       repositoryId: input.repositoryId,
       jobId: input.jobId,
@@ -120,7 +118,7 @@ export function createServerActivities(deps: ServerDeps) {
   }
 
   async function finishRun(input: FinishRunInput): Promise<void> {
-    await catalog.finishRun({ id: input.runId, ...input });
+    await catalog.runs.finish({ id: input.runId, ...input });
   }
 
   /** The log channel: one structured line per finished run. Mail/webhooks come later. */

@@ -2,7 +2,7 @@
 // the repository itself (activities/server/repository-access.ts), applies each job's retention
 // policy with restic forget, prunes, and brings the catalog in line with the repository.
 import { Context, heartbeat } from '@temporalio/activity';
-import type { Catalog } from '../../catalog/store';
+import type { Catalog } from '../../catalog/catalog';
 import type { Logger } from '../../core/logger';
 import type { RunStatus } from '../../contract/model';
 import type { RetentionPolicy } from '../../contract/retention';
@@ -85,14 +85,14 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
   }
 
   async function preparePrune(input: { runId: string; repositoryId: number; workflowId: string }): Promise<PrunePlan> {
-    const repository = await catalog.getRepository(input.repositoryId);
-    await catalog.markRunRunning({ id: input.runId, kind: 'prune', workflowId: input.workflowId, repositoryId: repository.id, jobId: null });
-    const jobs = await catalog.listJobsOfRepository(repository.id);
+    const repository = await catalog.repositories.get(input.repositoryId);
+    await catalog.runs.markRunning({ id: input.runId, kind: 'prune', workflowId: input.workflowId, repositoryId: repository.id, jobId: null });
+    const jobs = await catalog.jobs.listOfRepository(repository.id);
     return {
       repository: { id: repository.id, name: repository.name },
       jobs: jobs.flatMap((j) => (j.retention ? [{ id: j.id, name: j.name, retention: j.retention }] : [])),
       postPruneScript: repository.postPruneScript,
-      s3Sync: await catalog.hasS3SyncTarget(repository.id),
+      s3Sync: await catalog.repositories.hasSyncTarget(repository.id),
     };
   }
 
@@ -120,7 +120,7 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
   async function syncCatalogSnapshots(input: { repositoryId: number }): Promise<CatalogSyncResult> {
     const repo = await openRepository(catalog, secrets, input.repositoryId);
     const present = await heartbeating('listing snapshots', () => engine.listSnapshots(repo));
-    const r = await catalog.syncRepositorySnapshots(input.repositoryId, present, { jobPrefix: JOB_TAG_PREFIX, runPrefix: runTag('') });
+    const r = await catalog.snapshots.syncRepository(input.repositoryId, present, { jobPrefix: JOB_TAG_PREFIX, runPrefix: runTag('') });
     return { ...r, snapshots: present.length };
   }
 
@@ -136,7 +136,7 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
   }
 
   async function finishMaintenanceRun(input: FinishMaintenanceRunInput): Promise<void> {
-    await catalog.finishRun({ id: input.runId, status: input.status, snapshotId: null, stats: null, warnings: input.warnings, failureReason: input.failureReason, details: input.details });
+    await catalog.runs.finish({ id: input.runId, status: input.status, snapshotId: null, stats: null, warnings: input.warnings, failureReason: input.failureReason, details: input.details });
     const level = input.status === 'failed' ? 'error' : input.status === 'warning' ? 'warn' : 'info';
     logger[level]({ notification: 'run-finished', runId: input.runId, status: input.status, failureReason: input.failureReason }, `maintenance run: ${input.status}`);
   }

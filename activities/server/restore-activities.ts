@@ -2,7 +2,7 @@
 // state changes and the notification. Every one is safe to run twice.
 import type { RunStatus } from '../../contract/model';
 import type { Logger } from '../../core/logger';
-import type { Catalog } from '../../catalog/store';
+import type { Catalog } from '../../catalog/catalog';
 import { withFailureMapping } from '../shared/failure';
 
 export interface RestoreServerDeps {
@@ -34,21 +34,21 @@ export function createRestoreServerActivities(deps: RestoreServerDeps) {
 
   /** Marks the run running and returns where the repository is (never its password). */
   async function startRestoreRun(input: RestoreRunRef): Promise<{ repository: { id: number; name: string; url: string } }> {
-    const repository = await catalog.getRepository(input.repositoryId);
-    await catalog.markRunRunning(newRun(input));
+    const repository = await catalog.repositories.get(input.repositoryId);
+    await catalog.runs.markRunning(newRun(input));
     return { repository: { id: repository.id, name: repository.name, url: repository.url } };
   }
 
   async function markRestoreAwaitingApproval(input: RestoreRunRef): Promise<void> {
-    await catalog.markRunAwaitingApproval(newRun(input));
+    await catalog.runs.markAwaitingApproval(newRun(input));
   }
 
   async function markRestoreRunning(input: RestoreRunRef): Promise<void> {
-    await catalog.markRunRunning(newRun(input));
+    await catalog.runs.markRunning(newRun(input));
   }
 
   async function finishRestoreRun(input: FinishRestoreInput): Promise<void> {
-    await catalog.finishRun({
+    await catalog.runs.finish({
       id: input.runId,
       status: input.status,
       snapshotId: input.snapshotId,

@@ -5,8 +5,7 @@
 import { Context } from '@temporalio/activity';
 import { BackstopError, ErrorType } from '../../contract/errors';
 import type { Logger } from '../../core/logger';
-import type { Catalog } from '../../catalog/store';
-import { getScript } from '../../catalog/scripts';
+import type { Catalog } from '../../catalog/catalog';
 import { runHook, type HookLimits } from '../shared/hooks/shell';
 import { withRunLog, type RunLogTransport } from '../shared/run-log-sink';
 import { withFailureMapping } from '../shared/failure';
@@ -38,7 +37,7 @@ const HEARTBEAT_EVERY_MS = 5_000;
 
 export function createServerScriptActivities(deps: ServerScriptDeps) {
   async function runServerScript(input: ServerScriptInput): Promise<ServerScriptResult> {
-    const script = await getScript(deps.catalog.db, input.scriptId);
+    const script = await deps.catalog.scripts.get(input.scriptId);
     const step = input.phase === 'pre' ? 'server-pre-scripts' : 'server-post-scripts';
     const stdout: string[] = [];
     return whileHeartbeating(() => withRunLog(deps.runLog, deps.logger, input.runId, step, async (runLog) => {

@@ -3,15 +3,15 @@ import { NotFoundError, UnauthorizedError } from '../../contract/errors';
 import { fingerprintOf, signAgentCertificate } from '../../core/pki';
 import type { AgentCapabilities } from '../../contract/model';
 import type { ApiContext, ApiPki, Handler } from '../context';
-import type { AgentIdentityStore } from '../../catalog/agent-identity';
+import type { Identity } from '../../catalog/agent-identity';
 
-function identityParts(ctx: ApiContext): { store: AgentIdentityStore; pki: ApiPki } {
+function identityParts(ctx: ApiContext): { store: Identity; pki: ApiPki } {
   if (!ctx.agentIdentity || !ctx.pki) throw new NotFoundError('agent enrollment is not configured on this API');
   return { store: ctx.agentIdentity, pki: ctx.pki };
 }
 
 async function agentByName(ctx: ApiContext, name: string) {
-  const agent = await ctx.catalog.findAgentByName(ctx.catalog.db, name);
+  const agent = await ctx.catalog.agents.findByName(name);
   if (!agent) throw new NotFoundError(`agent ${name} not found`);
   return agent;
 }

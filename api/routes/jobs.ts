@@ -4,11 +4,9 @@ import { InputError, NotFoundError } from '../../contract/errors';
 import { ScheduleKind, WorkflowKind, workflowIdFor } from '../../contract/names';
 import { normalizeSchedule, type ScheduleDefinition } from '../../core/schedule';
 import { DEFAULT_NEXT_RUNS, jobScheduleView, scheduleView, writeSchedule } from './schedules';
-import { withTransaction } from '../../catalog/db';
 import type { BackupWorkflowInput } from '../../workflows/backup';
 import { idempotencyOf, startRun } from '../start-run';
 import type { ApiContext, Handler } from '../context';
-import { jobRunSummaries } from '../../catalog/job-runs';
 import { jobHealth } from '../../core/job-health';
 import { FIRE_TIMES_FOR_HEALTH, scheduleInfoOf } from '../job-schedule-info';
 import { checkRetentionPolicy, type RetentionPolicy } from '../../contract/retention';
@@ -23,7 +21,7 @@ type ScheduleView = Awaited<ReturnType<typeof scheduleView>>;
 
 /** Each job with its health: run summary from the catalog, interval and next run from its schedule's view. */
 async function withHealth(ctx: ApiContext, jobs: Job[], schedules: ReadonlyMap<number, ScheduleView>) {
-  const summaries = await jobRunSummaries(ctx.catalog.db, jobs.map((j) => j.id));
+  const summaries = await ctx.catalog.jobs.runSummaries(jobs.map((j) => j.id));
   const now = new Date();
   return jobs.map((job) => {
     const schedule = scheduleInfoOf(schedules.get(job.id) ?? null);
@@ -41,15 +39,15 @@ async function withHealth(ctx: ApiContext, jobs: Job[], schedules: ReadonlyMap<n
 
 export const listJobs: Handler = async (ctx, { query }) => {
   // The backup schedules in one catalog read; then one Temporal describe per scheduled job.
-  const records = (await ctx.catalog.listSchedules()).filter((r) => r.kind === ScheduleKind.backup && r.jobId !== null);
+  const records = (await ctx.catalog.schedules.list()).filter((r) => r.kind === ScheduleKind.backup && r.jobId !== null);
   const views = new Map(await Promise.all(records.map(async (r) => [r.jobId!, await scheduleView(ctx, r, FIRE_TIMES_FOR_HEALTH)] as const)));
-  const items = await withHealth(ctx, await ctx.catalog.listJobs(), views);
+  const items = await withHealth(ctx, await ctx.catalog.jobs.list(), views);
   const stale = query.stale as boolean | undefined;
   return { status: 200, body: { items: stale === undefined ? items : items.filter((j) => j.health.stale === stale) } };
 };
 
 export const getJob: Handler = async (ctx, { params, query }) => {
-  const job = await ctx.catalog.getJob(params.id as number);
+  const job = await ctx.catalog.jobs.get(params.id as number);
   const nextRuns = (query.nextRuns as number | undefined) ?? DEFAULT_NEXT_RUNS;
   // One describe for both the schedule shown and the health derived from it.
   const view = await jobScheduleView(ctx, job.id, Math.max(nextRuns, FIRE_TIMES_FOR_HEALTH));
@@ -63,14 +61,14 @@ export const createJob: Handler = async (ctx, { body }) => {
   if (retention) checkRetentionPolicy(retention);
   const scheduleDef = (body as { schedule?: ScheduleDefinition }).schedule;
   const schedule = scheduleDef ? normalizeSchedule(scheduleDef) : null;
-  const id = await withTransaction(ctx.catalog.db, async (tx) => {
-    const agent = await ctx.catalog.findAgentByName(tx, b.agent);
+  const id = await ctx.catalog.transaction(async (tx) => {
+    const agent = await tx.agents.findByName(b.agent);
     if (!agent) throw new InputError(`unknown agent "${b.agent}": agents register themselves when they start`);
     // Inside the transaction use its client only: what it reads must be what it writes against.
-    await ctx.catalog.getRepository(b.repositoryId, tx).catch((e: unknown) => {
+    await tx.repositories.get(b.repositoryId).catch((e: unknown) => {
       throw e instanceof NotFoundError ? new InputError(`unknown repository ${b.repositoryId}`) : e;
     });
-    const jobId = await ctx.catalog.insertJob(tx, {
+    const jobId = await tx.jobs.insert({
       name: b.name,
       agentId: agent.id,
       repositoryId: b.repositoryId,
@@ -80,16 +78,16 @@ export const createJob: Handler = async (ctx, { body }) => {
       preScript: b.preScript ?? null,
       postHook: b.postHook ?? null,
     });
-    if (retention) await ctx.catalog.setJobRetention(tx, jobId, retention);
+    if (retention) await tx.jobs.setRetention(jobId, retention);
     // Last, so a refused schedule rolls the job back with it.
     if (schedule) await writeSchedule(ctx, tx, { kind: ScheduleKind.backup, ownerId: jobId }, schedule);
     return jobId;
   });
-  return { status: 201, body: { ...jobView(await ctx.catalog.getJob(id)), schedule: await jobScheduleView(ctx, id) } };
+  return { status: 201, body: { ...jobView(await ctx.catalog.jobs.get(id)), schedule: await jobScheduleView(ctx, id) } };
 };
 
 export const runJob: Handler = async (ctx, { params }) => {
-  const job = await ctx.catalog.getJob(params.id as number);
+  const job = await ctx.catalog.jobs.get(params.id as number);
   const runId = randomUUID();
   const started = await startRun(ctx, {
     idempotency: idempotencyOf(params, `runJob:${job.id}`),

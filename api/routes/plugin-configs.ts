@@ -2,26 +2,12 @@
 // to jobs. Secret fields are sealed under 'plugin-config:<id>'; only the owning agent gets
 // them back, through getAgentPluginConfig with its own token.
 import { InputError, NotFoundError, ConflictError } from '../../contract/errors';
-import { withTransaction } from '../../catalog/db';
-import {
-  deletePluginConfig as deleteRow,
-  getPluginConfig as getRow,
-  getPluginConfigSecrets,
-  insertPluginConfig,
-  jobPluginConfigs,
-  jobsUsingPluginConfig,
-  listPluginConfigs as listRows,
-  pluginConfigSecretContext,
-  setJobPluginConfigs,
-  setPluginConfigSecrets,
-  updatePluginConfig as updateRow,
-  type PluginConfigRecord,
-} from '../../catalog/plugin-configs';
+import { pluginConfigSecretContext, type PluginConfigRecord } from '../../catalog/plugin-configs';
 import { builtinRegistry } from '../../activities/shared/plugins/builtin';
 import { checkPluginConfig, type PluginConfigOwner } from '../plugin-config-check';
 import type { Agent } from '../../contract/model';
 import type { ApiContext, Handler } from '../context';
-import type { Queryable } from '../../catalog/db';
+import type { CatalogScope } from '../../catalog/catalog';
 
 const registry = builtinRegistry();
 
@@ -37,8 +23,8 @@ export function pluginConfigView(c: PluginConfigRecord) {
   return { ...rest, agent: agentName };
 }
 
-async function agentOf(ctx: ApiContext, q: Queryable, name: string) {
-  const agent = await ctx.catalog.findAgentByName(q, name);
+async function agentOf(q: CatalogScope, name: string) {
+  const agent = await q.agents.findByName(name);
   if (!agent) throw new NotFoundError(`agent "${name}" not found`);
   return agent;
 }
@@ -51,13 +37,13 @@ function openSecrets(ctx: ApiContext, id: number, sealed: string | null): Record
 
 export const listPluginConfigs: Handler = async (ctx, { params }) => {
   const name = params.name as string;
-  await agentOf(ctx, ctx.catalog.db, name);
-  return { status: 200, body: { items: (await listRows(ctx.catalog.db, name)).map(pluginConfigView) } };
+  await agentOf(ctx.catalog, name);
+  return { status: 200, body: { items: (await ctx.catalog.pluginConfigs.list(name)).map(pluginConfigView) } };
 };
 
 export const getPluginConfig: Handler = async (ctx, { params }) => ({
   status: 200,
-  body: pluginConfigView(await getRow(ctx.catalog.db, params.name as string, params.id as number)),
+  body: pluginConfigView(await ctx.catalog.pluginConfigs.get(params.name as string, params.id as number)),
 });
 
 export const createPluginConfig: Handler = async (ctx, { params, body }) => {
@@ -65,68 +51,68 @@ export const createPluginConfig: Handler = async (ctx, { params, body }) => {
   const settings = b.settings ?? {};
   const secrets = b.secrets ?? {};
   const agentName = params.name as string;
-  const id = await withTransaction(ctx.catalog.db, async (tx) => {
-    const agent = await agentOf(ctx, tx, agentName);
+  const id = await ctx.catalog.transaction(async (tx) => {
+    const agent = await agentOf(tx, agentName);
     checkPluginConfig(registry, b.plugin, settings, secrets, ownerOf(agent));
-    const id = await insertPluginConfig(tx, agent.id, { name: b.name, plugin: b.plugin, settings, secretFields: Object.keys(secrets).sort() });
-    if (Object.keys(secrets).length > 0) await setPluginConfigSecrets(tx, id, ctx.secrets.seal(JSON.stringify(secrets), pluginConfigSecretContext(id)));
+    const id = await tx.pluginConfigs.insert(agent.id, { name: b.name, plugin: b.plugin, settings, secretFields: Object.keys(secrets).sort() });
+    if (Object.keys(secrets).length > 0) await tx.pluginConfigs.setSecrets(id, ctx.secrets.seal(JSON.stringify(secrets), pluginConfigSecretContext(id)));
     return id;
   });
   ctx.logger.info({ agent: agentName, configId: id, plugin: b.plugin }, 'plugin configuration created');
-  return { status: 201, body: pluginConfigView(await getRow(ctx.catalog.db, agentName, id)) };
+  return { status: 201, body: pluginConfigView(await ctx.catalog.pluginConfigs.get(agentName, id)) };
 };
 
 export const updatePluginConfig: Handler = async (ctx, { params, body }) => {
   const b = body as PluginConfigBody;
   const agentName = params.name as string;
   const id = params.id as number;
-  await withTransaction(ctx.catalog.db, async (tx) => {
-    await getRow(tx, agentName, id);
+  await ctx.catalog.transaction(async (tx) => {
+    await tx.pluginConfigs.get(agentName, id);
     const settings = b.settings ?? {};
     // Without `secrets` the sealed ones stay; they still take part in the validation.
-    const secrets = b.secrets ?? openSecrets(ctx, id, await getPluginConfigSecrets(tx, id));
-    checkPluginConfig(registry, b.plugin, settings, secrets, ownerOf(await agentOf(ctx, tx, agentName)));
-    await updateRow(tx, id, { name: b.name, plugin: b.plugin, settings, secretFields: Object.keys(secrets).sort() });
-    if (b.secrets) await setPluginConfigSecrets(tx, id, Object.keys(secrets).length > 0 ? ctx.secrets.seal(JSON.stringify(secrets), pluginConfigSecretContext(id)) : null);
+    const secrets = b.secrets ?? openSecrets(ctx, id, await tx.pluginConfigs.secrets(id));
+    checkPluginConfig(registry, b.plugin, settings, secrets, ownerOf(await agentOf(tx, agentName)));
+    await tx.pluginConfigs.update(id, { name: b.name, plugin: b.plugin, settings, secretFields: Object.keys(secrets).sort() });
+    if (b.secrets) await tx.pluginConfigs.setSecrets(id, Object.keys(secrets).length > 0 ? ctx.secrets.seal(JSON.stringify(secrets), pluginConfigSecretContext(id)) : null);
   });
-  return { status: 200, body: pluginConfigView(await getRow(ctx.catalog.db, agentName, id)) };
+  return { status: 200, body: pluginConfigView(await ctx.catalog.pluginConfigs.get(agentName, id)) };
 };
 
 export const deletePluginConfig: Handler = async (ctx, { params }) => {
   const id = params.id as number;
-  await withTransaction(ctx.catalog.db, async (tx) => {
-    await getRow(tx, params.name as string, id);
-    const jobs = await jobsUsingPluginConfig(tx, id);
+  await ctx.catalog.transaction(async (tx) => {
+    await tx.pluginConfigs.get(params.name as string, id);
+    const jobs = await tx.pluginConfigs.jobsUsing(id);
     if (jobs.length > 0) throw new ConflictError(`plugin configuration ${id} is attached to job${jobs.length > 1 ? 's' : ''} ${jobs.map((j) => `"${j.name}" (${j.id})`).join(', ')}: detach it first`);
-    await deleteRow(tx, id);
+    await tx.pluginConfigs.delete(id);
   });
   return { status: 204, body: undefined };
 };
 
 async function jobPluginList(ctx: ApiContext, jobId: number) {
-  const job = await ctx.catalog.getJob(jobId);
-  const ids = await jobPluginConfigs(ctx.catalog.db, jobId);
-  const items = await Promise.all(ids.map((c) => getRow(ctx.catalog.db, job.agentName, c.id)));
+  const job = await ctx.catalog.jobs.get(jobId);
+  const ids = await ctx.catalog.pluginConfigs.ofJob(jobId);
+  const items = await Promise.all(ids.map((c) => ctx.catalog.pluginConfigs.get(job.agentName, c.id)));
   return { items: items.map(pluginConfigView) };
 }
 
 export const getJobPlugins: Handler = async (ctx, { params }) => ({ status: 200, body: await jobPluginList(ctx, params.id as number) });
 
 /** Attaches configurations of the job's own agent; one of another agent is refused by name. */
-export async function attachJobPlugins(tx: Queryable, jobId: number, agentName: string, configIds: number[]): Promise<void> {
+export async function attachJobPlugins(tx: CatalogScope, jobId: number, agentName: string, configIds: number[]): Promise<void> {
   for (const configId of configIds) {
-    await getRow(tx, agentName, configId).catch((e: unknown) => {
+    await tx.pluginConfigs.get(agentName, configId).catch((e: unknown) => {
       throw e instanceof NotFoundError ? new InputError(`plugin configuration ${configId} is not a configuration of agent "${agentName}", the job's agent`) : e;
     });
   }
-  await setJobPluginConfigs(tx, jobId, configIds);
+  await tx.pluginConfigs.setOfJob(jobId, configIds);
 }
 
 export const setJobPlugins: Handler = async (ctx, { params, body }) => {
   const jobId = params.id as number;
   const { configIds } = body as { configIds: number[] };
-  await withTransaction(ctx.catalog.db, async (tx) => {
-    const job = await ctx.catalog.getJob(jobId, tx);
+  await ctx.catalog.transaction(async (tx) => {
+    const job = await tx.jobs.get(jobId);
     await attachJobPlugins(tx, jobId, job.agentName, configIds);
   });
   return { status: 200, body: await jobPluginList(ctx, jobId) };
@@ -136,9 +122,9 @@ export const getAgentPluginConfig: Handler = async (ctx, { params, identity }) =
   const id = params.id as number;
   // An agent gets only its own configurations; anything else looks absent.
   if (identity.scope !== 'agent' || !identity.agentName) throw new NotFoundError(`plugin configuration ${id} not found`);
-  const c = await getRow(ctx.catalog.db, identity.agentName, id).catch((e: unknown) => {
+  const c = await ctx.catalog.pluginConfigs.get(identity.agentName, id).catch((e: unknown) => {
     throw e instanceof NotFoundError ? new NotFoundError(`plugin configuration ${id} not found`) : e;
   });
-  const secrets = openSecrets(ctx, id, await getPluginConfigSecrets(ctx.catalog.db, id));
+  const secrets = openSecrets(ctx, id, await ctx.catalog.pluginConfigs.secrets(id));
   return { status: 200, body: { id: c.id, name: c.name, plugin: c.plugin, settings: c.settings, secrets } };
 };

@@ -2,7 +2,6 @@
 import { randomUUID } from 'node:crypto';
 import { InputError, NotFoundError } from '../../contract/errors';
 import { dbRestoreWorkflowId, pluginTestWorkflowId } from '../../contract/names';
-import { getPluginConfig } from '../../catalog/plugin-configs';
 import { builtinRegistry } from '../../activities/shared/plugins/builtin';
 import type { PluginTestWorkflowInput } from '../../workflows/plugin-test';
 import type { DbRestoreWorkflowInput } from '../../workflows/db-restore';
@@ -14,7 +13,7 @@ const registry = builtinRegistry();
 
 export const testPluginConfig: Handler = async (ctx, { params }) => {
   const agentName = params.name as string;
-  const config = await getPluginConfig(ctx.catalog.db, agentName, params.id as number);
+  const config = await ctx.catalog.pluginConfigs.get(agentName, params.id as number);
   const runId = randomUUID();
   const started = await startRun(ctx, {
     run: { id: runId, kind: 'plugin-test', agentName },
@@ -28,7 +27,7 @@ export const testPluginConfig: Handler = async (ctx, { params }) => {
 export const restoreDatabase: Handler = async (ctx, { params, body }) => {
   const b = body as { agent: string; configId: number; path: string; target: string; overwrite?: boolean };
   const snapshot = await findSnapshot(ctx, params.id as string);
-  const config = await getPluginConfig(ctx.catalog.db, b.agent, b.configId).catch((e: unknown) => {
+  const config = await ctx.catalog.pluginConfigs.get(b.agent, b.configId).catch((e: unknown) => {
     throw e instanceof NotFoundError ? new InputError(`plugin configuration ${b.configId} is not a configuration of agent "${b.agent}"`) : e;
   });
   // Databases, and pipes (whose writer receives the data with the target in its environment).

@@ -1,12 +1,11 @@
 import { InputError, NotFoundError } from '../../contract/errors';
-import { withTransaction } from '../../catalog/db';
 import type { Handler } from '../context';
 import { parseS3Credentials, repositoryS3Context, resticS3Env, serializeS3Credentials, type S3Credentials } from '../../core/s3';
 import { checkLocalRepositoryLocation, checkRepositoryUrl } from '../repository-location';
 
-export const listRepositories: Handler = async (ctx) => ({ status: 200, body: { items: await ctx.catalog.listRepositories() } });
+export const listRepositories: Handler = async (ctx) => ({ status: 200, body: { items: await ctx.catalog.repositories.list() } });
 
-export const getRepository: Handler = async (ctx, { params }) => ({ status: 200, body: await ctx.catalog.getRepository(params.id as number) });
+export const getRepository: Handler = async (ctx, { params }) => ({ status: 200, body: await ctx.catalog.repositories.get(params.id as number) });
 
 export const createRepository: Handler = async (ctx, { body }) => {
   const b = body as { name: string; url: string; password: string; init?: boolean; s3?: S3Credentials };
@@ -14,18 +13,18 @@ export const createRepository: Handler = async (ctx, { body }) => {
   if (b.s3 && !b.url.startsWith('s3:')) throw new InputError('s3 keys are for repositories on S3 (an s3: URL) only');
   await checkLocalRepositoryLocation(b.url, ctx.repositoryRoots, b.init ?? true);
   // The row and the repository appear together: if restic fails, the transaction rolls back.
-  const repo = await withTransaction(ctx.catalog.db, async (tx) => {
-    const id = await ctx.catalog.nextRepositoryId(tx);
-    const inserted = await ctx.catalog.insertRepository(tx, {
+  const repo = await ctx.catalog.transaction(async (tx) => {
+    const id = await tx.repositories.nextId();
+    const inserted = await tx.repositories.insert({
       id,
       name: b.name,
       url: b.url,
       passwordSealed: ctx.secrets.seal(b.password, `repository:${id}`),
     });
     // A repository on S3: its keys are sealed beside the password, and restic init gets them.
-    if (b.s3) await ctx.catalog.setRepositoryS3Sealed(tx, id, ctx.secrets.seal(serializeS3Credentials(b.s3), repositoryS3Context(id)));
+    if (b.s3) await tx.repositories.setS3Sealed(id, ctx.secrets.seal(serializeS3Credentials(b.s3), repositoryS3Context(id)));
     const postPruneScript = (body as { postPruneScript?: string }).postPruneScript ?? null;
-    if (postPruneScript) await ctx.catalog.setRepositoryPostPruneScript(tx, id, postPruneScript);
+    if (postPruneScript) await tx.repositories.setPostPruneScript(id, postPruneScript);
     const access = { url: b.url, password: b.password, env: b.s3 ? resticS3Env(b.s3) : undefined };
     if (b.init ?? true) await ctx.engine.init(access);
     else await ctx.engine.verifyAccess(access);
@@ -38,11 +37,11 @@ export const createRepository: Handler = async (ctx, { body }) => {
 export const getAgentRepositorySecret: Handler = async (ctx, { params, identity }) => {
   const id = params.id as number;
   // An agent gets only the secrets its own jobs need; anything else looks absent.
-  if (identity.scope !== 'agent' || !identity.agentName || !(await ctx.catalog.agentUsesRepository(identity.agentName, id))) {
+  if (identity.scope !== 'agent' || !identity.agentName || !(await ctx.catalog.repositories.usedByAgent(identity.agentName, id))) {
     throw new NotFoundError(`repository ${id} not found`);
   }
-  const password = ctx.secrets.open(await ctx.catalog.getRepositorySealedPassword(id), `repository:${id}`);
-  const s3 = await ctx.catalog.getRepositoryS3Sealed(id);
+  const password = ctx.secrets.open(await ctx.catalog.repositories.sealedPassword(id), `repository:${id}`);
+  const s3 = await ctx.catalog.repositories.s3Sealed(id);
   const env = s3 ? resticS3Env(parseS3Credentials(ctx.secrets.open(s3, repositoryS3Context(id)))) : undefined;
   return { status: 200, body: env ? { password, env } : { password } };
 };

@@ -12,7 +12,7 @@ import type { ApiContext, Handler } from '../context';
 
 /** A snapshot by its full id or a unique prefix of at least 8 hex characters. */
 export async function findSnapshot(ctx: ApiContext, idOrPrefix: string): Promise<Snapshot> {
-  const found = await ctx.catalog.findSnapshotsByIdPrefix(idOrPrefix.toLowerCase());
+  const found = await ctx.catalog.snapshots.findByIdPrefix(idOrPrefix.toLowerCase());
   if (found.length === 0) throw new NotFoundError(`snapshot ${idOrPrefix} not found`);
   if (found.length > 1) throw new ConflictError(`snapshot id prefix ${idOrPrefix} is ambiguous: give more characters`);
   return found[0]!;
@@ -57,9 +57,9 @@ export const restoreSnapshot: Handler = async (ctx, { params, body }) => {
   const overwrite = overwriteFor(b);
 
   // Default: the agent that made the backup (its job's agent, else the snapshot's host).
-  const agentName = b.agent ?? (snapshot.jobId !== null ? (await ctx.catalog.getJob(snapshot.jobId)).agentName : snapshot.hostname);
+  const agentName = b.agent ?? (snapshot.jobId !== null ? (await ctx.catalog.jobs.get(snapshot.jobId)).agentName : snapshot.hostname);
   if (!agentName) throw new InputError('this snapshot has no job or host: name the target agent');
-  if (!(await ctx.catalog.findAgentByName(ctx.catalog.db, agentName))) throw new InputError(`unknown agent "${agentName}": agents register themselves when they start`);
+  if (!(await ctx.catalog.agents.findByName(agentName))) throw new InputError(`unknown agent "${agentName}": agents register themselves when they start`);
 
   const maxTimeout = ctx.approvalTimeoutMs;
   const requireApproval = needsApproval(ctx.restoreApproval, b);
@@ -97,7 +97,7 @@ export const restoreSnapshot: Handler = async (ctx, { params, body }) => {
 /** Approve/reject: only a restore in awaiting-approval; anything later is a 409, never a second decision. */
 function decide(signal: (typeof RestoreSignal)[keyof typeof RestoreSignal]): Handler {
   return async (ctx, { params, body, identity }) => {
-    const run = await ctx.catalog.getRun(params.runId as string);
+    const run = await ctx.catalog.runs.get(params.runId as string);
     if (run.kind !== 'restore') throw new ConflictError(`run ${run.id} is a ${run.kind} run: only restores wait for approval`);
     if (run.status !== 'awaiting-approval') throw new ConflictError(`run ${run.id} is ${run.status}, not awaiting approval`);
     const note = (body as { note?: string } | undefined)?.note ?? null;

@@ -12,14 +12,14 @@ import { jobView } from './jobs';
 export const setJobRetention: Handler = async (ctx, { params, body }) => {
   const { retention } = body as { retention: RetentionPolicy | null };
   if (retention) checkRetentionPolicy(retention);
-  await ctx.catalog.setJobRetention(ctx.catalog.db, params.id as number, retention);
-  return { status: 200, body: jobView(await ctx.catalog.getJob(params.id as number)) };
+  await ctx.catalog.jobs.setRetention(params.id as number, retention);
+  return { status: 200, body: jobView(await ctx.catalog.jobs.get(params.id as number)) };
 };
 
 async function repositoryAccess(ctx: ApiContext, id: number) {
-  const repo = await ctx.catalog.getRepository(id);
-  const password = ctx.secrets.open(await ctx.catalog.getRepositorySealedPassword(id), `repository:${id}`);
-  const s3 = await ctx.catalog.getRepositoryS3Sealed(id);
+  const repo = await ctx.catalog.repositories.get(id);
+  const password = ctx.secrets.open(await ctx.catalog.repositories.sealedPassword(id), `repository:${id}`);
+  const s3 = await ctx.catalog.repositories.s3Sealed(id);
   return { url: repo.url, password, ...(s3 ? { env: resticS3Env(parseS3Credentials(ctx.secrets.open(s3, repositoryS3Context(id)))) } : {}) };
 }
 
@@ -41,7 +41,7 @@ export function previewView(policy: RetentionPolicy | null, groups: ForgetGroup[
  * what a prune would do now, and it neither waits for nor disturbs a running backup.
  */
 export const previewRetention: Handler = async (ctx, { params }) => {
-  const job = await ctx.catalog.getJob(params.id as number);
+  const job = await ctx.catalog.jobs.get(params.id as number);
   const repo = await repositoryAccess(ctx, job.repositoryId);
   const tag = `${JOB_TAG_PREFIX}${job.id}`;
   if (!job.retention) {
@@ -53,7 +53,7 @@ export const previewRetention: Handler = async (ctx, { params }) => {
 };
 
 export const pruneRepository: Handler = async (ctx, { params }) => {
-  const repository = await ctx.catalog.getRepository(params.id as number);
+  const repository = await ctx.catalog.repositories.get(params.id as number);
   const runId = randomUUID();
   const started = await startRun(ctx, {
     idempotency: idempotencyOf(params, `pruneRepository:${repository.id}`),

@@ -21,11 +21,11 @@ async function finished(ctx: ApiContext, run: Run): Promise<HandlerResult> {
 }
 
 export const cancelRun: Handler = async (ctx, { params, body, identity }) => {
-  const before = await ctx.catalog.getRun(params.runId as string);
+  const before = await ctx.catalog.runs.get(params.runId as string);
   if (TERMINAL_STATUSES.includes(before.status)) return finished(ctx, before);
   const note = (body as { note?: string } | undefined)?.note ?? null;
   // Who asked goes on the row first, so the cleanup that records the run can name them.
-  const { run, recorded } = await ctx.catalog.recordCancelRequest(before.id, identity.name, note);
+  const { run, recorded } = await ctx.catalog.runs.recordCancelRequest(before.id, identity.name, note);
   if (TERMINAL_STATUSES.includes(run.status)) return finished(ctx, run);
   try {
     // Asking again (a second cancel) is harmless: Temporal keeps the first request.
@@ -33,12 +33,12 @@ export const cancelRun: Handler = async (ctx, { params, body, identity }) => {
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) {
       // The workflow ended between the read and the request; its row says how.
-      const now = await ctx.catalog.getRun(run.id);
+      const now = await ctx.catalog.runs.get(run.id);
       if (TERMINAL_STATUSES.includes(now.status)) return finished(ctx, now);
       throw new ConflictError(`run ${run.id} has no running workflow to cancel`);
     }
     // Not delivered: forget this request, so it neither names a canceller nor blocks a retry.
-    if (recorded) await ctx.catalog.clearCancelRequest(run.id, identity.name);
+    if (recorded) await ctx.catalog.runs.clearCancelRequest(run.id, identity.name);
     throw err;
   }
   if (recorded) ctx.logger.info({ runId: run.id, workflowId: run.workflowId, by: identity.name }, 'run cancellation requested');

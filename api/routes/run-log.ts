@@ -4,16 +4,15 @@ import { NotFoundError } from '../../contract/errors';
 import { storedInstant } from '../../core/instant';
 import { TERMINAL_STATUSES } from '../../contract/model';
 import type { RunLogEntry, RunLogLine } from '../../contract/run-log';
-import { readRunLog } from '../../catalog/run-log';
 import type { Handler } from '../context';
 
 const TAIL_BATCH = 500;
 const KEEPALIVE_MS = 15_000;
 
 export const getRunLog: Handler = async (ctx, { params, query }) => {
-  const run = await ctx.catalog.getRun(params.runId as string);
+  const run = await ctx.catalog.runs.get(params.runId as string);
   const afterSeq = query.afterSeq as number;
-  const items = await readRunLog(ctx.catalog.db, run.id, afterSeq, query.limit as number);
+  const items = await ctx.catalog.runLog.read(run.id, afterSeq, query.limit as number);
   return { status: 200, body: { items, nextAfterSeq: items.at(-1)?.seq ?? afterSeq, active: !TERMINAL_STATUSES.includes(run.status) } };
 };
 
@@ -57,7 +56,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * been seen, the lines read after it are the last, and `end` closes the stream.
  */
 export const streamRunLog: Handler = async (ctx, { params, query }) => {
-  const runId = (await ctx.catalog.getRun(params.runId as string)).id;
+  const runId = (await ctx.catalog.runs.get(params.runId as string)).id;
   let last = tailStart(query.afterSeq as number, params['Last-Event-ID'] as string | undefined);
   const pollMs = ctx.logTailPollMs ?? 500;
   return {
@@ -69,8 +68,8 @@ export const streamRunLog: Handler = async (ctx, { params, query }) => {
       await write(out, `: run ${runId}\nretry: 2000\n\n`, signal);
       let quietSince = Date.now();
       while (!signal.aborted) {
-        const run = await ctx.catalog.getRun(runId);
-        const lines: RunLogLine[] = await readRunLog(ctx.catalog.db, runId, last, TAIL_BATCH);
+        const run = await ctx.catalog.runs.get(runId);
+        const lines: RunLogLine[] = await ctx.catalog.runLog.read(runId, last, TAIL_BATCH);
         for (const l of lines) {
           await write(out, sseEvent('line', l, l.seq), signal);
           last = l.seq;
@@ -93,7 +92,7 @@ export const streamRunLog: Handler = async (ctx, { params, query }) => {
 
 export const appendAgentRunLog: Handler = async (ctx, { params, body, identity }) => {
   const runId = params.runId as string;
-  const run = await ctx.catalog.getRun(runId);
+  const run = await ctx.catalog.runs.get(runId);
   // An agent writes only into the runs it works on; any other run looks absent.
   if (identity.scope === 'agent' && run.agentName !== identity.agentName) throw new NotFoundError(`run ${runId} not found`);
   const lines = (body as { lines: RunLogEntry[] }).lines.map((l, i) => ({ ...l, at: storedInstant(l.at, `lines[${i}].at`) }));

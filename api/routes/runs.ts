@@ -55,7 +55,7 @@ async function runView(ctx: ApiContext, run: Run, withProgress: boolean) {
 }
 
 export const getRun: Handler = async (ctx, { params }) => {
-  const run = await ctx.catalog.getRun(params.runId as string);
+  const run = await ctx.catalog.runs.get(params.runId as string);
   return { status: 200, body: await runView(ctx, run, true) };
 };
 
@@ -64,7 +64,7 @@ export const listRuns: Handler = async (ctx, { query }) => {
   const until = query.until === undefined ? undefined : storedInstant(query.until as string, 'until');
   if (since !== undefined && until !== undefined && Date.parse(since) >= Date.parse(until)) throw new InputError('since must be before until');
   const cursor = query.cursor as string | undefined;
-  const page = await ctx.catalog.listRuns({
+  const page = await ctx.catalog.runs.list({
     jobId: query.jobId as number | undefined,
     repositoryId: query.repositoryId as number | undefined,
     kind: query.kind as RunKind | undefined,
@@ -83,7 +83,7 @@ export const listRuns: Handler = async (ctx, { query }) => {
 
 export const listSnapshots: Handler = async (ctx, { query }) => ({
   status: 200,
-  body: { items: await ctx.catalog.listSnapshots({ jobId: query.jobId as number | undefined, limit: query.limit as number }) },
+  body: { items: await ctx.catalog.snapshots.list({ jobId: query.jobId as number | undefined, limit: query.limit as number }) },
 });
 
 export const getHealth: Handler = async (ctx) => {

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { ConflictError, InputError } from '../../contract/errors';
 import { WorkflowKind, workflowIdForRepository } from '../../contract/names';
 import { parseS3Credentials, repositorySyncContext, serializeS3Credentials } from '../../core/s3';
-import type { S3SyncTargetRecord } from '../../catalog/store';
+import type { S3SyncTargetRecord } from '../../catalog/repositories';
 import type { S3SyncWorkflowInput } from '../../workflows/s3-sync';
 import { idempotencyOf, startRun } from '../start-run';
 import type { ApiContext, Handler } from '../context';
@@ -53,10 +53,10 @@ export function checkEndpoint(endpoint: string): void {
 export const putS3SyncTarget: Handler = async (ctx, { params, body }) => {
   const id = params.id as number;
   const b = body as S3SyncTargetBody;
-  const repo = await ctx.catalog.getRepository(id);
+  const repo = await ctx.catalog.repositories.get(id);
   if (repo.url.startsWith('s3:')) throw new InputError(`repository ${repo.name} is on S3 already; only repositories on a local path can be synced to S3`);
   checkEndpoint(b.endpoint);
-  await ctx.catalog.putS3SyncTarget({
+  await ctx.catalog.repositories.putSyncTarget({
     repositoryId: id,
     endpoint: b.endpoint.replace(/\/+$/, ''),
     bucket: b.bucket,
@@ -68,26 +68,26 @@ export const putS3SyncTarget: Handler = async (ctx, { params, body }) => {
     checksum: b.checksum ?? false,
   });
   ctx.logger.info({ repositoryId: id, bucket: b.bucket }, 'S3 sync target set');
-  return { status: 200, body: targetView(ctx, await ctx.catalog.getS3SyncTarget(id)) };
+  return { status: 200, body: targetView(ctx, await ctx.catalog.repositories.syncTarget(id)) };
 };
 
 export const getS3SyncTarget: Handler = async (ctx, { params }) => {
   const id = params.id as number;
-  await ctx.catalog.getRepository(id);
-  return { status: 200, body: targetView(ctx, await ctx.catalog.getS3SyncTarget(id)) };
+  await ctx.catalog.repositories.get(id);
+  return { status: 200, body: targetView(ctx, await ctx.catalog.repositories.syncTarget(id)) };
 };
 
 export const deleteS3SyncTarget: Handler = async (ctx, { params }) => {
   const id = params.id as number;
-  await ctx.catalog.getRepository(id);
-  if (!(await ctx.catalog.deleteS3SyncTarget(id))) await ctx.catalog.getS3SyncTarget(id); // throws the 404
+  await ctx.catalog.repositories.get(id);
+  if (!(await ctx.catalog.repositories.deleteSyncTarget(id))) await ctx.catalog.repositories.syncTarget(id); // throws the 404
   return { status: 204, body: undefined };
 };
 
 export const runS3Sync: Handler = async (ctx, { params }) => {
   const id = params.id as number;
-  const repo = await ctx.catalog.getRepository(id);
-  if (!(await ctx.catalog.hasS3SyncTarget(id))) throw new ConflictError(`repository ${repo.name} has no S3 sync target: PUT /v1/repositories/${id}/s3-sync first`);
+  const repo = await ctx.catalog.repositories.get(id);
+  if (!(await ctx.catalog.repositories.hasSyncTarget(id))) throw new ConflictError(`repository ${repo.name} has no S3 sync target: PUT /v1/repositories/${id}/s3-sync first`);
   const runId = randomUUID();
   const started = await startRun(ctx, {
     idempotency: idempotencyOf(params, `runS3Sync:${id}`),

@@ -7,8 +7,8 @@ import { ScheduleNotFoundError } from '@temporalio/client';
 import { ConflictError, InputError, NotFoundError } from '../../contract/errors';
 import { ScheduleKind, scheduleIdFor, scheduledWorkflowIdFor } from '../../contract/names';
 import { backfillOverlap, normalizeSchedule, type BackfillOverlap, type ScheduleDefinition } from '../../core/schedule';
-import { withTransaction } from '../../catalog/db';
-import type { ScheduleRecord } from '../../catalog/store';
+import type { ScheduleRecord } from '../../catalog/schedules';
+import type { CatalogScope } from '../../catalog/catalog';
 import { applySchedule, removeSchedule } from '../schedules';
 import type { ApiContext, Handler, HandlerInput } from '../context';
 
@@ -25,8 +25,8 @@ const repositoryOwner = (input: HandlerInput): Owner => ({ kind: input.params.ki
 
 /** Throws NotFound for a job or repository that does not exist (checked before any transaction). */
 async function checkOwner(ctx: ApiContext, o: Owner): Promise<void> {
-  if (o.kind === ScheduleKind.backup) await ctx.catalog.getJob(o.ownerId);
-  else await ctx.catalog.getRepository(o.ownerId);
+  if (o.kind === ScheduleKind.backup) await ctx.catalog.jobs.get(o.ownerId);
+  else await ctx.catalog.repositories.get(o.ownerId);
 }
 
 function scheduleRecord(o: Owner, definition: ReturnType<typeof normalizeSchedule>): Omit<ScheduleRecord, 'paused' | 'note' | 'updatedAt'> {
@@ -41,7 +41,7 @@ function scheduleRecord(o: Owner, definition: ReturnType<typeof normalizeSchedul
 
 async function existingSchedule(ctx: ApiContext, o: Owner): Promise<ScheduleRecord> {
   await checkOwner(ctx, o);
-  const rec = await ctx.catalog.findSchedule(scheduleIdFor(o.kind, o.ownerId));
+  const rec = await ctx.catalog.schedules.find(scheduleIdFor(o.kind, o.ownerId));
   const owner = o.kind === ScheduleKind.backup ? `job ${o.ownerId}` : `repository ${o.ownerId}`;
   if (!rec) throw new NotFoundError(`${owner} has no ${o.kind} schedule`);
   return rec;
@@ -77,7 +77,7 @@ export async function scheduleView(ctx: ApiContext, rec: ScheduleRecord, n = DEF
 
 /** A job's schedule for GET /v1/jobs/{id}, or null. */
 export async function jobScheduleView(ctx: ApiContext, jobId: number, n = DEFAULT_NEXT_RUNS) {
-  const rec = await ctx.catalog.findSchedule(scheduleIdFor(ScheduleKind.backup, jobId));
+  const rec = await ctx.catalog.schedules.find(scheduleIdFor(ScheduleKind.backup, jobId));
   return rec ? scheduleView(ctx, rec, n) : null;
 }
 
@@ -85,8 +85,8 @@ export async function jobScheduleView(ctx: ApiContext, jobId: number, n = DEFAUL
  * Writes a schedule row and its Temporal Schedule inside `tx`'s transaction; used by PUT and
  * by job creation. The definition must be normalized (validated) already.
  */
-export async function writeSchedule(ctx: ApiContext, tx: Parameters<ApiContext['catalog']['upsertSchedule']>[0], o: Owner, definition: ReturnType<typeof normalizeSchedule>): Promise<ScheduleRecord> {
-  const rec = await ctx.catalog.upsertSchedule(tx, scheduleRecord(o, definition));
+export async function writeSchedule(ctx: ApiContext, tx: CatalogScope, o: Owner, definition: ReturnType<typeof normalizeSchedule>): Promise<ScheduleRecord> {
+  const rec = await tx.schedules.upsert(scheduleRecord(o, definition));
   const how = await applySchedule(ctx.temporal, rec, ctx);
   ctx.logger.info({ scheduleId: rec.id, how }, 'schedule written');
   return rec;
@@ -97,10 +97,10 @@ function setSchedule(ownerOf: (i: HandlerInput) => Owner): Handler {
     const o = ownerOf(input);
     const definition = normalizeSchedule(input.body as ScheduleDefinition);
     await checkOwner(ctx, o);
-    if (o.kind === ScheduleKind.s3Sync && !(await ctx.catalog.hasS3SyncTarget(o.ownerId))) {
+    if (o.kind === ScheduleKind.s3Sync && !(await ctx.catalog.repositories.hasSyncTarget(o.ownerId))) {
       throw new ConflictError(`repository ${o.ownerId} has no S3 sync target: PUT /v1/repositories/${o.ownerId}/s3-sync first`);
     }
-    const rec = await withTransaction(ctx.catalog.db, (tx) => writeSchedule(ctx, tx, o, definition));
+    const rec = await ctx.catalog.transaction((tx) => writeSchedule(ctx, tx, o, definition));
     return { status: 200, body: await scheduleView(ctx, rec) };
   };
 }
@@ -115,8 +115,8 @@ function getSchedule(ownerOf: (i: HandlerInput) => Owner): Handler {
 function deleteSchedule(ownerOf: (i: HandlerInput) => Owner): Handler {
   return async (ctx, input) => {
     const rec = await existingSchedule(ctx, ownerOf(input));
-    await withTransaction(ctx.catalog.db, async (tx) => {
-      if (!(await ctx.catalog.deleteSchedule(tx, rec.id))) throw new NotFoundError(`schedule ${rec.id} not found`);
+    await ctx.catalog.transaction(async (tx) => {
+      if (!(await tx.schedules.delete(rec.id))) throw new NotFoundError(`schedule ${rec.id} not found`);
       await removeSchedule(ctx.temporal, rec.id);
     });
     ctx.logger.info({ scheduleId: rec.id }, 'schedule deleted');
@@ -128,8 +128,8 @@ function setPaused(ownerOf: (i: HandlerInput) => Owner, paused: boolean): Handle
   return async (ctx, input) => {
     const current = await existingSchedule(ctx, ownerOf(input));
     const note = (input.body as { note?: string } | undefined)?.note ?? null;
-    const rec = await withTransaction(ctx.catalog.db, async (tx) => {
-      const updated = await ctx.catalog.setSchedulePaused(tx, current.id, paused, note);
+    const rec = await ctx.catalog.transaction(async (tx) => {
+      const updated = await tx.schedules.setPaused(current.id, paused, note);
       const handle = ctx.temporal.schedule.getHandle(current.id);
       try {
         if (paused) await handle.pause(note ?? undefined);

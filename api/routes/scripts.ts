@@ -1,7 +1,6 @@
 // The server-side script library (CRUD) and a job's pre and post scripts.
 import { ConflictError, InputError, NotFoundError } from '../../contract/errors';
-import { withTransaction } from '../../catalog/db';
-import * as scripts from '../../catalog/scripts';
+import type * as scripts from '../../catalog/scripts';
 import type { Handler } from '../context';
 
 interface ScriptBody {
@@ -13,49 +12,49 @@ interface ScriptBody {
 
 const toWrite = (b: ScriptBody): scripts.ScriptWrite => ({ name: b.name, description: b.description ?? null, body: b.body, timeoutSeconds: b.timeoutSeconds ?? 600 });
 
-export const listScripts: Handler = async (ctx) => ({ status: 200, body: { items: await scripts.listScripts(ctx.catalog.db) } });
+export const listScripts: Handler = async (ctx) => ({ status: 200, body: { items: await ctx.catalog.scripts.list() } });
 
-export const getScript: Handler = async (ctx, { params }) => ({ status: 200, body: await scripts.getScript(ctx.catalog.db, params.id as number) });
+export const getScript: Handler = async (ctx, { params }) => ({ status: 200, body: await ctx.catalog.scripts.get(params.id as number) });
 
 export const createScript: Handler = async (ctx, { body }) => {
-  const id = await scripts.insertScript(ctx.catalog.db, toWrite(body as ScriptBody));
-  return { status: 201, body: await scripts.getScript(ctx.catalog.db, id) };
+  const id = await ctx.catalog.scripts.insert(toWrite(body as ScriptBody));
+  return { status: 201, body: await ctx.catalog.scripts.get(id) };
 };
 
 export const updateScript: Handler = async (ctx, { params, body }) => {
   const id = params.id as number;
-  await scripts.updateScript(ctx.catalog.db, id, toWrite(body as ScriptBody));
-  return { status: 200, body: await scripts.getScript(ctx.catalog.db, id) };
+  await ctx.catalog.scripts.update(id, toWrite(body as ScriptBody));
+  return { status: 200, body: await ctx.catalog.scripts.get(id) };
 };
 
 export const deleteScript: Handler = async (ctx, { params }) => {
   const id = params.id as number;
-  await withTransaction(ctx.catalog.db, async (tx) => {
-    await scripts.getScript(tx, id);
-    const jobs = await scripts.jobsUsingScript(tx, id);
+  await ctx.catalog.transaction(async (tx) => {
+    await tx.scripts.get(id);
+    const jobs = await tx.scripts.jobsUsing(id);
     if (jobs.length > 0) throw new ConflictError(`script ${id} is attached to job${jobs.length > 1 ? 's' : ''} ${jobs.map((j) => `"${j.name}" (${j.id})`).join(', ')}: detach it first`);
-    await scripts.deleteScript(tx, id);
+    await tx.scripts.delete(id);
   });
   return { status: 204, body: undefined };
 };
 
 export const getJobScripts: Handler = async (ctx, { params }) => {
   const jobId = params.id as number;
-  await ctx.catalog.getJob(jobId);
-  return { status: 200, body: await scripts.jobScripts(ctx.catalog.db, jobId) };
+  await ctx.catalog.jobs.get(jobId);
+  return { status: 200, body: await ctx.catalog.scripts.ofJob(jobId) };
 };
 
 export const setJobScripts: Handler = async (ctx, { params, body }) => {
   const jobId = params.id as number;
   const b = body as { pre: number[]; post: number[] };
-  await withTransaction(ctx.catalog.db, async (tx) => {
-    await ctx.catalog.getJob(jobId, tx);
+  await ctx.catalog.transaction(async (tx) => {
+    await tx.jobs.get(jobId);
     for (const id of [...b.pre, ...b.post]) {
-      await scripts.getScript(tx, id).catch((e: unknown) => {
+      await tx.scripts.get(id).catch((e: unknown) => {
         throw e instanceof NotFoundError ? new InputError(`unknown script ${id}`) : e;
       });
     }
-    await scripts.setJobScripts(tx, jobId, b);
+    await tx.scripts.setOfJob(jobId, b);
   });
-  return { status: 200, body: await scripts.jobScripts(ctx.catalog.db, jobId) };
+  return { status: 200, body: await ctx.catalog.scripts.ofJob(jobId) };
 };

@@ -83,7 +83,7 @@ function readLoad(stack: Stack, readers: number): { stop(): Promise<Record<strin
 async function startAgents(stack: Stack, work: string, names: string[]): Promise<ChildProcess> {
   const agents: Array<{ name: string; token: string }> = [];
   for (const name of names) {
-    const token = await stack.catalog.createToken({ name: `bench agent ${name}`, scope: 'agent', agentName: name });
+    const token = await stack.catalog.identity.createToken({ name: `bench agent ${name}`, scope: 'agent', agentName: name });
     const res = await fetch(`${stack.api.baseUrl}/v1/agents/${name}`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },

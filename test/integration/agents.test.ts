@@ -231,7 +231,7 @@ describe('certificates', () => {
 
   it('renews only with a certificate, not with a bearer token', async () => {
     const { csrPem } = await createAgentCsr('local');
-    const agentToken = await stack.catalog.createToken({ name: 'renew test', scope: 'agent', agentName: 'local' });
+    const agentToken = await stack.catalog.identity.createToken({ name: 'renew test', scope: 'agent', agentName: 'local' });
     const res = await fetch(`${stack.api.baseUrl}/v1/agent/certificate/renew`, {
       method: 'POST',
       headers: { authorization: `Bearer ${agentToken}`, 'content-type': 'application/json' },

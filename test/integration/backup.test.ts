@@ -137,7 +137,7 @@ describe('bad input', () => {
   });
 
   it('keeps agent tokens to agent operations and to their own secrets', async () => {
-    const other = await stack.catalog.createToken({ name: 'other agent', scope: 'agent', agentName: 'other' });
+    const other = await stack.catalog.identity.createToken({ name: 'other agent', scope: 'agent', agentName: 'other' });
     const res = await fetch(`${stack.api.baseUrl}/v1/agent/repositories/1/secret`, { headers: { authorization: `Bearer ${other}` } });
     expect(res.status).toBe(404);
     const admin = await fetch(`${stack.api.baseUrl}/v1/jobs`, { headers: { authorization: `Bearer ${other}` } });

@@ -13,7 +13,7 @@ import { writePgliteCatalog } from '../support/pglite-catalog';
 import { ApiClient } from '../../core/api-client';
 import { loadMasterKey, SecretBox } from '../../core/secrets';
 import { createPool } from '../../catalog/db';
-import { Catalog } from '../../catalog/store';
+import { Catalog } from '../../catalog/catalog';
 import { embeddedPostgresLayout } from '../../workers/embedded/embedded-postgres';
 
 jest.setTimeout(600_000);
@@ -64,8 +64,8 @@ describe('backstop up', () => {
     const pool = createPool(embeddedPostgresLayout(dataDir).databaseUrl, 1);
     const catalog = new Catalog(pool);
     const box = SecretBox.fromKey(key);
-    expect(box.open(await catalog.getRepositorySealedPassword(old.repository.id), `repository:${old.repository.id}`)).toBe(old.repository.password);
-    const password = box.open(await catalog.getRepositorySealedPassword(sample.id), `repository:${sample.id}`);
+    expect(box.open(await catalog.repositories.sealedPassword(old.repository.id), `repository:${old.repository.id}`)).toBe(old.repository.password);
+    const password = box.open(await catalog.repositories.sealedPassword(sample.id), `repository:${sample.id}`);
     await pool.end();
     const snapshotId = /snapshot ([0-9a-f]{64})/.exec(up.out())![1]!;
     const snaps = JSON.parse(await restic(join(dataDir, 'repos', 'sample'), password, ['snapshots', '--json'])) as Array<{ id: string }>;

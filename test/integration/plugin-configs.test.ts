@@ -37,7 +37,7 @@ afterAll(async () => {
 });
 
 const agentClient = async (agentName: string) =>
-  new ApiClient(stack.api.baseUrl, await stack.catalog.createToken({ name: `plugin test ${agentName}`, scope: 'agent', agentName }));
+  new ApiClient(stack.api.baseUrl, await stack.catalog.identity.createToken({ name: `plugin test ${agentName}`, scope: 'agent', agentName }));
 
 describe('plugin configurations', () => {
   it('are created per agent with their secrets sealed, and only that agent gets the secrets back', async () => {

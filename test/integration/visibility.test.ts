@@ -13,7 +13,6 @@ import { writeRandomFiles } from '../support/random-files';
 import { writeSampleTree } from '../../workers/embedded/sample';
 import { SseParser, type SseEvent } from '../../core/sse';
 import type { ApiRun, ApiRunLogLine } from '../../core/api-client';
-import { appendRunLog, readRunLog } from '../../catalog/run-log';
 import type { RunLogEntry } from '../../contract/run-log';
 
 jest.setTimeout(300_000);
@@ -125,7 +124,7 @@ describe('the run log', () => {
   });
 
   it('takes lines from an agent only for its own runs', async () => {
-    const other = await stack.catalog.createToken({ name: 'other agent', scope: 'agent', agentName: 'elsewhere' });
+    const other = await stack.catalog.identity.createToken({ name: 'other agent', scope: 'agent', agentName: 'elsewhere' });
     const post = (token: string) =>
       fetch(`${stack.api.baseUrl}/v1/agent/runs/${run.id}/log`, {
         method: 'POST',
@@ -168,26 +167,26 @@ describe('the run log in the catalog', () => {
   const entry = (source: string, attempt: number, n: number): RunLogEntry => ({ source, attempt, n, at: new Date().toISOString(), step: 'engine', stream: 'stdout', line: `${source}#${attempt}:${n}` });
   const newRun = async () => {
     const id = randomUUID();
-    await stack.catalog.insertRun(stack.catalog.db, { id, workflowId: `test/${id}`, kind: 'backup' });
+    await stack.catalog.runs.insert({ id, workflowId: `test/${id}`, kind: 'backup' });
     return id;
   };
 
   it('stores a batch sent twice once, and a retried attempt\'s lines beside the first\'s', async () => {
     const runId = await newRun();
     const batch = [entry('5', 1, 0), entry('5', 1, 1)];
-    expect(await appendRunLog(stack.catalog.db, runId, batch)).toBe(2);
-    expect(await appendRunLog(stack.catalog.db, runId, batch)).toBe(0);
-    expect(await appendRunLog(stack.catalog.db, runId, [entry('5', 2, 0)])).toBe(1);
-    const lines = await readRunLog(stack.catalog.db, runId, 0, 100);
+    expect(await stack.catalog.runLog.append(runId, batch)).toBe(2);
+    expect(await stack.catalog.runLog.append(runId, batch)).toBe(0);
+    expect(await stack.catalog.runLog.append(runId, [entry('5', 2, 0)])).toBe(1);
+    const lines = await stack.catalog.runLog.read(runId, 0, 100);
     expect(lines.map((l) => [l.line, l.attempt])).toEqual([['5#1:0', 1], ['5#1:1', 1], ['5#2:0', 2]]);
     expect(lines[0]!.seq).toBeLessThan(lines[1]!.seq);
   });
 
   it('keeps at most the limit, the last slot saying the rest was dropped', async () => {
     const runId = await newRun();
-    expect(await appendRunLog(stack.catalog.db, runId, Array.from({ length: 8 }, (_, i) => entry('1', 1, i)), 5)).toBe(5);
-    expect(await appendRunLog(stack.catalog.db, runId, [entry('1', 1, 8)], 5)).toBe(0);
-    const lines = await readRunLog(stack.catalog.db, runId, 0, 100);
+    expect(await stack.catalog.runLog.append(runId, Array.from({ length: 8 }, (_, i) => entry('1', 1, i)), 5)).toBe(5);
+    expect(await stack.catalog.runLog.append(runId, [entry('1', 1, 8)], 5)).toBe(0);
+    const lines = await stack.catalog.runLog.read(runId, 0, 100);
     expect(lines.map((l) => l.line)).toEqual(['1#1:0', '1#1:1', '1#1:2', '1#1:3', expect.stringMatching(/log limit of 5 lines/)]);
   });
 });

@@ -10,7 +10,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { Pool } from 'pg';
 import { loadMigrations, migrate } from '../../catalog/migrate';
-import { Catalog } from '../../catalog/store';
+import { Catalog } from '../../catalog/catalog';
 import { SecretBox } from '../../core/secrets';
 import { freePort } from './ports';
 
@@ -54,10 +54,10 @@ async function writeInProcess(dir: string, masterKey: Buffer, opts: { upTo?: num
   try {
     await migrate(pool, loadMigrations().filter((m) => opts.upTo === undefined || m.version <= opts.upTo));
     const catalog = new Catalog(pool);
-    const adminToken = await catalog.createToken({ name: 'admin from PGlite', scope: 'admin' });
+    const adminToken = await catalog.identity.createToken({ name: 'admin from PGlite', scope: 'admin' });
     const password = 'a passphrase kept in PGlite';
     const repository = { id: 7, name: 'from-pglite', url: opts.repositoryUrl, password };
-    await catalog.insertRepository(pool, { id: repository.id, name: repository.name, url: repository.url, passwordSealed: SecretBox.fromKey(masterKey).seal(password, `repository:${repository.id}`) });
+    await catalog.repositories.insert({ id: repository.id, name: repository.name, url: repository.url, passwordSealed: SecretBox.fromKey(masterKey).seal(password, `repository:${repository.id}`) });
     return { adminToken, repository };
   } finally {
     await pool.end();

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { Connection, Client } from '@temporalio/client';
 import { createPool } from '../../catalog/db';
 import { migrate } from '../../catalog/migrate';
-import { Catalog } from '../../catalog/store';
+import { Catalog } from '../../catalog/catalog';
 import { ApiClient } from '../../core/api-client';
 import { SearchAttribute } from '../../contract/names';
 import { freePort } from './ports';
@@ -87,8 +87,8 @@ export async function startStack(opts: { databaseUrl: string; env?: Record<strin
   const pool = createPool(opts.databaseUrl, 3);
   await migrate(pool);
   const catalog = new Catalog(pool);
-  const adminToken = await catalog.createToken({ name: 'test admin', scope: 'admin' });
-  const agentToken = await catalog.createToken({ name: 'test agent', scope: 'agent', agentName: 'local' });
+  const adminToken = await catalog.identity.createToken({ name: 'test admin', scope: 'admin' });
+  const agentToken = await catalog.identity.createToken({ name: 'test agent', scope: 'agent', agentName: 'local' });
   const apiPort = await freePort();
   const masterKey = randomBytes(32).toString('hex');
   const env: Record<string, string> = {
@@ -136,7 +136,7 @@ export async function startStack(opts: { databaseUrl: string; env?: Record<strin
       return killHard(procs.get(c));
     },
     async startAgent(name, extraEnv = {}) {
-      const token = await catalog.createToken({ name: `test agent ${name}`, scope: 'agent', agentName: name });
+      const token = await catalog.identity.createToken({ name: `test agent ${name}`, scope: 'agent', agentName: name });
       const launch = () => {
         const log = createWriteStream(join(dir, 'logs', `agent-${name}.log`), { flags: 'a' });
         const proc = spawn(process.execPath, cliArgs('agent'), {

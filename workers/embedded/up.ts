@@ -15,8 +15,7 @@ import { projectRoot } from '../../core/project-root';
 import { createPool, waitForDatabase } from '../../catalog/db';
 import { migrate } from '../../catalog/migrate';
 import { importPgliteCatalog } from '../../catalog/pglite-import';
-import { Catalog } from '../../catalog/store';
-import { AgentIdentityStore } from '../../catalog/agent-identity';
+import { Catalog } from '../../catalog/catalog';
 import { diesWithParent, Supervisor } from './supervisor';
 import { isPgliteCatalog, prepareEmbeddedPostgres, retirePgliteCatalog } from './embedded-postgres';
 import { connectClient, waitForSearchAttributes } from '../../core/temporal-connection';
@@ -56,7 +55,7 @@ async function waitForPort(port: number, what: string, timeoutMs = 60_000): Prom
 async function ensureToken(catalog: Catalog, file: string, create: () => Promise<string>): Promise<string> {
   if (existsSync(file)) {
     const token = readFileSync(file, 'utf8').trim();
-    if (await catalog.findToken(token)) return token;
+    if (await catalog.identity.findToken(token)) return token;
   }
   const token = await create();
   writeFileSync(file, token + '\n', { mode: 0o600 });
@@ -122,13 +121,13 @@ export async function up(config: BackstopConfig, opts: UpOptions): Promise<void>
     }
     await migrate(pool);
     const catalog = new Catalog(pool);
-    const adminToken = await ensureToken(catalog, join(dataDir, 'admin.token'), () => catalog.createToken({ name: 'admin (backstop up)', scope: 'admin' }));
+    const adminToken = await ensureToken(catalog, join(dataDir, 'admin.token'), () => catalog.identity.createToken({ name: 'admin (backstop up)', scope: 'admin' }));
     const agentTokenFile = join(dataDir, `agent-${config.agentName}.token`);
     // A new token for the local agent (first start, or the operator deleted the file after a
     // revocation) is the operator on this machine giving it credentials again: reinstated.
     const agentToken = await ensureToken(catalog, agentTokenFile, async () => {
-      await new AgentIdentityStore(pool!).reinstateAgent(config.agentName);
-      return catalog.createToken({ name: `agent ${config.agentName}`, scope: 'agent', agentName: config.agentName });
+      await catalog.identity.reinstateAgent(config.agentName);
+      return catalog.identity.createToken({ name: `agent ${config.agentName}`, scope: 'agent', agentName: config.agentName });
     });
 
     // Every child gets the same key: the key file is created once, here, before any reader.
@@ -179,7 +178,7 @@ export async function up(config: BackstopConfig, opts: UpOptions): Promise<void>
       const result = await runSample(api, {
         dataDir,
         agentName: config.agentName,
-        repositoryPassword: async (id) => box.open(await catalog.getRepositorySealedPassword(id), `repository:${id}`),
+        repositoryPassword: async (id) => box.open(await catalog.repositories.sealedPassword(id), `repository:${id}`),
       });
       console.log(`  Sample backup: run ${result.runId} ${result.status}, snapshot ${result.snapshotId}`);
       console.log(`  Restore check: ${result.filesCompared} files restored byte-equal (sha256) into ${result.restoreDir}`);

@@ -4,7 +4,7 @@ import type { BackstopConfig } from '../../core/config';
 import { createLogger } from '../../core/logger';
 import { SERVER_TASK_QUEUE } from '../../contract/names';
 import { createPool, waitForDatabase } from '../../catalog/db';
-import { Catalog } from '../../catalog/store';
+import { Catalog } from '../../catalog/catalog';
 import { createServerActivities } from '../../activities/server/backup-activities';
 import { createServerScriptActivities } from '../../activities/server/script-activities';
 import { createPluginRunActivities } from '../../activities/server/plugin-run-activities';
@@ -40,7 +40,7 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
   // signalWithStart) and describe holders' executions.
   const client = await connectClient(config);
   // Script, restic and rclone lines of server-side steps go straight into the catalog, redacted.
-  const runLog = new CatalogRunLogTransport(new RunLogWriter(pool, SecretBox.fromKey(loadMasterKey(config.masterKey, join(config.dataDir, 'master.key')))));
+  const runLog = new CatalogRunLogTransport(new RunLogWriter(new Catalog(pool), SecretBox.fromKey(loadMasterKey(config.masterKey, join(config.dataDir, 'master.key')))));
   // Scripts on the server stop when silent for the stall timeout, like the agents' hooks.
   const hookLimits = { stallTimeoutMs: config.stallTimeoutMs, killGraceMs: config.cancelGraceMs };
   const worker = await Worker.create({

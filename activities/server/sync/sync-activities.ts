@@ -12,7 +12,7 @@ import type { SecretBox } from '../../../core/secrets';
 import { BackstopError, ErrorType, InputError } from '../../../contract/errors';
 import { parseS3Credentials, repositorySyncContext } from '../../../core/s3';
 import { runTag } from '../../../contract/names';
-import type { Catalog } from '../../../catalog/store';
+import type { Catalog } from '../../../catalog/catalog';
 import type { EngineProcessRegistry } from '../../shared/engines/orphans';
 import { scrub } from '../../shared/engines/restic/restic';
 import { runProcess, type RunResult } from '../../shared/process';
@@ -92,12 +92,12 @@ export function createS3SyncActivities(deps: S3SyncDeps) {
   const binary = deps.rcloneBinary ?? rcloneBinary();
 
   /** The repository directory and the target with its keys, opened at the moment of use. */
-  async function access(repositoryId: number): Promise<{ dir: string; target: SyncTargetAccess; settings: Awaited<ReturnType<Catalog['getS3SyncTarget']>> }> {
-    const repo = await catalog.getRepository(repositoryId);
+  async function access(repositoryId: number): Promise<{ dir: string; target: SyncTargetAccess; settings: Awaited<ReturnType<Catalog['repositories']['syncTarget']>> }> {
+    const repo = await catalog.repositories.get(repositoryId);
     if (repo.url.startsWith('s3:')) {
       throw new InputError(`repository ${repo.name} is on S3 already; only repositories on a local path can be synced to S3`);
     }
-    const t = await catalog.getS3SyncTarget(repositoryId);
+    const t = await catalog.repositories.syncTarget(repositoryId);
     const keys = parseS3Credentials(secrets.open(t.credentialsSealed, repositorySyncContext(repositoryId)));
     return {
       dir: repo.url,
@@ -134,8 +134,8 @@ export function createS3SyncActivities(deps: S3SyncDeps) {
   }
 
   async function prepareS3Sync(input: { runId: string; repositoryId: number; workflowId: string }): Promise<S3SyncPlan> {
-    await catalog.markRunRunning({ id: input.runId, kind: 's3-sync', jobId: null, workflowId: input.workflowId, repositoryId: input.repositoryId });
-    const repo = await catalog.getRepository(input.repositoryId);
+    await catalog.runs.markRunning({ id: input.runId, kind: 's3-sync', jobId: null, workflowId: input.workflowId, repositoryId: input.repositoryId });
+    const repo = await catalog.repositories.get(input.repositoryId);
     const { settings } = await access(input.repositoryId);
     return {
       repositoryId: repo.id,
@@ -167,7 +167,7 @@ export function createS3SyncActivities(deps: S3SyncDeps) {
       clearInterval(ticker);
     }
 
-    async function syncWithLog(dir: string, target: SyncTargetAccess, settings: Awaited<ReturnType<Catalog['getS3SyncTarget']>>, runLog: RunLogSink): Promise<S3SyncOutcome> {
+    async function syncWithLog(dir: string, target: SyncTargetAccess, settings: Awaited<ReturnType<Catalog['repositories']['syncTarget']>>, runLog: RunLogSink): Promise<S3SyncOutcome> {
       if (!existsSync(join(dir, 'config')) || !statSync(dir).isDirectory()) {
         throw new BackstopError(ErrorType.repositoryMissing, `no repository at ${dir} on the server`);
       }
@@ -235,7 +235,7 @@ export function createS3SyncActivities(deps: S3SyncDeps) {
   }
 
   async function finishS3Sync(input: FinishS3SyncInput): Promise<void> {
-    await catalog.finishRun({ id: input.runId, status: input.status, snapshotId: null, stats: null, warnings: input.warnings, failureReason: input.failureReason, details: input.details });
+    await catalog.runs.finish({ id: input.runId, status: input.status, snapshotId: null, stats: null, warnings: input.warnings, failureReason: input.failureReason, details: input.details });
     const level = input.status === 'failed' ? 'error' : input.status === 'warning' ? 'warn' : 'info';
     logger[level]({ notification: 'run-finished', kind: 's3-sync', runId: input.runId, status: input.status, failureReason: input.failureReason }, `S3 sync: ${input.status}`);
   }

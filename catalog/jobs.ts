@@ -1,0 +1,94 @@
+// The jobs aggregate: backup jobs, their retention policy, and what their backup runs say
+// about their health (core/job-health.ts decides the health from that).
+import type { Job, RunStatus, SnapshotMode } from '../contract/model';
+import type { JobRunSummary } from '../core/job-health';
+import type { RetentionPolicy } from '../contract/retention';
+import { NotFoundError } from '../contract/errors';
+import type { Session } from './db';
+import { iso, isoOrNull, one, orNull, rethrowUnique, type Row } from './rows';
+
+export interface JobWrite {
+  name: string;
+  agentId: number;
+  repositoryId: number;
+  paths: string[];
+  excludes: string[];
+  snapshotMode: SnapshotMode;
+  preScript: string | null;
+  postHook: string | null;
+}
+
+// --- rows ----------------------------------------------------------------------------
+export const jobFromRow = (r: Row): Job => ({
+  id: Number(r.id),
+  name: String(r.name),
+  agentName: String(r.agent_name),
+  repositoryId: Number(r.repository_id),
+  paths: r.paths as string[],
+  excludes: r.excludes as string[],
+  snapshotMode: r.snapshot_mode as SnapshotMode,
+  preScript: orNull<string>(r.pre_script),
+  postHook: orNull<string>(r.post_hook),
+  retention: orNull<RetentionPolicy>(r.retention),
+  createdAt: iso(r.created_at),
+});
+
+export const jobRunSummaryFromRow = (r: Row): JobRunSummary => ({
+  lastSuccessAt: isoOrNull(r.last_success_at),
+  lastFailureAt: isoOrNull(r.last_failure_at),
+  lastRunStatus: orNull<RunStatus>(r.last_run_status),
+});
+
+const JOB_SELECT = `SELECT j.*, a.name AS agent_name FROM jobs j JOIN agents a ON a.id = j.agent_id`;
+
+// --- queries -------------------------------------------------------------------------
+export class Jobs {
+  constructor(private readonly s: Session) {}
+
+  async insert(j: JobWrite): Promise<number> {
+    try {
+      const { rows } = await this.s.q.query<{ id: string }>(
+        `INSERT INTO jobs (name, agent_id, repository_id, paths, excludes, snapshot_mode, pre_script, post_hook)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+        [j.name, j.agentId, j.repositoryId, j.paths, j.excludes, j.snapshotMode, j.preScript, j.postHook],
+      );
+      return Number(rows[0]!.id);
+    } catch (err) {
+      rethrowUnique(err, 'a job with this name already exists');
+    }
+  }
+
+  async get(id: number): Promise<Job> {
+    const { rows } = await this.s.q.query(`${JOB_SELECT} WHERE j.id = $1`, [id]);
+    return jobFromRow(one(rows, `job ${id}`));
+  }
+
+  async list(): Promise<Job[]> {
+    const { rows } = await this.s.q.query(`${JOB_SELECT} ORDER BY j.id`);
+    return rows.map(jobFromRow);
+  }
+
+  async listOfRepository(repositoryId: number): Promise<Job[]> {
+    const { rows } = await this.s.q.query(`${JOB_SELECT} WHERE j.repository_id = $1 ORDER BY j.id`, [repositoryId]);
+    return rows.map(jobFromRow);
+  }
+
+  /** Sets (or, with null, clears) a job's retention policy; validate it first. */
+  async setRetention(id: number, retention: RetentionPolicy | null): Promise<void> {
+    const { rowCount } = await this.s.q.query('UPDATE jobs SET retention = $2 WHERE id = $1', [id, retention === null ? null : JSON.stringify(retention)]);
+    if (!rowCount) throw new NotFoundError(`job ${id} not found`);
+  }
+
+  /** Backup runs of each job: last success, last failure, the last run's status. */
+  async runSummaries(jobIds: number[]): Promise<Map<number, JobRunSummary>> {
+    const { rows } = await this.s.q.query(
+      `SELECT j.id AS job_id,
+              (SELECT max(finished_at) FROM runs r WHERE r.job_id = j.id AND r.kind = 'backup' AND r.status IN ('succeeded', 'warning')) AS last_success_at,
+              (SELECT max(finished_at) FROM runs r WHERE r.job_id = j.id AND r.kind = 'backup' AND r.status = 'failed') AS last_failure_at,
+              (SELECT status FROM runs r WHERE r.job_id = j.id AND r.kind = 'backup' ORDER BY started_at DESC, id DESC LIMIT 1) AS last_run_status
+         FROM jobs j WHERE j.id = ANY($1::bigint[])`,
+      [jobIds],
+    );
+    return new Map(rows.map((r) => [Number(r.job_id), jobRunSummaryFromRow(r)]));
+  }
+}

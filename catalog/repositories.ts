@@ -1,0 +1,174 @@
+// The repositories aggregate: repositories with their sealed password and S3 keys, the
+// S3 bucket each is mirrored to, and which agents may hold their secrets.
+import { NotFoundError } from '../contract/errors';
+import type { Repository } from '../contract/model';
+import type { Session } from './db';
+import { affected, iso, one, orNull, rethrowUnique, type Row } from './rows';
+
+/** The S3 bucket a repository is mirrored to; the keys stay sealed in this record. */
+export interface S3SyncTargetRecord {
+  repositoryId: number;
+  endpoint: string;
+  bucket: string;
+  prefix: string;
+  region: string | null;
+  /** `{accessKeyId, secretAccessKey}` sealed under 'repository-sync:<id>'. */
+  credentialsSealed: string;
+  bandwidthLimit: string | null;
+  transfers: number | null;
+  checksum: boolean;
+  updatedAt?: string;
+}
+
+/** Every sealed secret of the repository a run uses (for redacting its log lines). */
+export interface RunRepositorySecrets {
+  repositoryId: number;
+  passwordSealed: string;
+  s3Sealed: string | null;
+  syncCredentialsSealed: string | null;
+}
+
+/** The only engine the catalog knows today; repositories of other engines come later. */
+export const REPOSITORY_ENGINE = 'restic' as const;
+
+// --- rows ----------------------------------------------------------------------------
+export const repositoryFromRow = (r: Row): Repository => ({
+  id: Number(r.id),
+  name: String(r.name),
+  url: String(r.url),
+  engine: REPOSITORY_ENGINE,
+  postPruneScript: orNull<string>(r.post_prune_script),
+  createdAt: iso(r.created_at),
+});
+
+export const s3SyncTargetFromRow = (r: Row): S3SyncTargetRecord => ({
+  repositoryId: Number(r.repository_id),
+  endpoint: String(r.endpoint),
+  bucket: String(r.bucket),
+  prefix: String(r.prefix),
+  region: orNull<string>(r.region),
+  credentialsSealed: String(r.credentials_sealed),
+  bandwidthLimit: orNull<string>(r.bandwidth_limit),
+  transfers: r.transfers === null ? null : Number(r.transfers),
+  checksum: Boolean(r.checksum),
+  updatedAt: iso(r.updated_at),
+});
+
+// --- queries -------------------------------------------------------------------------
+export class Repositories {
+  constructor(private readonly s: Session) {}
+
+  /** Reserves an id first: the sealed password is bound to it. */
+  async nextId(): Promise<number> {
+    const { rows } = await this.s.q.query<{ id: string }>(`SELECT nextval('repositories_id_seq') AS id`);
+    return Number(rows[0]!.id);
+  }
+
+  async insert(r: { id: number; name: string; url: string; passwordSealed: string }): Promise<Repository> {
+    try {
+      const { rows } = await this.s.q.query(`INSERT INTO repositories (id, name, url, password_sealed) VALUES ($1, $2, $3, $4) RETURNING *`, [
+        r.id,
+        r.name,
+        r.url,
+        r.passwordSealed,
+      ]);
+      return repositoryFromRow(rows[0]!);
+    } catch (err) {
+      rethrowUnique(err, 'a repository with this name or location already exists');
+    }
+  }
+
+  async get(id: number): Promise<Repository> {
+    const { rows } = await this.s.q.query('SELECT * FROM repositories WHERE id = $1', [id]);
+    return repositoryFromRow(one(rows, `repository ${id}`));
+  }
+
+  async list(): Promise<Repository[]> {
+    const { rows } = await this.s.q.query('SELECT * FROM repositories ORDER BY id');
+    return rows.map(repositoryFromRow);
+  }
+
+  async sealedPassword(id: number): Promise<string> {
+    const { rows } = await this.s.q.query<{ password_sealed: string }>('SELECT password_sealed FROM repositories WHERE id = $1', [id]);
+    return one(rows, `repository ${id}`).password_sealed;
+  }
+
+  async setPostPruneScript(id: number, script: string | null): Promise<void> {
+    await this.s.q.query('UPDATE repositories SET post_prune_script = $2 WHERE id = $1', [id, script]);
+  }
+
+  // --- S3: the repository's own keys, and its sync target ------------------------------
+  /** Stores the sealed S3 keys of a repository on S3 (same transaction as its insert). */
+  async setS3Sealed(id: number, sealed: string): Promise<void> {
+    await this.s.q.query('UPDATE repositories SET s3_sealed = $2 WHERE id = $1', [id, sealed]);
+  }
+
+  /** The sealed S3 keys, or null for a repository that needs none. */
+  async s3Sealed(id: number): Promise<string | null> {
+    const { rows } = await this.s.q.query<{ s3_sealed: string | null }>('SELECT s3_sealed FROM repositories WHERE id = $1', [id]);
+    return one(rows, `repository ${id}`).s3_sealed ?? null;
+  }
+
+  async putSyncTarget(t: S3SyncTargetRecord): Promise<void> {
+    await this.s.q.query(
+      `INSERT INTO repository_sync_targets (repository_id, endpoint, bucket, prefix, region, credentials_sealed, bandwidth_limit, transfers, checksum)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       ON CONFLICT (repository_id) DO UPDATE SET endpoint = $2, bucket = $3, prefix = $4, region = $5, credentials_sealed = $6,
+         bandwidth_limit = $7, transfers = $8, checksum = $9, updated_at = now()`,
+      [t.repositoryId, t.endpoint, t.bucket, t.prefix, t.region, t.credentialsSealed, t.bandwidthLimit, t.transfers, t.checksum],
+    );
+  }
+
+  async syncTarget(repositoryId: number): Promise<S3SyncTargetRecord> {
+    const { rows } = await this.s.q.query('SELECT * FROM repository_sync_targets WHERE repository_id = $1', [repositoryId]);
+    if (!rows[0]) throw new NotFoundError(`repository ${repositoryId} has no S3 sync target`);
+    return s3SyncTargetFromRow(rows[0]);
+  }
+
+  /** True when the repository is mirrored to S3 (the prune workflow then runs a sync). */
+  async hasSyncTarget(repositoryId: number): Promise<boolean> {
+    return affected(await this.s.q.query('SELECT 1 FROM repository_sync_targets WHERE repository_id = $1', [repositoryId])) > 0;
+  }
+
+  /** Returns false when there was none. */
+  async deleteSyncTarget(repositoryId: number): Promise<boolean> {
+    return affected(await this.s.q.query('DELETE FROM repository_sync_targets WHERE repository_id = $1', [repositoryId])) > 0;
+  }
+
+  /** The sealed secrets of the repository run `runId` uses; none for a run without one. */
+  async secretsOfRun(runId: string): Promise<RunRepositorySecrets[]> {
+    const { rows } = await this.s.q.query(
+      `SELECT p.id, p.password_sealed, p.s3_sealed, t.credentials_sealed
+         FROM runs r JOIN repositories p ON p.id = r.repository_id
+         LEFT JOIN repository_sync_targets t ON t.repository_id = p.id
+        WHERE r.id = $1`,
+      [runId],
+    );
+    return rows.map((r) => ({
+      repositoryId: Number(r.id),
+      passwordSealed: String(r.password_sealed),
+      s3Sealed: orNull<string>(r.s3_sealed),
+      syncCredentialsSealed: orNull<string>(r.credentials_sealed),
+    }));
+  }
+
+  // --- who may hold the secrets ---------------------------------------------------------
+  /**
+   * True when the agent may hold this repository's secret: some job of the agent writes to
+   * it, or a restore from it to this agent has not finished (cross-agent restores).
+   */
+  async usedByAgent(agentName: string, repositoryId: number): Promise<boolean> {
+    const jobs = await this.s.q.query(`SELECT 1 FROM jobs j JOIN agents a ON a.id = j.agent_id WHERE a.name = $1 AND j.repository_id = $2 LIMIT 1`, [agentName, repositoryId]);
+    return affected(jobs) > 0 || (await this.hasActiveRestoreTo(agentName, repositoryId));
+  }
+
+  /** A restore of this repository targets the agent and has not finished. */
+  async hasActiveRestoreTo(agentName: string, repositoryId: number): Promise<boolean> {
+    const { rowCount } = await this.s.q.query(
+      `SELECT 1 FROM runs WHERE kind IN ('restore', 'db-restore') AND agent_name = $1 AND repository_id = $2
+         AND status IN ('queued', 'awaiting-approval', 'running') LIMIT 1`,
+      [agentName, repositoryId],
+    );
+    return (rowCount ?? 0) > 0;
+  }
+}
