@@ -4,7 +4,7 @@ import type { Request } from 'express';
 import { TLSSocket } from 'node:tls';
 import { UnauthorizedError } from '../contract/errors';
 import { fingerprintOfDer } from '../core/pki';
-import type { TokenIdentity } from '../catalog/agent-identity';
+import type { TokenIdentity } from '../catalog/identity';
 import { AGENT_OPERATIONS, BOOTSTRAP_OPERATIONS, type ApiContext } from './context';
 
 /**

@@ -3,9 +3,9 @@ import type { Catalog } from '../catalog/catalog';
 import type { SecretBox } from '../core/secrets';
 import type { BackupEngine } from '../contract/engine';
 import type { Logger } from '../core/logger';
-import type { TokenIdentity } from '../catalog/agent-identity';
+import type { TokenIdentity } from '../catalog/identity';
 import type { RunLogWriter } from '../catalog/run-log-writer';
-import type { Identity } from '../catalog/agent-identity';
+import type { Identity } from '../catalog/identity';
 import type { CertificateAuthority } from '../core/pki';
 
 /** What every route handler may use; built once by the API process. */

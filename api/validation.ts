@@ -5,7 +5,7 @@ import addFormats from 'ajv-formats';
 import type { NextFunction, Request, Response } from 'express';
 import { InputError } from '../contract/errors';
 import type { OpenApiDocument, Operation, ParameterObject } from './spec';
-import type { TokenIdentity } from '../catalog/agent-identity';
+import type { TokenIdentity } from '../catalog/identity';
 
 export interface ValidatedRequest {
   params: Record<string, unknown>;

@@ -1,5 +1,5 @@
 // The agents aggregate: the agents an agent worker registered, and their reported state.
-// Revocation, certificates and heartbeats are the identity aggregate (catalog/agent-identity.ts).
+// Revocation, certificates and heartbeats are the identity aggregate (catalog/identity.ts).
 import type { Agent, AgentCapabilities } from '../contract/model';
 import { agentStatus } from '../core/agent-health';
 import type { Session } from './db';

@@ -5,7 +5,7 @@
 import type { Pool } from 'pg';
 import { poolSession, transactionSession, type Queryable, type Session } from './db';
 import { Agents } from './agents';
-import { Identity } from './agent-identity';
+import { Identity } from './identity';
 import { Jobs } from './jobs';
 import { PluginConfigs } from './plugin-configs';
 import { Repositories } from './repositories';

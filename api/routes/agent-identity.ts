@@ -3,7 +3,7 @@ import { NotFoundError, UnauthorizedError } from '../../contract/errors';
 import { fingerprintOf, signAgentCertificate } from '../../core/pki';
 import type { AgentCapabilities } from '../../contract/model';
 import type { ApiContext, ApiPki, Handler } from '../context';
-import type { Identity } from '../../catalog/agent-identity';
+import type { Identity } from '../../catalog/identity';
 
 function identityParts(ctx: ApiContext): { store: Identity; pki: ApiPki } {
   if (!ctx.agentIdentity || !ctx.pki) throw new NotFoundError('agent enrollment is not configured on this API');
