@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import type { Job, SnapshotMode } from '../../core/model';
+import type { Job } from '../../core/model';
 import { InputError, NotFoundError } from '../../core/errors';
 import { ScheduleKind, WorkflowKind, workflowIdFor } from '../../core/names';
-import { normalizeSchedule, type ScheduleDefinition } from '../../core/schedule';
+import { normalizeSchedule } from '../../core/schedule';
 import { DEFAULT_NEXT_RUNS, jobScheduleView, scheduleView, writeSchedule } from './schedules';
 import { withTransaction } from '../../catalog/db';
 import type { BackupWorkflowInput } from '../../workflows/backup';
 import { idempotencyOf, startRun } from '../start-run';
-import type { ApiContext, Handler } from '../context';
+import { handler, type ApiContext } from '../context';
 import { jobRunSummaries } from '../../catalog/job-runs';
 import { jobHealth } from '../../core/job-health';
 import { FIRE_TIMES_FOR_HEALTH, scheduleInfoOf } from '../job-schedule-info';
-import { checkRetentionPolicy, type RetentionPolicy } from '../../core/retention';
+import { checkRetentionPolicy } from '../../core/retention';
 
 /** The API's view of a job names its agent as `agent`. */
 export function jobView(job: Job) {
@@ -39,29 +39,29 @@ async function withHealth(ctx: ApiContext, jobs: Job[], schedules: ReadonlyMap<n
   });
 }
 
-export const listJobs: Handler = async (ctx, { query }) => {
+export const listJobs = handler('listJobs', async (ctx, { query }) => {
   // The backup schedules in one catalog read; then one Temporal describe per scheduled job.
   const records = (await ctx.catalog.listSchedules()).filter((r) => r.kind === ScheduleKind.backup && r.jobId !== null);
-  const views = new Map(await Promise.all(records.map(async (r) => [r.jobId!, await scheduleView(ctx, r, FIRE_TIMES_FOR_HEALTH)] as const)));
+  const views = new Map(await Promise.all(records.map(async (r): Promise<[number, ScheduleView]> => [r.jobId!, await scheduleView(ctx, r, FIRE_TIMES_FOR_HEALTH)])));
   const items = await withHealth(ctx, await ctx.catalog.listJobs(), views);
-  const stale = query.stale as boolean | undefined;
+  const stale = query.stale;
   return { status: 200, body: { items: stale === undefined ? items : items.filter((j) => j.health.stale === stale) } };
-};
+});
 
-export const getJob: Handler = async (ctx, { params, query }) => {
-  const job = await ctx.catalog.getJob(params.id as number);
-  const nextRuns = (query.nextRuns as number | undefined) ?? DEFAULT_NEXT_RUNS;
+export const getJob = handler('getJob', async (ctx, { params, query }) => {
+  const job = await ctx.catalog.getJob(params.id);
+  const nextRuns = (query.nextRuns) ?? DEFAULT_NEXT_RUNS;
   // One describe for both the schedule shown and the health derived from it.
   const view = await jobScheduleView(ctx, job.id, Math.max(nextRuns, FIRE_TIMES_FOR_HEALTH));
   const [withJobHealth] = await withHealth(ctx, [job], new Map(view ? [[job.id, view]] : []));
   return { status: 200, body: { ...withJobHealth, schedule: view && { ...view, nextRuns: view.nextRuns.slice(0, nextRuns) } } };
-};
+});
 
-export const createJob: Handler = async (ctx, { body }) => {
-  const b = body as { name: string; agent: string; repositoryId: number; paths: string[]; excludes?: string[]; snapshotMode?: SnapshotMode; preScript?: string; postHook?: string };
-  const retention = (body as { retention?: RetentionPolicy }).retention;
+export const createJob = handler('createJob', async (ctx, { body }) => {
+  const b = body;
+  const retention = b.retention;
   if (retention) checkRetentionPolicy(retention);
-  const scheduleDef = (body as { schedule?: ScheduleDefinition }).schedule;
+  const scheduleDef = b.schedule;
   const schedule = scheduleDef ? normalizeSchedule(scheduleDef) : null;
   const id = await withTransaction(ctx.catalog.db, async (tx) => {
     const agent = await ctx.catalog.findAgentByName(tx, b.agent);
@@ -86,10 +86,10 @@ export const createJob: Handler = async (ctx, { body }) => {
     return jobId;
   });
   return { status: 201, body: { ...jobView(await ctx.catalog.getJob(id)), schedule: await jobScheduleView(ctx, id) } };
-};
+});
 
-export const runJob: Handler = async (ctx, { params }) => {
-  const job = await ctx.catalog.getJob(params.id as number);
+export const runJob = handler('runJob', async (ctx, { params }) => {
+  const job = await ctx.catalog.getJob(params.id);
   const runId = randomUUID();
   const started = await startRun(ctx, {
     idempotency: idempotencyOf(params, `runJob:${job.id}`),
@@ -100,4 +100,4 @@ export const runJob: Handler = async (ctx, { params }) => {
   });
   // A replayed Idempotency-Key answers as the first request was answered.
   return { status: 202, body: { runId: started.runId, workflowId: started.workflowId, status: 'queued' } };
-};
+});

@@ -20,17 +20,10 @@ import {
 import { builtinRegistry } from '../../activities/plugins/builtin';
 import { checkPluginConfig, type PluginConfigOwner } from '../plugin-config-check';
 import type { Agent } from '../../core/model';
-import type { ApiContext, Handler } from '../context';
+import { handler, type ApiContext } from '../context';
 import type { Queryable } from '../../catalog/db';
 
 const registry = builtinRegistry();
-
-interface PluginConfigBody {
-  name: string;
-  plugin: string;
-  settings?: Record<string, unknown>;
-  secrets?: Record<string, string>;
-}
 
 export function pluginConfigView(c: PluginConfigRecord) {
   const { agentName, ...rest } = c;
@@ -46,25 +39,28 @@ async function agentOf(ctx: ApiContext, q: Queryable, name: string) {
 const ownerOf = (agent: Agent): PluginConfigOwner => ({ name: agent.name, pluginTypes: agent.capabilities?.pluginTypes });
 
 function openSecrets(ctx: ApiContext, id: number, sealed: string | null): Record<string, string> {
-  return sealed ? (JSON.parse(ctx.secrets.open(sealed, pluginConfigSecretContext(id))) as Record<string, string>) : {};
+  if (!sealed) return {};
+  // Sealed by this API from a request's `secrets`, which the spec makes a map of strings.
+  const secrets: Record<string, string> = JSON.parse(ctx.secrets.open(sealed, pluginConfigSecretContext(id)));
+  return secrets;
 }
 
-export const listPluginConfigs: Handler = async (ctx, { params }) => {
-  const name = params.name as string;
+export const listPluginConfigs = handler('listPluginConfigs', async (ctx, { params }) => {
+  const name = params.name;
   await agentOf(ctx, ctx.catalog.db, name);
   return { status: 200, body: { items: (await listRows(ctx.catalog.db, name)).map(pluginConfigView) } };
-};
-
-export const getPluginConfig: Handler = async (ctx, { params }) => ({
-  status: 200,
-  body: pluginConfigView(await getRow(ctx.catalog.db, params.name as string, params.id as number)),
 });
 
-export const createPluginConfig: Handler = async (ctx, { params, body }) => {
-  const b = body as PluginConfigBody;
+export const getPluginConfig = handler('getPluginConfig', async (ctx, { params }) => ({
+  status: 200,
+  body: pluginConfigView(await getRow(ctx.catalog.db, params.name, params.id)),
+}));
+
+export const createPluginConfig = handler('createPluginConfig', async (ctx, { params, body }) => {
+  const b = body;
   const settings = b.settings ?? {};
   const secrets = b.secrets ?? {};
-  const agentName = params.name as string;
+  const agentName = params.name;
   const id = await withTransaction(ctx.catalog.db, async (tx) => {
     const agent = await agentOf(ctx, tx, agentName);
     checkPluginConfig(registry, b.plugin, settings, secrets, ownerOf(agent));
@@ -74,12 +70,12 @@ export const createPluginConfig: Handler = async (ctx, { params, body }) => {
   });
   ctx.logger.info({ agent: agentName, configId: id, plugin: b.plugin }, 'plugin configuration created');
   return { status: 201, body: pluginConfigView(await getRow(ctx.catalog.db, agentName, id)) };
-};
+});
 
-export const updatePluginConfig: Handler = async (ctx, { params, body }) => {
-  const b = body as PluginConfigBody;
-  const agentName = params.name as string;
-  const id = params.id as number;
+export const updatePluginConfig = handler('updatePluginConfig', async (ctx, { params, body }) => {
+  const b = body;
+  const agentName = params.name;
+  const id = params.id;
   await withTransaction(ctx.catalog.db, async (tx) => {
     await getRow(tx, agentName, id);
     const settings = b.settings ?? {};
@@ -90,18 +86,18 @@ export const updatePluginConfig: Handler = async (ctx, { params, body }) => {
     if (b.secrets) await setPluginConfigSecrets(tx, id, Object.keys(secrets).length > 0 ? ctx.secrets.seal(JSON.stringify(secrets), pluginConfigSecretContext(id)) : null);
   });
   return { status: 200, body: pluginConfigView(await getRow(ctx.catalog.db, agentName, id)) };
-};
+});
 
-export const deletePluginConfig: Handler = async (ctx, { params }) => {
-  const id = params.id as number;
+export const deletePluginConfig = handler('deletePluginConfig', async (ctx, { params }) => {
+  const id = params.id;
   await withTransaction(ctx.catalog.db, async (tx) => {
-    await getRow(tx, params.name as string, id);
+    await getRow(tx, params.name, id);
     const jobs = await jobsUsingPluginConfig(tx, id);
     if (jobs.length > 0) throw new ConflictError(`plugin configuration ${id} is attached to job${jobs.length > 1 ? 's' : ''} ${jobs.map((j) => `"${j.name}" (${j.id})`).join(', ')}: detach it first`);
     await deleteRow(tx, id);
   });
   return { status: 204, body: undefined };
-};
+});
 
 async function jobPluginList(ctx: ApiContext, jobId: number) {
   const job = await ctx.catalog.getJob(jobId);
@@ -110,7 +106,7 @@ async function jobPluginList(ctx: ApiContext, jobId: number) {
   return { items: items.map(pluginConfigView) };
 }
 
-export const getJobPlugins: Handler = async (ctx, { params }) => ({ status: 200, body: await jobPluginList(ctx, params.id as number) });
+export const getJobPlugins = handler('getJobPlugins', async (ctx, { params }) => ({ status: 200, body: await jobPluginList(ctx, params.id) }));
 
 /** Attaches configurations of the job's own agent; one of another agent is refused by name. */
 export async function attachJobPlugins(tx: Queryable, jobId: number, agentName: string, configIds: number[]): Promise<void> {
@@ -122,18 +118,18 @@ export async function attachJobPlugins(tx: Queryable, jobId: number, agentName: 
   await setJobPluginConfigs(tx, jobId, configIds);
 }
 
-export const setJobPlugins: Handler = async (ctx, { params, body }) => {
-  const jobId = params.id as number;
-  const { configIds } = body as { configIds: number[] };
+export const setJobPlugins = handler('setJobPlugins', async (ctx, { params, body }) => {
+  const jobId = params.id;
+  const { configIds } = body;
   await withTransaction(ctx.catalog.db, async (tx) => {
     const job = await ctx.catalog.getJob(jobId, tx);
     await attachJobPlugins(tx, jobId, job.agentName, configIds);
   });
   return { status: 200, body: await jobPluginList(ctx, jobId) };
-};
+});
 
-export const getAgentPluginConfig: Handler = async (ctx, { params, identity }) => {
-  const id = params.id as number;
+export const getAgentPluginConfig = handler('getAgentPluginConfig', async (ctx, { params, identity }) => {
+  const id = params.id;
   // An agent gets only its own configurations; anything else looks absent.
   if (identity.scope !== 'agent' || !identity.agentName) throw new NotFoundError(`plugin configuration ${id} not found`);
   const c = await getRow(ctx.catalog.db, identity.agentName, id).catch((e: unknown) => {
@@ -141,4 +137,4 @@ export const getAgentPluginConfig: Handler = async (ctx, { params, identity }) =
   });
   const secrets = openSecrets(ctx, id, await getPluginConfigSecrets(ctx.catalog.db, id));
   return { status: 200, body: { id: c.id, name: c.name, plugin: c.plugin, settings: c.settings, secrets } };
-};
+});

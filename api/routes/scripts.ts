@@ -2,7 +2,7 @@
 import { ConflictError, InputError, NotFoundError } from '../../core/errors';
 import { withTransaction } from '../../catalog/db';
 import * as scripts from '../../catalog/scripts';
-import type { Handler } from '../context';
+import { handler } from '../context';
 
 interface ScriptBody {
   name: string;
@@ -13,23 +13,23 @@ interface ScriptBody {
 
 const toWrite = (b: ScriptBody): scripts.ScriptWrite => ({ name: b.name, description: b.description ?? null, body: b.body, timeoutSeconds: b.timeoutSeconds ?? 600 });
 
-export const listScripts: Handler = async (ctx) => ({ status: 200, body: { items: await scripts.listScripts(ctx.catalog.db) } });
+export const listScripts = handler('listScripts', async (ctx) => ({ status: 200, body: { items: await scripts.listScripts(ctx.catalog.db) } }));
 
-export const getScript: Handler = async (ctx, { params }) => ({ status: 200, body: await scripts.getScript(ctx.catalog.db, params.id as number) });
+export const getScript = handler('getScript', async (ctx, { params }) => ({ status: 200, body: await scripts.getScript(ctx.catalog.db, params.id) }));
 
-export const createScript: Handler = async (ctx, { body }) => {
-  const id = await scripts.insertScript(ctx.catalog.db, toWrite(body as ScriptBody));
+export const createScript = handler('createScript', async (ctx, { body }) => {
+  const id = await scripts.insertScript(ctx.catalog.db, toWrite(body));
   return { status: 201, body: await scripts.getScript(ctx.catalog.db, id) };
-};
+});
 
-export const updateScript: Handler = async (ctx, { params, body }) => {
-  const id = params.id as number;
-  await scripts.updateScript(ctx.catalog.db, id, toWrite(body as ScriptBody));
+export const updateScript = handler('updateScript', async (ctx, { params, body }) => {
+  const id = params.id;
+  await scripts.updateScript(ctx.catalog.db, id, toWrite(body));
   return { status: 200, body: await scripts.getScript(ctx.catalog.db, id) };
-};
+});
 
-export const deleteScript: Handler = async (ctx, { params }) => {
-  const id = params.id as number;
+export const deleteScript = handler('deleteScript', async (ctx, { params }) => {
+  const id = params.id;
   await withTransaction(ctx.catalog.db, async (tx) => {
     await scripts.getScript(tx, id);
     const jobs = await scripts.jobsUsingScript(tx, id);
@@ -37,17 +37,17 @@ export const deleteScript: Handler = async (ctx, { params }) => {
     await scripts.deleteScript(tx, id);
   });
   return { status: 204, body: undefined };
-};
+});
 
-export const getJobScripts: Handler = async (ctx, { params }) => {
-  const jobId = params.id as number;
+export const getJobScripts = handler('getJobScripts', async (ctx, { params }) => {
+  const jobId = params.id;
   await ctx.catalog.getJob(jobId);
   return { status: 200, body: await scripts.jobScripts(ctx.catalog.db, jobId) };
-};
+});
 
-export const setJobScripts: Handler = async (ctx, { params, body }) => {
-  const jobId = params.id as number;
-  const b = body as { pre: number[]; post: number[] };
+export const setJobScripts = handler('setJobScripts', async (ctx, { params, body }) => {
+  const jobId = params.id;
+  const b = body;
   await withTransaction(ctx.catalog.db, async (tx) => {
     await ctx.catalog.getJob(jobId, tx);
     for (const id of [...b.pre, ...b.post]) {
@@ -58,4 +58,4 @@ export const setJobScripts: Handler = async (ctx, { params, body }) => {
     await scripts.setJobScripts(tx, jobId, b);
   });
   return { status: 200, body: await scripts.jobScripts(ctx.catalog.db, jobId) };
-};
+});
