@@ -1,6 +1,6 @@
 // The express app: auth, strict validation and one handler per OpenAPI operation.
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { type ApiContext, type Handler, type HandlerInput, type HandlerResult, type OperationId } from './context';
+import { type ApiContext, type HandlerInput, type HandlerResult, type Handlers, type OperationId } from './context';
 import { createAjv, createValidator, type ValidatedRequest } from './validation';
 import { listOperations, loadSpec, type OpenApiDocument } from './spec';
 import { problemMiddleware, sendProblem } from './problem';
@@ -21,9 +21,6 @@ import { authenticateRequest } from './agent-auth';
 import * as pluginConfigs from './routes/plugin-configs';
 import * as scripts from './routes/scripts';
 import * as pluginRuns from './routes/plugin-runs';
-
-/** One handler per operation of the spec, each typed by its own operation. */
-export type Handlers = { [K in OperationId]: Handler<K> };
 
 export const HANDLERS: Handlers = {
   getHealth: runs.getHealth,

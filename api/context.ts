@@ -140,6 +140,9 @@ export interface HandlerResult {
 /** The handler of operation `K`, typed by the spec: its input and every response it may give. */
 export type Handler<K extends OperationId> = (ctx: ApiContext, input: HandlerInput<K>) => Promise<ResultOf<K>>;
 
+/** One handler per operation of the spec, each typed by its own operation. */
+export type Handlers = { [K in OperationId]: Handler<K> };
+
 /** Keys of an object type, over every member of a union. */
 type KeysOf<S> = S extends unknown ? keyof S : never;
 /** The type of property `P` over the members of `S` that have it. */

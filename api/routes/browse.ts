@@ -36,7 +36,7 @@ export function page(entries: SnapshotEntry[], limit: number, cursor?: string): 
 
 export const getSnapshotTree = handler('getSnapshotTree', async (ctx, { params, query }) => {
   const snapshot = await findSnapshot(ctx, params.id);
-  const path = normalizeAbsolute((query.path) ?? '/', 'path');
+  const path = normalizeAbsolute(query.path ?? '/', 'path');
   const repo = await openRepository(ctx.catalog, ctx.secrets, snapshot.repositoryId);
   const listing = await ctx.engine.listDirectory(repo, snapshot.id, path);
   if (!listing) throw new NotFoundError(`${path} not found in snapshot ${snapshot.id.slice(0, 8)}`);

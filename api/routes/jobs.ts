@@ -50,7 +50,7 @@ export const listJobs = handler('listJobs', async (ctx, { query }) => {
 
 export const getJob = handler('getJob', async (ctx, { params, query }) => {
   const job = await ctx.catalog.getJob(params.id);
-  const nextRuns = (query.nextRuns) ?? DEFAULT_NEXT_RUNS;
+  const nextRuns = query.nextRuns ?? DEFAULT_NEXT_RUNS;
   // One describe for both the schedule shown and the health derived from it.
   const view = await jobScheduleView(ctx, job.id, Math.max(nextRuns, FIRE_TIMES_FOR_HEALTH));
   const [withJobHealth] = await withHealth(ctx, [job], new Map(view ? [[job.id, view]] : []));
