@@ -1,16 +1,10 @@
 // The server-side script library and the scripts each job runs before and after a backup.
 import type { Queryable } from './db';
 import { ConflictError, NotFoundError } from '../core/errors';
+import type { components } from '../api/generated/schema';
 
-export interface ScriptRecord {
-  id: number;
-  name: string;
-  description: string | null;
-  body: string;
-  timeoutSeconds: number;
-  createdAt: string;
-  updatedAt: string;
-}
+/** A script as stored: the API's Script, one shape. */
+export type ScriptRecord = components['schemas']['Script'];
 
 export interface ScriptWrite {
   name: string;
