@@ -30,9 +30,8 @@ export const createAgentToken = handler('createAgentToken', async (ctx, { body }
 
 export const revokeAgentToken = handler('revokeAgentToken', async (ctx, { params }) => ({ status: 200, body: await identityParts(ctx).store.revokeBootstrapToken(params.id) }));
 
-export const enrollAgent = handler('enrollAgent', async (ctx, { body, identity }) => {
+export const enrollAgent = handler('enrollAgent', async (ctx, { body: b, identity }) => {
   const { store, pki } = identityParts(ctx);
-  const b = body;
   const { agentName, issued } = await store.enroll(identity.bootstrapToken!, { name: b.name, replace: b.replace === true }, (name) =>
     signAgentCertificate(pki.ca, b.csr, name, pki.agentCertLifetimeMs),
   );

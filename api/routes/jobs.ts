@@ -57,8 +57,7 @@ export const getJob = handler('getJob', async (ctx, { params, query }) => {
   return { status: 200, body: { ...withJobHealth, schedule: view && { ...view, nextRuns: view.nextRuns.slice(0, nextRuns) } } };
 });
 
-export const createJob = handler('createJob', async (ctx, { body }) => {
-  const b = body;
+export const createJob = handler('createJob', async (ctx, { body: b }) => {
   const retention = b.retention;
   if (retention) checkRetentionPolicy(retention);
   const scheduleDef = b.schedule;

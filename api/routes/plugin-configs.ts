@@ -56,8 +56,7 @@ export const getPluginConfig = handler('getPluginConfig', async (ctx, { params }
   body: pluginConfigView(await getRow(ctx.catalog.db, params.name, params.id)),
 }));
 
-export const createPluginConfig = handler('createPluginConfig', async (ctx, { params, body }) => {
-  const b = body;
+export const createPluginConfig = handler('createPluginConfig', async (ctx, { params, body: b }) => {
   const settings = b.settings ?? {};
   const secrets = b.secrets ?? {};
   const agentName = params.name;
@@ -72,8 +71,7 @@ export const createPluginConfig = handler('createPluginConfig', async (ctx, { pa
   return { status: 201, body: pluginConfigView(await getRow(ctx.catalog.db, agentName, id)) };
 });
 
-export const updatePluginConfig = handler('updatePluginConfig', async (ctx, { params, body }) => {
-  const b = body;
+export const updatePluginConfig = handler('updatePluginConfig', async (ctx, { params, body: b }) => {
   const agentName = params.name;
   const id = params.id;
   await withTransaction(ctx.catalog.db, async (tx) => {

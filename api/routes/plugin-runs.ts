@@ -25,8 +25,7 @@ export const testPluginConfig = handler('testPluginConfig', async (ctx, { params
   return { status: 202, body: { runId: started.runId, workflowId: started.workflowId, status: 'queued' } };
 });
 
-export const restoreDatabase = handler('restoreDatabase', async (ctx, { params, body }) => {
-  const b = body;
+export const restoreDatabase = handler('restoreDatabase', async (ctx, { params, body: b }) => {
   const snapshot = await findSnapshot(ctx, params.id);
   const config = await getPluginConfig(ctx.catalog.db, b.agent, b.configId).catch((e: unknown) => {
     throw e instanceof NotFoundError ? new InputError(`plugin configuration ${b.configId} is not a configuration of agent "${b.agent}"`) : e;

@@ -8,8 +8,7 @@ export const listRepositories = handler('listRepositories', async (ctx) => ({ st
 
 export const getRepository = handler('getRepository', async (ctx, { params }) => ({ status: 200, body: await ctx.catalog.getRepository(params.id) }));
 
-export const createRepository = handler('createRepository', async (ctx, { body }) => {
-  const b = body;
+export const createRepository = handler('createRepository', async (ctx, { body: b }) => {
   checkRepositoryUrl(b.url, ctx.repositoryRoots);
   if (b.s3 && !b.url.startsWith('s3:')) throw new InputError('s3 keys are for repositories on S3 (an s3: URL) only');
   await checkLocalRepositoryLocation(b.url, ctx.repositoryRoots, b.init ?? true);

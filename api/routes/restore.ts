@@ -8,6 +8,7 @@ import { absoluteSegments, checkIncludes } from '../../activities/restore/target
 import type { RestoreOverwrite } from '../../activities/engines/engine';
 import type { ApprovalInput, restoreWorkflow } from '../../workflows/restore';
 import { handler, type ApiContext, type HandlerInput, type ResultOf } from '../context';
+import type { components } from '../generated/schema';
 
 
 /** A snapshot by its full id or a unique prefix of at least 8 hex characters. */
@@ -18,16 +19,7 @@ export async function findSnapshot(ctx: ApiContext, idOrPrefix: string): Promise
   return found[0]!;
 }
 
-export interface RestoreRequest {
-  agent?: string;
-  target?: string;
-  include?: string[];
-  overwrite?: 'never' | 'if-newer' | 'always';
-  verify?: boolean;
-  requireApproval?: boolean;
-  approvalTimeoutMs?: number;
-  postHook?: string;
-}
+export type RestoreRequest = components['schemas']['RestoreRequest'];
 
 /**
  * Whether a restore waits for an operator: `destructive` (the default) holds back in-place

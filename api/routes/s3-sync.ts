@@ -48,9 +48,8 @@ export function checkEndpoint(endpoint: string): void {
   if (host === '') throw new InputError(`endpoint ${JSON.stringify(endpoint)} names no host`);
 }
 
-export const putS3SyncTarget = handler('putS3SyncTarget', async (ctx, { params, body }) => {
+export const putS3SyncTarget = handler('putS3SyncTarget', async (ctx, { params, body: b }) => {
   const id = params.id;
-  const b = body;
   const repo = await ctx.catalog.getRepository(id);
   if (repo.url.startsWith('s3:')) throw new InputError(`repository ${repo.name} is on S3 already; only repositories on a local path can be synced to S3`);
   checkEndpoint(b.endpoint);

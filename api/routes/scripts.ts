@@ -3,13 +3,9 @@ import { ConflictError, InputError, NotFoundError } from '../../core/errors';
 import { withTransaction } from '../../catalog/db';
 import * as scripts from '../../catalog/scripts';
 import { handler } from '../context';
+import type { components } from '../generated/schema';
 
-interface ScriptBody {
-  name: string;
-  description?: string;
-  body: string;
-  timeoutSeconds?: number;
-}
+type ScriptBody = components['schemas']['ScriptWrite'];
 
 const toWrite = (b: ScriptBody): scripts.ScriptWrite => ({ name: b.name, description: b.description ?? null, body: b.body, timeoutSeconds: b.timeoutSeconds ?? 600 });
 
@@ -45,9 +41,8 @@ export const getJobScripts = handler('getJobScripts', async (ctx, { params }) =>
   return { status: 200, body: await scripts.jobScripts(ctx.catalog.db, jobId) };
 });
 
-export const setJobScripts = handler('setJobScripts', async (ctx, { params, body }) => {
+export const setJobScripts = handler('setJobScripts', async (ctx, { params, body: b }) => {
   const jobId = params.id;
-  const b = body;
   await withTransaction(ctx.catalog.db, async (tx) => {
     await ctx.catalog.getJob(jobId, tx);
     for (const id of [...b.pre, ...b.post]) {
