@@ -1,7 +1,7 @@
 // The express app: auth, strict validation and one handler per OpenAPI operation.
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { type ApiContext, type Handler, type HandlerResult } from './context';
-import { createAjv, createValidator } from './validation';
+import { type ApiContext, type HandlerInput, type HandlerResult, type Handlers, type OperationId } from './context';
+import { createAjv, createValidator, type ValidatedRequest } from './validation';
 import { listOperations, loadSpec, type OpenApiDocument } from './spec';
 import { problemMiddleware, sendProblem } from './problem';
 import { createResponseCheck, markOperation, responseContractMiddleware } from './response-contract';
@@ -22,7 +22,7 @@ import * as pluginConfigs from './routes/plugin-configs';
 import * as scripts from './routes/scripts';
 import * as pluginRuns from './routes/plugin-runs';
 
-export const HANDLERS: Record<string, Handler> = {
+export const HANDLERS: Handlers = {
   getHealth: runs.getHealth,
   listAgents: agents.listAgents,
   registerAgent: agents.registerAgent,
@@ -95,6 +95,21 @@ export const HANDLERS: Record<string, Handler> = {
 
 const BODY_LIMIT = '256kb';
 
+const isOperationId = (id: string): id is OperationId => Object.hasOwn(HANDLERS, id);
+
+/** What the app calls: any handler, its input as the validator produced it. */
+type ValidatedHandler = (ctx: ApiContext, input: ValidatedRequest & Pick<HandlerInput<OperationId>, 'identity'>) => Promise<HandlerResult>;
+
+/**
+ * The handler of `operationId`, for a request already validated against that operation's
+ * schema. The one place the spec's types meet a request at run time: TypeScript cannot
+ * connect an operationId read from the spec to its handler's input type, and
+ * createValidator checks exactly what that type says, so the cast is the validator's word.
+ */
+function handlerFor(operationId: string): ValidatedHandler | undefined {
+  return isOperationId(operationId) ? (HANDLERS[operationId] as ValidatedHandler) : undefined;
+}
+
 /**
  * A streamed body: the headers go out with the first chunk the handler writes. A failure
  * after that cannot become a problem document any more, so the connection is cut
@@ -149,7 +164,7 @@ export function createApp(ctx: ApiContext, doc: OpenApiDocument = loadSpec(), op
   const methodsByPath = new Map<string, string[]>();
   for (const op of listOperations(doc)) {
     methodsByPath.set(op.expressPath, [...(methodsByPath.get(op.expressPath) ?? []), op.method.toUpperCase()]);
-    const handler = HANDLERS[op.operationId];
+    const handler = handlerFor(op.operationId);
     if (!handler) throw new Error(`no handler for operation ${op.operationId}`);
     app[op.method](op.expressPath, markOperation(op), authenticate(op.operationId), createValidator(ajv, op), async (req: Request, res: Response, next: NextFunction) => {
       try {

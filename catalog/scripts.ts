@@ -3,16 +3,10 @@
 import { NotFoundError } from '../contract/errors';
 import type { Session } from './db';
 import { iso, jobRefFromRow, one, orNull, rethrowUnique, type Row } from './rows';
+import type { components } from '../contract/generated/api-schema';
 
-export interface ScriptRecord {
-  id: number;
-  name: string;
-  description: string | null;
-  body: string;
-  timeoutSeconds: number;
-  createdAt: string;
-  updatedAt: string;
-}
+/** A script as stored: the API's Script, one shape. */
+export type ScriptRecord = components['schemas']['Script'];
 
 export interface ScriptWrite {
   name: string;

@@ -2,6 +2,7 @@
 // proxmox-backup-client later). Activities depend on this, not on restic.
 import type { BackupProgress, BackupStats } from './model';
 import type { RetentionPolicy } from './retention';
+import type { components } from './generated/api-schema';
 
 export interface RepositoryAccess {
   /** Engine-specific location (restic: a path or an s3: URL). */
@@ -113,24 +114,14 @@ export interface PlannedWrite {
   size: number;
 }
 
-export type SnapshotEntryType = 'file' | 'dir' | 'symlink' | 'dev' | 'chardev' | 'fifo' | 'socket' | 'other';
+/**
+ * One node of a snapshot's tree, as browsing shows it: the API's SnapshotEntry (path
+ * absolute inside the snapshot; size in bytes for regular files, null otherwise; mode the
+ * POSIX permission bits with setuid/setgid/sticky; permissions ls-style).
+ */
+export type SnapshotEntry = components['schemas']['SnapshotEntry'];
 
-/** One node of a snapshot's tree, as browsing shows it. */
-export interface SnapshotEntry {
-  name: string;
-  /** Absolute path inside the snapshot. */
-  path: string;
-  type: SnapshotEntryType;
-  /** Bytes, for regular files; null otherwise. */
-  size: number | null;
-  mtime: string | null;
-  /** POSIX permission bits, setuid/setgid/sticky included (e.g. 0o644 = 420). */
-  mode: number;
-  /** ls-style rendering, e.g. `-rw-r--r--`. */
-  permissions: string;
-  uid: number;
-  gid: number;
-}
+export type SnapshotEntryType = SnapshotEntry['type'];
 
 export interface SnapshotListing {
   /** The listed path's own node; null for the snapshot root. */

@@ -1,6 +1,11 @@
 // The domain model shared by the catalog, the API, the workflows and the activities.
 // Workflows import these types only; keep this file free of runtime Node dependencies.
 import type { RetentionPolicy } from './retention';
+// Types only (erased): where the API's schema and the model have one shape, the schema's
+// is the model's, so the two cannot drift apart. Field docs are in openapi/backstop.yaml.
+import type { components } from './generated/api-schema';
+
+type Schemas = components['schemas'];
 
 export const RunStatus = {
   queued: 'queued',
@@ -31,28 +36,17 @@ export const SnapshotMode = {
 } as const;
 export type SnapshotMode = (typeof SnapshotMode)[keyof typeof SnapshotMode];
 
-export interface Agent {
-  id: number;
-  name: string;
-  hostname: string | null;
-  version: string | null;
-  lastSeenAt: string | null;
-  createdAt: string;
-  /** From the last heartbeat (core/agent-health.ts). */
-  status: 'reachable' | 'unreachable' | 'revoked';
-  os: string | null;
-  capabilities: AgentCapabilities | null;
-  revokedAt: string | null;
-}
+/** True when `A` and `B` are the same set of values. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Holds<T extends true> = T;
+/** The value sets above are the schema's enums: a value added on one side only fails the typecheck. */
+export type EnumsMatchTheSchema = Holds<Same<RunStatus, Schemas['RunStatus']> | Same<RunKind, Schemas['RunKind']> | Same<SnapshotMode, Schemas['SnapshotMode']>>;
+
+/** An agent as recorded; `status` comes from the last heartbeat (core/agent-health.ts). */
+export type Agent = Schemas['Agent'];
 
 /** What an agent found on its machine (reported with each heartbeat). */
-export interface AgentCapabilities {
-  engines: { name: string; version: string | null }[];
-  snapshotProviders: ('btrfs' | 'lvm' | 'zfs')[];
-  plugins: string[];
-  /** Plugin types the agent can run: built in and loaded from BACKSTOP_PLUGIN_MODULES. */
-  pluginTypes?: string[];
-}
+export type AgentCapabilities = Schemas['AgentCapabilities'];
 
 export interface Repository {
   id: number;
@@ -82,28 +76,11 @@ export interface Job {
   createdAt: string;
 }
 
-export interface BackupProgress {
-  percent: number;
-  filesDone: number;
-  filesTotal: number;
-  bytesDone: number;
-  bytesTotal: number;
-  currentFile: string | null;
-  secondsElapsed: number;
-}
+/** The engine's progress, as its heartbeats carry it. */
+export type BackupProgress = Schemas['Progress'];
 
-export interface BackupStats {
-  filesNew: number;
-  filesChanged: number;
-  filesUnmodified: number;
-  dirsNew: number;
-  dirsChanged: number;
-  dirsUnmodified: number;
-  dataAdded: number;
-  totalFilesProcessed: number;
-  totalBytesProcessed: number;
-  durationSeconds: number;
-}
+/** What a backup stored (restic's summary). */
+export type BackupStats = Schemas['Stats'];
 
 export const RunKind = {
   backup: 'backup',
@@ -137,14 +114,5 @@ export interface Run {
   cancelledBy: string | null;
 }
 
-export interface Snapshot {
-  id: string;
-  repositoryId: number;
-  jobId: number | null;
-  runId: string | null;
-  time: string;
-  hostname: string | null;
-  paths: string[];
-  tags: string[];
-  createdAt: string;
-}
+/** A snapshot as the catalog records it. */
+export type Snapshot = Schemas['Snapshot'];

@@ -2,21 +2,10 @@
 // the policy (`restic forget`); this module only describes and validates it. No Node
 // imports: workflows carry policies in their plans.
 import { InputError } from './errors';
+import type { components } from './generated/api-schema';
 
-export interface RetentionPolicy {
-  /** Keep the n most recent snapshots. */
-  keepLast?: number;
-  /** Keep the most recent snapshot of each of the last n hours that have one. */
-  keepHourly?: number;
-  keepDaily?: number;
-  keepWeekly?: number;
-  keepMonthly?: number;
-  keepYearly?: number;
-  /** Keep every snapshot newer than this, relative to the newest one (restic syntax: `1y2m7d4h`). */
-  keepWithin?: string;
-  /** Keep every snapshot carrying all tags of one of these comma-separated tag lists. */
-  keepTags?: string[];
-}
+/** Which snapshots a prune keeps (restic forget's rules); the API's schema is its definition. */
+export type RetentionPolicy = components['schemas']['RetentionPolicy'];
 
 export const RETENTION_COUNTS = ['keepLast', 'keepHourly', 'keepDaily', 'keepWeekly', 'keepMonthly', 'keepYearly'] as const;
 

@@ -4,7 +4,7 @@ import type { SnapshotEntry } from '../../contract/engine';
 import { InputError, NotFoundError } from '../../contract/errors';
 import { normalizeAbsolute } from '../../activities/shared/restore-target';
 import { openRepository } from '../../activities/server/repository-access';
-import type { Handler } from '../context';
+import { handler } from '../context';
 import { findSnapshot } from './restore';
 import { contentDisposition, contentTypeFor } from './content-type';
 
@@ -18,8 +18,8 @@ export function encodeCursor(name: string): string {
 
 export function decodeCursor(cursor: string): string {
   try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after?: unknown };
-    if (typeof parsed.after === 'string') return parsed.after;
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (typeof parsed === 'object' && parsed !== null && 'after' in parsed && typeof parsed.after === 'string') return parsed.after;
   } catch {
     /* fall through */
   }
@@ -34,20 +34,20 @@ export function page(entries: SnapshotEntry[], limit: number, cursor?: string): 
   return { entries: items, nextCursor: rest.length > limit ? encodeCursor(items.at(-1)!.name) : null };
 }
 
-export const getSnapshotTree: Handler = async (ctx, { params, query }) => {
-  const snapshot = await findSnapshot(ctx, params.id as string);
-  const path = normalizeAbsolute((query.path as string | undefined) ?? '/', 'path');
+export const getSnapshotTree = handler('getSnapshotTree', async (ctx, { params, query }) => {
+  const snapshot = await findSnapshot(ctx, params.id);
+  const path = normalizeAbsolute(query.path ?? '/', 'path');
   const repo = await openRepository(ctx.catalog, ctx.secrets, snapshot.repositoryId);
   const listing = await ctx.engine.listDirectory(repo, snapshot.id, path);
   if (!listing) throw new NotFoundError(`${path} not found in snapshot ${snapshot.id.slice(0, 8)}`);
   if (listing.node && listing.node.type !== 'dir') throw new InputError(`${path} is a ${listing.node.type}, not a directory: read files with /file`);
-  const p = page(listing.children, query.limit as number, query.cursor as string | undefined);
+  const p = page(listing.children, query.limit, query.cursor);
   return { status: 200, body: { snapshotId: snapshot.id, path, ...p } };
-};
+});
 
-export const getSnapshotFile: Handler = async (ctx, { params, query }) => {
-  const snapshot = await findSnapshot(ctx, params.id as string);
-  const path = normalizeAbsolute(query.path as string, 'path');
+export const getSnapshotFile = handler('getSnapshotFile', async (ctx, { params, query }) => {
+  const snapshot = await findSnapshot(ctx, params.id);
+  const path = normalizeAbsolute(query.path, 'path');
   if (path === '/') throw new InputError('/ is a directory, not a file');
   const repo = await openRepository(ctx.catalog, ctx.secrets, snapshot.repositoryId);
   // ls first: the entry gives the Content-Length, and a directory or a missing path becomes
@@ -67,4 +67,4 @@ export const getSnapshotFile: Handler = async (ctx, { params, query }) => {
     },
     stream: (out, signal) => ctx.engine.dumpFile(repo, snapshot.id, path, out, signal),
   };
-};
+});

@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import type { Job, SnapshotMode } from '../../contract/model';
+import type { Job } from '../../contract/model';
 import { InputError, NotFoundError } from '../../contract/errors';
 import { ScheduleKind, WorkflowKind, workflowIdFor } from '../../contract/names';
-import { normalizeSchedule, type ScheduleDefinition } from '../../core/schedule';
+import { normalizeSchedule } from '../../core/schedule';
 import { DEFAULT_NEXT_RUNS, jobScheduleView, scheduleView, writeSchedule } from './schedules';
 import type { BackupWorkflowInput } from '../../workflows/backup';
 import { idempotencyOf, startRun } from '../start-run';
-import type { ApiContext, Handler } from '../context';
+import { handler, type ApiContext } from '../context';
 import { jobHealth } from '../../core/job-health';
 import { FIRE_TIMES_FOR_HEALTH, scheduleInfoOf } from '../job-schedule-info';
-import { checkRetentionPolicy, type RetentionPolicy } from '../../contract/retention';
+import { checkRetentionPolicy } from '../../contract/retention';
 
 /** The API's view of a job names its agent as `agent`. */
 export function jobView(job: Job) {
@@ -37,29 +37,28 @@ async function withHealth(ctx: ApiContext, jobs: Job[], schedules: ReadonlyMap<n
   });
 }
 
-export const listJobs: Handler = async (ctx, { query }) => {
+export const listJobs = handler('listJobs', async (ctx, { query }) => {
   // The backup schedules in one catalog read; then one Temporal describe per scheduled job.
   const records = (await ctx.catalog.schedules.list()).filter((r) => r.kind === ScheduleKind.backup && r.jobId !== null);
-  const views = new Map(await Promise.all(records.map(async (r) => [r.jobId!, await scheduleView(ctx, r, FIRE_TIMES_FOR_HEALTH)] as const)));
+  const views = new Map(await Promise.all(records.map(async (r): Promise<[number, ScheduleView]> => [r.jobId!, await scheduleView(ctx, r, FIRE_TIMES_FOR_HEALTH)])));
   const items = await withHealth(ctx, await ctx.catalog.jobs.list(), views);
-  const stale = query.stale as boolean | undefined;
+  const stale = query.stale;
   return { status: 200, body: { items: stale === undefined ? items : items.filter((j) => j.health.stale === stale) } };
-};
+});
 
-export const getJob: Handler = async (ctx, { params, query }) => {
-  const job = await ctx.catalog.jobs.get(params.id as number);
-  const nextRuns = (query.nextRuns as number | undefined) ?? DEFAULT_NEXT_RUNS;
+export const getJob = handler('getJob', async (ctx, { params, query }) => {
+  const job = await ctx.catalog.jobs.get(params.id);
+  const nextRuns = query.nextRuns ?? DEFAULT_NEXT_RUNS;
   // One describe for both the schedule shown and the health derived from it.
   const view = await jobScheduleView(ctx, job.id, Math.max(nextRuns, FIRE_TIMES_FOR_HEALTH));
   const [withJobHealth] = await withHealth(ctx, [job], new Map(view ? [[job.id, view]] : []));
   return { status: 200, body: { ...withJobHealth, schedule: view && { ...view, nextRuns: view.nextRuns.slice(0, nextRuns) } } };
-};
+});
 
-export const createJob: Handler = async (ctx, { body }) => {
-  const b = body as { name: string; agent: string; repositoryId: number; paths: string[]; excludes?: string[]; snapshotMode?: SnapshotMode; preScript?: string; postHook?: string };
-  const retention = (body as { retention?: RetentionPolicy }).retention;
+export const createJob = handler('createJob', async (ctx, { body: b }) => {
+  const retention = b.retention;
   if (retention) checkRetentionPolicy(retention);
-  const scheduleDef = (body as { schedule?: ScheduleDefinition }).schedule;
+  const scheduleDef = b.schedule;
   const schedule = scheduleDef ? normalizeSchedule(scheduleDef) : null;
   const id = await ctx.catalog.transaction(async (tx) => {
     const agent = await tx.agents.findByName(b.agent);
@@ -84,10 +83,10 @@ export const createJob: Handler = async (ctx, { body }) => {
     return jobId;
   });
   return { status: 201, body: { ...jobView(await ctx.catalog.jobs.get(id)), schedule: await jobScheduleView(ctx, id) } };
-};
+});
 
-export const runJob: Handler = async (ctx, { params }) => {
-  const job = await ctx.catalog.jobs.get(params.id as number);
+export const runJob = handler('runJob', async (ctx, { params }) => {
+  const job = await ctx.catalog.jobs.get(params.id);
   const runId = randomUUID();
   const started = await startRun(ctx, {
     idempotency: idempotencyOf(params, `runJob:${job.id}`),
@@ -98,4 +97,4 @@ export const runJob: Handler = async (ctx, { params }) => {
   });
   // A replayed Idempotency-Key answers as the first request was answered.
   return { status: 202, body: { runId: started.runId, workflowId: started.workflowId, status: 'queued' } };
-};
+});

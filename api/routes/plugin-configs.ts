@@ -6,17 +6,10 @@ import { pluginConfigSecretContext, type PluginConfigRecord } from '../../catalo
 import { builtinRegistry } from '../../activities/shared/plugins/builtin';
 import { checkPluginConfig, type PluginConfigOwner } from '../plugin-config-check';
 import type { Agent } from '../../contract/model';
-import type { ApiContext, Handler } from '../context';
+import { handler, type ApiContext } from '../context';
 import type { CatalogScope } from '../../catalog/catalog';
 
 const registry = builtinRegistry();
-
-interface PluginConfigBody {
-  name: string;
-  plugin: string;
-  settings?: Record<string, unknown>;
-  secrets?: Record<string, string>;
-}
 
 export function pluginConfigView(c: PluginConfigRecord) {
   const { agentName, ...rest } = c;
@@ -32,25 +25,27 @@ async function agentOf(q: CatalogScope, name: string) {
 const ownerOf = (agent: Agent): PluginConfigOwner => ({ name: agent.name, pluginTypes: agent.capabilities?.pluginTypes });
 
 function openSecrets(ctx: ApiContext, id: number, sealed: string | null): Record<string, string> {
-  return sealed ? (JSON.parse(ctx.secrets.open(sealed, pluginConfigSecretContext(id))) as Record<string, string>) : {};
+  if (!sealed) return {};
+  // Sealed by this API from a request's `secrets`, which the spec makes a map of strings.
+  const secrets: Record<string, string> = JSON.parse(ctx.secrets.open(sealed, pluginConfigSecretContext(id)));
+  return secrets;
 }
 
-export const listPluginConfigs: Handler = async (ctx, { params }) => {
-  const name = params.name as string;
+export const listPluginConfigs = handler('listPluginConfigs', async (ctx, { params }) => {
+  const name = params.name;
   await agentOf(ctx.catalog, name);
   return { status: 200, body: { items: (await ctx.catalog.pluginConfigs.list(name)).map(pluginConfigView) } };
-};
-
-export const getPluginConfig: Handler = async (ctx, { params }) => ({
-  status: 200,
-  body: pluginConfigView(await ctx.catalog.pluginConfigs.get(params.name as string, params.id as number)),
 });
 
-export const createPluginConfig: Handler = async (ctx, { params, body }) => {
-  const b = body as PluginConfigBody;
+export const getPluginConfig = handler('getPluginConfig', async (ctx, { params }) => ({
+  status: 200,
+  body: pluginConfigView(await ctx.catalog.pluginConfigs.get(params.name, params.id)),
+}));
+
+export const createPluginConfig = handler('createPluginConfig', async (ctx, { params, body: b }) => {
   const settings = b.settings ?? {};
   const secrets = b.secrets ?? {};
-  const agentName = params.name as string;
+  const agentName = params.name;
   const id = await ctx.catalog.transaction(async (tx) => {
     const agent = await agentOf(tx, agentName);
     checkPluginConfig(registry, b.plugin, settings, secrets, ownerOf(agent));
@@ -60,12 +55,11 @@ export const createPluginConfig: Handler = async (ctx, { params, body }) => {
   });
   ctx.logger.info({ agent: agentName, configId: id, plugin: b.plugin }, 'plugin configuration created');
   return { status: 201, body: pluginConfigView(await ctx.catalog.pluginConfigs.get(agentName, id)) };
-};
+});
 
-export const updatePluginConfig: Handler = async (ctx, { params, body }) => {
-  const b = body as PluginConfigBody;
-  const agentName = params.name as string;
-  const id = params.id as number;
+export const updatePluginConfig = handler('updatePluginConfig', async (ctx, { params, body: b }) => {
+  const agentName = params.name;
+  const id = params.id;
   await ctx.catalog.transaction(async (tx) => {
     await tx.pluginConfigs.get(agentName, id);
     const settings = b.settings ?? {};
@@ -76,18 +70,18 @@ export const updatePluginConfig: Handler = async (ctx, { params, body }) => {
     if (b.secrets) await tx.pluginConfigs.setSecrets(id, Object.keys(secrets).length > 0 ? ctx.secrets.seal(JSON.stringify(secrets), pluginConfigSecretContext(id)) : null);
   });
   return { status: 200, body: pluginConfigView(await ctx.catalog.pluginConfigs.get(agentName, id)) };
-};
+});
 
-export const deletePluginConfig: Handler = async (ctx, { params }) => {
-  const id = params.id as number;
+export const deletePluginConfig = handler('deletePluginConfig', async (ctx, { params }) => {
+  const id = params.id;
   await ctx.catalog.transaction(async (tx) => {
-    await tx.pluginConfigs.get(params.name as string, id);
+    await tx.pluginConfigs.get(params.name, id);
     const jobs = await tx.pluginConfigs.jobsUsing(id);
     if (jobs.length > 0) throw new ConflictError(`plugin configuration ${id} is attached to job${jobs.length > 1 ? 's' : ''} ${jobs.map((j) => `"${j.name}" (${j.id})`).join(', ')}: detach it first`);
     await tx.pluginConfigs.delete(id);
   });
   return { status: 204, body: undefined };
-};
+});
 
 async function jobPluginList(ctx: ApiContext, jobId: number) {
   const job = await ctx.catalog.jobs.get(jobId);
@@ -96,7 +90,7 @@ async function jobPluginList(ctx: ApiContext, jobId: number) {
   return { items: items.map(pluginConfigView) };
 }
 
-export const getJobPlugins: Handler = async (ctx, { params }) => ({ status: 200, body: await jobPluginList(ctx, params.id as number) });
+export const getJobPlugins = handler('getJobPlugins', async (ctx, { params }) => ({ status: 200, body: await jobPluginList(ctx, params.id) }));
 
 /** Attaches configurations of the job's own agent; one of another agent is refused by name. */
 export async function attachJobPlugins(tx: CatalogScope, jobId: number, agentName: string, configIds: number[]): Promise<void> {
@@ -108,18 +102,18 @@ export async function attachJobPlugins(tx: CatalogScope, jobId: number, agentNam
   await tx.pluginConfigs.setOfJob(jobId, configIds);
 }
 
-export const setJobPlugins: Handler = async (ctx, { params, body }) => {
-  const jobId = params.id as number;
-  const { configIds } = body as { configIds: number[] };
+export const setJobPlugins = handler('setJobPlugins', async (ctx, { params, body }) => {
+  const jobId = params.id;
+  const { configIds } = body;
   await ctx.catalog.transaction(async (tx) => {
     const job = await tx.jobs.get(jobId);
     await attachJobPlugins(tx, jobId, job.agentName, configIds);
   });
   return { status: 200, body: await jobPluginList(ctx, jobId) };
-};
+});
 
-export const getAgentPluginConfig: Handler = async (ctx, { params, identity }) => {
-  const id = params.id as number;
+export const getAgentPluginConfig = handler('getAgentPluginConfig', async (ctx, { params, identity }) => {
+  const id = params.id;
   // An agent gets only its own configurations; anything else looks absent.
   if (identity.scope !== 'agent' || !identity.agentName) throw new NotFoundError(`plugin configuration ${id} not found`);
   const c = await ctx.catalog.pluginConfigs.get(identity.agentName, id).catch((e: unknown) => {
@@ -127,4 +121,4 @@ export const getAgentPluginConfig: Handler = async (ctx, { params, identity }) =
   });
   const secrets = openSecrets(ctx, id, await ctx.catalog.pluginConfigs.secrets(id));
   return { status: 200, body: { id: c.id, name: c.name, plugin: c.plugin, settings: c.settings, secrets } };
-};
+});

@@ -7,13 +7,13 @@ import type { PluginTestWorkflowInput } from '../../workflows/plugin-test';
 import type { DbRestoreWorkflowInput } from '../../workflows/db-restore';
 import { idempotencyOf, startRun } from '../start-run';
 import { findSnapshot } from './restore';
-import type { Handler } from '../context';
+import { handler } from '../context';
 
 const registry = builtinRegistry();
 
-export const testPluginConfig: Handler = async (ctx, { params }) => {
-  const agentName = params.name as string;
-  const config = await ctx.catalog.pluginConfigs.get(agentName, params.id as number);
+export const testPluginConfig = handler('testPluginConfig', async (ctx, { params }) => {
+  const agentName = params.name;
+  const config = await ctx.catalog.pluginConfigs.get(agentName, params.id);
   const runId = randomUUID();
   const started = await startRun(ctx, {
     run: { id: runId, kind: 'plugin-test', agentName },
@@ -22,11 +22,10 @@ export const testPluginConfig: Handler = async (ctx, { params }) => {
     args: [{ runId, agentName, configId: config.id, agentScheduleToStartMs: ctx.agentScheduleToStartMs } satisfies PluginTestWorkflowInput],
   });
   return { status: 202, body: { runId: started.runId, workflowId: started.workflowId, status: 'queued' } };
-};
+});
 
-export const restoreDatabase: Handler = async (ctx, { params, body }) => {
-  const b = body as { agent: string; configId: number; path: string; target: string; overwrite?: boolean };
-  const snapshot = await findSnapshot(ctx, params.id as string);
+export const restoreDatabase = handler('restoreDatabase', async (ctx, { params, body: b }) => {
+  const snapshot = await findSnapshot(ctx, params.id);
   const config = await ctx.catalog.pluginConfigs.get(b.agent, b.configId).catch((e: unknown) => {
     throw e instanceof NotFoundError ? new InputError(`plugin configuration ${b.configId} is not a configuration of agent "${b.agent}"`) : e;
   });
@@ -58,4 +57,4 @@ export const restoreDatabase: Handler = async (ctx, { params, body }) => {
     ],
   });
   return { status: 202, body: { runId: started.runId, workflowId: started.workflowId, status: 'queued' } };
-};
+});

@@ -1,14 +1,13 @@
 import { InputError, NotFoundError } from '../../contract/errors';
-import type { Handler } from '../context';
-import { parseS3Credentials, repositoryS3Context, resticS3Env, serializeS3Credentials, type S3Credentials } from '../../core/s3';
+import { handler } from '../context';
+import { parseS3Credentials, repositoryS3Context, resticS3Env, serializeS3Credentials } from '../../core/s3';
 import { checkLocalRepositoryLocation, checkRepositoryUrl } from '../repository-location';
 
-export const listRepositories: Handler = async (ctx) => ({ status: 200, body: { items: await ctx.catalog.repositories.list() } });
+export const listRepositories = handler('listRepositories', async (ctx) => ({ status: 200, body: { items: await ctx.catalog.repositories.list() } }));
 
-export const getRepository: Handler = async (ctx, { params }) => ({ status: 200, body: await ctx.catalog.repositories.get(params.id as number) });
+export const getRepository = handler('getRepository', async (ctx, { params }) => ({ status: 200, body: await ctx.catalog.repositories.get(params.id) }));
 
-export const createRepository: Handler = async (ctx, { body }) => {
-  const b = body as { name: string; url: string; password: string; init?: boolean; s3?: S3Credentials };
+export const createRepository = handler('createRepository', async (ctx, { body: b }) => {
   checkRepositoryUrl(b.url, ctx.repositoryRoots);
   if (b.s3 && !b.url.startsWith('s3:')) throw new InputError('s3 keys are for repositories on S3 (an s3: URL) only');
   await checkLocalRepositoryLocation(b.url, ctx.repositoryRoots, b.init ?? true);
@@ -23,7 +22,7 @@ export const createRepository: Handler = async (ctx, { body }) => {
     });
     // A repository on S3: its keys are sealed beside the password, and restic init gets them.
     if (b.s3) await tx.repositories.setS3Sealed(id, ctx.secrets.seal(serializeS3Credentials(b.s3), repositoryS3Context(id)));
-    const postPruneScript = (body as { postPruneScript?: string }).postPruneScript ?? null;
+    const postPruneScript = b.postPruneScript ?? null;
     if (postPruneScript) await tx.repositories.setPostPruneScript(id, postPruneScript);
     const access = { url: b.url, password: b.password, env: b.s3 ? resticS3Env(b.s3) : undefined };
     if (b.init ?? true) await ctx.engine.init(access);
@@ -32,10 +31,10 @@ export const createRepository: Handler = async (ctx, { body }) => {
   });
   ctx.logger.info({ repositoryId: repo.id, name: repo.name }, 'repository created');
   return { status: 201, body: repo };
-};
+});
 
-export const getAgentRepositorySecret: Handler = async (ctx, { params, identity }) => {
-  const id = params.id as number;
+export const getAgentRepositorySecret = handler('getAgentRepositorySecret', async (ctx, { params, identity }) => {
+  const id = params.id;
   // An agent gets only the secrets its own jobs need; anything else looks absent.
   if (identity.scope !== 'agent' || !identity.agentName || !(await ctx.catalog.repositories.usedByAgent(identity.agentName, id))) {
     throw new NotFoundError(`repository ${id} not found`);
@@ -44,4 +43,4 @@ export const getAgentRepositorySecret: Handler = async (ctx, { params, identity 
   const s3 = await ctx.catalog.repositories.s3Sealed(id);
   const env = s3 ? resticS3Env(parseS3Credentials(ctx.secrets.open(s3, repositoryS3Context(id)))) : undefined;
   return { status: 200, body: env ? { password, env } : { password } };
-};
+});

@@ -7,7 +7,8 @@ import { idempotencyOf, startRun } from '../start-run';
 import { absoluteSegments, checkIncludes } from '../../activities/shared/restore-target';
 import type { RestoreOverwrite } from '../../contract/engine';
 import type { ApprovalInput, restoreWorkflow } from '../../workflows/restore';
-import type { ApiContext, Handler } from '../context';
+import { handler, type ApiContext, type HandlerInput, type ResultOf } from '../context';
+import type { components } from '../../contract/generated/api-schema';
 
 
 /** A snapshot by its full id or a unique prefix of at least 8 hex characters. */
@@ -18,16 +19,7 @@ export async function findSnapshot(ctx: ApiContext, idOrPrefix: string): Promise
   return found[0]!;
 }
 
-export interface RestoreRequest {
-  agent?: string;
-  target?: string;
-  include?: string[];
-  overwrite?: 'never' | 'if-newer' | 'always';
-  verify?: boolean;
-  requireApproval?: boolean;
-  approvalTimeoutMs?: number;
-  postHook?: string;
-}
+export type RestoreRequest = components['schemas']['RestoreRequest'];
 
 /**
  * Whether a restore waits for an operator: `destructive` (the default) holds back in-place
@@ -49,9 +41,9 @@ export function overwriteFor(req: Pick<RestoreRequest, 'target' | 'overwrite'>):
   return req.overwrite ?? 'never';
 }
 
-export const restoreSnapshot: Handler = async (ctx, { params, body }) => {
-  const b = (body ?? {}) as RestoreRequest;
-  const snapshot = await findSnapshot(ctx, params.id as string);
+export const restoreSnapshot = handler('restoreSnapshot', async (ctx, { params, body }) => {
+  const b: RestoreRequest = body ?? {};
+  const snapshot = await findSnapshot(ctx, params.id);
   if (b.target !== undefined) absoluteSegments(b.target, 'restore target');
   const include = checkIncludes(b.include ?? [], snapshot.paths);
   const overwrite = overwriteFor(b);
@@ -92,15 +84,16 @@ export const restoreSnapshot: Handler = async (ctx, { params, body }) => {
   });
   if (!started.replayed) ctx.logger.info({ snapshotId: snapshot.id, runId, workflowId: started.workflowId, agentName, requireApproval }, 'restore run started');
   return { status: 202, body: { runId: started.runId, workflowId: started.workflowId, status: 'queued' } };
-};
+});
 
 /** Approve/reject: only a restore in awaiting-approval; anything later is a 409, never a second decision. */
-function decide(signal: (typeof RestoreSignal)[keyof typeof RestoreSignal]): Handler {
-  return async (ctx, { params, body, identity }) => {
-    const run = await ctx.catalog.runs.get(params.runId as string);
+function decide(signal: (typeof RestoreSignal)[keyof typeof RestoreSignal]) {
+  // approveRun and rejectRun take and answer the same.
+  return async (ctx: ApiContext, { params, body, identity }: HandlerInput<'approveRun' | 'rejectRun'>): Promise<ResultOf<'approveRun' | 'rejectRun'>> => {
+    const run = await ctx.catalog.runs.get(params.runId);
     if (run.kind !== 'restore') throw new ConflictError(`run ${run.id} is a ${run.kind} run: only restores wait for approval`);
     if (run.status !== 'awaiting-approval') throw new ConflictError(`run ${run.id} is ${run.status}, not awaiting approval`);
-    const note = (body as { note?: string } | undefined)?.note ?? null;
+    const note = body?.note ?? null;
     const input: ApprovalInput = { by: identity.name, note };
     await ctx.temporal.workflow.getHandle(run.workflowId).signal(signal, input);
     ctx.logger.info({ runId: run.id, decision: signal, by: identity.name }, 'restore approval decided');
@@ -108,5 +101,5 @@ function decide(signal: (typeof RestoreSignal)[keyof typeof RestoreSignal]): Han
   };
 }
 
-export const approveRun = decide(RestoreSignal.approve);
-export const rejectRun = decide(RestoreSignal.reject);
+export const approveRun = handler('approveRun', decide(RestoreSignal.approve));
+export const rejectRun = handler('rejectRun', decide(RestoreSignal.reject));

@@ -6,15 +6,15 @@ import { parseS3Credentials, repositoryS3Context, resticS3Env } from '../../core
 import type { EngineSnapshot, ForgetGroup } from '../../contract/engine';
 import type { PruneWorkflowInput } from '../../workflows/prune';
 import { idempotencyOf, startRun } from '../start-run';
-import type { ApiContext, Handler } from '../context';
+import { handler, type ApiContext } from '../context';
 import { jobView } from './jobs';
 
-export const setJobRetention: Handler = async (ctx, { params, body }) => {
-  const { retention } = body as { retention: RetentionPolicy | null };
+export const setJobRetention = handler('setJobRetention', async (ctx, { params, body }) => {
+  const { retention } = body;
   if (retention) checkRetentionPolicy(retention);
-  await ctx.catalog.jobs.setRetention(params.id as number, retention);
-  return { status: 200, body: jobView(await ctx.catalog.jobs.get(params.id as number)) };
-};
+  await ctx.catalog.jobs.setRetention(params.id, retention);
+  return { status: 200, body: jobView(await ctx.catalog.jobs.get(params.id)) };
+});
 
 async function repositoryAccess(ctx: ApiContext, id: number) {
   const repo = await ctx.catalog.repositories.get(id);
@@ -40,8 +40,8 @@ export function previewView(policy: RetentionPolicy | null, groups: ForgetGroup[
  * restic itself decides, with a dry-run forget that takes no lock: the preview is exactly
  * what a prune would do now, and it neither waits for nor disturbs a running backup.
  */
-export const previewRetention: Handler = async (ctx, { params }) => {
-  const job = await ctx.catalog.jobs.get(params.id as number);
+export const previewRetention = handler('previewRetention', async (ctx, { params }) => {
+  const job = await ctx.catalog.jobs.get(params.id);
   const repo = await repositoryAccess(ctx, job.repositoryId);
   const tag = `${JOB_TAG_PREFIX}${job.id}`;
   if (!job.retention) {
@@ -50,10 +50,10 @@ export const previewRetention: Handler = async (ctx, { params }) => {
   }
   const groups = await ctx.engine.forget(repo, { tags: [tag], policy: job.retention, dryRun: true, noLock: true });
   return { status: 200, body: previewView(job.retention, groups) };
-};
+});
 
-export const pruneRepository: Handler = async (ctx, { params }) => {
-  const repository = await ctx.catalog.repositories.get(params.id as number);
+export const pruneRepository = handler('pruneRepository', async (ctx, { params }) => {
+  const repository = await ctx.catalog.repositories.get(params.id);
   const runId = randomUUID();
   const started = await startRun(ctx, {
     idempotency: idempotencyOf(params, `pruneRepository:${repository.id}`),
@@ -63,4 +63,4 @@ export const pruneRepository: Handler = async (ctx, { params }) => {
     args: [{ runId, repositoryId: repository.id } satisfies PruneWorkflowInput],
   });
   return { status: 202, body: { runId: started.runId, workflowId: started.workflowId, status: 'queued' } };
-};
+});

@@ -6,7 +6,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Run } from '../../contract/model';
 import { TERMINAL_STATUSES } from '../../contract/model';
 import { ConflictError } from '../../contract/errors';
-import type { ApiContext, Handler, HandlerResult } from '../context';
+import { handler, type ApiContext, type ResultOf } from '../context';
 import { liveProgress } from './runs';
 
 async function view(ctx: ApiContext, run: Run) {
@@ -15,15 +15,15 @@ async function view(ctx: ApiContext, run: Run) {
 }
 
 /** Cancelled already: a second cancel is a no-op that shows the run. Finished otherwise: nothing to cancel. */
-async function finished(ctx: ApiContext, run: Run): Promise<HandlerResult> {
+async function finished(ctx: ApiContext, run: Run): Promise<ResultOf<'cancelRun'>> {
   if (run.status === 'cancelled') return { status: 200, body: await view(ctx, run) };
   throw new ConflictError(`run ${run.id} has already finished (${run.status}): there is nothing to cancel`);
 }
 
-export const cancelRun: Handler = async (ctx, { params, body, identity }) => {
-  const before = await ctx.catalog.runs.get(params.runId as string);
+export const cancelRun = handler('cancelRun', async (ctx, { params, body, identity }) => {
+  const before = await ctx.catalog.runs.get(params.runId);
   if (TERMINAL_STATUSES.includes(before.status)) return finished(ctx, before);
-  const note = (body as { note?: string } | undefined)?.note ?? null;
+  const note = body?.note ?? null;
   // Who asked goes on the row first, so the cleanup that records the run can name them.
   const { run, recorded } = await ctx.catalog.runs.recordCancelRequest(before.id, identity.name, note);
   if (TERMINAL_STATUSES.includes(run.status)) return finished(ctx, run);
@@ -43,4 +43,4 @@ export const cancelRun: Handler = async (ctx, { params, body, identity }) => {
   }
   if (recorded) ctx.logger.info({ runId: run.id, workflowId: run.workflowId, by: identity.name }, 'run cancellation requested');
   return { status: 202, body: await view(ctx, run) };
-};
+});

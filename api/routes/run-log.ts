@@ -3,18 +3,18 @@
 import { NotFoundError } from '../../contract/errors';
 import { storedInstant } from '../../core/instant';
 import { TERMINAL_STATUSES } from '../../contract/model';
-import type { RunLogEntry, RunLogLine } from '../../contract/run-log';
-import type { Handler } from '../context';
+import type { RunLogLine } from '../../contract/run-log';
+import { handler } from '../context';
 
 const TAIL_BATCH = 500;
 const KEEPALIVE_MS = 15_000;
 
-export const getRunLog: Handler = async (ctx, { params, query }) => {
-  const run = await ctx.catalog.runs.get(params.runId as string);
-  const afterSeq = query.afterSeq as number;
-  const items = await ctx.catalog.runLog.read(run.id, afterSeq, query.limit as number);
+export const getRunLog = handler('getRunLog', async (ctx, { params, query }) => {
+  const run = await ctx.catalog.runs.get(params.runId);
+  const afterSeq = query.afterSeq;
+  const items = await ctx.catalog.runLog.read(run.id, afterSeq, query.limit);
   return { status: 200, body: { items, nextAfterSeq: items.at(-1)?.seq ?? afterSeq, active: !TERMINAL_STATUSES.includes(run.status) } };
-};
+});
 
 /** One SSE event; `data` is one JSON line (JSON never contains a raw newline). */
 export function sseEvent(event: string, data: unknown, id?: number): string {
@@ -55,9 +55,9 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * lines: a run's lines are all stored before it finishes, so once a terminal status has
  * been seen, the lines read after it are the last, and `end` closes the stream.
  */
-export const streamRunLog: Handler = async (ctx, { params, query }) => {
-  const runId = (await ctx.catalog.runs.get(params.runId as string)).id;
-  let last = tailStart(query.afterSeq as number, params['Last-Event-ID'] as string | undefined);
+export const streamRunLog = handler('streamRunLog', async (ctx, { params, query }) => {
+  const runId = (await ctx.catalog.runs.get(params.runId)).id;
+  let last = tailStart(query.afterSeq, params['Last-Event-ID']);
   const pollMs = ctx.logTailPollMs ?? 500;
   return {
     status: 200,
@@ -88,14 +88,14 @@ export const streamRunLog: Handler = async (ctx, { params, query }) => {
       }
     },
   };
-};
+});
 
-export const appendAgentRunLog: Handler = async (ctx, { params, body, identity }) => {
-  const runId = params.runId as string;
+export const appendAgentRunLog = handler('appendAgentRunLog', async (ctx, { params, body, identity }) => {
+  const runId = params.runId;
   const run = await ctx.catalog.runs.get(runId);
   // An agent writes only into the runs it works on; any other run looks absent.
   if (identity.scope === 'agent' && run.agentName !== identity.agentName) throw new NotFoundError(`run ${runId} not found`);
-  const lines = (body as { lines: RunLogEntry[] }).lines.map((l, i) => ({ ...l, at: storedInstant(l.at, `lines[${i}].at`) }));
+  const lines = body.lines.map((l, i) => ({ ...l, at: storedInstant(l.at, `lines[${i}].at`) }));
   const stored = await ctx.runLog.write(run.id, lines);
   return { status: 200, body: { stored } };
-};
+});

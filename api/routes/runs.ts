@@ -1,12 +1,12 @@
 import { defaultPayloadConverter } from '@temporalio/common';
-import type { BackupProgress, Run, RunKind, RunStatus } from '../../contract/model';
+import type { BackupProgress, Run } from '../../contract/model';
 import { InputError } from '../../contract/errors';
 import { storedInstant } from '../../core/instant';
 import { RUN_PROGRESS_QUERY } from '../../contract/names';
 import type { RunProgressState } from '../../workflows/run-visibility';
 import { decodeRunCursor, encodeRunCursor } from '../run-cursor';
 import { TERMINAL_STATUSES } from '../../contract/model';
-import type { ApiContext, Handler } from '../context';
+import { handler, type ApiContext } from '../context';
 import type { BackupHeartbeat } from '../../contract/backup-activities';
 
 /** The engine step's latest heartbeat, read from the workflow's pending activities. */
@@ -54,39 +54,39 @@ async function runView(ctx: ApiContext, run: Run, withProgress: boolean) {
   return { ...run, progress, live };
 }
 
-export const getRun: Handler = async (ctx, { params }) => {
-  const run = await ctx.catalog.runs.get(params.runId as string);
+export const getRun = handler('getRun', async (ctx, { params }) => {
+  const run = await ctx.catalog.runs.get(params.runId);
   return { status: 200, body: await runView(ctx, run, true) };
-};
+});
 
-export const listRuns: Handler = async (ctx, { query }) => {
-  const since = query.since === undefined ? undefined : storedInstant(query.since as string, 'since');
-  const until = query.until === undefined ? undefined : storedInstant(query.until as string, 'until');
+export const listRuns = handler('listRuns', async (ctx, { query }) => {
+  const since = query.since === undefined ? undefined : storedInstant(query.since, 'since');
+  const until = query.until === undefined ? undefined : storedInstant(query.until, 'until');
   if (since !== undefined && until !== undefined && Date.parse(since) >= Date.parse(until)) throw new InputError('since must be before until');
-  const cursor = query.cursor as string | undefined;
+  const cursor = query.cursor;
   const page = await ctx.catalog.runs.list({
-    jobId: query.jobId as number | undefined,
-    repositoryId: query.repositoryId as number | undefined,
-    kind: query.kind as RunKind | undefined,
-    agentName: query.agent as string | undefined,
-    status: query.status as RunStatus | undefined,
+    jobId: query.jobId,
+    repositoryId: query.repositoryId,
+    kind: query.kind,
+    agentName: query.agent,
+    status: query.status,
     since,
     until,
     after: cursor === undefined ? undefined : decodeRunCursor(cursor),
-    limit: query.limit as number,
+    limit: query.limit,
   });
   return {
     status: 200,
     body: { items: await Promise.all(page.items.map((r) => runView(ctx, r, false))), nextCursor: page.next ? encodeRunCursor(page.next) : null },
   };
-};
-
-export const listSnapshots: Handler = async (ctx, { query }) => ({
-  status: 200,
-  body: { items: await ctx.catalog.snapshots.list({ jobId: query.jobId as number | undefined, limit: query.limit as number }) },
 });
 
-export const getHealth: Handler = async (ctx) => {
+export const listSnapshots = handler('listSnapshots', async (ctx, { query }) => ({
+  status: 200,
+  body: { items: await ctx.catalog.snapshots.list({ jobId: query.jobId, limit: query.limit}) },
+}));
+
+export const getHealth = handler('getHealth', async (ctx) => {
   await ctx.catalog.db.query('SELECT 1');
   return { status: 200, body: { status: 'ok', version: ctx.version } };
-};
+});

@@ -8,11 +8,7 @@ import { parseS3Credentials, repositorySyncContext, serializeS3Credentials } fro
 import type { S3SyncTargetRecord } from '../../catalog/repositories';
 import type { S3SyncWorkflowInput } from '../../workflows/s3-sync';
 import { idempotencyOf, startRun } from '../start-run';
-import type { ApiContext, Handler } from '../context';
-import type { components } from '../../contract/generated/api-schema';
-
-/** The request body, as the spec defines it (validated against it before a handler runs). */
-type S3SyncTargetBody = components['schemas']['S3SyncTargetSet'];
+import { handler, type ApiContext } from '../context';
 
 /** Trims slashes off a prefix and refuses `..` segments; '' is the bucket root. */
 export function normalizePrefix(prefix: string | undefined): string {
@@ -24,6 +20,8 @@ export function normalizePrefix(prefix: string | undefined): string {
 
 /** The API's view of a target: the access key id, never the secret. */
 function targetView(ctx: ApiContext, t: S3SyncTargetRecord) {
+  // Only a target being written lacks its update time; one read from the catalog has it.
+  if (t.updatedAt === undefined) throw new Error(`S3 sync target of repository ${t.repositoryId} read without its update time`);
   const keys = parseS3Credentials(ctx.secrets.open(t.credentialsSealed, repositorySyncContext(t.repositoryId)));
   return {
     repositoryId: t.repositoryId,
@@ -50,9 +48,8 @@ export function checkEndpoint(endpoint: string): void {
   if (host === '') throw new InputError(`endpoint ${JSON.stringify(endpoint)} names no host`);
 }
 
-export const putS3SyncTarget: Handler = async (ctx, { params, body }) => {
-  const id = params.id as number;
-  const b = body as S3SyncTargetBody;
+export const putS3SyncTarget = handler('putS3SyncTarget', async (ctx, { params, body: b }) => {
+  const id = params.id;
   const repo = await ctx.catalog.repositories.get(id);
   if (repo.url.startsWith('s3:')) throw new InputError(`repository ${repo.name} is on S3 already; only repositories on a local path can be synced to S3`);
   checkEndpoint(b.endpoint);
@@ -69,23 +66,23 @@ export const putS3SyncTarget: Handler = async (ctx, { params, body }) => {
   });
   ctx.logger.info({ repositoryId: id, bucket: b.bucket }, 'S3 sync target set');
   return { status: 200, body: targetView(ctx, await ctx.catalog.repositories.syncTarget(id)) };
-};
+});
 
-export const getS3SyncTarget: Handler = async (ctx, { params }) => {
-  const id = params.id as number;
+export const getS3SyncTarget = handler('getS3SyncTarget', async (ctx, { params }) => {
+  const id = params.id;
   await ctx.catalog.repositories.get(id);
   return { status: 200, body: targetView(ctx, await ctx.catalog.repositories.syncTarget(id)) };
-};
+});
 
-export const deleteS3SyncTarget: Handler = async (ctx, { params }) => {
-  const id = params.id as number;
+export const deleteS3SyncTarget = handler('deleteS3SyncTarget', async (ctx, { params }) => {
+  const id = params.id;
   await ctx.catalog.repositories.get(id);
   if (!(await ctx.catalog.repositories.deleteSyncTarget(id))) await ctx.catalog.repositories.syncTarget(id); // throws the 404
   return { status: 204, body: undefined };
-};
+});
 
-export const runS3Sync: Handler = async (ctx, { params }) => {
-  const id = params.id as number;
+export const runS3Sync = handler('runS3Sync', async (ctx, { params }) => {
+  const id = params.id;
   const repo = await ctx.catalog.repositories.get(id);
   if (!(await ctx.catalog.repositories.hasSyncTarget(id))) throw new ConflictError(`repository ${repo.name} has no S3 sync target: PUT /v1/repositories/${id}/s3-sync first`);
   const runId = randomUUID();
@@ -97,4 +94,4 @@ export const runS3Sync: Handler = async (ctx, { params }) => {
     args: [{ runId, repositoryId: id } satisfies S3SyncWorkflowInput],
   });
   return { status: 202, body: { runId: started.runId, workflowId: started.workflowId, status: 'queued' } };
-};
+});

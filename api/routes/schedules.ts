@@ -10,7 +10,7 @@ import { backfillOverlap, normalizeSchedule, type BackfillOverlap, type Schedule
 import type { ScheduleRecord } from '../../catalog/schedules';
 import type { CatalogScope } from '../../catalog/catalog';
 import { applySchedule, removeSchedule } from '../schedules';
-import type { ApiContext, Handler, HandlerInput } from '../context';
+import { handler, type ApiContext, type PathParams } from '../context';
 
 export const DEFAULT_NEXT_RUNS = 5;
 
@@ -20,8 +20,8 @@ interface Owner {
   ownerId: number;
 }
 
-const jobOwner = (input: HandlerInput): Owner => ({ kind: ScheduleKind.backup, ownerId: input.params.id as number });
-const repositoryOwner = (input: HandlerInput): Owner => ({ kind: input.params.kind as ScheduleKind, ownerId: input.params.id as number });
+const jobOwner = (params: PathParams<'setJobSchedule'>): Owner => ({ kind: ScheduleKind.backup, ownerId: params.id });
+const repositoryOwner = (params: PathParams<'setRepositorySchedule'>): Owner => ({ kind: params.kind, ownerId: params.id });
 
 /** Throws NotFound for a job or repository that does not exist (checked before any transaction). */
 async function checkOwner(ctx: ApiContext, o: Owner): Promise<void> {
@@ -92,101 +92,93 @@ export async function writeSchedule(ctx: ApiContext, tx: CatalogScope, o: Owner,
   return rec;
 }
 
-function setSchedule(ownerOf: (i: HandlerInput) => Owner): Handler {
-  return async (ctx, input) => {
-    const o = ownerOf(input);
-    const definition = normalizeSchedule(input.body as ScheduleDefinition);
-    await checkOwner(ctx, o);
-    if (o.kind === ScheduleKind.s3Sync && !(await ctx.catalog.repositories.hasSyncTarget(o.ownerId))) {
-      throw new ConflictError(`repository ${o.ownerId} has no S3 sync target: PUT /v1/repositories/${o.ownerId}/s3-sync first`);
+/** PUT: validates the definition, then writes the row and the Temporal Schedule together. */
+async function setSchedule(ctx: ApiContext, o: Owner, body: ScheduleDefinition) {
+  const definition = normalizeSchedule(body);
+  await checkOwner(ctx, o);
+  if (o.kind === ScheduleKind.s3Sync && !(await ctx.catalog.repositories.hasSyncTarget(o.ownerId))) {
+    throw new ConflictError(`repository ${o.ownerId} has no S3 sync target: PUT /v1/repositories/${o.ownerId}/s3-sync first`);
+  }
+  const rec = await ctx.catalog.transaction((tx) => writeSchedule(ctx, tx, o, definition));
+  return scheduleView(ctx, rec);
+}
+
+async function getSchedule(ctx: ApiContext, o: Owner, nextRunCount: number | undefined) {
+  const rec = await existingSchedule(ctx, o);
+  return scheduleView(ctx, rec, nextRunCount ?? DEFAULT_NEXT_RUNS);
+}
+
+async function deleteSchedule(ctx: ApiContext, o: Owner): Promise<void> {
+  const rec = await existingSchedule(ctx, o);
+  await ctx.catalog.transaction(async (tx) => {
+    if (!(await tx.schedules.delete(rec.id))) throw new NotFoundError(`schedule ${rec.id} not found`);
+    await removeSchedule(ctx.temporal, rec.id);
+  });
+  ctx.logger.info({ scheduleId: rec.id }, 'schedule deleted');
+}
+
+async function setPaused(ctx: ApiContext, o: Owner, paused: boolean, body: { note?: string } | undefined) {
+  const current = await existingSchedule(ctx, o);
+  const note = body?.note ?? null;
+  const rec = await ctx.catalog.transaction(async (tx) => {
+    const updated = await tx.schedules.setPaused(current.id, paused, note);
+    const handle = ctx.temporal.schedule.getHandle(current.id);
+    try {
+      if (paused) await handle.pause(note ?? undefined);
+      else await handle.unpause(note ?? undefined);
+    } catch (err) {
+      if (!(err instanceof ScheduleNotFoundError)) throw err;
+      await applySchedule(ctx.temporal, updated, ctx); // drifted away: recreate it in the new state
     }
-    const rec = await ctx.catalog.transaction((tx) => writeSchedule(ctx, tx, o, definition));
-    return { status: 200, body: await scheduleView(ctx, rec) };
-  };
-}
-
-function getSchedule(ownerOf: (i: HandlerInput) => Owner): Handler {
-  return async (ctx, input) => {
-    const rec = await existingSchedule(ctx, ownerOf(input));
-    return { status: 200, body: await scheduleView(ctx, rec, (input.query.nextRuns as number | undefined) ?? DEFAULT_NEXT_RUNS) };
-  };
-}
-
-function deleteSchedule(ownerOf: (i: HandlerInput) => Owner): Handler {
-  return async (ctx, input) => {
-    const rec = await existingSchedule(ctx, ownerOf(input));
-    await ctx.catalog.transaction(async (tx) => {
-      if (!(await tx.schedules.delete(rec.id))) throw new NotFoundError(`schedule ${rec.id} not found`);
-      await removeSchedule(ctx.temporal, rec.id);
-    });
-    ctx.logger.info({ scheduleId: rec.id }, 'schedule deleted');
-    return { status: 204, body: undefined };
-  };
-}
-
-function setPaused(ownerOf: (i: HandlerInput) => Owner, paused: boolean): Handler {
-  return async (ctx, input) => {
-    const current = await existingSchedule(ctx, ownerOf(input));
-    const note = (input.body as { note?: string } | undefined)?.note ?? null;
-    const rec = await ctx.catalog.transaction(async (tx) => {
-      const updated = await tx.schedules.setPaused(current.id, paused, note);
-      const handle = ctx.temporal.schedule.getHandle(current.id);
-      try {
-        if (paused) await handle.pause(note ?? undefined);
-        else await handle.unpause(note ?? undefined);
-      } catch (err) {
-        if (!(err instanceof ScheduleNotFoundError)) throw err;
-        await applySchedule(ctx.temporal, updated, ctx); // drifted away: recreate it in the new state
-      }
-      return updated;
-    });
-    ctx.logger.info({ scheduleId: rec.id, paused, note }, paused ? 'schedule paused' : 'schedule resumed');
-    return { status: 200, body: await scheduleView(ctx, rec) };
-  };
+    return updated;
+  });
+  ctx.logger.info({ scheduleId: rec.id, paused, note }, paused ? 'schedule paused' : 'schedule resumed');
+  return scheduleView(ctx, rec);
 }
 
 /** Runs the schedule's action now (the schedule's overlap policy applies), also when paused. */
-function triggerSchedule(ownerOf: (i: HandlerInput) => Owner): Handler {
-  return async (ctx, input) => {
-    const rec = await existingSchedule(ctx, ownerOf(input));
-    const handle = ctx.temporal.schedule.getHandle(rec.id);
-    await handle.trigger().catch(async (err: unknown) => {
-      if (!(err instanceof ScheduleNotFoundError)) throw err;
-      await applySchedule(ctx.temporal, rec, ctx);
-      await handle.trigger();
-    });
-    ctx.logger.info({ scheduleId: rec.id }, 'schedule triggered');
-    return { status: 202, body: { scheduleId: rec.id, workflowIdPrefix: scheduledWorkflowIdFor(rec.kind, (rec.jobId ?? rec.repositoryId)!) } };
-  };
+async function triggerSchedule(ctx: ApiContext, o: Owner) {
+  const rec = await existingSchedule(ctx, o);
+  const handle = ctx.temporal.schedule.getHandle(rec.id);
+  await handle.trigger().catch(async (err: unknown) => {
+    if (!(err instanceof ScheduleNotFoundError)) throw err;
+    await applySchedule(ctx.temporal, rec, ctx);
+    await handle.trigger();
+  });
+  ctx.logger.info({ scheduleId: rec.id }, 'schedule triggered');
+  return { scheduleId: rec.id, workflowIdPrefix: scheduledWorkflowIdFor(rec.kind, (rec.jobId ?? rec.repositoryId)!) };
 }
 
 /** Takes every action the schedule would have taken in [start, end], now (all of them unless `overlap` says otherwise). */
-function backfillSchedule(ownerOf: (i: HandlerInput) => Owner): Handler {
-  return async (ctx, input) => {
-    const b = input.body as { start: string; end: string; overlap?: BackfillOverlap };
-    const start = new Date(b.start);
-    const end = new Date(b.end);
-    if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime())) throw new InputError('start and end must be date-times');
-    if (end <= start) throw new InputError('end must be after start');
-    const rec = await existingSchedule(ctx, ownerOf(input));
-    const overlap = backfillOverlap(b.overlap);
-    await ctx.temporal.schedule.getHandle(rec.id).backfill({ start, end, overlap });
-    ctx.logger.info({ scheduleId: rec.id, start, end, overlap }, 'schedule backfilled');
-    return { status: 202, body: { scheduleId: rec.id, workflowIdPrefix: scheduledWorkflowIdFor(rec.kind, (rec.jobId ?? rec.repositoryId)!) } };
-  };
+async function backfillSchedule(ctx: ApiContext, o: Owner, b: { start: string; end: string; overlap?: BackfillOverlap }) {
+  const start = new Date(b.start);
+  const end = new Date(b.end);
+  if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime())) throw new InputError('start and end must be date-times');
+  if (end <= start) throw new InputError('end must be after start');
+  const rec = await existingSchedule(ctx, o);
+  const overlap = backfillOverlap(b.overlap);
+  await ctx.temporal.schedule.getHandle(rec.id).backfill({ start, end, overlap });
+  ctx.logger.info({ scheduleId: rec.id, start, end, overlap }, 'schedule backfilled');
+  return { scheduleId: rec.id, workflowIdPrefix: scheduledWorkflowIdFor(rec.kind, (rec.jobId ?? rec.repositoryId)!) };
 }
 
-export const setJobSchedule = setSchedule(jobOwner);
-export const deleteJobSchedule = deleteSchedule(jobOwner);
-export const pauseJobSchedule = setPaused(jobOwner, true);
-export const resumeJobSchedule = setPaused(jobOwner, false);
-export const triggerJobSchedule = triggerSchedule(jobOwner);
-export const backfillJobSchedule = backfillSchedule(jobOwner);
+export const setJobSchedule = handler('setJobSchedule', async (ctx, { params, body }) => ({ status: 200, body: await setSchedule(ctx, jobOwner(params), body) }));
+export const deleteJobSchedule = handler('deleteJobSchedule', async (ctx, { params }) => {
+  await deleteSchedule(ctx, jobOwner(params));
+  return { status: 204, body: undefined };
+});
+export const pauseJobSchedule = handler('pauseJobSchedule', async (ctx, { params, body }) => ({ status: 200, body: await setPaused(ctx, jobOwner(params), true, body) }));
+export const resumeJobSchedule = handler('resumeJobSchedule', async (ctx, { params, body }) => ({ status: 200, body: await setPaused(ctx, jobOwner(params), false, body) }));
+export const triggerJobSchedule = handler('triggerJobSchedule', async (ctx, { params }) => ({ status: 202, body: await triggerSchedule(ctx, jobOwner(params)) }));
+export const backfillJobSchedule = handler('backfillJobSchedule', async (ctx, { params, body }) => ({ status: 202, body: await backfillSchedule(ctx, jobOwner(params), body) }));
 
-export const setRepositorySchedule = setSchedule(repositoryOwner);
-export const getRepositorySchedule = getSchedule(repositoryOwner);
-export const deleteRepositorySchedule = deleteSchedule(repositoryOwner);
-export const pauseRepositorySchedule = setPaused(repositoryOwner, true);
-export const resumeRepositorySchedule = setPaused(repositoryOwner, false);
-export const triggerRepositorySchedule = triggerSchedule(repositoryOwner);
-export const backfillRepositorySchedule = backfillSchedule(repositoryOwner);
+export const setRepositorySchedule = handler('setRepositorySchedule', async (ctx, { params, body }) => ({ status: 200, body: await setSchedule(ctx, repositoryOwner(params), body) }));
+export const getRepositorySchedule = handler('getRepositorySchedule', async (ctx, { params, query }) => ({ status: 200, body: await getSchedule(ctx, repositoryOwner(params), query.nextRuns) }));
+export const deleteRepositorySchedule = handler('deleteRepositorySchedule', async (ctx, { params }) => {
+  await deleteSchedule(ctx, repositoryOwner(params));
+  return { status: 204, body: undefined };
+});
+export const pauseRepositorySchedule = handler('pauseRepositorySchedule', async (ctx, { params, body }) => ({ status: 200, body: await setPaused(ctx, repositoryOwner(params), true, body) }));
+export const resumeRepositorySchedule = handler('resumeRepositorySchedule', async (ctx, { params, body }) => ({ status: 200, body: await setPaused(ctx, repositoryOwner(params), false, body) }));
+export const triggerRepositorySchedule = handler('triggerRepositorySchedule', async (ctx, { params }) => ({ status: 202, body: await triggerSchedule(ctx, repositoryOwner(params)) }));
+export const backfillRepositorySchedule = handler('backfillRepositorySchedule', async (ctx, { params, body }) => ({ status: 202, body: await backfillSchedule(ctx, repositoryOwner(params), body) }));

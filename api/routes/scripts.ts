@@ -1,34 +1,30 @@
 // The server-side script library (CRUD) and a job's pre and post scripts.
 import { ConflictError, InputError, NotFoundError } from '../../contract/errors';
 import type * as scripts from '../../catalog/scripts';
-import type { Handler } from '../context';
+import { handler } from '../context';
+import type { components } from '../../contract/generated/api-schema';
 
-interface ScriptBody {
-  name: string;
-  description?: string;
-  body: string;
-  timeoutSeconds?: number;
-}
+type ScriptBody = components['schemas']['ScriptWrite'];
 
 const toWrite = (b: ScriptBody): scripts.ScriptWrite => ({ name: b.name, description: b.description ?? null, body: b.body, timeoutSeconds: b.timeoutSeconds ?? 600 });
 
-export const listScripts: Handler = async (ctx) => ({ status: 200, body: { items: await ctx.catalog.scripts.list() } });
+export const listScripts = handler('listScripts', async (ctx) => ({ status: 200, body: { items: await ctx.catalog.scripts.list() } }));
 
-export const getScript: Handler = async (ctx, { params }) => ({ status: 200, body: await ctx.catalog.scripts.get(params.id as number) });
+export const getScript = handler('getScript', async (ctx, { params }) => ({ status: 200, body: await ctx.catalog.scripts.get(params.id) }));
 
-export const createScript: Handler = async (ctx, { body }) => {
-  const id = await ctx.catalog.scripts.insert(toWrite(body as ScriptBody));
+export const createScript = handler('createScript', async (ctx, { body }) => {
+  const id = await ctx.catalog.scripts.insert(toWrite(body));
   return { status: 201, body: await ctx.catalog.scripts.get(id) };
-};
+});
 
-export const updateScript: Handler = async (ctx, { params, body }) => {
-  const id = params.id as number;
-  await ctx.catalog.scripts.update(id, toWrite(body as ScriptBody));
+export const updateScript = handler('updateScript', async (ctx, { params, body }) => {
+  const id = params.id;
+  await ctx.catalog.scripts.update(id, toWrite(body));
   return { status: 200, body: await ctx.catalog.scripts.get(id) };
-};
+});
 
-export const deleteScript: Handler = async (ctx, { params }) => {
-  const id = params.id as number;
+export const deleteScript = handler('deleteScript', async (ctx, { params }) => {
+  const id = params.id;
   await ctx.catalog.transaction(async (tx) => {
     await tx.scripts.get(id);
     const jobs = await tx.scripts.jobsUsing(id);
@@ -36,17 +32,16 @@ export const deleteScript: Handler = async (ctx, { params }) => {
     await tx.scripts.delete(id);
   });
   return { status: 204, body: undefined };
-};
+});
 
-export const getJobScripts: Handler = async (ctx, { params }) => {
-  const jobId = params.id as number;
+export const getJobScripts = handler('getJobScripts', async (ctx, { params }) => {
+  const jobId = params.id;
   await ctx.catalog.jobs.get(jobId);
   return { status: 200, body: await ctx.catalog.scripts.ofJob(jobId) };
-};
+});
 
-export const setJobScripts: Handler = async (ctx, { params, body }) => {
-  const jobId = params.id as number;
-  const b = body as { pre: number[]; post: number[] };
+export const setJobScripts = handler('setJobScripts', async (ctx, { params, body: b }) => {
+  const jobId = params.id;
   await ctx.catalog.transaction(async (tx) => {
     await tx.jobs.get(jobId);
     for (const id of [...b.pre, ...b.post]) {
@@ -57,4 +52,4 @@ export const setJobScripts: Handler = async (ctx, { params, body }) => {
     await tx.scripts.setOfJob(jobId, b);
   });
   return { status: 200, body: await ctx.catalog.scripts.ofJob(jobId) };
-};
+});
