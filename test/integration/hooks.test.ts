@@ -40,7 +40,7 @@ beforeAll(async () => {
   }
   pg = await startPostgres();
   // The sample third-party plugin, loaded by the agent at start as any other module would be.
-  stack = await startStack({ databaseUrl: pg.url, env: { BACKSTOP_PLUGIN_MODULES: join(ROOT, 'dist', 'activities', 'plugins', 'sample', 'hello-file.js') } });
+  stack = await startStack({ databaseUrl: pg.url, env: { BACKSTOP_PLUGIN_MODULES: join(ROOT, 'dist', 'activities', 'shared', 'plugins', 'sample', 'hello-file.js') } });
   repoId = (await stack.api.createRepository({ name: 'hooks', url: join(work, 'repo'), password: 'hooks-pass' })).id;
 });
 

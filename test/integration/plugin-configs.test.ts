@@ -28,7 +28,7 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'backstop-plugin-configs-'));
   pg = await startPostgres();
   // The local agent loads the sample third-party plugin, and reports it when it registers.
-  stack = await startStack({ databaseUrl: pg.url, env: { BACKSTOP_PLUGIN_MODULES: join(ROOT, 'dist', 'activities', 'plugins', 'sample', 'hello-file.js') } });
+  stack = await startStack({ databaseUrl: pg.url, env: { BACKSTOP_PLUGIN_MODULES: join(ROOT, 'dist', 'activities', 'shared', 'plugins', 'sample', 'hello-file.js') } });
 });
 
 afterAll(async () => {

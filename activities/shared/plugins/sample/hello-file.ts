@@ -1,6 +1,6 @@
 // A sample third-party plugin: how to write one. It writes a greeting file into its work
 // directory before the backup and contributes it, so the snapshot holds `hello.txt`.
-// Load it on an agent with BACKSTOP_PLUGIN_MODULES=/path/to/activities/plugins/sample/hello-file.ts
+// Load it on an agent with BACKSTOP_PLUGIN_MODULES=/path/to/activities/shared/plugins/sample/hello-file.ts
 // and create a configuration `{"plugin": "hello_file", "settings": {"greeting": "hi"}}`.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
