@@ -89,9 +89,11 @@ describe('enrollment', () => {
 
     mkdirSync(join(work, 'alpha-root'));
     await startEnrolledAgent('alpha', { BACKSTOP_BACKUP_ROOTS: join(work, 'alpha-root') });
-    const alpha = await eventually('alpha reachable with capabilities', async () => {
+    // Registration reports the capabilities, the first heartbeat the OS: whichever the API
+    // took first, wait for both.
+    const alpha = await eventually('alpha reachable with capabilities and OS', async () => {
       const a = await agentStatus('alpha');
-      return a?.status === 'reachable' && a.capabilities ? a : undefined;
+      return a?.status === 'reachable' && a.capabilities && a.os ? a : undefined;
     });
     expect(alpha.capabilities!.engines.map((e) => e.name)).toContain('restic');
     expect(alpha.os).toMatch(/^Linux /);
