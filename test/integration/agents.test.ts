@@ -89,9 +89,11 @@ describe('enrollment', () => {
 
     mkdirSync(join(work, 'alpha-root'));
     await startEnrolledAgent('alpha', { BACKSTOP_BACKUP_ROOTS: join(work, 'alpha-root') });
-    const alpha = await eventually('alpha reachable with capabilities', async () => {
+    // Registration reports the capabilities, the first heartbeat the OS: whichever the API
+    // took first, wait for both.
+    const alpha = await eventually('alpha reachable with capabilities and OS', async () => {
       const a = await agentStatus('alpha');
-      return a?.status === 'reachable' && a.capabilities ? a : undefined;
+      return a?.status === 'reachable' && a.capabilities && a.os ? a : undefined;
     });
     expect(alpha.capabilities!.engines.map((e) => e.name)).toContain('restic');
     expect(alpha.os).toMatch(/^Linux /);
@@ -217,13 +219,17 @@ describe('certificates', () => {
     expect(verifyIssuedBy(renewed.certPem, renewed.caPem)).toBe(true);
     const { rows } = await stack.catalog.db.query(`SELECT count(*)::int AS n FROM agent_certificates c JOIN agents a ON a.id = c.agent_id WHERE a.name = 'alpha'`);
     expect(rows[0].n).toBeGreaterThanOrEqual(2);
-    // Past the first certificate's end the agent still heartbeats and backs up. (The one wait
-    // on the clock in this file: a certificate's end is a time, nothing reports it.)
-    await new Promise((r) => setTimeout(r, Math.max(0, enrolled.notAfter.getTime() - Date.now() + 1_000)));
-    await eventually('alpha reachable on its renewed certificate', async () => {
-      const a = await agentStatus('alpha');
-      return a?.status === 'reachable' && Date.now() - new Date(a.lastSeenAt!).getTime() < HEARTBEAT_MS * 2;
-    });
+    // Past the first certificate's end the agent still heartbeats and backs up: the API has
+    // taken a heartbeat from it later than that certificate's end, which only the renewed
+    // one could authenticate.
+    await eventually(
+      'alpha heard by the API after its first certificate ended',
+      async () => {
+        const a = await agentStatus('alpha');
+        return a?.status === 'reachable' && new Date(a.lastSeenAt!).getTime() > enrolled.notAfter.getTime();
+      },
+      CERT_LIFETIME_MS * 2,
+    );
     const job = (await stack.api.listJobs()).find((j) => j.name === 'alpha-job')!;
     const run = await stack.api.waitForRun((await stack.api.runJob(job.id)).runId, { timeoutMs: 180_000 });
     expect(run.status).toBe('succeeded');
@@ -267,12 +273,22 @@ describe('certificates', () => {
 
 describe('health', () => {
   it('shows a killed agent unreachable, and fails its job as "agent unreachable" within the timeout', async () => {
+    // The API's view before the kill: alpha reachable, with the last heartbeat it took.
+    const before = await eventually('alpha reachable before the kill', async () => {
+      const a = await agentStatus('alpha');
+      return a?.status === 'reachable' ? a : undefined;
+    });
     await agents.alpha!.kill9();
     const seen = await eventually('alpha unreachable', async () => {
       const a = await agentStatus('alpha');
       return a?.status === 'unreachable' ? a : undefined;
     });
-    expect(Date.now() - new Date(seen.lastSeenAt!).getTime()).toBeGreaterThan(3 * HEARTBEAT_MS);
+    // What the server computed it from: the last heartbeat it took from alpha (kept, not
+    // reset by the kill) and, in the catalog, the interval alpha reported with it, which is
+    // what turns three missed heartbeats into seconds rather than the default 90 s.
+    expect(new Date(seen.lastSeenAt!).getTime()).toBeGreaterThanOrEqual(new Date(before.lastSeenAt!).getTime());
+    const { rows } = await stack.catalog.db.query(`SELECT last_seen_at, heartbeat_interval_ms FROM agents WHERE name = 'alpha'`);
+    expect({ lastSeenAt: (rows[0].last_seen_at as Date).toISOString(), heartbeatIntervalMs: Number(rows[0].heartbeat_interval_ms) }).toEqual({ lastSeenAt: seen.lastSeenAt, heartbeatIntervalMs: HEARTBEAT_MS });
     const job = (await stack.api.listJobs()).find((j) => j.name === 'alpha-job')!;
     const run = await stack.api.waitForRun((await stack.api.runJob(job.id)).runId, { timeoutMs: 180_000 });
     expect(run.status).toBe('failed');
@@ -281,5 +297,8 @@ describe('health', () => {
     expect((await activityRecords(stack.temporal, run.workflowId)).filter((a) => a.timedOut)).toEqual([
       { activityType: 'createSnapshot', scheduleToStartMs: SCHEDULE_TO_START_MS, timedOut: 'SCHEDULE_TO_START', attempt: null },
     ]);
+    // A run sent to alpha neither revives it nor counts as hearing from it: the API still
+    // reports it unreachable, on the same last heartbeat.
+    expect(await agentStatus('alpha')).toMatchObject({ status: 'unreachable', lastSeenAt: seen.lastSeenAt });
   });
 });

@@ -1,7 +1,7 @@
 // Restores and browsing on the real stack: API → RestoreWorkflow → restic on the target
 // agent, a second agent for cross-host restores, approvals through the API, escape
 // attempts, and a kill -9 of the agent mid-restore.
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPostgres, type Postgres } from '../support/postgres';
@@ -12,6 +12,7 @@ import type { ApiRun } from '../../core/api-client';
 import { activityRecords, historyJson, recordHistory } from '../support/history';
 import { writeRandomFiles } from '../support/random-files';
 import { problemOf } from '../support/problem';
+import { listProcesses } from '../support/procfs';
 
 jest.setTimeout(300_000);
 
@@ -267,31 +268,62 @@ describe('a crash of the agent mid-restore', () => {
     bigSnapshot = backup.snapshotId!;
   });
 
+  /** The dataset's files, relative to big(): d0/f0, d0/f8, … */
+  const bigFiles = () =>
+    readdirSync(big(), { withFileTypes: true, recursive: true })
+      .filter((e) => e.isFile())
+      .map((e) => join(e.parentPath, e.name).slice(big().length + 1))
+      .sort();
+
+  /**
+   * The dataset's files that are whole under `restored` (the dataset's place in a target):
+   * the snapshot's size and content, and the snapshot's mtime, which restic sets only once it
+   * wrote all of a file.
+   */
+  function wholeFiles(restored: string): string[] {
+    return bigFiles().filter((rel) => {
+      const at = join(restored, rel);
+      if (!existsSync(at)) return false;
+      const got = statSync(at, { bigint: true });
+      const want = statSync(join(big(), rel), { bigint: true });
+      return got.size === want.size && got.mtimeNs === want.mtimeNs && readFileSync(at).equals(readFileSync(join(big(), rel)));
+    });
+  }
+
   /**
    * Watches `dir()` fill on disk (heartbeats reach the API only every few seconds), kills the
    * agent while restic is part-way through, starts it again and waits for the run's end.
+   * Returns the run and the files the killed attempt had finished.
    */
-  async function crashMidRestore(runId: string, dir: () => string | null): Promise<ApiRun> {
-    await waitFor('restore part-way', async () => {
+  async function crashMidRestore(runId: string, dir: () => string | null): Promise<{ run: ApiRun; finishedBeforeKill: string[] }> {
+    const target = await waitFor('restore part-way', async () => {
       const r = await stack.api.getRun(runId);
       if (!['queued', 'running'].includes(r.status)) throw new Error(`restore ended early: ${r.status} ${r.failureReason}`);
       const d = dir();
       const bytes = d ? allocatedBytes(d) : 0;
-      return bytes > total * 0.1 && bytes < total * 0.7 ? bytes : null;
+      return bytes > total * 0.1 && bytes < total * 0.7 ? d : null;
     }, 60_000, 50);
     await stack.kill9('agent');
+    // The killed attempt's restic outlives the agent until its next progress line meets the
+    // closed pipe. Once it is gone the target holds exactly what that attempt left.
+    await waitFor("the killed attempt's restic to exit", async () => !listProcesses().some((p) => p.state !== 'Z' && p.cmd.includes('restic') && p.cmd.includes(target)), 60_000, 100);
+    // The crash left work for the next attempt: a restic that outlived the agent and finished
+    // on its own would leave nothing to resume.
+    expect(allocatedBytes(target)).toBeLessThan(total);
+    const finishedBeforeKill = wholeFiles(join(target, big()));
+    expect(finishedBeforeKill.length).toBeLessThan(BIG_FILES);
     await stack.start('agent');
     const run = await stack.api.waitForRun(runId, { timeoutMs: 240_000 });
     // The kill cut the restore step short: a second attempt finished it.
     const step = (await activityRecords(stack.temporal, run.workflowId)).find((a) => a.activityType === 'runRestore');
     expect(step?.attempt).toBeGreaterThanOrEqual(2);
-    return run;
+    return { run, finishedBeforeKill };
   }
 
   it('resumes and finishes with a correct tree', async () => {
     const { runId } = await stack.api.restoreSnapshot(bigSnapshot, {});
     const restores = join(work, 'restores');
-    const run = await crashMidRestore(runId, () => {
+    const { run } = await crashMidRestore(runId, () => {
       const name = readdirSync(restores).find((n) => n.startsWith(`${bigSnapshot.slice(0, 8)}-`));
       return name ? join(restores, name) : null;
     });
@@ -318,8 +350,18 @@ describe('a crash of the agent mid-restore', () => {
     }
 
     const { runId } = await stack.api.restoreSnapshot(bigSnapshot, { target, overwrite: policy });
-    const run = await crashMidRestore(runId, () => target);
+    const { run, finishedBeforeKill } = await crashMidRestore(runId, () => target);
     expect(run).toMatchObject({ status: 'succeeded', failureReason: null, details: { overwrite: policy, verification: 'passed' } });
+    // The resumed attempt wrote exactly the remainder, as restic reported it: it skipped the
+    // kept local file and every file the killed attempt had finished, and wrote all others
+    // whole (restic counts a skipped file at its size in the snapshot). A file the killed
+    // attempt touched but did not finish (restic sets the mtime last) is never skipped, even
+    // when its content happens to be complete.
+    const skipped = ['d0/f0', ...finishedBeforeKill.filter((f) => f !== 'd0/f0')];
+    expect((run.details as unknown as { summary: Record<string, number> }).summary).toMatchObject({
+      bytesSkipped: skipped.length * BIG_FILE_BYTES,
+      bytesRestored: (BIG_FILES - skipped.length) * BIG_FILE_BYTES,
+    });
 
     const expected = hashTree(big());
     const got = hashTree(join(target, big()));

@@ -56,14 +56,34 @@ const scheduledRuns = async (jobId: number): Promise<ApiRun[]> => (await stack.a
 const terminal = (r: ApiRun) => ['succeeded', 'warning', 'failed', 'cancelled'].includes(r.status);
 const scheduleInfo = async (jobId: number) => (await stack.temporal.schedule.getHandle(scheduleIdFor('backup', jobId)).describe()).info;
 
+let witnesses = 0;
 /**
- * Proving that a paused schedule does not fire needs its fire times to pass: waits until
- * `n` whole intervals of `everyMs` have gone by on the clock. Only the spec sets how long;
- * a slow machine cannot make the assertion after it fail.
+ * Proving that a paused schedule does not fire needs its fire times to pass, and Temporal says
+ * nothing about a paused schedule's fire times (its next times stay put while it is paused).
+ * So a witness schedule on the same interval counts them as Temporal processes them: its action
+ * starts a workflow on a task queue no worker polls, so that one stays open and every later
+ * fire time is skipped as an overlap. Resolves once the witness has taken or skipped `n`
+ * actions, all after this call: the clock's pace and the machine's are both left to Temporal.
  */
-async function letFireTimesPass(n: number, everyMs: number): Promise<void> {
-  const until = (Math.floor(Date.now() / everyMs) + n + 1) * everyMs;
-  await new Promise((r) => setTimeout(r, until - Date.now()));
+async function fireTimesPass(n: number, everyMs: number): Promise<void> {
+  const scheduleId = `witness-${++witnesses}`;
+  const witness = await stack.temporal.schedule.create({
+    scheduleId,
+    spec: { intervals: [{ every: everyMs }] },
+    policies: { overlap: 'SKIP' },
+    action: { type: 'startWorkflow', workflowType: 'witness', taskQueue: `${scheduleId}-unpolled`, workflowId: scheduleId, args: [], workflowExecutionTimeout: '10 minutes' },
+  });
+  const started = new Set<string>();
+  try {
+    await waitFor(`the witness schedule to process ${n} fire times`, async () => {
+      const { info } = await witness.describe();
+      for (const a of [...info.runningActions, ...info.recentActions.map((r) => r.action)]) started.add(a.workflow.workflowId);
+      return info.numActionsTaken + info.numActionsSkippedOverlap >= n;
+    }, 60_000 + n * everyMs, 300);
+  } finally {
+    await witness.delete();
+    for (const id of started) await stack.temporal.workflow.getHandle(id).terminate('witness no longer needed').catch(() => undefined);
+  }
 }
 
 /** Deletes the job's schedule, lets held backups through and waits until all its runs ended. */
@@ -111,11 +131,12 @@ describe('a job with a schedule', () => {
     const paused = await stack.api.setJobSchedulePaused(job.id, true, 'disk replacement');
     expect(paused).toMatchObject({ paused: true, note: 'disk replacement' });
     expect((await stack.temporal.schedule.getHandle(paused.scheduleId).describe()).state).toMatchObject({ paused: true, note: 'disk replacement' });
-    // Let whatever started before the pause finish, then let three fire times go by.
+    // Let whatever started before the pause finish, then let three fire times go by, as
+    // Temporal counts them on a witness schedule of the same interval.
     await waitFor('scheduled runs to settle', async () => (await scheduledRuns(job.id)).every(terminal), 120_000, 500);
     const count = (await scheduledRuns(job.id)).length;
     const taken = (await scheduleInfo(job.id)).numActionsTaken;
-    await letFireTimesPass(3, 3_000);
+    await fireTimesPass(3, 3_000);
     expect((await scheduleInfo(job.id)).numActionsTaken).toBe(taken);
     expect((await scheduledRuns(job.id)).length).toBe(count);
 
