@@ -9,7 +9,7 @@ import type { ServerActivities } from '../../activities/server';
 import type { ServerScriptActivities } from '../../activities/scripts/server-scripts';
 import { Worker } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
-import { timeSkippingSuite } from './support/time-skipping';
+import { LOCAL_ACTIVITY_CACHE, timeSkippingSuite } from './support/time-skipping';
 import { backupWorkflow, type BackupWorkflowResult } from '../../workflows/backup';
 import type { BackupPlan, FinishRunInput } from '../../activities/server';
 import type { BackupStepInput, BackupStepResult } from '../../activities/agent';
@@ -60,7 +60,7 @@ async function scenario(opts: { preHookFails?: boolean }): Promise<{ seen: Seen;
     connection: suite.env.nativeConnection,
     taskQueue: SERVER_TASK_QUEUE,
     workflowBundle: suite.bundle,
-    maxCachedWorkflows: 0,
+    ...LOCAL_ACTIVITY_CACHE,
     activities: fakes<ServerActivities & ServerScriptActivities & LockActivities>({
       prepareBackup: async () => (note('prepare'), plan),
       runPreScript: async () => void note('job pre script'),
