@@ -1,39 +1,52 @@
-// BackupWorkflow: one run of a backup job, durable across crashes of any process.
+// BackupWorkflow: one run of a backup job, durable across crashes of any process. One
+// order, with or without scripts and plugins (each step below runs only if the job has it):
 //
-//   prepare ─▶ server pre script ─▶ snapshot create ─▶ engine backup (shared repository lock)
-//           ─▶ snapshot release ─▶ agent post hook ─▶ record ─▶ notify   (cleanup: always)
+//   1 prepare            prepareBackup              server (local)  the plan: job, repository, scripts, plugins
+//   2 job.preScript, then library pre scripts        server          non-zero exit aborts; KEY=VALUE overrides
+//   3 agent pre hooks    pluginsBackupInit          agent           jobInit + backupInit (shell_hook pre)
+//   ── shared repository lock from here: a prune waits, backups and restores share it ──
+//   4 dumps / pipes      pluginsBackup              agent           files to include; streams stored now
+//   5 snapshot create    createSnapshot             agent
+//   6 engine             runBackup                  agent           job paths + dump files, overrides applied
+//   ── lock released; cleanup, never cancelled, always ──
+//   7 snapshot release   releaseSnapshot            agent
+//   8 agent post hooks   pluginsBackupCleanup       agent           backupCleanup(success) + jobCleanup, then job.postHook
+//   9 server post scripts runServerScript           server          BACKSTOP_RUN_SUCCESS, BACKSTOP_RUN_WARNINGS
+//  10 record (files snapshot and every stream snapshot), finish the run, notify   server (local)
 //
-// Execution order with plugins and library scripts (issue 5; runs recorded before it replay
-// the order above, guarded by patched('plugins')):
+// The filesystem snapshot is taken once the lock is held, not before: a run that waits for
+// a prune does not hold a frozen copy meanwhile (an LVM snapshot fills with every write to
+// its volume while it lives) nor back up a copy older than its engine run. Held while the
+// engine runs: the shared lock and the snapshot; nothing else.
 //
-//   1 job.preScript, then library pre scripts   server worker   non-zero exit aborts; KEY=VALUE overrides
-//   2 agent pre hooks   pluginsBackupInit        agent           jobInit + backupInit (shell_hook pre)
-//   ── shared repository lock from here ──
-//   3 dumps / pipes     pluginsBackup            agent           files to include; streams stored now
-//   4 snapshot create   createSnapshot           agent
-//   5 engine            runBackup                agent           job paths + dump files, overrides applied
-//   ── cleanup, never cancelled, always ──
-//   6 snapshot release  releaseSnapshot          agent
-//   7 agent post hooks  pluginsBackupCleanup     agent           backupCleanup(success) + jobCleanup, then job.postHook
-//   8 server post scripts runServerScript        server worker   BACKSTOP_RUN_SUCCESS, BACKSTOP_RUN_WARNINGS
-//   9 record (files snapshot and every stream snapshot) ─▶ 10 notify
+// The plan and the catalog writes are local activities on the server worker, where this
+// workflow runs: short, idempotent bookkeeping without a task round trip each. Everything
+// on an agent, and every script, stays an activity with its own retry boundary.
 //
-// Cleanup runs in a non-cancellable scope, so a cancelled or failed run still releases its
-// snapshot, runs its post hook and records its outcome.
-import { CancellationScope, patched, proxyActivities, uuid4, workflowInfo } from '@temporalio/workflow';
+// Runs recorded before this order (no RUN_ENVELOPE_PATCH marker) replay on
+// workflows/backup-legacy.ts. The envelope (workflows/run-envelope.ts) runs the cleanup in
+// a non-cancellable scope, so a cancelled or failed run still releases its snapshot, runs
+// its post hooks and records its outcome.
+import { patched, proxyActivities, proxyLocalActivities, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { ServerActivities } from '../activities/server/backup-activities';
 import type { ServerScriptActivities } from '../activities/server/script-activities';
-import { mergeOverrides, NO_OVERRIDES, overrideTags } from '../contract/run-overrides';
+import { mergeOverrides, NO_OVERRIDES, overrideTags, type RunOverrides } from '../contract/run-overrides';
 import type { BackupStats, RunStatus } from '../contract/model';
 import { ErrorType } from '../contract/errors';
 import { SERVER_TASK_QUEUE } from '../contract/names';
-import { failureReason, isCancelled } from './failure-reason';
+import { failureReason } from './failure-reason';
 import { agentEngineOptions, agentStepOptions } from './agent-options';
 import { withRepositoryLock } from './with-repository-lock';
-import { fillRunAttributes, recordOutcome, trackRunProgress } from './run-visibility';
+import { fillRunAttributes } from './run-visibility';
+import { runEnvelope } from './run-envelope';
+import { legacyBackupWorkflow } from './backup-legacy';
 import type { AgentActivities, BackupStepResult } from '../contract/backup-activities';
-import type { SnapshotHandle } from '../contract/snapshot';
 import type { PluginActivities, PluginBackupResult } from '../contract/plugin-activities';
+import type { LockActivities } from '../contract/repository-lock';
+import type { SnapshotHandle } from '../contract/snapshot';
+
+/** Runs that record this marker take the order above; runs without it replay backup-legacy.ts. */
+export const RUN_ENVELOPE_PATCH = 'run-envelope';
 
 export interface BackupWorkflowInput {
   /**
@@ -59,8 +72,10 @@ export interface BackupWorkflowResult {
   streamSnapshotIds?: string[];
 }
 
-const server = proxyActivities<ServerActivities>({
-  taskQueue: SERVER_TASK_QUEUE,
+// Bookkeeping on this worker: local activities, each safe to run twice (the catalog writes
+// are upserts; a notification may be logged twice after a crash). Their retries are driven
+// by workflow tasks; the backoff matches the activities they replace.
+const bookkeeping = proxyLocalActivities<ServerActivities & Pick<LockActivities, 'requestRepositoryLock'>>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 20 },
 });
@@ -82,155 +97,140 @@ const libraryScripts = proxyActivities<ServerScriptActivities>({
 });
 
 export async function backupWorkflow(started: BackupWorkflowInput): Promise<BackupWorkflowResult> {
+  if (!patched(RUN_ENVELOPE_PATCH)) return legacyBackupWorkflow(started);
   const input = { ...started, runId: started.runId ?? uuid4() };
+  const { runId } = input;
   const { workflowId } = workflowInfo();
-  const step = trackRunProgress('preparing');
-  // Not cancellable: a run cancelled while queued still gets its plan, so the cleanup below
-  // records it as cancelled instead of leaving its row queued. (No new command: replays.)
-  const plan = await CancellationScope.nonCancellable(() => server.prepareBackup({ runId: input.runId, jobId: input.jobId, workflowId }));
-  fillRunAttributes({ kind: 'backup', jobId: plan.jobId, agentName: plan.agentName, repositoryId: plan.repository.id });
 
-  const agent = proxyActivities<AgentActivities>(agentStepOptions(plan.agentName, input));
-  const engine = proxyActivities<AgentActivities>(agentEngineOptions(plan.agentName, input));
-  // Plugin steps heartbeat; a hook or a dump may run long.
-  const plugins = proxyActivities<PluginActivities>({ ...agentEngineOptions(plan.agentName, input), retry: { maximumAttempts: 3, nonRetryableErrorTypes: [ErrorType.hook] } });
-  const preScripts = plan.scripts?.pre ?? [];
-  const postScripts = plan.scripts?.post ?? [];
-  const configIds = (plan.plugins ?? []).map((p) => p.id);
-  // Only runs with scripts or plugins take the new path (and record the patch marker).
-  const extras = preScripts.length + postScripts.length + configIds.length > 0 && patched('plugins');
-  const pluginRun = { runId: input.runId, workflowId, jobId: plan.jobId, jobName: plan.jobName, configIds };
-  let overrides = NO_OVERRIDES;
+  // What the body got to, for the cleanup.
+  let handle: SnapshotHandle | undefined;
   let pluginsStarted = false;
   let pluginResult: PluginBackupResult | undefined;
+  let lockReleased: Promise<void> = Promise.resolve();
 
-  let handle: SnapshotHandle | undefined;
-  let backup: BackupStepResult | undefined;
-  let error: unknown;
-  const warnings: string[] = [];
+  const run = await runEnvelope({
+    where: (plan) => plan.agentName,
 
-  try {
-    if (plan.preScript) {
-      step('pre-script');
-      await serverScripts.runPreScript({ command: plan.preScript, runId: input.runId, plan });
-    }
-    if (extras) {
-      for (const script of preScripts) {
+    prepare: async () => {
+      const plan = await bookkeeping.prepareBackup({ runId, jobId: input.jobId, workflowId });
+      fillRunAttributes({ kind: 'backup', jobId: plan.jobId, agentName: plan.agentName, repositoryId: plan.repository.id });
+      return plan;
+    },
+
+    body: async (plan, { step, warnings }): Promise<BackupStepResult> => {
+      const { agent, engine, plugins } = agentProxies(plan.agentName, input);
+      const pluginRun = { runId, workflowId, jobId: plan.jobId, jobName: plan.jobName, configIds: (plan.plugins ?? []).map((p) => p.id) };
+      const repository = { id: plan.repository.id, url: plan.repository.url };
+
+      if (plan.preScript) {
+        step('pre-script');
+        await serverScripts.runPreScript({ command: plan.preScript, runId, plan });
+      }
+      let overrides: RunOverrides = NO_OVERRIDES;
+      for (const script of plan.scripts?.pre ?? []) {
         step('server-pre-scripts');
-        const r = await libraryScripts.runServerScript({ scriptId: script.id, phase: 'pre', runId: input.runId, workflowId, plan });
+        const r = await libraryScripts.runServerScript({ scriptId: script.id, phase: 'pre', runId, workflowId, plan });
         overrides = mergeOverrides(overrides, r.overrides);
         warnings.push(...r.warnings.map((w) => `pre script "${script.name}": ${w}`));
       }
-      if (configIds.length > 0) {
+      if (pluginRun.configIds.length > 0) {
         step('agent-pre-hooks');
         pluginsStarted = true;
         await plugins.pluginsBackupInit(pluginRun);
       }
-    }
-    const takeSnapshot = async () => {
-      step('snapshot');
-      handle = await agent.createSnapshot({ runId: input.runId, mode: plan.snapshotMode, paths: plan.paths });
-      warnings.push(...handle.warnings);
-      return handle;
-    };
-    // With a filesystem snapshot the engine reads the frozen copies at the original paths.
-    const runEngine = (snap: SnapshotHandle, more: { paths: string[]; excludes: string[]; extraTags?: string[] }) => {
-      step('engine');
-      const { readPaths, binds = [], excludes: snapshotExcludes = [] } = snap;
-      return engine.runBackup({
-        runId: input.runId,
-        workflowId,
-        jobId: plan.jobId,
-        repository: { id: plan.repository.id, url: plan.repository.url },
-        paths: [...readPaths, ...more.paths],
-        excludes: [...plan.excludes, ...snapshotExcludes, ...more.excludes],
-        binds,
-        ...(more.extraTags ? { extraTags: more.extraTags } : {}),
-      });
-    };
-    const onWaiting = () => step('waiting-for-lock');
-    if (extras) {
-      backup = await withRepositoryLock(
+      const extraTags = overrideTags(overrides);
+
+      const backup = await withRepositoryLock(
         plan.repository.id,
         'shared',
         async () => {
-          if (configIds.length > 0) {
+          if (pluginRun.configIds.length > 0) {
             step('dumps');
-            pluginResult = await plugins.pluginsBackup({ ...pluginRun, repository: { id: plan.repository.id, url: plan.repository.url }, extraTags: overrideTags(overrides) });
+            pluginResult = await plugins.pluginsBackup({ ...pluginRun, repository, extraTags });
           }
-          const snap = await takeSnapshot();
-          // Dump files are static: read where the plugin wrote them, not through the snapshot.
-          return runEngine(snap, { paths: pluginResult?.paths ?? [], excludes: overrides.excludes, extraTags: overrideTags(overrides) });
+          step('snapshot');
+          handle = await agent.createSnapshot({ runId, mode: plan.snapshotMode, paths: plan.paths });
+          warnings.push(...handle.warnings);
+          // The engine reads the frozen copies at the original paths; dump files are static,
+          // read where the plugin wrote them, not through the snapshot.
+          const { readPaths, binds = [], excludes: snapshotExcludes = [] } = handle;
+          step('engine');
+          return engine.runBackup({
+            runId,
+            workflowId,
+            jobId: plan.jobId,
+            repository,
+            paths: [...readPaths, ...(pluginResult?.paths ?? [])],
+            excludes: [...plan.excludes, ...snapshotExcludes, ...overrides.excludes],
+            binds,
+            ...(extraTags.length > 0 ? { extraTags } : {}),
+          });
         },
-        { onWaiting },
+        {
+          onWaiting: () => step('waiting-for-lock'),
+          request: bookkeeping.requestRepositoryLock,
+          // Unlocking and releasing the snapshot are independent: both start at once.
+          deferRelease: (released) => (lockReleased = released),
+        },
       );
-    } else {
-      const snap = await takeSnapshot();
-      const run = () => runEngine(snap, { paths: [], excludes: [] });
-      // The shared repository lock keeps a prune out while restic writes; runs recorded
-      // before the lock existed replay without it.
-      backup = patched('repository-lock') ? await withRepositoryLock(plan.repository.id, 'shared', run, { onWaiting }) : await run();
-    }
-    warnings.push(...backup.unreadable.map((p) => `unreadable: ${p}`));
-  } catch (err) {
-    error = err;
-  }
+      warnings.push(...backup.unreadable.map((p) => `unreadable: ${p}`));
+      return backup;
+    },
 
-  const status: RunStatus = error ? (isCancelled(error) ? 'cancelled' : 'failed') : backup!.unreadable.length > 0 ? 'warning' : 'succeeded';
-  const reason = error ? (status === 'cancelled' ? 'cancelled' : failureReason(error, plan.agentName)) : null;
-  const snapshotId = backup?.snapshot.id ?? null;
+    judge: (backup) => (backup.unreadable.length > 0 ? 'warning' : 'succeeded'),
 
-  await CancellationScope.nonCancellable(async () => {
-    if (handle) {
-      step('snapshot-release');
-      await agent.releaseSnapshot(handle).catch((e: unknown) => {
-        warnings.push(`snapshot release failed: ${failureReason(e, plan.agentName)}`);
-      });
-    }
-    if (pluginsStarted) {
-      step('agent-post-hooks');
-      const cleaned = await plugins.pluginsBackupCleanup({ ...pluginRun, success: !error, snapshotId }).catch((e: unknown) => {
-        warnings.push(`agent post hooks failed: ${failureReason(e, plan.agentName)}`);
+    finish: async (plan, { status, reason, result: backup }, { step, warnings }) => {
+      const { agent, plugins } = agentProxies(plan.agentName, input);
+      const success = status === 'succeeded' || status === 'warning';
+      const snapshotId = backup?.snapshot.id ?? null;
+      const pluginRun = { runId, workflowId, jobId: plan.jobId, jobName: plan.jobName, configIds: (plan.plugins ?? []).map((p) => p.id) };
+      const warn = (what: string) => (e: unknown) => {
+        warnings.push(`${what} failed: ${failureReason(e, plan.agentName)}`);
         return null;
-      });
-      warnings.push(...(cleaned?.warnings ?? []));
-    }
-    if (plan.postHook) {
-      step('post-hook');
-      const hook = await agent
-        .runPostHook({ command: plan.postHook, success: !error, runId: input.runId, jobId: plan.jobId, jobName: plan.jobName, snapshotId })
-        .catch((e: unknown) => {
-          warnings.push(`post hook failed: ${failureReason(e, plan.agentName)}`);
-          return null;
-        });
-      if (hook && hook.exitCode !== 0) warnings.push(`post hook exited with code ${hook.exitCode}`);
-    }
-    if (extras) {
-      for (const script of postScripts) {
+      };
+
+      if (handle) {
+        step('snapshot-release');
+        await agent.releaseSnapshot(handle).catch(warn('snapshot release'));
+      }
+      await lockReleased;
+      if (pluginsStarted) {
+        step('agent-post-hooks');
+        const cleaned = await plugins.pluginsBackupCleanup({ ...pluginRun, success, snapshotId }).catch(warn('agent post hooks'));
+        warnings.push(...(cleaned?.warnings ?? []));
+      }
+      if (plan.postHook) {
+        step('post-hook');
+        const hook = await agent.runPostHook({ command: plan.postHook, success, runId, jobId: plan.jobId, jobName: plan.jobName, snapshotId }).catch(warn('post hook'));
+        if (hook && hook.exitCode !== 0) warnings.push(`post hook exited with code ${hook.exitCode}`);
+      }
+      for (const script of plan.scripts?.post ?? []) {
         step('server-post-scripts');
-        const outcome = { success: !error, status, warnings: warnings.length, snapshotId };
-        const r = await libraryScripts.runServerScript({ scriptId: script.id, phase: 'post', runId: input.runId, workflowId, plan, outcome }).catch((e: unknown) => {
-          warnings.push(`post script "${script.name}" failed: ${failureReason(e, plan.agentName)}`);
-          return null;
-        });
+        const outcome = { success, status, warnings: warnings.length, snapshotId };
+        const r = await libraryScripts.runServerScript({ scriptId: script.id, phase: 'post', runId, workflowId, plan, outcome }).catch(warn(`post script "${script.name}"`));
         if (r && r.exitCode !== 0) warnings.push(`post script "${script.name}" exited with code ${r.exitCode}`);
       }
-    }
-    step('record');
-    if (backup) {
-      await server.recordSnapshot({ runId: input.runId, jobId: plan.jobId, repositoryId: plan.repository.id, snapshot: backup.snapshot });
-    }
-    for (const stream of pluginResult?.streams ?? []) {
-      await server.recordSnapshot({ runId: input.runId, jobId: plan.jobId, repositoryId: plan.repository.id, snapshot: stream.snapshot });
-    }
-    await server.finishRun({ runId: input.runId, status, snapshotId, stats: backup?.stats ?? null, warnings, failureReason: reason });
-    await server.notify({ runId: input.runId, jobName: plan.jobName, status, snapshotId, failureReason: reason, warnings: warnings.length });
+
+      step('record');
+      const recorded = { runId, jobId: plan.jobId, repositoryId: plan.repository.id };
+      for (const snapshot of [...(backup ? [backup.snapshot] : []), ...(pluginResult?.streams ?? []).map((s) => s.snapshot)]) {
+        await bookkeeping.recordSnapshot({ ...recorded, snapshot });
+      }
+      await bookkeeping.finishRun({ runId, status, snapshotId, stats: backup?.stats ?? null, warnings, failureReason: reason });
+      await bookkeeping.notify({ runId, jobName: plan.jobName, status, snapshotId, failureReason: reason, warnings: warnings.length });
+    },
   });
 
-  step('finished');
-  recordOutcome(status);
-  // The run record is written; now let Temporal show the run as failed or cancelled too.
-  if (error) throw error;
+  const backup = run.result;
   const streams = pluginResult ? { streamSnapshotIds: pluginResult.streams.map((x) => x.snapshot.id) } : {};
-  return { status, snapshotId, stats: backup?.stats ?? null, warnings, failureReason: reason, ...streams };
+  return { status: run.status, snapshotId: backup?.snapshot.id ?? null, stats: backup?.stats ?? null, warnings: run.warnings, failureReason: run.reason, ...streams };
+}
+
+/** The agent's steps: short ones, the engine, and plugin steps (which heartbeat; a hook or a dump may run long). */
+function agentProxies(agentName: string, input: BackupWorkflowInput) {
+  return {
+    agent: proxyActivities<AgentActivities>(agentStepOptions(agentName, input)),
+    engine: proxyActivities<AgentActivities>(agentEngineOptions(agentName, input)),
+    plugins: proxyActivities<PluginActivities>({ ...agentEngineOptions(agentName, input), retry: { maximumAttempts: 3, nonRetryableErrorTypes: [ErrorType.hook] } }),
+  };
 }

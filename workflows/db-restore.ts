@@ -3,14 +3,14 @@
 // database by default; an existing one is replaced only with `overwrite`.
 //
 //   start ─▶ restorePluginItem (agent: restic dump │ pg_restore / mysql, shared lock) ─▶ record (always)
-import { CancellationScope, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { RunStatus } from '../contract/model';
 import { ErrorType } from '../contract/errors';
 import { SERVER_TASK_QUEUE } from '../contract/names';
 import { agentEngineOptions, type AgentStepTimeouts } from './agent-options';
-import { failureReason, isCancelled } from './failure-reason';
 import { withRepositoryLock } from './with-repository-lock';
-import { fillRunAttributes, recordOutcome, trackRunProgress } from './run-visibility';
+import { fillRunAttributes } from './run-visibility';
+import { runEnvelope } from './run-envelope';
 import type { PluginActivities, PluginRunActivities } from '../contract/plugin-activities';
 
 export interface DbRestoreWorkflowInput extends AgentStepTimeouts {
@@ -41,49 +41,48 @@ const server = proxyActivities<PluginRunActivities>({
 
 export async function dbRestoreWorkflow(input: DbRestoreWorkflowInput): Promise<DbRestoreWorkflowResult> {
   const { workflowId } = workflowInfo();
-  const step = trackRunProgress('preparing');
-  fillRunAttributes({ kind: 'db-restore', agentName: input.agentName, repositoryId: input.repositoryId });
   // A half-restored database is dropped and recreated by the retry's restoreInit only with
   // overwrite; without it a retry would refuse the database it just created: one attempt.
   const agent = proxyActivities<PluginActivities>({ ...agentEngineOptions(input.agentName, input), retry: { maximumAttempts: 1, nonRetryableErrorTypes: [ErrorType.input] } });
-  let error: unknown;
-  try {
-    const { repository } = await server.startPluginRun({ runId: input.runId, workflowId, kind: 'db-restore', agentName: input.agentName, repositoryId: input.repositoryId });
-    await withRepositoryLock(
-      input.repositoryId,
-      'shared',
-      async () => {
-        step('db-restore');
-        await agent.restorePluginItem({
-          runId: input.runId,
-          workflowId,
-          configId: input.configId,
-          repository: repository!,
-          snapshotId: input.snapshotId,
-          path: input.path,
-          target: input.target,
-          overwrite: input.overwrite,
-        });
-      },
-      { onWaiting: () => step('waiting-for-lock') },
-    );
-  } catch (err) {
-    error = err;
-  }
-  const status: RunStatus = error ? (isCancelled(error) ? 'cancelled' : 'failed') : 'succeeded';
-  const reason = error ? failureReason(error, input.agentName) : null;
-  await CancellationScope.nonCancellable(() =>
-    server.finishPluginRun({
-      runId: input.runId,
-      status,
-      warnings: [],
-      failureReason: reason,
-      snapshotId: input.snapshotId,
-      details: { configId: input.configId, path: input.path, target: input.target, overwrite: input.overwrite },
-    }),
-  );
-  step('finished');
-  recordOutcome(status);
-  if (error) throw error;
-  return { status, target: input.target, failureReason: null };
+
+  const run = await runEnvelope({
+    where: input.agentName,
+    cancelledReason: 'error',
+
+    body: async (_plan: undefined, { step }) => {
+      fillRunAttributes({ kind: 'db-restore', agentName: input.agentName, repositoryId: input.repositoryId });
+      const { repository } = await server.startPluginRun({ runId: input.runId, workflowId, kind: 'db-restore', agentName: input.agentName, repositoryId: input.repositoryId });
+      await withRepositoryLock(
+        input.repositoryId,
+        'shared',
+        async () => {
+          step('db-restore');
+          await agent.restorePluginItem({
+            runId: input.runId,
+            workflowId,
+            configId: input.configId,
+            repository: repository!,
+            snapshotId: input.snapshotId,
+            path: input.path,
+            target: input.target,
+            overwrite: input.overwrite,
+          });
+        },
+        { onWaiting: () => step('waiting-for-lock') },
+      );
+    },
+
+    finish: async (_plan, { status, reason }) => {
+      await server.finishPluginRun({
+        runId: input.runId,
+        status,
+        warnings: [],
+        failureReason: reason,
+        snapshotId: input.snapshotId,
+        details: { configId: input.configId, path: input.path, target: input.target, overwrite: input.overwrite },
+      });
+    },
+  });
+
+  return { status: run.status, target: input.target, failureReason: null };
 }

@@ -3,13 +3,13 @@
 // Any failed check makes a failed run whose reason names the checks, never a stack trace.
 //
 //   start ─▶ testPluginConfig (agent) ─▶ record (always)
-import { CancellationScope, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { PluginTestReport } from '../contract/plugin-api';
 import type { RunStatus } from '../contract/model';
 import { SERVER_TASK_QUEUE } from '../contract/names';
 import { agentStepOptions, type AgentStepTimeouts } from './agent-options';
-import { failureReason, isCancelled } from './failure-reason';
-import { fillRunAttributes, recordOutcome, trackRunProgress } from './run-visibility';
+import { fillRunAttributes } from './run-visibility';
+import { runEnvelope } from './run-envelope';
 import type { PluginActivities, PluginRunActivities } from '../contract/plugin-activities';
 
 export interface PluginTestWorkflowInput extends AgentStepTimeouts {
@@ -40,25 +40,28 @@ export function testFailureReason(report: PluginTestReport): string {
 
 export async function pluginTestWorkflow(input: PluginTestWorkflowInput): Promise<PluginTestWorkflowResult> {
   const { workflowId } = workflowInfo();
-  const step = trackRunProgress('preparing');
-  fillRunAttributes({ kind: 'plugin-test', agentName: input.agentName });
   // A test is cheap and has no side effects worth protecting: one attempt, then the reason.
   const agent = proxyActivities<PluginActivities>({ ...agentStepOptions(input.agentName, input), retry: { maximumAttempts: 1 } });
-  let report: PluginTestReport | null = null;
-  let error: unknown;
-  try {
-    await server.startPluginRun({ runId: input.runId, workflowId, kind: 'plugin-test', agentName: input.agentName });
-    step('plugin-test');
-    report = await agent.testPluginConfig({ runId: input.runId, workflowId, configId: input.configId });
-  } catch (err) {
-    error = err;
-  }
-  const status: RunStatus = error ? (isCancelled(error) ? 'cancelled' : 'failed') : report!.ok ? 'succeeded' : 'failed';
-  const reason = error ? failureReason(error, input.agentName) : report && !report.ok ? testFailureReason(report) : null;
-  await CancellationScope.nonCancellable(() =>
-    server.finishPluginRun({ runId: input.runId, status, warnings: [], failureReason: reason, details: report ? { configId: input.configId, checks: report.checks } : { configId: input.configId } }),
-  );
-  step('finished');
-  recordOutcome(status);
-  return { status, report, failureReason: reason };
+
+  const run = await runEnvelope({
+    where: input.agentName,
+    cancelledReason: 'error',
+    // The report is the result, also of a failed test: the workflow itself never fails.
+    rethrow: false,
+
+    body: async (_plan: undefined, { step }) => {
+      fillRunAttributes({ kind: 'plugin-test', agentName: input.agentName });
+      await server.startPluginRun({ runId: input.runId, workflowId, kind: 'plugin-test', agentName: input.agentName });
+      step('plugin-test');
+      return agent.testPluginConfig({ runId: input.runId, workflowId, configId: input.configId });
+    },
+
+    judge: (report) => (report.ok ? 'succeeded' : { status: 'failed', reason: testFailureReason(report) }),
+
+    finish: async (_plan, { status, reason, result: report }) => {
+      await server.finishPluginRun({ runId: input.runId, status, warnings: [], failureReason: reason, details: report ? { configId: input.configId, checks: report.checks } : { configId: input.configId } });
+    },
+  });
+
+  return { status: run.status, report: run.result ?? null, failureReason: run.reason };
 }

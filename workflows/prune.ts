@@ -15,9 +15,10 @@ import type { RunStatus } from '../contract/model';
 import { ErrorType } from '../contract/errors';
 import { SERVER_TASK_QUEUE, WorkflowKind, workflowIdForRepository } from '../contract/names';
 import type { s3SyncWorkflow } from './s3-sync';
-import { failureReason, isCancelled } from './failure-reason';
+import { failureReason } from './failure-reason';
 import { withRepositoryLock } from './with-repository-lock';
-import { fillRunAttributes, recordOutcome, trackRunProgress } from './run-visibility';
+import { fillRunAttributes } from './run-visibility';
+import { runEnvelope } from './run-envelope';
 
 export interface PruneWorkflowInput {
   /** Absent for scheduled prunes: the workflow draws one (uuid4) and preparePrune inserts the run row. */
@@ -66,7 +67,6 @@ export async function pruneWorkflow(started: PruneWorkflowInput): Promise<PruneW
   const input = { ...started, runId: started.runId ?? uuid4() };
   let phase: PrunePhase = 'preparing';
   setHandler(prunePhaseQuery, () => phase);
-  const step = trackRunProgress('preparing');
   const { workflowId } = workflowInfo();
 
   const restic = proxyActivities<MaintenanceActivities>({
@@ -78,96 +78,97 @@ export async function pruneWorkflow(started: PruneWorkflowInput): Promise<PruneW
     retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 5 },
   });
 
-  // Not cancellable: a prune cancelled while queued is still recorded as cancelled below.
-  const plan = await CancellationScope.nonCancellable(() => catalog.preparePrune({ runId: input.runId, repositoryId: input.repositoryId, workflowId }));
-  fillRunAttributes({ kind: 'prune', repositoryId: plan.repository.id });
   const details: PruneDetails = { jobs: [], prune: null, catalog: null, postPruneScript: null };
-  const warnings: string[] = [];
-  let error: unknown;
 
-  try {
-    await withRepositoryLock(
-      plan.repository.id,
-      'exclusive',
-      async () => {
-        try {
-          phase = 'forgetting';
-          step('forget');
-          for (const job of plan.jobs) {
-            const r = await restic.forgetJobSnapshots({ runId: input.runId, repositoryId: plan.repository.id, jobId: job.id, policy: job.retention });
-            details.jobs.push({ ...r, jobName: job.name });
-          }
-          phase = 'pruning';
-          step('prune');
-          details.prune = await restic.pruneRepository({ runId: input.runId, repositoryId: plan.repository.id });
-        } finally {
-          // Still under the lock, so no backup adds a snapshot while the lists are compared.
-          phase = 'syncing-catalog';
-          step('catalog-sync');
-          await CancellationScope.nonCancellable(async () => {
-            details.catalog = await restic.syncCatalogSnapshots({ repositoryId: plan.repository.id }).catch((e: unknown) => {
-              warnings.push(`catalog sync failed: ${failureReason(e, WORKER)}`);
-              return null;
+  const run = await runEnvelope({
+    where: WORKER,
+
+    // Not cancellable: a prune cancelled while queued is still recorded as cancelled below.
+    prepare: async () => {
+      const plan = await catalog.preparePrune({ runId: input.runId, repositoryId: input.repositoryId, workflowId });
+      fillRunAttributes({ kind: 'prune', repositoryId: plan.repository.id });
+      return plan;
+    },
+
+    body: async (plan, { step, warnings }) => {
+      await withRepositoryLock(
+        plan.repository.id,
+        'exclusive',
+        async () => {
+          try {
+            phase = 'forgetting';
+            step('forget');
+            for (const job of plan.jobs) {
+              const r = await restic.forgetJobSnapshots({ runId: input.runId, repositoryId: plan.repository.id, jobId: job.id, policy: job.retention });
+              details.jobs.push({ ...r, jobName: job.name });
+            }
+            phase = 'pruning';
+            step('prune');
+            details.prune = await restic.pruneRepository({ runId: input.runId, repositoryId: plan.repository.id });
+          } finally {
+            // Still under the lock, so no backup adds a snapshot while the lists are compared.
+            phase = 'syncing-catalog';
+            step('catalog-sync');
+            await CancellationScope.nonCancellable(async () => {
+              details.catalog = await restic.syncCatalogSnapshots({ repositoryId: plan.repository.id }).catch((e: unknown) => {
+                warnings.push(`catalog sync failed: ${failureReason(e, WORKER)}`);
+                return null;
+              });
             });
-          });
-        }
-      },
-      {
-        onWaiting: () => {
-          phase = 'waiting-for-lock';
-          step('waiting-for-lock');
+          }
         },
-      },
-    );
-  } catch (err) {
-    error = err;
-  }
-
-  const status: RunStatus = error ? (isCancelled(error) ? 'cancelled' : 'failed') : warnings.length > 0 ? 'warning' : 'succeeded';
-  const reason = error ? (status === 'cancelled' ? 'cancelled' : failureReason(error, WORKER)) : null;
-
-  await CancellationScope.nonCancellable(async () => {
-    if (plan.postPruneScript) {
-      phase = 'post-script';
-      step('post-prune-script');
-      const r = await scripts
-        .runPostPruneScript({ command: plan.postPruneScript, runId: input.runId, repositoryId: plan.repository.id, repositoryName: plan.repository.name, success: !error })
-        .catch((e: unknown) => {
-          warnings.push(`post-prune script failed: ${failureReason(e, WORKER)}`);
-          return null;
-        });
-      details.postPruneScript = r ? { exitCode: r.exitCode } : null;
-      if (r && r.exitCode !== 0) warnings.push(`post-prune script exited with code ${r.exitCode}`);
-    }
-    // After the exclusive lock is gone: the sync takes the shared lock itself. A failed
-    // sync does not undo a good prune; it makes the prune a warning run that names it.
-    if (!error && plan.s3Sync) {
-      phase = 's3-sync';
-      step('s3-sync');
-      const syncRunId = uuid4();
-      const syncWorkflowId = workflowIdForRepository(WorkflowKind.s3Sync, plan.repository.id, new Date());
-      details.s3Sync = await executeChild<typeof s3SyncWorkflow>('s3SyncWorkflow', {
-        workflowId: syncWorkflowId,
-        taskQueue: SERVER_TASK_QUEUE,
-        args: [{ runId: syncRunId, repositoryId: plan.repository.id }],
-        // The sync is a run of its own: it finishes even if the prune is terminated.
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-      }).then(
-        (r) => ({ runId: syncRunId, workflowId: syncWorkflowId, status: r.status, failureReason: r.failureReason }),
-        (e: unknown) => {
-          warnings.push(`S3 sync after prune failed: ${failureReason(e, WORKER)}`);
-          return { runId: syncRunId, workflowId: syncWorkflowId, status: 'failed' as RunStatus, failureReason: failureReason(e, WORKER) };
+        {
+          onWaiting: () => {
+            phase = 'waiting-for-lock';
+            step('waiting-for-lock');
+          },
         },
       );
-    }
-    const finalStatus: RunStatus = status === 'succeeded' && warnings.length > 0 ? 'warning' : status;
-    step('record');
-    await catalog.finishMaintenanceRun({ runId: input.runId, status: finalStatus, warnings, failureReason: reason, details: { ...details } });
-    phase = 'finished';
-    step('finished');
-    recordOutcome(finalStatus);
+    },
+
+    judge: (_result, { warnings }) => (warnings.length > 0 ? 'warning' : 'succeeded'),
+
+    finish: async (plan, { status, reason, error }, { step, warnings }) => {
+      if (plan.postPruneScript) {
+        phase = 'post-script';
+        step('post-prune-script');
+        const r = await scripts
+          .runPostPruneScript({ command: plan.postPruneScript, runId: input.runId, repositoryId: plan.repository.id, repositoryName: plan.repository.name, success: !error })
+          .catch((e: unknown) => {
+            warnings.push(`post-prune script failed: ${failureReason(e, WORKER)}`);
+            return null;
+          });
+        details.postPruneScript = r ? { exitCode: r.exitCode } : null;
+        if (r && r.exitCode !== 0) warnings.push(`post-prune script exited with code ${r.exitCode}`);
+      }
+      // After the exclusive lock is gone: the sync takes the shared lock itself. A failed
+      // sync does not undo a good prune; it makes the prune a warning run that names it.
+      if (!error && plan.s3Sync) {
+        phase = 's3-sync';
+        step('s3-sync');
+        const syncRunId = uuid4();
+        const syncWorkflowId = workflowIdForRepository(WorkflowKind.s3Sync, plan.repository.id, new Date());
+        details.s3Sync = await executeChild<typeof s3SyncWorkflow>('s3SyncWorkflow', {
+          workflowId: syncWorkflowId,
+          taskQueue: SERVER_TASK_QUEUE,
+          args: [{ runId: syncRunId, repositoryId: plan.repository.id }],
+          // The sync is a run of its own: it finishes even if the prune is terminated.
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+        }).then(
+          (r) => ({ runId: syncRunId, workflowId: syncWorkflowId, status: r.status, failureReason: r.failureReason }),
+          (e: unknown) => {
+            warnings.push(`S3 sync after prune failed: ${failureReason(e, WORKER)}`);
+            return { runId: syncRunId, workflowId: syncWorkflowId, status: 'failed' as RunStatus, failureReason: failureReason(e, WORKER) };
+          },
+        );
+      }
+      const finalStatus: RunStatus = status === 'succeeded' && warnings.length > 0 ? 'warning' : status;
+      step('record');
+      await catalog.finishMaintenanceRun({ runId: input.runId, status: finalStatus, warnings, failureReason: reason, details: { ...details } });
+      phase = 'finished';
+      return finalStatus;
+    },
   });
 
-  if (error) throw error;
-  return { status: warnings.length > 0 ? 'warning' : 'succeeded', details, warnings, failureReason: null };
+  return { status: run.warnings.length > 0 ? 'warning' : 'succeeded', details, warnings: run.warnings, failureReason: null };
 }

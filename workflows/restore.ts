@@ -6,16 +6,17 @@
 //
 // The target is checked before the run waits for approval, so an operator only ever approves
 // a restore the agent has already accepted, and a refused target writes nothing.
-import { CancellationScope, condition, defineSignal, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, defineSignal, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { RestoreServerActivities, RestoreRunRef } from '../activities/server/restore-activities';
 import type { RestoreOverwrite, RestoreSummary } from '../contract/engine';
 import type { RunStatus } from '../contract/model';
 import { ErrorType } from '../contract/errors';
 import { RestoreSignal, SERVER_TASK_QUEUE } from '../contract/names';
-import { failureReason, isCancelled } from './failure-reason';
+import { failureReason } from './failure-reason';
 import { agentEngineOptions, agentStepOptions } from './agent-options';
 import { withRepositoryLock } from './with-repository-lock';
-import { fillRunAttributes, recordOutcome, trackRunProgress } from './run-visibility';
+import { fillRunAttributes } from './run-visibility';
+import { runEnvelope } from './run-envelope';
 import type { RestoreAgentActivities, RestoreTargetResult } from '../contract/restore-activities';
 
 export interface RestoreWorkflowInput {
@@ -79,8 +80,6 @@ export async function restoreWorkflow(input: RestoreWorkflowInput): Promise<Rest
     agentName: input.agentName,
   };
 
-  const step = trackRunProgress('preparing');
-
   // The first decision wins; later signals are no-ops (the API answers 409 once the run
   // has left awaiting-approval).
   let approval: ApprovalDecision | null = null;
@@ -95,39 +94,37 @@ export async function restoreWorkflow(input: RestoreWorkflowInput): Promise<Rest
   const engine = proxyActivities<RestoreAgentActivities>(agentEngineOptions(input.agentName, input));
 
   let checked: RestoreTargetResult | undefined;
-  let summary: RestoreSummary | undefined;
-  let error: unknown;
-  let rejection: string | null = null;
   let attempted = false;
-  const warnings: string[] = [];
 
-  try {
-    const plan = await server.startRestoreRun(ref);
-    fillRunAttributes({ kind: 'restore', jobId: input.snapshot.jobId, agentName: input.agentName, repositoryId: plan.repository.id });
-    step('check-target');
-    checked = await agent.checkRestoreTarget({
-      runId: input.runId,
-      snapshotId: input.snapshot.id,
-      snapshotPaths: input.snapshot.paths,
-      target: input.target,
-      include: input.include,
-    });
-    if (input.requireApproval) {
-      await server.markRestoreAwaitingApproval(ref);
-      step('awaiting-approval');
-      const decided = await condition(() => approval !== null, input.approvalTimeoutMs);
-      if (!decided) approval = { decision: 'timed-out', by: null, note: null, at: new Date().toISOString() };
-      const a = approval!;
-      if (a.decision === 'rejected') rejection = `restore rejected by ${a.by}${a.note ? `: ${a.note}` : ''}`;
-      if (a.decision === 'timed-out') rejection = `approval timed out after ${formatDuration(input.approvalTimeoutMs)}`;
-      if (rejection === null) await server.markRestoreRunning(ref);
-    }
-    if (rejection === null) {
+  const run = await runEnvelope({
+    where: input.agentName,
+    // Starting the run is the body's first step: a refused start is a recorded failure.
+    body: async (_plan: undefined, { step }): Promise<{ summary: RestoreSummary | null; rejection: string | null }> => {
+      const plan = await server.startRestoreRun(ref);
+      fillRunAttributes({ kind: 'restore', jobId: input.snapshot.jobId, agentName: input.agentName, repositoryId: plan.repository.id });
+      step('check-target');
+      const target = await agent.checkRestoreTarget({
+        runId: input.runId,
+        snapshotId: input.snapshot.id,
+        snapshotPaths: input.snapshot.paths,
+        target: input.target,
+        include: input.include,
+      });
+      checked = target;
+      if (input.requireApproval) {
+        await server.markRestoreAwaitingApproval(ref);
+        step('awaiting-approval');
+        const decided = await condition(() => approval !== null, input.approvalTimeoutMs);
+        if (!decided) approval = { decision: 'timed-out', by: null, note: null, at: new Date().toISOString() };
+        const a = approval!;
+        if (a.decision === 'rejected') return { summary: null, rejection: `restore rejected by ${a.by}${a.note ? `: ${a.note}` : ''}` };
+        if (a.decision === 'timed-out') return { summary: null, rejection: `approval timed out after ${formatDuration(input.approvalTimeoutMs)}` };
+        await server.markRestoreRunning(ref);
+      }
       attempted = true;
-      const target = checked;
       step('restore');
       // Shared lock: a prune may not delete the packs this restore is reading.
-      summary = await withRepositoryLock(plan.repository.id, 'shared', () =>
+      const summary = await withRepositoryLock(plan.repository.id, 'shared', () =>
         engine.runRestore({
           runId: input.runId,
           workflowId,
@@ -140,62 +137,59 @@ export async function restoreWorkflow(input: RestoreWorkflowInput): Promise<Rest
           verify: input.verify,
         }),
       );
-    }
-  } catch (err) {
-    error = err;
-  }
+      return { summary, rejection: null };
+    },
 
-  const status: RunStatus = rejection !== null ? 'cancelled' : error ? (isCancelled(error) ? 'cancelled' : 'failed') : 'succeeded';
-  const reason = rejection ?? (error ? (isCancelled(error) ? 'cancelled' : failureReason(error, input.agentName)) : null);
-  let hookExitCode: number | null = null;
+    // A rejected or unapproved restore ends cancelled, with the decision as its reason.
+    judge: ({ rejection }) => (rejection !== null ? { status: 'cancelled', reason: rejection } : 'succeeded'),
 
-  await CancellationScope.nonCancellable(async () => {
-    // Like a backup's post hook: whenever the restore was attempted, whatever its outcome.
-    if (input.postHook && attempted) {
-      step('restore-hook');
-      const hook = await agent
-        .runRestoreHook({ command: input.postHook, success: status === 'succeeded', runId: input.runId, snapshotId: input.snapshot.id, target: checked?.target ?? null })
-        .catch((e: unknown) => {
-          warnings.push(`post hook failed: ${failureReason(e, input.agentName)}`);
-          return null;
-        });
-      hookExitCode = hook?.exitCode ?? null;
-      if (hook && hook.exitCode !== 0) warnings.push(`post hook exited with code ${hook.exitCode}`);
-    }
-    const finalStatus: RunStatus = status === 'succeeded' && warnings.length > 0 ? 'warning' : status;
-    step('record');
-    await server.finishRestoreRun({
-      runId: input.runId,
-      status: finalStatus,
-      snapshotId: input.snapshot.id,
-      warnings,
-      failureReason: reason,
-      details: {
-        target: checked?.target ?? input.target,
-        targetExisted: checked?.existed ?? null,
-        include: input.include,
-        overwrite: input.overwrite,
-        requireApproval: input.requireApproval,
-        approval,
-        summary: summary ?? null,
-        verification: summary ? (input.verify ? 'passed' : 'skipped') : null,
-        postHookExitCode: hookExitCode,
-      },
-    });
-    await server.notifyRestore({ runId: input.runId, snapshotId: input.snapshot.id, agentName: input.agentName, status: finalStatus, failureReason: reason });
+    finish: async (_plan, { status, reason, result }, { step, warnings }) => {
+      let hookExitCode: number | null = null;
+      // Like a backup's post hook: whenever the restore was attempted, whatever its outcome.
+      if (input.postHook && attempted) {
+        step('restore-hook');
+        const hook = await agent
+          .runRestoreHook({ command: input.postHook, success: status === 'succeeded', runId: input.runId, snapshotId: input.snapshot.id, target: checked?.target ?? null })
+          .catch((e: unknown) => {
+            warnings.push(`post hook failed: ${failureReason(e, input.agentName)}`);
+            return null;
+          });
+        hookExitCode = hook?.exitCode ?? null;
+        if (hook && hook.exitCode !== 0) warnings.push(`post hook exited with code ${hook.exitCode}`);
+      }
+      const finalStatus: RunStatus = status === 'succeeded' && warnings.length > 0 ? 'warning' : status;
+      const summary = result?.summary ?? null;
+      step('record');
+      await server.finishRestoreRun({
+        runId: input.runId,
+        status: finalStatus,
+        snapshotId: input.snapshot.id,
+        warnings,
+        failureReason: reason,
+        details: {
+          target: checked?.target ?? input.target,
+          targetExisted: checked?.existed ?? null,
+          include: input.include,
+          overwrite: input.overwrite,
+          requireApproval: input.requireApproval,
+          approval,
+          summary,
+          verification: summary ? (input.verify ? 'passed' : 'skipped') : null,
+          postHookExitCode: hookExitCode,
+        },
+      });
+      await server.notifyRestore({ runId: input.runId, snapshotId: input.snapshot.id, agentName: input.agentName, status: finalStatus, failureReason: reason });
+      return finalStatus;
+    },
   });
 
-  step('finished');
-  recordOutcome(status === 'succeeded' && warnings.length > 0 ? 'warning' : status);
-  // The run record is written; now let Temporal show a failed or cancelled run as such too.
-  if (error) throw error;
   return {
-    status: status === 'succeeded' && warnings.length > 0 ? 'warning' : status,
+    status: run.status,
     target: checked?.target ?? null,
-    summary: summary ?? null,
+    summary: run.result?.summary ?? null,
     approval,
-    warnings,
-    failureReason: reason,
+    warnings: run.warnings,
+    failureReason: run.reason,
   };
 }
 

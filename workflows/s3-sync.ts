@@ -8,13 +8,13 @@
 // every object already in the bucket, so the retry resumes rather than starts over.
 // Sync and verify hold the repository's shared lock, so a prune cannot delete pack files
 // under rclone's feet (nor between the sync and the comparison of listings).
-import { ActivityCancellationType, ApplicationFailure, CancellationScope, proxyActivities, uuid4, workflowInfo } from '@temporalio/workflow';
+import { ActivityCancellationType, ApplicationFailure, proxyActivities, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { S3SyncActivities, S3SyncOutcome, S3SyncPlan, S3SyncVerification } from '../activities/server/sync/sync-activities';
 import type { RunStatus } from '../contract/model';
 import { SERVER_TASK_QUEUE } from '../contract/names';
-import { failureReason, isCancelled } from './failure-reason';
 import { withRepositoryLock } from './with-repository-lock';
-import { fillRunAttributes, recordOutcome, trackRunProgress } from './run-visibility';
+import { fillRunAttributes } from './run-visibility';
+import { runEnvelope } from './run-envelope';
 
 /** Exactly this shape: the prune workflow starts the sync as a child with it. */
 export interface S3SyncWorkflowInput {
@@ -42,63 +42,55 @@ const catalog = proxyActivities<S3SyncActivities>({
 export async function s3SyncWorkflow(started: S3SyncWorkflowInput): Promise<S3SyncWorkflowResult> {
   const input = { ...started, runId: started.runId ?? uuid4() };
   const { workflowId } = workflowInfo();
-  const step = trackRunProgress('preparing');
   let plan: S3SyncPlan | undefined;
   let sync: S3SyncOutcome | null = null;
   let verification: S3SyncVerification | null = null;
-  let error: unknown;
 
-  try {
-    // Inside the try: a repository on S3, or one without a target, is recorded as a
-    // failed run with its reason, not left running.
-    plan = await catalog.prepareS3Sync({ runId: input.runId, repositoryId: input.repositoryId, workflowId });
-    // A sync started by a prune (a child) starts without search attributes.
-    fillRunAttributes({ kind: 's3-sync', repositoryId: input.repositoryId });
-    const heartbeatTimeout = plan.heartbeatTimeoutMs;
-    const long = proxyActivities<S3SyncActivities>({
-      taskQueue: SERVER_TASK_QUEUE,
-      startToCloseTimeout: '24 hours',
-      heartbeatTimeout,
-      // The run is not recorded as cancelled while rclone still writes to the bucket.
-      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-      retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 5 },
-    });
-    await withRepositoryLock(
-      input.repositoryId,
-      'shared',
-      async () => {
-        step('s3-sync');
-        sync = await long.runS3Sync({ runId: input.runId, workflowId, repositoryId: input.repositoryId });
-        step('verify');
-        verification = await long.verifyS3Sync({ repositoryId: input.repositoryId });
-      },
-      { onWaiting: () => step('waiting-for-lock') },
-    );
-    verification = verification as S3SyncVerification | null;
-    if (!verification) throw ApplicationFailure.nonRetryable('S3 sync finished without a verification', VERIFICATION_FAILED);
-    if (!verification.ok) {
-      throw ApplicationFailure.nonRetryable(verification.summary, VERIFICATION_FAILED);
-    }
-  } catch (err) {
-    error = err;
-  }
+  const run = await runEnvelope({
+    where: 'server',
 
-  const status: RunStatus = error ? (isCancelled(error) ? 'cancelled' : 'failed') : 'succeeded';
-  const reason = error ? (status === 'cancelled' ? 'cancelled' : failureReason(error, 'server')) : null;
+    body: async (_plan: undefined, { step }) => {
+      // Prepared in the body: a repository on S3, or one without a target, is recorded as a
+      // failed run with its reason, not left running.
+      plan = await catalog.prepareS3Sync({ runId: input.runId, repositoryId: input.repositoryId, workflowId });
+      // A sync started by a prune (a child) starts without search attributes.
+      fillRunAttributes({ kind: 's3-sync', repositoryId: input.repositoryId });
+      const heartbeatTimeout = plan.heartbeatTimeoutMs;
+      const long = proxyActivities<S3SyncActivities>({
+        taskQueue: SERVER_TASK_QUEUE,
+        startToCloseTimeout: '24 hours',
+        heartbeatTimeout,
+        // The run is not recorded as cancelled while rclone still writes to the bucket.
+        cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+        retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 5 },
+      });
+      await withRepositoryLock(
+        input.repositoryId,
+        'shared',
+        async () => {
+          step('s3-sync');
+          sync = await long.runS3Sync({ runId: input.runId, workflowId, repositoryId: input.repositoryId });
+          step('verify');
+          verification = await long.verifyS3Sync({ repositoryId: input.repositoryId });
+        },
+        { onWaiting: () => step('waiting-for-lock') },
+      );
+      const verified = verification as S3SyncVerification | null;
+      if (!verified) throw ApplicationFailure.nonRetryable('S3 sync finished without a verification', VERIFICATION_FAILED);
+      if (!verified.ok) throw ApplicationFailure.nonRetryable(verified.summary, VERIFICATION_FAILED);
+    },
 
-  step('record');
-  await CancellationScope.nonCancellable(async () => {
-    await catalog.finishS3Sync({
-      runId: input.runId,
-      status,
-      failureReason: reason,
-      warnings: [],
-      details: { target: plan?.target ?? null, sync, verification },
-    });
+    finish: async (_plan, { status, reason }, { step }) => {
+      step('record');
+      await catalog.finishS3Sync({
+        runId: input.runId,
+        status,
+        failureReason: reason,
+        warnings: [],
+        details: { target: plan?.target ?? null, sync, verification },
+      });
+    },
   });
 
-  step('finished');
-  recordOutcome(status);
-  if (error) throw error;
-  return { status, sync, verification, failureReason: reason };
+  return { status: run.status, sync, verification, failureReason: run.reason };
 }

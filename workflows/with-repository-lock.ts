@@ -24,6 +24,18 @@ export interface LockOptions {
   onWaiting?: () => void;
   /** Called once the lock is held. */
   onGranted?: () => void;
+  /**
+   * How the request is sent: by default a server activity; a workflow on the server worker
+   * may send it as a local activity instead (one task round trip less). Either way it is
+   * idempotent: the lock ignores a request id it knows.
+   */
+  request?: LockActivities['requestRepositoryLock'];
+  /**
+   * Takes the release (the signal to the lock workflow, never failing) instead of waiting
+   * for it here: the caller's cleanup then starts in the same workflow task, and the caller
+   * awaits the promise before it ends.
+   */
+  deferRelease?: (released: Promise<void>) => void;
 }
 
 export async function withRepositoryLock<T>(repositoryId: number, mode: LockMode, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
@@ -33,19 +45,20 @@ export async function withRepositoryLock<T>(repositoryId: number, mode: LockMode
   const { workflowId, runId } = workflowInfo();
   const requestId = uuid4();
   const request = { repositoryId, holderId: workflowId, holderRunId: runId, requestId, mode };
+  const send = opts.request ?? lock.requestRepositoryLock;
   try {
-    await lock.requestRepositoryLock(request);
+    await send(request);
     if (!granted.has(requestId)) opts.onWaiting?.();
     while (!(await condition(() => granted.has(requestId), REQUEST_AGAIN_EVERY))) {
       // A request is lost if the lock workflow ended idle just as it arrived, or was
       // terminated. Asking again is harmless: the lock ignores a request id it knows.
-      await lock.requestRepositoryLock(request);
+      await send(request);
     }
     opts.onGranted?.();
     return await fn();
   } finally {
     granted.delete(requestId);
-    await CancellationScope.nonCancellable(async () => {
+    const released = CancellationScope.nonCancellable(async () => {
       try {
         await getExternalWorkflowHandle(repositoryLockWorkflowId(repositoryId)).signal(releaseLockSignal, { holderId: workflowId, requestId });
       } catch (err) {
@@ -53,5 +66,7 @@ export async function withRepositoryLock<T>(repositoryId: number, mode: LockMode
         log.warn('repository lock release not delivered', { repositoryId, error: String(err) });
       }
     });
+    if (opts.deferRelease) opts.deferRelease(released);
+    else await released;
   }
 }

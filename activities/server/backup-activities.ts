@@ -1,5 +1,8 @@
 // Activities on the server worker (task queue backstop.server): catalog reads and
 // writes, server-side scripts, notifications. Every one is safe to run twice.
+// The backup workflow runs prepareBackup, recordSnapshot, finishRun and notify as local
+// activities (in its own worker, no task round trip): they must stay short and idempotent,
+// and need nothing but this worker. runPreScript stays a regular activity.
 import type { BackupStats, RunStatus, SnapshotMode } from '../../contract/model';
 import type { Logger } from '../../core/logger';
 import { BackstopError, ErrorType } from '../../contract/errors';

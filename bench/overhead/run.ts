@@ -228,6 +228,7 @@ function breakdown(p: Pair): string[] {
     lines.push(`  ${`${a.name}${a.attempt > 1 ? ` (attempt ${a.attempt})` : ''}`.padEnd(26)} queued ${fmtMs(a.queueMs).padStart(5)} ms   ran ${fmtMs(a.runMs).padStart(7)} ms`);
   }
   lines.push(`  workflow tasks (decide next step)         ${fmtMs(t.workflowTaskMs).padStart(7)} ms`);
+  if (t.localActivities.length > 0) lines.push(`    of which local activities: ${t.localActivities.join(', ')}`);
   const engine = t.activities.find((a) => a.name === 'runBackup');
   if (engine) lines.push(`  runBackup minus plain restic (agent side) ${fmtMs(engine.runMs - p.plainMs).padStart(7)} ms`);
   lines.push(`  workflow closed -> result at client       ${fmtMs(p.resultMs).padStart(7)} ms`);

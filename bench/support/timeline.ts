@@ -20,6 +20,8 @@ export interface Timeline {
   /** WorkflowExecutionStarted -> WorkflowExecutionCompleted/Failed. */
   workflowMs: number;
   activities: ActivitySpan[];
+  /** Local activities, in order (markers): they run inside workflow tasks, so their time is in workflowTaskMs. */
+  localActivities: string[];
   /** workflowMs minus every activity's queue and run time: workflow tasks and their queueing. */
   workflowTaskMs: number;
   /** Of the workflow tasks: time waiting for the worker (scheduled -> started) and deciding (started -> completed). */
@@ -38,6 +40,7 @@ export function timelineOf(events: HistoryEvent[]): Timeline {
   const scheduled = new Map<string, { name: string; at: number }>();
   const started = new Map<string, { at: number; attempt: number }>();
   const activities: ActivitySpan[] = [];
+  const localActivities: string[] = [];
   let startedAt = NaN;
   let closedAt = NaN;
   let taskScheduledAt = NaN;
@@ -52,7 +55,10 @@ export function timelineOf(events: HistoryEvent[]): Timeline {
       workflowTaskQueueMs += taskStartedAt - taskScheduledAt;
     } else if (e.workflowTaskCompletedEventAttributes) workflowTaskRunMs += time(e) - taskStartedAt;
     else if (e.workflowExecutionCompletedEventAttributes || e.workflowExecutionFailedEventAttributes || e.workflowExecutionCanceledEventAttributes) closedAt = time(e);
-    else if (e.activityTaskScheduledEventAttributes) {
+    else if (e.markerRecordedEventAttributes?.markerName === 'core_local_activity') {
+      const data = e.markerRecordedEventAttributes.details?.data?.payloads?.[0]?.data;
+      localActivities.push(data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string }).activity_type ?? '?' : '?');
+    } else if (e.activityTaskScheduledEventAttributes) {
       scheduled.set(key(e.eventId), { name: e.activityTaskScheduledEventAttributes.activityType?.name ?? '?', at: time(e) });
     } else if (e.activityTaskStartedEventAttributes) {
       const a = e.activityTaskStartedEventAttributes;
@@ -69,5 +75,5 @@ export function timelineOf(events: HistoryEvent[]): Timeline {
   }
   const workflowMs = closedAt - startedAt;
   const inActivities = activities.reduce((sum, a) => sum + a.queueMs + a.runMs, 0);
-  return { workflowMs, activities, workflowTaskMs: workflowMs - inActivities, workflowTaskQueueMs, workflowTaskRunMs, startedAt, closedAt };
+  return { workflowMs, activities, localActivities, workflowTaskMs: workflowMs - inActivities, workflowTaskQueueMs, workflowTaskRunMs, startedAt, closedAt };
 }

@@ -134,6 +134,10 @@ describe('cancel', () => {
       if (s) scheduled.set(String(e.eventId), s.activityType?.name ?? '');
       const c = e.activityTaskCompletedEventAttributes;
       if (c) completed.add(scheduled.get(String(c.scheduledEventId)) ?? '');
+      // The catalog writes are local activities: a marker each, with its result.
+      const m = e.markerRecordedEventAttributes;
+      const data = m?.markerName === 'core_local_activity' ? m.details?.data?.payloads?.[0]?.data : undefined;
+      if (data && m?.details?.result) completed.add((JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string }).activity_type);
     }
     expect([...completed]).toEqual(expect.arrayContaining(['releaseSnapshot', 'runPostHook', 'finishRun']));
     const lock = await stack.temporal.workflow.getHandle(repositoryLockWorkflowId(repo.id)).query<LockState>(LOCK_STATE_QUERY);

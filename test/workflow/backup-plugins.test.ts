@@ -7,7 +7,7 @@ import type { ServerActivities } from '../../activities/server/backup-activities
 import type { ServerScriptActivities } from '../../activities/server/script-activities';
 import { Worker } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
-import { timeSkippingSuite } from './support/time-skipping';
+import { LOCAL_ACTIVITY_CACHE, timeSkippingSuite } from './support/time-skipping';
 import { backupWorkflow, type BackupWorkflowResult } from '../../workflows/backup';
 import type { BackupPlan, FinishRunInput } from '../../activities/server/backup-activities';
 import type { ServerScriptInput, ServerScriptResult } from '../../activities/server/script-activities';
@@ -58,7 +58,7 @@ async function scenario(opts: { preHookFails?: boolean }): Promise<{ seen: Seen;
     connection: suite.env.nativeConnection,
     taskQueue: SERVER_TASK_QUEUE,
     workflowBundle: suite.bundle,
-    maxCachedWorkflows: 0,
+    ...LOCAL_ACTIVITY_CACHE,
     activities: fakes<ServerActivities & ServerScriptActivities & LockActivities>({
       prepareBackup: async () => (note('prepare'), plan),
       runPreScript: async () => void note('job pre script'),

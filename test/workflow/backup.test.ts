@@ -4,7 +4,7 @@ import { fakes } from './support/fakes';
 import type { LockActivities } from '../../contract/repository-lock';
 import type { ServerActivities } from '../../activities/server/backup-activities';
 import { Worker } from '@temporalio/worker';
-import { timeSkippingSuite } from './support/time-skipping';
+import { LOCAL_ACTIVITY_CACHE, timeSkippingSuite } from './support/time-skipping';
 import { waitFor } from '../support/wait';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
@@ -69,10 +69,11 @@ async function runScenario(opts: {
     connection: suite.env.nativeConnection,
     taskQueue: SERVER_TASK_QUEUE,
     workflowBundle: suite.bundle,
-    // No sticky queues: a lock workflow left idle by an earlier scenario then wakes on this
-    // scenario's worker at once, instead of waiting out a dead worker's sticky timeout on
-    // every timer while the test server skips hours.
-    maxCachedWorkflows: 0,
+    // A short sticky timeout: a lock workflow left idle by an earlier scenario then wakes on
+    // this scenario's worker within a second, instead of waiting out a dead worker's sticky
+    // timeout on every timer while the test server skips hours. (No cache at all would do
+    // that too, but not with local activities: see LOCAL_ACTIVITY_CACHE.)
+    ...LOCAL_ACTIVITY_CACHE,
     activities: fakes<ServerActivities & LockActivities>({
       prepareBackup: async () => (note('prepareBackup'), p),
       runPreScript: async () => void note('runPreScript'),

@@ -8,8 +8,7 @@ import type { ServerActivities } from '../../activities/server/backup-activities
 import { Worker } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
-import { timeSkippingSuite } from './support/time-skipping';
-import { waitFor } from '../support/wait';
+import { LOCAL_ACTIVITY_CACHE, timeSkippingSuite } from './support/time-skipping';
 import { backupWorkflow } from '../../workflows/backup';
 import type { BackupPlan, FinishRunInput } from '../../activities/server/backup-activities';
 import { SERVER_TASK_QUEUE, agentTaskQueue } from '../../contract/names';
@@ -25,6 +24,8 @@ const snapshot = { id: 'b'.repeat(64), time: '2026-11-24T10:00:00Z', hostname: '
 
 async function scenario(opts: {
   prepareDelay?: Promise<void>;
+  /** Called when the prepare step starts. */
+  onPrepare?: () => void;
   runBackup: (attempt: number) => Promise<BackupStepResult>;
   whileRunning?: (handle: Awaited<ReturnType<typeof suite.env.client.workflow.start>>) => Promise<void>;
 }) {
@@ -47,10 +48,11 @@ async function scenario(opts: {
     connection: suite.env.nativeConnection,
     taskQueue: SERVER_TASK_QUEUE,
     workflowBundle: suite.bundle,
-    maxCachedWorkflows: 0,
+    ...LOCAL_ACTIVITY_CACHE,
     activities: fakes<ServerActivities & LockActivities>({
       prepareBackup: async () => {
         calls.push('prepareBackup');
+        opts.onPrepare?.();
         await opts.prepareDelay;
         return plan;
       },
@@ -98,12 +100,17 @@ describe('run control in BackupWorkflow', () => {
   it('records a run cancelled during its prepare step as cancelled, hooks told it failed', async () => {
     let release!: () => void;
     const prepareDelay = new Promise<void>((r) => (release = r));
+    // Prepare is a local activity: it never shows among the run's pending activities, so
+    // the fake says when it has started.
+    let prepareStarted!: () => void;
+    const preparing = new Promise<void>((r) => (prepareStarted = r));
     const { calls, finish, postHook, error } = await scenario({
       prepareDelay,
+      onPrepare: () => prepareStarted(),
       runBackup: async () => ({ snapshot, stats: null, unreadable: [], adopted: false }),
       whileRunning: async (handle) => {
         // Cancel while prepare is running; then let prepare finish.
-        await waitFor('the prepare step to start', async () => (await handle.describe()).raw.pendingActivities?.some((a) => a.activityType?.name === 'prepareBackup'), 60_000, 50);
+        await preparing;
         await handle.cancel();
         release();
       },

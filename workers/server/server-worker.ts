@@ -48,6 +48,8 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
     namespace: config.temporalNamespace,
     taskQueue: SERVER_TASK_QUEUE,
     ...workflowCode(),
+    // Also the local activities of the workflows above (the backup's bookkeeping and lock
+    // request): a local activity runs in the worker of its workflow, so it is found here.
     activities: {
       ...createServerActivities({ catalog: new Catalog(pool), logger, runLog, hookLimits }),
       ...createRestoreServerActivities({ catalog: new Catalog(pool), logger }),

@@ -45,6 +45,18 @@ export function quietRuntime(): void {
   }
 }
 
+/**
+ * Workflow cache of a test's server worker when the workflows under test run local
+ * activities (the backup's bookkeeping). Other tests run with no cache at all (no sticky
+ * queues), but with a zero cache sdk-core 1.24 evicts a run while its local activities'
+ * results are still on their way to the workflow and replays it over and over ("There
+ * should not be any outgoing commands … if the activation was only an eviction. This is an
+ * SDK bug.", fixed upstream by temporalio/sdk-rust#1482). A small cache instead, with a
+ * short sticky timeout: a task meant for the sticky queue of an earlier scenario's worker,
+ * now shut down, goes back to the shared queue within a second.
+ */
+export const LOCAL_ACTIVITY_CACHE = { maxCachedWorkflows: 20, stickyQueueScheduleToStartTimeout: '1s' } as const;
+
 export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
   quietRuntime();
   const env = await TestWorkflowEnvironment.createTimeSkipping({
