@@ -3,11 +3,12 @@
 // each of its jobs whose newest run is a scheduled backup that failed as "agent unreachable"
 // within the catch-up window gets one catch-up run. Its workflow id is derived from the
 // missed run, and Temporal refuses a duplicate id, so registering twice starts it once.
+import { Workflows } from '../contract/workflows';
+import { startWorkflow } from '../core/start-workflow';
 import { randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
 import type { Run } from '../contract/model';
 import { SERVER_TASK_QUEUE, ScheduleKind, catchUpWorkflowId, isScheduledBackupWorkflowId, scheduleIdFor } from '../contract/names';
-import type { BackupWorkflowInput } from '../workflows/backup';
 import type { ApiContext } from './context';
 
 /** The start of the reason workflows/failure-reason.ts gives a step its agent never picked up. */
@@ -56,12 +57,12 @@ export async function startCatchUpRuns(ctx: ApiContext, agentName: string): Prom
     try {
       await ctx.catalog.transaction(async (tx) => {
         await tx.runs.insert({ id: runId, kind: 'backup', jobId: c.jobId, workflowId: c.workflowId, agentName });
-        await ctx.temporal.workflow.start('backupWorkflow', {
+        const input = { runId, jobId: c.jobId, agentScheduleToStartMs: ctx.agentScheduleToStartMs, engineHeartbeatTimeoutMs: ctx.engineHeartbeatTimeoutMs };
+        await startWorkflow(ctx.temporal, Workflows.backup, input, {
           taskQueue: SERVER_TASK_QUEUE,
           workflowId: c.workflowId,
           // Never a second catch-up for one missed run, also after the first has closed.
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          args: [{ runId, jobId: c.jobId, agentScheduleToStartMs: ctx.agentScheduleToStartMs, engineHeartbeatTimeoutMs: ctx.engineHeartbeatTimeoutMs } satisfies BackupWorkflowInput],
         });
       });
       ctx.logger.info({ agent: agentName, jobId: c.jobId, missedRunId: c.missedRunId, workflowId: c.workflowId, runId }, 'catch-up run started');

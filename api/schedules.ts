@@ -12,9 +12,7 @@ import { SCHEDULE_ID_PREFIXES, SERVER_TASK_QUEUE, ScheduleKind, scheduledWorkflo
 import { toTemporalSpec } from '../core/schedule';
 import type { ScheduleRecord, Schedules } from '../catalog/schedules';
 import type { Logger } from '../core/logger';
-import type { BackupWorkflowInput } from '../workflows/backup';
-import type { PruneWorkflowInput } from '../workflows/prune';
-import type { S3SyncWorkflowInput } from '../workflows/s3-sync';
+import { Workflows, type BackupWorkflowInput, type PruneWorkflowInput, type S3SyncWorkflowInput } from '../contract/workflows';
 
 /** The API configuration a scheduled backup carries (a scheduled run does not pass through runJob). */
 export interface ScheduledRunConfig {
@@ -22,19 +20,20 @@ export interface ScheduledRunConfig {
   engineHeartbeatTimeoutMs: number;
 }
 
-const WORKFLOW_TYPE = {
-  backup: 'backupWorkflow',
-  prune: 'pruneWorkflow',
-  's3-sync': 's3SyncWorkflow',
-} as const satisfies Record<ScheduleKind, string>;
+/** The workflow each kind of schedule starts. */
+const SCHEDULED_WORKFLOW = {
+  backup: Workflows.backup,
+  prune: Workflows.prune,
+  's3-sync': Workflows.s3Sync,
+} as const satisfies Record<ScheduleKind, { type: string }>;
 
 /** The arguments of the workflow a schedule starts: ids and settings, no run id (the workflow draws one). */
-export function scheduledWorkflowArgs(s: ScheduleRecord, config: ScheduledRunConfig): unknown[] {
+export function scheduledWorkflowArgs(s: ScheduleRecord, config: ScheduledRunConfig): [BackupWorkflowInput] | [PruneWorkflowInput] | [S3SyncWorkflowInput] {
   if (s.kind === ScheduleKind.backup) {
-    return [{ jobId: s.jobId!, agentScheduleToStartMs: config.agentScheduleToStartMs, engineHeartbeatTimeoutMs: config.engineHeartbeatTimeoutMs } satisfies BackupWorkflowInput];
+    return [{ jobId: s.jobId!, agentScheduleToStartMs: config.agentScheduleToStartMs, engineHeartbeatTimeoutMs: config.engineHeartbeatTimeoutMs }];
   }
-  if (s.kind === ScheduleKind.prune) return [{ repositoryId: s.repositoryId! } satisfies PruneWorkflowInput];
-  return [{ repositoryId: s.repositoryId! } satisfies S3SyncWorkflowInput];
+  if (s.kind === ScheduleKind.prune) return [{ repositoryId: s.repositoryId! }];
+  return [{ repositoryId: s.repositoryId! }];
 }
 
 /** The whole Temporal Schedule for a catalog row (pure). */
@@ -46,7 +45,7 @@ export function temporalScheduleFor(s: ScheduleRecord, config: ScheduledRunConfi
     policies,
     action: {
       type: 'startWorkflow',
-      workflowType: WORKFLOW_TYPE[s.kind],
+      workflowType: SCHEDULED_WORKFLOW[s.kind].type,
       taskQueue: SERVER_TASK_QUEUE,
       workflowId: scheduledWorkflowIdFor(s.kind, (s.jobId ?? s.repositoryId)!),
       args: scheduledWorkflowArgs(s, config),

@@ -6,6 +6,8 @@ import { SERVER_TASK_QUEUE } from '../contract/names';
 import { runSearchAttributes } from '../contract/search-attributes';
 import type { NewRun } from '../catalog/runs';
 import type { ApiContext } from './context';
+import type { WorkflowRef } from '../contract/workflows';
+import { startWorkflow } from '../core/start-workflow';
 
 const UNIQUE_VIOLATION = '23505';
 const KEY_TAKEN = 'run_idempotency_keys_pkey';
@@ -19,12 +21,13 @@ export interface Idempotency {
   scope: string;
 }
 
-export interface StartRunRequest {
+export interface StartRunRequest<I> {
   run: Omit<NewRun, 'workflowId'>;
   /** Workflow ids carry the start time to the second (`<kind>/<scope>/<time>`). */
   workflowIdAt: (at: Date) => string;
-  workflowType: string;
-  args: unknown[];
+  /** The workflow (by its contract reference) and its input: the compiler checks they agree. */
+  workflow: WorkflowRef<string, I, unknown>;
+  input: NoInfer<I>;
   /** From the request's Idempotency-Key header, if it had one. */
   idempotency?: Idempotency;
 }
@@ -58,7 +61,7 @@ export function idempotencyOf(params: Record<string, unknown>, scope: string): I
  * failure leaves a run without its workflow. Two runs of one job or repository in the same
  * second would share an id: the later one waits for the next second instead of failing.
  */
-export async function startRun(ctx: ApiContext, req: StartRunRequest): Promise<StartedRun> {
+export async function startRun<I>(ctx: ApiContext, req: StartRunRequest<I>): Promise<StartedRun> {
   const idem = req.idempotency;
   if (idem) {
     const earlier = await runOfKey(ctx, idem);
@@ -72,10 +75,9 @@ export async function startRun(ctx: ApiContext, req: StartRunRequest): Promise<S
         // transaction ends, then fails on the key and answers with this run.
         if (idem) await tx.runs.claimIdempotencyKey({ ...idem, runId: req.run.id, ttlHours: IDEMPOTENCY_KEY_TTL_HOURS });
         await tx.runs.insert({ ...req.run, workflowId });
-        await ctx.temporal.workflow.start(req.workflowType, {
+        await startWorkflow(ctx.temporal, req.workflow, req.input, {
           taskQueue: SERVER_TASK_QUEUE,
           workflowId,
-          args: req.args,
           // Filterable in the Web UI from the first moment; the workflow adds BackstopOutcome.
           typedSearchAttributes: runSearchAttributes({ kind: req.run.kind ?? 'backup', jobId: req.run.jobId, agentName: req.run.agentName, repositoryId: req.run.repositoryId }),
         });

@@ -1,6 +1,8 @@
 // The backup pipeline's activities as workflows/backup.ts calls them: the agent's steps
-// (activities/agent/backup-activities.ts) and their inputs and results.
-import type { BackupProgress, BackupStats, SnapshotMode } from './model';
+// (activities/agent/backup-activities.ts), the server's bookkeeping and scripts
+// (activities/server/backup-activities.ts, script-activities.ts), their inputs and results.
+import type { BackupProgress, BackupStats, RunStatus, SnapshotMode } from './model';
+import type { RunOverrides } from './run-overrides';
 import type { EngineSnapshot } from './engine';
 import type { SnapshotBind, SnapshotHandle } from './snapshot';
 
@@ -52,4 +54,72 @@ export interface AgentActivities {
   /** The engine run; adopts the snapshot a lost attempt made (tagged with the workflow id). */
   runBackup(input: BackupStepInput): Promise<BackupStepResult>;
   runPostHook(input: PostHookInput): Promise<PostHookResult>;
+}
+
+export interface HookResult {
+  exitCode: number | null;
+  output: string[];
+}
+
+/** What a backup run needs to know; references only, never secrets. */
+export interface BackupPlan {
+  jobId: number;
+  jobName: string;
+  agentName: string;
+  repository: { id: number; name: string; url: string };
+  paths: string[];
+  excludes: string[];
+  snapshotMode: SnapshotMode;
+  preScript: string | null;
+  postHook: string | null;
+  /** Library scripts run on this worker before and after the backup (ids; bodies are read when they run). */
+  scripts?: { pre: Array<{ id: number; name: string }>; post: Array<{ id: number; name: string }> };
+  /** The job's plugin configurations, in order: references only, the agent fetches their secrets. */
+  plugins?: Array<{ id: number; name: string; plugin: string }>;
+}
+
+export interface FinishRunInput {
+  runId: string;
+  status: RunStatus;
+  snapshotId: string | null;
+  stats: BackupStats | null;
+  warnings: string[];
+  failureReason: string | null;
+}
+
+/**
+ * The server's bookkeeping of a backup (task queue backstop.server). The backup workflow
+ * runs all but runPreScript as local activities: short, idempotent catalog writes.
+ */
+export interface ServerActivities {
+  prepareBackup(input: { runId: string; jobId: number; workflowId: string }): Promise<BackupPlan>;
+  runPreScript(input: { command: string; runId: string; plan: BackupPlan }): Promise<void>;
+  recordSnapshot(input: { runId: string; jobId: number; repositoryId: number; snapshot: EngineSnapshot }): Promise<void>;
+  finishRun(input: FinishRunInput): Promise<void>;
+  notify(input: { runId: string; jobName: string; status: RunStatus; snapshotId: string | null; failureReason: string | null; warnings: number }): Promise<void>;
+}
+
+export interface ScriptRunFields {
+  runId: string;
+  workflowId: string;
+  phase: 'pre' | 'post';
+  /** Post scripts only. */
+  outcome?: { success: boolean; status: string; warnings: number; snapshotId: string | null };
+}
+
+export interface ServerScriptInput extends ScriptRunFields {
+  scriptId: number;
+  plan: BackupPlan;
+}
+
+export interface ServerScriptResult {
+  exitCode: number | null;
+  overrides: RunOverrides;
+  /** Output lines that were not overrides (pre scripts); also in the run log. */
+  warnings: string[];
+}
+
+/** Library scripts run on the server worker before and after a backup. */
+export interface ServerScriptActivities {
+  runServerScript(input: ServerScriptInput): Promise<ServerScriptResult>;
 }

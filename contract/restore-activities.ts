@@ -1,7 +1,7 @@
 // Restore activities as workflows/restore.ts calls them: the target agent's steps
 // (activities/agent/restore-activities.ts) and the server's run bookkeeping
 // (activities/server/restore-activities.ts).
-import type { BackupProgress } from './model';
+import type { BackupProgress, RunStatus } from './model';
 import type { RestoreOverwrite, RestoreSummary } from './engine';
 
 export interface RestoreTargetInput {
@@ -55,4 +55,32 @@ export interface RestoreAgentActivities {
   checkRestoreTarget(input: RestoreTargetInput): Promise<RestoreTargetResult>;
   runRestore(input: RestoreStepInput): Promise<RestoreSummary>;
   runRestoreHook(input: RestoreHookInput): Promise<{ exitCode: number | null; output: string[] }>;
+}
+
+export interface RestoreRunRef {
+  runId: string;
+  workflowId: string;
+  jobId: number | null;
+  repositoryId: number;
+  /** The target agent. */
+  agentName: string;
+}
+
+export interface FinishRestoreInput {
+  runId: string;
+  status: RunStatus;
+  snapshotId: string;
+  warnings: string[];
+  failureReason: string | null;
+  details: Record<string, unknown>;
+}
+
+/** The server's bookkeeping of a restore run (task queue backstop.server). */
+export interface RestoreServerActivities {
+  /** Marks the run running and returns where the repository is (never its password). */
+  startRestoreRun(input: RestoreRunRef): Promise<{ repository: { id: number; name: string; url: string } }>;
+  markRestoreAwaitingApproval(input: RestoreRunRef): Promise<void>;
+  markRestoreRunning(input: RestoreRunRef): Promise<void>;
+  finishRestoreRun(input: FinishRestoreInput): Promise<void>;
+  notifyRestore(input: { runId: string; snapshotId: string; agentName: string; status: RunStatus; failureReason: string | null }): Promise<void>;
 }

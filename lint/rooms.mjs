@@ -46,9 +46,9 @@ export const rooms = [
   },
   {
     room: 'api',
-    why: 'the API process does not embed worker code: it starts workflows through the Temporal client',
+    why: 'the API process does not embed worker or workflow code: it starts workflows by their contract references (contract/workflows.ts)',
     files: ['api/'],
-    mayNotImport: ['workers/'],
+    mayNotImport: ['workers/', 'workflows/'],
   },
   {
     room: 'catalog',

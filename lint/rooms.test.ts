@@ -27,6 +27,7 @@ const PROBES: { file: string; source: string; wall: string | null }[] = [
   { file: 'workflows/probe-ok.ts', source: "import { SERVER_TASK_QUEUE } from '../contract/names';\nimport { proxyActivities } from '@temporalio/workflow';", wall: null },
   // the API does not embed worker code
   { file: 'api/probe-worker.ts', source: "import { runServerWorker } from '../workers/server/server-worker';", wall: 'api' },
+  { file: 'api/probe-workflow.ts', source: "import type { backupWorkflow } from '../workflows/backup';", wall: 'api' },
   { file: 'api/probe-ok.ts', source: "import { connectClient } from '../core/temporal-connection';", wall: null },
   // code both sides run depends on neither
   { file: 'activities/shared/probe-agent.ts', source: "export * from '../agent/secret-source';", wall: 'shared' },

@@ -3,16 +3,7 @@
 // agent must fail the step in bounded time (schedule-to-start), not leave the run waiting.
 import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
 import { agentTaskQueue } from '../contract/names';
-
-export interface AgentStepTimeouts {
-  /** How long a step may wait for its agent before the run fails as unreachable. */
-  agentScheduleToStartMs?: number;
-  /**
-   * A step is presumed lost (and retried) after this long without a heartbeat: engines
-   * heartbeat their progress, short steps on a clock (activities/shared/clock-heartbeat.ts).
-   */
-  engineHeartbeatTimeoutMs?: number;
-}
+import type { AgentStepTimeouts } from '../contract/workflows';
 
 const DEFAULT_SCHEDULE_TO_START_MS = 5 * 60_000;
 const DEFAULT_HEARTBEAT_TIMEOUT_MS = 30_000;

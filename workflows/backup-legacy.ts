@@ -8,8 +8,6 @@
 // repository lock (guarded by patched('repository-lock'); before that, no lock at all);
 // with them (patched('plugins')) pre hooks, then the lock, dumps, snapshot and engine.
 import { CancellationScope, patched, proxyActivities, uuid4, workflowInfo } from '@temporalio/workflow';
-import type { ServerActivities } from '../activities/server/backup-activities';
-import type { ServerScriptActivities } from '../activities/server/script-activities';
 import { mergeOverrides, NO_OVERRIDES, overrideTags } from '../contract/run-overrides';
 import type { RunStatus } from '../contract/model';
 import { ErrorType } from '../contract/errors';
@@ -18,10 +16,11 @@ import { failureReason, isCancelled } from './failure-reason';
 import { agentEngineOptions, agentStepOptions } from './agent-options';
 import { withRepositoryLock } from './with-repository-lock';
 import { fillRunAttributes, recordOutcome, trackRunProgress } from './run-visibility';
-import type { BackupWorkflowInput, BackupWorkflowResult } from './backup';
 import type { AgentActivities, BackupStepResult } from '../contract/backup-activities';
 import type { PluginActivities, PluginBackupResult } from '../contract/plugin-activities';
 import type { SnapshotHandle } from '../contract/snapshot';
+import type { ServerActivities, ServerScriptActivities } from '../contract/backup-activities';
+import type { BackupWorkflowInput, BackupWorkflowResult } from '../contract/workflows';
 
 const server = proxyActivities<ServerActivities>({
   taskQueue: SERVER_TASK_QUEUE,

@@ -28,10 +28,7 @@
 // a non-cancellable scope, so a cancelled or failed run still releases its snapshot, runs
 // its post hooks and records its outcome.
 import { patched, proxyActivities, proxyLocalActivities, uuid4, workflowInfo } from '@temporalio/workflow';
-import type { ServerActivities } from '../activities/server/backup-activities';
-import type { ServerScriptActivities } from '../activities/server/script-activities';
 import { mergeOverrides, NO_OVERRIDES, overrideTags, type RunOverrides } from '../contract/run-overrides';
-import type { BackupStats, RunStatus } from '../contract/model';
 import { ErrorType } from '../contract/errors';
 import { SERVER_TASK_QUEUE } from '../contract/names';
 import { failureReason } from './failure-reason';
@@ -44,33 +41,11 @@ import type { AgentActivities, BackupStepResult } from '../contract/backup-activ
 import type { PluginActivities, PluginBackupResult } from '../contract/plugin-activities';
 import type { LockActivities } from '../contract/repository-lock';
 import type { SnapshotHandle } from '../contract/snapshot';
+import type { ServerActivities, ServerScriptActivities } from '../contract/backup-activities';
+import type { BackupWorkflowInput, BackupWorkflowResult } from '../contract/workflows';
 
 /** Runs that record this marker take the order above; runs without it replay backup-legacy.ts. */
 export const RUN_ENVELOPE_PATCH = 'run-envelope';
-
-export interface BackupWorkflowInput {
-  /**
-   * The catalog run id. A schedule's action has fixed arguments, so scheduled runs come
-   * without one and the workflow draws its own (uuid4 is deterministic on replay and adds
-   * no command); prepareBackup then inserts the run row.
-   */
-  runId?: string;
-  jobId: number;
-  /** How long an agent step may wait for its agent before the run fails as unreachable. */
-  agentScheduleToStartMs?: number;
-  /** The engine is presumed dead (and the step retried) after this long without a heartbeat. */
-  engineHeartbeatTimeoutMs?: number;
-}
-
-export interface BackupWorkflowResult {
-  status: RunStatus;
-  snapshotId: string | null;
-  stats: BackupStats | null;
-  warnings: string[];
-  failureReason: string | null;
-  /** Engine snapshots of plugin streams (database dumps, pipes), one per item; absent without plugins. */
-  streamSnapshotIds?: string[];
-}
 
 // Bookkeeping on this worker: local activities, each safe to run twice (the catalog writes
 // are upserts; a notification may be logged twice after a crash). Their retries are driven

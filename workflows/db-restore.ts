@@ -4,34 +4,14 @@
 //
 //   start ─▶ restorePluginItem (agent: restic dump │ pg_restore / mysql, shared lock) ─▶ record (always)
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { RunStatus } from '../contract/model';
 import { ErrorType } from '../contract/errors';
 import { SERVER_TASK_QUEUE } from '../contract/names';
-import { agentEngineOptions, type AgentStepTimeouts } from './agent-options';
+import { agentEngineOptions } from './agent-options';
 import { withRepositoryLock } from './with-repository-lock';
 import { fillRunAttributes } from './run-visibility';
 import { runEnvelope } from './run-envelope';
 import type { PluginActivities, PluginRunActivities } from '../contract/plugin-activities';
-
-export interface DbRestoreWorkflowInput extends AgentStepTimeouts {
-  runId: string;
-  agentName: string;
-  /** The plugin configuration (of that agent) used to connect to the database server. */
-  configId: number;
-  repositoryId: number;
-  snapshotId: string;
-  /** The dump's path in the snapshot. */
-  path: string;
-  /** The database to restore into. */
-  target: string;
-  overwrite: boolean;
-}
-
-export interface DbRestoreWorkflowResult {
-  status: RunStatus;
-  target: string;
-  failureReason: string | null;
-}
+import type { DbRestoreWorkflowInput, DbRestoreWorkflowResult } from '../contract/workflows';
 
 const server = proxyActivities<PluginRunActivities>({
   taskQueue: SERVER_TASK_QUEUE,

@@ -1,8 +1,19 @@
 // The workflow bundle's entry: every workflow Backstop registers.
-export { backupWorkflow } from './backup';
-export { restoreWorkflow } from './restore';
-export { pruneWorkflow } from './prune';
-export { repositoryLockWorkflow } from './repository-lock';
-export { s3SyncWorkflow } from './s3-sync';
-export { pluginTestWorkflow } from './plugin-test';
-export { dbRestoreWorkflow } from './db-restore';
+import type { WorkflowFunction, Workflows } from '../contract/workflows';
+import { backupWorkflow } from './backup';
+import { restoreWorkflow } from './restore';
+import { pruneWorkflow } from './prune';
+import { repositoryLockWorkflow } from './repository-lock';
+import { s3SyncWorkflow } from './s3-sync';
+import { pluginTestWorkflow } from './plugin-test';
+import { dbRestoreWorkflow } from './db-restore';
+
+export { backupWorkflow, restoreWorkflow, pruneWorkflow, repositoryLockWorkflow, s3SyncWorkflow, pluginTestWorkflow, dbRestoreWorkflow };
+
+/**
+ * Each reference in contract/workflows.ts names a workflow registered here, with its
+ * signature: a renamed workflow, a missing one or a changed input fails the typecheck.
+ */
+type Registered = { [K in keyof typeof Workflows as (typeof Workflows)[K]['type']]: WorkflowFunction<(typeof Workflows)[K]> };
+const registered: Registered = { backupWorkflow, restoreWorkflow, pruneWorkflow, repositoryLockWorkflow, s3SyncWorkflow, pluginTestWorkflow, dbRestoreWorkflow };
+void registered;

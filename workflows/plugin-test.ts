@@ -5,24 +5,12 @@
 //   start ─▶ testPluginConfig (agent) ─▶ record (always)
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { PluginTestReport } from '../contract/plugin-api';
-import type { RunStatus } from '../contract/model';
 import { SERVER_TASK_QUEUE } from '../contract/names';
-import { agentStepOptions, type AgentStepTimeouts } from './agent-options';
+import { agentStepOptions } from './agent-options';
 import { fillRunAttributes } from './run-visibility';
 import { runEnvelope } from './run-envelope';
 import type { PluginActivities, PluginRunActivities } from '../contract/plugin-activities';
-
-export interface PluginTestWorkflowInput extends AgentStepTimeouts {
-  runId: string;
-  agentName: string;
-  configId: number;
-}
-
-export interface PluginTestWorkflowResult {
-  status: RunStatus;
-  report: PluginTestReport | null;
-  failureReason: string | null;
-}
+import type { PluginTestWorkflowInput, PluginTestWorkflowResult } from '../contract/workflows';
 
 const server = proxyActivities<PluginRunActivities>({
   taskQueue: SERVER_TASK_QUEUE,

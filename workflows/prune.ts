@@ -9,42 +9,15 @@
 // its phase query says `waiting-for-lock`. The catalog is synced whenever a forget may
 // have removed snapshots, also when a later step failed.
 import { ActivityCancellationType, CancellationScope, ParentClosePolicy, defineQuery, executeChild, proxyActivities, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
-import type { CatalogSyncResult, ForgetJobResult, MaintenanceActivities } from '../activities/server/prune-activities';
-import type { PruneOutcome } from '../contract/engine';
 import type { RunStatus } from '../contract/model';
 import { ErrorType } from '../contract/errors';
 import { SERVER_TASK_QUEUE, WorkflowKind, workflowIdForRepository } from '../contract/names';
-import type { s3SyncWorkflow } from './s3-sync';
 import { failureReason } from './failure-reason';
 import { withRepositoryLock } from './with-repository-lock';
 import { fillRunAttributes } from './run-visibility';
 import { runEnvelope } from './run-envelope';
-
-export interface PruneWorkflowInput {
-  /** Absent for scheduled prunes: the workflow draws one (uuid4) and preparePrune inserts the run row. */
-  runId?: string;
-  repositoryId: number;
-  /** restic prune is presumed dead (and retried) after this long without a heartbeat. */
-  pruneHeartbeatTimeoutMs?: number;
-}
-
-export type PrunePhase = 'preparing' | 'waiting-for-lock' | 'forgetting' | 'pruning' | 'syncing-catalog' | 'post-script' | 's3-sync' | 'finished';
-
-export interface PruneDetails {
-  jobs: Array<ForgetJobResult & { jobName: string }>;
-  prune: PruneOutcome | null;
-  catalog: CatalogSyncResult | null;
-  postPruneScript: { exitCode: number | null } | null;
-  /** The S3 sync started after the prune (its own run in /runs), if the repository has a target. */
-  s3Sync?: { runId: string; workflowId: string; status: RunStatus; failureReason: string | null } | null;
-}
-
-export interface PruneWorkflowResult {
-  status: RunStatus;
-  details: PruneDetails;
-  warnings: string[];
-  failureReason: string | null;
-}
+import type { MaintenanceActivities } from '../contract/prune-activities';
+import { Workflows, type WorkflowFunction, type PruneDetails, type PrunePhase, type PruneWorkflowInput, type PruneWorkflowResult } from '../contract/workflows';
 
 export const prunePhaseQuery = defineQuery<PrunePhase>('prunePhase');
 
@@ -148,7 +121,7 @@ export async function pruneWorkflow(started: PruneWorkflowInput): Promise<PruneW
         step('s3-sync');
         const syncRunId = uuid4();
         const syncWorkflowId = workflowIdForRepository(WorkflowKind.s3Sync, plan.repository.id, new Date());
-        details.s3Sync = await executeChild<typeof s3SyncWorkflow>('s3SyncWorkflow', {
+        details.s3Sync = await executeChild<WorkflowFunction<typeof Workflows.s3Sync>>(Workflows.s3Sync.type, {
           workflowId: syncWorkflowId,
           taskQueue: SERVER_TASK_QUEUE,
           args: [{ runId: syncRunId, repositoryId: plan.repository.id }],

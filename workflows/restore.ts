@@ -7,8 +7,7 @@
 // The target is checked before the run waits for approval, so an operator only ever approves
 // a restore the agent has already accepted, and a refused target writes nothing.
 import { condition, defineSignal, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { RestoreServerActivities, RestoreRunRef } from '../activities/server/restore-activities';
-import type { RestoreOverwrite, RestoreSummary } from '../contract/engine';
+import type { RestoreSummary } from '../contract/engine';
 import type { RunStatus } from '../contract/model';
 import { ErrorType } from '../contract/errors';
 import { RestoreSignal, SERVER_TASK_QUEUE } from '../contract/names';
@@ -18,48 +17,8 @@ import { withRepositoryLock } from './with-repository-lock';
 import { fillRunAttributes } from './run-visibility';
 import { runEnvelope } from './run-envelope';
 import type { RestoreAgentActivities, RestoreTargetResult } from '../contract/restore-activities';
-
-export interface RestoreWorkflowInput {
-  runId: string;
-  snapshot: { id: string; repositoryId: number; jobId: number | null; paths: string[] };
-  /** The agent that writes the files (the target agent). */
-  agentName: string;
-  /** Null: a new directory named after the snapshot under the agent's first restore root. */
-  target: string | null;
-  /** restic --include paths or globs; empty restores the whole snapshot. */
-  include: string[];
-  /** Null: the engine's default, for a new directory. */
-  overwrite: RestoreOverwrite | null;
-  verify: boolean;
-  requireApproval: boolean;
-  /** Without a decision by then, the restore is rejected. */
-  approvalTimeoutMs: number;
-  postHook: string | null;
-  agentScheduleToStartMs?: number;
-  engineHeartbeatTimeoutMs?: number;
-}
-
-export interface ApprovalInput {
-  /** Who decided: the name of the API token that sent the signal. */
-  by: string;
-  note?: string | null;
-}
-
-export interface ApprovalDecision {
-  decision: 'approved' | 'rejected' | 'timed-out';
-  by: string | null;
-  note: string | null;
-  at: string;
-}
-
-export interface RestoreWorkflowResult {
-  status: RunStatus;
-  target: string | null;
-  summary: RestoreSummary | null;
-  approval: ApprovalDecision | null;
-  warnings: string[];
-  failureReason: string | null;
-}
+import type { RestoreServerActivities, RestoreRunRef } from '../contract/restore-activities';
+import type { ApprovalDecision, ApprovalInput, RestoreWorkflowInput, RestoreWorkflowResult } from '../contract/workflows';
 
 export const approveSignal = defineSignal<[ApprovalInput]>(RestoreSignal.approve);
 export const rejectSignal = defineSignal<[ApprovalInput]>(RestoreSignal.reject);

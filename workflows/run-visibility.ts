@@ -10,14 +10,7 @@ import { RUN_PROGRESS_QUERY } from '../contract/names';
 import type { RunStatus } from '../contract/model';
 import type { RunStep } from '../contract/run-log';
 import { SearchAttributeKeys, runSearchAttributes, type RunAttributes } from '../contract/search-attributes';
-
-export interface RunProgressState {
-  step: RunStep;
-  /** When the step started (workflow time). */
-  since: string;
-  /** Steps finished before this one, in order (a step run twice is listed twice). */
-  done: RunStep[];
-}
+import type { RunProgressState } from '../contract/workflows';
 
 export const runProgressQuery = defineQuery<RunProgressState>(RUN_PROGRESS_QUERY);
 

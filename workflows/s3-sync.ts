@@ -9,26 +9,12 @@
 // Sync and verify hold the repository's shared lock, so a prune cannot delete pack files
 // under rclone's feet (nor between the sync and the comparison of listings).
 import { ActivityCancellationType, ApplicationFailure, proxyActivities, uuid4, workflowInfo } from '@temporalio/workflow';
-import type { S3SyncActivities, S3SyncOutcome, S3SyncPlan, S3SyncVerification } from '../activities/server/sync/sync-activities';
-import type { RunStatus } from '../contract/model';
 import { SERVER_TASK_QUEUE } from '../contract/names';
 import { withRepositoryLock } from './with-repository-lock';
 import { fillRunAttributes } from './run-visibility';
 import { runEnvelope } from './run-envelope';
-
-/** Exactly this shape: the prune workflow starts the sync as a child with it. */
-export interface S3SyncWorkflowInput {
-  /** Absent for scheduled syncs: the workflow draws one (uuid4) and prepareS3Sync inserts the run row. */
-  runId?: string;
-  repositoryId: number;
-}
-
-export interface S3SyncWorkflowResult {
-  status: RunStatus;
-  sync: S3SyncOutcome | null;
-  verification: S3SyncVerification | null;
-  failureReason: string | null;
-}
+import type { S3SyncActivities, S3SyncOutcome, S3SyncPlan, S3SyncVerification } from '../contract/sync-activities';
+import type { S3SyncWorkflowInput, S3SyncWorkflowResult } from '../contract/workflows';
 
 /** The failure type of a mirror that does not match the repository after a sync. */
 export const VERIFICATION_FAILED = 'S3SyncVerificationError';

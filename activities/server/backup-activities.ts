@@ -3,7 +3,7 @@
 // The backup workflow runs prepareBackup, recordSnapshot, finishRun and notify as local
 // activities (in its own worker, no task round trip): they must stay short and idempotent,
 // and need nothing but this worker. runPreScript stays a regular activity.
-import type { BackupStats, RunStatus, SnapshotMode } from '../../contract/model';
+import type { RunStatus } from '../../contract/model';
 import type { Logger } from '../../core/logger';
 import { BackstopError, ErrorType } from '../../contract/errors';
 import type { Catalog } from '../../catalog/catalog';
@@ -12,6 +12,7 @@ import { withFailureMapping } from '../shared/failure';
 import type { EngineSnapshot } from '../../contract/engine';
 import type { RunLogTransport } from '../shared/run-log-sink';
 import { runStepHook } from '../shared/hooks/step-hook';
+import type { BackupPlan, FinishRunInput, ServerActivities } from '../../contract/backup-activities';
 
 /** A job's library scripts and plugin configurations, as references for its plan. */
 async function pluginsAndScripts(catalog: Catalog, jobId: number): Promise<Pick<BackupPlan, 'scripts' | 'plugins'>> {
@@ -29,35 +30,9 @@ export interface ServerDeps {
   hookLimits?: HookLimits;
 }
 
-/** What a backup run needs to know; references only, never secrets. */
-export interface BackupPlan {
-  jobId: number;
-  jobName: string;
-  agentName: string;
-  repository: { id: number; name: string; url: string };
-  paths: string[];
-  excludes: string[];
-  snapshotMode: SnapshotMode;
-  preScript: string | null;
-  postHook: string | null;
-  /** Library scripts run on this worker before and after the backup (ids; bodies are read when they run). */
-  scripts?: { pre: Array<{ id: number; name: string }>; post: Array<{ id: number; name: string }> };
-  /** The job's plugin configurations, in order: references only, the agent fetches their secrets. */
-  plugins?: Array<{ id: number; name: string; plugin: string }>;
-}
-
-export interface FinishRunInput {
-  runId: string;
-  status: RunStatus;
-  snapshotId: string | null;
-  stats: BackupStats | null;
-  warnings: string[];
-  failureReason: string | null;
-}
-
 const SCRIPT_TIMEOUT_MS = 10 * 60_000;
 
-export function createServerActivities(deps: ServerDeps) {
+export function createServerActivities(deps: ServerDeps): ServerActivities {
   const { catalog, logger } = deps;
 
   async function prepareBackup(input: { runId: string; jobId: number; workflowId: string }): Promise<BackupPlan> {
@@ -133,4 +108,3 @@ export function createServerActivities(deps: ServerDeps) {
   return withFailureMapping({ prepareBackup, runPreScript, recordSnapshot, finishRun, notify });
 }
 
-export type ServerActivities = ReturnType<typeof createServerActivities>;

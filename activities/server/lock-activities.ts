@@ -6,6 +6,7 @@ import type { Logger } from '../../core/logger';
 import { LockSignal, SERVER_TASK_QUEUE, repositoryLockWorkflowId } from '../../contract/names';
 import type { HolderRef, LockActivities, LockRequest, RepositoryLockInput } from '../../contract/repository-lock';
 import { withFailureMapping } from '../shared/failure';
+import { Workflows, type WorkflowFunction } from '../../contract/workflows';
 
 export interface LockDeps {
   client: Client;
@@ -25,7 +26,7 @@ export function createLockActivities(deps: LockDeps): LockActivities {
   async function requestRepositoryLock(input: LockRequest & { repositoryId: number }): Promise<void> {
     const { repositoryId, ...request } = input;
     const args: [RepositoryLockInput] = [{ repositoryId, ...deps.lockTimings }];
-    await client.workflow.signalWithStart('repositoryLockWorkflow', {
+    await client.workflow.signalWithStart<WorkflowFunction<typeof Workflows.repositoryLock>, [LockRequest]>(Workflows.repositoryLock.type, {
       workflowId: repositoryLockWorkflowId(repositoryId),
       taskQueue: SERVER_TASK_QUEUE,
       args,

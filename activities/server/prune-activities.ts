@@ -4,16 +4,17 @@
 import { Context, heartbeat } from '@temporalio/activity';
 import type { Catalog } from '../../catalog/catalog';
 import type { Logger } from '../../core/logger';
-import type { RunStatus } from '../../contract/model';
 import type { RetentionPolicy } from '../../contract/retention';
 import type { SecretBox } from '../../core/secrets';
 import { JOB_TAG_PREFIX, runTag } from '../../contract/names';
 import type { BackupEngine, PruneOutcome } from '../../contract/engine';
-import { hookEnv, type HookLimits, type HookResult } from '../shared/hooks/shell';
+import { hookEnv, type HookLimits } from '../shared/hooks/shell';
 import { withFailureMapping } from '../shared/failure';
 import { openRepository } from './repository-access';
 import { withRunLog, type RunLogTransport } from '../shared/run-log-sink';
 import { runStepHook } from '../shared/hooks/step-hook';
+import type { HookResult } from '../../contract/backup-activities';
+import type { CatalogSyncResult, FinishMaintenanceRunInput, ForgetJobResult, PrunePlan, MaintenanceActivities } from '../../contract/prune-activities';
 
 export interface MaintenanceDeps {
   catalog: Catalog;
@@ -24,37 +25,6 @@ export interface MaintenanceDeps {
   runLog?: RunLogTransport;
   /** Stall timeout and kill grace of post-prune scripts. */
   hookLimits?: HookLimits;
-}
-
-/** What a prune run needs to know; references and policies only, never secrets. */
-export interface PrunePlan {
-  repository: { id: number; name: string };
-  /** Jobs of this repository that have a retention policy; the others keep everything. */
-  jobs: Array<{ id: number; name: string; retention: RetentionPolicy }>;
-  postPruneScript: string | null;
-  /** The repository has an S3 sync target: a successful prune is followed by a sync. */
-  s3Sync: boolean;
-}
-
-export interface ForgetJobResult {
-  jobId: number;
-  kept: number;
-  removed: number;
-  removedSnapshots: string[];
-}
-
-export interface CatalogSyncResult {
-  added: number;
-  removed: number;
-  snapshots: number;
-}
-
-export interface FinishMaintenanceRunInput {
-  runId: string;
-  status: RunStatus;
-  warnings: string[];
-  failureReason: string | null;
-  details: Record<string, unknown>;
 }
 
 const HEARTBEAT_EVERY_MS = 1_000;
@@ -72,7 +42,7 @@ async function heartbeating<T>(phase: string, fn: (signal: AbortSignal) => Promi
   }
 }
 
-export function createMaintenanceActivities(deps: MaintenanceDeps) {
+export function createMaintenanceActivities(deps: MaintenanceDeps): MaintenanceActivities {
   const { catalog, engine, secrets, logger } = deps;
 
   /**
@@ -144,4 +114,3 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
   return withFailureMapping({ preparePrune, forgetJobSnapshots, pruneRepository, syncCatalogSnapshots, runPostPruneScript, finishMaintenanceRun });
 }
 
-export type MaintenanceActivities = ReturnType<typeof createMaintenanceActivities>;

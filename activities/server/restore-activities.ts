@@ -4,31 +4,14 @@ import type { RunStatus } from '../../contract/model';
 import type { Logger } from '../../core/logger';
 import type { Catalog } from '../../catalog/catalog';
 import { withFailureMapping } from '../shared/failure';
+import type { FinishRestoreInput, RestoreRunRef, RestoreServerActivities } from '../../contract/restore-activities';
 
 export interface RestoreServerDeps {
   catalog: Catalog;
   logger: Logger;
 }
 
-export interface RestoreRunRef {
-  runId: string;
-  workflowId: string;
-  jobId: number | null;
-  repositoryId: number;
-  /** The target agent. */
-  agentName: string;
-}
-
-export interface FinishRestoreInput {
-  runId: string;
-  status: RunStatus;
-  snapshotId: string;
-  warnings: string[];
-  failureReason: string | null;
-  details: Record<string, unknown>;
-}
-
-export function createRestoreServerActivities(deps: RestoreServerDeps) {
+export function createRestoreServerActivities(deps: RestoreServerDeps): RestoreServerActivities {
   const { catalog, logger } = deps;
   const newRun = (r: RestoreRunRef) => ({ id: r.runId, kind: 'restore' as const, jobId: r.jobId, workflowId: r.workflowId, repositoryId: r.repositoryId, agentName: r.agentName });
 
@@ -68,4 +51,3 @@ export function createRestoreServerActivities(deps: RestoreServerDeps) {
   return withFailureMapping({ startRestoreRun, markRestoreAwaitingApproval, markRestoreRunning, finishRestoreRun, notifyRestore });
 }
 
-export type RestoreServerActivities = ReturnType<typeof createRestoreServerActivities>;

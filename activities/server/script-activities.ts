@@ -10,9 +10,9 @@ import { runHook, type HookLimits } from '../shared/hooks/shell';
 import { withRunLog, type RunLogTransport } from '../shared/run-log-sink';
 import { withFailureMapping } from '../shared/failure';
 import { whileHeartbeating } from '../shared/clock-heartbeat';
-import type { BackupPlan } from './backup-activities';
-import { NO_OVERRIDES, parseScriptOutput, type RunOverrides } from '../../contract/run-overrides';
-import { serverScriptEnv, type ScriptRunFields } from './script-env';
+import { NO_OVERRIDES, parseScriptOutput } from '../../contract/run-overrides';
+import { serverScriptEnv } from './script-env';
+import type { ServerScriptInput, ServerScriptResult, ServerScriptActivities } from '../../contract/backup-activities';
 
 export interface ServerScriptDeps {
   catalog: Catalog;
@@ -21,21 +21,9 @@ export interface ServerScriptDeps {
   hookLimits?: HookLimits;
 }
 
-export interface ServerScriptInput extends ScriptRunFields {
-  scriptId: number;
-  plan: BackupPlan;
-}
-
-export interface ServerScriptResult {
-  exitCode: number | null;
-  overrides: RunOverrides;
-  /** Output lines that were not overrides (pre scripts); also in the run log. */
-  warnings: string[];
-}
-
 const HEARTBEAT_EVERY_MS = 5_000;
 
-export function createServerScriptActivities(deps: ServerScriptDeps) {
+export function createServerScriptActivities(deps: ServerScriptDeps): ServerScriptActivities {
   async function runServerScript(input: ServerScriptInput): Promise<ServerScriptResult> {
     const script = await deps.catalog.scripts.get(input.scriptId);
     const step = input.phase === 'pre' ? 'server-pre-scripts' : 'server-post-scripts';
@@ -68,4 +56,3 @@ export function createServerScriptActivities(deps: ServerScriptDeps) {
   return withFailureMapping({ runServerScript });
 }
 
-export type ServerScriptActivities = ReturnType<typeof createServerScriptActivities>;

@@ -1,5 +1,5 @@
-import type { BackupPlan } from './backup-activities';
 import { serverScriptEnv } from './script-env';
+import type { BackupPlan } from '../../contract/backup-activities';
 
 const plan: BackupPlan = {
   jobId: 4,

@@ -1,15 +1,8 @@
 // The environment of a server script: every job field as BACKSTOP_<FIELD>, the run's ids,
 // and for post scripts the outcome (BACKSTOP_RUN_SUCCESS, BACKSTOP_RUN_WARNINGS, …).
 import { hookEnv } from '../shared/hooks/shell';
-import type { BackupPlan } from './backup-activities';
-
-export interface ScriptRunFields {
-  runId: string;
-  workflowId: string;
-  phase: 'pre' | 'post';
-  /** Post scripts only. */
-  outcome?: { success: boolean; status: string; warnings: number; snapshotId: string | null };
-}
+import type { BackupPlan } from '../../contract/backup-activities';
+import type { ScriptRunFields } from '../../contract/backup-activities';
 
 export function serverScriptEnv(plan: BackupPlan, run: ScriptRunFields): Record<string, string> {
   return hookEnv({

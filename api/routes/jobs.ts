@@ -1,10 +1,10 @@
+import { Workflows } from '../../contract/workflows';
 import { randomUUID } from 'node:crypto';
 import type { Job } from '../../contract/model';
 import { InputError, NotFoundError } from '../../contract/errors';
 import { ScheduleKind, WorkflowKind, workflowIdFor } from '../../contract/names';
 import { normalizeSchedule } from '../../core/schedule';
 import { DEFAULT_NEXT_RUNS, jobScheduleView, scheduleView, writeSchedule } from './schedules';
-import type { BackupWorkflowInput } from '../../workflows/backup';
 import { idempotencyOf, startRun } from '../start-run';
 import { handler, type ApiContext } from '../context';
 import { jobHealth } from '../../core/job-health';
@@ -92,8 +92,8 @@ export const runJob = handler('runJob', async (ctx, { params }) => {
     idempotency: idempotencyOf(params, `runJob:${job.id}`),
     run: { id: runId, kind: 'backup', jobId: job.id, repositoryId: job.repositoryId, agentName: job.agentName },
     workflowIdAt: (at) => workflowIdFor(WorkflowKind.backup, job.id, at),
-    workflowType: 'backupWorkflow',
-    args: [{ runId, jobId: job.id, agentScheduleToStartMs: ctx.agentScheduleToStartMs, engineHeartbeatTimeoutMs: ctx.engineHeartbeatTimeoutMs } satisfies BackupWorkflowInput],
+    workflow: Workflows.backup,
+    input: { runId, jobId: job.id, agentScheduleToStartMs: ctx.agentScheduleToStartMs, engineHeartbeatTimeoutMs: ctx.engineHeartbeatTimeoutMs },
   });
   // A replayed Idempotency-Key answers as the first request was answered.
   return { status: 202, body: { runId: started.runId, workflowId: started.workflowId, status: 'queued' } };

@@ -1,10 +1,9 @@
 // Runs of plugin configurations: a plugin test, and a database restore from a snapshot.
+import { Workflows } from '../../contract/workflows';
 import { randomUUID } from 'node:crypto';
 import { InputError, NotFoundError } from '../../contract/errors';
 import { dbRestoreWorkflowId, pluginTestWorkflowId } from '../../contract/names';
 import { builtinRegistry } from '../../activities/shared/plugins/builtin';
-import type { PluginTestWorkflowInput } from '../../workflows/plugin-test';
-import type { DbRestoreWorkflowInput } from '../../workflows/db-restore';
 import { idempotencyOf, startRun } from '../start-run';
 import { findSnapshot } from './restore';
 import { handler } from '../context';
@@ -18,8 +17,8 @@ export const testPluginConfig = handler('testPluginConfig', async (ctx, { params
   const started = await startRun(ctx, {
     run: { id: runId, kind: 'plugin-test', agentName },
     workflowIdAt: (at) => pluginTestWorkflowId(agentName, config.id, at),
-    workflowType: 'pluginTestWorkflow',
-    args: [{ runId, agentName, configId: config.id, agentScheduleToStartMs: ctx.agentScheduleToStartMs } satisfies PluginTestWorkflowInput],
+    workflow: Workflows.pluginTest,
+    input: { runId, agentName, configId: config.id, agentScheduleToStartMs: ctx.agentScheduleToStartMs },
   });
   return { status: 202, body: { runId: started.runId, workflowId: started.workflowId, status: 'queued' } };
 });
@@ -40,21 +39,19 @@ export const restoreDatabase = handler('restoreDatabase', async (ctx, { params, 
     // The row names the agent and the repository: that lets the agent fetch the repository password while it runs.
     run: { id: runId, kind: 'db-restore', jobId: snapshot.jobId, repositoryId: snapshot.repositoryId, agentName: b.agent },
     workflowIdAt: (at) => dbRestoreWorkflowId(b.agent, at),
-    workflowType: 'dbRestoreWorkflow',
-    args: [
-      {
-        runId,
-        agentName: b.agent,
-        configId: config.id,
-        repositoryId: snapshot.repositoryId,
-        snapshotId: snapshot.id,
-        path: b.path,
-        target: b.target,
-        overwrite: b.overwrite ?? false,
-        agentScheduleToStartMs: ctx.agentScheduleToStartMs,
-        engineHeartbeatTimeoutMs: ctx.engineHeartbeatTimeoutMs,
-      } satisfies DbRestoreWorkflowInput,
-    ],
+    workflow: Workflows.dbRestore,
+    input: {
+      runId,
+      agentName: b.agent,
+      configId: config.id,
+      repositoryId: snapshot.repositoryId,
+      snapshotId: snapshot.id,
+      path: b.path,
+      target: b.target,
+      overwrite: b.overwrite ?? false,
+      agentScheduleToStartMs: ctx.agentScheduleToStartMs,
+      engineHeartbeatTimeoutMs: ctx.engineHeartbeatTimeoutMs,
+    },
   });
   return { status: 202, body: { runId: started.runId, workflowId: started.workflowId, status: 'queued' } };
 });

@@ -1,4 +1,5 @@
 // Restores: start one from a snapshot, and approve or reject one waiting for an operator.
+import { Workflows, type RestoreWorkflowInput } from '../../contract/workflows';
 import { randomUUID } from 'node:crypto';
 import type { Snapshot } from '../../contract/model';
 import { ConflictError, InputError, NotFoundError } from '../../contract/errors';
@@ -6,9 +7,9 @@ import { RestoreSignal, WorkflowKind, workflowIdFor } from '../../contract/names
 import { idempotencyOf, startRun } from '../start-run';
 import { absoluteSegments, checkIncludes } from '../../activities/shared/restore-target';
 import type { RestoreOverwrite } from '../../contract/engine';
-import type { ApprovalInput, restoreWorkflow } from '../../workflows/restore';
 import { handler, type ApiContext, type HandlerInput, type ResultOf } from '../context';
 import type { components } from '../../contract/generated/api-schema';
+import type { ApprovalInput } from '../../contract/workflows';
 
 
 /** A snapshot by its full id or a unique prefix of at least 8 hex characters. */
@@ -56,22 +57,20 @@ export const restoreSnapshot = handler('restoreSnapshot', async (ctx, { params, 
   const maxTimeout = ctx.approvalTimeoutMs;
   const requireApproval = needsApproval(ctx.restoreApproval, b);
   const runId = randomUUID();
-  const args: Parameters<typeof restoreWorkflow> = [
-    {
-      runId,
-      snapshot: { id: snapshot.id, repositoryId: snapshot.repositoryId, jobId: snapshot.jobId, paths: snapshot.paths },
-      agentName,
-      target: b.target ?? null,
-      include,
-      overwrite,
-      verify: b.verify ?? true,
-      requireApproval,
-      approvalTimeoutMs: Math.min(b.approvalTimeoutMs ?? maxTimeout, maxTimeout),
-      postHook: b.postHook ?? null,
-      agentScheduleToStartMs: ctx.agentScheduleToStartMs,
-      engineHeartbeatTimeoutMs: ctx.engineHeartbeatTimeoutMs,
-    },
-  ];
+  const input: RestoreWorkflowInput = {
+    runId,
+    snapshot: { id: snapshot.id, repositoryId: snapshot.repositoryId, jobId: snapshot.jobId, paths: snapshot.paths },
+    agentName,
+    target: b.target ?? null,
+    include,
+    overwrite,
+    verify: b.verify ?? true,
+    requireApproval,
+    approvalTimeoutMs: Math.min(b.approvalTimeoutMs ?? maxTimeout, maxTimeout),
+    postHook: b.postHook ?? null,
+    agentScheduleToStartMs: ctx.agentScheduleToStartMs,
+    engineHeartbeatTimeoutMs: ctx.engineHeartbeatTimeoutMs,
+  };
   // The row names the target agent and the repository: that is what lets the agent fetch
   // the repository password while the restore is active.
   const started = await startRun(ctx, {
@@ -79,8 +78,8 @@ export const restoreSnapshot = handler('restoreSnapshot', async (ctx, { params, 
     idempotency: idempotencyOf(params, `restoreSnapshot:${snapshot.id}`),
     run: { id: runId, kind: 'restore', jobId: snapshot.jobId, repositoryId: snapshot.repositoryId, agentName },
     workflowIdAt: (at) => workflowIdFor(WorkflowKind.restore, snapshot.jobId ?? 'snapshot', at),
-    workflowType: 'restoreWorkflow',
-    args,
+    workflow: Workflows.restore,
+    input,
   });
   if (!started.replayed) ctx.logger.info({ snapshotId: snapshot.id, runId, workflowId: started.workflowId, agentName, requireApproval }, 'restore run started');
   return { status: 202, body: { runId: started.runId, workflowId: started.workflowId, status: 'queued' } };

@@ -1,10 +1,10 @@
 // Retention and prune: set a job's policy, preview it, start a prune run of a repository.
+import { Workflows } from '../../contract/workflows';
 import { randomUUID } from 'node:crypto';
 import { checkRetentionPolicy, type RetentionPolicy } from '../../contract/retention';
 import { JOB_TAG_PREFIX, WorkflowKind, workflowIdForRepository } from '../../contract/names';
 import { parseS3Credentials, repositoryS3Context, resticS3Env } from '../../core/s3';
 import type { EngineSnapshot, ForgetGroup } from '../../contract/engine';
-import type { PruneWorkflowInput } from '../../workflows/prune';
 import { idempotencyOf, startRun } from '../start-run';
 import { handler, type ApiContext } from '../context';
 import { jobView } from './jobs';
@@ -59,8 +59,8 @@ export const pruneRepository = handler('pruneRepository', async (ctx, { params }
     idempotency: idempotencyOf(params, `pruneRepository:${repository.id}`),
     run: { id: runId, kind: 'prune', jobId: null, repositoryId: repository.id },
     workflowIdAt: (at) => workflowIdForRepository(WorkflowKind.prune, repository.id, at),
-    workflowType: 'pruneWorkflow',
-    args: [{ runId, repositoryId: repository.id } satisfies PruneWorkflowInput],
+    workflow: Workflows.prune,
+    input: { runId, repositoryId: repository.id },
   });
   return { status: 202, body: { runId: started.runId, workflowId: started.workflowId, status: 'queued' } };
 });

@@ -3,11 +3,11 @@ import type { BackupProgress, Run } from '../../contract/model';
 import { InputError } from '../../contract/errors';
 import { storedInstant } from '../../core/instant';
 import { RUN_PROGRESS_QUERY } from '../../contract/names';
-import type { RunProgressState } from '../../workflows/run-visibility';
 import { decodeRunCursor, encodeRunCursor } from '../run-cursor';
 import { TERMINAL_STATUSES } from '../../contract/model';
 import { handler, type ApiContext } from '../context';
 import type { BackupHeartbeat } from '../../contract/backup-activities';
+import type { RunProgressState } from '../../contract/workflows';
 
 /** The engine step's latest heartbeat, read from the workflow's pending activities. */
 export async function liveProgress(ctx: ApiContext, workflowId: string): Promise<BackupProgress | null> {

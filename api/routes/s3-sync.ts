@@ -1,12 +1,12 @@
 // A repository's S3 sync target (the offsite copy) and on-demand sync runs. The keys are
 // sealed at rest under 'repository-sync:<id>' and never leave the API again: the server
 // worker opens them itself when it runs rclone.
+import { Workflows } from '../../contract/workflows';
 import { randomUUID } from 'node:crypto';
 import { ConflictError, InputError } from '../../contract/errors';
 import { WorkflowKind, workflowIdForRepository } from '../../contract/names';
 import { parseS3Credentials, repositorySyncContext, serializeS3Credentials } from '../../core/s3';
 import type { S3SyncTargetRecord } from '../../catalog/repositories';
-import type { S3SyncWorkflowInput } from '../../workflows/s3-sync';
 import { idempotencyOf, startRun } from '../start-run';
 import { handler, type ApiContext } from '../context';
 
@@ -90,8 +90,8 @@ export const runS3Sync = handler('runS3Sync', async (ctx, { params }) => {
     idempotency: idempotencyOf(params, `runS3Sync:${id}`),
     run: { id: runId, kind: 's3-sync', jobId: null, repositoryId: id },
     workflowIdAt: (at) => workflowIdForRepository(WorkflowKind.s3Sync, id, at),
-    workflowType: 's3SyncWorkflow',
-    args: [{ runId, repositoryId: id } satisfies S3SyncWorkflowInput],
+    workflow: Workflows.s3Sync,
+    input: { runId, repositoryId: id },
   });
   return { status: 202, body: { runId: started.runId, workflowId: started.workflowId, status: 'queued' } };
 });

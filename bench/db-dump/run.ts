@@ -19,7 +19,7 @@ import { startStack, type Stack } from '../../test/support/stack';
 import { backupArgs, initArgs, resticEnv } from '../../activities/shared/engines/restic/args';
 import { pgDumpArgs, pgEnv } from '../../activities/shared/plugins/db/postgres-commands';
 import { runProcess } from '../../activities/shared/process';
-import type { BackupWorkflowResult } from '../../workflows/backup';
+import type { BackupWorkflowResult } from '../../contract/workflows';
 
 const ROOT = resolve(__dirname, '..', '..');
 const RESTIC = join(ROOT, '.tools', 'bin', 'restic');

@@ -38,10 +38,10 @@ import { parseBackupLine, type BackupEvent } from '../../activities/shared/engin
 import { Restic } from '../../activities/shared/engines/restic/restic';
 import { runProcess } from '../../activities/shared/process';
 import { JOB_TAG_PREFIX, runTag } from '../../contract/names';
-import type { BackupWorkflowResult } from '../../workflows/backup';
 import { dropPageCache, ensureDataset, warmPageCache, type Dataset } from '../support/dataset';
 import { timelineOf, type Timeline } from '../support/timeline';
 import { envInt, log, runBench, tearDown } from '../support/lifecycle';
+import type { BackupWorkflowResult } from '../../contract/workflows';
 
 const ROOT = resolve(__dirname, '..', '..');
 const RESTIC = join(ROOT, '.tools', 'bin', 'restic');

@@ -22,8 +22,8 @@ import { resticEnv } from '../../activities/shared/engines/restic/args';
 import { restoreCommandArgs } from '../../activities/shared/engines/restic/restore-args';
 import { runProcess } from '../../activities/shared/process';
 import { hashTree } from '../../workers/embedded/sample';
-import type { RestoreWorkflowResult } from '../../workflows/restore';
 import { ensureDataset } from '../support/dataset';
+import type { RestoreWorkflowResult } from '../../contract/workflows';
 
 const ROOT = resolve(__dirname, '..', '..');
 const RESTIC = join(ROOT, '.tools', 'bin', 'restic');

@@ -25,9 +25,9 @@ import { startPostgres } from '../../test/support/postgres';
 import { startStack } from '../../test/support/stack';
 import { startS3 } from '../../test/support/s3';
 import { transferFlags } from '../../activities/server/sync/rclone';
-import type { S3SyncWorkflowResult } from '../../workflows/s3-sync';
 import { timelineOf } from '../support/timeline';
 import { envInt, log, runBench } from '../support/lifecycle';
+import type { S3SyncWorkflowResult } from '../../contract/workflows';
 
 const PASSWORD = 'benchmark password, not a secret';
 const TARGET_RATIO = 1.05;

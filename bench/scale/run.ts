@@ -25,9 +25,9 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startPostgres, type Postgres } from '../../test/support/postgres';
 import { startStack, type Stack } from '../../test/support/stack';
-import type { BackupWorkflowResult } from '../../workflows/backup';
 import { envInt, log, runBench, tearDown } from '../support/lifecycle';
 import { timelineOf, type Timeline } from '../support/timeline';
+import type { BackupWorkflowResult } from '../../contract/workflows';
 
 const ROOT = resolve(__dirname, '..', '..');
 const RESTIC = join(ROOT, '.tools', 'bin', 'restic');

@@ -18,9 +18,9 @@ import { waitFor } from '../support/wait';
 import { toolPath } from '../support/tools';
 import { hashTree, writeSampleTree } from '../../workers/embedded/sample';
 import { ApiError } from '../../core/api-client';
-import type { S3SyncHeartbeat } from '../../activities/server/sync/sync-activities';
 import { recordHistory } from '../support/history';
 import { writeRandomFiles } from '../support/random-files';
+import type { S3SyncHeartbeat } from '../../contract/sync-activities';
 
 jest.setTimeout(300_000);
 

@@ -3,19 +3,17 @@
 // every stream snapshot recorded, and a failed agent pre hook aborting with post steps still run.
 import { fakes } from './support/fakes';
 import type { LockActivities } from '../../contract/repository-lock';
-import type { ServerActivities } from '../../activities/server/backup-activities';
-import type { ServerScriptActivities } from '../../activities/server/script-activities';
 import { Worker } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
 import { LOCAL_ACTIVITY_CACHE, timeSkippingSuite } from './support/time-skipping';
-import { backupWorkflow, type BackupWorkflowResult } from '../../workflows/backup';
-import type { BackupPlan, FinishRunInput } from '../../activities/server/backup-activities';
-import type { ServerScriptInput, ServerScriptResult } from '../../activities/server/script-activities';
+import { backupWorkflow } from '../../workflows/backup';
 import { SERVER_TASK_QUEUE, agentTaskQueue } from '../../contract/names';
 import { ErrorType } from '../../contract/errors';
 import type { EngineSnapshot } from '../../contract/engine';
 import type { AgentActivities, BackupStepInput, BackupStepResult } from '../../contract/backup-activities';
 import type { PluginActivities, PluginBackupInput, PluginBackupResult, PluginCleanupInput } from '../../contract/plugin-activities';
+import type { ServerActivities, ServerScriptActivities, BackupPlan, FinishRunInput, ServerScriptInput, ServerScriptResult } from '../../contract/backup-activities';
+import type { BackupWorkflowResult } from '../../contract/workflows';
 
 jest.setTimeout(120_000);
 

@@ -2,7 +2,6 @@
 // cleanup on failure and cancellation, retries, warnings and an unreachable agent.
 import { fakes } from './support/fakes';
 import type { LockActivities } from '../../contract/repository-lock';
-import type { ServerActivities } from '../../activities/server/backup-activities';
 import { Worker } from '@temporalio/worker';
 import { LOCAL_ACTIVITY_CACHE, timeSkippingSuite } from './support/time-skipping';
 import { waitFor } from '../support/wait';
@@ -10,13 +9,14 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import { backupWorkflow } from '../../workflows/backup';
-import type { BackupPlan, FinishRunInput } from '../../activities/server/backup-activities';
 import { SERVER_TASK_QUEUE, agentTaskQueue } from '../../contract/names';
 import { ErrorType } from '../../contract/errors';
-import { runProgressQuery, type RunProgressState } from '../../workflows/run-visibility';
+import { runProgressQuery } from '../../workflows/run-visibility';
 import { SearchAttributeKeys } from '../../contract/search-attributes';
 import type { SnapshotHandle } from '../../contract/snapshot';
 import type { AgentActivities, BackupStepResult, PostHookInput } from '../../contract/backup-activities';
+import type { ServerActivities, BackupPlan, FinishRunInput } from '../../contract/backup-activities';
+import type { RunProgressState } from '../../contract/workflows';
 
 jest.setTimeout(120_000);
 

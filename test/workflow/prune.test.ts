@@ -2,17 +2,16 @@
 // repository lock real (real lock activities and lock workflow).
 import { fakes } from './support/fakes';
 import type { LockActivities } from '../../contract/repository-lock';
-import type { MaintenanceActivities } from '../../activities/server/prune-activities';
 import { Worker } from '@temporalio/worker';
 import { timeSkippingSuite } from './support/time-skipping';
 import { waitFor } from '../support/wait';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { FinishMaintenanceRunInput, PrunePlan } from '../../activities/server/prune-activities';
 import { ErrorType } from '../../contract/errors';
 import { SERVER_TASK_QUEUE } from '../../contract/names';
 import { prunePhaseQuery, pruneWorkflow } from '../../workflows/prune';
 import { finishSignal, holderStateQuery, lockHolderWorkflow } from './support/lock-holder';
+import type { MaintenanceActivities, FinishMaintenanceRunInput, PrunePlan } from '../../contract/prune-activities';
 
 jest.setTimeout(180_000);
 

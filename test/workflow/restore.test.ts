@@ -3,18 +3,18 @@
 // crashed restore step, and cleanup on failure.
 import { fakes } from './support/fakes';
 import type { LockActivities } from '../../contract/repository-lock';
-import type { RestoreServerActivities } from '../../activities/server/restore-activities';
 import { Worker } from '@temporalio/worker';
 import { timeSkippingSuite } from './support/time-skipping';
 import { waitFor } from '../support/wait';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { approveSignal, rejectSignal, restoreWorkflow, type RestoreWorkflowInput } from '../../workflows/restore';
-import type { FinishRestoreInput } from '../../activities/server/restore-activities';
+import { approveSignal, rejectSignal, restoreWorkflow } from '../../workflows/restore';
 import type { RestoreSummary } from '../../contract/engine';
 import { SERVER_TASK_QUEUE, agentTaskQueue } from '../../contract/names';
 import { ErrorType } from '../../contract/errors';
 import type { RestoreAgentActivities, RestoreHookInput, RestoreStepInput, RestoreTargetInput, RestoreTargetResult } from '../../contract/restore-activities';
+import type { RestoreServerActivities, FinishRestoreInput } from '../../contract/restore-activities';
+import type { RestoreWorkflowInput } from '../../contract/workflows';
 
 jest.setTimeout(120_000);
 

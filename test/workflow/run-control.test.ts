@@ -4,16 +4,15 @@
 // failure, its reason kept when the retries run out.
 import { fakes } from './support/fakes';
 import type { LockActivities } from '../../contract/repository-lock';
-import type { ServerActivities } from '../../activities/server/backup-activities';
 import { Worker } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import { LOCAL_ACTIVITY_CACHE, timeSkippingSuite } from './support/time-skipping';
 import { backupWorkflow } from '../../workflows/backup';
-import type { BackupPlan, FinishRunInput } from '../../activities/server/backup-activities';
 import { SERVER_TASK_QUEUE, agentTaskQueue } from '../../contract/names';
 import { ErrorType } from '../../contract/errors';
 import type { AgentActivities, BackupStepResult, PostHookInput } from '../../contract/backup-activities';
+import type { ServerActivities, BackupPlan, FinishRunInput } from '../../contract/backup-activities';
 
 jest.setTimeout(180_000);
 

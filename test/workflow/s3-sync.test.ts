@@ -3,7 +3,6 @@
 // and cancellation mid-sync still records the run.
 import { fakes } from './support/fakes';
 import type { LockActivities } from '../../contract/repository-lock';
-import type { S3SyncActivities } from '../../activities/server/sync/sync-activities';
 import { Worker } from '@temporalio/worker';
 import { timeSkippingSuite } from './support/time-skipping';
 import { waitFor } from '../support/wait';
@@ -11,9 +10,9 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import { s3SyncWorkflow, VERIFICATION_FAILED } from '../../workflows/s3-sync';
-import type { FinishS3SyncInput, S3SyncOutcome, S3SyncPlan, S3SyncVerification } from '../../activities/server/sync/sync-activities';
 import { SERVER_TASK_QUEUE } from '../../contract/names';
 import { ErrorType } from '../../contract/errors';
+import type { S3SyncActivities, FinishS3SyncInput, S3SyncOutcome, S3SyncPlan, S3SyncVerification } from '../../contract/sync-activities';
 
 jest.setTimeout(120_000);
 

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorType } from '../../../contract/errors';
-import { classifyRcloneFailure, compareListings, describeMismatch, errorLines, parseListing, parseSyncLine, type SyncStats } from './parse';
+import { classifyRcloneFailure, compareListings, describeMismatch, errorLines, parseListing, parseSyncLine } from './parse';
+import type { SyncStats } from '../../../contract/sync-activities';
 
 // Captured from rclone 1.75.2 against SeaweedFS 4.48: a first sync of 14 objects under an
 // 8 MiB/s limit, a second sync after one file was removed and one added, a sync with a

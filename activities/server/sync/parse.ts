@@ -2,23 +2,7 @@
 // verifies a mirror. Pure, tested on output captured from rclone 1.75 against SeaweedFS.
 import { BackstopError, ErrorType } from '../../../contract/errors';
 import { num, parseObject } from '../../shared/json-lines';
-
-/** rclone's running totals for one sync; the last line rclone prints is the summary. */
-export interface SyncStats {
-  /** Bytes uploaded so far (objects skipped as already present count nothing). */
-  bytes: number;
-  totalBytes: number;
-  /** Objects uploaded so far. */
-  transfers: number;
-  totalTransfers: number;
-  /** Objects compared with the bucket and found already there. */
-  checks: number;
-  /** Objects deleted from the bucket because the repository no longer has them. */
-  deletes: number;
-  errors: number;
-  listed: number;
-  elapsedSeconds: number;
-}
+import type { ListingComparison, SyncStats } from '../../../contract/sync-activities';
 
 export type SyncEvent =
   | { kind: 'stats'; stats: SyncStats }
@@ -63,20 +47,6 @@ export function parseListing(json: string): ListedObject[] {
   return (parsed as Array<Record<string, unknown>>)
     .filter((o) => o.IsDir !== true)
     .map((o) => ({ path: String(o.Path), size: num(o.Size) }));
-}
-
-export interface ListingComparison {
-  ok: boolean;
-  /** Objects in the repository, and their total size. */
-  localObjects: number;
-  localBytes: number;
-  remoteObjects: number;
-  /** In the repository, not in the bucket. */
-  missing: string[];
-  /** In both, with different sizes. */
-  sizeMismatch: Array<{ path: string; local: number; remote: number }>;
-  /** In the bucket, not in the repository (a mirror deletes these, so any is a fault). */
-  extra: string[];
 }
 
 /** The bucket mirrors the repository when both list the same paths with the same sizes. */

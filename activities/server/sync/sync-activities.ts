@@ -6,7 +6,6 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { rcloneBinary } from '../../../core/config';
 import { Context, heartbeat } from '@temporalio/activity';
-import type { RunStatus } from '../../../contract/model';
 import type { Logger } from '../../../core/logger';
 import type { SecretBox } from '../../../core/secrets';
 import { BackstopError, ErrorType, InputError } from '../../../contract/errors';
@@ -20,7 +19,9 @@ import { withFailureMapping } from '../../shared/failure';
 import { withRunLog, type RunLogSink, type RunLogTransport } from '../../shared/run-log-sink';
 import { formatBytes, stallReason } from '../../shared/stall-watch';
 import { listArgs, localPath, rcloneEnv, remotePath, syncArgs, type SyncTargetAccess } from './rclone';
-import { classifyRcloneFailure, compareListings, describeMismatch, errorLines, parseListing, parseSyncLine, type ListingComparison, type SyncEvent, type SyncStats } from './parse';
+import { classifyRcloneFailure, compareListings, describeMismatch, errorLines, parseListing, parseSyncLine, type SyncEvent } from './parse';
+import type { SyncStats, S3SyncActivities } from '../../../contract/sync-activities';
+import type { FinishS3SyncInput, S3SyncHeartbeat, S3SyncOutcome, S3SyncPlan, S3SyncVerification } from '../../../contract/sync-activities';
 
 export interface S3SyncDeps {
   catalog: Catalog;
@@ -49,45 +50,10 @@ export function describeSyncProgress(s: SyncStats): string {
   return `${s.transfers.toLocaleString('en-US')} objects / ${formatBytes(s.bytes)} uploaded, ${s.checks.toLocaleString('en-US')} checked`;
 }
 
-/** What the workflow learns about a sync: references and settings, never keys. */
-export interface S3SyncPlan {
-  repositoryId: number;
-  repositoryName: string;
-  target: { endpoint: string; bucket: string; prefix: string };
-  heartbeatTimeoutMs: number;
-}
-
-export interface S3SyncOutcome {
-  objectsTransferred: number;
-  bytesTransferred: number;
-  /** Objects found already in the bucket and skipped: what a resumed attempt did not redo. */
-  objectsChecked: number;
-  objectsDeleted: number;
-  elapsedSeconds: number;
-  /** The activity attempt that finished the sync (> 1 after a crash or a retry). */
-  attempt: number;
-}
-
-export interface S3SyncHeartbeat {
-  phase: 'starting' | 'syncing' | 'listing';
-  stats: SyncStats | null;
-}
-
-/** The comparison as recorded: lists cut to a few examples, counts kept. */
-export type S3SyncVerification = ListingComparison & { missingCount: number; sizeMismatchCount: number; extraCount: number; summary: string };
-
-export interface FinishS3SyncInput {
-  runId: string;
-  status: RunStatus;
-  failureReason: string | null;
-  warnings: string[];
-  details: Record<string, unknown>;
-}
-
 const HEARTBEAT_EVERY_MS = 1_000;
 const EXAMPLES_KEPT = 20;
 
-export function createS3SyncActivities(deps: S3SyncDeps) {
+export function createS3SyncActivities(deps: S3SyncDeps): S3SyncActivities {
   const { catalog, secrets, logger } = deps;
   const binary = deps.rcloneBinary ?? rcloneBinary();
 
@@ -243,4 +209,3 @@ export function createS3SyncActivities(deps: S3SyncDeps) {
   return withFailureMapping({ prepareS3Sync, runS3Sync, verifyS3Sync, finishS3Sync });
 }
 
-export type S3SyncActivities = ReturnType<typeof createS3SyncActivities>;

@@ -4,6 +4,7 @@
 import { BackstopError, ErrorType } from '../../../contract/errors';
 import { runProcess } from '../process';
 import { formatDuration } from '../stall-watch';
+import type { HookResult } from '../../../contract/backup-activities';
 
 export interface HookRequest {
   command: string;
@@ -29,11 +30,6 @@ export interface HookLimits {
 }
 
 const LAST_LINE_CHARS = 120;
-
-export interface HookResult {
-  exitCode: number | null;
-  output: string[];
-}
 
 const MAX_OUTPUT_LINES = 200;
 

@@ -5,7 +5,8 @@ import { Context } from '@temporalio/activity';
 import type { Logger } from '../../../core/logger';
 import type { RunStep } from '../../../contract/run-log';
 import { withRunLog, type RunLogTransport } from '../run-log-sink';
-import { runHook, type HookLimits, type HookResult } from './shell';
+import { runHook, type HookLimits } from './shell';
+import type { HookResult } from '../../../contract/backup-activities';
 
 export interface StepHookDeps {
   runLog?: RunLogTransport;

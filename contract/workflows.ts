@@ -1,0 +1,191 @@
+// The workflows as other code sees them: their inputs and results, the messages they take,
+// and a typed reference to each (`Workflows.backup`), so the API, schedules, child
+// workflows and activities start them by reference and the compiler checks the input.
+// workflows/index.ts holds each implementation to its reference's name and signature.
+import type { BackupStats, RunStatus } from './model';
+import type { PruneOutcome, RestoreOverwrite, RestoreSummary } from './engine';
+import type { CatalogSyncResult, ForgetJobResult } from './prune-activities';
+import type { PluginTestReport } from './plugin-api';
+import type { RunStep } from './run-log';
+import type { RepositoryLockInput } from './repository-lock';
+import type { S3SyncOutcome, S3SyncVerification } from './sync-activities';
+
+export interface AgentStepTimeouts {
+  /** How long a step may wait for its agent before the run fails as unreachable. */
+  agentScheduleToStartMs?: number;
+  /**
+   * A step is presumed lost (and retried) after this long without a heartbeat: engines
+   * heartbeat their progress, short steps on a clock (activities/shared/clock-heartbeat.ts).
+   */
+  engineHeartbeatTimeoutMs?: number;
+}
+
+export interface RunProgressState {
+  step: RunStep;
+  /** When the step started (workflow time). */
+  since: string;
+  /** Steps finished before this one, in order (a step run twice is listed twice). */
+  done: RunStep[];
+}
+
+export interface BackupWorkflowInput {
+  /**
+   * The catalog run id. A schedule's action has fixed arguments, so scheduled runs come
+   * without one and the workflow draws its own (uuid4 is deterministic on replay and adds
+   * no command); prepareBackup then inserts the run row.
+   */
+  runId?: string;
+  jobId: number;
+  /** How long an agent step may wait for its agent before the run fails as unreachable. */
+  agentScheduleToStartMs?: number;
+  /** The engine is presumed dead (and the step retried) after this long without a heartbeat. */
+  engineHeartbeatTimeoutMs?: number;
+}
+
+export interface BackupWorkflowResult {
+  status: RunStatus;
+  snapshotId: string | null;
+  stats: BackupStats | null;
+  warnings: string[];
+  failureReason: string | null;
+  /** Engine snapshots of plugin streams (database dumps, pipes), one per item; absent without plugins. */
+  streamSnapshotIds?: string[];
+}
+
+export interface RestoreWorkflowInput {
+  runId: string;
+  snapshot: { id: string; repositoryId: number; jobId: number | null; paths: string[] };
+  /** The agent that writes the files (the target agent). */
+  agentName: string;
+  /** Null: a new directory named after the snapshot under the agent's first restore root. */
+  target: string | null;
+  /** restic --include paths or globs; empty restores the whole snapshot. */
+  include: string[];
+  /** Null: the engine's default, for a new directory. */
+  overwrite: RestoreOverwrite | null;
+  verify: boolean;
+  requireApproval: boolean;
+  /** Without a decision by then, the restore is rejected. */
+  approvalTimeoutMs: number;
+  postHook: string | null;
+  agentScheduleToStartMs?: number;
+  engineHeartbeatTimeoutMs?: number;
+}
+
+export interface ApprovalInput {
+  /** Who decided: the name of the API token that sent the signal. */
+  by: string;
+  note?: string | null;
+}
+
+export interface ApprovalDecision {
+  decision: 'approved' | 'rejected' | 'timed-out';
+  by: string | null;
+  note: string | null;
+  at: string;
+}
+
+export interface RestoreWorkflowResult {
+  status: RunStatus;
+  target: string | null;
+  summary: RestoreSummary | null;
+  approval: ApprovalDecision | null;
+  warnings: string[];
+  failureReason: string | null;
+}
+
+export interface PruneWorkflowInput {
+  /** Absent for scheduled prunes: the workflow draws one (uuid4) and preparePrune inserts the run row. */
+  runId?: string;
+  repositoryId: number;
+  /** restic prune is presumed dead (and retried) after this long without a heartbeat. */
+  pruneHeartbeatTimeoutMs?: number;
+}
+
+export type PrunePhase = 'preparing' | 'waiting-for-lock' | 'forgetting' | 'pruning' | 'syncing-catalog' | 'post-script' | 's3-sync' | 'finished';
+
+export interface PruneDetails {
+  jobs: Array<ForgetJobResult & { jobName: string }>;
+  prune: PruneOutcome | null;
+  catalog: CatalogSyncResult | null;
+  postPruneScript: { exitCode: number | null } | null;
+  /** The S3 sync started after the prune (its own run in /runs), if the repository has a target. */
+  s3Sync?: { runId: string; workflowId: string; status: RunStatus; failureReason: string | null } | null;
+}
+
+export interface PruneWorkflowResult {
+  status: RunStatus;
+  details: PruneDetails;
+  warnings: string[];
+  failureReason: string | null;
+}
+
+/** Exactly this shape: the prune workflow starts the sync as a child with it. */
+export interface S3SyncWorkflowInput {
+  /** Absent for scheduled syncs: the workflow draws one (uuid4) and prepareS3Sync inserts the run row. */
+  runId?: string;
+  repositoryId: number;
+}
+
+export interface S3SyncWorkflowResult {
+  status: RunStatus;
+  sync: S3SyncOutcome | null;
+  verification: S3SyncVerification | null;
+  failureReason: string | null;
+}
+
+export interface DbRestoreWorkflowInput extends AgentStepTimeouts {
+  runId: string;
+  agentName: string;
+  /** The plugin configuration (of that agent) used to connect to the database server. */
+  configId: number;
+  repositoryId: number;
+  snapshotId: string;
+  /** The dump's path in the snapshot. */
+  path: string;
+  /** The database to restore into. */
+  target: string;
+  overwrite: boolean;
+}
+
+export interface DbRestoreWorkflowResult {
+  status: RunStatus;
+  target: string;
+  failureReason: string | null;
+}
+
+export interface PluginTestWorkflowInput extends AgentStepTimeouts {
+  runId: string;
+  agentName: string;
+  configId: number;
+}
+
+export interface PluginTestWorkflowResult {
+  status: RunStatus;
+  report: PluginTestReport | null;
+  failureReason: string | null;
+}
+
+/** A workflow as other code starts it: the type name it is registered under, and its signature. */
+export interface WorkflowRef<Name extends string, Input, Result> {
+  readonly type: Name;
+  /** Never set: carries the signature for the compiler. */
+  readonly signature?: (input: Input) => Promise<Result>;
+}
+
+const ref =
+  <Input, Result>() =>
+  <Name extends string>(type: Name): WorkflowRef<Name, Input, Result> => ({ type });
+
+export const Workflows = {
+  backup: ref<BackupWorkflowInput, BackupWorkflowResult>()('backupWorkflow'),
+  restore: ref<RestoreWorkflowInput, RestoreWorkflowResult>()('restoreWorkflow'),
+  prune: ref<PruneWorkflowInput, PruneWorkflowResult>()('pruneWorkflow'),
+  s3Sync: ref<S3SyncWorkflowInput, S3SyncWorkflowResult>()('s3SyncWorkflow'),
+  dbRestore: ref<DbRestoreWorkflowInput, DbRestoreWorkflowResult>()('dbRestoreWorkflow'),
+  pluginTest: ref<PluginTestWorkflowInput, PluginTestWorkflowResult>()('pluginTestWorkflow'),
+  repositoryLock: ref<RepositoryLockInput, void>()('repositoryLockWorkflow'),
+} as const;
+
+/** The function type a reference stands for (what Temporal's typed start and executeChild take). */
+export type WorkflowFunction<W> = W extends WorkflowRef<string, infer I, infer R> ? (input: I) => Promise<R> : never;
