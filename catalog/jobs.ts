@@ -7,16 +7,8 @@ import { NotFoundError } from '../contract/errors';
 import type { Session } from './db';
 import { iso, isoOrNull, one, orNull, rethrowUnique, type Row } from './rows';
 
-export interface JobWrite {
-  name: string;
-  agentId: number;
-  repositoryId: number;
-  paths: string[];
-  excludes: string[];
-  snapshotMode: SnapshotMode;
-  preScript: string | null;
-  postHook: string | null;
-}
+/** A new job's row: the job's own fields, its agent by id. */
+export type JobWrite = Pick<Job, 'name' | 'repositoryId' | 'paths' | 'excludes' | 'snapshotMode' | 'preScript' | 'postHook'> & { agentId: number };
 
 // --- rows ----------------------------------------------------------------------------
 export const jobFromRow = (r: Row): Job => ({

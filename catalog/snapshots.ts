@@ -1,17 +1,10 @@
 // The snapshots aggregate: the catalog's copy of each repository's snapshot list, kept in
 // step with the engine's (syncRepository) and added to as backups finish.
 import type { Snapshot } from '../contract/model';
+import type { EngineSnapshot } from '../contract/engine';
 import type { Session } from './db';
 import { affected, iso, orNull, type Row } from './rows';
 
-/** A snapshot as the engine lists it. */
-export interface EngineSnapshot {
-  id: string;
-  time: string;
-  hostname: string;
-  paths: string[];
-  tags: string[];
-}
 
 /** The tag prefixes naming the job (`<jobPrefix><jobId>`) and run (`<runPrefix><workflowId>`) of a snapshot. */
 export interface OwnerTagPrefixes {
