@@ -3,9 +3,8 @@ import type { Catalog } from '../catalog/catalog';
 import type { SecretBox } from '../core/secrets';
 import type { BackupEngine } from '../contract/engine';
 import type { Logger } from '../core/logger';
-import type { TokenIdentity } from '../catalog/identity';
+import type { TokenIdentity, Identity } from '../catalog/identity';
 import type { RunLogWriter } from '../catalog/run-log-writer';
-import type { Identity } from '../catalog/identity';
 import type { CertificateAuthority } from '../core/pki';
 import type { operations } from '../contract/generated/api-schema';
 

@@ -37,11 +37,10 @@ import { withRepositoryLock } from './with-repository-lock';
 import { fillRunAttributes } from './run-visibility';
 import { runEnvelope } from './run-envelope';
 import { legacyBackupWorkflow } from './backup-legacy';
-import type { AgentActivities, BackupStepResult } from '../contract/backup-activities';
-import type { PluginActivities, PluginBackupResult } from '../contract/plugin-activities';
+import type { AgentActivities, BackupStepResult, BackupPlan, ServerActivities, ServerScriptActivities } from '../contract/backup-activities';
+import type { PluginActivities, PluginBackupResult, PluginRunInput } from '../contract/plugin-activities';
 import type { LockActivities } from '../contract/repository-lock';
 import type { SnapshotHandle } from '../contract/snapshot';
-import type { ServerActivities, ServerScriptActivities } from '../contract/backup-activities';
 import type { BackupWorkflowInput, BackupWorkflowResult } from '../contract/workflows';
 
 /** Runs that record this marker take the order above; runs without it replay backup-legacy.ts. */
@@ -94,7 +93,7 @@ export async function backupWorkflow(started: BackupWorkflowInput): Promise<Back
 
     body: async (plan, { step, warnings }): Promise<BackupStepResult> => {
       const { agent, engine, plugins } = agentProxies(plan.agentName, input);
-      const pluginRun = { runId, workflowId, jobId: plan.jobId, jobName: plan.jobName, configIds: (plan.plugins ?? []).map((p) => p.id) };
+      const pluginRun = pluginRunOf(plan, runId, workflowId);
       const repository = { id: plan.repository.id, url: plan.repository.url };
 
       if (plan.preScript) {
@@ -158,7 +157,7 @@ export async function backupWorkflow(started: BackupWorkflowInput): Promise<Back
       const { agent, plugins } = agentProxies(plan.agentName, input);
       const success = status === 'succeeded' || status === 'warning';
       const snapshotId = backup?.snapshot.id ?? null;
-      const pluginRun = { runId, workflowId, jobId: plan.jobId, jobName: plan.jobName, configIds: (plan.plugins ?? []).map((p) => p.id) };
+      const pluginRun = pluginRunOf(plan, runId, workflowId);
       const warn = (what: string) => (e: unknown) => {
         warnings.push(`${what} failed: ${failureReason(e, plan.agentName)}`);
         return null;
@@ -199,6 +198,11 @@ export async function backupWorkflow(started: BackupWorkflowInput): Promise<Back
   const backup = run.result;
   const streams = pluginResult ? { streamSnapshotIds: pluginResult.streams.map((x) => x.snapshot.id) } : {};
   return { status: run.status, snapshotId: backup?.snapshot.id ?? null, stats: backup?.stats ?? null, warnings: run.warnings, failureReason: run.reason, ...streams };
+}
+
+/** What the plugin steps are told about the run: the same in the body and in the cleanup. */
+function pluginRunOf(plan: BackupPlan, runId: string, workflowId: string): PluginRunInput {
+  return { runId, workflowId, jobId: plan.jobId, jobName: plan.jobName, configIds: (plan.plugins ?? []).map((p) => p.id) };
 }
 
 /** The agent's steps: short ones, the engine, and plugin steps (which heartbeat; a hook or a dump may run long). */

@@ -16,8 +16,7 @@ import { agentEngineOptions, agentStepOptions } from './agent-options';
 import { withRepositoryLock } from './with-repository-lock';
 import { fillRunAttributes } from './run-visibility';
 import { runEnvelope } from './run-envelope';
-import type { RestoreAgentActivities, RestoreTargetResult } from '../contract/restore-activities';
-import type { RestoreServerActivities, RestoreRunRef } from '../contract/restore-activities';
+import type { RestoreAgentActivities, RestoreTargetResult, RestoreServerActivities, RestoreRunRef } from '../contract/restore-activities';
 import type { ApprovalDecision, ApprovalInput, RestoreWorkflowInput, RestoreWorkflowResult } from '../contract/workflows';
 
 export const approveSignal = defineSignal<[ApprovalInput]>(RestoreSignal.approve);

@@ -1,8 +1,7 @@
 // The environment of a server script: every job field as BACKSTOP_<FIELD>, the run's ids,
 // and for post scripts the outcome (BACKSTOP_RUN_SUCCESS, BACKSTOP_RUN_WARNINGS, …).
 import { hookEnv } from '../shared/hooks/shell';
-import type { BackupPlan } from '../../contract/backup-activities';
-import type { ScriptRunFields } from '../../contract/backup-activities';
+import type { BackupPlan, ScriptRunFields } from '../../contract/backup-activities';
 
 export function serverScriptEnv(plan: BackupPlan, run: ScriptRunFields): Record<string, string> {
   return hookEnv({

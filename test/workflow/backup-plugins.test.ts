@@ -10,9 +10,8 @@ import { backupWorkflow } from '../../workflows/backup';
 import { SERVER_TASK_QUEUE, agentTaskQueue } from '../../contract/names';
 import { ErrorType } from '../../contract/errors';
 import type { EngineSnapshot } from '../../contract/engine';
-import type { AgentActivities, BackupStepInput, BackupStepResult } from '../../contract/backup-activities';
+import type { AgentActivities, BackupStepInput, BackupStepResult, ServerActivities, ServerScriptActivities, BackupPlan, FinishRunInput, ServerScriptInput, ServerScriptResult } from '../../contract/backup-activities';
 import type { PluginActivities, PluginBackupInput, PluginBackupResult, PluginCleanupInput } from '../../contract/plugin-activities';
-import type { ServerActivities, ServerScriptActivities, BackupPlan, FinishRunInput, ServerScriptInput, ServerScriptResult } from '../../contract/backup-activities';
 import type { BackupWorkflowResult } from '../../contract/workflows';
 
 jest.setTimeout(120_000);

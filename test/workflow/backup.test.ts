@@ -14,8 +14,7 @@ import { ErrorType } from '../../contract/errors';
 import { runProgressQuery } from '../../workflows/run-visibility';
 import { SearchAttributeKeys } from '../../contract/search-attributes';
 import type { SnapshotHandle } from '../../contract/snapshot';
-import type { AgentActivities, BackupStepResult, PostHookInput } from '../../contract/backup-activities';
-import type { ServerActivities, BackupPlan, FinishRunInput } from '../../contract/backup-activities';
+import type { AgentActivities, BackupStepResult, PostHookInput, ServerActivities, BackupPlan, FinishRunInput } from '../../contract/backup-activities';
 import type { RunProgressState } from '../../contract/workflows';
 
 jest.setTimeout(120_000);

@@ -12,8 +12,7 @@ import { approveSignal, rejectSignal, restoreWorkflow } from '../../workflows/re
 import type { RestoreSummary } from '../../contract/engine';
 import { SERVER_TASK_QUEUE, agentTaskQueue } from '../../contract/names';
 import { ErrorType } from '../../contract/errors';
-import type { RestoreAgentActivities, RestoreHookInput, RestoreStepInput, RestoreTargetInput, RestoreTargetResult } from '../../contract/restore-activities';
-import type { RestoreServerActivities, FinishRestoreInput } from '../../contract/restore-activities';
+import type { RestoreAgentActivities, RestoreHookInput, RestoreStepInput, RestoreTargetInput, RestoreTargetResult, RestoreServerActivities, FinishRestoreInput } from '../../contract/restore-activities';
 import type { RestoreWorkflowInput } from '../../contract/workflows';
 
 jest.setTimeout(120_000);

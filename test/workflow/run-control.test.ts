@@ -11,8 +11,7 @@ import { LOCAL_ACTIVITY_CACHE, timeSkippingSuite } from './support/time-skipping
 import { backupWorkflow } from '../../workflows/backup';
 import { SERVER_TASK_QUEUE, agentTaskQueue } from '../../contract/names';
 import { ErrorType } from '../../contract/errors';
-import type { AgentActivities, BackupStepResult, PostHookInput } from '../../contract/backup-activities';
-import type { ServerActivities, BackupPlan, FinishRunInput } from '../../contract/backup-activities';
+import type { AgentActivities, BackupStepResult, PostHookInput, ServerActivities, BackupPlan, FinishRunInput } from '../../contract/backup-activities';
 
 jest.setTimeout(180_000);
 

@@ -20,8 +20,7 @@ import { withRunLog, type RunLogSink, type RunLogTransport } from '../../shared/
 import { formatBytes, stallReason } from '../../shared/stall-watch';
 import { listArgs, localPath, rcloneEnv, remotePath, syncArgs, type SyncTargetAccess } from './rclone';
 import { classifyRcloneFailure, compareListings, describeMismatch, errorLines, parseListing, parseSyncLine, type SyncEvent } from './parse';
-import type { SyncStats, S3SyncActivities } from '../../../contract/sync-activities';
-import type { FinishS3SyncInput, S3SyncHeartbeat, S3SyncOutcome, S3SyncPlan, S3SyncVerification } from '../../../contract/sync-activities';
+import type { SyncStats, S3SyncActivities, FinishS3SyncInput, S3SyncHeartbeat, S3SyncOutcome, S3SyncPlan, S3SyncVerification } from '../../../contract/sync-activities';
 
 export interface S3SyncDeps {
   catalog: Catalog;

@@ -1,16 +1,13 @@
 // The restic implementation of BackupEngine: spawns restic through runProcess and
 // interprets its output with the pure parsers beside it.
 import { resticBinary } from '../../../../core/config';
-import { BackstopError, ErrorType } from '../../../../contract/errors';
-import type { BackupEngine, BackupRequest, EngineSnapshot, RepositoryAccess, RunControl } from '../../../../contract/engine';
+import { BackstopError, ErrorType, NotFoundError } from '../../../../contract/errors';
+import type { BackupEngine, BackupRequest, EngineSnapshot, RepositoryAccess, RunControl, PlannedWrite, RestoreOptions, RestoreSummary, SnapshotListing, ForgetGroup, ForgetRequest, PruneOutcome } from '../../../../contract/engine';
 import { runProcess, type RunResult } from '../../process';
 import { backupArgs, catConfigArgs, checkArgs, initArgs, resticEnv, snapshotsArgs, unlockArgs } from './args';
-import type { PlannedWrite, RestoreOptions, RestoreSummary, SnapshotListing } from '../../../../contract/engine';
-import { NotFoundError } from '../../../../contract/errors';
 import { dumpArgs, lsArgs, restoreCommandArgs, restorePlanArgs } from './restore-args';
 import { WRITING_ACTIONS, missingInSnapshot, parseLsOutput, parseRestoreLine, plainStderr, type RestoreEvent } from './restore-parse';
 import { classifyFailure, parseBackupLine, parseSnapshots, skippedSource, snapshotFromSummary, unreadablePaths, type BackupEvent } from './parse';
-import type { ForgetGroup, ForgetRequest, PruneOutcome } from '../../../../contract/engine';
 import { forgetArgs, pruneArgs } from './forget-args';
 import { inMountNamespace } from '../../snapshot-commands';
 import { parseForget, parsePruneReport } from './forget-parse';
