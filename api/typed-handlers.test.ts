@@ -82,7 +82,11 @@ describe('handlers typed by the spec', () => {
 export const a = handler('getRepository', async () => ({ status: 200, body: stored }));
 export const b = handler('listRepositories', async () => ({ status: 200, body: { items: [stored] } }));
 export const c = handler('deleteScript', async () => ({ status: 204, body: undefined }));
-export const d = handler('listRuns', async (_ctx, { query }) => ({ status: 200, body: { items: [], nextCursor: String(query.limit) } }));
+export const d = handler('listRuns', async (_ctx, { query }) => {
+  // A defaulted query parameter is always there (the validator fills it in).
+  const limit: number = query.limit;
+  return { status: 200, body: { items: [], nextCursor: String(limit) } };
+});
 `),
       '__drift_extra_record.ts': synthetic(`export const a = handler('getRepository', async () => ({ status: 200, body: storedWithSecret }));`),
       '__drift_extra_nested.ts': synthetic(`export const b = handler('listRepositories', async () => ({ status: 200, body: { items: [storedWithSecret] } }));`),
@@ -114,7 +118,6 @@ export const table: Pick<Handlers, 'getRepository'> = { getRepository: listRepos
   });
 
   it("refuses a handler wired to another operation's key", () => {
-    expect(diagnostics['__drift_table.ts']!.length).toBeGreaterThan(0);
     expect(diagnostics['__drift_table.ts']!.join('\n')).toMatch(/not assignable to type 'Handler<"getRepository">'/);
   });
 });
