@@ -1,6 +1,7 @@
 // The express app: auth, strict validation and one handler per OpenAPI operation.
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { type ApiContext, type HandlerInput, type HandlerResult, type Handlers, type OperationId } from './context';
+import { type ApiContext, type HandlerResult, type Handlers, type OperationId } from './context';
+import type { TokenIdentity } from '../catalog/identity';
 import { createAjv, createValidator, type ValidatedRequest } from './validation';
 import { listOperations, loadSpec, type OpenApiDocument } from './spec';
 import { problemMiddleware, sendProblem } from './problem';
@@ -98,7 +99,7 @@ const BODY_LIMIT = '256kb';
 const isOperationId = (id: string): id is OperationId => Object.hasOwn(HANDLERS, id);
 
 /** What the app calls: any handler, its input as the validator produced it. */
-type ValidatedHandler = (ctx: ApiContext, input: ValidatedRequest & Pick<HandlerInput<OperationId>, 'identity'>) => Promise<HandlerResult>;
+type ValidatedHandler = (ctx: ApiContext, input: ValidatedRequest & { identity: TokenIdentity }) => Promise<HandlerResult>;
 
 /**
  * The handler of `operationId`, for a request already validated against that operation's

@@ -3,6 +3,7 @@
 // each of its jobs whose newest run is a scheduled backup that failed as "agent unreachable"
 // within the catch-up window gets one catch-up run. Its workflow id is derived from the
 // missed run, and Temporal refuses a duplicate id, so registering twice starts it once.
+import { isUniqueViolation } from '../catalog/rows';
 import { Workflows } from '../contract/workflows';
 import { startWorkflow } from '../core/start-workflow';
 import { randomUUID } from 'node:crypto';
@@ -40,8 +41,6 @@ export function selectCatchUps(latest: readonly Run[], activeScheduleJobs: Reado
     .map((r) => ({ jobId: r.jobId!, missedRunId: r.id, workflowId: catchUpWorkflowId(r.jobId!, new Date(r.startedAt)) }));
 }
 
-const UNIQUE_VIOLATION = '23505';
-
 /** Starts the catch-up runs an agent is owed; returns the workflow ids started. Never throws for a duplicate. */
 export async function startCatchUpRuns(ctx: ApiContext, agentName: string): Promise<string[]> {
   const latest = await ctx.catalog.runs.latestBackupsOfAgent(agentName);
@@ -68,7 +67,7 @@ export async function startCatchUpRuns(ctx: ApiContext, agentName: string): Prom
       ctx.logger.info({ agent: agentName, jobId: c.jobId, missedRunId: c.missedRunId, workflowId: c.workflowId, runId }, 'catch-up run started');
       started.push(c.workflowId);
     } catch (err) {
-      const taken = (err as { code?: string }).code === UNIQUE_VIOLATION || err instanceof WorkflowExecutionAlreadyStartedError;
+      const taken = isUniqueViolation(err) || err instanceof WorkflowExecutionAlreadyStartedError;
       if (!taken) throw err;
       ctx.logger.info({ agent: agentName, workflowId: c.workflowId }, 'catch-up run exists already');
     }

@@ -3,6 +3,7 @@ import type { Catalog } from '../catalog/catalog';
 import type { SecretBox } from '../core/secrets';
 import type { BackupEngine } from '../contract/engine';
 import type { Logger } from '../core/logger';
+import type { RestoreApprovalMode } from '../core/config';
 import type { TokenIdentity, Identity } from '../catalog/identity';
 import type { RunLogWriter } from '../catalog/run-log-writer';
 import type { CertificateAuthority } from '../core/pki';
@@ -19,7 +20,7 @@ export interface ApiContext {
   agentScheduleToStartMs: number;
   engineHeartbeatTimeoutMs: number;
   /** Which restores wait for an operator (BACKSTOP_RESTORE_APPROVAL). */
-  restoreApproval: 'destructive' | 'always' | 'never';
+  restoreApproval: RestoreApprovalMode;
   /** Longest a restore waits for approval (BACKSTOP_APPROVAL_TIMEOUT_MS). */
   approvalTimeoutMs: number;
   /** How long after a missed scheduled backup its agent's return still starts a catch-up run (BACKSTOP_CATCHUP_WINDOW_MS). */

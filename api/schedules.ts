@@ -28,12 +28,17 @@ const SCHEDULED_WORKFLOW = {
 } as const satisfies Record<ScheduleKind, { type: string }>;
 
 /** The arguments of the workflow a schedule starts: ids and settings, no run id (the workflow draws one). */
-export function scheduledWorkflowArgs(s: ScheduleRecord, config: ScheduledRunConfig): [BackupWorkflowInput] | [PruneWorkflowInput] | [S3SyncWorkflowInput] {
+function scheduledWorkflowArgs(s: ScheduleRecord, config: ScheduledRunConfig): [BackupWorkflowInput] | [PruneWorkflowInput | S3SyncWorkflowInput] {
   if (s.kind === ScheduleKind.backup) {
     return [{ jobId: s.jobId!, agentScheduleToStartMs: config.agentScheduleToStartMs, engineHeartbeatTimeoutMs: config.engineHeartbeatTimeoutMs }];
   }
-  if (s.kind === ScheduleKind.prune) return [{ repositoryId: s.repositoryId! }];
+  // Prunes and S3 syncs of a repository take the same input.
   return [{ repositoryId: s.repositoryId! }];
+}
+
+/** The workflow id a schedule's runs start with (Temporal appends the fire time). */
+export function workflowIdPrefixOf(s: ScheduleRecord): string {
+  return scheduledWorkflowIdFor(s.kind, (s.jobId ?? s.repositoryId)!);
 }
 
 /** The whole Temporal Schedule for a catalog row (pure). */
@@ -47,7 +52,7 @@ export function temporalScheduleFor(s: ScheduleRecord, config: ScheduledRunConfi
       type: 'startWorkflow',
       workflowType: SCHEDULED_WORKFLOW[s.kind].type,
       taskQueue: SERVER_TASK_QUEUE,
-      workflowId: scheduledWorkflowIdFor(s.kind, (s.jobId ?? s.repositoryId)!),
+      workflowId: workflowIdPrefixOf(s),
       args: scheduledWorkflowArgs(s, config),
     },
     state: { paused: s.paused, ...(s.note ? { note: s.note } : {}) },

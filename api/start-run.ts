@@ -1,5 +1,6 @@
 // Starting a run: the catalog row and the Temporal workflow appear together or not at all,
 // under a workflow id that no earlier run has. Every kind of run starts through here.
+import { isUniqueViolation } from '../catalog/rows';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { ConflictError } from '../contract/errors';
 import { SERVER_TASK_QUEUE } from '../contract/names';
@@ -9,7 +10,6 @@ import type { ApiContext } from './context';
 import type { WorkflowRef } from '../contract/workflows';
 import { startWorkflow } from '../core/start-workflow';
 
-const UNIQUE_VIOLATION = '23505';
 const KEY_TAKEN = 'run_idempotency_keys_pkey';
 const ATTEMPTS = 3;
 /** How long an Idempotency-Key answers with its run; after that it may start a new one. */
@@ -90,7 +90,7 @@ export async function startRun<I>(ctx: ApiContext, req: StartRunRequest<I>): Pro
         if (earlier) return earlier;
         throw new ConflictError('Idempotency-Key is being used by another request: try again');
       }
-      const taken = (err as { code?: string }).code === UNIQUE_VIOLATION || err instanceof WorkflowExecutionAlreadyStartedError;
+      const taken = isUniqueViolation(err) || err instanceof WorkflowExecutionAlreadyStartedError;
       if (!taken) throw err;
       if (attempt >= ATTEMPTS) throw new ConflictError(`a run ${workflowId} already exists: try again`);
       await new Promise((r) => setTimeout(r, 1_005 - (Date.now() % 1_000)));

@@ -135,8 +135,7 @@ export class Identity {
       const { rows: agents } = await tx.query(`INSERT INTO agents (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET revoked_at = NULL RETURNING id`, [agentName]);
       const agentId = Number(agents[0]!.id);
       // Replacing: whatever certificate or agent token the name had is useless from now on.
-      await tx.query('UPDATE agent_certificates SET revoked_at = now() WHERE agent_id = $1 AND revoked_at IS NULL', [agentId]);
-      await tx.query(`UPDATE api_tokens SET revoked_at = now() WHERE scope = 'agent' AND agent_name = $1 AND revoked_at IS NULL`, [agentName]);
+      await revokeCredentials(tx, agentId, agentName);
       const issued = await sign(agentName);
       await insertCertificate(tx, agentId, issued);
       return { agentName, issued };
@@ -183,8 +182,7 @@ export class Identity {
     await this.s.transaction(async (tx) => {
       const { rows } = await tx.query('UPDATE agents SET revoked_at = COALESCE(revoked_at, now()) WHERE name = $1 RETURNING id', [name]);
       const agent = one(rows, `agent ${name}`);
-      await tx.query('UPDATE agent_certificates SET revoked_at = now() WHERE agent_id = $1 AND revoked_at IS NULL', [agent.id]);
-      await tx.query(`UPDATE api_tokens SET revoked_at = now() WHERE scope = 'agent' AND agent_name = $1 AND revoked_at IS NULL`, [name]);
+      await revokeCredentials(tx, agent.id, name);
     });
   }
 
@@ -194,11 +192,6 @@ export class Identity {
    */
   async reinstateAgent(name: string): Promise<void> {
     await this.s.q.query('UPDATE agents SET revoked_at = NULL WHERE name = $1', [name]);
-  }
-
-  async isAgentRevoked(name: string): Promise<boolean> {
-    const { rows } = await this.s.q.query('SELECT revoked_at FROM agents WHERE name = $1', [name]);
-    return Boolean(rows[0] && rows[0].revoked_at !== null);
   }
 
   /** What the agent reports every heartbeat; also its last-seen time. */
@@ -231,6 +224,16 @@ export class Identity {
     if (!rows[0]) return null;
     return { certPem: String(rows[0].cert_pem), keyPem: secrets.open(String(rows[0].key_sealed), CA_CONTEXT) };
   }
+}
+
+/**
+ * Revokes every credential an agent holds: its certificates and its agent tokens. Both a
+ * re-enrolment (which replaces them) and a revocation go through here, so a new kind of
+ * credential cannot be left out of one of them.
+ */
+async function revokeCredentials(q: Queryable, agentId: number, agentName: string): Promise<void> {
+  await q.query('UPDATE agent_certificates SET revoked_at = now() WHERE agent_id = $1 AND revoked_at IS NULL', [agentId]);
+  await q.query(`UPDATE api_tokens SET revoked_at = now() WHERE scope = 'agent' AND agent_name = $1 AND revoked_at IS NULL`, [agentName]);
 }
 
 async function insertCertificate(q: Queryable, agentId: number, issued: IssuedCertificate): Promise<void> {

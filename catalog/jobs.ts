@@ -5,7 +5,7 @@ import type { JobRunSummary } from '../core/job-health';
 import type { RetentionPolicy } from '../contract/retention';
 import { NotFoundError } from '../contract/errors';
 import type { Session } from './db';
-import { iso, isoOrNull, one, orNull, rethrowUnique, type Row } from './rows';
+import { iso, isoOrNull, jsonParam, one, orNull, rethrowUnique, type Row } from './rows';
 
 /** A new job's row: the job's own fields, its agent by id. */
 export type JobWrite = Pick<Job, 'name' | 'repositoryId' | 'paths' | 'excludes' | 'snapshotMode' | 'preScript' | 'postHook'> & { agentId: number };
@@ -67,7 +67,7 @@ export class Jobs {
 
   /** Sets (or, with null, clears) a job's retention policy; validate it first. */
   async setRetention(id: number, retention: RetentionPolicy | null): Promise<void> {
-    const { rowCount } = await this.s.q.query('UPDATE jobs SET retention = $2 WHERE id = $1', [id, retention === null ? null : JSON.stringify(retention)]);
+    const { rowCount } = await this.s.q.query('UPDATE jobs SET retention = $2 WHERE id = $1', [id, jsonParam(retention)]);
     if (!rowCount) throw new NotFoundError(`job ${id} not found`);
   }
 

@@ -3,7 +3,7 @@
 import { NotFoundError } from '../contract/errors';
 import type { Repository } from '../contract/model';
 import type { Session } from './db';
-import { affected, iso, one, orNull, rethrowUnique, type Row } from './rows';
+import { affected, iso, numOrNull, one, orNull, rethrowUnique, type Row } from './rows';
 
 /** The S3 bucket a repository is mirrored to; the keys stay sealed in this record. */
 export interface S3SyncTargetRecord {
@@ -17,7 +17,7 @@ export interface S3SyncTargetRecord {
   bandwidthLimit: string | null;
   transfers: number | null;
   checksum: boolean;
-  updatedAt?: string;
+  updatedAt: string;
 }
 
 /** Every sealed secret of the repository a run uses (for redacting its log lines). */
@@ -49,7 +49,7 @@ export const s3SyncTargetFromRow = (r: Row): S3SyncTargetRecord => ({
   region: orNull<string>(r.region),
   credentialsSealed: String(r.credentials_sealed),
   bandwidthLimit: orNull<string>(r.bandwidth_limit),
-  transfers: r.transfers === null ? null : Number(r.transfers),
+  transfers: numOrNull(r.transfers),
   checksum: Boolean(r.checksum),
   updatedAt: iso(r.updated_at),
 });
@@ -109,7 +109,7 @@ export class Repositories {
     return one(rows, `repository ${id}`).s3_sealed ?? null;
   }
 
-  async putSyncTarget(t: S3SyncTargetRecord): Promise<void> {
+  async putSyncTarget(t: Omit<S3SyncTargetRecord, 'updatedAt'>): Promise<void> {
     await this.s.q.query(
       `INSERT INTO repository_sync_targets (repository_id, endpoint, bucket, prefix, region, credentials_sealed, bandwidth_limit, transfers, checksum)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -158,17 +158,13 @@ export class Repositories {
    * it, or a restore from it to this agent has not finished (cross-agent restores).
    */
   async usedByAgent(agentName: string, repositoryId: number): Promise<boolean> {
-    const jobs = await this.s.q.query(`SELECT 1 FROM jobs j JOIN agents a ON a.id = j.agent_id WHERE a.name = $1 AND j.repository_id = $2 LIMIT 1`, [agentName, repositoryId]);
-    return affected(jobs) > 0 || (await this.hasActiveRestoreTo(agentName, repositoryId));
-  }
-
-  /** A restore of this repository targets the agent and has not finished. */
-  async hasActiveRestoreTo(agentName: string, repositoryId: number): Promise<boolean> {
-    const { rowCount } = await this.s.q.query(
-      `SELECT 1 FROM runs WHERE kind IN ('restore', 'db-restore') AND agent_name = $1 AND repository_id = $2
-         AND status IN ('queued', 'awaiting-approval', 'running') LIMIT 1`,
+    // One of its jobs backs up there, or a restore from it to the agent has not finished.
+    const { rows } = await this.s.q.query(
+      `SELECT EXISTS (SELECT 1 FROM jobs j JOIN agents a ON a.id = j.agent_id WHERE a.name = $1 AND j.repository_id = $2)
+           OR EXISTS (SELECT 1 FROM runs WHERE kind IN ('restore', 'db-restore') AND agent_name = $1 AND repository_id = $2
+                        AND status IN ('queued', 'awaiting-approval', 'running')) AS used`,
       [agentName, repositoryId],
     );
-    return (rowCount ?? 0) > 0;
+    return rows[0].used === true;
   }
 }

@@ -30,9 +30,12 @@ const UNIQUE_VIOLATION = '23505';
 const FOREIGN_KEY_VIOLATION = '23503';
 const pgCode = (err: unknown): string | undefined => (err as { code?: string }).code;
 
+/** Whether a statement failed on a unique constraint (a row that exists already). */
+export const isUniqueViolation = (err: unknown): boolean => pgCode(err) === UNIQUE_VIOLATION;
+
 /** A unique violation becomes a ConflictError with `message`; anything else is rethrown. */
 export function rethrowUnique(err: unknown, message: string): never {
-  if (pgCode(err) === UNIQUE_VIOLATION) throw new ConflictError(message);
+  if (isUniqueViolation(err)) throw new ConflictError(message);
   throw err;
 }
 

@@ -2,7 +2,7 @@
 // Lines arrive redacted and bounded (catalog/run-log-writer.ts does both).
 import { admitLines, RUN_LOG_MAX_LINES, type RunLogEntry, type RunLogLine, type RunLogStream } from '../contract/run-log';
 import type { Session } from './db';
-import { iso, type Row } from './rows';
+import { affected, iso, type Row } from './rows';
 
 /** Written once when a run reaches the line limit. */
 export const LIMIT_MARKER_SOURCE = 'backstop';
@@ -63,7 +63,7 @@ export class RunLog {
             batch.map((e) => e.n),
           ],
         );
-        inserted = r.rowCount ?? 0;
+        inserted = affected(r);
         nextSeq += batch.length;
       }
       if (markLimit) {
@@ -73,7 +73,7 @@ export class RunLog {
            VALUES ($1, $2, now(), $3, 'stderr', $4, $5, 1, 0) ON CONFLICT DO NOTHING`,
           [runId, nextSeq, last.step, limitMarkerLine(maxLines), LIMIT_MARKER_SOURCE],
         );
-        inserted += r.rowCount ?? 0;
+        inserted += affected(r);
         nextSeq += 1;
       }
       await tx.query('UPDATE run_log_state SET next_seq = $2, lines = lines + $3 WHERE run_id = $1', [runId, nextSeq, inserted]);

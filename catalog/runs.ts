@@ -2,7 +2,7 @@
 // lifecycle from queued to finished, cancel requests and the idempotency keys that started it.
 import type { BackupStats, Run, RunKind, RunStatus } from '../contract/model';
 import type { Session } from './db';
-import { affected, iso, isoOrNull, keysetPage, one, orNull, type Row } from './rows';
+import { affected, iso, isoOrNull, jsonParam, keysetPage, numOrNull, one, orNull, type Row } from './rows';
 
 /** A run as its workflow starts it; kind defaults to backup. */
 export interface NewRun {
@@ -47,7 +47,7 @@ export interface RunFilter {
 // --- rows ----------------------------------------------------------------------------
 export const runFromRow = (r: Row): Run => ({
   id: String(r.id),
-  jobId: r.job_id === null ? null : Number(r.job_id),
+  jobId: numOrNull(r.job_id),
   kind: r.kind as RunKind,
   repositoryId: r.repository_id === null || r.repository_id === undefined ? null : Number(r.repository_id),
   agentName: orNull<string>(r.agent_name),
@@ -153,10 +153,10 @@ export class Runs {
         r.id,
         r.status,
         r.snapshotId,
-        r.stats === null ? null : JSON.stringify(r.stats),
+        jsonParam(r.stats),
         JSON.stringify(r.warnings),
         r.failureReason,
-        r.details == null ? null : JSON.stringify(r.details),
+        jsonParam(r.details),
       ],
     );
   }

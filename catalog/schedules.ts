@@ -3,7 +3,7 @@
 import type { NormalizedSchedule } from '../core/schedule';
 import type { ScheduleKind } from '../contract/names';
 import type { Session } from './db';
-import { affected, iso, one, orNull, type Row } from './rows';
+import { affected, iso, numOrNull, one, orNull, type Row } from './rows';
 
 /** A schedule as the catalog keeps it; `id` is the Temporal Schedule id. */
 export interface ScheduleRecord {
@@ -21,8 +21,8 @@ export interface ScheduleRecord {
 export const scheduleFromRow = (r: Row): ScheduleRecord => ({
   id: String(r.id),
   kind: r.kind as ScheduleKind,
-  jobId: r.job_id === null ? null : Number(r.job_id),
-  repositoryId: r.repository_id === null ? null : Number(r.repository_id),
+  jobId: numOrNull(r.job_id),
+  repositoryId: numOrNull(r.repository_id),
   definition: r.definition as NormalizedSchedule,
   paused: Boolean(r.paused),
   note: orNull<string>(r.note),

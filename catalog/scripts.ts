@@ -15,8 +15,6 @@ export interface ScriptWrite {
   timeoutSeconds: number;
 }
 
-export type ScriptPhase = 'pre' | 'post';
-
 // --- rows ----------------------------------------------------------------------------
 export const scriptFromRow = (r: Row): ScriptRecord => ({
   id: Number(r.id),

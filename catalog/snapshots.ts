@@ -3,7 +3,7 @@
 import type { Snapshot } from '../contract/model';
 import type { EngineSnapshot } from '../contract/engine';
 import type { Session } from './db';
-import { affected, iso, orNull, type Row } from './rows';
+import { affected, iso, numOrNull, orNull, type Row } from './rows';
 
 
 /** The tag prefixes naming the job (`<jobPrefix><jobId>`) and run (`<runPrefix><workflowId>`) of a snapshot. */
@@ -16,7 +16,7 @@ export interface OwnerTagPrefixes {
 export const snapshotFromRow = (r: Row): Snapshot => ({
   id: String(r.id),
   repositoryId: Number(r.repository_id),
-  jobId: r.job_id === null ? null : Number(r.job_id),
+  jobId: numOrNull(r.job_id),
   runId: orNull<string>(r.run_id),
   time: iso(r.time),
   hostname: orNull<string>(r.hostname),

@@ -1,7 +1,7 @@
 import { needsApproval, overwriteFor } from './restore';
 
 describe('restore approval policy', () => {
-  const cases: Array<[mode: 'destructive' | 'always' | 'never', req: Parameters<typeof needsApproval>[1], expected: boolean]> = [
+  const cases: Array<[mode: Parameters<typeof needsApproval>[0], req: Parameters<typeof needsApproval>[1], expected: boolean]> = [
     ['destructive', {}, false],
     ['destructive', { target: '/srv', overwrite: 'never' }, false],
     ['destructive', { target: '/srv', overwrite: 'if-newer' }, false],

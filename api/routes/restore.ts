@@ -1,4 +1,5 @@
 // Restores: start one from a snapshot, and approve or reject one waiting for an operator.
+import type { RestoreApprovalMode } from '../../core/config';
 import { Workflows, type RestoreWorkflowInput } from '../../contract/workflows';
 import { randomUUID } from 'node:crypto';
 import type { Snapshot } from '../../contract/model';
@@ -26,7 +27,7 @@ export type RestoreRequest = components['schemas']['RestoreRequest'];
  * Whether a restore waits for an operator: `destructive` (the default) holds back in-place
  * restores that overwrite whatever is there (`always`); a request may always ask for it.
  */
-export function needsApproval(mode: 'destructive' | 'always' | 'never', req: Pick<RestoreRequest, 'target' | 'overwrite' | 'requireApproval'>): boolean {
+export function needsApproval(mode: RestoreApprovalMode, req: Pick<RestoreRequest, 'target' | 'overwrite' | 'requireApproval'>): boolean {
   if (req.requireApproval) return true;
   if (mode === 'always') return true;
   if (mode === 'never') return false;

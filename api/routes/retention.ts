@@ -1,12 +1,12 @@
 // Retention and prune: set a job's policy, preview it, start a prune run of a repository.
+import { openRepository } from '../../activities/server/repository-access';
 import { Workflows } from '../../contract/workflows';
 import { randomUUID } from 'node:crypto';
 import { checkRetentionPolicy, type RetentionPolicy } from '../../contract/retention';
 import { JOB_TAG_PREFIX, WorkflowKind, workflowIdForRepository } from '../../contract/names';
-import { parseS3Credentials, repositoryS3Context, resticS3Env } from '../../core/s3';
 import type { EngineSnapshot, ForgetGroup } from '../../contract/engine';
 import { idempotencyOf, startRun } from '../start-run';
-import { handler, type ApiContext } from '../context';
+import { handler } from '../context';
 import { jobView } from './jobs';
 
 export const setJobRetention = handler('setJobRetention', async (ctx, { params, body }) => {
@@ -15,13 +15,6 @@ export const setJobRetention = handler('setJobRetention', async (ctx, { params, 
   await ctx.catalog.jobs.setRetention(params.id, retention);
   return { status: 200, body: jobView(await ctx.catalog.jobs.get(params.id)) };
 });
-
-async function repositoryAccess(ctx: ApiContext, id: number) {
-  const repo = await ctx.catalog.repositories.get(id);
-  const password = ctx.secrets.open(await ctx.catalog.repositories.sealedPassword(id), `repository:${id}`);
-  const s3 = await ctx.catalog.repositories.s3Sealed(id);
-  return { url: repo.url, password, ...(s3 ? { env: resticS3Env(parseS3Credentials(ctx.secrets.open(s3, repositoryS3Context(id)))) } : {}) };
-}
 
 const removed = (s: EngineSnapshot) => ({ snapshotId: s.id, time: s.time, hostname: s.hostname, paths: s.paths });
 
@@ -42,7 +35,7 @@ export function previewView(policy: RetentionPolicy | null, groups: ForgetGroup[
  */
 export const previewRetention = handler('previewRetention', async (ctx, { params }) => {
   const job = await ctx.catalog.jobs.get(params.id);
-  const repo = await repositoryAccess(ctx, job.repositoryId);
+  const repo = await openRepository(ctx.catalog, ctx.secrets, job.repositoryId);
   const tag = `${JOB_TAG_PREFIX}${job.id}`;
   if (!job.retention) {
     const all = await ctx.engine.findSnapshotsByTag(repo, tag);

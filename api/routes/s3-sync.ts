@@ -20,8 +20,6 @@ export function normalizePrefix(prefix: string | undefined): string {
 
 /** The API's view of a target: the access key id, never the secret. */
 function targetView(ctx: ApiContext, t: S3SyncTargetRecord) {
-  // Only a target being written lacks its update time; one read from the catalog has it.
-  if (t.updatedAt === undefined) throw new Error(`S3 sync target of repository ${t.repositoryId} read without its update time`);
   const keys = parseS3Credentials(ctx.secrets.open(t.credentialsSealed, repositorySyncContext(t.repositoryId)));
   return {
     repositoryId: t.repositoryId,

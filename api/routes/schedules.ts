@@ -5,11 +5,11 @@
 // the commit is repaired by the start-up reconcile (api/schedules.ts).
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { ConflictError, InputError, NotFoundError } from '../../contract/errors';
-import { ScheduleKind, scheduleIdFor, scheduledWorkflowIdFor } from '../../contract/names';
+import { ScheduleKind, scheduleIdFor } from '../../contract/names';
 import { backfillOverlap, normalizeSchedule, type BackfillOverlap, type ScheduleDefinition } from '../../core/schedule';
 import type { ScheduleRecord } from '../../catalog/schedules';
 import type { CatalogScope } from '../../catalog/catalog';
-import { applySchedule, removeSchedule } from '../schedules';
+import { applySchedule, removeSchedule, workflowIdPrefixOf } from '../schedules';
 import { handler, type ApiContext, type PathParams } from '../context';
 
 export const DEFAULT_NEXT_RUNS = 5;
@@ -69,7 +69,7 @@ export async function scheduleView(ctx: ApiContext, rec: ScheduleRecord, n = DEF
     paused: rec.paused,
     note: rec.note,
     // Temporal appends `-<fire time>` to this for each scheduled run.
-    workflowIdPrefix: scheduledWorkflowIdFor(rec.kind, (rec.jobId ?? rec.repositoryId)!),
+    workflowIdPrefix: workflowIdPrefixOf(rec),
     nextRuns: await nextRuns(ctx, rec.id, n),
     updatedAt: rec.updatedAt,
   };
@@ -146,7 +146,7 @@ async function triggerSchedule(ctx: ApiContext, o: Owner) {
     await handle.trigger();
   });
   ctx.logger.info({ scheduleId: rec.id }, 'schedule triggered');
-  return { scheduleId: rec.id, workflowIdPrefix: scheduledWorkflowIdFor(rec.kind, (rec.jobId ?? rec.repositoryId)!) };
+  return { scheduleId: rec.id, workflowIdPrefix: workflowIdPrefixOf(rec) };
 }
 
 /** Takes every action the schedule would have taken in [start, end], now (all of them unless `overlap` says otherwise). */
@@ -159,7 +159,7 @@ async function backfillSchedule(ctx: ApiContext, o: Owner, b: { start: string; e
   const overlap = backfillOverlap(b.overlap);
   await ctx.temporal.schedule.getHandle(rec.id).backfill({ start, end, overlap });
   ctx.logger.info({ scheduleId: rec.id, start, end, overlap }, 'schedule backfilled');
-  return { scheduleId: rec.id, workflowIdPrefix: scheduledWorkflowIdFor(rec.kind, (rec.jobId ?? rec.repositoryId)!) };
+  return { scheduleId: rec.id, workflowIdPrefix: workflowIdPrefixOf(rec) };
 }
 
 export const setJobSchedule = handler('setJobSchedule', async (ctx, { params, body }) => ({ status: 200, body: await setSchedule(ctx, jobOwner(params), body) }));

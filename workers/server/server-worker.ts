@@ -39,8 +39,10 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
   // Lock activities start and signal the repository lock workflows (workflows cannot
   // signalWithStart) and describe holders' executions.
   const client = await connectClient(config);
+  const catalog = new Catalog(pool);
+  const secrets = SecretBox.fromKey(loadMasterKey(config.masterKey, join(config.dataDir, 'master.key')));
   // Script, restic and rclone lines of server-side steps go straight into the catalog, redacted.
-  const runLog = new CatalogRunLogTransport(new RunLogWriter(new Catalog(pool), SecretBox.fromKey(loadMasterKey(config.masterKey, join(config.dataDir, 'master.key')))));
+  const runLog = new CatalogRunLogTransport(new RunLogWriter(catalog, secrets));
   // Scripts on the server stop when silent for the stall timeout, like the agents' hooks.
   const hookLimits = { stallTimeoutMs: config.stallTimeoutMs, killGraceMs: config.cancelGraceMs };
   const worker = await Worker.create({
@@ -51,16 +53,16 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
     // Also the local activities of the workflows above (the backup's bookkeeping and lock
     // request): a local activity runs in the worker of its workflow, so it is found here.
     activities: {
-      ...createServerActivities({ catalog: new Catalog(pool), logger, runLog, hookLimits }),
-      ...createRestoreServerActivities({ catalog: new Catalog(pool), logger }),
+      ...createServerActivities({ catalog, logger, runLog, hookLimits }),
+      ...createRestoreServerActivities({ catalog, logger }),
       // Library pre/post scripts of backups (issue 5).
-      ...createServerScriptActivities({ catalog: new Catalog(pool), logger, runLog, hookLimits }),
-      ...createPluginRunActivities({ catalog: new Catalog(pool), logger }),
+      ...createServerScriptActivities({ catalog, logger, runLog, hookLimits }),
+      ...createPluginRunActivities({ catalog, logger }),
       // Retention and prune: the server worker opens repositories itself with the master key.
       ...createMaintenanceActivities({
-        catalog: new Catalog(pool),
+        catalog,
         engine: new Restic({ cacheDir: join(config.dataDir, 'server', 'restic-cache'), killGraceMs: config.cancelGraceMs }),
-        secrets: SecretBox.fromKey(loadMasterKey(config.masterKey, join(config.dataDir, 'master.key'))),
+        secrets,
         logger,
         runLog,
         hookLimits,
@@ -68,8 +70,8 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
       ...createLockActivities({ client, logger }),
       // S3 sync opens its target's keys here, from the catalog, with the master key.
       ...createS3SyncActivities({
-        catalog: new Catalog(pool),
-        secrets: SecretBox.fromKey(loadMasterKey(config.masterKey, join(config.dataDir, 'master.key'))),
+        catalog,
+        secrets,
         logger,
         processes: new EngineProcessRegistry(join(config.dataDir, 'server', 'sync-pids')),
         heartbeatTimeoutMs: config.engineHeartbeatTimeoutMs,
