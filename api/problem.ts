@@ -6,6 +6,7 @@ import type { Logger } from '../core/logger';
 const STATUS: Partial<Record<ErrorType, number>> = {
   [ErrorType.input]: 400,
   [ErrorType.unauthorized]: 401,
+  [ErrorType.forbidden]: 403,
   [ErrorType.notFound]: 404,
   [ErrorType.conflict]: 409,
   [ErrorType.repositoryAuth]: 422,

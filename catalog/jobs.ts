@@ -1,6 +1,6 @@
 // The jobs aggregate: backup jobs, their retention policy, and what their backup runs say
 // about their health (core/job-health.ts decides the health from that).
-import type { Job, RunStatus, SnapshotMode } from '../contract/model';
+import type { Job, JobMode, RunStatus, SnapshotMode } from '../contract/model';
 import type { JobRunSummary } from '../core/job-health';
 import type { RetentionPolicy } from '../contract/retention';
 import { NotFoundError } from '../contract/errors';
@@ -8,7 +8,7 @@ import type { Session } from './db';
 import { iso, isoOrNull, jsonParam, one, orNull, rethrowUnique, type Row } from './rows';
 
 /** A new job's row: the job's own fields, its agent by id. */
-export type JobWrite = Pick<Job, 'name' | 'repositoryId' | 'paths' | 'excludes' | 'snapshotMode' | 'preScript' | 'postHook'> & { agentId: number };
+export type JobWrite = Pick<Job, 'name' | 'repositoryId' | 'paths' | 'excludes' | 'snapshotMode' | 'mode' | 'preScript' | 'postHook'> & { agentId: number };
 
 // --- rows ----------------------------------------------------------------------------
 export const jobFromRow = (r: Row): Job => ({
@@ -19,6 +19,7 @@ export const jobFromRow = (r: Row): Job => ({
   paths: r.paths as string[],
   excludes: r.excludes as string[],
   snapshotMode: r.snapshot_mode as SnapshotMode,
+  mode: r.mode as JobMode,
   preScript: orNull<string>(r.pre_script),
   postHook: orNull<string>(r.post_hook),
   retention: orNull<RetentionPolicy>(r.retention),
@@ -40,9 +41,9 @@ export class Jobs {
   async insert(j: JobWrite): Promise<number> {
     try {
       const { rows } = await this.s.q.query<{ id: string }>(
-        `INSERT INTO jobs (name, agent_id, repository_id, paths, excludes, snapshot_mode, pre_script, post_hook)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-        [j.name, j.agentId, j.repositoryId, j.paths, j.excludes, j.snapshotMode, j.preScript, j.postHook],
+        `INSERT INTO jobs (name, agent_id, repository_id, paths, excludes, snapshot_mode, mode, pre_script, post_hook)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+        [j.name, j.agentId, j.repositoryId, j.paths, j.excludes, j.snapshotMode, j.mode, j.preScript, j.postHook],
       );
       return Number(rows[0]!.id);
     } catch (err) {

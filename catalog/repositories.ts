@@ -28,6 +28,12 @@ export interface RunRepositorySecrets {
   syncCredentialsSealed: string | null;
 }
 
+/**
+ * How an agent uses a repository (Repositories.agentUse): `engine` when it runs the engine
+ * there (so it needs the secret), `pull-only` when only its pull jobs back up there, `none`.
+ */
+export type AgentRepositoryUse = 'engine' | 'pull-only' | 'none';
+
 /** The only engine the catalog knows today; repositories of other engines come later. */
 export const REPOSITORY_ENGINE = 'restic' as const;
 
@@ -154,17 +160,19 @@ export class Repositories {
 
   // --- who may hold the secrets ---------------------------------------------------------
   /**
-   * True when the agent may hold this repository's secret: some job of the agent writes to
-   * it, or a restore from it to this agent has not finished (cross-agent restores).
+   * How an agent uses this repository, which decides whether it may hold the secret: it runs
+   * the engine there (a push job of the agent writes to it, or a restore from it to this
+   * agent has not finished — cross-agent restores), only through pull jobs (the server
+   * worker runs the engine; the secret stays on the server), or not at all.
    */
-  async usedByAgent(agentName: string, repositoryId: number): Promise<boolean> {
-    // One of its jobs backs up there, or a restore from it to the agent has not finished.
+  async agentUse(agentName: string, repositoryId: number): Promise<AgentRepositoryUse> {
     const { rows } = await this.s.q.query(
-      `SELECT EXISTS (SELECT 1 FROM jobs j JOIN agents a ON a.id = j.agent_id WHERE a.name = $1 AND j.repository_id = $2)
+      `SELECT EXISTS (SELECT 1 FROM jobs j JOIN agents a ON a.id = j.agent_id WHERE a.name = $1 AND j.repository_id = $2 AND j.mode = 'push')
            OR EXISTS (SELECT 1 FROM runs WHERE kind IN ('restore', 'db-restore') AND agent_name = $1 AND repository_id = $2
-                        AND status IN ('queued', 'awaiting-approval', 'running')) AS used`,
+                        AND status IN ('queued', 'awaiting-approval', 'running')) AS engine,
+              EXISTS (SELECT 1 FROM jobs j JOIN agents a ON a.id = j.agent_id WHERE a.name = $1 AND j.repository_id = $2 AND j.mode = 'pull') AS pull`,
       [agentName, repositoryId],
     );
-    return rows[0].used === true;
+    return rows[0].engine === true ? 'engine' : rows[0].pull === true ? 'pull-only' : 'none';
   }
 }

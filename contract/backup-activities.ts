@@ -1,7 +1,7 @@
 // The backup pipeline's activities as workflows/backup.ts calls them: the agent's steps
 // (activities/agent/backup-activities.ts), the server's bookkeeping and scripts
 // (activities/server/backup-activities.ts, script-activities.ts), their inputs and results.
-import type { BackupProgress, BackupStats, RunStatus, SnapshotMode } from './model';
+import type { BackupProgress, BackupStats, JobMode, RunStatus, SnapshotMode } from './model';
 import type { RunOverrides } from './run-overrides';
 import type { EngineSnapshot } from './engine';
 import type { SnapshotBind, SnapshotHandle } from './snapshot';
@@ -70,6 +70,12 @@ export interface BackupPlan {
   paths: string[];
   excludes: string[];
   snapshotMode: SnapshotMode;
+  /**
+   * Who runs the engine: the agent (push) or the server worker against the agent's export
+   * (pull). Plans in histories recorded before pull mode existed have none (replays, runs in
+   * flight across the upgrade): test for 'pull', never for 'push'.
+   */
+  mode: JobMode;
   preScript: string | null;
   postHook: string | null;
   /** Library scripts run on this worker before and after the backup (ids; bodies are read when they run). */

@@ -8,6 +8,8 @@ export const ErrorType = {
   notFound: 'NotFoundError',
   conflict: 'ConflictError',
   unauthorized: 'UnauthorizedError',
+  /** The caller is who it says, but this is not for it (an agent asking for a secret it must not hold). */
+  forbidden: 'ForbiddenError',
   /** The repository password is wrong. */
   repositoryAuth: 'RepositoryAuthError',
   /** No repository at the configured location, or it is not initialised. */
@@ -36,6 +38,7 @@ export const NON_RETRYABLE_ERROR_TYPES: readonly ErrorType[] = [
   ErrorType.notFound,
   ErrorType.conflict,
   ErrorType.unauthorized,
+  ErrorType.forbidden,
   ErrorType.repositoryAuth,
   ErrorType.repositoryMissing,
   ErrorType.sourceMissing,
@@ -82,5 +85,15 @@ export class ConflictError extends BackstopError {
 export class UnauthorizedError extends BackstopError {
   constructor(message = 'a valid bearer token is required') {
     super(ErrorType.unauthorized, message);
+  }
+}
+
+/**
+ * Thrown when a known caller asks for something its role never gets: an agent asking for the
+ * password of a repository it backs up only in pull mode.
+ */
+export class ForbiddenError extends BackstopError {
+  constructor(message: string) {
+    super(ErrorType.forbidden, message);
   }
 }

@@ -36,11 +36,25 @@ export const SnapshotMode = {
 } as const;
 export type SnapshotMode = (typeof SnapshotMode)[keyof typeof SnapshotMode];
 
+/** Where a job's engine runs, and so who holds the repository password. */
+export const JobMode = {
+  /** The agent runs the engine against the repository; it fetches the password for each run. */
+  push: 'push',
+  /**
+   * The agent only exports a read-only view of its paths; the server worker runs the engine
+   * against that view, so the password never leaves the server. No plugins, and never `/`.
+   */
+  pull: 'pull',
+} as const;
+export type JobMode = (typeof JobMode)[keyof typeof JobMode];
+
 /** True when `A` and `B` are the same set of values. */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 type Holds<T extends true> = T;
 /** The value sets above are the schema's enums: a value added on one side only fails the typecheck. */
-export type EnumsMatchTheSchema = Holds<Same<RunStatus, Schemas['RunStatus']> | Same<RunKind, Schemas['RunKind']> | Same<SnapshotMode, Schemas['SnapshotMode']>>;
+export type EnumsMatchTheSchema = Holds<
+  Same<RunStatus, Schemas['RunStatus']> | Same<RunKind, Schemas['RunKind']> | Same<SnapshotMode, Schemas['SnapshotMode']> | Same<JobMode, Schemas['JobMode']>
+>;
 
 /** An agent as recorded; `status` comes from the last heartbeat (core/agent-health.ts). */
 export type Agent = Schemas['Agent'];
@@ -67,6 +81,7 @@ export interface Job {
   paths: string[];
   excludes: string[];
   snapshotMode: SnapshotMode;
+  mode: JobMode;
   /** Shell command run on the server worker before the backup; non-zero exit aborts it. */
   preScript: string | null;
   /** Shell command run on the agent after the backup, whatever its outcome. */

@@ -54,6 +54,7 @@ export function createServerActivities(deps: ServerDeps): ServerActivities {
       paths: job.paths,
       excludes: job.excludes,
       snapshotMode: job.snapshotMode,
+      mode: job.mode,
       preScript: job.preScript,
       postHook: job.postHook,
       ...(await pluginsAndScripts(catalog, job.id)),

@@ -9,6 +9,7 @@ const plan: BackupPlan = {
   paths: ['/srv/www', '/etc'],
   excludes: ['*.tmp'],
   snapshotMode: 'none',
+  mode: 'push',
   preScript: null,
   postHook: null,
   plugins: [{ id: 7, name: 'db', plugin: 'pg_dump' }],

@@ -10,6 +10,7 @@ import { handler, type ApiContext } from '../context';
 import { jobHealth } from '../../core/job-health';
 import { FIRE_TIMES_FOR_HEALTH, scheduleInfoOf } from '../job-schedule-info';
 import { checkRetentionPolicy } from '../../contract/retention';
+import { checkJobModePaths } from '../job-mode';
 
 /** The API's view of a job names its agent as `agent`. */
 export function jobView(job: Job) {
@@ -58,6 +59,8 @@ export const getJob = handler('getJob', async (ctx, { params, query }) => {
 export const createJob = handler('createJob', async (ctx, { body: b }) => {
   const retention = b.retention;
   if (retention) checkRetentionPolicy(retention);
+  const mode = b.mode ?? 'push';
+  checkJobModePaths(mode, b.paths);
   const scheduleDef = b.schedule;
   const schedule = scheduleDef ? normalizeSchedule(scheduleDef) : null;
   const id = await ctx.catalog.transaction(async (tx) => {
@@ -74,6 +77,7 @@ export const createJob = handler('createJob', async (ctx, { body: b }) => {
       paths: b.paths,
       excludes: b.excludes ?? [],
       snapshotMode: b.snapshotMode ?? 'none',
+      mode,
       preScript: b.preScript ?? null,
       postHook: b.postHook ?? null,
     });

@@ -8,6 +8,7 @@ import { checkPluginConfig, type PluginConfigOwner } from '../plugin-config-chec
 import type { Agent } from '../../contract/model';
 import { handler, type ApiContext } from '../context';
 import type { CatalogScope } from '../../catalog/catalog';
+import { checkJobModePlugins } from '../job-mode';
 
 const registry = builtinRegistry();
 
@@ -107,6 +108,7 @@ export const setJobPlugins = handler('setJobPlugins', async (ctx, { params, body
   const { configIds } = body;
   await ctx.catalog.transaction(async (tx) => {
     const job = await tx.jobs.get(jobId);
+    checkJobModePlugins(job, configIds);
     await attachJobPlugins(tx, jobId, job.agentName, configIds);
   });
   return { status: 200, body: await jobPluginList(ctx, jobId) };

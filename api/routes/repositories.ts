@@ -1,4 +1,4 @@
-import { InputError, NotFoundError } from '../../contract/errors';
+import { ForbiddenError, InputError, NotFoundError } from '../../contract/errors';
 import { handler } from '../context';
 import { parseS3Credentials, repositoryS3Context, resticS3Env, serializeS3Credentials } from '../../core/s3';
 import { checkLocalRepositoryLocation, checkRepositoryUrl } from '../repository-location';
@@ -35,10 +35,13 @@ export const createRepository = handler('createRepository', async (ctx, { body: 
 
 export const getAgentRepositorySecret = handler('getAgentRepositorySecret', async (ctx, { params, identity }) => {
   const id = params.id;
-  // An agent gets only the secrets its own jobs need; anything else looks absent.
-  if (identity.scope !== 'agent' || !identity.agentName || !(await ctx.catalog.repositories.usedByAgent(identity.agentName, id))) {
-    throw new NotFoundError(`repository ${id} not found`);
-  }
+  // An agent gets only the secrets its own engine runs need; a repository it has nothing to
+  // do with looks absent. One it backs up in pull mode only is refused by name: the agent
+  // knows it uses it, and should learn why it gets no password (the server worker runs the
+  // engine there).
+  const use = identity.scope === 'agent' && identity.agentName ? await ctx.catalog.repositories.agentUse(identity.agentName, id) : 'none';
+  if (use === 'none') throw new NotFoundError(`repository ${id} not found`);
+  if (use === 'pull-only') throw new ForbiddenError(`repository ${id} is backed up in pull mode: its password stays on the server`);
   const password = ctx.secrets.open(await ctx.catalog.repositories.sealedPassword(id), `repository:${id}`);
   const s3 = await ctx.catalog.repositories.s3Sealed(id);
   const env = s3 ? resticS3Env(parseS3Credentials(ctx.secrets.open(s3, repositoryS3Context(id)))) : undefined;

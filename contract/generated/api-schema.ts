@@ -762,8 +762,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * @description For agents only: the password of a repository that one of the calling agent's jobs
-         *     uses. Any other repository answers 404.
+         * @description For agents only: the password of a repository that one of the calling agent's push
+         *     jobs uses, or that an unfinished restore to the agent reads. A repository the agent
+         *     uses through pull jobs only answers 403 (its password stays on the server); any other
+         *     repository answers 404.
          */
         get: operations["getAgentRepositorySecret"];
         put?: never;
@@ -913,7 +915,10 @@ export interface paths {
             cookie?: never;
         };
         get: operations["getJobPlugins"];
-        /** @description Attaches these configurations (all of the job's agent) in this order, replacing the previous ones. */
+        /**
+         * @description Attaches these configurations (all of the job's agent) in this order, replacing the
+         *     previous ones. A pull job takes none (400): plugins run the engine on the agent.
+         */
         put: operations["setJobPlugins"];
         post?: never;
         delete?: never;
@@ -1214,6 +1219,7 @@ export interface components {
             paths: string[];
             excludes: string[];
             snapshotMode: components["schemas"]["SnapshotMode"];
+            mode: components["schemas"]["JobMode"];
             preScript: string | null;
             postHook: string | null;
             /** @description Which snapshots a prune keeps; null keeps every snapshot. */
@@ -1254,6 +1260,7 @@ export interface components {
             paths: string[];
             excludes?: string[];
             snapshotMode?: components["schemas"]["SnapshotMode"];
+            mode?: components["schemas"]["JobMode"];
             /** @description Shell command run on the server before the backup. */
             preScript?: string;
             /** @description Shell command run on the agent after the backup, always. */
@@ -1267,6 +1274,12 @@ export interface components {
          * @enum {string}
          */
         SnapshotMode: "none" | "auto" | "btrfs" | "lvm" | "zfs";
+        /**
+         * @description Where the job's engine runs, set when the job is created. `push`: the agent runs the engine and writes to the repository itself, so it fetches the repository's password for each run. `pull`: the agent only exports a read-only view of the job's paths (taken from its filesystem snapshot when it has `snapshotMode`) and the server worker runs the engine against it, so the agent never gets the password (`/v1/agent/repositories/{id}/secret` answers 403 to an agent whose only jobs on the repository are pull jobs). A pull job may not list `/` itself (list the top-level directories instead) and takes no plugin configurations: their dumps and streams are stored by the engine on the agent.
+         * @default push
+         * @enum {string}
+         */
+        JobMode: "push" | "pull";
         /**
          * @description Applied by restic forget to the job's snapshots, per host and paths. Counts of 0 are
          *     no rule; a policy must keep something.

@@ -1,5 +1,6 @@
 // Named plugin configurations and the script library through the real API: CRUD, secrets
-// sealed at rest and handed only to the owning agent, attachment to jobs, refused deletes.
+// sealed at rest and handed only to the owning agent, attachment to jobs, refused deletes;
+// pull jobs, whose agent gets neither plugins nor the repository password.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -120,6 +121,38 @@ describe('plugin configurations', () => {
     await stack.api.request('PUT', `/v1/jobs/${job.id}/plugins`, { configIds: [] });
     await stack.api.request('DELETE', `/v1/agents/local/plugin-configs/${hook.id}`);
     expect((await problemOf(stack.api.request('GET', `/v1/agents/local/plugin-configs/${hook.id}`))).status).toBe(404);
+  });
+});
+
+describe('pull jobs', () => {
+  it('keep the repository password from their agent, and take neither / nor plugins', async () => {
+    const repo = await stack.api.createRepository({ name: 'pulled', url: join(work, 'repo-pull'), password: 'pw-pull-mode' });
+    const local = await agentClient('local');
+    const secret = () => local.request<{ password: string }>('GET', `/v1/agent/repositories/${repo.id}/secret`);
+    expect((await problemOf(secret())).status).toBe(404);
+
+    const root = await problemOf(stack.api.createJob({ name: 'pull-root', agent: 'local', repositoryId: repo.id, paths: [work, '/'], mode: 'pull' }));
+    expect(root.status).toBe(400);
+    expect(root.problem?.detail).toContain('list the top-level directories instead');
+    expect((await stack.api.listJobs()).map((j) => j.name)).not.toContain('pull-root');
+
+    const job = await stack.api.createJob({ name: 'pulled', agent: 'local', repositoryId: repo.id, paths: [work], mode: 'pull' });
+    expect(job.mode).toBe('pull');
+    const forbidden = await problemOf(secret());
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.problem?.detail).toBe(`repository ${repo.id} is backed up in pull mode: its password stays on the server`);
+    expect(JSON.stringify(forbidden.problem)).not.toContain('pw-pull-mode');
+
+    const hook = await stack.api.request<PluginConfig>('POST', '/v1/agents/local/plugin-configs', { name: 'pull-hook', plugin: 'shell_hook', settings: { preScript: '/bin/true' } });
+    const plugins = await problemOf(stack.api.request('PUT', `/v1/jobs/${job.id}/plugins`, { configIds: [hook.id] }));
+    expect(plugins.status).toBe(400);
+    expect(plugins.problem?.detail).toContain(`job ${job.id} is a pull job and takes no plugin configurations`);
+    expect((await stack.api.request<{ items: PluginConfig[] }>('GET', `/v1/jobs/${job.id}/plugins`)).items).toEqual([]);
+
+    // A push job of the same agent on the same repository runs the engine there: the agent needs the password.
+    const push = await stack.api.createJob({ name: 'pushed', agent: 'local', repositoryId: repo.id, paths: [work] });
+    expect(push.mode).toBe('push');
+    expect(await secret()).toEqual({ password: 'pw-pull-mode' });
   });
 });
 

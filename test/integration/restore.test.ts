@@ -116,12 +116,12 @@ describe('restore round trips', () => {
   it('restores onto another agent, which holds the secret only while its restore runs', async () => {
     const web2 = join(work, 'web2');
     await stack.startAgent('web2', { BACKSTOP_RESTORE_ROOTS: web2 });
-    expect(await stack.catalog.repositories.usedByAgent('web2', repoId)).toBe(false);
+    expect(await stack.catalog.repositories.agentUse('web2', repoId)).toBe('none');
     const run = await restore({ agent: 'web2' });
     expect(run).toMatchObject({ status: 'succeeded', agentName: 'web2' });
     expect(targetOf(run).startsWith(`${web2}/`)).toBe(true);
     expect(hashTree(join(targetOf(run), source))).toEqual(hashTree(source));
-    expect(await stack.catalog.repositories.usedByAgent('web2', repoId)).toBe(false);
+    expect(await stack.catalog.repositories.agentUse('web2', repoId)).toBe('none');
   });
 });
 

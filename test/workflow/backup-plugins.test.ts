@@ -43,6 +43,7 @@ async function scenario(opts: { preHookFails?: boolean }): Promise<{ seen: Seen;
     paths: ['/etc'],
     excludes: ['*.log'],
     snapshotMode: 'none',
+    mode: 'push',
     preScript: 'echo legacy',
     postHook: 'echo legacy post',
     scripts: { pre: [{ id: 1, name: 'quiesce' }], post: [{ id: 2, name: 'report' }] },

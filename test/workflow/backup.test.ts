@@ -30,6 +30,7 @@ const plan: BackupPlan = {
   paths: ['/etc'],
   excludes: [],
   snapshotMode: 'none',
+  mode: 'push',
   preScript: null,
   postHook: 'echo done',
 };

@@ -39,6 +39,7 @@ async function scenario(opts: {
     paths: ['/srv'],
     excludes: [],
     snapshotMode: 'none',
+    mode: 'push',
     preScript: null,
     postHook: 'true',
   };
