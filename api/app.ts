@@ -73,6 +73,7 @@ export const HANDLERS: Handlers = {
   revokeAgentToken: agentIdentity.revokeAgentToken,
   enrollAgent: agentIdentity.enrollAgent,
   renewAgentCertificate: agentIdentity.renewAgentCertificate,
+  issueAgentExportCertificate: agentIdentity.issueAgentExportCertificate,
   agentHeartbeat: agentIdentity.agentHeartbeat,
   // plugins and scripts (issue 5)
   listPluginConfigs: pluginConfigs.listPluginConfigs,

@@ -187,6 +187,7 @@ export const AGENT_OPERATIONS: ReadonlySet<string> = new Set([
   'appendAgentRunLog',
   'agentHeartbeat',
   'renewAgentCertificate',
+  'issueAgentExportCertificate',
   'getAgentPluginConfig',
 ]);
 

@@ -34,6 +34,11 @@ export interface BackupRequest {
    * `paths` should then be `[filename]`, the path the snapshot records.
    */
   stdin?: { filename: string; command: string[]; env?: Record<string, string> };
+  /**
+   * Tell changed files by size and mtime only (restic --ignore-inode): for sources whose
+   * inode numbers are not stable between runs, such as a FUSE mount of a pull export.
+   */
+  ignoreInode?: boolean;
 }
 
 export interface BackupOutcome {
@@ -52,6 +57,17 @@ export interface RunControl {
   onSpawn?: (pid: number) => void;
   /** Lines for the run log: the engine's plain-text output and its error events, not its progress JSON. */
   onLog?: (stream: 'stdout' | 'stderr', line: string) => void;
+  /** Run the engine inside another command (pull mode's mount namespace) instead of directly. */
+  launcher?: EngineLauncher;
+}
+
+/** How pull mode starts the engine: wrapped, with a channel on the wrapper's fd 3. */
+export interface EngineLauncher {
+  wrap(command: string, args: string[]): { command: string; args: string[] };
+  /** Receives the socket of the wrapper's fd 3 once it is spawned (a Node Duplex; typed loosely here, where Node is not). */
+  attach(channel: unknown): void;
+  /** Names a failure of the wrapper itself (before the engine ran), from its exit code; null if it was the engine's. */
+  failure?(exitCode: number | null): string | null;
 }
 
 /** Which snapshots `forget` considers (all of `tags`), and the policy restic applies to them. */
@@ -148,6 +164,8 @@ export interface BackupEngine {
   check(repo: RepositoryAccess): Promise<void>;
   /** Applies a retention policy (or reports what it would do, with `dryRun`). */
   forget(repo: RepositoryAccess, req: ForgetRequest, control?: RunControl): Promise<ForgetGroup[]>;
+  /** Removes these snapshots (not their data: a prune does that); unknown ids are an error. */
+  forgetSnapshots(repo: RepositoryAccess, ids: string[]): Promise<void>;
   /** Removes data no snapshot references; long-running, stops on `control.signal`. */
   prune(repo: RepositoryAccess, control: RunControl): Promise<PruneOutcome>;
   /** Every snapshot in the repository. */

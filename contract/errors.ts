@@ -29,6 +29,12 @@ export const ErrorType = {
    * stopped; the message quotes the last progress. Retryable: the retry policy decides.
    */
   stalled: 'StalledError',
+  /**
+   * Pull mode: the agent's export could not be reached, or its connection broke while the
+   * engine read it. The workflow opens the export again and retries (the step alone cannot:
+   * the export it was given may be gone with its agent).
+   */
+  exportLost: 'ExportLostError',
 } as const;
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
 

@@ -31,6 +31,9 @@ export const RunStep = {
   serverPostScripts: 'server-post-scripts',
   pluginTest: 'plugin-test',
   dbRestore: 'db-restore',
+  // pull mode (issue 13): the agent's export, open while the server worker's engine reads it
+  export: 'export',
+  exportStop: 'export-stop',
 } as const;
 export type RunStep = (typeof RunStep)[keyof typeof RunStep];
 

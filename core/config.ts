@@ -2,6 +2,7 @@
 // is the one module that reads the environment; core/settings.ts documents every variable
 // (and a unit test holds the two together).
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { isAbsolute, join, normalize, resolve } from 'node:path';
 import { parseStaleAfterIntervals } from './job-health';
 import { projectRoot } from './project-root';
@@ -39,6 +40,10 @@ export interface BackstopConfig {
   backupRoots: string[];
   /** Where the API may create or register local repositories (BACKSTOP_REPOSITORY_ROOTS). */
   repositoryRoots: string[];
+  /** Agent: the address pull exports listen on (BACKSTOP_EXPORT_LISTEN); default all interfaces. */
+  exportListen: string;
+  /** Agent: the address the server worker is told to dial for a pull export (BACKSTOP_EXPORT_ADDRESS); default the host name. */
+  exportAddress: string;
   /** API: port of the mTLS listener for agents (BACKSTOP_API_TLS_PORT); 0 = off. */
   apiTlsPort: number;
   /** API: the URL agents are told to use for mTLS (BACKSTOP_API_TLS_URL). */
@@ -144,6 +149,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackstopConfig
     cancelGraceMs: int('BACKSTOP_CANCEL_GRACE_MS', 10_000, env),
     backupRoots: restoreRoots(env, '/', 'BACKSTOP_BACKUP_ROOTS'),
     repositoryRoots: restoreRoots(env, '/', 'BACKSTOP_REPOSITORY_ROOTS'),
+    exportListen: env.BACKSTOP_EXPORT_LISTEN || '0.0.0.0',
+    exportAddress: env.BACKSTOP_EXPORT_ADDRESS || env.BACKSTOP_EXPORT_LISTEN || hostname(),
     apiTlsPort: int('BACKSTOP_API_TLS_PORT', 0, env),
     apiTlsUrl: env.BACKSTOP_API_TLS_URL || (env.BACKSTOP_API_TLS_PORT ? `https://127.0.0.1:${int('BACKSTOP_API_TLS_PORT', 0, env)}` : null),
     apiTlsHostnames: (env.BACKSTOP_API_TLS_HOSTNAMES || 'localhost,127.0.0.1').split(',').map((h) => h.trim()).filter((h) => h !== ''),

@@ -55,6 +55,8 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'BACKSTOP_AGENT_NAME', default: '`local`', meaning: "the agent name with `BACKSTOP_AGENT_TOKEN` (an enrolled agent's name is its certificate's)", readBy: ['agent', 'up'] },
   { name: 'BACKSTOP_AGENT_HEARTBEAT_MS', default: '`30000`', meaning: 'heartbeat interval; the API marks the agent unreachable after 3 missed', readBy: ['agent'] },
   { name: 'BACKSTOP_BACKUP_ROOTS', default: '`/`', meaning: 'colon-separated absolute paths; a job path outside them (after resolving symlinks) is refused by the agent', readBy: ['agent'] },
+  { name: 'BACKSTOP_EXPORT_LISTEN', default: '`0.0.0.0`', meaning: 'where pull-mode exports listen (one port per run, chosen by the system; only the server worker, with its certificate, gets in)', readBy: ['agent'] },
+  { name: 'BACKSTOP_EXPORT_ADDRESS', default: '`BACKSTOP_EXPORT_LISTEN`, else the host name', meaning: 'the address the server worker dials for a pull export', readBy: ['agent'] },
   { name: 'BACKSTOP_RESTORE_ROOTS', default: '`$BACKSTOP_DATA_DIR/restores`', meaning: 'colon-separated absolute paths restores may write into', readBy: ['agent'] },
   { name: 'BACKSTOP_PLUGIN_MODULES', default: '—', meaning: 'comma-separated module paths of third-party plugins, loaded at start (one that fails to load stops the agent)', readBy: ['agent'] },
   // --- processes the workers run --------------------------------------------------------------

@@ -55,19 +55,25 @@ python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 # Database plugins: the MySQL/MariaDB client and the server their tests start.
 command -v mariadb-dump >/dev/null || missing+=(mariadb-client)
 command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
-if ((${#missing[@]})); then
+# Pull mode: OpenSSH's sftp-server on the agent, sshfs on the server worker. Without
+# recommends: openssh-server would come along and listen on port 22.
+lean=()
+[ -x /usr/lib/openssh/sftp-server ] || lean+=(openssh-sftp-server)
+command -v sshfs >/dev/null || lean+=(sshfs)
+if ((${#missing[@]} + ${#lean[@]})); then
   if [ "$(id -u)" = 0 ]; then
-    say "installing Debian packages: ${missing[*]}"
+    say "installing Debian packages: ${missing[*]} ${lean[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq "${missing[@]}" >/dev/null
+    if ((${#missing[@]})); then apt-get install -y -qq "${missing[@]}" >/dev/null; fi
+    if ((${#lean[@]})); then apt-get install -y -qq --no-install-recommends "${lean[@]}" >/dev/null; fi
   else
-    say "missing Debian packages: ${missing[*]}"
-    say "install them with: sudo apt-get install ${missing[*]}"
+    say "missing Debian packages: ${missing[*]} ${lean[*]}"
+    say "install them with: sudo apt-get install ${missing[*]} && sudo apt-get install --no-install-recommends ${lean[*]}"
     exit 1
   fi
 else
-  say "fuse3, btrfs-progs, lvm2, PostgreSQL, MariaDB: present"
+  say "fuse3, btrfs-progs, lvm2, PostgreSQL, MariaDB, sshfs, sftp-server: present"
 fi
 
 # --- npm ----------------------------------------------------------------------------

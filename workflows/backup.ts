@@ -8,8 +8,10 @@
 //   4 dumps / pipes      pluginsBackup              agent           files to include; streams stored now
 //   5 snapshot create    createSnapshot             agent
 //   6 engine             runBackup                  agent           job paths + dump files, overrides applied
+//     pull mode instead: startExport (agent) → runPullBackup (server: mount, engine, unmount)
 //   ── lock released; cleanup, never cancelled, always ──
-//   7 snapshot release   releaseSnapshot            agent
+//   7 export stop        stopExport                 agent           pull mode
+//     snapshot release   releaseSnapshot            agent
 //   8 agent post hooks   pluginsBackupCleanup       agent           backupCleanup(success) + jobCleanup, then job.postHook
 //   9 server post scripts runServerScript           server          BACKSTOP_RUN_SUCCESS, BACKSTOP_RUN_WARNINGS
 //  10 record (files snapshot and every stream snapshot), finish the run, notify   server (local)
@@ -23,11 +25,17 @@
 // workflow runs: short, idempotent bookkeeping without a task round trip each. Everything
 // on an agent, and every script, stays an activity with its own retry boundary.
 //
+// Pull mode (plan.mode 'pull'): the agent only exports its frozen paths read-only; the
+// server worker mounts the export and runs the engine, so the agent never holds the
+// repository password. A broken export (its agent died, say) fails the engine step with
+// ExportLostError: the export is opened again and the engine step retried, a few times.
+// Push runs issue the same commands as before: no patch marker is needed for the branch.
+//
 // Runs recorded before this order (no RUN_ENVELOPE_PATCH marker) replay on
 // workflows/backup-legacy.ts. The envelope (workflows/run-envelope.ts) runs the cleanup in
 // a non-cancellable scope, so a cancelled or failed run still releases its snapshot, runs
 // its post hooks and records its outcome.
-import { patched, proxyActivities, proxyLocalActivities, uuid4, workflowInfo } from '@temporalio/workflow';
+import { ActivityCancellationType, ActivityFailure, ApplicationFailure, patched, proxyActivities, proxyLocalActivities, uuid4, workflowInfo } from '@temporalio/workflow';
 import { mergeOverrides, NO_OVERRIDES, overrideTags, type RunOverrides } from '../contract/run-overrides';
 import { ErrorType } from '../contract/errors';
 import { SERVER_TASK_QUEUE } from '../contract/names';
@@ -41,6 +49,7 @@ import type { AgentActivities, BackupStepResult, BackupPlan, ServerActivities, S
 import type { PluginActivities, PluginBackupResult, PluginRunInput } from '../contract/plugin-activities';
 import type { LockActivities } from '../contract/repository-lock';
 import type { SnapshotHandle } from '../contract/snapshot';
+import type { ExportActivities, PullActivities, PullBackupInput } from '../contract/pull';
 import type { BackupWorkflowInput, BackupWorkflowResult } from '../contract/workflows';
 
 /** Runs that record this marker take the order above; runs without it replay backup-legacy.ts. */
@@ -81,6 +90,7 @@ export async function backupWorkflow(started: BackupWorkflowInput): Promise<Back
   let pluginsStarted = false;
   let pluginResult: PluginBackupResult | undefined;
   let lockReleased: Promise<void> = Promise.resolve();
+  let exported = false;
 
   const run = await runEnvelope({
     where: (plan) => plan.agentName,
@@ -128,6 +138,11 @@ export async function backupWorkflow(started: BackupWorkflowInput): Promise<Back
           // The engine reads the frozen copies at the original paths; dump files are static,
           // read where the plugin wrote them, not through the snapshot.
           const { readPaths, binds = [], excludes: snapshotExcludes = [] } = handle;
+          if (plan.mode === 'pull') {
+            const snapshot = handle;
+            const excludes = [...plan.excludes, ...snapshotExcludes, ...overrides.excludes];
+            return pullEngine((s) => step(s), () => (exported = true), { runId, workflowId, jobId: plan.jobId, agentName: plan.agentName, repository, paths: readPaths, excludes, ...(extraTags.length > 0 ? { extraTags } : {}) }, snapshot, input);
+          }
           step('engine');
           return engine.runBackup({
             runId,
@@ -163,6 +178,10 @@ export async function backupWorkflow(started: BackupWorkflowInput): Promise<Back
         return null;
       };
 
+      if (exported) {
+        step('export-stop');
+        await proxyActivities<ExportActivities>(agentStepOptions(plan.agentName, input)).stopExport({ runId }).catch(warn('export stop'));
+      }
       if (handle) {
         step('snapshot-release');
         await agent.releaseSnapshot(handle).catch(warn('snapshot release'));
@@ -212,4 +231,40 @@ function agentProxies(agentName: string, input: BackupWorkflowInput) {
     engine: proxyActivities<AgentActivities>(agentEngineOptions(agentName, input)),
     plugins: proxyActivities<PluginActivities>({ ...agentEngineOptions(agentName, input), retry: { maximumAttempts: 3, nonRetryableErrorTypes: [ErrorType.hook] } }),
   };
+}
+
+/** How often a broken export is opened again before the run fails. */
+const EXPORT_ATTEMPTS = 4;
+
+/** Pull mode's engine: the agent exports, the server worker mounts and reads (contract/pull.ts). */
+async function pullEngine(
+  step: (s: 'export' | 'engine') => void,
+  markExported: () => void,
+  engineInput: Omit<PullBackupInput, 'export'>,
+  handle: SnapshotHandle,
+  input: BackupWorkflowInput,
+): Promise<BackupStepResult> {
+  const exports = proxyActivities<ExportActivities>(agentStepOptions(engineInput.agentName, input));
+  const server = proxyActivities<PullActivities>({
+    taskQueue: SERVER_TASK_QUEUE,
+    startToCloseTimeout: '24 hours',
+    heartbeatTimeout: input.engineHeartbeatTimeoutMs ?? '1 minute',
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 5, nonRetryableErrorTypes: [ErrorType.exportLost] },
+  });
+  for (let attempt = 1; ; attempt++) {
+    step('export');
+    markExported();
+    const endpoint = await exports.startExport({ runId: engineInput.runId, handle });
+    step('engine');
+    try {
+      return await server.runPullBackup({ ...engineInput, export: endpoint });
+    } catch (err) {
+      if (attempt >= EXPORT_ATTEMPTS || !isExportLost(err)) throw err;
+    }
+  }
+}
+
+function isExportLost(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === ErrorType.exportLost;
 }

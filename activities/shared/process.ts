@@ -2,6 +2,7 @@
 // child on cancellation or when it stalls (SIGINT, then SIGKILL after a grace period) and
 // keeps only a bounded tail of stderr so a chatty command cannot exhaust memory.
 import { spawn } from 'node:child_process';
+import type { Duplex } from 'node:stream';
 import { StallWatch, type StallClock } from './stall-watch';
 import { bytesReadBy } from './process-io';
 
@@ -40,6 +41,12 @@ export interface RunOptions {
   shell?: boolean;
   /** Feed the child's stdin from this stream (a database restore reading a dump); none by default. */
   stdinFrom?: NodeJS.ReadableStream;
+  /**
+   * Give the child a fourth descriptor, fd 3, a socket whose other end is handed to this
+   * callback (pull mode: sshfs speaks SFTP over it). It is closed when the child exits, so
+   * whatever still holds it in the child's group sees end-of-file rather than keeping the run open.
+   */
+  channel?: (socket: Duplex) => void;
 }
 
 export interface RunResult {
@@ -84,7 +91,7 @@ export function runProcess(command: string, args: string[], opts: RunOptions = {
     const child = spawn(command, args, {
       cwd: opts.cwd,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...opts.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: opts.channel ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'],
       shell: opts.shell ?? false,
       // Its own process group, so a cancelled hook's grandchildren die with it.
       detached: true,
@@ -153,8 +160,11 @@ export function runProcess(command: string, args: string[], opts: RunOptions = {
     // The leader obeyed the stop. A descendant it forked just as the SIGINT went out can miss
     // it and would hold the pipes (and the run) open until the grace period ends: end the rest
     // of the group now. Not counted as `killed`: the process itself stopped cleanly.
+    const channel = opts.channel ? (child.stdio[3] as Duplex | null) : null;
+    if (channel) opts.channel!(channel);
     child.on('exit', () => {
       if (killTimer && !killed) killGroup('SIGKILL');
+      channel?.destroy();
     });
     if (opts.stdoutTo) {
       child.stdout.pipe(opts.stdoutTo, { end: false });

@@ -49,6 +49,18 @@ export const renewAgentCertificate = handler('renewAgentCertificate', async (ctx
   return { status: 201, body: { agentName: identity.agentName, certificate: issued.certPem, caCertificate: pki.ca.certPem, notAfter: issued.notAfter.toISOString(), mtlsUrl: pki.mtlsUrl } };
 });
 
+/** Export certificates live a day at most: an agent that lost its token loses them soon after. */
+const EXPORT_CERT_LIFETIME_MS = 86_400_000;
+
+export const issueAgentExportCertificate = handler('issueAgentExportCertificate', async (ctx, { body, identity }) => {
+  const { store, pki } = identityParts(ctx);
+  if (identity.scope !== 'agent' || !identity.agentName) throw new UnauthorizedError('export certificates are for agents');
+  const issued = await signAgentCertificate(pki.ca, body.csr, identity.agentName, Math.min(EXPORT_CERT_LIFETIME_MS, pki.agentCertLifetimeMs));
+  await store.recordRenewal(identity.agentName, issued);
+  ctx.logger.info({ agent: identity.agentName, serial: issued.serial }, 'export certificate issued');
+  return { status: 201, body: { agentName: identity.agentName, certificate: issued.certPem, caCertificate: pki.ca.certPem, notAfter: issued.notAfter.toISOString(), mtlsUrl: pki.mtlsUrl } };
+});
+
 export const revokeAgent = handler('revokeAgent', async (ctx, { params, identity }) => {
   const name = params.name;
   await identityParts(ctx).store.revokeAgent(name);

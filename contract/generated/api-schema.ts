@@ -841,6 +841,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/agent/export-certificate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description For agents (agent token or mTLS): a short-lived certificate (a day at most) naming the
+         *     calling agent, for the key of the CSR. The agent shows it to the server worker when it
+         *     serves a pull-mode export; an agent that authenticates with a token has no other.
+         */
+        post: operations["issueAgentExportCertificate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/agent/heartbeat": {
         parameters: {
             query?: never;
@@ -2984,6 +3005,33 @@ export interface operations {
         };
     };
     renewAgentCertificate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    csr: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The signed certificate. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentCertificate"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    issueAgentExportCertificate: {
         parameters: {
             query?: never;
             header?: never;

@@ -37,6 +37,8 @@ export interface Stack {
   kill9(c: Component): Promise<void>;
   /** Another agent worker under its own name and token (cross-agent restores); `env` adds to the stack's. */
   startAgent(name: string, env?: Record<string, string>): Promise<ExtraAgent>;
+  /** The PID of a running component (its /proc entry: environment, open files). */
+  pid(c: Component): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -100,6 +102,8 @@ export async function startStack(opts: { databaseUrl: string; env?: Record<strin
     BACKSTOP_MASTER_KEY: masterKey,
     BACKSTOP_AGENT_NAME: 'local',
     BACKSTOP_AGENT_TOKEN: agentToken,
+    // Pull-mode exports on loopback only.
+    BACKSTOP_EXPORT_LISTEN: '127.0.0.1',
     BACKSTOP_LOG_LEVEL: 'info',
     // Every answer the tests get is checked against the spec: drift is a 500 there.
     BACKSTOP_VALIDATE_RESPONSES: '1',
@@ -131,6 +135,7 @@ export async function startStack(opts: { databaseUrl: string; env?: Record<strin
     temporalAddress: temporal.address,
     catalog,
     masterKey,
+    pid: (c) => procs.get(c)?.pid,
     start,
     kill9(c) {
       return killHard(procs.get(c));

@@ -27,6 +27,11 @@ import { builtinRegistry } from '../../activities/shared/plugins/builtin';
 import { loadPluginModules } from '../../activities/shared/plugins/registry';
 import { createPluginActivities } from '../../activities/agent/plugin-activities';
 import { ApiPluginConfigSource } from '../../activities/agent/plugin-config-source';
+import { ExportServer } from '../../activities/agent/export/export-server';
+import { createExportActivities } from '../../activities/agent/export/export-activities';
+import { HomeExportIdentity, IssuedExportIdentity, type ExportIdentitySource } from '../../activities/agent/export/export-identity';
+import { findSftpRuntime } from '../../activities/agent/export/sftp-runtime';
+import type { Client } from '@temporalio/client';
 
 /** Registers with the API, retrying while it starts. */
 async function register(config: BackstopConfig, http: AgentHttp, capabilities: AgentCapabilities): Promise<void> {
@@ -57,7 +62,27 @@ export function agentState(config: BackstopConfig, http: AgentHttp, logger: Logg
     runLog: new ApiRunLogTransport(http),
     // Built-in plugins; runAgentWorker adds the modules of BACKSTOP_PLUGIN_MODULES.
     plugins: builtinRegistry(),
+    exports: null as ExportServer | null,
   };
+}
+
+/** The pull exports of this agent, or null (with a warning) where OpenSSH's sftp-server is not installed. */
+async function exportServer(config: BackstopConfig, stateDir: string, identity: ExportIdentitySource, client: Client, logger: Logger): Promise<ExportServer | null> {
+  const runtime = await findSftpRuntime();
+  if (!runtime) {
+    logger.warn('no OpenSSH sftp-server (Debian: openssh-sftp-server): this agent cannot serve pull-mode jobs');
+    return null;
+  }
+  return new ExportServer({
+    agentName: config.agentName,
+    stateDir,
+    identity: () => identity.current(),
+    listenHost: config.exportListen,
+    advertiseHost: config.exportAddress,
+    runtime,
+    isRunActive: runActivity(client, logger),
+    logger,
+  });
 }
 
 /** Every activity an agent worker serves; also used by bench/scale to run many agents in one process. */
@@ -90,6 +115,8 @@ export function agentWorkerActivities(config: BackstopConfig, http: AgentHttp, l
       hookLimits,
     }),
     // Plugins around the engine: hooks, database dumps, pipes (issue 5).
+    // Pull mode: the run's export of its paths (none where sftp-server is missing).
+    ...(state.exports ? createExportActivities({ exports: state.exports, backupRoots: config.backupRoots }) : {}),
     ...createPluginActivities({
       agentName: config.agentName,
       registry: state.plugins,
@@ -141,9 +168,12 @@ export async function runAgentWorker(baseConfig: BackstopConfig): Promise<number
   const capabilities: AgentCapabilities = { ...(await detectCapabilities(config.resticBinary)), pluginTypes: state.plugins.types() };
   // Snapshots a crash left behind go once their run has ended; a run still going resumes on its own.
   const client = await connectClient(config);
+  // Exports first: an sftp-server a killed agent left may hold a snapshot's files open.
+  const identitySource = identity ? new HomeExportIdentity(() => loadIdentity(config.agentHome)) : new IssuedExportIdentity(config.agentName, http);
+  state.exports = await exportServer(config, state.stateDir, identitySource, client, logger);
+  state.exports?.sweep();
   const orphans = await state.snapshots.filesystem.releaseOrphans(runActivity(client, logger), (workflowId) => state.engineProcesses.stopLeftover(workflowId, runTag(workflowId)));
   if (orphans > 0) logger.warn({ released: orphans }, 'released filesystem snapshots of ended runs');
-  await client.connection.close();
   const worker = await Worker.create({
     connection,
     namespace: config.temporalNamespace,
@@ -160,6 +190,7 @@ export async function runAgentWorker(baseConfig: BackstopConfig): Promise<number
   } catch (err) {
     if (!(err instanceof UnauthorizedError)) throw err;
     logger.error({ err: (err as Error).message }, 'agent refused by the API (revoked?): not starting the worker');
+    await client.connection.close();
     await connection.close();
     return AGENT_EXIT_REVOKED;
   }
@@ -182,6 +213,8 @@ export async function runAgentWorker(baseConfig: BackstopConfig): Promise<number
   } finally {
     stopHeartbeat();
     stopRenewal();
+    await state.exports?.stopAll();
+    await client.connection.close();
     await connection.close();
   }
   return exitCode;

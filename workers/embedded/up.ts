@@ -154,7 +154,8 @@ export async function up(config: BackstopConfig, opts: UpOptions): Promise<void>
     children.start({
       name: 'agent',
       ...diesWithParent(process.execPath, [...cli, 'agent']),
-      env: { ...env, BACKSTOP_AGENT_TOKEN: agentToken },
+      // Its pull-mode exports on loopback, where this stack's server worker is.
+      env: { ...env, BACKSTOP_AGENT_TOKEN: agentToken, BACKSTOP_EXPORT_LISTEN: process.env.BACKSTOP_EXPORT_LISTEN ?? '127.0.0.1' },
       stayDown: {
         [AGENT_EXIT_REVOKED]:
           `the API refused the local agent "${config.agentName}" (revoked). The rest of the stack keeps running. ` +

@@ -20,6 +20,11 @@ import { EngineProcessRegistry } from '../../activities/shared/engines/orphans';
 import { createS3SyncActivities } from '../../activities/server/sync/sync-activities';
 import { RunLogWriter } from '../../catalog/run-log-writer';
 import { CatalogRunLogTransport } from '../../activities/server/run-log-transport';
+import { createPullActivities } from '../../activities/server/pull/pull-activities';
+import { createCertificateAuthority, signServerCertificate } from '../../core/pki';
+import { SERVER_WORKER_IDENTITY } from '../../contract/pull';
+import { tmpdir } from 'node:os';
+import type { ServerWorkerTls } from '../../activities/server/pull/export-client';
 
 /**
  * The workflow code: run from dist/, the bundle `npm run build` made beside it (bundling at
@@ -45,6 +50,8 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
   const runLog = new CatalogRunLogTransport(new RunLogWriter(catalog, secrets));
   // Scripts on the server stop when silent for the stall timeout, like the agents' hooks.
   const hookLimits = { stallTimeoutMs: config.stallTimeoutMs, killGraceMs: config.cancelGraceMs };
+  const resticCache = join(config.dataDir, 'server', 'restic-cache');
+  const engine = new Restic({ cacheDir: resticCache, stallTimeoutMs: config.stallTimeoutMs, killGraceMs: config.cancelGraceMs });
   const worker = await Worker.create({
     connection,
     namespace: config.temporalNamespace,
@@ -68,6 +75,18 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
         hookLimits,
       }),
       ...createLockActivities({ client, logger }),
+      // Pull mode: this worker mounts the agents' exports and runs the engine (issue 13).
+      ...createPullActivities({
+        catalog,
+        secrets,
+        engine,
+        engineNeeds: [config.resticBinary, resticCache, tmpdir()],
+        engineProcesses: new EngineProcessRegistry(join(config.dataDir, 'server', 'pull-pids')),
+        tls: serverWorkerTls(catalog, secrets),
+        workDir: join(config.dataDir, 'server', 'pull'),
+        logger,
+        runLog,
+      }),
       // S3 sync opens its target's keys here, from the catalog, with the master key.
       ...createS3SyncActivities({
         catalog,
@@ -91,4 +110,23 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
     await client.connection.close();
     await pool.end();
   }
+}
+
+/** A year: a restart makes a new one (with a new key), as the API's TLS listener does. */
+const WORKER_CERT_LIFETIME_MS = 365 * 86_400_000;
+
+/** The certificate this worker shows agents on export channels, made on first use from the internal CA. */
+function serverWorkerTls(catalog: Catalog, secrets: SecretBox): () => Promise<ServerWorkerTls> {
+  let made: Promise<ServerWorkerTls> | null = null;
+  return () => {
+    made ??= (async () => {
+      const ca = await catalog.identity.ensureCertificateAuthority(secrets, () => createCertificateAuthority());
+      const cert = await signServerCertificate(ca, [SERVER_WORKER_IDENTITY], WORKER_CERT_LIFETIME_MS);
+      return { keyPem: cert.keyPem, certPem: cert.certPem, caPem: ca.certPem };
+    })().catch((err: unknown) => {
+      made = null;
+      throw err;
+    });
+    return made;
+  };
 }

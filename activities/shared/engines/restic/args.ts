@@ -10,6 +10,7 @@ export function backupArgs(req: BackupRequest): string[] {
     args.push('--stdin-filename', req.stdin.filename, '--stdin-from-command', '--', ...req.stdin.command);
     return args;
   }
+  if (req.ignoreInode) args.push('--ignore-inode');
   for (const exclude of req.excludes) args.push('--exclude', exclude);
   // `--` keeps a path that starts with '-' from being read as a flag.
   args.push('--', ...req.paths);

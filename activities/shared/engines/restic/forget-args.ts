@@ -40,5 +40,10 @@ export function forgetArgs(req: ForgetRequest): string[] {
   return args;
 }
 
+/** Forgets exactly these snapshots, whatever a policy would say. */
+export function forgetIdsArgs(ids: string[]): string[] {
+  return ['forget', '--', ...ids];
+}
+
 /** restic 0.18 prints prune's report as text only; --json would change nothing. */
 export const pruneArgs = (): string[] => ['prune'];

@@ -2,13 +2,13 @@
 // interprets its output with the pure parsers beside it.
 import { resticBinary } from '../../../../core/config';
 import { BackstopError, ErrorType, NotFoundError } from '../../../../contract/errors';
-import type { BackupEngine, BackupRequest, EngineSnapshot, RepositoryAccess, RunControl, PlannedWrite, RestoreOptions, RestoreSummary, SnapshotListing, ForgetGroup, ForgetRequest, PruneOutcome } from '../../../../contract/engine';
+import type { BackupEngine, BackupRequest, EngineLauncher, EngineSnapshot, RepositoryAccess, RunControl, PlannedWrite, RestoreOptions, RestoreSummary, SnapshotListing, ForgetGroup, ForgetRequest, PruneOutcome } from '../../../../contract/engine';
 import { runProcess, type RunResult } from '../../process';
 import { backupArgs, catConfigArgs, checkArgs, initArgs, resticEnv, snapshotsArgs, unlockArgs } from './args';
 import { dumpArgs, lsArgs, restoreCommandArgs, restorePlanArgs } from './restore-args';
 import { WRITING_ACTIONS, missingInSnapshot, parseLsOutput, parseRestoreLine, plainStderr, type RestoreEvent } from './restore-parse';
 import { classifyFailure, parseBackupLine, parseSnapshots, skippedSource, snapshotFromSummary, unreadablePaths, type BackupEvent } from './parse';
-import { forgetArgs, pruneArgs } from './forget-args';
+import { forgetArgs, forgetIdsArgs, pruneArgs } from './forget-args';
 import { inMountNamespace } from '../../snapshot-commands';
 import { parseForget, parsePruneReport } from './forget-parse';
 import type { BackupProgress } from '../../../../contract/model';
@@ -48,10 +48,13 @@ export class Restic implements BackupEngine {
     extra: Parameters<typeof runProcess>[2] = {},
     lastProgress: () => BackupProgress | null = () => null,
     binds: SnapshotBind[] = [],
+    launcher?: EngineLauncher,
   ): Promise<RunResult> {
-    // With filesystem snapshots, restic runs where the original paths show the frozen copies.
-    const cmd = inMountNamespace(binds, this.binary, args);
+    // With filesystem snapshots, restic runs where the original paths show the frozen copies;
+    // in pull mode, where they show the agent's export.
+    const cmd = launcher ? launcher.wrap(this.binary, args) : inMountNamespace(binds, this.binary, args);
     const result = await runProcess(cmd.command, cmd.args, {
+      ...(launcher ? { channel: (socket) => launcher.attach(socket) } : {}),
       killGraceMs: this.opts.killGraceMs,
       ...extra,
       // extra.env: the environment of a --stdin-from-command command (its own credentials).
@@ -62,6 +65,8 @@ export class Restic implements BackupEngine {
     });
     await this.afterStop(repo, result);
     if (result.aborted) throw new BackstopError(ErrorType.engine, `${what}: cancelled`);
+    const launchFailure = launcher?.failure?.(result.exitCode);
+    if (launchFailure) throw new BackstopError(ErrorType.engine, `${what}: ${launchFailure}: ${result.stderrTail.trim().split('\n').slice(-3).join(' / ')}`);
     if (result.stalled) {
       const p = lastProgress();
       throw new BackstopError(ErrorType.stalled, stallReason(what, result.stalledForMs, p ? describeFilesBytes(p) : null));
@@ -144,6 +149,7 @@ export class Restic implements BackupEngine {
       },
       () => latest,
       req.binds ?? [],
+      control.launcher,
     );
     if ((result.exitCode !== 0 && result.exitCode !== EXIT_PARTIAL) || !summary) this.fail(result, 'restic backup', repo);
     const unreadable = result.exitCode === EXIT_PARTIAL ? unreadablePaths(events) : [];
@@ -157,6 +163,12 @@ export class Restic implements BackupEngine {
     const snapshot = found.find((s) => s.id.startsWith(summary!.snapshotId));
     if (!snapshot) throw new BackstopError(ErrorType.engine, `restic backup: snapshot ${summary.snapshotId} not found after backup`);
     return { snapshot, stats: summary.stats, unreadable };
+  }
+
+  async forgetSnapshots(repo: RepositoryAccess, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const r = await this.run(repo, forgetIdsArgs(ids), 'restic forget');
+    if (r.exitCode !== 0) this.fail(r, 'restic forget', repo);
   }
 
   async restore(repo: RepositoryAccess, snapshotId: string, target: string, control: RunControl, options: RestoreOptions = {}): Promise<RestoreSummary> {

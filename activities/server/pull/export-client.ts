@@ -1,0 +1,62 @@
+// The server worker's end of a pull export's channel (the agent's end and why the TLS roles
+// are turned round: activities/agent/export/export-server.ts). The server worker dials the
+// agent, then acts as the TLS server with its server-worker certificate and demands the
+// certificate of the run's agent, checked against the internal CA.
+import { connect as netConnect } from 'node:net';
+import { TLSSocket } from 'node:tls';
+import { X509Certificate } from 'node:crypto';
+import { verifyIssuedBy } from '../../../core/certificates';
+import { BackstopError, ErrorType } from '../../../contract/errors';
+import type { ExportEndpoint } from '../../../contract/pull';
+
+export interface ServerWorkerTls {
+  keyPem: string;
+  certPem: string;
+  caPem: string;
+}
+
+/** The export could not be reached or did not prove itself: the run's export step is redone. */
+export class ExportUnavailableError extends BackstopError {
+  constructor(message: string) {
+    super(ErrorType.exportLost, message);
+  }
+}
+
+export async function connectExport(endpoint: ExportEndpoint, tls: ServerWorkerTls, timeoutMs = 30_000): Promise<TLSSocket> {
+  const where = `${endpoint.host}:${endpoint.port}`;
+  const tcp = netConnect({ host: endpoint.host, port: endpoint.port });
+  // Every SFTP request waits for its answer: without this each small read waits for Nagle.
+  tcp.setNoDelay(true);
+  const socket = new TLSSocket(tcp, { isServer: true, key: tls.keyPem, cert: tls.certPem, ca: tls.caPem, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.3' });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no TLS handshake within ${timeoutMs} ms`)), timeoutMs);
+      const fail = (err: Error) => {
+        clearTimeout(timer);
+        reject(err);
+      };
+      tcp.once('error', fail);
+      socket.once('error', fail);
+      socket.once('close', () => fail(new Error('connection closed during the handshake')));
+      socket.once('secure', () => {
+        clearTimeout(timer);
+        tcp.off('error', fail);
+        socket.off('error', fail);
+        resolve();
+      });
+    });
+  } catch (err) {
+    socket.destroy();
+    throw new ExportUnavailableError(`agent export at ${where}: ${(err as Error).message}`);
+  }
+  // Checked here rather than through `socket.authorized`, which only a tls.Server fills in.
+  const peer = socket.getPeerCertificate();
+  const name = peer?.subject?.CN;
+  const peerPem = peer?.raw ? new X509Certificate(peer.raw).toString() : null;
+  if (!peerPem || !verifyIssuedBy(peerPem, tls.caPem) || name !== endpoint.agentName) {
+    socket.destroy();
+    throw new BackstopError(ErrorType.unauthorized, `agent export at ${where}: the peer is ${JSON.stringify(name ?? null)}${peerPem && !verifyIssuedBy(peerPem, tls.caPem) ? ' (not issued by the internal CA, or expired)' : ''}, not agent ${JSON.stringify(endpoint.agentName)} with a certificate of the internal CA`);
+  }
+  socket.on('error', () => undefined);
+  return socket;
+}

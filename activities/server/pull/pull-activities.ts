@@ -1,0 +1,169 @@
+// Pull mode on the server worker: mount the agent's export, run the engine on it, unmount.
+//
+// The mount, the engine's view of it and the engine itself live in one private mount
+// namespace (pull-commands.ts) that dies with its last process: nothing is mounted where the
+// rest of the machine could see it, and a killed worker leaves no mount behind (sshfs
+// reads end-of-file on its channel and exits). Mount, engine run and unmount are one
+// activity because the mount belongs to the process holding its connection: split, the
+// engine step would have to be pinned to the worker that made the mount.
+import { Context, heartbeat } from '@temporalio/activity';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import { InputError } from '../../../contract/errors';
+import { JOB_TAG_PREFIX, isFilesSnapshot, runTag } from '../../../contract/names';
+import type { BackupHeartbeat, BackupStepResult } from '../../../contract/backup-activities';
+import type { BackupEngine, EngineLauncher, RepositoryAccess } from '../../../contract/engine';
+import type { PullActivities, PullBackupInput } from '../../../contract/pull';
+import type { Catalog } from '../../../catalog/catalog';
+import type { SecretBox } from '../../../core/secrets';
+import type { Logger } from '../../../core/logger';
+import type { EngineProcessRegistry } from '../../shared/engines/orphans';
+import { withFailureMapping } from '../../shared/failure';
+import { withRunLog, type RunLogTransport } from '../../shared/run-log-sink';
+import { openRepository } from '../repository-access';
+import { connectExport, ExportUnavailableError, type ServerWorkerTls } from './export-client';
+import { engineRootOps, hiddenEngineNeeds, pullCommand, pullSetupFailure, type ServerDirEntry } from './pull-commands';
+
+export interface PullDeps {
+  catalog: Catalog;
+  secrets: SecretBox;
+  engine: BackupEngine;
+  /** The engine's binary, cache and temporary directory: job paths may not hide them. */
+  engineNeeds: string[];
+  engineProcesses: EngineProcessRegistry;
+  /** The server worker's certificate for export channels (a fresh key each start). */
+  tls: () => Promise<ServerWorkerTls>;
+  /** Where each run's mount point and engine root are made (empty directories). */
+  workDir: string;
+  logger: Logger;
+  runLog?: RunLogTransport;
+}
+
+const HEARTBEAT_EVERY_MS = 1_000;
+
+async function listServerDir(dir: string): Promise<ServerDirEntry[] | null> {
+  try {
+    const entries = await readdir(dir, { withFileTypes: true });
+    return entries.map((e) => ({ name: e.name, kind: e.isDirectory() ? 'dir' : e.isSymbolicLink() ? 'symlink' : e.isFile() ? 'file' : 'other' }));
+  } catch {
+    return null;
+  }
+}
+
+/** A local repository's directory (restic: a plain path or `local:<path>`); null for remote ones. */
+function localRepositoryPath(url: string): string | null {
+  if (url.startsWith('/')) return url;
+  if (url.startsWith('local:')) return url.slice('local:'.length);
+  return null;
+}
+
+export function createPullActivities(deps: PullDeps): PullActivities {
+  const { engine, logger } = deps;
+
+  async function runPullBackup(input: PullBackupInput): Promise<BackupStepResult> {
+    const repo = await openRepository(deps.catalog, deps.secrets, input.repository.id);
+    const local = localRepositoryPath(repo.url);
+    const hidden = hiddenEngineNeeds(input.paths, [...deps.engineNeeds, ...(local ? [local] : []), deps.workDir]);
+    if (hidden.length > 0) {
+      throw new InputError(`pull mode: job path ${hidden[0]!.path} would hide ${hidden[0]!.need}, which the engine needs on the server worker; back this job up in push mode`);
+    }
+    const log = logger.child({ runId: input.runId, workflowId: input.workflowId, attempt: Context.current().info.attempt });
+    return withRunLog(deps.runLog, logger, input.runId, 'engine', (runLog) => pull(input, repo, log, (s, l) => runLog.line(s, l)), [repo.password, ...Object.values(repo.env ?? {})]);
+  }
+
+  async function pull(input: PullBackupInput, repo: RepositoryAccess, log: Logger, line: (stream: 'stdout' | 'stderr', text: string) => void): Promise<BackupStepResult> {
+    const ctx = Context.current();
+    const tag = runTag(input.workflowId);
+    let latest: BackupHeartbeat = { phase: 'starting', progress: null };
+    heartbeat(latest);
+    const ticker = setInterval(() => heartbeat(latest), HEARTBEAT_EVERY_MS);
+    const dir = join(deps.workDir, input.runId);
+    let socket: TLSSocket | undefined;
+    try {
+      const stopped = await deps.engineProcesses.stopLeftover(input.workflowId, tag);
+      if (stopped) log.warn({ pid: stopped }, 'stopped engine process left by an earlier attempt');
+      // As in push mode: only an earlier attempt can have written this run's snapshot.
+      if (ctx.info.attempt > 1 || stopped !== null) {
+        const existing = (await engine.findSnapshotsByTag(repo, tag)).filter((s) => isFilesSnapshot(s.tags));
+        if (existing.length > 0) {
+          log.info({ snapshotId: existing[0]!.id }, 'adopting snapshot written by an earlier attempt');
+          return { snapshot: existing[0]!, stats: null, unreadable: [], adopted: true };
+        }
+        await engine.unlockStale(repo);
+      }
+
+      const ops = await engineRootOps(input.paths, listServerDir);
+      await rm(dir, { recursive: true, force: true });
+      const mountPoint = join(dir, 'export');
+      const root = join(dir, 'root');
+      await mkdir(mountPoint, { recursive: true, mode: 0o700 });
+      await mkdir(root, { recursive: true, mode: 0o700 });
+
+      socket = await connectExport(input.export, await deps.tls());
+      const channelSocket = socket;
+      // The export's connection breaking while the engine reads it would let restic save a
+      // snapshot with every unread file missing: stop the engine at once, keep nothing.
+      let lost = false;
+      let engineDone = false;
+      const abort = new AbortController();
+      const onCancel = () => abort.abort();
+      ctx.cancellationSignal.addEventListener('abort', onCancel, { once: true });
+      channelSocket.once('close', () => {
+        if (engineDone) return;
+        lost = true;
+        abort.abort();
+      });
+      const launcher: EngineLauncher = {
+        wrap: (command, args) => pullCommand(mountPoint, root, join(dir, 'sshfs.log'), ops, command, args),
+        attach: (channel) => {
+          const fd3 = channel as Duplex;
+          fd3.on('error', () => undefined);
+          channelSocket.pipe(fd3);
+          fd3.pipe(channelSocket);
+        },
+        failure: pullSetupFailure,
+      };
+
+      latest = { phase: 'backing-up', progress: null };
+      let outcome;
+      try {
+        outcome = await engine.backup(
+          repo,
+          { paths: input.paths, excludes: input.excludes, tags: [tag, `${JOB_TAG_PREFIX}${input.jobId}`, ...(input.extraTags ?? [])], host: input.agentName, ignoreInode: true },
+          {
+            signal: abort.signal,
+            launcher,
+            onSpawn: (pid) => deps.engineProcesses.record(input.workflowId, pid),
+            onProgress: (progress) => {
+              latest = { phase: 'backing-up', progress };
+            },
+            onLog: line,
+          },
+        );
+      } catch (err) {
+        if (lost) throw new ExportUnavailableError(`the agent export's connection broke while the engine read it (${(err as Error).message})`);
+        throw err;
+      } finally {
+        engineDone = true;
+        ctx.cancellationSignal.removeEventListener('abort', onCancel);
+      }
+      deps.engineProcesses.clear(input.workflowId);
+      if (lost) {
+        // restic finished just as the connection went: what it saved may lack what it could not read.
+        await engine.forgetSnapshots(repo, [outcome.snapshot.id]);
+        throw new ExportUnavailableError('the agent export\'s connection broke while the engine read it; the snapshot it wrote was removed');
+      }
+      log.info({ snapshotId: outcome.snapshot.id, unreadable: outcome.unreadable.length }, 'pull backup finished');
+      return { ...outcome, adopted: false };
+    } finally {
+      clearInterval(ticker);
+      socket?.destroy();
+      await rm(dir, { recursive: true, force: true }).catch((err: unknown) => log.warn({ err }, 'could not remove the pull work directory'));
+    }
+  }
+
+  return withFailureMapping({ runPullBackup });
+}
+

@@ -1,0 +1,129 @@
+// Pull mode on the real stack: the agent exports its paths over mTLS (OpenSSH's sftp-server),
+// the server worker mounts them with sshfs (real FUSE) and runs restic itself.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { startPostgres, type Postgres } from '../support/postgres';
+import { startStack, type Stack } from '../support/stack';
+import { restic, snapshotsTagged, locks } from '../support/restic';
+import { writeFidelityTree } from '../support/fidelity-tree';
+import { runTag } from '../../contract/names';
+
+jest.setTimeout(300_000);
+
+const run = promisify(execFile);
+let pg: Postgres;
+let stack: Stack;
+let work: string;
+// A canary: it must never reach the agent (its environment, its logs, its files).
+const PASSWORD = 'canary-3f9d1c-pull-mode-password';
+
+beforeAll(async () => {
+  pg = await startPostgres();
+  stack = await startStack({ databaseUrl: pg.url });
+  work = mkdtempSync(join(tmpdir(), 'backstop-pull-'));
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  await pg?.stop();
+});
+
+interface LsEntry {
+  path: string;
+  type: string;
+  mode?: number;
+  permissions?: string;
+  uid?: number;
+  gid?: number;
+  size?: number;
+  mtime?: string;
+  atime?: string;
+  ctime?: string;
+  inode?: number;
+}
+
+async function listing(repo: string, snapshotId: string): Promise<Map<string, LsEntry>> {
+  const out = await restic(repo, PASSWORD, ['ls', '--json', snapshotId]);
+  const entries = out
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as LsEntry & { struct_type?: string; message_type?: string })
+    .filter((e) => (e.struct_type ?? e.message_type) === 'node');
+  return new Map(entries.map((e) => [e.path, e]));
+}
+
+/** Whole seconds of an RFC 3339 time with any fraction and offset. */
+const seconds = (t: string | undefined) => (t ? Math.floor(Date.parse(t) / 1000) : null);
+
+/**
+ * What pull mode is documented to lose (README, "Pull mode"): inode numbers (sshfs makes its
+ * own), ctimes (SFTP carries none: sshfs reports the mtime), atimes (reading through the
+ * export sets them on the agent after push read them) and the sub-second part of mtimes
+ * (SFTP v3 carries whole seconds). Anything else that differs fails the test.
+ */
+function undocumentedDifferences(push: Map<string, LsEntry>, pull: Map<string, LsEntry>): string[] {
+  const out: string[] = [];
+  for (const path of new Set([...push.keys(), ...pull.keys()])) {
+    const a = push.get(path);
+    const b = pull.get(path);
+    if (!a || !b) {
+      out.push(`${JSON.stringify(path)}: only in ${a ? 'push' : 'pull'}`);
+      continue;
+    }
+    for (const field of ['type', 'mode', 'permissions', 'uid', 'gid', 'size'] as const) {
+      if (a[field] !== b[field]) out.push(`${JSON.stringify(path)}: ${field} ${JSON.stringify(a[field])} (push) vs ${JSON.stringify(b[field])} (pull)`);
+    }
+    if (seconds(a.mtime) !== seconds(b.mtime)) out.push(`${JSON.stringify(path)}: mtime ${a.mtime} (push) vs ${b.mtime} (pull)`);
+  }
+  return out;
+}
+
+async function mountsLeft(): Promise<string> {
+  const { stdout } = await run('findmnt', ['-rn', '-t', 'fuse.sshfs', '-o', 'TARGET']).catch(() => ({ stdout: '' }));
+  return stdout.trim();
+}
+
+function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
+}
+
+describe('pull mode', () => {
+  it('records what push records (but the documented losses), as the agent, and the agent never sees the password', async () => {
+    const source = join(work, 'tree');
+    writeFidelityTree(source);
+    const repoPath = join(work, 'repo');
+    const repo = await stack.api.createRepository({ name: 'pull-main', url: repoPath, password: PASSWORD });
+    const pushJob = await stack.api.createJob({ name: 'tree-push', agent: 'local', repositoryId: repo.id, paths: [source] });
+    const pullJob = await stack.api.createJob({ name: 'tree-pull', agent: 'local', repositoryId: repo.id, paths: [source], mode: 'pull' });
+
+    const pulled = await stack.api.runJob(pullJob.id);
+    const pullRun = await stack.api.waitForRun(pulled.runId, { timeoutMs: 180_000 });
+    expect(pullRun).toMatchObject({ status: 'succeeded', failureReason: null, warnings: [] });
+    const tagged = await snapshotsTagged(repoPath, PASSWORD, runTag(pulled.workflowId));
+    expect(tagged.map((s) => s.id)).toEqual([pullRun.snapshotId]);
+    const [snap] = JSON.parse(await restic(repoPath, PASSWORD, ['snapshots', '--json', pullRun.snapshotId!])) as Array<{ hostname: string; paths: string[] }>;
+    expect(snap).toMatchObject({ hostname: 'local', paths: [source] });
+    expect(await mountsLeft()).toBe('');
+    expect(await locks(repoPath, PASSWORD)).toEqual([]);
+
+    // The agent's environment, logs and files never held the password.
+    const agentPid = stack.pid('agent')!;
+    expect(readFileSync(`/proc/${agentPid}/environ`, 'utf8')).not.toContain(PASSWORD);
+    expect(readFileSync(join(stack.dir, 'logs', 'agent.log'), 'utf8')).not.toContain(PASSWORD);
+    for (const f of filesUnder(join(stack.dir, 'data', 'agents', 'local'))) {
+      if (statSync(f).size < 16 * 1024 * 1024) expect(readFileSync(f, 'latin1')).not.toContain(PASSWORD);
+    }
+
+    const pushed = await stack.api.runJob(pushJob.id);
+    const pushRun = await stack.api.waitForRun(pushed.runId, { timeoutMs: 180_000 });
+    expect(pushRun.status).toBe('succeeded');
+    const differences = undocumentedDifferences(await listing(repoPath, pushRun.snapshotId!), await listing(repoPath, pullRun.snapshotId!));
+    expect(differences).toEqual([]);
+  });
+});
