@@ -9,12 +9,15 @@ import { handler, type ApiContext } from '../context';
 import type { BackupHeartbeat } from '../../contract/backup-activities';
 import type { RunProgressState } from '../../contract/workflows';
 
+/** The engine steps, whose heartbeats carry { phase, progress }: push and pull backups, restores. */
+const ENGINE_ACTIVITIES: ReadonlySet<string> = new Set(['runBackup', 'runPullBackup', 'runRestore']);
+
 /** The engine step's latest heartbeat, read from the workflow's pending activities. */
 export async function liveProgress(ctx: ApiContext, workflowId: string): Promise<BackupProgress | null> {
   try {
     const d = await ctx.temporal.workflow.getHandle(workflowId).describe();
     // Restores heartbeat the same { phase, progress } shape as backups.
-    const pending = d.raw.pendingActivities?.find((a) => a.activityType?.name === 'runBackup' || a.activityType?.name === 'runRestore');
+    const pending = d.raw.pendingActivities?.find((a) => ENGINE_ACTIVITIES.has(a.activityType?.name ?? ''));
     const payload = pending?.heartbeatDetails?.payloads?.[0];
     if (!payload) return null;
     const hb = defaultPayloadConverter.fromPayload<BackupHeartbeat>(payload);

@@ -9,6 +9,7 @@ import { startPostgres, type Postgres } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';
 import { restic, snapshotsTagged, locks } from '../support/restic';
 import { writeFidelityTree } from '../support/fidelity-tree';
+import { writeRandomFiles } from '../support/random-files';
 import { runTag } from '../../contract/names';
 
 jest.setTimeout(300_000);
@@ -125,5 +126,59 @@ describe('pull mode', () => {
     expect(pushRun.status).toBe('succeeded');
     const differences = undocumentedDifferences(await listing(repoPath, pushRun.snapshotId!), await listing(repoPath, pullRun.snapshotId!));
     expect(differences).toEqual([]);
+
+    // What `ls --json` does not show, from the trees themselves: the fidelity table of the README.
+    const pushNodes = await treeNodes(repoPath, pushRun.snapshotId!);
+    const pullNodes = await treeNodes(repoPath, pullRun.snapshotId!);
+    const at = (nodes: Map<string, TreeNode>, name: string) => nodes.get(join(source, name))!;
+    for (const name of ['link-relative', 'link-absolute', 'link-dangling']) expect(at(pullNodes, name).linktarget).toBe(at(pushNodes, name).linktarget);
+    expect(at(pullNodes, 'fifo').type).toBe('fifo');
+    expect(at(pullNodes, 'sparse.img').size).toBe(at(pushNodes, 'sparse.img').size);
+    expect(at(pullNodes, 'sparse.img').content).toEqual(at(pushNodes, 'sparse.img').content);
+    // Documented losses: hard links (sshfs shows one link per name), extended attributes.
+    expect(at(pushNodes, 'hard-a').links).toBe(2);
+    expect(at(pullNodes, 'hard-a').links).toBe(1);
+    expect(at(pushNodes, 'plain.txt').extended_attributes?.map((x) => x.name)).toEqual(['user.backstop']);
+    expect(at(pullNodes, 'plain.txt').extended_attributes ?? []).toEqual([]);
+  });
+
+  it('re-reads no file in a no-change incremental', async () => {
+    const source = join(work, 'incremental');
+    writeRandomFiles(source, 40, 64 * 1024, { subdirs: 4 });
+    const repo = await stack.api.createRepository({ name: 'pull-incremental', url: join(work, 'repo-incremental'), password: PASSWORD });
+    const job = await stack.api.createJob({ name: 'incremental-pull', agent: 'local', repositoryId: repo.id, paths: [source], mode: 'pull' });
+    const first = await stack.api.waitForRun((await stack.api.runJob(job.id)).runId, { timeoutMs: 120_000 });
+    expect(first.stats).toMatchObject({ filesNew: 40 });
+    const second = await stack.api.waitForRun((await stack.api.runJob(job.id)).runId, { timeoutMs: 120_000 });
+    expect(second.status).toBe('succeeded');
+    // restic's own counters: nothing new, nothing changed, every file taken from the parent.
+    expect(second.stats).toMatchObject({ filesNew: 0, filesChanged: 0, filesUnmodified: 40 });
   });
 });
+
+interface TreeNode {
+  name: string;
+  type: string;
+  linktarget?: string;
+  links?: number;
+  size?: number;
+  content?: string[];
+  subtree?: string;
+  extended_attributes?: Array<{ name: string; value: string }>;
+}
+
+/** Every node of a snapshot by path, read from its trees (`restic cat`). */
+async function treeNodes(repo: string, snapshotId: string): Promise<Map<string, TreeNode>> {
+  const out = new Map<string, TreeNode>();
+  const walk = async (treeId: string, dir: string): Promise<void> => {
+    const tree = JSON.parse(await restic(repo, PASSWORD, ['cat', 'blob', treeId])) as { nodes: TreeNode[] };
+    for (const node of tree.nodes) {
+      const path = join(dir, node.name);
+      out.set(path, node);
+      if (node.type === 'dir' && node.subtree) await walk(node.subtree, path);
+    }
+  };
+  const snapshot = JSON.parse(await restic(repo, PASSWORD, ['cat', 'snapshot', snapshotId])) as { tree: string };
+  await walk(snapshot.tree, '/');
+  return out;
+}
