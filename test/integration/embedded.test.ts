@@ -47,7 +47,9 @@ describe('backstop up', () => {
     pgliteRepository = old.repository;
 
     const up = startUp();
-    await untilUp(up, /Restore check: \d+ files restored byte-equal/);
+    // Both samples: push, then its pull-mode twin, each restored and compared.
+    await untilUp(up, /Pull mode: +run \S+ succeeded[^\n]*\n +Restore check: \d+ files restored byte-equal/);
+    expect(up.out()).toMatch(/Sample backup: run \S+ succeeded/);
     expect(up.out()).toMatch(/copied the PGlite catalog \(migration 9, \d+ rows\) into PostgreSQL/);
     expect(existsSync(join(dataDir, 'catalog'))).toBe(false);
     expect(up.out()).toContain(`Catalog:      PostgreSQL in ${join(dataDir, 'postgres')} (socket only)`);

@@ -4,6 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { ApiClient } from '../../core/api-client';
+import type { JobMode } from '../../contract/model';
 import { Restic } from '../../activities/shared/engines/restic/restic';
 
 export interface SampleResult {
@@ -12,6 +13,12 @@ export interface SampleResult {
   snapshotId: string;
   filesCompared: number;
   restoreDir: string;
+}
+
+/** The push sample and its pull-mode twin (its own repository: the agent never gets that password). */
+export interface SamplesResult {
+  push: SampleResult;
+  pull: SampleResult;
 }
 
 /** Deterministic mixed-size files so a rerun backs up the same content. */
@@ -46,17 +53,28 @@ export function hashTree(root: string): Map<string, string> {
 export async function runSample(
   api: ApiClient,
   opts: { dataDir: string; agentName: string; repositoryPassword: (id: number) => Promise<string> },
-): Promise<SampleResult> {
+): Promise<SamplesResult> {
   const sampleDir = join(opts.dataDir, 'sample');
   if (!existsSync(sampleDir)) writeSampleTree(sampleDir);
+  const push = await backUpAndCheck(api, opts, sampleDir, { job: 'sample', repository: 'sample', mode: 'push' });
+  const pull = await backUpAndCheck(api, opts, sampleDir, { job: 'sample-pull', repository: 'sample-pull', mode: 'pull' });
+  return { push, pull };
+}
 
-  const repoUrl = join(opts.dataDir, 'repos', 'sample');
-  let repo = (await api.listRepositories()).find((r) => r.name === 'sample');
+/** Creates the job (and repository) once, runs it, restores the snapshot and compares every file. */
+async function backUpAndCheck(
+  api: ApiClient,
+  opts: { dataDir: string; agentName: string; repositoryPassword: (id: number) => Promise<string> },
+  sampleDir: string,
+  names: { job: string; repository: string; mode: JobMode },
+): Promise<SampleResult> {
+  const repoUrl = join(opts.dataDir, 'repos', names.repository);
+  let repo = (await api.listRepositories()).find((r) => r.name === names.repository);
   if (!repo) {
-    repo = await api.createRepository({ name: 'sample', url: repoUrl, password: randomBytes(24).toString('base64url'), init: !existsSync(join(repoUrl, 'config')) });
+    repo = await api.createRepository({ name: names.repository, url: repoUrl, password: randomBytes(24).toString('base64url'), init: !existsSync(join(repoUrl, 'config')) });
   }
-  let job = (await api.listJobs()).find((j) => j.name === 'sample');
-  if (!job) job = await api.createJob({ name: 'sample', agent: opts.agentName, repositoryId: repo.id, paths: [sampleDir] });
+  let job = (await api.listJobs()).find((j) => j.name === names.job);
+  if (!job) job = await api.createJob({ name: names.job, agent: opts.agentName, repositoryId: repo.id, paths: [sampleDir], mode: names.mode });
 
   const { runId } = await api.runJob(job.id);
   let lastPercent = -1;
@@ -64,11 +82,11 @@ export async function runSample(
     onUpdate: (r) => {
       if (r.progress && Math.floor(r.progress.percent / 10) !== lastPercent) {
         lastPercent = Math.floor(r.progress.percent / 10);
-        console.log(`  … ${r.progress.percent.toFixed(0)}% (${r.progress.filesDone}/${r.progress.filesTotal} files)`);
+        console.log(`  … ${names.mode} ${r.progress.percent.toFixed(0)}% (${r.progress.filesDone}/${r.progress.filesTotal} files)`);
       }
     },
   });
-  if (run.status !== 'succeeded' || !run.snapshotId) throw new Error(`sample backup ${run.status}: ${run.failureReason ?? 'no snapshot'}`);
+  if (run.status !== 'succeeded' || !run.snapshotId) throw new Error(`sample ${names.mode} backup ${run.status}: ${run.failureReason ?? 'no snapshot'}`);
 
   const restoreDir = join(opts.dataDir, 'restore-check', run.snapshotId.slice(0, 8));
   rmSync(restoreDir, { recursive: true, force: true });

@@ -181,8 +181,11 @@ export async function up(config: BackstopConfig, opts: UpOptions): Promise<void>
         agentName: config.agentName,
         repositoryPassword: async (id) => box.open(await catalog.repositories.sealedPassword(id), `repository:${id}`),
       });
-      console.log(`  Sample backup: run ${result.runId} ${result.status}, snapshot ${result.snapshotId}`);
-      console.log(`  Restore check: ${result.filesCompared} files restored byte-equal (sha256) into ${result.restoreDir}`);
+      const { push, pull } = result;
+      console.log(`  Sample backup: run ${push.runId} ${push.status}, snapshot ${push.snapshotId}`);
+      console.log(`  Restore check: ${push.filesCompared} files restored byte-equal (sha256) into ${push.restoreDir}`);
+      console.log(`  Pull mode:     run ${pull.runId} ${pull.status}, snapshot ${pull.snapshotId} (job sample-pull: the server worker read the agent's export)`);
+      console.log(`  Restore check: ${pull.filesCompared} files restored byte-equal (sha256) into ${pull.restoreDir}`);
     }
     console.log('');
     console.log(`Try: BACKSTOP_TOKEN=${adminToken} ./bin/backstop runs list    ·    Ctrl-C stops everything.`);

@@ -233,7 +233,7 @@ describe('parseLdd', () => {
   // sftp-server would be exec'd directly and the kernel would not find its ELF interpreter in
   // the export's root. Marked failing until parseLdd reads a left side starting with / as the
   // interpreter; turn it into a plain `it` then.
-  it.failing('reads an interpreter printed with an arrow to its real path', () => {
+  it('reads an interpreter printed with an arrow to its real path', () => {
     const out = '\tlinux-vdso.so.1 (0x00007ffc0a5e2000)\n\tlibc.so.6 => /usr/lib/libc.so.6 (0x00007f2f1a000000)\n\t/lib64/ld-linux-x86-64.so.2 => /usr/lib64/ld-linux-x86-64.so.2 (0x00007f2f1a3c1000)\n';
     expect(parseLdd(out)).toEqual({ interpreter: '/usr/lib64/ld-linux-x86-64.so.2', libraries: ['/usr/lib/libc.so.6'] });
   });

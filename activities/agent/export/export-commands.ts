@@ -73,7 +73,8 @@ const within = (p: string, dir: string) => p === dir || p.startsWith(`${dir}/`);
 function startupFiles(runtime: SftpRuntime, passwdFile: string, entries: ExportEntry[]): StartupFile[] {
   const files = [...(runtime.interpreter ? [runtime.interpreter] : []), ...runtime.libraries, runtime.server].map((f) => ({ at: `${RUNTIME_DIR}/${basename(f)}`, source: f }));
   files.push({ at: '/dev/null', source: '/dev/null' }, { at: '/etc/passwd', source: passwdFile });
-  return files.filter((f) => !entries.some((e) => within(f.at, e.path)));
+  // A symlink at /etc or /dev points nowhere inside the export's root: it provides nothing.
+  return files.filter((f) => !entries.some((e) => e.kind !== 'symlink' && within(f.at, e.path)));
 }
 
 export interface ExportPlan {
@@ -145,8 +146,10 @@ export function parseLdd(output: string): { interpreter: string | null; librarie
   const libraries: string[] = [];
   for (const raw of output.split('\n')) {
     const line = raw.trim();
-    const arrow = /^\S+ => (\/\S+) \(0x[0-9a-f]+\)$/.exec(line);
-    if (arrow) libraries.push(arrow[1]!);
+    const arrow = /^(\S+) => (\/\S+) \(0x[0-9a-f]+\)$/.exec(line);
+    // Where /lib64 links into /usr, ldd names the loader by both paths: still the interpreter.
+    if (arrow && arrow[1]!.startsWith('/')) interpreter = arrow[2]!;
+    else if (arrow) libraries.push(arrow[2]!);
     else {
       const direct = /^(\/\S+) \(0x[0-9a-f]+\)$/.exec(line);
       if (direct) interpreter = direct[1]!;
