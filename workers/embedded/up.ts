@@ -155,7 +155,7 @@ export async function up(config: BackstopConfig, opts: UpOptions): Promise<void>
       name: 'agent',
       ...diesWithParent(process.execPath, [...cli, 'agent']),
       // Its pull-mode exports on loopback, where this stack's server worker is.
-      env: { ...env, BACKSTOP_AGENT_TOKEN: agentToken, BACKSTOP_EXPORT_LISTEN: process.env.BACKSTOP_EXPORT_LISTEN ?? '127.0.0.1' },
+      env: { ...env, BACKSTOP_AGENT_TOKEN: agentToken, BACKSTOP_EXPORT_LISTEN: '127.0.0.1' },
       stayDown: {
         [AGENT_EXIT_REVOKED]:
           `the API refused the local agent "${config.agentName}" (revoked). The rest of the stack keeps running. ` +
