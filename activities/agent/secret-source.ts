@@ -1,6 +1,6 @@
 // Where an agent gets repository secrets at the moment a step needs them. Secrets never
 // travel through workflow history: the workflow hands the agent a repository id only.
-import { BackstopError, ErrorType, NotFoundError, UnauthorizedError } from '../../contract/errors';
+import { BackstopError, ErrorType, ForbiddenError, NotFoundError, UnauthorizedError } from '../../contract/errors';
 import type { AgentHttp } from './api-http';
 
 export interface SecretSource {
@@ -26,7 +26,9 @@ export class ApiSecretSource implements SecretSource {
     const res = await this.http.request('GET', `/v1/agent/repositories/${repositoryId}/secret`).catch((e: Error) => {
       throw new BackstopError(ErrorType.engine, `cannot reach the API for repository secrets: ${e.message}`);
     });
-    if (res.status === 401 || res.status === 403) throw new UnauthorizedError('the agent\'s credentials were refused by the API');
+    if (res.status === 401) throw new UnauthorizedError('the agent\'s credentials were refused by the API');
+    // A repository backed up in pull mode: its password stays on the server (the API says so).
+    if (res.status === 403) throw new ForbiddenError(problemDetail(res.text) ?? `the API keeps repository ${repositoryId}'s password from this agent`);
     if (res.status === 404) throw new NotFoundError(`repository ${repositoryId} not found or not used by this agent`);
     if (!res.ok) throw new BackstopError(ErrorType.engine, `API answered ${res.status} for repository secrets`);
     const body = JSON.parse(res.text) as { password?: unknown; env?: unknown };
@@ -36,5 +38,15 @@ export class ApiSecretSource implements SecretSource {
       for (const [k, v] of Object.entries(body.env as Record<string, unknown>)) if (typeof v === 'string') env[k] = v;
     }
     return { password: body.password, env };
+  }
+}
+
+/** The `detail` of a problem+json answer, if it has one. */
+function problemDetail(text: string): string | null {
+  try {
+    const body = JSON.parse(text) as { detail?: unknown };
+    return typeof body.detail === 'string' ? body.detail : null;
+  } catch {
+    return null;
   }
 }
