@@ -1,4 +1,5 @@
 // Absolute paths as lists of ancestors; used where a job's paths are laid out afresh (pull mode).
+import { isInside } from './restore-target';
 
 /** Every proper ancestor of `path` except `/`, outermost first. */
 export function ancestorsOf(path: string): string[] {
@@ -9,5 +10,5 @@ export function ancestorsOf(path: string): string[] {
 /** Paths inside another of the list add nothing: the outer one brings them. */
 export function outermostPaths(paths: string[]): string[] {
   const sorted = [...new Set(paths)].sort();
-  return sorted.filter((p) => !sorted.some((q) => q !== p && (q === '/' || p.startsWith(`${q}/`))));
+  return sorted.filter((p) => !sorted.some((q) => q !== p && isInside(p, q)));
 }

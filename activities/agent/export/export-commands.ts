@@ -10,7 +10,9 @@
 // then), so the peer sees only the job's paths.
 //
 // Every path travels as an argument, never spliced into the script.
+import { basename, dirname } from 'node:path';
 import { ancestorsOf } from '../../shared/paths';
+import { isInside } from '../../shared/restore-target';
 
 export interface ExportEntry {
   /** The original path, as the engine records it. */
@@ -62,8 +64,8 @@ interface StartupFile {
   source: string;
 }
 
-const basename = (p: string) => p.slice(p.lastIndexOf('/') + 1);
-const within = (p: string, dir: string) => p === dir || p.startsWith(`${dir}/`);
+/** Where a runtime file is bound inside the export's root (sftp-server runs from there). */
+export const runtimePath = (file: string) => `${RUNTIME_DIR}/${basename(file)}`;
 
 /**
  * What sftp-server's start needs beyond the job's paths: its binary and libraries, /dev/null
@@ -71,10 +73,10 @@ const within = (p: string, dir: string) => p === dir || p.startsWith(`${dir}/`);
  * own user and exits without one). A job path that already brings one of them provides it.
  */
 function startupFiles(runtime: SftpRuntime, passwdFile: string, entries: ExportEntry[]): StartupFile[] {
-  const files = [...(runtime.interpreter ? [runtime.interpreter] : []), ...runtime.libraries, runtime.server].map((f) => ({ at: `${RUNTIME_DIR}/${basename(f)}`, source: f }));
+  const files = [...(runtime.interpreter ? [runtime.interpreter] : []), ...runtime.libraries, runtime.server].map((f) => ({ at: runtimePath(f), source: f }));
   files.push({ at: '/dev/null', source: '/dev/null' }, { at: '/etc/passwd', source: passwdFile });
   // A symlink at /etc or /dev points nowhere inside the export's root: it provides nothing.
-  return files.filter((f) => !entries.some((e) => e.kind !== 'symlink' && within(f.at, e.path)));
+  return files.filter((f) => !entries.some((e) => e.kind !== 'symlink' && isInside(f.at, e.path)));
 }
 
 export interface ExportPlan {
@@ -117,13 +119,12 @@ export function exportPlan(root: string, entries: ExportEntry[], ancestors: Ance
   for (const a of ancestors) ops.push('meta', a.path, String(a.uid), String(a.gid), (a.mode & 0o7777).toString(8), String(a.mtime));
 
   const server = ['-R', '-e', '-l', 'ERROR', '-d', '/'];
-  const at = (source: string) => startup.find((f) => f.source === source)?.at ?? source;
-  const exec = runtime.interpreter ? [at(runtime.interpreter), '--library-path', RUNTIME_DIR, at(runtime.server), ...server] : [at(runtime.server), ...server];
+  const exec = runtime.interpreter ? [runtimePath(runtime.interpreter), '--library-path', RUNTIME_DIR, runtimePath(runtime.server), ...server] : [runtimePath(runtime.server), ...server];
 
   // Removing a start-up file from a directory of the job's tree changes its mtime back: set it again.
-  const retouch = ancestors.filter((a) => startup.some((f) => ancestorsOf(f.at).at(-1) === a.path));
-  const topDirs = [...startupDirs].filter((d) => !startupDirs.has(ancestorsOf(d).at(-1) ?? ''));
-  const removed = [...topDirs, ...startup.filter((f) => !startupDirs.has(ancestorsOf(f.at).at(-1) ?? '')).map((f) => f.at)];
+  const retouch = ancestors.filter((a) => startup.some((f) => dirname(f.at) === a.path));
+  // What to remove: the outermost directories made for start-up files only, and start-up files elsewhere.
+  const removed = [...startupDirs, ...startup.map((f) => f.at)].filter((p) => !startupDirs.has(dirname(p)));
   const hideScript = [
     'R=$1; shift',
     'while [ "$1" != "--" ]; do umount -l -- "$R$1" || exit 1; shift; done; shift',

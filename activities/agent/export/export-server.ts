@@ -19,7 +19,7 @@ import { promisify } from 'node:util';
 import type { Logger } from '../../../core/logger';
 import { SERVER_WORKER_IDENTITY, type ExportEndpoint } from '../../../contract/pull';
 import { commandLineHas } from '../../shared/engines/orphans';
-import { exportPlan, RUNTIME_DIR, type AncestorMeta, type ExportEntry, type SftpRuntime } from './export-commands';
+import { exportPlan, runtimePath, type AncestorMeta, type ExportEntry, type SftpRuntime } from './export-commands';
 
 const run = promisify(execFile);
 
@@ -93,7 +93,7 @@ export class ExportServer {
         /* none recorded */
       }
       // An export's sftp-server runs as <RUNTIME_DIR>/sftp-server (a PID may have been reused).
-      const marker = `${RUNTIME_DIR}/${this.opts.runtime.server.slice(this.opts.runtime.server.lastIndexOf('/') + 1)}`;
+      const marker = runtimePath(this.opts.runtime.server);
       for (const pid of pids) {
         if (!Number.isInteger(pid) || pid <= 1 || !commandLineHas(pid, marker)) continue;
         try {

@@ -9,7 +9,9 @@
 // Nothing of it is visible outside the namespace, and it vanishes with its last process.
 //
 // The same script first mounts the export: sshfs reads SFTP from fd 3, the mTLS channel.
+import { dirname } from 'node:path';
 import { ancestorsOf } from '../../shared/paths';
+import { isInside } from '../../shared/restore-target';
 
 export interface ServerDirEntry {
   name: string;
@@ -34,8 +36,7 @@ export async function engineRootOps(paths: string[], list: ListDir): Promise<str
   const level = async (dir: string): Promise<void> => {
     const onPath = new Set<string>();
     for (const p of [...targets, ...along]) {
-      const parent = p.slice(0, p.lastIndexOf('/')) || '/';
-      if (parent === dir) onPath.add(p);
+      if (dirname(p) === dir) onPath.add(p);
     }
     for (const e of (await list(dir)) ?? []) {
       const path = join(dir, e.name);
@@ -117,7 +118,7 @@ export function pullSetupFailure(exitCode: number | null): string | null {
 export function hiddenEngineNeeds(paths: string[], needs: string[]): Array<{ path: string; need: string }> {
   const out: Array<{ path: string; need: string }> = [];
   for (const path of paths) {
-    for (const need of needs) if (path === '/' || need === path || need.startsWith(`${path}/`)) out.push({ path, need });
+    for (const need of needs) if (isInside(need, path)) out.push({ path, need });
   }
   return out;
 }
