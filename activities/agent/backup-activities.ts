@@ -2,10 +2,10 @@
 // Built from a factory so the worker wires real dependencies and tests wire others.
 import { Context, heartbeat } from '@temporalio/activity';
 import type { SnapshotMode } from '../../contract/model';
-import { JOB_TAG_PREFIX, isFilesSnapshot, runTag } from '../../contract/names';
 import type { Logger } from '../../core/logger';
 import type { BackupEngine, RepositoryAccess } from '../../contract/engine';
 import type { EngineProcessRegistry } from '../shared/engines/orphans';
+import { backupTags, resumeEarlierAttempt } from '../shared/engines/backup-step';
 import type { SecretSource } from './secret-source';
 import { providerFor, type SnapshotProvider } from './snapshot/provider';
 import { hookEnv, type HookLimits } from '../shared/hooks/shell';
@@ -55,19 +55,17 @@ export function createAgentActivities(deps: AgentDeps): AgentActivities {
    */
   async function runBackup(input: BackupStepInput): Promise<BackupStepResult> {
     const ctx = Context.current();
-    const tag = runTag(input.workflowId);
     await checkBackupPaths(input.paths, deps.backupRoots ?? ['/']);
     const repo = { url: input.repository.url, ...(await secrets.repositoryAccess(input.repository.id)) };
     const log = logger.child({ runId: input.runId, workflowId: input.workflowId, attempt: ctx.info.attempt });
 
     const secretValues = [repo.password, ...Object.values(repo.env ?? {})];
-    return withRunLog(deps.runLog, logger, input.runId, 'engine', (runLog) => backupWithLog(input, repo, tag, log, runLog), secretValues);
+    return withRunLog(deps.runLog, logger, input.runId, 'engine', (runLog) => backupWithLog(input, repo, log, runLog), secretValues);
   }
 
   async function backupWithLog(
     input: BackupStepInput,
     repo: RepositoryAccess,
-    tag: string,
     log: Logger,
     runLog: RunLogSink,
   ): Promise<BackupStepResult> {
@@ -77,31 +75,13 @@ export function createAgentActivities(deps: AgentDeps): AgentActivities {
     // Heartbeat on a clock too: restic may be silent while it scans or waits for a lock.
     const ticker = setInterval(() => heartbeat(latest), HEARTBEAT_EVERY_MS);
     try {
-      const stopped = await deps.engineProcesses.stopLeftover(input.workflowId, tag);
-      if (stopped) log.warn({ pid: stopped }, 'stopped engine process left by an earlier attempt');
-
-      // Only an earlier attempt of this step can have written this run's snapshot or left
-      // a stale lock behind. On attempt 1 there was none, unless an engine process of this
-      // run was still alive (a reset workflow scheduling the step afresh): then look too.
-      // Skipping saves two restic processes, each deriving the key and loading the index,
-      // which is most of the overhead of a no-change incremental. A stale exclusive lock left
-      // by some other killed command still fails attempt 1 as RepositoryLocked (retryable),
-      // and attempt 2 removes it.
-      if (ctx.info.attempt > 1 || stopped !== null) {
-        // Streams of plugins carry the run tag too; only the files snapshot is this step's.
-        const existing = (await engine.findSnapshotsByTag(repo, tag)).filter((s) => isFilesSnapshot(s.tags));
-        if (existing.length > 0) {
-          log.info({ snapshotId: existing[0]!.id }, 'adopting snapshot written by an earlier attempt');
-          return { snapshot: existing[0]!, stats: null, unreadable: [], adopted: true };
-        }
-        // Locks of a killed restic would block or fail the retry; only stale ones go.
-        await engine.unlockStale(repo);
-      }
+      const earlier = await resumeEarlierAttempt(engine, deps.engineProcesses, repo, { workflowId: input.workflowId, attempt: ctx.info.attempt }, log);
+      if (earlier) return { snapshot: earlier, stats: null, unreadable: [], adopted: true };
 
       latest = { phase: 'backing-up', progress: null };
       const outcome = await engine.backup(
         repo,
-        { paths: input.paths, excludes: input.excludes, tags: [tag, `${JOB_TAG_PREFIX}${input.jobId}`, ...(input.extraTags ?? [])], host: deps.agentName, binds: input.binds ?? [] },
+        { paths: input.paths, excludes: input.excludes, tags: backupTags(input.workflowId, input.jobId, input.extraTags), host: deps.agentName, binds: input.binds ?? [] },
         {
           signal: ctx.cancellationSignal,
           onSpawn: (pid) => deps.engineProcesses.record(input.workflowId, pid),

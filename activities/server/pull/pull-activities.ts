@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { InputError } from '../../../contract/errors';
-import { JOB_TAG_PREFIX, isFilesSnapshot, runTag } from '../../../contract/names';
 import type { BackupHeartbeat, BackupStepResult } from '../../../contract/backup-activities';
 import type { BackupEngine, EngineLauncher, RepositoryAccess } from '../../../contract/engine';
 import type { PullActivities, PullBackupInput } from '../../../contract/pull';
@@ -20,6 +19,7 @@ import type { Catalog } from '../../../catalog/catalog';
 import type { SecretBox } from '../../../core/secrets';
 import type { Logger } from '../../../core/logger';
 import type { EngineProcessRegistry } from '../../shared/engines/orphans';
+import { backupTags, resumeEarlierAttempt } from '../../shared/engines/backup-step';
 import { withFailureMapping } from '../../shared/failure';
 import { withRunLog, type RunLogTransport } from '../../shared/run-log-sink';
 import { openRepository } from '../repository-access';
@@ -75,24 +75,14 @@ export function createPullActivities(deps: PullDeps): PullActivities {
 
   async function pull(input: PullBackupInput, repo: RepositoryAccess, log: Logger, line: (stream: 'stdout' | 'stderr', text: string) => void): Promise<BackupStepResult> {
     const ctx = Context.current();
-    const tag = runTag(input.workflowId);
     let latest: BackupHeartbeat = { phase: 'starting', progress: null };
     heartbeat(latest);
     const ticker = setInterval(() => heartbeat(latest), HEARTBEAT_EVERY_MS);
     const dir = join(deps.workDir, input.runId);
     let socket: TLSSocket | undefined;
     try {
-      const stopped = await deps.engineProcesses.stopLeftover(input.workflowId, tag);
-      if (stopped) log.warn({ pid: stopped }, 'stopped engine process left by an earlier attempt');
-      // As in push mode: only an earlier attempt can have written this run's snapshot.
-      if (ctx.info.attempt > 1 || stopped !== null) {
-        const existing = (await engine.findSnapshotsByTag(repo, tag)).filter((s) => isFilesSnapshot(s.tags));
-        if (existing.length > 0) {
-          log.info({ snapshotId: existing[0]!.id }, 'adopting snapshot written by an earlier attempt');
-          return { snapshot: existing[0]!, stats: null, unreadable: [], adopted: true };
-        }
-        await engine.unlockStale(repo);
-      }
+      const earlier = await resumeEarlierAttempt(engine, deps.engineProcesses, repo, { workflowId: input.workflowId, attempt: ctx.info.attempt }, log);
+      if (earlier) return { snapshot: earlier, stats: null, unreadable: [], adopted: true };
 
       const ops = await engineRootOps(input.paths, listServerDir);
       await rm(dir, { recursive: true, force: true });
@@ -131,7 +121,7 @@ export function createPullActivities(deps: PullDeps): PullActivities {
       try {
         outcome = await engine.backup(
           repo,
-          { paths: input.paths, excludes: input.excludes, tags: [tag, `${JOB_TAG_PREFIX}${input.jobId}`, ...(input.extraTags ?? [])], host: input.agentName, ignoreInode: true },
+          { paths: input.paths, excludes: input.excludes, tags: backupTags(input.workflowId, input.jobId, input.extraTags), host: input.agentName, ignoreInode: true },
           {
             signal: abort.signal,
             launcher,
