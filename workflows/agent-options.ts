@@ -28,9 +28,13 @@ export function agentStepOptions(agentName: string, t: AgentStepTimeouts, nonRet
  * stopped, so cleanup never starts while restic still holds the repository or the target.
  */
 export function agentEngineOptions(agentName: string, t: AgentStepTimeouts): ActivityOptions {
+  return { ...engineOptions(agentTaskQueue(agentName), t), scheduleToStartTimeout: t.agentScheduleToStartMs ?? DEFAULT_SCHEDULE_TO_START_MS };
+}
+
+/** An engine run on any queue (pull mode's runs on the server worker's): as agentEngineOptions, without the wait for one agent. */
+export function engineOptions(taskQueue: string, t: AgentStepTimeouts): ActivityOptions {
   return {
-    taskQueue: agentTaskQueue(agentName),
-    scheduleToStartTimeout: t.agentScheduleToStartMs ?? DEFAULT_SCHEDULE_TO_START_MS,
+    taskQueue,
     startToCloseTimeout: '24 hours',
     heartbeatTimeout: t.engineHeartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS,
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,

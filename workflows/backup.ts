@@ -35,12 +35,12 @@
 // workflows/backup-legacy.ts. The envelope (workflows/run-envelope.ts) runs the cleanup in
 // a non-cancellable scope, so a cancelled or failed run still releases its snapshot, runs
 // its post hooks and records its outcome.
-import { ActivityCancellationType, ActivityFailure, ApplicationFailure, patched, proxyActivities, proxyLocalActivities, uuid4, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, patched, proxyActivities, proxyLocalActivities, uuid4, workflowInfo } from '@temporalio/workflow';
 import { mergeOverrides, NO_OVERRIDES, overrideTags, type RunOverrides } from '../contract/run-overrides';
 import { ErrorType } from '../contract/errors';
 import { SERVER_TASK_QUEUE } from '../contract/names';
 import { failureReason } from './failure-reason';
-import { agentEngineOptions, agentStepOptions } from './agent-options';
+import { agentEngineOptions, agentStepOptions, engineOptions } from './agent-options';
 import { withRepositoryLock } from './with-repository-lock';
 import { fillRunAttributes } from './run-visibility';
 import { runEnvelope } from './run-envelope';
@@ -245,13 +245,9 @@ async function pullEngine(
   input: BackupWorkflowInput,
 ): Promise<BackupStepResult> {
   const exports = proxyActivities<ExportActivities>(agentStepOptions(engineInput.agentName, input));
-  const server = proxyActivities<PullActivities>({
-    taskQueue: SERVER_TASK_QUEUE,
-    startToCloseTimeout: '24 hours',
-    heartbeatTimeout: input.engineHeartbeatTimeoutMs ?? '1 minute',
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 5, nonRetryableErrorTypes: [ErrorType.exportLost] },
-  });
+  // A lost export is not the engine step's to retry: the loop below exports again first.
+  const engine = engineOptions(SERVER_TASK_QUEUE, input);
+  const server = proxyActivities<PullActivities>({ ...engine, retry: { ...engine.retry, nonRetryableErrorTypes: [ErrorType.exportLost] } });
   for (let attempt = 1; ; attempt++) {
     step('export');
     markExported();

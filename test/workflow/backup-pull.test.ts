@@ -13,7 +13,7 @@ import { backupWorkflow } from '../../workflows/backup';
 import { SERVER_TASK_QUEUE, agentTaskQueue } from '../../contract/names';
 import { ErrorType } from '../../contract/errors';
 import { toApplicationFailure } from '../../activities/shared/failure';
-import { ExportUnavailableError } from '../../activities/server/pull/export-client';
+import { ExportLostError } from '../../activities/server/pull/export-client';
 import type { SnapshotHandle } from '../../contract/snapshot';
 import type { AgentActivities, BackupStepResult, ServerActivities, BackupPlan, FinishRunInput } from '../../contract/backup-activities';
 import type { ExportActivities, ExportEndpoint, PullActivities, PullBackupInput, StartExportInput } from '../../contract/pull';
@@ -40,7 +40,7 @@ const okBackup: BackupStepResult = { snapshot, stats: null, unreadable: [], adop
 const handleOf = (paths: string[]): SnapshotHandle => ({ mode: 'none', ref: 'none:r', readPaths: paths, warnings: [] });
 
 /** What the fake runPullBackup throws when the export broke: exactly what the activity edge makes of it. */
-const exportLost = () => toApplicationFailure(new ExportUnavailableError('the agent export at 10.0.0.2:40001 closed the connection')) as ApplicationFailure;
+const exportLost = () => toApplicationFailure(new ExportLostError('the agent export at 10.0.0.2:40001 closed the connection')) as ApplicationFailure;
 
 interface Recorder {
   calls: string[];

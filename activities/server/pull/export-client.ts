@@ -15,8 +15,8 @@ export interface ServerWorkerTls {
   caPem: string;
 }
 
-/** The export could not be reached or did not prove itself: the run's export step is redone. */
-export class ExportUnavailableError extends BackstopError {
+/** The export could not be reached, or its connection broke: the run's export step is redone. */
+export class ExportLostError extends BackstopError {
   constructor(message: string) {
     super(ErrorType.exportLost, message);
   }
@@ -47,7 +47,7 @@ export async function connectExport(endpoint: ExportEndpoint, tls: ServerWorkerT
     });
   } catch (err) {
     socket.destroy();
-    throw new ExportUnavailableError(`agent export at ${where}: ${(err as Error).message}`);
+    throw new ExportLostError(`agent export at ${where}: ${(err as Error).message}`);
   }
   // Checked here rather than through `socket.authorized`, which only a tls.Server fills in.
   const peer = socket.getPeerCertificate();

@@ -8,7 +8,7 @@
 // engine step would have to be pinned to the worker that made the mount.
 import { Context, heartbeat } from '@temporalio/activity';
 import { mkdir, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { InputError } from '../../../contract/errors';
@@ -23,7 +23,7 @@ import { backupTags, resumeEarlierAttempt } from '../../shared/engines/backup-st
 import { withFailureMapping } from '../../shared/failure';
 import { withRunLog, type RunLogTransport } from '../../shared/run-log-sink';
 import { openRepository } from '../repository-access';
-import { connectExport, ExportUnavailableError, type ServerWorkerTls } from './export-client';
+import { connectExport, ExportLostError, type ServerWorkerTls } from './export-client';
 import { engineRootOps, hiddenEngineNeeds, pullCommand, pullSetupFailure, type ServerDirEntry } from './pull-commands';
 
 export interface PullDeps {
@@ -52,20 +52,14 @@ async function listServerDir(dir: string): Promise<ServerDirEntry[] | null> {
   }
 }
 
-/** A local repository's directory (restic: a plain path or `local:<path>`); null for remote ones. */
-function localRepositoryPath(url: string): string | null {
-  if (url.startsWith('/')) return url;
-  if (url.startsWith('local:')) return url.slice('local:'.length);
-  return null;
-}
-
 export function createPullActivities(deps: PullDeps): PullActivities {
   const { engine, logger } = deps;
 
   async function runPullBackup(input: PullBackupInput): Promise<BackupStepResult> {
     const repo = await openRepository(deps.catalog, deps.secrets, input.repository.id);
-    const local = localRepositoryPath(repo.url);
-    const hidden = hiddenEngineNeeds(input.paths, [...deps.engineNeeds, ...(local ? [local] : []), deps.workDir]);
+    // A repository is an absolute path or an s3: URL (api/repository-location.ts).
+    const local = isAbsolute(repo.url) ? [repo.url] : [];
+    const hidden = hiddenEngineNeeds(input.paths, [...deps.engineNeeds, ...local, deps.workDir]);
     if (hidden.length > 0) {
       throw new InputError(`pull mode: job path ${hidden[0]!.path} would hide ${hidden[0]!.need}, which the engine needs on the server worker; back this job up in push mode`);
     }
@@ -133,7 +127,7 @@ export function createPullActivities(deps: PullDeps): PullActivities {
           },
         );
       } catch (err) {
-        if (lost) throw new ExportUnavailableError(`the agent export's connection broke while the engine read it (${(err as Error).message})`);
+        if (lost) throw new ExportLostError(`the agent export's connection broke while the engine read it (${(err as Error).message})`);
         throw err;
       } finally {
         engineDone = true;
@@ -143,7 +137,7 @@ export function createPullActivities(deps: PullDeps): PullActivities {
       if (lost) {
         // restic finished just as the connection went: what it saved may lack what it could not read.
         await engine.forgetSnapshots(repo, [outcome.snapshot.id]);
-        throw new ExportUnavailableError('the agent export\'s connection broke while the engine read it; the snapshot it wrote was removed');
+        throw new ExportLostError('the agent export\'s connection broke while the engine read it; the snapshot it wrote was removed');
       }
       log.info({ snapshotId: outcome.snapshot.id, unreadable: outcome.unreadable.length }, 'pull backup finished');
       return { ...outcome, adopted: false };
