@@ -1,6 +1,9 @@
 // Crash tests: kill -9 the agent worker, then the server worker, in the middle of a backup
 // long enough to take several seconds; start it again; the run must finish with exactly
 // one snapshot tagged with its workflow id, no lock left, and a clean `restic check`.
+// The same in pull mode: the server worker killed while restic reads the agent's export (the
+// retry mounts again), the agent killed while its export is read (the workflow exports
+// again); no mount or export process may be left behind.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +13,8 @@ import { restic, snapshotsTagged, locks } from '../support/restic';
 import { waitFor } from '../support/wait';
 import { writeRandomFiles } from '../support/random-files';
 import { runTag } from '../../contract/names';
+import type { JobMode } from '../../contract/model';
+import { pullProcesses, sshfsMounts } from '../support/pull-mode';
 
 jest.setTimeout(300_000);
 
@@ -43,10 +48,10 @@ afterAll(async () => {
   await pg?.stop();
 });
 
-async function crashMidBackup(component: Component, name: string): Promise<void> {
+async function crashMidBackup(component: Component, name: string, mode: JobMode = 'push'): Promise<void> {
   const repoPath = join(work, `repo-${name}`);
   const repo = await stack.api.createRepository({ name, url: repoPath, password: PASSWORD });
-  const job = await stack.api.createJob({ name, agent: 'local', repositoryId: repo.id, paths: [dataset] });
+  const job = await stack.api.createJob({ name, agent: 'local', repositoryId: repo.id, paths: [dataset], mode });
   const { runId, workflowId } = await stack.api.runJob(job.id);
 
   // Wait until the engine is visibly working, then kill the process without warning.
@@ -67,6 +72,11 @@ async function crashMidBackup(component: Component, name: string): Promise<void>
   expect((await stack.api.listSnapshots(job.id)).map((s) => s.id)).toEqual([run.snapshotId]);
   expect(await locks(repoPath, PASSWORD)).toEqual([]);
   await restic(repoPath, PASSWORD, ['check']);
+  if (mode === 'pull') {
+    // The run's cleanup closed the export; the namespaces went with their processes.
+    await waitFor('export processes gone', async () => ((await pullProcesses()).length === 0 ? true : null), 30_000, 200);
+    expect(await sshfsMounts()).toBe('');
+  }
 }
 
 it('finishes with exactly one snapshot when the agent worker is killed mid-backup', async () => {
@@ -75,4 +85,12 @@ it('finishes with exactly one snapshot when the agent worker is killed mid-backu
 
 it('finishes with exactly one snapshot when the server worker is killed mid-backup', async () => {
   await crashMidBackup('server-worker', 'crash-server');
+});
+
+it('finishes a pull backup with exactly one snapshot when the server worker is killed while restic reads the export', async () => {
+  await crashMidBackup('server-worker', 'pull-crash-server', 'pull');
+});
+
+it('finishes a pull backup with exactly one snapshot when the agent is killed while its export is read', async () => {
+  await crashMidBackup('agent', 'pull-crash-agent', 'pull');
 });

@@ -1,20 +1,18 @@
 // Pull mode on the real stack: the agent exports its paths over mTLS (OpenSSH's sftp-server),
 // the server worker mounts them with sshfs (real FUSE) and runs restic itself.
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { startPostgres, type Postgres } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';
 import { restic, snapshotsTagged, locks } from '../support/restic';
 import { writeFidelityTree } from '../support/fidelity-tree';
 import { writeRandomFiles } from '../support/random-files';
+import { sshfsMounts } from '../support/pull-mode';
 import { runTag } from '../../contract/names';
 
 jest.setTimeout(300_000);
 
-const run = promisify(execFile);
 let pg: Postgres;
 let stack: Stack;
 let work: string;
@@ -85,11 +83,6 @@ function undocumentedDifferences(push: Map<string, LsEntry>, pull: Map<string, L
   return out;
 }
 
-async function mountsLeft(): Promise<string> {
-  const { stdout } = await run('findmnt', ['-rn', '-t', 'fuse.sshfs', '-o', 'TARGET']).catch(() => ({ stdout: '' }));
-  return stdout.trim();
-}
-
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { recursive: true, withFileTypes: true })
@@ -113,7 +106,7 @@ describe('pull mode', () => {
     expect(tagged.map((s) => s.id)).toEqual([pullRun.snapshotId]);
     const [snap] = JSON.parse(await restic(repoPath, PASSWORD, ['snapshots', '--json', pullRun.snapshotId!])) as Array<{ hostname: string; paths: string[] }>;
     expect(snap).toMatchObject({ hostname: 'local', paths: [source] });
-    expect(await mountsLeft()).toBe('');
+    expect(await sshfsMounts()).toBe('');
     expect(await locks(repoPath, PASSWORD)).toEqual([]);
 
     // The agent's environment, logs and files never held the password.
