@@ -138,22 +138,17 @@ export async function backupWorkflow(started: BackupWorkflowInput): Promise<Back
           // The engine reads the frozen copies at the original paths; dump files are static,
           // read where the plugin wrote them, not through the snapshot.
           const { readPaths, binds = [], excludes: snapshotExcludes = [] } = handle;
-          if (plan.mode === 'pull') {
-            const snapshot = handle;
-            const excludes = [...plan.excludes, ...snapshotExcludes, ...overrides.excludes];
-            return pullEngine((s) => step(s), () => (exported = true), { runId, workflowId, jobId: plan.jobId, agentName: plan.agentName, repository, paths: readPaths, excludes, ...(extraTags.length > 0 ? { extraTags } : {}) }, snapshot, input);
-          }
-          step('engine');
-          return engine.runBackup({
+          const run = {
             runId,
             workflowId,
             jobId: plan.jobId,
             repository,
-            paths: [...readPaths, ...(pluginResult?.paths ?? [])],
             excludes: [...plan.excludes, ...snapshotExcludes, ...overrides.excludes],
-            binds,
             ...(extraTags.length > 0 ? { extraTags } : {}),
-          });
+          };
+          if (plan.mode === 'pull') return pullEngine((s) => step(s), () => (exported = true), { ...run, agentName: plan.agentName, paths: readPaths }, handle, input);
+          step('engine');
+          return engine.runBackup({ ...run, paths: [...readPaths, ...(pluginResult?.paths ?? [])], binds });
         },
         {
           onWaiting: () => step('waiting-for-lock'),
