@@ -11,7 +11,8 @@
 // The ratio printed is Backstop / plain. Exits non-zero only on errors.
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { projectToolsFirstOnPath } from '../support/lifecycle';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
 import { startPostgres, type Postgres } from '../../test/support/postgres';
@@ -41,7 +42,7 @@ async function must(what: string, p: ReturnType<typeof runProcess>): Promise<voi
 }
 
 async function main(): Promise<void> {
-  process.env.PATH = [join(ROOT, '.tools', 'bin'), join(ROOT, '.tools', 'venv', 'bin'), process.env.PATH].join(delimiter);
+  projectToolsFirstOnPath();
   const sizeMb = envInt('BENCH_SIZE_MB', 1024);
   const work = mkdtempSync(join(tmpdir(), 'backstop-bench-db-'));
   let catalog: Postgres | undefined;

@@ -29,7 +29,7 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startPostgres, type Postgres } from '../../test/support/postgres';
 import { startStack, type Stack } from '../../test/support/stack';
@@ -38,9 +38,9 @@ import { parseBackupLine, type BackupEvent } from '../../activities/shared/engin
 import { Restic } from '../../activities/shared/engines/restic/restic';
 import { runProcess } from '../../activities/shared/process';
 import { JOB_TAG_PREFIX, runTag } from '../../contract/names';
-import { dropPageCache, ensureDataset, warmPageCache, type Dataset } from '../support/dataset';
+import { backupBenchDataset, dropPageCache, warmPageCache, type Dataset } from '../support/dataset';
 import { timelineOf, type Timeline } from '../support/timeline';
-import { envInt, log, runBench, tearDown } from '../support/lifecycle';
+import { envInt, log, projectToolsFirstOnPath, runBench, tearDown } from '../support/lifecycle';
 import type { BackupWorkflowResult } from '../../contract/workflows';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -253,8 +253,6 @@ async function checkCatalog(stack: Stack, jobId: number, repoUrl: string, runs: 
 }
 
 async function main(): Promise<void> {
-  const sizeMb = envInt('BENCH_SIZE_MB', 1024, 1);
-  const files = envInt('BENCH_FILES', 20_000, 1);
   // Even, so each side goes first equally often: on this 2-core machine the second full
   // backup of a pair ran ~1 s (15-20%) slower inside restic itself, whichever side it was.
   const fullRuns = envInt('BENCH_FULL_RUNS', 4, 1);
@@ -263,12 +261,9 @@ async function main(): Promise<void> {
   if (!existsSync(RESTIC)) throw new Error(`${RESTIC} is missing: run scripts/setup.sh first`);
   // The project's tools first on PATH, as jest.config.js does for the tests, and the agent
   // pinned to the very binary plain restic uses.
-  process.env.PATH = [join(ROOT, '.tools', 'bin'), join(ROOT, '.tools', 'venv', 'bin'), process.env.PATH].join(delimiter);
+  projectToolsFirstOnPath();
 
-  const cacheRoot = join(ROOT, '.bench', 'datasets');
-  mkdirSync(cacheRoot, { recursive: true });
-  const dataset = ensureDataset({ totalBytes: sizeMb * 2 ** 20, files }, cacheRoot, log);
-  log(`dataset ${dataset.dir}: ${dataset.files} files, ${(dataset.bytes / 2 ** 20).toFixed(0)} MiB${dataset.generated ? ' (generated)' : ' (cached)'}`);
+  const dataset = backupBenchDataset();
 
   const work = mkdtempSync(join(tmpdir(), 'backstop-bench-'));
   let pg: Postgres | undefined;

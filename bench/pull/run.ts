@@ -43,8 +43,8 @@ import { parseBackupLine, type BackupEvent } from '../../activities/shared/engin
 import { Restic } from '../../activities/shared/engines/restic/restic';
 import { runProcess } from '../../activities/shared/process';
 import { JOB_TAG_PREFIX, runTag } from '../../contract/names';
-import { dropPageCache, ensureDataset, warmPageCache, type Dataset } from '../support/dataset';
-import { envInt, log, runBench, tearDown } from '../support/lifecycle';
+import { backupBenchDataset, dropPageCache, warmPageCache, type Dataset } from '../support/dataset';
+import { envInt, log, projectToolsFirstOnPath, runBench, tearDown } from '../support/lifecycle';
 import type { BackupWorkflowResult } from '../../contract/workflows';
 import { CpuSampler, type CpuReport } from './cpu';
 
@@ -292,18 +292,13 @@ function variants(work: string): { env: Record<string, string>; text: string } {
 }
 
 async function main(): Promise<void> {
-  const sizeMb = envInt('BENCH_SIZE_MB', 1024, 1);
-  const files = envInt('BENCH_FILES', 20_000, 1);
   const fullRuns = envInt('BENCH_FULL_RUNS', 3, 1);
   const incrementals = envInt('BENCH_INCREMENTALS', 3, 0);
   const dropCaches = process.env.BENCH_DROP_CACHES === '1';
   if (!existsSync(RESTIC)) throw new Error(`${RESTIC} is missing: run scripts/setup.sh first`);
-  process.env.PATH = [join(ROOT, '.tools', 'bin'), join(ROOT, '.tools', 'venv', 'bin'), process.env.PATH].join(delimiter);
+  projectToolsFirstOnPath();
 
-  const cacheRoot = join(ROOT, '.bench', 'datasets');
-  mkdirSync(cacheRoot, { recursive: true });
-  const dataset = ensureDataset({ totalBytes: sizeMb * 2 ** 20, files }, cacheRoot, log);
-  log(`dataset ${dataset.dir}: ${dataset.files} files, ${(dataset.bytes / 2 ** 20).toFixed(0)} MiB${dataset.generated ? ' (generated)' : ' (cached)'}`);
+  const dataset = backupBenchDataset();
 
   const work = mkdtempSync(join(tmpdir(), 'backstop-bench-pull-'));
   let pg: Postgres | undefined;

@@ -14,7 +14,8 @@
 // Exits non-zero only on errors; a missed target prints MISS.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { projectToolsFirstOnPath } from '../support/lifecycle';
 import { performance } from 'node:perf_hooks';
 import { startPostgres, type Postgres } from '../../test/support/postgres';
 import { startStack, type Stack } from '../../test/support/stack';
@@ -42,7 +43,7 @@ const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 async function main(): Promise<void> {
   // The project's tools first on PATH, as jest.config.js does for the tests, so the agent
   // runs the same restic 0.18 as the plain side (Debian's 0.14 has no restore --json).
-  process.env.PATH = [join(ROOT, '.tools', 'bin'), join(ROOT, '.tools', 'venv', 'bin'), process.env.PATH].join(delimiter);
+  projectToolsFirstOnPath();
   const sizeMb = envInt('BENCH_SIZE_MB', 1024);
   const files = envInt('BENCH_FILES', 5000);
   const dataset = ensureDataset({ totalBytes: sizeMb * 1024 * 1024, files }, join(ROOT, '.bench', 'datasets'), log);

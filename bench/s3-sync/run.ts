@@ -16,18 +16,16 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { ROOT } from '../../test/support/tools';
-
-// The project's restic, rclone and weed first, as jest.config.js does for the tests.
-process.env.PATH = [join(ROOT, '.tools', 'bin'), join(ROOT, '.tools', 'venv', 'bin'), process.env.PATH].join(':');
-
 import { startPostgres } from '../../test/support/postgres';
 import { startStack } from '../../test/support/stack';
 import { startS3 } from '../../test/support/s3';
 import { transferFlags } from '../../activities/server/sync/rclone';
 import { timelineOf } from '../support/timeline';
-import { envInt, log, runBench } from '../support/lifecycle';
+import { envInt, log, projectToolsFirstOnPath, runBench } from '../support/lifecycle';
 import type { S3SyncWorkflowResult } from '../../contract/workflows';
+
+// The project's restic, rclone and weed, before anything runs.
+projectToolsFirstOnPath();
 
 const PASSWORD = 'benchmark password, not a secret';
 const TARGET_RATIO = 1.05;

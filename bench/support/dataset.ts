@@ -10,6 +10,8 @@ import { execFileSync } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync, readSync, closeSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ROOT } from '../../test/support/tools';
+import { envInt, log } from './lifecycle';
 
 export interface DatasetSpec {
   totalBytes: number;
@@ -176,4 +178,18 @@ export function dropPageCache(): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The backup benches' dataset (bench:overhead, bench:pull): 1 GiB in 20,000 files unless
+ * BENCH_SIZE_MB / BENCH_FILES say otherwise, cached under .bench/datasets.
+ */
+export function backupBenchDataset(): Dataset {
+  const sizeMb = envInt('BENCH_SIZE_MB', 1024, 1);
+  const files = envInt('BENCH_FILES', 20_000, 1);
+  const cacheRoot = join(ROOT, '.bench', 'datasets');
+  mkdirSync(cacheRoot, { recursive: true });
+  const dataset = ensureDataset({ totalBytes: sizeMb * 2 ** 20, files }, cacheRoot, log);
+  log(`dataset ${dataset.dir}: ${dataset.files} files, ${(dataset.bytes / 2 ** 20).toFixed(0)} MiB${dataset.generated ? ' (generated)' : ' (cached)'}`);
+  return dataset;
 }

@@ -2,8 +2,18 @@
 // the stack and PostgreSQL stopped and the work directories removed at the end (kept with
 // BENCH_KEEP=1), and an exit code that fails only on errors.
 import { rmSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { ROOT } from '../../test/support/tools';
 import type { Postgres } from '../../test/support/postgres';
 import type { Stack } from '../../test/support/stack';
+
+/**
+ * The project's tools (restic 0.18, rclone, weed, temporal) first on PATH, for this process and
+ * every one it starts, as jest.config.js does for the tests: each side of a bench runs the same binaries.
+ */
+export function projectToolsFirstOnPath(): void {
+  process.env.PATH = [join(ROOT, '.tools', 'bin'), join(ROOT, '.tools', 'venv', 'bin'), process.env.PATH].join(delimiter);
+}
 
 export const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 
