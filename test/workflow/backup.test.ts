@@ -1,6 +1,8 @@
 // BackupWorkflow on the time-skipping test server, with mocked activities: step order,
-// cleanup on failure and cancellation, retries, warnings and an unreachable agent.
-import { fakes } from './support/fakes';
+// cleanup on failure and cancellation, retries, warnings and an unreachable agent; in pull
+// mode, the agent's export and the server's engine step, a lost export opened again, the
+// export always stopped, and push plans (old ones too) never exporting.
+import { fakes, type Fakes } from './support/fakes';
 import type { LockActivities } from '../../contract/repository-lock';
 import { Worker } from '@temporalio/worker';
 import { LOCAL_ACTIVITY_CACHE, timeSkippingSuite } from './support/time-skipping';
@@ -16,6 +18,9 @@ import { SearchAttributeKeys } from '../../contract/search-attributes';
 import type { SnapshotHandle } from '../../contract/snapshot';
 import type { AgentActivities, BackupStepResult, PostHookInput, ServerActivities, BackupPlan, FinishRunInput } from '../../contract/backup-activities';
 import type { RunProgressState } from '../../contract/workflows';
+import type { ExportActivities, ExportEndpoint, PullActivities, PullBackupInput, StartExportInput } from '../../contract/pull';
+import { toApplicationFailure } from '../../activities/shared/failure';
+import { ExportLostError } from '../../activities/server/pull/export-client';
 
 jest.setTimeout(120_000);
 
@@ -52,6 +57,13 @@ let nextRepositoryId = 3;
 
 async function runScenario(opts: {
   runBackup: RunBackup;
+  /** The workflow's input (default run-1 of job 7). */
+  input?: { runId: string; jobId: number };
+  /** A plan as old histories have it: no `mode` at all. */
+  dropMode?: boolean;
+  /** More fakes on the server worker and the agent (pull mode's steps). */
+  server?: (rec: Recorder) => Fakes<PullActivities>;
+  agent?: (rec: Recorder) => Fakes<ExportActivities>;
   /** Replaces the default createSnapshot (which notes the call and returns a `none` handle). */
   createSnapshot?: () => Promise<SnapshotHandle>;
   planOverride?: Partial<BackupPlan>;
@@ -64,7 +76,8 @@ async function runScenario(opts: {
   // A repository of its own per scenario: its lock workflow then lives on this scenario's
   // workers (the test server would keep handing a lock workflow's tasks to the sticky
   // queue of an earlier scenario's worker, which has shut down).
-  const p = { ...plan, repository: { ...plan.repository, id: nextRepositoryId++ }, ...opts.planOverride };
+  const p: BackupPlan = { ...plan, repository: { ...plan.repository, id: nextRepositoryId++ }, ...opts.planOverride };
+  if (opts.dropMode) delete (p as Partial<BackupPlan>).mode;
   const serverWorker = await Worker.create({
     connection: suite.env.nativeConnection,
     taskQueue: SERVER_TASK_QUEUE,
@@ -74,7 +87,7 @@ async function runScenario(opts: {
     // timeout on every timer while the test server skips hours. (No cache at all would do
     // that too, but not with local activities: see LOCAL_ACTIVITY_CACHE.)
     ...LOCAL_ACTIVITY_CACHE,
-    activities: fakes<ServerActivities & LockActivities>({
+    activities: fakes<ServerActivities & LockActivities & PullActivities>({
       prepareBackup: async () => (note('prepareBackup'), p),
       runPreScript: async () => void note('runPreScript'),
       recordSnapshot: async () => void note('recordSnapshot'),
@@ -86,12 +99,13 @@ async function runScenario(opts: {
       // The engine step takes the shared repository lock: the real lock activities, so the
       // real lock workflow grants it.
       ...suite.lockActivities(),
+      ...opts.server?.(rec),
     }),
   });
   const agentWorker = await Worker.create({
     connection: suite.env.nativeConnection,
     taskQueue: agentTaskQueue(p.agentName),
-    activities: fakes<AgentActivities>({
+    activities: fakes<AgentActivities & ExportActivities>({
       createSnapshot: async () => (note('createSnapshot'), opts.createSnapshot ? opts.createSnapshot() : noneHandle(p.paths)),
       releaseSnapshot: async () => void note('releaseSnapshot'),
       runBackup: async () => (note('runBackup'), opts.runBackup(rec)),
@@ -100,6 +114,7 @@ async function runScenario(opts: {
         rec.postHook = i;
         return { exitCode: 0, output: [] };
       },
+      ...opts.agent?.(rec),
     }),
   });
   const workflowId = `backup/7/${Math.random().toString(36).slice(2)}`;
@@ -107,7 +122,7 @@ async function runScenario(opts: {
     const handle = await suite.env.client.workflow.start(backupWorkflow, {
       taskQueue: SERVER_TASK_QUEUE,
       workflowId,
-      args: [{ runId: 'run-1', jobId: 7, agentScheduleToStartMs: opts.agentScheduleToStartMs ?? 60_000, engineHeartbeatTimeoutMs: 2_000 }],
+      args: [{ ...(opts.input ?? { runId: 'run-1', jobId: 7 }), agentScheduleToStartMs: opts.agentScheduleToStartMs ?? 60_000, engineHeartbeatTimeoutMs: 2_000 }],
     });
     if (opts.whileRunning) await opts.whileRunning(handle);
     return handle.result();
@@ -249,5 +264,155 @@ describe('BackupWorkflow', () => {
     expect(rec.finish?.status).toBe('failed');
     expect(rec.finish?.failureReason).toMatch(/^agent unreachable: agent "web1" did not pick up createSnapshot/);
     expect(rec.calls).not.toContain('runBackup');
+  });
+});
+
+// --- pull mode ----------------------------------------------------------------------------
+
+const pullPlan: Partial<BackupPlan> = { jobId: 8, jobName: 'www', agentName: 'web2', paths: ['/srv/www'], excludes: ['*.tmp'], mode: 'pull' };
+const pullSnapshot = { id: 'b'.repeat(64), time: '2026-11-22T10:00:00Z', hostname: 'web2', paths: ['/srv/www'], tags: [] };
+const okPull: BackupStepResult = { snapshot: pullSnapshot, stats: null, unreadable: [], adopted: false };
+
+/** What the fake runPullBackup throws when the export broke: exactly what the activity edge makes of it. */
+const exportLost = () => toApplicationFailure(new ExportLostError('the agent export at 10.0.0.2:40001 closed the connection')) as ApplicationFailure;
+
+interface PullRecorder extends Recorder {
+  startExports: StartExportInput[];
+  pulls: PullBackupInput[];
+}
+
+let nextPort = 40_000;
+
+/** runScenario with a pull plan (job 8 on web2), recording the exports and the engine steps. */
+async function pullScenario(opts: {
+  runPullBackup?: (input: PullBackupInput, rec: PullRecorder) => Promise<BackupStepResult>;
+  planOverride?: Partial<BackupPlan>;
+  dropMode?: boolean;
+  whileRunning?: (handle: Awaited<ReturnType<typeof suite.env.client.workflow.start>>) => Promise<void>;
+}): Promise<{ rec: PullRecorder; result: unknown; error?: unknown }> {
+  const startExports: StartExportInput[] = [];
+  const pulls: PullBackupInput[] = [];
+  const withPulls = (rec: Recorder): PullRecorder => Object.assign(rec, { startExports, pulls });
+  const out = await runScenario({
+    input: { runId: 'run-pull', jobId: 8 },
+    planOverride: { ...pullPlan, ...opts.planOverride },
+    dropMode: opts.dropMode,
+    whileRunning: opts.whileRunning,
+    runBackup: async () => okPull,
+    server: (rec) => ({
+      runPullBackup: async (i: PullBackupInput) => {
+        rec.calls.push('runPullBackup');
+        pulls.push(i);
+        return opts.runPullBackup ? opts.runPullBackup(i, withPulls(rec)) : okPull;
+      },
+    }),
+    agent: (rec) => ({
+      startExport: async (i: StartExportInput): Promise<ExportEndpoint> => {
+        rec.calls.push('startExport');
+        startExports.push(i);
+        return { runId: i.runId, agentName: 'web2', host: '10.0.0.2', port: nextPort++ };
+      },
+      stopExport: async () => void rec.calls.push('stopExport'),
+    }),
+  });
+  return { ...out, rec: withPulls(out.rec) };
+}
+
+describe('BackupWorkflow in pull mode', () => {
+  it('exports, pulls, stops the export, releases the snapshot and records the snapshot', async () => {
+    const { rec, result } = await pullScenario({});
+    expect(rec.calls).toEqual([
+      'prepareBackup', 'createSnapshot', 'startExport', 'runPullBackup', 'stopExport', 'releaseSnapshot', 'runPostHook', 'recordSnapshot', 'finishRun', 'notify',
+    ]);
+    expect(rec.calls).not.toContain('runBackup');
+    expect(rec.startExports).toEqual([{ runId: 'run-pull', handle: noneHandle(['/srv/www']) }]);
+    expect(rec.pulls).toHaveLength(1);
+    expect(rec.pulls[0]).toMatchObject({
+      runId: 'run-pull',
+      jobId: 8,
+      agentName: 'web2',
+      paths: ['/srv/www'],
+      excludes: ['*.tmp'],
+      export: { runId: 'run-pull', agentName: 'web2', host: '10.0.0.2' },
+    });
+    expect(rec.pulls[0]!.repository.url).toBe('/srv/repo');
+    expect(rec.finish).toMatchObject({ status: 'succeeded', snapshotId: pullSnapshot.id, failureReason: null });
+    expect(result).toMatchObject({ status: 'succeeded', snapshotId: pullSnapshot.id });
+  });
+
+  it('exports again after a lost export and succeeds, pulling from the new endpoint', async () => {
+    const { rec, result } = await pullScenario({
+      runPullBackup: async (_i, r) => {
+        if (r.pulls.length === 1) throw exportLost();
+        return okPull;
+      },
+    });
+    expect(rec.calls.filter((c) => c === 'startExport')).toHaveLength(2);
+    // The activity's own retry policy does not retry a lost export: the workflow exports anew.
+    expect(rec.calls.filter((c) => c === 'runPullBackup')).toHaveLength(2);
+    expect(rec.pulls[1]!.export.port).not.toBe(rec.pulls[0]!.export.port);
+    expect(rec.calls.slice(2, 6)).toEqual(['startExport', 'runPullBackup', 'startExport', 'runPullBackup']);
+    expect(rec.calls.filter((c) => c === 'stopExport')).toHaveLength(1);
+    expect(rec.finish).toMatchObject({ status: 'succeeded', snapshotId: pullSnapshot.id });
+    expect(result).toMatchObject({ status: 'succeeded' });
+  });
+
+  it('fails with a readable reason after four lost exports, and still stops the export and releases the snapshot', async () => {
+    const { rec, error } = await pullScenario({
+      runPullBackup: async () => {
+        throw exportLost();
+      },
+    });
+    expect(rec.calls.filter((c) => c === 'startExport')).toHaveLength(4);
+    expect(rec.calls.filter((c) => c === 'runPullBackup')).toHaveLength(4);
+    expect(rec.calls.slice(-5)).toEqual(['stopExport', 'releaseSnapshot', 'runPostHook', 'finishRun', 'notify']);
+    expect(rec.calls).not.toContain('recordSnapshot');
+    expect(rec.finish).toMatchObject({ status: 'failed', snapshotId: null, failureReason: 'the agent export at 10.0.0.2:40001 closed the connection' });
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+  });
+
+  it('does not export again for a failure that is not a lost export', async () => {
+    const { rec, error } = await pullScenario({
+      runPullBackup: async () => {
+        throw ApplicationFailure.create({ message: 'restic backup: wrong repository password', type: ErrorType.repositoryAuth, nonRetryable: true });
+      },
+    });
+    expect(rec.calls.filter((c) => c === 'startExport')).toHaveLength(1);
+    expect(rec.calls.filter((c) => c === 'runPullBackup')).toHaveLength(1);
+    expect(rec.calls).toContain('stopExport');
+    expect(rec.finish).toMatchObject({ status: 'failed', failureReason: 'restic backup: wrong repository password' });
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+  });
+
+  it('stops the export and releases the snapshot when cancelled while pulling', async () => {
+    const { rec, error } = await pullScenario({
+      runPullBackup: async () => {
+        const ctx = Context.current();
+        for (;;) {
+          ctx.heartbeat();
+          if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      },
+      whileRunning: async (handle) => {
+        await waitFor('the pull step to start', async () => (await handle.describe()).raw.pendingActivities?.some((a) => a.activityType?.name === 'runPullBackup'), 60_000, 50);
+        await handle.cancel();
+      },
+    });
+    expect(rec.calls.filter((c) => c === 'startExport')).toHaveLength(1);
+    expect(rec.calls.slice(-5)).toEqual(['stopExport', 'releaseSnapshot', 'runPostHook', 'finishRun', 'notify']);
+    expect(rec.finish).toMatchObject({ status: 'cancelled', failureReason: 'cancelled' });
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+  });
+
+  it.each([
+    ['mode push', { planOverride: { mode: 'push' } as Partial<BackupPlan> }],
+    ['no mode (a plan from an older history)', { dropMode: true }],
+  ])('a %s plan runs the engine on the agent and never exports', async (_name, o) => {
+    const { rec, result } = await pullScenario(o);
+    expect(rec.calls).toEqual(['prepareBackup', 'createSnapshot', 'runBackup', 'releaseSnapshot', 'runPostHook', 'recordSnapshot', 'finishRun', 'notify']);
+    expect(rec.calls).not.toContain('startExport');
+    expect(rec.calls).not.toContain('stopExport');
+    expect(result).toMatchObject({ status: 'succeeded' });
   });
 });
