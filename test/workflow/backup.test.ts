@@ -143,6 +143,24 @@ async function runScenario(opts: {
   return { rec, result, error };
 }
 
+/** An engine step that heartbeats until its cancellation arrives, as the real ones do. */
+async function heartbeatUntilCancelled(): Promise<never> {
+  const ctx = Context.current();
+  for (;;) {
+    ctx.heartbeat();
+    if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Cancels the run once `activity` has started (the workflow's pending activities say so). */
+function cancelOnceRunning(activity: string) {
+  return async (handle: Awaited<ReturnType<typeof suite.env.client.workflow.start>>): Promise<void> => {
+    await waitFor(`${activity} to start`, async () => (await handle.describe()).raw.pendingActivities?.some((a) => a.activityType?.name === activity), 60_000, 50);
+    await handle.cancel();
+  };
+}
+
 describe('BackupWorkflow', () => {
   it('answers the progress query with its current step, and ends with its outcome as a search attribute', async () => {
     let release!: () => void;
@@ -237,20 +255,8 @@ describe('BackupWorkflow', () => {
 
   it('cleans up and records cancellation when cancelled mid-backup', async () => {
     const { rec, error } = await runScenario({
-      runBackup: async () => {
-        const ctx = Context.current();
-        // Heartbeat until the cancellation arrives, as the real engine step does.
-        for (;;) {
-          ctx.heartbeat();
-          if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      },
-      whileRunning: async (handle) => {
-        // Let the engine step start before cancelling.
-        await waitFor('the engine step to start', async () => (await handle.describe()).raw.pendingActivities?.some((a) => a.activityType?.name === 'runBackup'), 60_000, 50);
-        await handle.cancel();
-      },
+      runBackup: heartbeatUntilCancelled,
+      whileRunning: cancelOnceRunning('runBackup'),
     });
     expect(rec.calls.slice(-4)).toEqual(['releaseSnapshot', 'runPostHook', 'finishRun', 'notify']);
     expect(rec.postHook?.success).toBe(false);
@@ -386,18 +392,8 @@ describe('BackupWorkflow in pull mode', () => {
 
   it('stops the export and releases the snapshot when cancelled while pulling', async () => {
     const { rec, error } = await pullScenario({
-      runPullBackup: async () => {
-        const ctx = Context.current();
-        for (;;) {
-          ctx.heartbeat();
-          if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      },
-      whileRunning: async (handle) => {
-        await waitFor('the pull step to start', async () => (await handle.describe()).raw.pendingActivities?.some((a) => a.activityType?.name === 'runPullBackup'), 60_000, 50);
-        await handle.cancel();
-      },
+      runPullBackup: heartbeatUntilCancelled,
+      whileRunning: cancelOnceRunning('runPullBackup'),
     });
     expect(rec.calls.filter((c) => c === 'startExport')).toHaveLength(1);
     expect(rec.calls.slice(-5)).toEqual(['stopExport', 'releaseSnapshot', 'runPostHook', 'finishRun', 'notify']);
