@@ -7,11 +7,13 @@ import type { SnapshotHandle } from './snapshot';
 /** The name the server worker's certificate carries; agents accept no other peer for an export. */
 export const SERVER_WORKER_IDENTITY = 'backstop-server-worker';
 
-/** Where the server worker dials an export (one per run, its own port, open until stopped). */
+/**
+ * Where the server worker dials an export (one per run, its own port, open until stopped).
+ * Which agent must answer there is the plan's to say (PullBackupInput.agentName), never the
+ * endpoint's: an agent reports its endpoint and could name another.
+ */
 export interface ExportEndpoint {
   runId: string;
-  /** The agent that serves it; the peer certificate must name it. */
-  agentName: string;
   host: string;
   port: number;
 }
@@ -34,7 +36,7 @@ export interface PullBackupInput {
   runId: string;
   workflowId: string;
   jobId: number;
-  /** Recorded as the snapshot's host: the agent, as in push mode. */
+  /** The run's agent: the only peer accepted on the export, and the snapshot's host, as in push mode. */
   agentName: string;
   repository: { id: number; url: string };
   export: ExportEndpoint;

@@ -316,7 +316,7 @@ async function pullScenario(opts: {
       startExport: async (i: StartExportInput): Promise<ExportEndpoint> => {
         rec.calls.push('startExport');
         startExports.push(i);
-        return { runId: i.runId, agentName: 'web2', host: '10.0.0.2', port: nextPort++ };
+        return { runId: i.runId, host: '10.0.0.2', port: nextPort++ };
       },
       stopExport: async () => void rec.calls.push('stopExport'),
     }),
@@ -339,7 +339,7 @@ describe('BackupWorkflow in pull mode', () => {
       agentName: 'web2',
       paths: ['/srv/www'],
       excludes: ['*.tmp'],
-      export: { runId: 'run-pull', agentName: 'web2', host: '10.0.0.2' },
+      export: { runId: 'run-pull', host: '10.0.0.2' },
     });
     expect(rec.pulls[0]!.repository.url).toBe('/srv/repo');
     expect(rec.finish).toMatchObject({ status: 'succeeded', snapshotId: pullSnapshot.id, failureReason: null });

@@ -74,7 +74,6 @@ async function exportServer(config: BackstopConfig, stateDir: string, identity: 
     return null;
   }
   return new ExportServer({
-    agentName: config.agentName,
     stateDir,
     identity: () => identity.current(),
     listenHost: config.exportListen,

@@ -30,7 +30,6 @@ export interface TlsIdentity {
 }
 
 export interface ExportServerOptions {
-  agentName: string;
   stateDir: string;
   /** The agent's key and certificate, read when a connection comes (renewals replace them). */
   identity: () => Promise<TlsIdentity>;
@@ -130,7 +129,7 @@ export class ExportServer {
     });
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
-    const endpoint: ExportEndpoint = { runId, agentName: this.opts.agentName, host: this.opts.advertiseHost, port };
+    const endpoint: ExportEndpoint = { runId, host: this.opts.advertiseHost, port };
     this.open.set(runId, { endpoint, workflowId, server, children, sockets });
     this.startWatch();
     this.opts.logger.info({ runId, port, paths: entries.map((e) => e.path) }, 'export open');

@@ -22,7 +22,8 @@ export class ExportLostError extends BackstopError {
   }
 }
 
-export async function connectExport(endpoint: ExportEndpoint, tls: ServerWorkerTls, timeoutMs = 30_000): Promise<TLSSocket> {
+/** Connects to the export and proves that `agentName` serves it, with a certificate of the internal CA. */
+export async function connectExport(endpoint: ExportEndpoint, agentName: string, tls: ServerWorkerTls, timeoutMs = 30_000): Promise<TLSSocket> {
   const where = `${endpoint.host}:${endpoint.port}`;
   const tcp = netConnect({ host: endpoint.host, port: endpoint.port });
   // Every SFTP request waits for its answer: without this each small read waits for Nagle.
@@ -53,9 +54,9 @@ export async function connectExport(endpoint: ExportEndpoint, tls: ServerWorkerT
   const peer = socket.getPeerCertificate();
   const name = peer?.subject?.CN;
   const peerPem = peer?.raw ? new X509Certificate(peer.raw).toString() : null;
-  if (!peerPem || !verifyIssuedBy(peerPem, tls.caPem) || name !== endpoint.agentName) {
+  if (!peerPem || !verifyIssuedBy(peerPem, tls.caPem) || name !== agentName) {
     socket.destroy();
-    throw new BackstopError(ErrorType.unauthorized, `agent export at ${where}: the peer is ${JSON.stringify(name ?? null)}${peerPem && !verifyIssuedBy(peerPem, tls.caPem) ? ' (not issued by the internal CA, or expired)' : ''}, not agent ${JSON.stringify(endpoint.agentName)} with a certificate of the internal CA`);
+    throw new BackstopError(ErrorType.unauthorized, `agent export at ${where}: the peer is ${JSON.stringify(name ?? null)}${peerPem && !verifyIssuedBy(peerPem, tls.caPem) ? ' (not issued by the internal CA, or expired)' : ''}, not agent ${JSON.stringify(agentName)} with a certificate of the internal CA`);
   }
   socket.on('error', () => undefined);
   return socket;

@@ -85,7 +85,7 @@ export function createPullActivities(deps: PullDeps): PullActivities {
       await mkdir(mountPoint, { recursive: true, mode: 0o700 });
       await mkdir(root, { recursive: true, mode: 0o700 });
 
-      socket = await connectExport(input.export, await deps.tls());
+      socket = await connectExport(input.export, input.agentName, await deps.tls());
       const channelSocket = socket;
       // The export's connection breaking while the engine reads it would let restic save a
       // snapshot with every unread file missing: stop the engine at once, keep nothing.
