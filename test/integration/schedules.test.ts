@@ -192,9 +192,16 @@ describe('a job with a schedule', () => {
     // Stopped by the cancellation, not finished.
     expect(stopped).toMatchObject({ status: 'cancelled', failureReason: 'cancelled' });
     expect(stopped.snapshotId).toBeNull();
-    const second = await waitFor('the run that replaced it', async () => (await scheduledRuns(job.id)).find((r) => r.id !== first.id), 60_000, 300);
+    await waitFor('the run that replaced it', async () => (await scheduledRuns(job.id)).find((r) => r.id !== first.id), 60_000, 300);
     const runs = await endScheduled(job.id);
-    expect(runs.find((r) => r.id === second.id)?.status).toBe('succeeded');
+    // Every firing cancels the run before it. The schedule goes on firing (every 5 s) until
+    // endScheduled deletes it, and on a busy machine a third firing can come first and cancel
+    // the second run too: whatever their number, all but the last were cancelled, and the last
+    // one, which no firing followed, finished.
+    const ordered = [...runs].sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
+    expect(ordered.length).toBeGreaterThanOrEqual(2);
+    expect(ordered.slice(0, -1).map((r) => r.status)).toEqual(ordered.slice(0, -1).map(() => 'cancelled'));
+    expect(ordered.at(-1)?.status).toBe('succeeded');
   });
 
   it('backfills a time range with one run per fire time in it', async () => {
