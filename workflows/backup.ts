@@ -35,12 +35,13 @@
 // workflows/backup-legacy.ts. The envelope (workflows/run-envelope.ts) runs the cleanup in
 // a non-cancellable scope, so a cancelled or failed run still releases its snapshot, runs
 // its post hooks and records its outcome.
-import { ActivityFailure, ApplicationFailure, patched, proxyActivities, proxyLocalActivities, uuid4, workflowInfo } from '@temporalio/workflow';
+import { patched, proxyActivities, proxyLocalActivities, uuid4, workflowInfo } from '@temporalio/workflow';
 import { mergeOverrides, NO_OVERRIDES, overrideTags, type RunOverrides } from '../contract/run-overrides';
 import { ErrorType } from '../contract/errors';
 import { SERVER_TASK_QUEUE } from '../contract/names';
 import { failureReason } from './failure-reason';
-import { agentEngineOptions, agentStepOptions, engineOptions } from './agent-options';
+import { agentEngineOptions, agentStepOptions } from './agent-options';
+import { serverEngineOnExport, throughExport } from './export-channel';
 import { withRepositoryLock } from './with-repository-lock';
 import { fillRunAttributes } from './run-visibility';
 import { runEnvelope } from './run-envelope';
@@ -49,7 +50,7 @@ import type { AgentActivities, BackupStepResult, BackupPlan, ServerActivities, S
 import type { PluginActivities, PluginBackupResult, PluginRunInput } from '../contract/plugin-activities';
 import type { LockActivities } from '../contract/repository-lock';
 import type { SnapshotHandle } from '../contract/snapshot';
-import type { ExportActivities, PullActivities, PullBackupInput } from '../contract/pull';
+import type { ExportActivities, PullBackupInput } from '../contract/pull';
 import type { BackupWorkflowInput, BackupWorkflowResult } from '../contract/workflows';
 
 /** Runs that record this marker take the order above; runs without it replay backup-legacy.ts. */
@@ -228,9 +229,6 @@ function agentProxies(agentName: string, input: BackupWorkflowInput) {
   };
 }
 
-/** How often a broken export is opened again before the run fails. */
-const EXPORT_ATTEMPTS = 4;
-
 /** Pull mode's engine: the agent exports, the server worker mounts and reads (contract/pull.ts). */
 async function pullEngine(
   step: (s: 'export' | 'engine') => void,
@@ -240,22 +238,13 @@ async function pullEngine(
   input: BackupWorkflowInput,
 ): Promise<BackupStepResult> {
   const exports = proxyActivities<ExportActivities>(agentStepOptions(engineInput.agentName, input));
-  // A lost export is not the engine step's to retry: the loop below exports again first.
-  const engine = engineOptions(SERVER_TASK_QUEUE, input);
-  const server = proxyActivities<PullActivities>({ ...engine, retry: { ...engine.retry, nonRetryableErrorTypes: [ErrorType.exportLost] } });
-  for (let attempt = 1; ; attempt++) {
-    step('export');
-    markExported();
-    const endpoint = await exports.startExport({ runId: engineInput.runId, handle });
-    step('engine');
-    try {
-      return await server.runPullBackup({ ...engineInput, export: endpoint });
-    } catch (err) {
-      if (attempt >= EXPORT_ATTEMPTS || !isExportLost(err)) throw err;
-    }
-  }
-}
-
-function isExportLost(err: unknown): boolean {
-  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === ErrorType.exportLost;
+  const server = serverEngineOnExport(input);
+  return throughExport(
+    step,
+    () => {
+      markExported();
+      return exports.startExport({ runId: engineInput.runId, handle });
+    },
+    (endpoint) => server.runPullBackup({ ...engineInput, export: endpoint }),
+  );
 }
