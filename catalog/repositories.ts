@@ -161,15 +161,15 @@ export class Repositories {
   // --- who may hold the secrets ---------------------------------------------------------
   /**
    * How an agent uses this repository, which decides whether it may hold the secret: it runs
-   * the engine there (a push job of the agent writes to it, or a restore from it to this
-   * agent has not finished — cross-agent restores), only through pull jobs (the server
+   * the engine there (a push job of the agent writes to it, or a restore from it with the
+   * engine on this agent has not finished — cross-agent restores), only through pull jobs (the server
    * worker runs the engine; the secret stays on the server), or not at all.
    */
   async agentUse(agentName: string, repositoryId: number): Promise<AgentRepositoryUse> {
     const { rows } = await this.s.q.query(
       `SELECT EXISTS (SELECT 1 FROM jobs j JOIN agents a ON a.id = j.agent_id WHERE a.name = $1 AND j.repository_id = $2 AND j.mode = 'push')
            OR EXISTS (SELECT 1 FROM runs WHERE kind IN ('restore', 'db-restore') AND agent_name = $1 AND repository_id = $2
-                        AND status IN ('queued', 'awaiting-approval', 'running')) AS engine,
+                        AND engine_site = 'agent' AND status IN ('queued', 'awaiting-approval', 'running')) AS engine,
               EXISTS (SELECT 1 FROM jobs j JOIN agents a ON a.id = j.agent_id WHERE a.name = $1 AND j.repository_id = $2 AND j.mode = 'pull') AS pull`,
       [agentName, repositoryId],
     );

@@ -12,6 +12,8 @@ export interface NewRun {
   jobId?: number | null;
   repositoryId?: number | null;
   agentName?: string | null;
+  /** Where the run's engine runs; `agent` (the default) lets a restore's target agent fetch the secret. */
+  engineSite?: 'agent' | 'server';
 }
 
 export interface RunOutcome {
@@ -71,9 +73,9 @@ export class Runs {
 
   async insert(r: NewRun): Promise<void> {
     await this.s.q.query(
-      `INSERT INTO runs (id, job_id, kind, workflow_id, repository_id, agent_name, status)
-       VALUES ($1, $2, $3, $4, $5, $6, 'queued') ON CONFLICT (id) DO NOTHING`,
-      [r.id, r.jobId ?? null, r.kind ?? 'backup', r.workflowId, r.repositoryId ?? null, r.agentName ?? null],
+      `INSERT INTO runs (id, job_id, kind, workflow_id, repository_id, agent_name, status, engine_site)
+       VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7) ON CONFLICT (id) DO NOTHING`,
+      [r.id, r.jobId ?? null, r.kind ?? 'backup', r.workflowId, r.repositoryId ?? null, r.agentName ?? null, r.engineSite ?? 'agent'],
     );
   }
 
@@ -91,13 +93,13 @@ export class Runs {
 
   private async setActive(r: NewRun, status: 'running' | 'awaiting-approval'): Promise<void> {
     await this.s.q.query(
-      `INSERT INTO runs (id, job_id, kind, workflow_id, repository_id, agent_name, status)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
+      `INSERT INTO runs (id, job_id, kind, workflow_id, repository_id, agent_name, status, engine_site)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (id) DO UPDATE SET status = $7,
          repository_id = COALESCE(runs.repository_id, EXCLUDED.repository_id),
          agent_name = COALESCE(runs.agent_name, EXCLUDED.agent_name)
        WHERE runs.status IN ('queued', 'awaiting-approval', 'running')`,
-      [r.id, r.jobId ?? null, r.kind ?? 'backup', r.workflowId, r.repositoryId ?? null, r.agentName ?? null, status],
+      [r.id, r.jobId ?? null, r.kind ?? 'backup', r.workflowId, r.repositoryId ?? null, r.agentName ?? null, status, r.engineSite ?? 'agent'],
     );
   }
 

@@ -11,10 +11,12 @@ describe('snapshots restore flags', () => {
       verify: false,
     });
     expect(restoreRequest([])).toEqual({});
+    expect(restoreRequest(['--via', 'server'])).toEqual({ via: 'server' });
   });
 
   it('refuses an unknown overwrite policy and a flag without value', () => {
     expect(() => restoreRequest(['--overwrite', 'sometimes'])).toThrow(/--overwrite must be one of/);
+    expect(() => restoreRequest(['--via', 'elsewhere'])).toThrow(/--via must be one of/);
     expect(() => restoreRequest(['--target', '--wait'])).toThrow(/--target needs a value/);
     expect(flags(['--include'], '--include')).toEqual([]);
   });

@@ -3,7 +3,7 @@ import type { ApiClient, ApiRun } from '../core/api-client';
 import { flag, flags } from './args';
 
 export const RESTORE_USAGE = `  snapshots restore <id> [--agent A] [--target DIR] [--include P]... [--overwrite never|if-newer|always]
-                    [--no-verify] [--post-hook CMD] [--wait]
+                    [--no-verify] [--post-hook CMD] [--via agent|server] [--wait]
                                              restore a snapshot (default: a new directory on its agent)
   snapshots ls <id> [path]                   list one directory of a snapshot
   runs approve <runId> [--note TEXT]         let a restore waiting for approval go ahead
@@ -13,10 +13,13 @@ export const RESTORE_USAGE = `  snapshots restore <id> [--agent A] [--target DIR
 /** Every value of a repeatable flag: `--include a --include b` → [a, b]. */
 
 const OVERWRITE = ['never', 'if-newer', 'always'] as const;
+const VIA = ['agent', 'server'] as const;
 
 export function restoreRequest(args: string[]) {
   const overwrite = flag(args, '--overwrite');
   if (overwrite !== undefined && !(OVERWRITE as readonly string[]).includes(overwrite)) throw new Error(`--overwrite must be one of ${OVERWRITE.join(', ')}`);
+  const via = flag(args, '--via');
+  if (via !== undefined && !(VIA as readonly string[]).includes(via)) throw new Error(`--via must be one of ${VIA.join(', ')}`);
   const include = flags(args, '--include');
   return {
     ...(flag(args, '--agent') ? { agent: flag(args, '--agent') } : {}),
@@ -25,6 +28,7 @@ export function restoreRequest(args: string[]) {
     ...(overwrite ? { overwrite: overwrite as (typeof OVERWRITE)[number] } : {}),
     ...(args.includes('--no-verify') ? { verify: false } : {}),
     ...(flag(args, '--post-hook') ? { postHook: flag(args, '--post-hook') } : {}),
+    ...(via ? { via: via as (typeof VIA)[number] } : {}),
   };
 }
 

@@ -161,6 +161,12 @@ export interface BackupEngine {
   listDirectory(repo: RepositoryAccess, snapshotId: string, path: string): Promise<SnapshotListing | null>;
   /** Streams one regular file of a snapshot into `out` (not ended, so the caller decides). */
   dumpFile(repo: RepositoryAccess, snapshotId: string, path: string, out: NodeJS.WritableStream, signal?: AbortSignal): Promise<void>;
+  /**
+   * Streams a directory of a snapshot (`/`: all of it) into `out` as a tar archive with
+   * owners, modes, times, symlinks and extended attributes, members named by their full
+   * paths without the leading `/` (not ended). Server restores send it to the target agent.
+   */
+  dumpArchive(repo: RepositoryAccess, snapshotId: string, path: string, out: NodeJS.WritableStream, control: RunControl): Promise<void>;
   check(repo: RepositoryAccess): Promise<void>;
   /** Applies a retention policy (or reports what it would do, with `dryRun`). */
   forget(repo: RepositoryAccess, req: ForgetRequest, control?: RunControl): Promise<ForgetGroup[]>;

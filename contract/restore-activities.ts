@@ -64,6 +64,8 @@ export interface RestoreRunRef {
   repositoryId: number;
   /** The target agent. */
   agentName: string;
+  /** Where the engine runs (absent: the agent); only an `agent` restore lets its agent fetch the secret. */
+  engineSite?: 'agent' | 'server';
 }
 
 export interface FinishRestoreInput {

@@ -68,9 +68,17 @@ export interface RestoreWorkflowInput {
   /** Without a decision by then, the restore is rejected. */
   approvalTimeoutMs: number;
   postHook: string | null;
+  /**
+   * Where the engine runs: on the target agent (`agent`, which fetches the repository's
+   * secret for the run) or on the server worker, writing through the agent's export of the
+   * target (`server`: the agent never holds the secret). Absent (runs started before): agent.
+   */
+  via?: RestoreVia;
   agentScheduleToStartMs?: number;
   engineHeartbeatTimeoutMs?: number;
 }
+
+export type RestoreVia = 'agent' | 'server';
 
 export interface ApprovalInput {
   /** Who decided: the name of the API token that sent the signal. */

@@ -6,6 +6,12 @@
 //
 // The target is checked before the run waits for approval, so an operator only ever approves
 // a restore the agent has already accepted, and a refused target writes nothing.
+//
+// With `via: 'server'` the restore step is instead: the agent exports the checked target
+// (writable, nothing else) → the server worker mounts it and runs the engine into it, so the
+// agent never holds the repository's secret; the export is stopped in the cleanup, always.
+// Only policies a plain re-run converges with (a new directory, `always`) go this way: the
+// API refuses the others (their crash-resume plan needs the files where the engine runs).
 import { condition, defineSignal, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { RestoreSummary } from '../contract/engine';
 import type { RunStatus } from '../contract/model';
@@ -16,6 +22,8 @@ import { agentEngineOptions, agentStepOptions } from './agent-options';
 import { withRepositoryLock } from './with-repository-lock';
 import { fillRunAttributes } from './run-visibility';
 import { runEnvelope } from './run-envelope';
+import { serverEngineOnExport, throughExport } from './export-channel';
+import type { ExportActivities } from '../contract/pull';
 import type { RestoreAgentActivities, RestoreTargetResult, RestoreServerActivities, RestoreRunRef } from '../contract/restore-activities';
 import type { ApprovalDecision, ApprovalInput, RestoreWorkflowInput, RestoreWorkflowResult } from '../contract/workflows';
 
@@ -36,6 +44,7 @@ export async function restoreWorkflow(input: RestoreWorkflowInput): Promise<Rest
     jobId: input.snapshot.jobId,
     repositoryId: input.snapshot.repositoryId,
     agentName: input.agentName,
+    engineSite: input.via ?? 'agent',
   };
 
   // The first decision wins; later signals are no-ops (the API answers 409 once the run
@@ -53,6 +62,7 @@ export async function restoreWorkflow(input: RestoreWorkflowInput): Promise<Rest
 
   let checked: RestoreTargetResult | undefined;
   let attempted = false;
+  let exported = false;
 
   const run = await runEnvelope({
     where: input.agentName,
@@ -81,20 +91,45 @@ export async function restoreWorkflow(input: RestoreWorkflowInput): Promise<Rest
       }
       attempted = true;
       step('restore');
+      const repository = { id: plan.repository.id, url: plan.repository.url };
       // Shared lock: a prune may not delete the packs this restore is reading.
-      const summary = await withRepositoryLock(plan.repository.id, 'shared', () =>
-        engine.runRestore({
+      const summary = await withRepositoryLock(plan.repository.id, 'shared', (): Promise<RestoreSummary> => {
+        if (input.via === 'server') {
+          const exports = proxyActivities<ExportActivities>(agentStepOptions(input.agentName, input, [ErrorType.input]));
+          const server = serverEngineOnExport(input);
+          return throughExport(
+            (s) => step(s === 'engine' ? 'restore' : 'export'),
+            () => {
+              exported = true;
+              return exports.startRestoreExport({ runId: input.runId, snapshotId: input.snapshot.id, target: target.target });
+            },
+            (endpoint) =>
+              server.runServerRestore({
+                runId: input.runId,
+                workflowId,
+                agentName: input.agentName,
+                snapshotId: input.snapshot.id,
+                repository,
+                export: endpoint,
+                target: target.target,
+                include: target.include,
+                overwrite: input.overwrite,
+                verify: input.verify,
+              }),
+          );
+        }
+        return engine.runRestore({
           runId: input.runId,
           workflowId,
           snapshotId: input.snapshot.id,
           snapshotPaths: input.snapshot.paths,
-          repository: { id: plan.repository.id, url: plan.repository.url },
+          repository,
           target: target.target,
           include: target.include,
           overwrite: input.overwrite,
           verify: input.verify,
-        }),
-      );
+        });
+      });
       return { summary, rejection: null };
     },
 
@@ -102,6 +137,12 @@ export async function restoreWorkflow(input: RestoreWorkflowInput): Promise<Rest
     judge: ({ rejection }) => (rejection !== null ? { status: 'cancelled', reason: rejection } : 'succeeded'),
 
     finish: async (_plan, { status, reason, result }, { step, warnings }) => {
+      if (exported) {
+        step('export-stop');
+        await proxyActivities<ExportActivities>(agentStepOptions(input.agentName, input))
+          .stopExport({ runId: input.runId })
+          .catch((e: unknown) => warnings.push(`export stop failed: ${failureReason(e, input.agentName)}`));
+      }
       let hookExitCode: number | null = null;
       // Like a backup's post hook: whenever the restore was attempted, whatever its outcome.
       if (input.postHook && attempted) {
@@ -133,6 +174,7 @@ export async function restoreWorkflow(input: RestoreWorkflowInput): Promise<Rest
           approval,
           summary,
           verification: summary ? (input.verify ? 'passed' : 'skipped') : null,
+          via: input.via ?? 'agent',
           postHookExitCode: hookExitCode,
         },
       });

@@ -13,7 +13,7 @@ export interface RestoreServerDeps {
 
 export function createRestoreServerActivities(deps: RestoreServerDeps): RestoreServerActivities {
   const { catalog, logger } = deps;
-  const newRun = (r: RestoreRunRef) => ({ id: r.runId, kind: 'restore' as const, jobId: r.jobId, workflowId: r.workflowId, repositoryId: r.repositoryId, agentName: r.agentName });
+  const newRun = (r: RestoreRunRef) => ({ id: r.runId, kind: 'restore' as const, jobId: r.jobId, workflowId: r.workflowId, repositoryId: r.repositoryId, agentName: r.agentName, engineSite: r.engineSite ?? 'agent' });
 
   /** Marks the run running and returns where the repository is (never its password). */
   async function startRestoreRun(input: RestoreRunRef): Promise<{ repository: { id: number; name: string; url: string } }> {

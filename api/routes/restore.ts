@@ -1,11 +1,12 @@
 // Restores: start one from a snapshot, and approve or reject one waiting for an operator.
 import type { RestoreApprovalMode } from '../../core/config';
-import { Workflows, type RestoreWorkflowInput } from '../../contract/workflows';
+import { Workflows, type RestoreVia, type RestoreWorkflowInput } from '../../contract/workflows';
 import { randomUUID } from 'node:crypto';
 import type { Snapshot } from '../../contract/model';
 import { ConflictError, InputError, NotFoundError } from '../../contract/errors';
 import { RestoreSignal, WorkflowKind, workflowIdFor } from '../../contract/names';
 import { idempotencyOf, startRun } from '../start-run';
+import { archivePaths } from '../../activities/server/pull/server-restore';
 import { absoluteSegments, checkIncludes } from '../../activities/shared/restore-target';
 import type { RestoreOverwrite } from '../../contract/engine';
 import { handler, type ApiContext, type HandlerInput, type ResultOf } from '../context';
@@ -43,6 +44,28 @@ export function overwriteFor(req: Pick<RestoreRequest, 'target' | 'overwrite'>):
   return req.overwrite ?? 'never';
 }
 
+/**
+ * Where the engine runs. Unless asked, on the server when the target agent is one that may
+ * not hold the repository's password (pull mode keeps it off that agent), else on the agent.
+ * A server restore takes only the policies a plain re-run converges with.
+ */
+export async function restoreVia(ctx: ApiContext, req: Pick<RestoreRequest, 'via' | 'include'>, snapshot: Snapshot, agentName: string, overwrite: RestoreOverwrite | null): Promise<RestoreVia> {
+  let via = req.via;
+  if (via === undefined) {
+    const jobIsPull = snapshot.jobId !== null && (await ctx.catalog.jobs.get(snapshot.jobId)).mode === 'pull';
+    via = jobIsPull || (await ctx.catalog.repositories.agentUse(agentName, snapshot.repositoryId)) === 'pull-only' ? 'server' : 'agent';
+  }
+  if (via === 'server' && (overwrite === 'never' || overwrite === 'if-newer')) {
+    throw new InputError(
+      `overwrite ${overwrite} needs via "agent" (the engine on the target agent, which then holds the repository password for the run); ` +
+        `a server restore${req.via === undefined ? ' (the default here: this agent may not hold the password)' : ''} writes into a new directory (no target) or with overwrite "always"`,
+    );
+  }
+  // restic dump takes a path, not a pattern: a server restore's includes are absolute paths.
+  if (via === 'server') archivePaths(req.include ?? []);
+  return via;
+}
+
 export const restoreSnapshot = handler('restoreSnapshot', async (ctx, { params, body }) => {
   const b: RestoreRequest = body ?? {};
   const snapshot = await findSnapshot(ctx, params.id);
@@ -54,6 +77,8 @@ export const restoreSnapshot = handler('restoreSnapshot', async (ctx, { params, 
   const agentName = b.agent ?? (snapshot.jobId !== null ? (await ctx.catalog.jobs.get(snapshot.jobId)).agentName : snapshot.hostname);
   if (!agentName) throw new InputError('this snapshot has no job or host: name the target agent');
   if (!(await ctx.catalog.agents.findByName(agentName))) throw new InputError(`unknown agent "${agentName}": agents register themselves when they start`);
+
+  const via = await restoreVia(ctx, b, snapshot, agentName, overwrite);
 
   const maxTimeout = ctx.approvalTimeoutMs;
   const requireApproval = needsApproval(ctx.restoreApproval, b);
@@ -69,20 +94,21 @@ export const restoreSnapshot = handler('restoreSnapshot', async (ctx, { params, 
     requireApproval,
     approvalTimeoutMs: Math.min(b.approvalTimeoutMs ?? maxTimeout, maxTimeout),
     postHook: b.postHook ?? null,
+    via,
     agentScheduleToStartMs: ctx.agentScheduleToStartMs,
     engineHeartbeatTimeoutMs: ctx.engineHeartbeatTimeoutMs,
   };
-  // The row names the target agent and the repository: that is what lets the agent fetch
-  // the repository password while the restore is active.
+  // The row names the target agent, the repository and where the engine runs: an `agent`
+  // restore is what lets the agent fetch the repository password while it is active.
   const started = await startRun(ctx, {
     // Scoped to the snapshot: the same key for another snapshot is a conflict.
     idempotency: idempotencyOf(params, `restoreSnapshot:${snapshot.id}`),
-    run: { id: runId, kind: 'restore', jobId: snapshot.jobId, repositoryId: snapshot.repositoryId, agentName },
+    run: { id: runId, kind: 'restore', jobId: snapshot.jobId, repositoryId: snapshot.repositoryId, agentName, engineSite: via },
     workflowIdAt: (at) => workflowIdFor(WorkflowKind.restore, snapshot.jobId ?? 'snapshot', at),
     workflow: Workflows.restore,
     input,
   });
-  if (!started.replayed) ctx.logger.info({ snapshotId: snapshot.id, runId, workflowId: started.workflowId, agentName, requireApproval }, 'restore run started');
+  if (!started.replayed) ctx.logger.info({ snapshotId: snapshot.id, runId, workflowId: started.workflowId, agentName, requireApproval, via }, 'restore run started');
   return { status: 202, body: { runId: started.runId, workflowId: started.workflowId, status: 'queued' } };
 });
 

@@ -1470,6 +1470,16 @@ export interface components {
             approvalTimeoutMs?: number;
             /** @description Shell command run on the target agent after the restore (BACKSTOP_* variables), whatever its outcome. */
             postHook?: string;
+            /**
+             * @description Where the engine runs. `agent`: on the target agent, which fetches the repository's
+             *     password for the run. `server`: on the server worker, writing through the agent's
+             *     mTLS export of the target, so the agent never holds the password (the target
+             *     agent must be reachable at its export address; overwrite `never` and `if-newer`
+             *     need `agent`). Default: `server` when the target agent may not hold the password
+             *     (its jobs on this repository are pull jobs, or the snapshot's job is one), else `agent`.
+             * @enum {string}
+             */
+            via?: "agent" | "server";
         };
         /**
          * @description When the job (or prune, or S3 sync) runs on its own: at least one cron expression,

@@ -1,6 +1,6 @@
 // Pull mode on the real stack: the agent exports its paths over mTLS (OpenSSH's sftp-server),
 // the server worker mounts them with sshfs (real FUSE) and runs restic itself.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPostgres, type Postgres } from '../support/postgres';
@@ -9,6 +9,7 @@ import { restic, snapshotsTagged, locks } from '../support/restic';
 import { writeFidelityTree } from '../support/fidelity-tree';
 import { writeRandomFiles } from '../support/random-files';
 import { sshfsMounts } from '../support/pull-mode';
+import { problemOf } from '../support/problem';
 import { runTag } from '../../contract/names';
 
 jest.setTimeout(300_000);
@@ -83,6 +84,39 @@ function undocumentedDifferences(push: Map<string, LsEntry>, pull: Map<string, L
   return out;
 }
 
+/**
+ * How a tree restored from a pull snapshot differs from its source: owners, modes, whole-second
+ * mtimes, link targets and contents (a pull snapshot keeps no hard links or sub-second times).
+ */
+function restoredDifferences(source: string, restored: string): string[] {
+  const out: string[] = [];
+  const kind = (st: Stats) => (st.isSymbolicLink() ? 'link' : st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isFIFO() ? 'fifo' : 'other');
+  const walk = (rel: string) => {
+    const a = lstatSync(join(source, rel));
+    const bPath = join(restored, rel);
+    if (!existsSync(bPath) && !lstatSync(bPath, { throwIfNoEntry: false })) {
+      out.push(`${JSON.stringify(rel)}: not restored`);
+      return;
+    }
+    const b = lstatSync(bPath);
+    const name = JSON.stringify(rel || '.');
+    if (kind(a) !== kind(b)) out.push(`${name}: ${kind(a)} vs ${kind(b)}`);
+    if (!a.isSymbolicLink() && a.mode !== b.mode) out.push(`${name}: mode ${a.mode.toString(8)} vs ${b.mode.toString(8)}`);
+    if (a.uid !== b.uid || a.gid !== b.gid) out.push(`${name}: owner ${a.uid}:${a.gid} vs ${b.uid}:${b.gid}`);
+    if (Math.floor(a.mtimeMs / 1000) !== Math.floor(b.mtimeMs / 1000)) out.push(`${name}: mtime ${a.mtime.toISOString()} vs ${b.mtime.toISOString()}`);
+    if (a.isSymbolicLink() && readlinkSync(join(source, rel)) !== readlinkSync(bPath)) out.push(`${name}: link target`);
+    if (a.isFile() && (a.size !== b.size || !readFileSync(join(source, rel)).equals(readFileSync(bPath)))) out.push(`${name}: content`);
+    if (a.isDirectory()) {
+      const names = (dir: string) => readdirSync(dir).sort();
+      const [sa, sb] = [names(join(source, rel)), names(bPath)];
+      for (const extra of sb.filter((n) => !sa.includes(n))) out.push(`${JSON.stringify(join(rel, extra))}: only restored`);
+      for (const n of sa) walk(join(rel, n));
+    }
+  };
+  walk('');
+  return out;
+}
+
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { recursive: true, withFileTypes: true })
@@ -136,6 +170,49 @@ describe('pull mode', () => {
     expect(at(pullNodes, 'hard-a').links).toBe(1);
     expect(at(pushNodes, 'plain.txt').extended_attributes?.map((x) => x.name)).toEqual(['user.backstop']);
     expect(at(pullNodes, 'plain.txt').extended_attributes ?? []).toEqual([]);
+  });
+
+  it("restores a pull job's snapshot with the engine on the server, through the agent's export of the target", async () => {
+    const source = join(work, 'restore-tree');
+    writeFidelityTree(source);
+    const repoPath = join(work, 'repo-restore');
+    const repo = await stack.api.createRepository({ name: 'pull-restore', url: repoPath, password: PASSWORD });
+    const job = await stack.api.createJob({ name: 'restore-pull', agent: 'local', repositoryId: repo.id, paths: [source], mode: 'pull' });
+    const backup = await stack.api.waitForRun((await stack.api.runJob(job.id)).runId, { timeoutMs: 180_000 });
+    expect(backup.status).toBe('succeeded');
+
+    // No `via`: the agent only has pull jobs on this repository, so the server runs the engine.
+    const { runId } = await stack.api.restoreSnapshot(backup.snapshotId!, {});
+    const run = await stack.api.waitForRun(runId, { timeoutMs: 180_000 });
+    expect(run).toMatchObject({ status: 'succeeded', failureReason: null });
+    expect(run.details).toMatchObject({ via: 'server', verification: 'passed' });
+    expect(await stack.catalog.repositories.agentUse('local', repo.id)).toBe('pull-only');
+    expect(await sshfsMounts()).toBe('');
+
+    // Every entry back at <target><original path>, as the snapshot holds it.
+    const restored = join(String(run.details!.target), source);
+    // Documented loss of server restores (README): restic's dump archives carry no special
+    // files, so the fifo is missing; everything else is as the snapshot holds it.
+    expect(restoredDifferences(source, restored)).toEqual(['"fifo": not restored']);
+
+    // Still no password on the agent: not in its environment, its log, its files, nor the restored tree.
+    const agentPid = stack.pid('agent')!;
+    expect(readFileSync(`/proc/${agentPid}/environ`, 'utf8')).not.toContain(PASSWORD);
+    expect(readFileSync(join(stack.dir, 'logs', 'agent.log'), 'utf8')).not.toContain(PASSWORD);
+    for (const f of [...filesUnder(join(stack.dir, 'data', 'agents', 'local')), ...filesUnder(restored)]) {
+      if (statSync(f).size < 16 * 1024 * 1024) expect(readFileSync(f, 'latin1')).not.toContain(PASSWORD);
+    }
+  });
+
+  it('refuses a server restore with a policy whose crash resume needs the files where the engine runs', async () => {
+    const repo = await stack.api.createRepository({ name: 'pull-restore-policy', url: join(work, 'repo-policy'), password: PASSWORD });
+    const source = join(work, 'policy-tree');
+    writeRandomFiles(source, 2, 1024);
+    const job = await stack.api.createJob({ name: 'policy-pull', agent: 'local', repositoryId: repo.id, paths: [source], mode: 'pull' });
+    const backup = await stack.api.waitForRun((await stack.api.runJob(job.id)).runId, { timeoutMs: 120_000 });
+    const refused = await problemOf(stack.api.restoreSnapshot(backup.snapshotId!, { target: join(work, 'policy-target'), overwrite: 'never' }));
+    expect(refused.status).toBe(400);
+    expect(refused.problem?.detail).toMatch(/overwrite never needs via "agent"/);
   });
 
   it('re-reads no file in a no-change incremental', async () => {

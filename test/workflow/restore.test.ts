@@ -14,6 +14,9 @@ import { SERVER_TASK_QUEUE, agentTaskQueue } from '../../contract/names';
 import { ErrorType } from '../../contract/errors';
 import type { RestoreAgentActivities, RestoreHookInput, RestoreStepInput, RestoreTargetInput, RestoreTargetResult, RestoreServerActivities, FinishRestoreInput } from '../../contract/restore-activities';
 import type { RestoreWorkflowInput } from '../../contract/workflows';
+import type { ExportActivities, PullActivities, ServerRestoreInput, StartRestoreExportInput } from '../../contract/pull';
+import { toApplicationFailure } from '../../activities/shared/failure';
+import { ExportLostError } from '../../activities/server/pull/export-client';
 
 jest.setTimeout(120_000);
 
@@ -40,6 +43,7 @@ interface Recorder {
   finish?: FinishRestoreInput;
   step?: RestoreStepInput;
   hook?: RestoreHookInput;
+  serverStep?: ServerRestoreInput;
 }
 
 let nextRepositoryId = 3;
@@ -48,6 +52,8 @@ async function runScenario(opts: {
   input?: Partial<RestoreWorkflowInput>;
   checkTarget?: (i: RestoreTargetInput) => Promise<RestoreTargetResult>;
   runRestore?: (attempt: number) => Promise<RestoreSummary>;
+  /** The server worker's engine of a `via: server` restore. */
+  runServerRestore?: (attempt: number) => Promise<RestoreSummary>;
   whileRunning?: (handle: WorkflowHandle<typeof restoreWorkflow>, rec: Recorder) => Promise<void>;
 }): Promise<{ rec: Recorder; result?: Awaited<ReturnType<typeof restoreWorkflow>>; error?: unknown }> {
   const rec: Recorder = { calls: [] };
@@ -64,7 +70,7 @@ async function runScenario(opts: {
     // scenario's worker at once, instead of waiting out a dead worker's sticky timeout on
     // every timer while the test server skips hours.
     maxCachedWorkflows: 0,
-    activities: fakes<RestoreServerActivities & LockActivities>({
+    activities: fakes<RestoreServerActivities & LockActivities & Pick<PullActivities, 'runServerRestore'>>({
       // The restore step holds the shared repository lock: the real lock activities and workflow.
       ...suite.lockActivities(),
       startRestoreRun: async () => (note('startRestoreRun'), { repository: { id: repositoryId, name: 'main', url: '/srv/repo' } }),
@@ -75,18 +81,25 @@ async function runScenario(opts: {
         rec.finish = i;
       },
       notifyRestore: async () => void note('notifyRestore'),
+      runServerRestore: async (i: ServerRestoreInput) => {
+        note('runServerRestore');
+        rec.serverStep = i;
+        return opts.runServerRestore ? opts.runServerRestore(++attempts) : summary;
+      },
     }),
   });
   const agentWorker = await Worker.create({
     connection: suite.env.nativeConnection,
     taskQueue: agentTaskQueue(input.agentName),
-    activities: fakes<RestoreAgentActivities>({
+    activities: fakes<RestoreAgentActivities & Pick<ExportActivities, 'startRestoreExport' | 'stopExport'>>({
       checkRestoreTarget: async (i: RestoreTargetInput) => (note('checkRestoreTarget'), opts.checkTarget ? opts.checkTarget(i) : checked),
       runRestore: async (i: RestoreStepInput) => {
         note('runRestore');
         rec.step = i;
         return opts.runRestore ? opts.runRestore(++attempts) : summary;
       },
+      startRestoreExport: async (i: StartRestoreExportInput) => (note('startRestoreExport'), { runId: i.runId, host: '10.0.0.2', port: 40_000 + rec.calls.length }),
+      stopExport: async () => void note('stopExport'),
       runRestoreHook: async (i: RestoreHookInput) => {
         note('runRestoreHook');
         rec.hook = i;
@@ -211,5 +224,42 @@ describe('RestoreWorkflow', () => {
     expect(rec.hook?.success).toBe(false);
     expect(rec.finish).toMatchObject({ status: 'failed', failureReason: 'restic restore: snapshot not found in the repository', details: { summary: null, verification: null } });
     expect(error).toBeInstanceOf(WorkflowFailedError);
+  });
+
+  describe('via server (the engine on the server worker, streaming into the agent)', () => {
+    it('opens the import on the target agent, restores from the server, stops the import before the hook', async () => {
+      const { rec, result } = await runScenario({ input: { via: 'server' } });
+      expect(result?.status).toBe('succeeded');
+      expect(rec.calls).toEqual(['startRestoreRun', 'checkRestoreTarget', 'startRestoreExport', 'runServerRestore', 'stopExport', 'runRestoreHook', 'finishRestoreRun', 'notifyRestore']);
+      expect(rec.serverStep).toMatchObject({ agentName: 'web2', target: checked.target, snapshotId, verify: true, export: { host: '10.0.0.2' } });
+      expect(rec.finish?.details).toMatchObject({ via: 'server', verification: 'passed' });
+    });
+
+    it('opens the import again when the channel is lost, then succeeds', async () => {
+      const { rec, result } = await runScenario({
+        input: { via: 'server' },
+        runServerRestore: async (attempt) => {
+          if (attempt === 1) throw toApplicationFailure(new ExportLostError('the import at 10.0.0.2 closed the connection'));
+          return summary;
+        },
+      });
+      expect(result?.status).toBe('succeeded');
+      expect(rec.calls.filter((c) => c === 'startRestoreExport')).toHaveLength(2);
+      expect(rec.calls.filter((c) => c === 'runServerRestore')).toHaveLength(2);
+    });
+
+    it('still stops the import when the server restore fails', async () => {
+      const { rec, error } = await runScenario({
+        input: { via: 'server' },
+        runServerRestore: async () => {
+          throw ApplicationFailure.nonRetryable('tar on web2 could not write / (exit 2): disk full', ErrorType.engine);
+        },
+      });
+      expect(error).toBeInstanceOf(WorkflowFailedError);
+      expect(rec.finish?.status).toBe('failed');
+      expect(rec.calls).toContain('stopExport');
+      expect(rec.calls).not.toContain('runRestore');
+      expect(rec.finish?.failureReason).toMatch(/disk full/);
+    });
   });
 });

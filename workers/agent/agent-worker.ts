@@ -115,7 +115,7 @@ export function agentWorkerActivities(config: BackstopConfig, http: AgentHttp, l
     }),
     // Plugins around the engine: hooks, database dumps, pipes (issue 5).
     // Pull mode: the run's export of its paths (none where sftp-server is missing).
-    ...(state.exports ? createExportActivities({ exports: state.exports, backupRoots: config.backupRoots }) : {}),
+    ...(state.exports ? createExportActivities({ exports: state.exports, backupRoots: config.backupRoots, restoreRoots: config.restoreRoots }) : {}),
     ...createPluginActivities({
       agentName: config.agentName,
       registry: state.plugins,

@@ -1,19 +1,23 @@
 // The agent's pull-mode steps: open the run's export of its (frozen) paths, and close it.
 import { Context } from '@temporalio/activity';
-import { lstat, readlink } from 'node:fs/promises';
+import { lstat, mkdir, readlink, realpath } from 'node:fs/promises';
 import { withFailureMapping } from '../../shared/failure';
 import { withClockHeartbeat } from '../../shared/clock-heartbeat';
 import { checkBackupPaths } from '../backup-roots';
 import { ancestorsOf, outermostPaths } from '../../shared/paths';
 import type { AncestorMeta, ExportEntry } from './export-commands';
 import type { ExportServer } from './export-server';
-import type { ExportActivities, ExportEndpoint, StartExportInput } from '../../../contract/pull';
+import type { ExportActivities, ExportEndpoint, StartExportInput, StartRestoreExportInput } from '../../../contract/pull';
+import { InputError } from '../../../contract/errors';
+import { resolveRestoreTarget } from '../../shared/restore-target';
 import type { SnapshotHandle } from '../../../contract/snapshot';
 
 export interface ExportDeps {
   exports: ExportServer;
   /** Where backup sources may lie (BACKSTOP_BACKUP_ROOTS); absent: anywhere. */
   backupRoots?: string[];
+  /** Where restores may write (BACKSTOP_RESTORE_ROOTS): a restore export's target lies inside. */
+  restoreRoots: string[];
 }
 
 /** What the export shows: each job path, read from its frozen copy when the snapshot has one. */
@@ -47,9 +51,25 @@ export function createExportActivities(deps: ExportDeps): ExportActivities {
     return deps.exports.start(input.runId, workflowId, await exportEntries(input.handle), await ancestorMeta(outermostPaths(paths)));
   }
 
+  /**
+   * The target was checked before the run (maybe) waited for approval; checked again now,
+   * right before it is handed out writable: it may have been swapped for a symlink since.
+   */
+  async function startRestoreExport(input: StartRestoreExportInput): Promise<ExportEndpoint> {
+    const workflowId = Context.current().info.workflowExecution?.workflowId ?? '';
+    const resolved = await resolveRestoreTarget({ target: input.target, roots: deps.restoreRoots, snapshotId: input.snapshotId, now: new Date() });
+    if (resolved.path !== input.target) throw new InputError(`restore target ${input.target} now resolves to ${resolved.path}; refusing`);
+    // A new target is made here, as restic would make it on the agent: tar writes into it.
+    if (!resolved.existed) {
+      await mkdir(input.target, { recursive: true, mode: 0o700 });
+      if ((await realpath(input.target)) !== input.target) throw new InputError(`restore target ${input.target} changed while it was made; refusing`);
+    }
+    return deps.exports.startImport(input.runId, workflowId, input.target);
+  }
+
   async function stopExport(input: { runId: string }): Promise<void> {
     await deps.exports.stop(input.runId);
   }
 
-  return withFailureMapping({ startExport: withClockHeartbeat(startExport), stopExport: withClockHeartbeat(stopExport) });
+  return withFailureMapping({ startExport: withClockHeartbeat(startExport), startRestoreExport: withClockHeartbeat(startRestoreExport), stopExport: withClockHeartbeat(stopExport) });
 }

@@ -17,9 +17,13 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from '../../../core/logger';
-import { SERVER_WORKER_IDENTITY, type ExportEndpoint } from '../../../contract/pull';
+import { SERVER_WORKER_IDENTITY, type ExportEndpoint, type ImportMode, type ImportStatus } from '../../../contract/pull';
 import { commandLineHas } from '../../shared/engines/orphans';
 import { exportPlan, runtimePath, type AncestorMeta, type ExportEntry, type SftpRuntime } from './export-commands';
+import { IMPORT_HEADER_MAX, importTarCommand, parseImportHeader } from './import-commands';
+
+/** How much of tar's messages an import's answer carries. */
+const IMPORT_OUTPUT_MAX = 4_000;
 
 const run = promisify(execFile);
 
@@ -115,10 +119,24 @@ export class ExportServer {
     const root = join(this.runDir(runId), 'root');
     mkdirSync(root, { recursive: true, mode: 0o700 });
     const plan = exportPlan(root, entries, ancestors, this.opts.runtime, this.passwdFile());
+    return this.listen(runId, workflowId, { paths: entries.map((e) => e.path) }, (tls, children, log) => this.pipeToSftpServer(runId, tls, plan, children, log));
+  }
 
+  /**
+   * Opens the run's restore import (import-commands.ts): each connection streams a tar
+   * archive that GNU tar writes into (or compares with) `target`. Or returns it if it is open.
+   */
+  async startImport(runId: string, workflowId: string, target: string): Promise<ExportEndpoint> {
+    const existing = this.open.get(runId);
+    if (existing) return existing.endpoint;
+    mkdirSync(this.runDir(runId), { recursive: true, mode: 0o700 });
+    return this.listen(runId, workflowId, { target }, (tls, children, log) => this.pipeToTar(runId, tls, target, children, log));
+  }
+
+  private async listen(runId: string, workflowId: string, what: Record<string, unknown>, onSecure: (tls: TLSSocket, children: Set<ChildProcess>, log: Logger) => void): Promise<ExportEndpoint> {
     const children = new Set<ChildProcess>();
     const sockets = new Set<Socket>();
-    const server = createServer((socket) => this.serve(runId, socket, plan, children, sockets));
+    const server = createServer((socket) => this.serve(socket, sockets, (tls, log) => onSecure(tls, children, log), runId));
     server.on('error', (err) => this.opts.logger.error({ err, runId }, 'export listener failed'));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -132,7 +150,7 @@ export class ExportServer {
     const endpoint: ExportEndpoint = { runId, host: this.opts.advertiseHost, port };
     this.open.set(runId, { endpoint, workflowId, server, children, sockets });
     this.startWatch();
-    this.opts.logger.info({ runId, port, paths: entries.map((e) => e.path) }, 'export open');
+    this.opts.logger.info({ runId, port, ...what }, 'export open');
     return endpoint;
   }
 
@@ -155,7 +173,7 @@ export class ExportServer {
     for (const runId of [...this.open.keys()]) await this.stop(runId);
   }
 
-  private serve(runId: string, socket: Socket, plan: ReturnType<typeof exportPlan>, children: Set<ChildProcess>, sockets: Set<Socket>): void {
+  private serve(socket: Socket, sockets: Set<Socket>, onSecure: (tls: TLSSocket, log: Logger) => void, runId: string): void {
     const log = this.opts.logger.child({ runId, peer: `${socket.remoteAddress}:${socket.remotePort}` });
     socket.setNoDelay(true);
     sockets.add(socket);
@@ -165,13 +183,67 @@ export class ExportServer {
       (id) => {
         const tls = tlsConnect({ socket, key: id.keyPem, cert: id.certPem, ca: id.caPem, servername: SERVER_WORKER_IDENTITY, minVersion: 'TLSv1.3' });
         tls.on('error', (err) => log.warn({ err: err.message }, 'export connection refused or lost'));
-        tls.once('secureConnect', () => this.pipeToSftpServer(runId, tls, plan, children, log));
+        tls.once('secureConnect', () => onSecure(tls, log));
       },
       (err: unknown) => {
         log.error({ err }, 'no certificate for exports');
         socket.destroy();
       },
     );
+  }
+
+  /**
+   * One import connection: its first line says extract or compare; the rest is the archive,
+   * fed to GNU tar. The answer (ImportStatus) goes back once tar has ended; what the server
+   * still sends after that is read and dropped, so its engine never blocks on a full pipe.
+   */
+  private pipeToTar(runId: string, tls: TLSSocket, target: string, children: Set<ChildProcess>, log: Logger): void {
+    let head = Buffer.alloc(0);
+    const onHead = (chunk: Buffer) => {
+      head = Buffer.concat([head, chunk]);
+      const nl = head.indexOf(0x0a);
+      if (nl < 0 && head.length <= IMPORT_HEADER_MAX) return;
+      tls.off('data', onHead);
+      tls.pause();
+      let mode: ImportMode;
+      try {
+        mode = parseImportHeader(nl < 0 ? head.toString('latin1') : head.subarray(0, nl).toString('utf8'));
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'import connection refused');
+        tls.destroy();
+        return;
+      }
+      const cmd = importTarCommand(mode, target);
+      const child = spawn(cmd.command, cmd.args, { stdio: ['pipe', 'pipe', 'pipe'] });
+      children.add(child);
+      this.recordPids(runId, children);
+      let members = 0;
+      let output = '';
+      const keep = (text: string) => (output = (output + text).slice(-IMPORT_OUTPUT_MAX));
+      child.stdout.on('data', (d: Buffer) => {
+        const text = d.toString('utf8');
+        if (mode === 'extract') members += text.split('\n').length - 1;
+        else keep(text);
+      });
+      child.stderr.on('data', (d: Buffer) => keep(d.toString('utf8')));
+      child.stdin.on('error', () => undefined);
+      child.on('close', (code, signal) => {
+        children.delete(child);
+        this.recordPids(runId, children);
+        tls.unpipe(child.stdin);
+        tls.on('data', () => undefined);
+        tls.resume();
+        const status: ImportStatus = { exitCode: code, members, output: signal ? `${output}\ntar stopped by ${signal}` : output };
+        tls.write(`${JSON.stringify(status)}\n`);
+        if (code !== 0) log.warn({ mode, code, signal, output: output.slice(-500) }, 'tar ended with an error');
+      });
+      tls.on('close', () => child.kill('SIGTERM'));
+      const rest = head.subarray(nl + 1);
+      if (nl >= 0 && rest.length > 0) child.stdin.write(rest);
+      tls.pipe(child.stdin);
+      tls.resume();
+    };
+    tls.on('data', onHead);
   }
 
   private pipeToSftpServer(runId: string, tls: TLSSocket, plan: ReturnType<typeof exportPlan>, children: Set<ChildProcess>, log: Logger): void {

@@ -4,6 +4,7 @@
 // certificate of the run's agent, checked against the internal CA.
 import { connect as netConnect } from 'node:net';
 import { TLSSocket } from 'node:tls';
+import type { Duplex } from 'node:stream';
 import { X509Certificate } from 'node:crypto';
 import { verifyIssuedBy } from '../../../core/certificates';
 import { BackstopError, ErrorType } from '../../../contract/errors';
@@ -60,4 +61,48 @@ export async function connectExport(endpoint: ExportEndpoint, agentName: string,
   }
   socket.on('error', () => undefined);
   return socket;
+}
+
+/** An open export channel as the engine step sees it: handed to the wrapper's fd 3, and watched. */
+export interface ChannelWatch {
+  /** Aborts when the step is cancelled or the channel breaks while the engine uses it. */
+  signal: AbortSignal;
+  /** Whether the channel broke before `done` was called. */
+  lost(): boolean;
+  /** Pipes the channel to the wrapper's fd 3 (EngineLauncher.attach). */
+  attach(channel: unknown): void;
+  /** The engine has ended: a close from now on is the normal end. */
+  done(): void;
+}
+
+/**
+ * The channel breaking while the engine uses it (the agent died, the network went) must stop
+ * the engine at once: a backup would save a snapshot with every unread file missing, a
+ * restore would leave the rest unwritten without saying so.
+ */
+export function watchChannel(socket: TLSSocket, cancellation: AbortSignal): ChannelWatch {
+  let lost = false;
+  let finished = false;
+  const abort = new AbortController();
+  const onCancel = () => abort.abort();
+  cancellation.addEventListener('abort', onCancel, { once: true });
+  socket.once('close', () => {
+    if (finished) return;
+    lost = true;
+    abort.abort();
+  });
+  return {
+    signal: abort.signal,
+    lost: () => lost,
+    attach: (channel) => {
+      const fd3 = channel as Duplex;
+      fd3.on('error', () => undefined);
+      socket.pipe(fd3);
+      fd3.pipe(socket);
+    },
+    done: () => {
+      finished = true;
+      cancellation.removeEventListener('abort', onCancel);
+    },
+  };
 }

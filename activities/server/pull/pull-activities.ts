@@ -9,7 +9,6 @@
 import { Context, heartbeat } from '@temporalio/activity';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
-import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { InputError } from '../../../contract/errors';
 import type { BackupHeartbeat, BackupStepResult } from '../../../contract/backup-activities';
@@ -23,7 +22,8 @@ import { backupTags, resumeEarlierAttempt } from '../../shared/engines/backup-st
 import { withFailureMapping } from '../../shared/failure';
 import { withRunLog, type RunLogTransport } from '../../shared/run-log-sink';
 import { openRepository } from '../repository-access';
-import { connectExport, ExportLostError, type ServerWorkerTls } from './export-client';
+import { connectExport, ExportLostError, watchChannel, type ServerWorkerTls } from './export-client';
+import { createServerRestore } from './server-restore';
 import { engineRootOps, hiddenEngineNeeds, pullCommand, pullSetupFailure, type ServerDirEntry } from './pull-commands';
 
 export interface PullDeps {
@@ -86,27 +86,10 @@ export function createPullActivities(deps: PullDeps): PullActivities {
       await mkdir(root, { recursive: true, mode: 0o700 });
 
       socket = await connectExport(input.export, input.agentName, await deps.tls());
-      const channelSocket = socket;
-      // The export's connection breaking while the engine reads it would let restic save a
-      // snapshot with every unread file missing: stop the engine at once, keep nothing.
-      let lost = false;
-      let engineDone = false;
-      const abort = new AbortController();
-      const onCancel = () => abort.abort();
-      ctx.cancellationSignal.addEventListener('abort', onCancel, { once: true });
-      channelSocket.once('close', () => {
-        if (engineDone) return;
-        lost = true;
-        abort.abort();
-      });
+      const channel = watchChannel(socket, ctx.cancellationSignal);
       const launcher: EngineLauncher = {
         wrap: (command, args) => pullCommand(mountPoint, root, join(dir, 'sshfs.log'), ops, command, args),
-        attach: (channel) => {
-          const fd3 = channel as Duplex;
-          fd3.on('error', () => undefined);
-          channelSocket.pipe(fd3);
-          fd3.pipe(channelSocket);
-        },
+        attach: channel.attach,
         failure: pullSetupFailure,
       };
 
@@ -117,7 +100,7 @@ export function createPullActivities(deps: PullDeps): PullActivities {
           repo,
           { paths: input.paths, excludes: input.excludes, tags: backupTags(input.workflowId, input.jobId, input.extraTags), host: input.agentName, ignoreInode: true },
           {
-            signal: abort.signal,
+            signal: channel.signal,
             launcher,
             onSpawn: (pid) => deps.engineProcesses.record(input.workflowId, pid),
             onProgress: (progress) => {
@@ -127,14 +110,13 @@ export function createPullActivities(deps: PullDeps): PullActivities {
           },
         );
       } catch (err) {
-        if (lost) throw new ExportLostError(`the agent export's connection broke while the engine read it (${(err as Error).message})`);
+        if (channel.lost()) throw new ExportLostError(`the agent export's connection broke while the engine read it (${(err as Error).message})`);
         throw err;
       } finally {
-        engineDone = true;
-        ctx.cancellationSignal.removeEventListener('abort', onCancel);
+        channel.done();
       }
       deps.engineProcesses.clear(input.workflowId);
-      if (lost) {
+      if (channel.lost()) {
         // restic finished just as the connection went: what it saved may lack what it could not read.
         await engine.forgetSnapshots(repo, [outcome.snapshot.id]);
         throw new ExportLostError('the agent export\'s connection broke while the engine read it; the snapshot it wrote was removed');
@@ -148,6 +130,6 @@ export function createPullActivities(deps: PullDeps): PullActivities {
     }
   }
 
-  return withFailureMapping({ runPullBackup });
+  return withFailureMapping({ runPullBackup, ...createServerRestore(deps) });
 }
 

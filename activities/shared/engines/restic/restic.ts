@@ -5,7 +5,7 @@ import { BackstopError, ErrorType, NotFoundError } from '../../../../contract/er
 import type { BackupEngine, BackupRequest, EngineLauncher, EngineSnapshot, RepositoryAccess, RunControl, PlannedWrite, RestoreOptions, RestoreSummary, SnapshotListing, ForgetGroup, ForgetRequest, PruneOutcome } from '../../../../contract/engine';
 import { runProcess, type RunResult } from '../../process';
 import { backupArgs, catConfigArgs, checkArgs, initArgs, resticEnv, snapshotsArgs, unlockArgs } from './args';
-import { dumpArgs, lsArgs, restoreCommandArgs, restorePlanArgs } from './restore-args';
+import { dumpArchiveArgs, dumpArgs, lsArgs, restoreCommandArgs, restorePlanArgs } from './restore-args';
 import { WRITING_ACTIONS, missingInSnapshot, parseLsOutput, parseRestoreLine, plainStderr, type RestoreEvent } from './restore-parse';
 import { classifyFailure, parseBackupLine, parseSnapshots, skippedSource, snapshotFromSummary, unreadablePaths, type BackupEvent } from './parse';
 import { forgetArgs, forgetIdsArgs, pruneArgs } from './forget-args';
@@ -193,6 +193,9 @@ export class Restic implements BackupEngine {
         stall: this.stallWatch(() => latest),
       },
       () => latest,
+      [],
+      // A server restore writes through the agent's export, mounted by the launcher.
+      control.launcher,
     );
     if (r.exitCode !== 0) this.failJson(r, 'restic restore', repo);
     const none = { filesTotal: 0, filesRestored: 0, filesSkipped: 0, filesDeleted: 0, bytesTotal: 0, bytesRestored: 0, bytesSkipped: 0 };
@@ -221,6 +224,16 @@ export class Restic implements BackupEngine {
 
   async dumpFile(repo: RepositoryAccess, snapshotId: string, path: string, out: NodeJS.WritableStream, signal?: AbortSignal): Promise<void> {
     const r = await this.run(repo, dumpArgs(snapshotId, path), 'restic dump', { stdoutTo: out, signal });
+    if (r.exitCode !== 0) this.failJson(r, 'restic dump', repo);
+  }
+
+  async dumpArchive(repo: RepositoryAccess, snapshotId: string, path: string, out: NodeJS.WritableStream, control: RunControl): Promise<void> {
+    const r = await this.run(repo, dumpArchiveArgs(snapshotId, path), 'restic dump', {
+      stdoutTo: out,
+      signal: control.signal,
+      onSpawn: control.onSpawn,
+      onStderrLine: (line) => control.onLog?.('stderr', line),
+    });
     if (r.exitCode !== 0) this.failJson(r, 'restic dump', repo);
   }
 

@@ -34,3 +34,8 @@ export function lsArgs(snapshotId: string, path: string): string[] {
 export function dumpArgs(snapshotId: string, path: string): string[] {
   return ['dump', '--no-lock', '--', snapshotId, path];
 }
+
+/** A directory of a snapshot as a tar archive on stdout (under the repository's shared lock, as a restore). */
+export function dumpArchiveArgs(snapshotId: string, path: string): string[] {
+  return ['dump', '--archive', 'tar', '--', snapshotId, path];
+}
