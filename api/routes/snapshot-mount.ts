@@ -18,7 +18,7 @@ export function mountBody(workflowId: string, s: SnapshotMountStatus) {
   return { ...s, workflowId };
 }
 
-/** The status of a mount workflow that has closed without a result of its own (terminated, timed out). */
+/** The status of a mount workflow that has closed without a result of its own (cancelled, terminated, timed out). */
 function closedWithout(snapshotId: string, status: string, startedAt: Date, closedAt: Date | undefined): SnapshotMountStatus {
   return {
     mountId: '',
@@ -28,8 +28,8 @@ function closedWithout(snapshotId: string, status: string, startedAt: Date, clos
     expiresAt: (closedAt ?? startedAt).toISOString(),
     startedAt: startedAt.toISOString(),
     attempts: 1,
-    endReason: 'failed',
-    failureReason: `the mount's workflow ended ${status.toLowerCase()}`,
+    endReason: status === 'CANCELLED' ? 'cancelled' : 'failed',
+    failureReason: status === 'CANCELLED' ? null : `the mount's workflow ended ${status.toLowerCase()}`,
   };
 }
 
