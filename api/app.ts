@@ -12,6 +12,7 @@ import * as jobs from './routes/jobs';
 import * as runs from './routes/runs';
 import * as restore from './routes/restore';
 import * as browse from './routes/browse';
+import * as snapshotMount from './routes/snapshot-mount';
 import * as retention from './routes/retention';
 import * as s3Sync from './routes/s3-sync';
 import * as schedules from './routes/schedules';
@@ -50,6 +51,9 @@ export const HANDLERS: Handlers = {
   rejectRun: restore.rejectRun,
   getSnapshotTree: browse.getSnapshotTree,
   getSnapshotFile: browse.getSnapshotFile,
+  mountSnapshot: snapshotMount.mountSnapshot,
+  getSnapshotMount: snapshotMount.getSnapshotMount,
+  unmountSnapshot: snapshotMount.unmountSnapshot,
   setJobSchedule: schedules.setJobSchedule,
   deleteJobSchedule: schedules.deleteJobSchedule,
   pauseJobSchedule: schedules.pauseJobSchedule,

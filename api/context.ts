@@ -82,6 +82,8 @@ export const QUERY_DEFAULTS = {
   getSnapshotTree: ['limit'],
   getRunLog: ['afterSeq', 'limit'],
   streamRunLog: ['afterSeq'],
+  getSnapshotMount: ['waitSeconds'],
+  unmountSnapshot: ['waitSeconds'],
 } as const satisfies { [K in OperationId]?: ReadonlyArray<keyof Present<Parameters_<K>['query'], None>> };
 
 type Defaulted<K extends OperationId> = K extends keyof typeof QUERY_DEFAULTS ? (typeof QUERY_DEFAULTS)[K][number] : never;

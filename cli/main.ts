@@ -8,6 +8,7 @@ import { RETENTION_USAGE, retentionPreview, runPrune } from './retention';
 import { S3_SYNC_USAGE, runSync, setS3SyncTarget } from './s3-sync';
 import { RESTORE_USAGE, decideRun, listSnapshotDir, restoreSnapshot } from './restore';
 import { PLUGINS_USAGE, pluginCommand } from './plugins';
+import { MOUNT_USAGE, snapshotMountCommand } from './snapshot-mount';
 import { SCHEDULE_USAGE, jobSchedule, repositorySchedule } from './schedules';
 import { AGENTS_USAGE, agentTokensCommand, agentsCommand } from './agents';
 import type { BackstopConfig } from '../core/config';
@@ -38,6 +39,7 @@ const USAGE = `usage: backstop <command>
 ${RETENTION_USAGE}
 ${S3_SYNC_USAGE}
 ${RESTORE_USAGE}
+${MOUNT_USAGE}
 ${SCHEDULE_USAGE}
 ${AGENTS_USAGE}
 ${PLUGINS_USAGE}
@@ -176,6 +178,10 @@ export async function main(argv: string[]): Promise<number> {
       return retentionPreview(apiClient(), rest);
     case 'snapshots restore':
       return restoreSnapshot(apiClient(), rest, printRun);
+    case 'snapshots mount':
+    case 'snapshots mount-status':
+    case 'snapshots unmount':
+      return snapshotMountCommand(apiClient(), sub!, rest);
     case 'snapshots ls':
       return listSnapshotDir(apiClient(), rest);
     case 'runs approve':

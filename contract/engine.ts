@@ -61,6 +61,17 @@ export interface RunControl {
   launcher?: EngineLauncher;
 }
 
+/**
+ * An engine that can show a repository's snapshots as a read-only filesystem (restic mount).
+ * `mount` resolves when the engine exits: after `control.signal` aborts (it unmounts then),
+ * or on its own (an error: the mount is gone).
+ */
+export interface SnapshotMounter {
+  mount(repo: RepositoryAccess, mountPoint: string, control: RunControl): Promise<void>;
+  /** Where snapshot `snapshotId`'s tree appears under a mount point of `mount`. */
+  snapshotPath(mountPoint: string, snapshotId: string): string;
+}
+
 /** How pull mode starts the engine: wrapped, with a channel on the wrapper's fd 3. */
 export interface EngineLauncher {
   wrap(command: string, args: string[]): { command: string; args: string[] };

@@ -138,3 +138,9 @@ export function pluginTestWorkflowId(agentName: string, configId: number, at: Da
 export function dbRestoreWorkflowId(agentName: string, at: Date): string {
   return `db-restore/agent-${agentName}/${at.toISOString().replace(/\.\d{3}Z$/, 'Z')}`;
 }
+
+// --- snapshot mounts (issue 13) ---------------------------------------------------------
+/** `snapshot-mount/<snapshot id>`: at most one mount of a snapshot runs at a time. */
+export function snapshotMountWorkflowId(snapshotId: string): string {
+  return `snapshot-mount/${snapshotId}`;
+}

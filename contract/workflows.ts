@@ -9,6 +9,7 @@ import type { PluginTestReport } from './plugin-api';
 import type { RunStep } from './run-log';
 import type { RepositoryLockInput } from './repository-lock';
 import type { S3SyncOutcome, S3SyncVerification } from './sync-activities';
+import type { SnapshotMountInput, SnapshotMountStatus } from './snapshot-mount';
 
 export interface AgentStepTimeouts {
   /** How long a step may wait for its agent before the run fails as unreachable. */
@@ -193,6 +194,7 @@ export const Workflows = {
   dbRestore: ref<DbRestoreWorkflowInput, DbRestoreWorkflowResult>()('dbRestoreWorkflow'),
   pluginTest: ref<PluginTestWorkflowInput, PluginTestWorkflowResult>()('pluginTestWorkflow'),
   repositoryLock: ref<RepositoryLockInput, void>()('repositoryLockWorkflow'),
+  snapshotMount: ref<SnapshotMountInput, SnapshotMountStatus>()('snapshotMountWorkflow'),
 } as const;
 
 /** The function type a reference stands for (what Temporal's typed start and executeChild take). */

@@ -139,6 +139,10 @@ export class ApiClient {
   restoreSnapshot = (id: string, r: Schemas['RestoreRequest'] = {}) => this.request<Schemas['RunAccepted']>('POST', `/v1/snapshots/${id}/restore`, r);
   approveRun = (runId: string, note?: string) => this.request<Schemas['ApprovalAccepted']>('POST', `/v1/runs/${runId}/approve`, note === undefined ? undefined : { note });
   rejectRun = (runId: string, note?: string) => this.request<Schemas['ApprovalAccepted']>('POST', `/v1/runs/${runId}/reject`, note === undefined ? undefined : { note });
+  mountSnapshot = (id: string, r: Schemas['SnapshotMountRequest'] = {}) => this.request<Schemas['SnapshotMount']>('POST', `/v1/snapshots/${id}/mount`, r);
+  /** Counts as use of the mount; waits up to `waitSeconds` for a starting mount to be up. */
+  snapshotMount = (id: string, waitSeconds = 0) => this.request<Schemas['SnapshotMount']>('GET', `/v1/snapshots/${id}/mount?waitSeconds=${waitSeconds}`);
+  unmountSnapshot = (id: string, waitSeconds = 60) => this.request<Schemas['SnapshotMount']>('DELETE', `/v1/snapshots/${id}/mount?waitSeconds=${waitSeconds}`);
   snapshotTree = (id: string, opts: { path?: string; limit?: number; cursor?: string } = {}) => {
     const q = new URLSearchParams(Object.entries(opts).filter(([, v]) => v !== undefined).map(([k, v]): [string, string] => [k, String(v)]));
     return this.request<Schemas['SnapshotTree']>('GET', `/v1/snapshots/${id}/tree${q.size ? `?${q}` : ''}`);

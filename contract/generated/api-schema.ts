@@ -679,6 +679,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/snapshots/{id}/mount": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A snapshot's full id, or a unique prefix of at least 8 hex characters. */
+                id: components["parameters"]["SnapshotId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * @description The snapshot's mount: state, where its tree is on the server worker's host, and when
+         *     it expires. Counts as use: pushes the expiry forward. 404 when the snapshot was never
+         *     mounted (an ended mount shows `ended`).
+         */
+        get: operations["getSnapshotMount"];
+        put?: never;
+        /**
+         * @description Mounts the snapshot read-only on the server worker's host with the engine's own FUSE
+         *     mount (`restic mount`), for browsing and copying files out. The tree appears at
+         *     `path` once `state` is `mounted`. The mount stays up until `DELETE`, until it has not
+         *     been used (POST or GET) for `ttlSeconds` (default 1800), or until its worker dies (the
+         *     next worker start removes what it left, and the mount comes up again there).
+         *     Idempotent per snapshot: while a mount of it is up, a POST returns that mount (and
+         *     counts as use; its TTL stays the one it was started with).
+         */
+        post: operations["mountSnapshot"];
+        /**
+         * @description Unmounts the snapshot: the engine is stopped, the mount removed, the mount's workflow
+         *     ends. Answers once the mount has ended (`state: ended`), or after `waitSeconds` with
+         *     `unmounting`; an ended mount is shown as it ended. 404 when the snapshot was never mounted.
+         */
+        delete: operations["unmountSnapshot"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/runs/{runId}/approve": {
         parameters: {
             query?: never;
@@ -1341,6 +1379,28 @@ export interface components {
                 hostname: string;
                 paths: string[];
             }[];
+        };
+        SnapshotMountRequest: {
+            /** @description Idle time after which the mount is taken down; 1800 by default. */
+            ttlSeconds?: number;
+        };
+        SnapshotMount: {
+            mountId: string;
+            snapshotId: string;
+            workflowId: string;
+            /** @enum {string} */
+            state: "starting" | "mounted" | "unmounting" | "ended";
+            /** @description Where the snapshot's tree is on the server worker's host (null unless mounted). */
+            path: string | null;
+            /** Format: date-time */
+            expiresAt: string;
+            /** Format: date-time */
+            startedAt: string;
+            /** @description Mount attempts (a worker that died makes the next one mount again). */
+            attempts: number;
+            /** @enum {string|null} */
+            endReason: "unmounted" | "expired" | "cancelled" | "failed" | null;
+            failureReason: string | null;
         };
         RunAccepted: {
             /** Format: uuid */
@@ -2831,6 +2891,87 @@ export interface operations {
                 };
                 content: {
                     "application/octet-stream": string;
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getSnapshotMount: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long for a `starting` mount to be `mounted` (or to end) before answering. */
+                waitSeconds?: number;
+            };
+            header?: never;
+            path: {
+                /** @description A snapshot's full id, or a unique prefix of at least 8 hex characters. */
+                id: components["parameters"]["SnapshotId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The mount. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SnapshotMount"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    mountSnapshot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A snapshot's full id, or a unique prefix of at least 8 hex characters. */
+                id: components["parameters"]["SnapshotId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["SnapshotMountRequest"];
+            };
+        };
+        responses: {
+            /** @description The mount (new, or the one already up). */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SnapshotMount"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    unmountSnapshot: {
+        parameters: {
+            query?: {
+                waitSeconds?: number;
+            };
+            header?: never;
+            path: {
+                /** @description A snapshot's full id, or a unique prefix of at least 8 hex characters. */
+                id: components["parameters"]["SnapshotId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The mount, ended or still unmounting. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SnapshotMount"];
                 };
             };
             default: components["responses"]["Problem"];

@@ -25,6 +25,8 @@ import { createCertificateAuthority, signServerCertificate } from '../../core/pk
 import { SERVER_WORKER_IDENTITY } from '../../contract/pull';
 import { tmpdir } from 'node:os';
 import type { ServerWorkerTls } from '../../activities/server/pull/export-client';
+import { cleanUpLeftoverMounts, createSnapshotMountActivities } from '../../activities/server/snapshot-mount/snapshot-mount-activities';
+import { MountMessage } from '../../contract/snapshot-mount';
 
 /**
  * The workflow code: run from dist/, the bundle `npm run build` made beside it (bundling at
@@ -52,6 +54,12 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
   const hookLimits = { stallTimeoutMs: config.stallTimeoutMs, killGraceMs: config.cancelGraceMs };
   const resticCache = join(config.dataDir, 'server', 'restic-cache');
   const engine = new Restic({ cacheDir: resticCache, stallTimeoutMs: config.stallTimeoutMs, killGraceMs: config.cancelGraceMs });
+  // Snapshot mounts (issue 13): a worker killed while mounts were up left their restic
+  // processes and FUSE mounts behind; take them down before this worker takes any task (the
+  // mounts' activities then time out and mount again here).
+  const mountsDir = join(config.dataDir, 'server', 'mounts');
+  const mountProcesses = new EngineProcessRegistry(join(config.dataDir, 'server', 'mount-pids'));
+  await cleanUpLeftoverMounts({ processes: mountProcesses, mountsDir, logger });
   const worker = await Worker.create({
     connection,
     namespace: config.temporalNamespace,
@@ -87,6 +95,16 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
         logger,
         runLog,
       }),
+      // Snapshot mounts: restic mount of a snapshot's repository, held by a heartbeating activity.
+      ...createSnapshotMountActivities({
+        catalog,
+        secrets,
+        engine,
+        processes: mountProcesses,
+        mountsDir,
+        logger,
+        notify: (workflowId, progress) => client.workflow.getHandle(workflowId).signal(MountMessage.progress, progress),
+      }),
       // S3 sync opens its target's keys here, from the catalog, with the master key.
       ...createS3SyncActivities({
         catalog,
@@ -100,6 +118,9 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
       }),
     },
     shutdownGraceTime: '10s',
+    // Heartbeats reach the server at least this often (by default up to 60 s apart, more than
+    // a mount's heartbeat timeout): a held mount's worker is seen alive, a dead one noticed.
+    maxHeartbeatThrottleInterval: '5s',
   });
   onShutdownSignal(() => worker.shutdown());
   logger.info({ taskQueue: SERVER_TASK_QUEUE }, 'server worker running');

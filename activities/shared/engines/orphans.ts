@@ -1,7 +1,7 @@
 // An engine child outlives a worker killed with -9. Its PID is recorded per run, and the
 // next attempt of that run stops it before touching the repository, so two processes
 // never write snapshots for one run.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 
@@ -43,6 +43,32 @@ export class EngineProcessRegistry {
     while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     this.clear(runKey);
     return pid;
+  }
+
+  /**
+   * Stops every recorded process that still carries `marker` (a worker starting after a
+   * crash: none of them has an owner any more) and forgets every record. Returns the PIDs stopped.
+   */
+  async stopAll(marker: string, timeoutMs = 15_000): Promise<number[]> {
+    const stopped: number[] = [];
+    for (const name of readdirSync(this.dir)) {
+      if (!name.endsWith('.pid')) continue;
+      const file = join(this.dir, name);
+      let pid: number;
+      try {
+        pid = Number(readFileSync(file, 'utf8').trim());
+      } catch {
+        continue;
+      }
+      if (Number.isInteger(pid) && pid > 1 && commandLineHas(pid, marker)) {
+        signal(pid, 'SIGKILL');
+        const deadline = Date.now() + timeoutMs;
+        while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        stopped.push(pid);
+      }
+      rmSync(file, { force: true });
+    }
+    return stopped;
   }
 }
 

@@ -2,13 +2,14 @@
 // interprets its output with the pure parsers beside it.
 import { resticBinary } from '../../../../core/config';
 import { BackstopError, ErrorType, NotFoundError } from '../../../../contract/errors';
-import type { BackupEngine, BackupRequest, EngineLauncher, EngineSnapshot, RepositoryAccess, RunControl, PlannedWrite, RestoreOptions, RestoreSummary, SnapshotListing, ForgetGroup, ForgetRequest, PruneOutcome } from '../../../../contract/engine';
+import type { SnapshotMounter, BackupEngine, BackupRequest, EngineLauncher, EngineSnapshot, RepositoryAccess, RunControl, PlannedWrite, RestoreOptions, RestoreSummary, SnapshotListing, ForgetGroup, ForgetRequest, PruneOutcome } from '../../../../contract/engine';
 import { runProcess, type RunResult } from '../../process';
 import { backupArgs, catConfigArgs, checkArgs, initArgs, resticEnv, snapshotsArgs, unlockArgs } from './args';
 import { dumpArchiveArgs, dumpArgs, lsArgs, restoreCommandArgs, restorePlanArgs } from './restore-args';
 import { WRITING_ACTIONS, missingInSnapshot, parseLsOutput, parseRestoreLine, plainStderr, type RestoreEvent } from './restore-parse';
 import { classifyFailure, parseBackupLine, parseSnapshots, skippedSource, snapshotFromSummary, unreadablePaths, type BackupEvent } from './parse';
 import { forgetArgs, forgetIdsArgs, pruneArgs } from './forget-args';
+import { mountArgs, snapshotPathInMount } from './mount-args';
 import { inMountNamespace } from '../../snapshot-commands';
 import { parseForget, parsePruneReport } from './forget-parse';
 import type { BackupProgress } from '../../../../contract/model';
@@ -34,7 +35,7 @@ export function progressFingerprint(p: BackupProgress | null): string {
 /** restic's exit code for "snapshot written, but some source files could not be read". */
 const EXIT_PARTIAL = 3;
 
-export class Restic implements BackupEngine {
+export class Restic implements BackupEngine, SnapshotMounter {
   private readonly binary: string;
 
   constructor(private readonly opts: ResticOptions = {}) {
@@ -271,6 +272,31 @@ export class Restic implements BackupEngine {
     });
     if (r.exitCode !== 0) this.fail(r, 'restic prune', repo);
     return parsePruneReport(r.stdout);
+  }
+
+  /**
+   * `restic mount` in the foreground until `control.signal` aborts: SIGINT makes restic
+   * unmount and exit (SIGKILL after the grace leaves the mount to the caller's lazy unmount).
+   * Exiting on its own is a failure: the mount is gone.
+   */
+  async mount(repo: RepositoryAccess, mountPoint: string, control: RunControl): Promise<void> {
+    const r = await this.run(repo, mountArgs(mountPoint), 'restic mount', {
+      signal: control.signal,
+      onSpawn: control.onSpawn,
+      onStdoutLine: (line) => control.onLog?.('stdout', line),
+      onStderrLine: (line) => control.onLog?.('stderr', line),
+    }).catch((err: unknown) => {
+      // Stopped as asked: that is how a mount ends.
+      if (control.signal?.aborted) return null;
+      throw err;
+    });
+    if (r === null || control.signal?.aborted) return;
+    if (r.exitCode === 0) throw new BackstopError(ErrorType.engine, 'restic mount: exited while the mount was in use (unmounted from outside?)');
+    this.fail(r, 'restic mount', repo);
+  }
+
+  snapshotPath(mountPoint: string, snapshotId: string): string {
+    return snapshotPathInMount(mountPoint, snapshotId);
   }
 
   async listSnapshots(repo: RepositoryAccess): Promise<EngineSnapshot[]> {
