@@ -22,25 +22,9 @@ export class EngineProcessRegistry {
     rmSync(this.file(runKey), { force: true });
   }
 
-  /**
-   * Kills the process recorded for this run if it is still alive and still carries
-   * `marker` on its command line (a PID may have been reused by an unrelated process).
-   * Returns the PID it stopped, or null.
-   */
+  /** Stops the process recorded for this run (see stopRecorded) and forgets the record. Returns the PID it stopped, or null. */
   async stopLeftover(runKey: string, marker: string, timeoutMs = 15_000): Promise<number | null> {
-    let pid: number;
-    try {
-      pid = Number(readFileSync(this.file(runKey), 'utf8').trim());
-    } catch {
-      return null;
-    }
-    if (!Number.isInteger(pid) || pid <= 1 || !commandLineHas(pid, marker)) {
-      this.clear(runKey);
-      return null;
-    }
-    signal(pid, 'SIGKILL');
-    const deadline = Date.now() + timeoutMs;
-    while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const pid = await stopRecorded(this.file(runKey), marker, timeoutMs);
     this.clear(runKey);
     return pid;
   }
@@ -54,22 +38,31 @@ export class EngineProcessRegistry {
     for (const name of readdirSync(this.dir)) {
       if (!name.endsWith('.pid')) continue;
       const file = join(this.dir, name);
-      let pid: number;
-      try {
-        pid = Number(readFileSync(file, 'utf8').trim());
-      } catch {
-        continue;
-      }
-      if (Number.isInteger(pid) && pid > 1 && commandLineHas(pid, marker)) {
-        signal(pid, 'SIGKILL');
-        const deadline = Date.now() + timeoutMs;
-        while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-        stopped.push(pid);
-      }
+      const pid = await stopRecorded(file, marker, timeoutMs);
+      if (pid !== null) stopped.push(pid);
       rmSync(file, { force: true });
     }
     return stopped;
   }
+}
+
+/**
+ * Kills the process a PID file names if it is still alive and still carries `marker` on its
+ * command line (a PID may have been reused by an unrelated process), and waits for it to go.
+ * Returns the PID it stopped, or null.
+ */
+async function stopRecorded(file: string, marker: string, timeoutMs: number): Promise<number | null> {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(file, 'utf8').trim());
+  } catch {
+    return null;
+  }
+  if (!Number.isInteger(pid) || pid <= 1 || !commandLineHas(pid, marker)) return null;
+  signal(pid, 'SIGKILL');
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  return pid;
 }
 
 export function commandLineHas(pid: number, marker: string): boolean {
