@@ -3,14 +3,13 @@
 // the post-restore hook. Built from a factory like activities/agent/backup-activities.ts.
 import { Context, heartbeat } from '@temporalio/activity';
 import type { Logger } from '../../core/logger';
-import { InputError } from '../../contract/errors';
 import type { BackupEngine, RepositoryAccess, RestoreSummary } from '../../contract/engine';
 import type { EngineProcessRegistry } from '../shared/engines/orphans';
 import type { SecretSource } from './secret-source';
 import { hookEnv, type HookLimits } from '../shared/hooks/shell';
 import { withFailureMapping } from '../shared/failure';
 import { withClockHeartbeat } from '../shared/clock-heartbeat';
-import { checkIncludes, resolveRestoreTarget } from '../shared/restore-target';
+import { checkIncludes, recheckRestoreTarget, resolveRestoreTarget } from '../shared/restore-target';
 import { type RestorePlanStore, discardTouchedWrites, needsResumePlan } from './restore-resume-plan';
 import { withRunLog, type RunLogSink, type RunLogTransport } from '../shared/run-log-sink';
 import { runStepHook } from '../shared/hooks/step-hook';
@@ -56,11 +55,8 @@ export function createRestoreActivities(deps: RestoreAgentDeps): RestoreAgentAct
     const ctx = Context.current();
     const log = logger.child({ runId: input.runId, workflowId: input.workflowId, attempt: ctx.info.attempt });
 
-    // Checked again right before writing: the directory may have changed (say, been
-    // swapped for a symlink) while the run waited for approval.
     const include = checkIncludes(input.include, input.snapshotPaths);
-    const resolved = await resolveRestoreTarget({ target: input.target, roots: deps.restoreRoots, snapshotId: input.snapshotId, now: now() });
-    if (resolved.path !== input.target) throw new InputError(`restore target ${input.target} now resolves to ${resolved.path}; refusing`);
+    await recheckRestoreTarget({ target: input.target, roots: deps.restoreRoots, snapshotId: input.snapshotId, now: now() });
 
     // The password (and S3 keys) come from the API with this agent's own token; the API hands
     // them out while this agent has an active restore run of the repository.

@@ -88,7 +88,20 @@ export async function resolveRestoreTarget(req: { target: string | null; roots: 
   return { path: real, existed: info !== null };
 }
 
+/**
+ * A target checked before the run waited (for approval, say), checked again right before it
+ * is written: it may have been swapped for a symlink since. Refuses one that resolves elsewhere now.
+ */
+export async function recheckRestoreTarget(req: { target: string; roots: string[]; snapshotId: string; now: Date }): Promise<ResolvedTarget> {
+  const resolved = await resolveRestoreTarget(req);
+  if (resolved.path !== req.target) throw new InputError(`restore target ${req.target} now resolves to ${resolved.path}; refusing`);
+  return resolved;
+}
+
 const GLOB = /[*?[\\]/;
+
+/** Whether an include pattern has a glob character (restic's patterns are Go's filepath.Match). */
+export const hasGlob = (pattern: string): boolean => GLOB.test(pattern);
 
 /**
  * Include patterns restic matches against snapshot paths. Absolute ones must overlap a
@@ -103,7 +116,7 @@ export function checkIncludes(include: string[], snapshotPaths: string[]): strin
     if (!pattern.startsWith('/')) return segments.join('/');
     const literal: string[] = [];
     for (const s of segments) {
-      if (GLOB.test(s)) break;
+      if (hasGlob(s)) break;
       literal.push(s);
     }
     const prefix = `/${literal.join('/')}`;

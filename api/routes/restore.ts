@@ -2,11 +2,11 @@
 import type { RestoreApprovalMode } from '../../core/config';
 import { Workflows, type RestoreVia, type RestoreWorkflowInput } from '../../contract/workflows';
 import { randomUUID } from 'node:crypto';
-import type { Snapshot } from '../../contract/model';
+import type { Job, Snapshot } from '../../contract/model';
 import { ConflictError, InputError, NotFoundError } from '../../contract/errors';
 import { RestoreSignal, WorkflowKind, workflowIdFor } from '../../contract/names';
 import { idempotencyOf, startRun } from '../start-run';
-import { archivePaths } from '../../activities/server/pull/server-restore';
+import { archivePaths, convergesOnRerun } from '../../activities/server/pull/server-restore';
 import { absoluteSegments, checkIncludes } from '../../activities/shared/restore-target';
 import type { RestoreOverwrite } from '../../contract/engine';
 import { handler, type ApiContext, type HandlerInput, type ResultOf } from '../context';
@@ -49,13 +49,12 @@ export function overwriteFor(req: Pick<RestoreRequest, 'target' | 'overwrite'>):
  * not hold the repository's password (pull mode keeps it off that agent), else on the agent.
  * A server restore takes only the policies a plain re-run converges with.
  */
-export async function restoreVia(ctx: ApiContext, req: Pick<RestoreRequest, 'via' | 'include'>, snapshot: Snapshot, agentName: string, overwrite: RestoreOverwrite | null): Promise<RestoreVia> {
+export async function restoreVia(ctx: ApiContext, req: Pick<RestoreRequest, 'via' | 'include'>, snapshot: Snapshot, job: Job | null, agentName: string, overwrite: RestoreOverwrite | null): Promise<RestoreVia> {
   let via = req.via;
   if (via === undefined) {
-    const jobIsPull = snapshot.jobId !== null && (await ctx.catalog.jobs.get(snapshot.jobId)).mode === 'pull';
-    via = jobIsPull || (await ctx.catalog.repositories.agentUse(agentName, snapshot.repositoryId)) === 'pull-only' ? 'server' : 'agent';
+    via = job?.mode === 'pull' || (await ctx.catalog.repositories.agentUse(agentName, snapshot.repositoryId)) === 'pull-only' ? 'server' : 'agent';
   }
-  if (via === 'server' && (overwrite === 'never' || overwrite === 'if-newer')) {
+  if (via === 'server' && !convergesOnRerun(overwrite)) {
     throw new InputError(
       `overwrite ${overwrite} needs via "agent" (the engine on the target agent, which then holds the repository password for the run); ` +
         `a server restore${req.via === undefined ? ' (the default here: this agent may not hold the password)' : ''} writes into a new directory (no target) or with overwrite "always"`,
@@ -74,11 +73,12 @@ export const restoreSnapshot = handler('restoreSnapshot', async (ctx, { params, 
   const overwrite = overwriteFor(b);
 
   // Default: the agent that made the backup (its job's agent, else the snapshot's host).
-  const agentName = b.agent ?? (snapshot.jobId !== null ? (await ctx.catalog.jobs.get(snapshot.jobId)).agentName : snapshot.hostname);
+  const job = snapshot.jobId !== null ? await ctx.catalog.jobs.get(snapshot.jobId) : null;
+  const agentName = b.agent ?? job?.agentName ?? snapshot.hostname;
   if (!agentName) throw new InputError('this snapshot has no job or host: name the target agent');
   if (!(await ctx.catalog.agents.findByName(agentName))) throw new InputError(`unknown agent "${agentName}": agents register themselves when they start`);
 
-  const via = await restoreVia(ctx, b, snapshot, agentName, overwrite);
+  const via = await restoreVia(ctx, b, snapshot, job, agentName, overwrite);
 
   const maxTimeout = ctx.approvalTimeoutMs;
   const requireApproval = needsApproval(ctx.restoreApproval, b);

@@ -9,7 +9,7 @@ import type { AncestorMeta, ExportEntry } from './export-commands';
 import type { ExportServer } from './export-server';
 import type { ExportActivities, ExportEndpoint, StartExportInput, StartRestoreExportInput } from '../../../contract/pull';
 import { InputError } from '../../../contract/errors';
-import { resolveRestoreTarget } from '../../shared/restore-target';
+import { recheckRestoreTarget } from '../../shared/restore-target';
 import type { SnapshotHandle } from '../../../contract/snapshot';
 
 export interface ExportDeps {
@@ -51,14 +51,10 @@ export function createExportActivities(deps: ExportDeps): ExportActivities {
     return deps.exports.start(input.runId, workflowId, await exportEntries(input.handle), await ancestorMeta(outermostPaths(paths)));
   }
 
-  /**
-   * The target was checked before the run (maybe) waited for approval; checked again now,
-   * right before it is handed out writable: it may have been swapped for a symlink since.
-   */
+  /** The target was checked before the run (maybe) waited for approval; checked again now, before tar writes into it. */
   async function startRestoreExport(input: StartRestoreExportInput): Promise<ExportEndpoint> {
     const workflowId = Context.current().info.workflowExecution?.workflowId ?? '';
-    const resolved = await resolveRestoreTarget({ target: input.target, roots: deps.restoreRoots, snapshotId: input.snapshotId, now: new Date() });
-    if (resolved.path !== input.target) throw new InputError(`restore target ${input.target} now resolves to ${resolved.path}; refusing`);
+    const resolved = await recheckRestoreTarget({ target: input.target, roots: deps.restoreRoots, snapshotId: input.snapshotId, now: new Date() });
     // A new target is made here, as restic would make it on the agent: tar writes into it.
     if (!resolved.existed) {
       await mkdir(input.target, { recursive: true, mode: 0o700 });

@@ -18,12 +18,12 @@ import { parseImportStatus, type ImportMode, type ImportStatus, type ServerResto
 import type { RestoreHeartbeat } from '../../../contract/restore-activities';
 import { withRunLog, type RunLogSink } from '../../shared/run-log-sink';
 import { outermostPaths } from '../../shared/paths';
+import { hasGlob } from '../../shared/restore-target';
 import { openRepository } from '../repository-access';
 import { connectExport, ExportLostError, watchChannel } from './export-client';
 import type { PullDeps } from './pull-activities';
 
 const HEARTBEAT_EVERY_MS = 1_000;
-const GLOB = /[*?[\\]/;
 /** GNU tar's default record: 20 blocks of 512 bytes. */
 const TAR_RECORD_BYTES = 10_240;
 
@@ -39,7 +39,7 @@ export function convergesOnRerun(overwrite: ServerRestoreInput['overwrite']): bo
  */
 export function archivePaths(include: string[]): string[] {
   if (include.length === 0) return ['/'];
-  const bad = include.find((p) => !p.startsWith('/') || GLOB.test(p));
+  const bad = include.find((p) => !p.startsWith('/') || hasGlob(p));
   if (bad !== undefined) throw new InputError(`a server restore takes absolute include paths without globs; ${JSON.stringify(bad)} needs via "agent"`);
   return outermostPaths(include);
 }
@@ -82,7 +82,6 @@ export function createServerRestore(deps: PullDeps): { runServerRestore(input: S
             members += status.members;
           }
           if (input.verify) {
-            latest = { phase: 'restoring', progress: progress() };
             for (const path of paths) {
               const status = await stream(input, repo, path, 'compare', runLog, () => undefined);
               if (status.exitCode !== 0) throw new BackstopError(ErrorType.engine, `verification failed: what ${input.agentName} holds in ${input.target} differs from the snapshot: ${lastLines(status.output)}`);
