@@ -1,14 +1,14 @@
 // Restore activities that run on the TARGET agent (task queue agent.<name>): check the
 // target against the agent's allowed roots, run the engine's restore with heartbeats, and
 // the post-restore hook. Built from a factory like activities/agent/backup-activities.ts.
-import { Context, heartbeat } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import type { Logger } from '../../core/logger';
 import type { BackupEngine, RepositoryAccess, RestoreSummary } from '../../contract/engine';
 import type { EngineProcessRegistry } from '../shared/engines/orphans';
 import type { SecretSource } from './secret-source';
 import { hookEnv, type HookLimits } from '../shared/hooks/shell';
 import { withFailureMapping } from '../shared/failure';
-import { withClockHeartbeat } from '../shared/clock-heartbeat';
+import { whileReportingProgress, withClockHeartbeat } from '../shared/clock-heartbeat';
 import { checkIncludes, recheckRestoreTarget, resolveRestoreTarget } from '../shared/restore-target';
 import { type RestorePlanStore, discardTouchedWrites, needsResumePlan } from './restore-resume-plan';
 import { withRunLog, type RunLogSink, type RunLogTransport } from '../shared/run-log-sink';
@@ -32,7 +32,6 @@ export interface RestoreAgentDeps {
   hookLimits?: HookLimits;
 }
 
-const HEARTBEAT_EVERY_MS = 1_000;
 const HOOK_TIMEOUT_MS = 10 * 60_000;
 
 export function createRestoreActivities(deps: RestoreAgentDeps): RestoreAgentActivities {
@@ -68,10 +67,8 @@ export function createRestoreActivities(deps: RestoreAgentDeps): RestoreAgentAct
   async function restoreWithLog(input: RestoreStepInput, include: string[], repo: RepositoryAccess, log: Logger, runLog: RunLogSink): Promise<RestoreSummary> {
     const ctx = Context.current();
     let latest: RestoreHeartbeat = { phase: 'starting', progress: null };
-    heartbeat(latest);
     // On a clock too: restic is silent while it loads the index.
-    const ticker = setInterval(() => heartbeat(latest), HEARTBEAT_EVERY_MS);
-    try {
+    return whileReportingProgress(() => latest, async () => {
       // A restic left running by a killed worker would write the same files concurrently.
       const stopped = await deps.engineProcesses.stopLeftover(input.workflowId, input.target);
       if (stopped) {
@@ -111,9 +108,7 @@ export function createRestoreActivities(deps: RestoreAgentDeps): RestoreAgentAct
       await deps.restorePlans.remove(input.workflowId);
       log.info({ target: input.target, filesRestored: summary.filesRestored, filesSkipped: summary.filesSkipped }, 'restore finished');
       return summary;
-    } finally {
-      clearInterval(ticker);
-    }
+    });
   }
 
   async function runRestoreHook(input: RestoreHookInput): Promise<{ exitCode: number | null; output: string[] }> {

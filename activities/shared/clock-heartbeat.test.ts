@@ -1,5 +1,5 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { withClockHeartbeat } from './clock-heartbeat';
+import { whileReportingProgress, withClockHeartbeat } from './clock-heartbeat';
 
 // Fake timers: the clock is stepped by hand, so nothing here depends on how busy the machine is.
 beforeEach(() => jest.useFakeTimers());
@@ -35,5 +35,24 @@ describe('withClockHeartbeat', () => {
     await expect(env.run(step)).rejects.toThrow('snapshot failed');
     await jest.advanceTimersByTimeAsync(5_000);
     expect(beats()).toBe(0);
+  });
+});
+
+describe('whileReportingProgress', () => {
+  it('beats the current details at once and on each tick, the latest each time, and stops when done', async () => {
+    const env = new MockActivityEnvironment();
+    const sent: unknown[] = [];
+    env.on('heartbeat', (d: unknown) => sent.push(d));
+    let phase = 'starting';
+    let finish!: () => void;
+    const running = env.run(() => whileReportingProgress(() => ({ phase }), () => new Promise<void>((r) => (finish = r)), 1_000));
+    expect(sent).toEqual([{ phase: 'starting' }]);
+    phase = 'restoring';
+    await jest.advanceTimersByTimeAsync(2_500);
+    expect(sent).toEqual([{ phase: 'starting' }, { phase: 'restoring' }, { phase: 'restoring' }]);
+    finish();
+    await running;
+    await jest.advanceTimersByTimeAsync(5_000);
+    expect(sent).toHaveLength(3);
   });
 });

@@ -31,3 +31,19 @@ export async function whileHeartbeating<R>(fn: () => Promise<R>, everyMs = CLOCK
 export function withClockHeartbeat<A extends unknown[], R>(fn: (...args: A) => Promise<R>, everyMs = CLOCK_HEARTBEAT_EVERY_MS): (...args: A) => Promise<R> {
   return (...args: A) => whileHeartbeating(() => fn(...args), everyMs);
 }
+
+/**
+ * Runs `fn`, heartbeating what `details()` says at once and then on the clock: long engine
+ * steps whose heartbeat carries the progress the API shows (and restic is silent while it
+ * loads its index, so the clock, not its output, keeps the attempt alive).
+ */
+export async function whileReportingProgress<R>(details: () => unknown, fn: () => Promise<R>, everyMs = CLOCK_HEARTBEAT_EVERY_MS): Promise<R> {
+  const ctx = Context.current();
+  ctx.heartbeat(details());
+  const ticker = setInterval(() => ctx.heartbeat(details()), everyMs);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(ticker);
+  }
+}

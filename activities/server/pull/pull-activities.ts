@@ -6,7 +6,7 @@
 // reads end-of-file on its channel and exits). Mount, engine run and unmount are one
 // activity because the mount belongs to the process holding its connection: split, the
 // engine step would have to be pinned to the worker that made the mount.
-import { Context, heartbeat } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
@@ -20,6 +20,7 @@ import type { Logger } from '../../../core/logger';
 import type { EngineProcessRegistry } from '../../shared/engines/orphans';
 import { backupTags, resumeEarlierAttempt } from '../../shared/engines/backup-step';
 import { withFailureMapping } from '../../shared/failure';
+import { whileReportingProgress } from '../../shared/clock-heartbeat';
 import { withRunLog, type RunLogTransport } from '../../shared/run-log-sink';
 import { openRepository } from '../repository-access';
 import { connectExport, ExportLostError, watchChannel, type ServerWorkerTls } from './export-client';
@@ -40,8 +41,6 @@ export interface PullDeps {
   logger: Logger;
   runLog?: RunLogTransport;
 }
-
-const HEARTBEAT_EVERY_MS = 1_000;
 
 async function listServerDir(dir: string): Promise<ServerDirEntry[] | null> {
   try {
@@ -64,14 +63,20 @@ export function createPullActivities(deps: PullDeps): PullActivities {
       throw new InputError(`pull mode: job path ${hidden[0]!.path} would hide ${hidden[0]!.need}, which the engine needs on the server worker; back this job up in push mode`);
     }
     const log = logger.child({ runId: input.runId, workflowId: input.workflowId, attempt: Context.current().info.attempt });
-    return withRunLog(deps.runLog, logger, input.runId, 'engine', (runLog) => pull(input, repo, log, (s, l) => runLog.line(s, l)), [repo.password, ...Object.values(repo.env ?? {})]);
+    // The engine step's heartbeat: the progress the API shows.
+    const beat: { latest: BackupHeartbeat } = { latest: { phase: 'starting', progress: null } };
+    return withRunLog(
+      deps.runLog,
+      logger,
+      input.runId,
+      'engine',
+      (runLog) => whileReportingProgress(() => beat.latest, () => pull(input, repo, log, (s, l) => runLog.line(s, l), beat)),
+      [repo.password, ...Object.values(repo.env ?? {})],
+    );
   }
 
-  async function pull(input: PullBackupInput, repo: RepositoryAccess, log: Logger, line: (stream: 'stdout' | 'stderr', text: string) => void): Promise<BackupStepResult> {
+  async function pull(input: PullBackupInput, repo: RepositoryAccess, log: Logger, line: (stream: 'stdout' | 'stderr', text: string) => void, beat: { latest: BackupHeartbeat }): Promise<BackupStepResult> {
     const ctx = Context.current();
-    let latest: BackupHeartbeat = { phase: 'starting', progress: null };
-    heartbeat(latest);
-    const ticker = setInterval(() => heartbeat(latest), HEARTBEAT_EVERY_MS);
     const dir = join(deps.workDir, input.runId);
     let socket: TLSSocket | undefined;
     try {
@@ -93,7 +98,7 @@ export function createPullActivities(deps: PullDeps): PullActivities {
         failure: pullSetupFailure,
       };
 
-      latest = { phase: 'backing-up', progress: null };
+      beat.latest = { phase: 'backing-up', progress: null };
       let outcome;
       try {
         outcome = await engine.backup(
@@ -104,7 +109,7 @@ export function createPullActivities(deps: PullDeps): PullActivities {
             launcher,
             onSpawn: (pid) => deps.engineProcesses.record(input.workflowId, pid),
             onProgress: (progress) => {
-              latest = { phase: 'backing-up', progress };
+              beat.latest = { phase: 'backing-up', progress };
             },
             onLog: line,
           },
@@ -124,7 +129,6 @@ export function createPullActivities(deps: PullDeps): PullActivities {
       log.info({ snapshotId: outcome.snapshot.id, unreadable: outcome.unreadable.length }, 'pull backup finished');
       return { ...outcome, adopted: false };
     } finally {
-      clearInterval(ticker);
       socket?.destroy();
       await rm(dir, { recursive: true, force: true }).catch((err: unknown) => log.warn({ err }, 'could not remove the pull work directory'));
     }

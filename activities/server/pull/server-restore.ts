@@ -8,22 +8,21 @@
 // A retry (this worker killed, the channel lost) streams again; tar replaces what is there,
 // so a restore into a new directory or with `always` converges. Policies whose decisions a
 // half-written file could mislead (`never`, `if-newer`) never come here (the API refuses them).
-import { Context, heartbeat } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import { Writable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { BackstopError, ErrorType, InputError } from '../../../contract/errors';
 import type { RestoreSummary, RepositoryAccess } from '../../../contract/engine';
-import type { BackupProgress } from '../../../contract/model';
 import { parseImportStatus, type ImportMode, type ImportStatus, type ServerRestoreInput } from '../../../contract/pull';
 import type { RestoreHeartbeat } from '../../../contract/restore-activities';
 import { withRunLog, type RunLogSink } from '../../shared/run-log-sink';
+import { whileReportingProgress } from '../../shared/clock-heartbeat';
 import { outermostPaths } from '../../shared/paths';
 import { hasGlob } from '../../shared/restore-target';
 import { openRepository } from '../repository-access';
 import { connectExport, ExportLostError, watchChannel } from './export-client';
 import type { PullDeps } from './pull-activities';
 
-const HEARTBEAT_EVERY_MS = 1_000;
 /** GNU tar's default record: 20 blocks of 512 bytes. */
 const TAR_RECORD_BYTES = 10_240;
 
@@ -59,25 +58,24 @@ export function createServerRestore(deps: PullDeps): { runServerRestore(input: S
       'restore',
       async (runLog) => {
         const started = Date.now();
-        let latest: RestoreHeartbeat = { phase: 'starting', progress: null };
-        heartbeat(latest);
-        const ticker = setInterval(() => heartbeat(latest), HEARTBEAT_EVERY_MS);
-        try {
+        let phase: RestoreHeartbeat['phase'] = 'starting';
+        let bytes = 0;
+        let members = 0;
+        // Derived when a heartbeat goes out, not per chunk streamed.
+        const details = (): RestoreHeartbeat => ({
+          phase,
+          progress: phase === 'starting' ? null : { percent: 0, filesDone: members, filesTotal: 0, bytesDone: bytes, bytesTotal: 0, currentFile: null, secondsElapsed: (Date.now() - started) / 1000 },
+        });
+        return whileReportingProgress(details, async () => {
           // A restic left by a killed attempt would still be streaming into the agent.
           const stopped = await deps.engineProcesses.stopLeftover(input.workflowId, input.snapshotId);
           if (stopped) {
             log.warn({ pid: stopped }, 'stopped restore process left by an earlier attempt');
             await deps.engine.unlockStale(repo);
           }
-          let bytes = 0;
-          let members = 0;
-          const progress = (): BackupProgress => ({ percent: 0, filesDone: members, filesTotal: 0, bytesDone: bytes, bytesTotal: 0, currentFile: null, secondsElapsed: (Date.now() - started) / 1000 });
-          latest = { phase: 'restoring', progress: progress() };
+          phase = 'restoring';
           for (const path of paths) {
-            const status = await stream(input, repo, path, 'extract', runLog, (n) => {
-              bytes += n;
-              latest = { phase: 'restoring', progress: progress() };
-            });
+            const status = await stream(input, repo, path, 'extract', runLog, (n) => (bytes += n));
             if (status.exitCode !== 0) throw new BackstopError(ErrorType.engine, `tar on ${input.agentName} could not write ${path} into ${input.target} (exit ${status.exitCode}): ${lastLines(status.output)}`);
             members += status.members;
           }
@@ -90,16 +88,14 @@ export function createServerRestore(deps: PullDeps): { runServerRestore(input: S
           deps.engineProcesses.clear(input.workflowId);
           log.info({ target: input.target, members, bytes }, 'server restore finished');
           return { filesTotal: members, filesRestored: members, filesSkipped: 0, filesDeleted: 0, bytesTotal: bytes, bytesRestored: bytes, bytesSkipped: 0, verified: input.verify };
-        } finally {
-          clearInterval(ticker);
-        }
+        });
       },
       [repo.password, ...Object.values(repo.env ?? {})],
     );
   }
 
   /** One connection: the request line, the archive of `path`, and the agent's answer once its tar has ended. */
-  async function stream(input: ServerRestoreInput, repo: RepositoryAccess, path: string, mode: ImportMode, runLog: RunLogSink, onBytes: (n: number) => void): Promise<ImportStatus> {
+  async function stream(input: ServerRestoreInput, repo: RepositoryAccess, path: string, mode: ImportMode, runLog: RunLogSink, onBytes: (n: number) => unknown): Promise<ImportStatus> {
     const ctx = Context.current();
     const socket: TLSSocket = await connectExport(input.export, input.agentName, await deps.tls());
     const channel = watchChannel(socket, ctx.cancellationSignal);
