@@ -7,9 +7,10 @@
 // The target is checked before the run waits for approval, so an operator only ever approves
 // a restore the agent has already accepted, and a refused target writes nothing.
 //
-// With `via: 'server'` the restore step is instead: the agent exports the checked target
-// (writable, nothing else) → the server worker mounts it and runs the engine into it, so the
-// agent never holds the repository's secret; the export is stopped in the cleanup, always.
+// With `via: 'server'` the restore step is instead: the agent opens an import into the
+// checked target → the server worker streams the snapshot into it over the mTLS channel (a
+// tar archive GNU tar writes, activities/server/pull/server-restore.ts), so the agent never
+// holds the repository's secret; the import is stopped in the cleanup, always.
 // Only policies a plain re-run converges with (a new directory, `always`) go this way: the
 // API refuses the others (their crash-resume plan needs the files where the engine runs).
 import { condition, defineSignal, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
@@ -57,7 +58,7 @@ export async function restoreWorkflow(input: RestoreWorkflowInput): Promise<Rest
   setHandler(rejectSignal, decide('rejected'));
 
   // A refused target (InputError) is final: retrying cannot make it allowed.
-  const agent = proxyActivities<RestoreAgentActivities>(agentStepOptions(input.agentName, input, [ErrorType.input]));
+  const agent = proxyActivities<RestoreAgentActivities & ExportActivities>(agentStepOptions(input.agentName, input, [ErrorType.input]));
   const engine = proxyActivities<RestoreAgentActivities>(agentEngineOptions(input.agentName, input));
 
   let checked: RestoreTargetResult | undefined;
@@ -95,13 +96,12 @@ export async function restoreWorkflow(input: RestoreWorkflowInput): Promise<Rest
       // Shared lock: a prune may not delete the packs this restore is reading.
       const summary = await withRepositoryLock(plan.repository.id, 'shared', (): Promise<RestoreSummary> => {
         if (input.via === 'server') {
-          const exports = proxyActivities<ExportActivities>(agentStepOptions(input.agentName, input, [ErrorType.input]));
           const server = serverEngineOnExport(input);
           return throughExport(
             (s) => step(s === 'engine' ? 'restore' : 'export'),
             () => {
               exported = true;
-              return exports.startRestoreExport({ runId: input.runId, snapshotId: input.snapshot.id, target: target.target });
+              return agent.startRestoreExport({ runId: input.runId, snapshotId: input.snapshot.id, target: target.target });
             },
             (endpoint) =>
               server.runServerRestore({
@@ -139,7 +139,7 @@ export async function restoreWorkflow(input: RestoreWorkflowInput): Promise<Rest
     finish: async (_plan, { status, reason, result }, { step, warnings }) => {
       if (exported) {
         step('export-stop');
-        await proxyActivities<ExportActivities>(agentStepOptions(input.agentName, input))
+        await agent
           .stopExport({ runId: input.runId })
           .catch((e: unknown) => warnings.push(`export stop failed: ${failureReason(e, input.agentName)}`));
       }
