@@ -1,7 +1,7 @@
 // `backstop snapshots mount|mount-status|unmount`: a snapshot's tree on the server worker's host.
 import type { ApiClient } from '../core/api-client';
 import type { components } from '../contract/generated/api-schema';
-import { parseDurationSeconds } from '../contract/snapshot-mount';
+import { parseDuration } from '../core/bootstrap-token';
 import { flag } from './args';
 
 type SnapshotMount = components['schemas']['SnapshotMount'];
@@ -16,7 +16,8 @@ const WAIT_STEP_SECONDS = 60;
 
 export function mountRequest(args: string[]): { ttlSeconds?: number } {
   const ttl = flag(args, '--ttl');
-  return ttl === undefined ? {} : { ttlSeconds: parseDurationSeconds(ttl) };
+  // The same durations as `agents token --ttl` (30m, 2h, 1d).
+  return ttl === undefined ? {} : { ttlSeconds: parseDuration(ttl) / 1000 };
 }
 
 export function describeMount(m: SnapshotMount): string {

@@ -1,4 +1,4 @@
-import { MOUNT_TTL, expiryAfterUse, idleRemainingMs, mountTtlMs, parseDurationSeconds } from './snapshot-mount';
+import { MOUNT_TTL, expiryAfterUse, idleRemainingMs, mountTtlMs } from './snapshot-mount';
 
 test('TTL: default 30 min; bounded to 1 min … 24 h in whole seconds', () => {
   expect(mountTtlMs(undefined)).toBe(MOUNT_TTL.defaultMs);
@@ -17,13 +17,4 @@ test('idle time left never goes negative', () => {
   expect(idleRemainingMs(2_000, 500)).toBe(1_500);
   expect(idleRemainingMs(2_000, 2_000)).toBe(0);
   expect(idleRemainingMs(2_000, 9_000)).toBe(0);
-});
-
-test('durations for --ttl', () => {
-  expect(parseDurationSeconds('30m')).toBe(1_800);
-  expect(parseDurationSeconds('2h')).toBe(7_200);
-  expect(parseDurationSeconds('1h30m')).toBe(5_400);
-  expect(parseDurationSeconds('90s')).toBe(90);
-  expect(parseDurationSeconds('600')).toBe(600);
-  for (const bad of ['', 'm', '30x', '-5m', '1.5h']) expect(() => parseDurationSeconds(bad)).toThrow(RangeError);
 });

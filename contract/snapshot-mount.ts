@@ -45,15 +45,6 @@ export function idleRemainingMs(expiryMs: number, nowMs: number): number {
   return Math.max(0, expiryMs - nowMs);
 }
 
-/** `30m`, `2h`, `90s`, `1h30m` or plain seconds → seconds (the CLI's --ttl). */
-export function parseDurationSeconds(text: string): number {
-  const t = text.trim();
-  if (/^\d+$/.test(t)) return Number(t);
-  const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(t);
-  if (!m || t === '') throw new RangeError(`not a duration: "${text}" (e.g. 30m, 2h, 90s)`);
-  return Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0);
-}
-
 export interface SnapshotMountInput {
   /** Names the mount point `<dataDir>/server/mounts/<mountId>`: a uuid drawn by the API. */
   mountId: string;
