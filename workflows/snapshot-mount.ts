@@ -107,6 +107,10 @@ export async function snapshotMountWorkflow(input: SnapshotMountInput): Promise<
     });
 
   try {
+    // Idle means up and unused: the TTL counts from when the mount is up, not from the
+    // request (restic may take long to load a large repository's index).
+    await condition(() => state !== MountState.starting || unmountAsked || holdEnded);
+    if ((state as MountState) === MountState.mounted) expiresAt = expiryAfterUse(expiresAt, Date.now(), input.ttlMs);
     for (;;) {
       const seen = uses;
       const remaining = idleRemainingMs(expiresAt, Date.now());
