@@ -4,12 +4,54 @@ import type { BackupProgress, BackupStats } from './model';
 import type { RetentionPolicy } from './retention';
 import type { components } from './generated/api-schema';
 
+/** The engines a repository can name (issue 14). */
+export const ENGINE_KINDS = ['restic', 'borg', 'pbs'] as const;
+export type EngineKind = (typeof ENGINE_KINDS)[number];
+
+/** Borg over SSH: the client key and the server's host keys, written to a private directory only while borg runs. */
+export interface SshAccess {
+  /** OpenSSH private key (PEM or OpenSSH format), unencrypted. */
+  privateKey: string;
+  /** known_hosts lines for the server; StrictHostKeyChecking is always on. */
+  knownHosts: string;
+}
+
+/** Proxmox Backup Server: what proxmox-backup-client needs beside `url` (PBS_REPOSITORY) and `password` (PBS_PASSWORD). */
+export interface PbsAccess {
+  /** The server certificate's SHA-256 fingerprint (PBS_FINGERPRINT), `aa:bb:…`. */
+  fingerprint: string;
+  /** Namespace inside the datastore (`--ns`); empty/absent: the root namespace. */
+  namespace?: string;
+  /** Client-side encryption key file contents (JSON), written to a private file while the client runs. */
+  encryptionKey?: string;
+  /** The encryption key's own password (PBS_ENCRYPTION_PASSWORD), when it has one. */
+  encryptionPassword?: string;
+}
+
 export interface RepositoryAccess {
-  /** Engine-specific location (restic: a path or an s3: URL). */
+  /** Which engine reads and writes this repository; absent means restic. */
+  engine?: EngineKind;
+  /** Engine-specific location (restic: a path or an s3: URL; borg: a path or ssh:// URL; pbs: user@realm!token@host:datastore). */
   url: string;
+  /** restic password, borg passphrase, or PBS password / API-token secret. */
   password: string;
   /** Extra environment for the backend (S3 credentials); never logged. */
   env?: Record<string, string>;
+  /** Borg repositories reached over ssh://. */
+  ssh?: SshAccess;
+  /** PBS repositories. */
+  pbs?: PbsAccess;
+  /**
+   * Borg: the server serves this repository append-only (`borg serve --append-only`). Borg
+   * cannot tell its client so (a prune there only hides archives until the server's admin
+   * rolls it back), so Backstop refuses to prune it.
+   */
+  appendOnly?: boolean;
+}
+
+/** The engine a repository names (restic when it names none). */
+export function engineOf(repo: Pick<RepositoryAccess, 'engine'>): EngineKind {
+  return repo.engine ?? 'restic';
 }
 
 export interface EngineSnapshot {

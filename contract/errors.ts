@@ -73,6 +73,16 @@ export class InputError extends BackstopError {
   }
 }
 
+/**
+ * An operation the repository's engine cannot do (a borg repository mounted as restic would,
+ * a PBS restore policy the client lacks). Not retryable; the API answers 400.
+ */
+export class UnsupportedByEngineError extends BackstopError {
+  constructor(engine: string, operation: string, why: string) {
+    super(ErrorType.input, `${engine} repositories cannot ${operation}: ${why}`, { engine, operation });
+  }
+}
+
 /** Thrown when a referenced agent, repository, job, run or snapshot does not exist. */
 export class NotFoundError extends BackstopError {
   constructor(message: string) {

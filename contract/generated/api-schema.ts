@@ -691,8 +691,9 @@ export interface paths {
         };
         /**
          * @description The snapshot's mount: state, where its tree is on the server worker's host, and when
-         *     it expires. Counts as use: pushes the expiry forward. 404 when the snapshot was never
-         *     mounted (an ended mount shows `ended`).
+         *     it expires. Counts as use: pushes the expiry forward. 404 when the snapshot is not
+         *     mounted: never mounted, or its mount is being unmounted or has ended (the problem's
+         *     `detail` says how the last mount ended: unmounted, expired, failed and why).
          */
         get: operations["getSnapshotMount"];
         put?: never;
