@@ -82,10 +82,22 @@ export const mountSnapshot = handler('mountSnapshot', async (ctx, { params, body
   return { status: 202, body: mountBody(workflowId, status) };
 });
 
+/**
+ * Why a GET finds no mount. A mount being taken down or gone is not there any more — as after
+ * any DELETE, a read answers 404 — but the operator still learns how the last one ended.
+ */
+export function notMountedDetail(snapshotId: string, last: SnapshotMountStatus | null): string {
+  const short = snapshotId.slice(0, 8);
+  if (!last) return `snapshot ${short} is not mounted`;
+  if (last.state === 'unmounting') return `snapshot ${short} is not mounted: its mount is being unmounted`;
+  const why = `${last.endReason ?? 'ended'}${last.failureReason ? `: ${last.failureReason}` : ''}`;
+  return `snapshot ${short} is not mounted: its last mount ended (${why})`;
+}
+
 export const getSnapshotMount = handler('getSnapshotMount', async (ctx, { params, query }) => {
   const { snapshot, workflowId, handle } = await mountHandle(ctx, params.id);
   const status = await askMount(handle, snapshot.id, MountMessage.touch, query.waitSeconds * 1000);
-  if (!status) throw new NotFoundError(`snapshot ${snapshot.id.slice(0, 8)} is not mounted`);
+  if (!status || status.state === 'ended' || status.state === 'unmounting') throw new NotFoundError(notMountedDetail(snapshot.id, status));
   return { status: 200, body: mountBody(workflowId, status) };
 });
 

@@ -101,8 +101,10 @@ test('POST mounts, GET waits for it, the files read back byte for byte, findmnt 
   expect(existsSync(mountPoint)).toBe(false);
   expect(resticMountPids()).toEqual([]);
 
-  // An ended mount is still shown, as ended.
-  expect((await stack.api.snapshotMount(snapshotId)).state).toBe('ended');
+  // Once unmounted, a read finds no mount (404, as after any DELETE), and says how the last one ended.
+  await expect(stack.api.snapshotMount(snapshotId)).rejects.toMatchObject({ status: 404, message: expect.stringContaining('its last mount ended (unmounted)') });
+  // DELETE stays idempotent: it shows the mount as it ended.
+  expect(await stack.api.unmountSnapshot(snapshotId)).toMatchObject({ state: 'ended', endReason: 'unmounted' });
 });
 
 test('kill -9 of the server worker while mounted: the restart removes the dead mount and its restic, then mounts again', async () => {
