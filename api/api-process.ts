@@ -7,7 +7,7 @@ import { VERSION } from '../core/version';
 import { createPool, waitForDatabase } from '../catalog/db';
 import { migrate } from '../catalog/migrate';
 import { Catalog } from '../catalog/catalog';
-import { Restic } from '../activities/shared/engines/restic/restic';
+import { createEngines } from '../activities/shared/engines/engines';
 import { connectClient, onShutdownSignal, waitForSearchAttributes } from '../core/temporal-connection';
 import { createApp } from './app';
 import type { ApiContext } from './context';
@@ -36,7 +36,7 @@ export async function runApi(config: BackstopConfig): Promise<void> {
     secrets,
     runLog: new RunLogWriter(catalog, secrets),
     staleAfterIntervals: config.staleAfterIntervals,
-    engine: new Restic({ cacheDir: join(config.dataDir, 'api-restic-cache') }),
+    engine: createEngines({ stateDir: join(config.dataDir, 'api'), resticCacheDir: join(config.dataDir, 'api-restic-cache') }),
     logger,
     version: VERSION,
     agentScheduleToStartMs: config.agentScheduleToStartMs,

@@ -48,7 +48,8 @@ export async function checkLocalRepositoryLocation(url: string, roots: readonly 
   if (!info.isDirectory()) throw new InputError(`repository location ${path} exists and is not a directory`);
   const entries = await readdir(real);
   if (entries.length === 0) return;
-  const isRepository = entries.includes('config') && (await stat(join(real, 'keys')).then((s) => s.isDirectory(), () => false));
+  // restic: config + keys/; borg: config + its README ("This is a Borg Backup repository.").
+  const isRepository = entries.includes('config') && ((await stat(join(real, 'keys')).then((s) => s.isDirectory(), () => false)) || entries.includes('README'));
   if (isRepository) throw new InputError(`${path} already holds a repository: to register it, send "init": false with its password`);
   throw new InputError(`repository location ${path} is a directory that already holds other files: a new repository needs a new or empty directory`);
 }

@@ -2,6 +2,8 @@
 // S3 bucket each is mirrored to, and which agents may hold their secrets.
 import { NotFoundError } from '../contract/errors';
 import type { Repository } from '../contract/model';
+import type { EngineKind } from '../contract/engine';
+import { parseRepositoryOptions, type RepositoryOptions } from '../core/repository-backend';
 import type { Session } from './db';
 import { affected, iso, numOrNull, one, orNull, rethrowUnique, type Row } from './rows';
 
@@ -26,6 +28,7 @@ export interface RunRepositorySecrets {
   passwordSealed: string;
   s3Sealed: string | null;
   syncCredentialsSealed: string | null;
+  backendSealed: string | null;
 }
 
 /**
@@ -34,18 +37,21 @@ export interface RunRepositorySecrets {
  */
 export type AgentRepositoryUse = 'engine' | 'pull-only' | 'none';
 
-/** The only engine the catalog knows today; repositories of other engines come later. */
-export const REPOSITORY_ENGINE = 'restic' as const;
-
 // --- rows ----------------------------------------------------------------------------
-export const repositoryFromRow = (r: Row): Repository => ({
-  id: Number(r.id),
-  name: String(r.name),
-  url: String(r.url),
-  engine: REPOSITORY_ENGINE,
-  postPruneScript: orNull<string>(r.post_prune_script),
-  createdAt: iso(r.created_at),
-});
+export const repositoryFromRow = (r: Row): Repository => {
+  const options = parseRepositoryOptions(r.options);
+  const engine = String(r.engine) as EngineKind;
+  return {
+    id: Number(r.id),
+    name: String(r.name),
+    url: String(r.url),
+    engine,
+    appendOnly: options.appendOnly === true,
+    pbs: options.pbs ? { fingerprint: options.pbs.fingerprint, namespace: options.pbs.namespace ?? null } : null,
+    postPruneScript: orNull<string>(r.post_prune_script),
+    createdAt: iso(r.created_at),
+  };
+};
 
 export const s3SyncTargetFromRow = (r: Row): S3SyncTargetRecord => ({
   repositoryId: Number(r.repository_id),
@@ -70,14 +76,12 @@ export class Repositories {
     return Number(rows[0]!.id);
   }
 
-  async insert(r: { id: number; name: string; url: string; passwordSealed: string }): Promise<Repository> {
+  async insert(r: { id: number; name: string; url: string; passwordSealed: string; engine?: EngineKind; options?: RepositoryOptions }): Promise<Repository> {
     try {
-      const { rows } = await this.s.q.query(`INSERT INTO repositories (id, name, url, password_sealed) VALUES ($1, $2, $3, $4) RETURNING *`, [
-        r.id,
-        r.name,
-        r.url,
-        r.passwordSealed,
-      ]);
+      const { rows } = await this.s.q.query(
+        `INSERT INTO repositories (id, name, url, password_sealed, engine, options) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
+        [r.id, r.name, r.url, r.passwordSealed, r.engine ?? 'restic', JSON.stringify(r.options ?? {})],
+      );
       return repositoryFromRow(rows[0]!);
     } catch (err) {
       rethrowUnique(err, 'a repository with this name or location already exists');
@@ -97,6 +101,22 @@ export class Repositories {
   async sealedPassword(id: number): Promise<string> {
     const { rows } = await this.s.q.query<{ password_sealed: string }>('SELECT password_sealed FROM repositories WHERE id = $1', [id]);
     return one(rows, `repository ${id}`).password_sealed;
+  }
+
+  /** What the engine needs beside the location that is not secret (known_hosts, PBS fingerprint, append-only). */
+  async options(id: number): Promise<RepositoryOptions> {
+    const { rows } = await this.s.q.query<{ options: unknown }>('SELECT options FROM repositories WHERE id = $1', [id]);
+    return parseRepositoryOptions(one(rows, `repository ${id}`).options);
+  }
+
+  /** The sealed backend secrets (SSH key, PBS encryption key), stored in the insert's transaction. */
+  async setBackendSealed(id: number, sealed: string): Promise<void> {
+    await this.s.q.query('UPDATE repositories SET backend_sealed = $2 WHERE id = $1', [id, sealed]);
+  }
+
+  async backendSealed(id: number): Promise<string | null> {
+    const { rows } = await this.s.q.query<{ backend_sealed: string | null }>('SELECT backend_sealed FROM repositories WHERE id = $1', [id]);
+    return one(rows, `repository ${id}`).backend_sealed ?? null;
   }
 
   async setPostPruneScript(id: number, script: string | null): Promise<void> {
@@ -144,7 +164,7 @@ export class Repositories {
   /** The sealed secrets of the repository run `runId` uses; none for a run without one. */
   async secretsOfRun(runId: string): Promise<RunRepositorySecrets[]> {
     const { rows } = await this.s.q.query(
-      `SELECT p.id, p.password_sealed, p.s3_sealed, t.credentials_sealed
+      `SELECT p.id, p.password_sealed, p.s3_sealed, p.backend_sealed, t.credentials_sealed
          FROM runs r JOIN repositories p ON p.id = r.repository_id
          LEFT JOIN repository_sync_targets t ON t.repository_id = p.id
         WHERE r.id = $1`,
@@ -155,6 +175,7 @@ export class Repositories {
       passwordSealed: String(r.password_sealed),
       s3Sealed: orNull<string>(r.s3_sealed),
       syncCredentialsSealed: orNull<string>(r.credentials_sealed),
+      backendSealed: orNull<string>(r.backend_sealed),
     }));
   }
 

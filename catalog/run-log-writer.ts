@@ -1,6 +1,7 @@
 // The one way lines enter the run log: bounded, then redacted with the run's own secrets
 // (its repository's password and S3 keys, its sync target's keys) and the generic patterns,
 // then appended. The API uses it for lines agents send; the server worker for its own.
+import { backendSecretValues, parseBackendSecrets, repositoryBackendContext } from '../core/repository-backend';
 import type { SecretBox } from '../core/secrets';
 import { parseS3Credentials, repositoryS3Context, repositorySyncContext } from '../core/s3';
 import { redact } from '../core/redact';
@@ -39,6 +40,7 @@ export class RunLogWriter {
         const c = parseS3Credentials(this.box.open(sealed, context));
         secrets.push(c.accessKeyId, c.secretAccessKey);
       }
+      if (r.backendSealed) secrets.push(...backendSecretValues(parseBackendSecrets(this.box.open(r.backendSealed, repositoryBackendContext(id)))));
     }
     if (this.cache.size > 1_000) this.cache.clear();
     this.cache.set(runId, { secrets, until: Date.now() + SECRETS_TTL_MS });

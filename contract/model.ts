@@ -1,5 +1,6 @@
 // The domain model shared by the catalog, the API, the workflows and the activities.
 // Workflows import these types only; keep this file free of runtime Node dependencies.
+import type { EngineKind } from './engine';
 import type { RetentionPolicy } from './retention';
 // Types only (erased): where the API's schema and the model have one shape, the schema's
 // is the model's, so the two cannot drift apart. Field docs are in openapi/backstop.yaml.
@@ -65,9 +66,13 @@ export type AgentCapabilities = Schemas['AgentCapabilities'];
 export interface Repository {
   id: number;
   name: string;
-  /** A restic repository location: a local path or `s3:<endpoint>/<bucket>/<prefix>`. */
+  /** The engine's location: a local path, `s3:<endpoint>/<bucket>/<prefix>` (restic), `ssh://…` (borg), `user@realm!token@host:datastore` (pbs). */
   url: string;
-  engine: 'restic';
+  engine: EngineKind;
+  /** borg: served append-only, so Backstop never prunes it. */
+  appendOnly: boolean;
+  /** pbs: the server's fingerprint and the namespace; null for other engines. */
+  pbs: { fingerprint: string; namespace: string | null } | null;
   /** Shell command run on the server worker after each prune, whatever its outcome. */
   postPruneScript: string | null;
   createdAt: string;

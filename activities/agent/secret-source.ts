@@ -2,6 +2,7 @@
 // travel through workflow history: the workflow hands the agent a repository id only.
 import { BackstopError, ErrorType, ForbiddenError, NotFoundError, UnauthorizedError } from '../../contract/errors';
 import type { AgentHttp } from './api-http';
+import { ENGINE_KINDS, type EngineKind, type SshAccess } from '../../contract/engine';
 
 export interface SecretSource {
   repositoryPassword(repositoryId: number): Promise<string>;
@@ -9,9 +10,13 @@ export interface SecretSource {
   repositoryAccess(repositoryId: number): Promise<RepositorySecrets>;
 }
 
+/** Everything of a repository's access but its location (which the run's plan carries). */
 export interface RepositorySecrets {
   password: string;
   env: Record<string, string>;
+  engine?: EngineKind;
+  appendOnly?: boolean;
+  ssh?: SshAccess;
 }
 
 /** Asks the API as this agent (certificate or token); the API hands out only this agent's secrets. */
@@ -31,13 +36,15 @@ export class ApiSecretSource implements SecretSource {
     if (res.status === 403) throw new ForbiddenError(problemDetail(res.text) ?? `the API keeps repository ${repositoryId}'s password from this agent`);
     if (res.status === 404) throw new NotFoundError(`repository ${repositoryId} not found or not used by this agent`);
     if (!res.ok) throw new BackstopError(ErrorType.engine, `API answered ${res.status} for repository secrets`);
-    const body = JSON.parse(res.text) as { password?: unknown; env?: unknown };
+    const body = JSON.parse(res.text) as { password?: unknown; env?: unknown; engine?: unknown; appendOnly?: unknown; ssh?: { privateKey?: unknown; knownHosts?: unknown } };
     if (typeof body.password !== 'string') throw new BackstopError(ErrorType.engine, 'API returned no password');
     const env: Record<string, string> = {};
     if (body.env && typeof body.env === 'object') {
       for (const [k, v] of Object.entries(body.env as Record<string, unknown>)) if (typeof v === 'string') env[k] = v;
     }
-    return { password: body.password, env };
+    const engine = ENGINE_KINDS.find((k) => k === body.engine);
+    const ssh = body.ssh && typeof body.ssh.privateKey === 'string' && typeof body.ssh.knownHosts === 'string' ? { privateKey: body.ssh.privateKey, knownHosts: body.ssh.knownHosts } : undefined;
+    return { password: body.password, env, ...(engine ? { engine } : {}), ...(body.appendOnly === true ? { appendOnly: true } : {}), ...(ssh ? { ssh } : {}) };
   }
 }
 

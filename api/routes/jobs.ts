@@ -1,3 +1,4 @@
+import { checkJobForEngine } from '../../contract/engine-capabilities';
 import { Workflows } from '../../contract/workflows';
 import { randomUUID } from 'node:crypto';
 import type { Job } from '../../contract/model';
@@ -67,9 +68,10 @@ export const createJob = handler('createJob', async (ctx, { body: b }) => {
     const agent = await tx.agents.findByName(b.agent);
     if (!agent) throw new InputError(`unknown agent "${b.agent}": agents register themselves when they start`);
     // Inside the transaction use its client only: what it reads must be what it writes against.
-    await tx.repositories.get(b.repositoryId).catch((e: unknown) => {
+    const repository = await tx.repositories.get(b.repositoryId).catch((e: unknown) => {
       throw e instanceof NotFoundError ? new InputError(`unknown repository ${b.repositoryId}`) : e;
     });
+    checkJobForEngine(repository.engine, { mode, retention });
     const jobId = await tx.jobs.insert({
       name: b.name,
       agentId: agent.id,

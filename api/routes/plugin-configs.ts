@@ -1,6 +1,7 @@
 // Named plugin configurations per agent (Borg Backup Server's model) and their attachment
 // to jobs. Secret fields are sealed under 'plugin-config:<id>'; only the owning agent gets
 // them back, through getAgentPluginConfig with its own token.
+import { checkJobForEngine } from '../../contract/engine-capabilities';
 import { InputError, NotFoundError, ConflictError } from '../../contract/errors';
 import { pluginConfigSecretContext, type PluginConfigRecord } from '../../catalog/plugin-configs';
 import { builtinRegistry } from '../../activities/shared/plugins/builtin';
@@ -109,6 +110,7 @@ export const setJobPlugins = handler('setJobPlugins', async (ctx, { params, body
   await ctx.catalog.transaction(async (tx) => {
     const job = await tx.jobs.get(jobId);
     checkJobModePlugins(job, configIds);
+    checkJobForEngine((await tx.repositories.get(job.repositoryId)).engine, { mode: job.mode, pluginCount: configIds.length });
     await attachJobPlugins(tx, jobId, job.agentName, configIds);
   });
   return { status: 200, body: await jobPluginList(ctx, jobId) };

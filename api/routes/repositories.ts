@@ -1,6 +1,15 @@
 import { ForbiddenError, InputError, NotFoundError } from '../../contract/errors';
 import { handler } from '../context';
-import { parseS3Credentials, repositoryS3Context, resticS3Env, serializeS3Credentials } from '../../core/s3';
+import { repositoryS3Context, resticS3Env, serializeS3Credentials } from '../../core/s3';
+import {
+  checkRepositoryEngineRequest,
+  repositoryAccess,
+  repositoryBackendContext,
+  serializeBackendSecrets,
+  type RepositoryBackendSecrets,
+  type RepositoryOptions,
+} from '../../core/repository-backend';
+import { openRepositoryAccess } from '../../catalog/repository-access';
 import { checkLocalRepositoryLocation, checkRepositoryUrl } from '../repository-location';
 
 export const listRepositories = handler('listRepositories', async (ctx) => ({ status: 200, body: { items: await ctx.catalog.repositories.list() } }));
@@ -8,28 +17,45 @@ export const listRepositories = handler('listRepositories', async (ctx) => ({ st
 export const getRepository = handler('getRepository', async (ctx, { params }) => ({ status: 200, body: await ctx.catalog.repositories.get(params.id) }));
 
 export const createRepository = handler('createRepository', async (ctx, { body: b }) => {
-  checkRepositoryUrl(b.url, ctx.repositoryRoots);
+  const engine = b.engine ?? 'restic';
+  checkRepositoryEngineRequest({ ...b, engine });
+  // Remote locations (S3, borg over SSH, PBS) have no local directory to check.
+  const local = b.url.startsWith('/');
+  if (local || b.url.startsWith('s3:')) checkRepositoryUrl(b.url, ctx.repositoryRoots);
   if (b.s3 && !b.url.startsWith('s3:')) throw new InputError('s3 keys are for repositories on S3 (an s3: URL) only');
-  await checkLocalRepositoryLocation(b.url, ctx.repositoryRoots, b.init ?? true);
-  // The row and the repository appear together: if restic fails, the transaction rolls back.
+  if (local) await checkLocalRepositoryLocation(b.url, ctx.repositoryRoots, b.init ?? true);
+  const options: RepositoryOptions = {
+    ...(b.appendOnly ? { appendOnly: true } : {}),
+    ...(b.ssh ? { knownHosts: b.ssh.knownHosts } : {}),
+    ...(b.pbs ? { pbs: { fingerprint: b.pbs.fingerprint.toLowerCase(), ...(b.pbs.namespace ? { namespace: b.pbs.namespace } : {}) } } : {}),
+  };
+  const backend: RepositoryBackendSecrets = {
+    ...(b.ssh ? { sshPrivateKey: b.ssh.privateKey } : {}),
+    ...(b.pbs?.encryptionKey ? { pbsEncryptionKey: b.pbs.encryptionKey } : {}),
+    ...(b.pbs?.encryptionPassword ? { pbsEncryptionPassword: b.pbs.encryptionPassword } : {}),
+  };
+  // The row and the repository appear together: if the engine fails, the transaction rolls back.
   const repo = await ctx.catalog.transaction(async (tx) => {
     const id = await tx.repositories.nextId();
     const inserted = await tx.repositories.insert({
       id,
       name: b.name,
       url: b.url,
+      engine,
+      options,
       passwordSealed: ctx.secrets.seal(b.password, `repository:${id}`),
     });
     // A repository on S3: its keys are sealed beside the password, and restic init gets them.
     if (b.s3) await tx.repositories.setS3Sealed(id, ctx.secrets.seal(serializeS3Credentials(b.s3), repositoryS3Context(id)));
+    if (Object.keys(backend).length > 0) await tx.repositories.setBackendSealed(id, ctx.secrets.seal(serializeBackendSecrets(backend), repositoryBackendContext(id)));
     const postPruneScript = b.postPruneScript ?? null;
     if (postPruneScript) await tx.repositories.setPostPruneScript(id, postPruneScript);
-    const access = { url: b.url, password: b.password, env: b.s3 ? resticS3Env(b.s3) : undefined };
+    const access = repositoryAccess({ url: b.url, engine }, b.password, b.s3 ? resticS3Env(b.s3) : undefined, options, backend);
     if (b.init ?? true) await ctx.engine.init(access);
     else await ctx.engine.verifyAccess(access);
     return { ...inserted, postPruneScript };
   });
-  ctx.logger.info({ repositoryId: repo.id, name: repo.name }, 'repository created');
+  ctx.logger.info({ repositoryId: repo.id, name: repo.name, engine }, 'repository created');
   return { status: 201, body: repo };
 });
 
@@ -42,8 +68,15 @@ export const getAgentRepositorySecret = handler('getAgentRepositorySecret', asyn
   const use = identity.scope === 'agent' && identity.agentName ? await ctx.catalog.repositories.agentUse(identity.agentName, id) : 'none';
   if (use === 'none') throw new NotFoundError(`repository ${id} not found`);
   if (use === 'pull-only') throw new ForbiddenError(`repository ${id} is backed up in pull mode: its password stays on the server`);
-  const password = ctx.secrets.open(await ctx.catalog.repositories.sealedPassword(id), `repository:${id}`);
-  const s3 = await ctx.catalog.repositories.s3Sealed(id);
-  const env = s3 ? resticS3Env(parseS3Credentials(ctx.secrets.open(s3, repositoryS3Context(id)))) : undefined;
-  return { status: 200, body: env ? { password, env } : { password } };
+  const access = await openRepositoryAccess(ctx.catalog, ctx.secrets, id);
+  return {
+    status: 200,
+    body: {
+      password: access.password,
+      ...(access.env ? { env: access.env } : {}),
+      engine: access.engine ?? 'restic',
+      ...(access.appendOnly ? { appendOnly: true } : {}),
+      ...(access.ssh ? { ssh: access.ssh } : {}),
+    },
+  };
 });

@@ -1,4 +1,5 @@
 // Retention and prune: set a job's policy, preview it, start a prune run of a repository.
+import { checkRetentionForEngine, requireCapability } from '../../contract/engine-capabilities';
 import { openRepository } from '../../activities/server/repository-access';
 import { Workflows } from '../../contract/workflows';
 import { randomUUID } from 'node:crypto';
@@ -11,7 +12,11 @@ import { jobView } from './jobs';
 
 export const setJobRetention = handler('setJobRetention', async (ctx, { params, body }) => {
   const { retention } = body;
-  if (retention) checkRetentionPolicy(retention);
+  if (retention) {
+    checkRetentionPolicy(retention);
+    const job = await ctx.catalog.jobs.get(params.id);
+    checkRetentionForEngine((await ctx.catalog.repositories.get(job.repositoryId)).engine, retention);
+  }
   await ctx.catalog.jobs.setRetention(params.id, retention);
   return { status: 200, body: jobView(await ctx.catalog.jobs.get(params.id)) };
 });
@@ -47,6 +52,7 @@ export const previewRetention = handler('previewRetention', async (ctx, { params
 
 export const pruneRepository = handler('pruneRepository', async (ctx, { params }) => {
   const repository = await ctx.catalog.repositories.get(params.id);
+  requireCapability(repository.engine, 'prune', { appendOnly: repository.appendOnly });
   const runId = randomUUID();
   const started = await startRun(ctx, {
     idempotency: idempotencyOf(params, `pruneRepository:${repository.id}`),

@@ -1,6 +1,7 @@
 // A repository's S3 sync target (the offsite copy) and on-demand sync runs. The keys are
 // sealed at rest under 'repository-sync:<id>' and never leave the API again: the server
 // worker opens them itself when it runs rclone.
+import { requireCapability } from '../../contract/engine-capabilities';
 import { Workflows } from '../../contract/workflows';
 import { randomUUID } from 'node:crypto';
 import { ConflictError, InputError } from '../../contract/errors';
@@ -50,6 +51,7 @@ export const putS3SyncTarget = handler('putS3SyncTarget', async (ctx, { params, 
   const id = params.id;
   const repo = await ctx.catalog.repositories.get(id);
   if (repo.url.startsWith('s3:')) throw new InputError(`repository ${repo.name} is on S3 already; only repositories on a local path can be synced to S3`);
+  requireCapability(repo.engine, 's3Sync', { local: repo.url.startsWith('/') });
   checkEndpoint(b.endpoint);
   await ctx.catalog.repositories.putSyncTarget({
     repositoryId: id,

@@ -4,6 +4,7 @@
 // running per snapshot, and each answer comes from the workflow itself (an Update while it
 // runs, its result once it has ended).
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import { requireCapability } from '../../contract/engine-capabilities';
 import { randomUUID } from 'node:crypto';
 import { InputError, NotFoundError } from '../../contract/errors';
 import { SERVER_TASK_QUEUE, snapshotMountWorkflowId } from '../../contract/names';
@@ -62,6 +63,7 @@ async function mountHandle(ctx: ApiContext, idOrPrefix: string) {
 
 export const mountSnapshot = handler('mountSnapshot', async (ctx, { params, body }) => {
   const snapshot = await findSnapshot(ctx, params.id);
+  requireCapability((await ctx.catalog.repositories.get(snapshot.repositoryId)).engine, 'mount');
   let ttlMs: number;
   try {
     ttlMs = mountTtlMs(body?.ttlSeconds);

@@ -1213,17 +1213,50 @@ export interface components {
             id: number;
             name: string;
             url: string;
-            /** @enum {string} */
-            engine: "restic";
+            engine: components["schemas"]["Engine"];
+            /** @description borg: served append-only; Backstop never prunes it. */
+            appendOnly: boolean;
+            /** @description pbs: the server fingerprint and namespace; null for other engines. */
+            pbs: null | {
+                fingerprint: string;
+                namespace: string | null;
+            };
             postPruneScript?: string | null;
             /** Format: date-time */
             createdAt: string;
         };
         RepositoryCreate: {
             name: string;
-            /** @description An absolute local path (no `..`), or `s3:<endpoint>/<bucket>[/prefix]`. */
+            engine?: components["schemas"]["Engine"];
+            /**
+             * @description restic: an absolute local path (no `..`), or `s3:<endpoint>/<bucket>[/prefix]`.
+             *     borg: an absolute local path, or `ssh://user@host[:port]/path` (with `ssh`).
+             *     pbs: `user@realm!token@host[:port]:datastore` (with `pbs`).
+             */
             url: string;
+            /** @description restic password, borg passphrase, or the PBS password / API-token secret. */
             password: string;
+            /**
+             * @description borg only: the server serves this repository append-only (`borg serve --append-only`).
+             *     Borg cannot tell its client so; Backstop then refuses to prune it (prune on the server).
+             * @default false
+             */
+            appendOnly?: boolean;
+            /** @description borg on `ssh://` only. The key is encrypted at rest and written to a private file only while borg runs. */
+            ssh?: {
+                privateKey: string;
+                /** @description known_hosts lines of the server; host keys are always checked. */
+                knownHosts: string;
+            };
+            /** @description pbs only. */
+            pbs?: {
+                /** @description SHA-256 fingerprint of the server certificate. */
+                fingerprint: string;
+                namespace?: string;
+                /** @description Client-side encryption key file (JSON); encrypted at rest. */
+                encryptionKey?: string;
+                encryptionPassword?: string;
+            };
             /**
              * @description Initialise a new repository (default), or adopt an existing one.
              * @default true
@@ -1234,6 +1267,12 @@ export interface components {
             /** @description Keys for a repository on S3 (`s3:` URL); encrypted at rest, never returned. */
             s3?: components["schemas"]["S3Credentials"];
         };
+        /**
+         * @description The backup engine that reads and writes the repository (see the README's engine table).
+         * @default restic
+         * @enum {string}
+         */
+        Engine: "restic" | "borg" | "pbs";
         S3Credentials: {
             accessKeyId: string;
             secretAccessKey: string;
@@ -3090,6 +3129,13 @@ export interface operations {
                         /** @description Backend environment (S3 keys of a repository on S3). */
                         env?: {
                             [key: string]: string;
+                        };
+                        engine?: components["schemas"]["Engine"];
+                        appendOnly?: boolean;
+                        /** @description borg on ssh://, the client key and the server's host keys. */
+                        ssh?: {
+                            privateKey: string;
+                            knownHosts: string;
                         };
                     };
                 };

@@ -10,7 +10,7 @@ import { UnauthorizedError } from '../../contract/errors';
 import { createAgentActivities } from '../../activities/agent/backup-activities';
 import { createRestoreActivities } from '../../activities/agent/restore-activities';
 import { RestorePlanStore } from '../../activities/agent/restore-resume-plan';
-import { Restic } from '../../activities/shared/engines/restic/restic';
+import { createEngines } from '../../activities/shared/engines/engines';
 import { EngineProcessRegistry } from '../../activities/shared/engines/orphans';
 import { ApiSecretSource } from '../../activities/agent/secret-source';
 import { createSnapshotProviders, runActivity } from '../../activities/agent/snapshot/snapshot-activities';
@@ -87,7 +87,7 @@ async function exportServer(config: BackstopConfig, stateDir: string, identity: 
 /** Every activity an agent worker serves; also used by bench/scale to run many agents in one process. */
 export function agentWorkerActivities(config: BackstopConfig, http: AgentHttp, logger: Logger, state = agentState(config, http, logger)) {
   const { stateDir, runLog } = state;
-  const engine = () => new Restic({ cacheDir: join(stateDir, 'restic-cache'), stallTimeoutMs: config.stallTimeoutMs, killGraceMs: config.cancelGraceMs });
+  const engine = () => createEngines({ stateDir, stallTimeoutMs: config.stallTimeoutMs, killGraceMs: config.cancelGraceMs });
   const hookLimits = { stallTimeoutMs: config.stallTimeoutMs, killGraceMs: config.cancelGraceMs };
   return {
     ...createAgentActivities({

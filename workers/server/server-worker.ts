@@ -10,7 +10,7 @@ import { createServerScriptActivities } from '../../activities/server/script-act
 import { createPluginRunActivities } from '../../activities/server/plugin-run-activities';
 import { createRestoreServerActivities } from '../../activities/server/restore-activities';
 import { connectClient, connectWorker, onShutdownSignal } from '../../core/temporal-connection';
-import { Restic } from '../../activities/shared/engines/restic/restic';
+import { createEngines } from '../../activities/shared/engines/engines';
 import { createMaintenanceActivities } from '../../activities/server/prune-activities';
 import { createLockActivities } from '../../activities/server/lock-activities';
 import { join } from 'node:path';
@@ -53,7 +53,7 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
   // Scripts on the server stop when silent for the stall timeout, like the agents' hooks.
   const hookLimits = { stallTimeoutMs: config.stallTimeoutMs, killGraceMs: config.cancelGraceMs };
   const resticCache = join(config.dataDir, 'server', 'restic-cache');
-  const engine = new Restic({ cacheDir: resticCache, stallTimeoutMs: config.stallTimeoutMs, killGraceMs: config.cancelGraceMs });
+  const engine = createEngines({ stateDir: join(config.dataDir, 'server'), resticCacheDir: resticCache, stallTimeoutMs: config.stallTimeoutMs, killGraceMs: config.cancelGraceMs });
   // Snapshot mounts (issue 13): a worker killed while mounts were up left their restic
   // processes and FUSE mounts behind; take them down before this worker takes any task (the
   // mounts' activities then time out and mount again here).
@@ -76,7 +76,7 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
       // Retention and prune: the server worker opens repositories itself with the master key.
       ...createMaintenanceActivities({
         catalog,
-        engine: new Restic({ cacheDir: join(config.dataDir, 'server', 'restic-cache'), killGraceMs: config.cancelGraceMs }),
+        engine: createEngines({ stateDir: join(config.dataDir, 'server'), resticCacheDir: resticCache, killGraceMs: config.cancelGraceMs }),
         secrets,
         logger,
         runLog,

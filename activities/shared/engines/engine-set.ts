@@ -10,8 +10,8 @@ export type EngineTable = Partial<Record<EngineKind, BackupEngine>>;
 export class EngineSet implements BackupEngine, SnapshotMounter {
   constructor(
     private readonly engines: EngineTable,
-    /** The one engine that can mount snapshots (restic mount), if any. */
-    private readonly mounter?: SnapshotMounter & { kind: EngineKind },
+    /** The one engine that can mount snapshots (restic mount), if any, and which it is. */
+    private readonly mounting?: { kind: EngineKind; mounter: SnapshotMounter },
   ) {}
 
   /** The engine for `repo`; UnsupportedByEngineError when this process has none for it. */
@@ -43,16 +43,16 @@ export class EngineSet implements BackupEngine, SnapshotMounter {
   }
 
   snapshotPath(mountPoint: string, snapshotId: string): string {
-    if (!this.mounter) throw new UnsupportedByEngineError('this process', 'mount snapshots', 'no engine here can');
-    return this.mounter.snapshotPath(mountPoint, snapshotId);
+    if (!this.mounting) throw new UnsupportedByEngineError('this process', 'mount snapshots', 'no engine here can');
+    return this.mounting.mounter.snapshotPath(mountPoint, snapshotId);
   }
 
   /** Fails before anything is mounted when the repository's engine cannot mount. */
   mounterFor(repo: Pick<RepositoryAccess, 'engine'>): SnapshotMounter {
     const kind = engineOf(repo);
-    if (!this.mounter || this.mounter.kind !== kind) {
+    if (!this.mounting || this.mounting.kind !== kind) {
       throw new UnsupportedByEngineError(kind, 'mount snapshots', 'only restic repositories can be mounted (restic mount); browse or restore instead');
     }
-    return this.mounter;
+    return this.mounting.mounter;
   }
 }
