@@ -66,6 +66,7 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'BACKSTOP_RCLONE', default: '`.tools/venv/bin/rclone`, else `rclone` on `PATH`', meaning: 'the rclone binary (S3 sync)', readBy: ['server-worker'] },
   { name: 'BACKSTOP_S3_ACCESS_KEY_ID', default: '—', meaning: '`backstop s3-sync set` without `--access-key-id`: the S3 access key', readBy: ['cli'] },
   { name: 'BACKSTOP_S3_SECRET_ACCESS_KEY', default: '—', meaning: '`backstop s3-sync set`: the S3 secret key (never on the command line)', readBy: ['cli'] },
+  { name: 'BACKSTOP_REPOSITORY_PASSWORD', default: '—', meaning: '`backstop repos create`: the repository password or passphrase (never on the command line)', readBy: ['cli'] },
   { name: 'BACKSTOP_LOG_LEVEL', default: '`info`', meaning: 'pino log level', readBy: [...WORKERS, 'up'] },
 ];
 
