@@ -11,18 +11,19 @@ describe('borgRsh', () => {
     expect(borgRsh('/tmp/d/id', '/tmp/d/known_hosts')).toBe(`ssh -F /dev/null -i /tmp/d/id ${OPTS.replace('KH', '/tmp/d/known_hosts')}`);
   });
 
-  it('quotes paths for shlex (borg) and for ssh (which splits UserKnownHostsFile and expands %)', () => {
-    const rsh = borgRsh(`/var/lib/back stop/it's 100%/id`, `/var/lib/back stop/it's 100%/known_hosts`);
-    // shlex: single quotes, a ' as '\''. ssh: % doubled; the known_hosts value one double-quoted word with \' inside.
+  it('quotes paths for shlex (borg) and for ssh (which splits UserKnownHostsFile at blanks)', () => {
+    const rsh = borgRsh(`/var/lib/back stop/it's "x"/id`, `/var/lib/back stop/it's "x"/known_hosts`);
+    // shlex: single quotes, a ' as '\''. ssh: the known_hosts value one double-quoted word, ' and " backslashed.
     expect(rsh).toBe(
-      `ssh -F /dev/null -i '/var/lib/back stop/it'\\''s 100%%/id' ` +
-        OPTS.replace('-o UserKnownHostsFile=KH', `-o 'UserKnownHostsFile="/var/lib/back stop/it\\'\\''s 100%%/known_hosts"'`),
+      `ssh -F /dev/null -i '/var/lib/back stop/it'\\''s "x"/id' ` +
+        OPTS.replace('-o UserKnownHostsFile=KH', `-o 'UserKnownHostsFile="/var/lib/back stop/it\\'\\''s \\"x\\"/known_hosts"'`),
     );
   });
 
   it('refuses paths ssh cannot read literally', () => {
     expect(() => borgRsh('relative/id', '/kh')).toThrow(InputError);
-    expect(() => borgRsh('/a/${HOME}/id', '/kh')).toThrow(/expands as an environment variable/);
+    expect(() => borgRsh('/a/${HOME}/id', '/kh')).toThrow(/which ssh would expand/);
+    expect(() => borgRsh('/id', '/a/100%/kh')).toThrow(/which ssh would expand/);
     expect(() => borgRsh('/id', '/a\nb/kh')).toThrow(/control character/);
   });
 });

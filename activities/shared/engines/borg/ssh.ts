@@ -3,9 +3,9 @@
 // other identities, no global known_hosts, never a prompt, and a host key that must match.
 //
 // Two layers of quoting meet in BORG_RSH: borg splits it with Python's shlex (POSIX rules, so
-// single quotes work), then ssh itself expands `%` tokens, `${VAR}` and a leading `~` in
-// IdentityFile / UserKnownHostsFile, and splits UserKnownHostsFile's value at whitespace (it
-// takes a list). `borgRsh` handles both, and refuses what ssh cannot be told literally.
+// single quotes work), then ssh splits UserKnownHostsFile's value at whitespace (it takes a
+// list) and expands `%` tokens and `${VAR}` in both file paths. `borgRsh` quotes for both, and
+// refuses what ssh cannot be told literally.
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, posix, resolve } from 'node:path';
@@ -13,13 +13,17 @@ import { InputError } from '../../../../contract/errors';
 import type { SshAccess } from '../../../../contract/engine';
 import { shellQuote } from '../../plugins/shell-quote';
 
-/** A path ssh would read literally once `%` is doubled: absolute, no `${` (ssh expands it, with no escape), no control characters. */
+/**
+ * A path ssh reads literally: absolute, no control characters, and neither `%` nor `${`. ssh
+ * expands both in IdentityFile and UserKnownHostsFile, and for `-i` it first checks the
+ * unexpanded path exists, so no escaping (`%%`) can name a file with a `%` in it.
+ */
 function sshPath(path: string, what: string): string {
   if (!isAbsolute(path)) throw new InputError(`borg ssh: the ${what} path must be absolute: ${path}`);
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(path)) throw new InputError(`borg ssh: the ${what} path holds a control character`);
-  if (path.includes('${')) throw new InputError(`borg ssh: the ${what} path holds "\${", which ssh expands as an environment variable: ${path}`);
-  return path.replace(/%/g, '%%');
+  if (/%|\$\{/.test(path)) throw new InputError(`borg ssh: the ${what} path holds "%" or "\${", which ssh would expand: ${path}`);
+  return path;
 }
 
 /**
