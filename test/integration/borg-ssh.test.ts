@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parseSshUrl, prepareSsh, type PreparedSsh } from '../../activities/shared/engines/borg/ssh';
 import { shellQuote } from '../../activities/shared/plugins/shell-quote';
-import { startSshd, type Sshd } from './support/sshd';
+import { startSshd, type Sshd } from '../support/sshd';
 
 jest.setTimeout(300_000);
 

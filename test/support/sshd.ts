@@ -8,9 +8,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../support/ports';
-import { listProcesses, processTree } from '../../support/procfs';
-import { waitFor } from '../../support/wait';
+import { freePort } from './ports';
+import { listProcesses, processTree } from './procfs';
+import { waitFor } from './wait';
 
 const SSHD = '/usr/sbin/sshd';
 /** sshd's privilege separation directory (Debian's build); the service unit would create it. */
