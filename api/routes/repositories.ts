@@ -10,6 +10,7 @@ import {
   type RepositoryOptions,
 } from '../../core/repository-backend';
 import { openRepositoryAccess } from '../../catalog/repository-access';
+import { parseSshUrl } from '../../activities/shared/engines/borg/ssh';
 import { checkLocalRepositoryLocation, checkRepositoryUrl } from '../repository-location';
 
 export const listRepositories = handler('listRepositories', async (ctx) => ({ status: 200, body: { items: await ctx.catalog.repositories.list() } }));
@@ -19,6 +20,7 @@ export const getRepository = handler('getRepository', async (ctx, { params }) =>
 export const createRepository = handler('createRepository', async (ctx, { body: b }) => {
   const engine = b.engine ?? 'restic';
   checkRepositoryEngineRequest({ ...b, engine });
+  if (engine === 'borg' && b.url.startsWith('ssh://')) parseSshUrl(b.url);
   // Remote locations (S3, borg over SSH, PBS) have no local directory to check.
   const local = b.url.startsWith('/');
   if (local || b.url.startsWith('s3:')) checkRepositoryUrl(b.url, ctx.repositoryRoots);
