@@ -298,7 +298,7 @@ export class BackupReport {
   /** Stats as far as the client reports them: bytes, not file counts (it prints none). */
   stats(): BackupStats | null {
     if (this.archives.size === 0 && this.duration === null) return null;
-    const list = [...this.archives.entries()].filter(([name]) => name.endsWith('.pxar') || name.endsWith('.didx'));
+    const list = [...this.archives.entries()].filter(([name]) => /\.[mp]?pxar(?:\.didx)?$/.test(name));
     return {
       filesNew: 0,
       filesChanged: 0,
@@ -329,7 +329,7 @@ const FAILURES: ReadonlyArray<[RegExp, ErrorType, string]> = [
 export function classifyFailure(exitCode: number | null, stderr: string, what: string): BackstopError {
   const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '');
   const detail = lines.slice(-3).join('; ');
-  if (/snapshot .*(?:does not exist|not found)|unable to (?:find|get) (?:backup )?snapshot|manifest load error.*No such file/i.test(stderr)) {
+  if (/snapshot .*(?:does not exist|not found)|unable to (?:find|get) (?:backup )?snapshot|manifest load error.*No such file|index\.json\.blob.*No such file|backup (?:dir|snapshot|group) .*does not exist/i.test(stderr)) {
     return new NotFoundError(`${what}: snapshot not found on the server${detail ? `: ${detail}` : ''}`);
   }
   for (const [pattern, type, summary] of FAILURES) {

@@ -32,7 +32,7 @@ import { checkNamespace } from './repository';
 import { archivesFor, encodeRecord, notesFor, parseRecord, type SnapshotRecord } from './snapshots';
 
 export interface PbsOptions {
-  /** The client binary (BACKSTOP_PBS_CLIENT); default `proxmox-backup-client` on PATH. */
+  /** The client binary; default `proxmox-backup-client` on PATH (core/config.ts is where a setting for it would go). */
   binary?: string;
   /** A backup or restore without output or reads for this long is stopped as stalled. */
   stallTimeoutMs?: number;
@@ -54,7 +54,7 @@ export class ProxmoxBackupClient implements BackupEngine {
   private readonly binary: string;
 
   constructor(private readonly opts: PbsOptions = {}) {
-    this.binary = opts.binary ?? process.env.BACKSTOP_PBS_CLIENT ?? 'proxmox-backup-client';
+    this.binary = opts.binary ?? 'proxmox-backup-client';
   }
 
   private secrets(repo: RepositoryAccess): string[] {
@@ -71,7 +71,7 @@ export class ProxmoxBackupClient implements BackupEngine {
       ...spec.extra,
       env: { ...spec.extra?.env, ...env },
     }).catch((e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT') throw new InputError(`proxmox-backup-client not found: ${this.binary} (install the Proxmox Backup client or set BACKSTOP_PBS_CLIENT)`);
+      if (e.code === 'ENOENT') throw new InputError(`proxmox-backup-client not found: ${this.binary} (install the Proxmox Backup client on this host)`);
       throw e;
     });
     if (result.aborted) throw new BackstopError(ErrorType.engine, `${spec.what}: cancelled`);
