@@ -108,11 +108,12 @@ describe('ProxmoxBackupClient (stand-in client)', () => {
     const listing = await engine.listDirectory(repo(), id, '/srv/www/etc');
     expect(listing?.children.map((c) => c.name)).toEqual(['cifs-utils', 'hostname', 'localtime']);
     writeFileSync(log, '');
-    const summary = await engine.restore(repo(), id, '/restore', {}, { include: ['/srv/www/etc'] });
-    expect(calls()[1]!.argv).toEqual(['restore', 'host/web1/2025-12-03T00:40:33Z', 'root.pxar', '/restore/srv/www', '--allow-existing-dirs', '--overwrite', '--pattern', '/etc']);
+    const target = join(dir, 'restore');
+    const summary = await engine.restore(repo(), id, target, {}, { include: ['/srv/www/etc'] });
+    expect(calls()[1]!.argv).toEqual(['restore', 'host/web1/2025-12-03T00:40:33Z', 'root.pxar', `${target}/srv/www`, '--allow-existing-dirs', '--overwrite', '--pattern', '/etc']);
     expect(summary).toMatchObject({ filesRestored: 1, bytesRestored: 5, verified: false });
-    await expect(engine.restore(repo(), id, '/restore', {}, { overwrite: 'if-newer' })).rejects.toThrow(/cannot restore with overwrite "if-newer"/);
-    await expect(engine.restore(repo(), 'f'.repeat(64), '/restore', {})).rejects.toMatchObject({ type: 'NotFoundError' });
+    await expect(engine.restore(repo(), id, target, {}, { overwrite: 'if-newer' })).rejects.toThrow(/cannot restore with overwrite "if-newer"/);
+    await expect(engine.restore(repo(), 'f'.repeat(64), target, {})).rejects.toMatchObject({ type: 'NotFoundError' });
   });
 
   it('prunes only groups that hold nothing but the job\'s snapshots', async () => {

@@ -10,9 +10,9 @@
 // - Locks are the server's; there is nothing stale for a client to remove.
 // - Pull mode: PBS Plus runs the client on the PBS host against the agent's mounted
 //   filesystem; here `control.launcher` wraps the client the same way it wraps restic.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, posix } from 'node:path';
+import { dirname, join, posix } from 'node:path';
 import { BackstopError, ErrorType, InputError, NotFoundError, UnsupportedByEngineError } from '../../../../contract/errors';
 import type {
   BackupEngine, BackupRequest, EngineLauncher, EngineSnapshot, ForgetGroup, ForgetRequest, PlannedWrite, PruneOutcome,
@@ -272,6 +272,10 @@ export class ProxmoxBackupClient implements BackupEngine {
     await this.withKey(repo, async (keyfile) => {
       for (const step of plan) {
         const dest = step.root === '/' ? target : join(target, step.root);
+        // The client creates the target directory but not its parents. In pull mode the
+        // target is on the agent's export, seen only inside the launcher: the client must
+        // find the parents there.
+        if (!control.launcher) await mkdir(dirname(dest), { recursive: true });
         const r = await this.run(repo, restoreArgs(repo, s.path, step.archive, dest, step.patterns, keyfile), {
           what: 'proxmox-backup-client restore',
           extra: {
