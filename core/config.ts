@@ -83,6 +83,11 @@ export interface BackstopConfig {
   repositoryPassword: string | undefined;
 }
 
+/** BACKSTOP_BORG and BACKSTOP_PBS_CLIENT: the other engines' binaries (issue 14). */
+export function engineBinaries(env: NodeJS.ProcessEnv = process.env): { borg: string; pbs: string } {
+  return { borg: env.BACKSTOP_BORG || 'borg', pbs: env.BACKSTOP_PBS_CLIENT || 'proxmox-backup-client' };
+}
+
 /** BACKSTOP_RESTIC: for code that runs restic without a whole configuration (benches, tests). */
 export function resticBinary(env: NodeJS.ProcessEnv = process.env): string {
   return env.BACKSTOP_RESTIC || 'restic';

@@ -4,6 +4,8 @@
 import { join } from 'node:path';
 import { EngineSet } from './engine-set';
 import { Restic } from './restic/restic';
+import { ProxmoxBackupClient } from './pbs/pbs';
+import { engineBinaries } from '../../../core/config';
 
 export interface EngineOptions {
   /** Where engines keep caches and state (e.g. `<data>/server`, an agent's state dir). */
@@ -17,5 +19,7 @@ export interface EngineOptions {
 export function createEngines(o: EngineOptions): EngineSet {
   const common = { stallTimeoutMs: o.stallTimeoutMs, killGraceMs: o.killGraceMs };
   const restic = new Restic({ cacheDir: o.resticCacheDir ?? join(o.stateDir, 'restic-cache'), ...common });
-  return new EngineSet({ restic }, { kind: 'restic', mounter: restic });
+  const binaries = engineBinaries();
+  const pbs = new ProxmoxBackupClient({ binary: binaries.pbs, ...common });
+  return new EngineSet({ restic, pbs }, { kind: 'restic', mounter: restic });
 }
