@@ -45,7 +45,19 @@ export function archiveName(tags: readonly string[]): string {
  */
 export function archiveGroup(name: string): string {
   const dot = name.lastIndexOf('.');
-  return dot < 0 ? name : name.slice(0, dot);
+  return dot < 0 ? '' : name.slice(0, dot);
+}
+
+/**
+ * The --glob-archives pattern of an archive's group: the group, a dot, and the kind of the
+ * last part (`backstop-run=*`). Not `<group>.*`: that would also match the longer names of
+ * the job's plugin streams (`<job>.<item>.<run>`), mixing their history into the files'.
+ */
+export function groupGlob(name: string): string {
+  const dot = name.lastIndexOf('.');
+  const last = name.slice(dot + 1);
+  const eq = last.indexOf('=');
+  return `${name.slice(0, dot + 1)}${eq < 0 ? '' : last.slice(0, eq + 1)}*`;
 }
 
 /** What Backstop stores in an archive's comment. */

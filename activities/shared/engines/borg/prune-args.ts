@@ -37,14 +37,14 @@ export function policyArgs(policy: RetentionPolicy): string[] {
 }
 
 /**
- * `borg prune` of one group (see names.ts archiveGroup): --glob-archives '<group>.*' makes
- * borg consider only that group's archives, as restic's group-by does. --list prints one
+ * `borg prune` of one group (see names.ts groupGlob): --glob-archives makes borg consider
+ * only that group's archives, as restic's group-by does. --list prints one
  * `borg.output.list` log line per archive (kept, would prune, pruning). A dry run still
  * takes the repository lock: borg has no lock-free prune.
  */
-export function pruneArgs(url: string, group: string, policy: RetentionPolicy, dryRun: boolean): string[] {
+export function pruneArgs(url: string, glob: string, policy: RetentionPolicy, dryRun: boolean): string[] {
   const args = ['prune', ...commonFlags(), '--list'];
   if (dryRun) args.push('--dry-run');
-  args.push('--glob-archives', `${group}.*`, ...policyArgs(policy), repoLocation(url));
+  args.push('--glob-archives', glob, ...policyArgs(policy), repoLocation(url));
   return args;
 }
