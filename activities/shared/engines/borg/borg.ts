@@ -276,7 +276,7 @@ export class Borg implements BackupEngine {
     });
     // Should tar stop reading early, keep draining so borg is not blocked on a full pipe.
     void tar.finally(() => pipe.resume());
-    const r = await this.run(repo, exportTarArgs(repo.url, name, paths, 'GNU'), 'borg export-tar', { stdoutTo: pipe, signal: control.signal }).finally(() => pipe.end());
+    const r = await this.run(repo, exportTarArgs(repo.url, name, paths), 'borg export-tar', { stdoutTo: pipe, signal: control.signal }).finally(() => pipe.end());
     const t = await tar;
     if (r.exitCode !== 0 && !onlyUnmatched(r)) this.fail(r, 'borg export-tar (verify)', repo);
     if (t.aborted) throw new BackstopError(ErrorType.engine, 'restore verification: cancelled');

@@ -71,11 +71,12 @@ export function dumpFileArgs(url: string, name: string, path: string): string[] 
 }
 
 /**
- * A directory (or all: '/') as a PAX tar on stdout, members named without the leading '/'.
- * PAX keeps extended attributes, ACLs and sub-second times.
+ * A directory (or all: no paths) as a tar on stdout, members named without the leading '/'.
+ * borg 1.2 writes GNU tar only (no --tar-format): owners, modes, whole-second times and
+ * symlinks, but no extended attributes or ACLs (borg 2 adds PAX).
  */
-export function exportTarArgs(url: string, name: string, paths: string[] = [], format: 'PAX' | 'GNU' = 'PAX'): string[] {
-  return ['export-tar', ...commonFlags(), '--tar-format', format, archiveRef(url, name), '-', ...paths];
+export function exportTarArgs(url: string, name: string, paths: string[] = []): string[] {
+  return ['export-tar', ...commonFlags(), archiveRef(url, name), '-', ...paths];
 }
 
 /** The PATH arguments of a directory of the snapshot: none for the root. */
