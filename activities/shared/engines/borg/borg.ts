@@ -90,6 +90,9 @@ export class Borg implements BackupEngine {
         if (e.code === 'ENOENT') throw new BackstopError(ErrorType.input, `borg binary not found: ${this.binary}`);
         throw e;
       });
+      // borg releases its locks on SIGINT; one SIGKILLed after the grace period leaves them,
+      // stale (a dead PID on this host): remove them now, not on the next run's first command.
+      if (result.killed) await this.unlockStale(repo).catch(() => undefined);
       if (result.aborted) throw new BackstopError(ErrorType.engine, `${what}: cancelled`);
       const launchFailure = launcher?.failure?.(result.exitCode);
       if (launchFailure) throw this.scrubbed(new BackstopError(ErrorType.engine, `${what}: ${launchFailure}: ${result.stderrTail.trim().split('\n').slice(-3).join(' / ')}`), repo);
