@@ -1,4 +1,4 @@
-import { ForbiddenError, InputError, NotFoundError } from '../../contract/errors';
+import { BackstopError, ForbiddenError, InputError, NotFoundError } from '../../contract/errors';
 import { handler } from '../context';
 import { repositoryS3Context, resticS3Env, serializeS3Credentials } from '../../core/s3';
 import {
@@ -53,8 +53,10 @@ export const createRepository = handler('createRepository', async (ctx, { body: 
     const postPruneScript = b.postPruneScript ?? null;
     if (postPruneScript) await tx.repositories.setPostPruneScript(id, postPruneScript);
     const access = repositoryAccess({ url: b.url, engine }, b.password, b.s3 ? resticS3Env(b.s3) : undefined, options, backend);
-    if (b.init ?? true) await ctx.engine.init(access);
-    else await ctx.engine.verifyAccess(access);
+    // What the engine could not do at this location is the request's to fix (the row rolls back).
+    await (b.init ?? true ? ctx.engine.init(access) : ctx.engine.verifyAccess(access)).catch((err: unknown) => {
+      throw err instanceof BackstopError && err.retryable ? new InputError(`cannot ${b.init ?? true ? 'create' : 'open'} the ${engine} repository at ${b.url}: ${err.message}`) : err;
+    });
     return { ...inserted, postPruneScript };
   });
   ctx.logger.info({ repositoryId: repo.id, name: repo.name, engine }, 'repository created');

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { InputError } from '../../../../contract/errors';
 import { borgRsh, parseSshUrl, prepareSsh } from './ssh';
 
-const OPTS = '-o IdentitiesOnly=yes -o UserKnownHostsFile=KH -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o BatchMode=yes -o ServerAliveInterval=15 -o ServerAliveCountMax=4';
+const OPTS = '-o IdentitiesOnly=yes -o UserKnownHostsFile=KH -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o BatchMode=yes -o ServerAliveInterval=15 -o ServerAliveCountMax=4 -o ConnectTimeout=15';
 
 describe('borgRsh', () => {
   it('pins the key, the known_hosts file and strict, non-interactive ssh', () => {

@@ -48,6 +48,8 @@ export function borgRsh(keyPath: string, knownHostsPath: string): string {
     // A dead server or network shows within about a minute, not after TCP's hours.
     '-o', 'ServerAliveInterval=15',
     '-o', 'ServerAliveCountMax=4',
+    // An unreachable host fails the step in seconds (and the API's create with a reason), not after the kernel's minutes.
+    '-o', 'ConnectTimeout=15',
   ];
   return argv.map(shellQuote).join(' ');
 }
