@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UnsupportedByEngineError } from '../../../../contract/errors';
 import { directoryListing, modeBits, parseItem, parseItems, plannedWrites } from './items';
-import { checkOverwrite, dumpFileArgs, exportTarArgs, extractArgs, includePaths, listDirectoryArgs } from './restore-args';
+import { dumpFileArgs, exportTarArgs, extractArgs, includePaths, listDirectoryArgs } from './restore-args';
 
 const items = parseItems(readFileSync(join(__dirname, '__fixtures__', 'items.jsonl'), 'utf8').split('\n'));
 
@@ -12,11 +12,9 @@ describe('restore args', () => {
     expect(() => includePaths(['!x'])).toThrow(UnsupportedByEngineError);
   });
 
-  test("overwrite: borg always replaces; other policies are refused", () => {
-    expect(() => checkOverwrite(undefined)).not.toThrow();
-    expect(() => checkOverwrite('always')).not.toThrow();
-    expect(() => checkOverwrite('never')).toThrow("borg repositories cannot restore with overwrite 'never'");
-    expect(() => extractArgs('/r', 'n', { overwrite: 'if-changed' })).toThrow(UnsupportedByEngineError);
+  test("overwrite: the items a policy keeps are excluded through a patterns file", () => {
+    // Overwrite policies become a patterns file of the items kept (overwrite.ts).
+    expect(extractArgs('/r', 'n', { overwrite: 'never' }, '/tmp/p')).toEqual(['extract', '--log-json', '--lock-wait', '10', '--list', '--progress', '--patterns-from', '/tmp/p', '/r::n']);
   });
 
   test('command lines', () => {
