@@ -12,6 +12,7 @@ import { startPostgres, type Postgres } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';
 import { startS3, type S3Server } from '../support/s3';
 import { problemOf } from '../support/problem';
+import { startSshd } from '../support/sshd';
 import { hashTree, writeSampleTree } from '../../workers/embedded/sample';
 import { runTag } from '../../contract/names';
 
@@ -157,4 +158,45 @@ test('what borg cannot do is a 400 that says so, before any run', async () => {
   expect(mount).toMatchObject({ status: 400, problem: expect.objectContaining({ detail: expect.stringContaining('borg repositories cannot be mounted') }) });
   const tags = await problemOf(stack.api.setJobRetention(jobId, { keepTags: ['keep'] }));
   expect(tags).toMatchObject({ status: 400, problem: expect.objectContaining({ detail: expect.stringContaining('keepTags') }) });
+});
+
+test('over SSH to an append-only borg serve: backups and restores work, a prune is refused with the reason, no S3 sync', async () => {
+  const served = join(work, 'served');
+  mkdirSync(served);
+  const sshd = await startSshd({ forcedCommand: `borg serve --append-only --restrict-to-path ${served}` });
+  try {
+    const repo = await stack.api.createRepository({
+      name: 'borg-offsite',
+      engine: 'borg',
+      url: sshd.url(join(served, 'repo')),
+      password: PASSWORD,
+      appendOnly: true,
+      ssh: { privateKey: sshd.privateKey, knownHosts: sshd.knownHosts },
+    });
+    expect(repo).toMatchObject({ engine: 'borg', appendOnly: true });
+    const job = await stack.api.createJob({ name: 'borg-offsite', agent: 'local', repositoryId: repo.id, paths: [source], retention: { keepLast: 1 } });
+    const r = await backup(job.id);
+    expect(r).toMatchObject({ status: 'succeeded', failureReason: null });
+    // The archive is on the server side, written through borg serve.
+    const { stdout } = await run('borg', ['list', '--short', join(served, 'repo')], { env: { ...process.env, BORG_PASSPHRASE: PASSWORD, BORG_BASE_DIR: join(work, 'borg-base-served') } });
+    expect(stdout.trim().split('\n')).toHaveLength(1);
+    // Browse through the same SSH path (the API's engine), and restore on the agent.
+    const tree = await stack.api.snapshotTree(r.snapshotId!, { path: source });
+    expect(tree.entries.map((e) => e.name)).toContain('dir0');
+    const { runId } = await stack.api.restoreSnapshot(r.snapshotId!, {});
+    const restored = await stack.api.waitForRun(runId, { timeoutMs: 120_000 });
+    expect(restored).toMatchObject({ status: 'succeeded', failureReason: null });
+
+    const prune = await problemOf(stack.api.pruneRepository(repo.id));
+    expect(prune).toMatchObject({ status: 400, problem: expect.objectContaining({ detail: expect.stringContaining('cannot be pruned when served append-only') }) });
+    const sync = await problemOf(stack.api.putS3SyncTarget(repo.id, { endpoint: s3.endpoint, bucket: 'borg-offsite', accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }));
+    expect(sync).toMatchObject({ status: 400, problem: expect.objectContaining({ detail: expect.stringContaining('from a remote location') }) });
+    // The key never reached the run's log.
+    const log = await stack.api.runLog(r.id);
+    expect(log.items.length).toBeGreaterThan(0);
+    const keyLine = sshd.privateKey.split('\n')[1]!;
+    expect(JSON.stringify(log)).not.toContain(keyLine);
+  } finally {
+    await sshd.stop();
+  }
 });
