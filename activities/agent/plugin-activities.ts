@@ -25,7 +25,7 @@ import type { PluginConfigSource } from './plugin-config-source';
 import type { PluginRegistry } from '../shared/plugins/registry';
 import { classifyDbFailure } from '../shared/plugins/db/failures';
 import { scrub } from '../shared/engines/restic/restic';
-import { resticOnlyEnv, streamCommandArgv } from '../shared/plugins/stream-command';
+import { engineOnlyEnv, streamCommandArgv } from '../shared/plugins/stream-command';
 import type { PluginBackupInput, PluginBackupResult, PluginCleanupInput, PluginRestoreInput, PluginRunInput, PluginActivities } from '../../contract/plugin-activities';
 
 export interface PluginActivityDeps {
@@ -131,7 +131,7 @@ export function createPluginActivities(deps: PluginActivityDeps): PluginActiviti
     const outcome = await deps.engine
       .backup(
         repo,
-        { paths: [item.pseudoPath], excludes: [], tags, host: deps.agentName, stdin: { filename: item.pseudoPath, command: streamCommandArgv(item.command, item.args, resticOnlyEnv(repo.env)), env: item.env } },
+        { paths: [item.pseudoPath], excludes: [], tags, host: deps.agentName, stdin: { filename: item.pseudoPath, command: streamCommandArgv(item.command, item.args, engineOnlyEnv(repo.env)), env: item.env } },
         { signal: ctx.signal, onLog: (stream, line) => log.line(stream, line) },
       )
       .catch((e: unknown) => {

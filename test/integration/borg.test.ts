@@ -131,6 +131,33 @@ test('pull: the server worker runs borg against the agent\'s export; the archive
   expect(hashTree(join(target, source))).toEqual(expected);
 });
 
+test("a pipe stream goes to borg with --content-from-command, restores through its writer, and never sees borg's passphrase", async () => {
+  mkdirSync(join(work, 'pipe-out'));
+  const content = Array.from({ length: 500 }, (_, i) => `row ${i}`).join('\n') + '\n';
+  writeFileSync(join(work, 'pipe-source.txt'), content);
+  const createConfig = (name: string, settings: Record<string, unknown>) =>
+    stack.api.request<{ id: number }>('POST', '/v1/agents/local/plugin-configs', { name, plugin: 'pipe', settings, secrets: {} });
+  const notes = await createConfig('borg-notes', { name: 'notes', reader: `cat ${join(work, 'pipe-source.txt')}`, writer: `cat > ${join(work, 'pipe-out')}/"$BACKSTOP_RESTORE_TARGET"` });
+  const nosy = await createConfig('borg-nosy', { name: 'nosy', reader: 'echo "[$BORG_PASSPHRASE][$BORG_RSH][$BORG_REPO]"', writer: `cat > ${join(work, 'pipe-out')}/"$BACKSTOP_RESTORE_TARGET"` });
+  const job = await stack.api.createJob({ name: 'borg-streams', agent: 'local', repositoryId: repoId, paths: [join(source, 'dir0')] });
+  await stack.api.request('PUT', `/v1/jobs/${job.id}/plugins`, { configIds: [notes.id, nosy.id] });
+  const r = await backup(job.id);
+  expect(r).toMatchObject({ status: 'succeeded', failureReason: null });
+  const snapshots = await stack.api.listSnapshots(job.id);
+  const restoreStream = async (configId: number, path: string, target: string) => {
+    const stream = snapshots.find((s) => s.paths.includes(path));
+    expect(stream).toBeDefined();
+    const { runId } = await stack.api.request<{ runId: string }>('POST', `/v1/snapshots/${stream!.id}/restore-database`, { agent: 'local', configId, path, target });
+    expect(await stack.api.waitForRun(runId, { timeoutMs: 120_000 })).toMatchObject({ status: 'succeeded' });
+    return readFileSync(join(work, 'pipe-out', target), 'utf8');
+  };
+  expect(await restoreStream(notes.id, `/backstop/pipe/config-${notes.id}/notes`, 'notes_copy')).toBe(content);
+  expect(await restoreStream(nosy.id, `/backstop/pipe/config-${nosy.id}/nosy`, 'nosy')).toBe('[][][]\n');
+  // Each stream is an archive of its own group: the files archive and the two streams.
+  const archives = (await borgArchives()).filter((a) => JSON.parse(a.comment).tags.includes(runTag(r.workflowId)));
+  expect(archives).toHaveLength(3);
+});
+
 test('retention: preview and prune from the same policy, per archive group, then borg check passes', async () => {
   await stack.api.setJobRetention(jobId, { keepLast: 1 });
   const second = await backup(jobId);
