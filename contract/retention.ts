@@ -9,6 +9,29 @@ export type RetentionPolicy = components['schemas']['RetentionPolicy'];
 
 export const RETENTION_COUNTS = ['keepLast', 'keepHourly', 'keepDaily', 'keepWeekly', 'keepMonthly', 'keepYearly'] as const;
 
+/**
+ * The --keep-* flag of each count: restic, borg and proxmox-backup-client all name them so
+ * (borg 1.2 lists keep-last's rule as "secondly").
+ */
+const COUNT_FLAGS: ReadonlyArray<readonly [(typeof RETENTION_COUNTS)[number], string]> = [
+  ['keepLast', '--keep-last'],
+  ['keepHourly', '--keep-hourly'],
+  ['keepDaily', '--keep-daily'],
+  ['keepWeekly', '--keep-weekly'],
+  ['keepMonthly', '--keep-monthly'],
+  ['keepYearly', '--keep-yearly'],
+];
+
+/** The policy's counts as --keep-* flags; 0 means "no rule" to Backstop and is left out. */
+export function retentionCountArgs(policy: RetentionPolicy): string[] {
+  const args: string[] = [];
+  for (const [key, flag] of COUNT_FLAGS) {
+    const n = policy[key];
+    if (n !== undefined && n > 0) args.push(flag, String(n));
+  }
+  return args;
+}
+
 /** restic's duration syntax, units in this order, at least one of them. */
 const DURATION = /^(?=\d)(\d+y)?(\d+m)?(\d+d)?(\d+h)?$/;
 

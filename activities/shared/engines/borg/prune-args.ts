@@ -1,18 +1,8 @@
 // borg command lines for retention, as data. Policies become borg's own --keep-* flags: borg
 // is the policy engine, Backstop only chooses the archives it sees (one group at a time).
-import type { RetentionPolicy } from '../../../../contract/retention';
+import { retentionCountArgs, type RetentionPolicy } from '../../../../contract/retention';
 import { UnsupportedByEngineError } from '../../../../contract/errors';
 import { commonFlags, repoLocation } from './args';
-
-const COUNT_FLAGS = [
-  // borg 1.2 names this rule "secondly" in its listing; the flag is --keep-last.
-  ['keepLast', '--keep-last'],
-  ['keepHourly', '--keep-hourly'],
-  ['keepDaily', '--keep-daily'],
-  ['keepWeekly', '--keep-weekly'],
-  ['keepMonthly', '--keep-monthly'],
-  ['keepYearly', '--keep-yearly'],
-] as const satisfies ReadonlyArray<readonly [keyof RetentionPolicy, string]>;
 
 /** restic's duration units as borg's --keep-within units (borg takes one number and one unit). */
 const WITHIN_UNITS: Record<string, string> = { h: 'H', d: 'd', m: 'm', y: 'y' };
@@ -26,12 +16,7 @@ export function keepWithinArg(duration: string): string {
 
 export function policyArgs(policy: RetentionPolicy): string[] {
   if ((policy.keepTags ?? []).length > 0) throw new UnsupportedByEngineError('borg', 'keep snapshots by tag', 'borg archives have no tags');
-  const args: string[] = [];
-  for (const [key, flag] of COUNT_FLAGS) {
-    const n = policy[key];
-    // 0 means "no rule" to Backstop.
-    if (n !== undefined && n > 0) args.push(flag, String(n));
-  }
+  const args = retentionCountArgs(policy);
   if (policy.keepWithin !== undefined) args.push('--keep-within', keepWithinArg(policy.keepWithin));
   return args;
 }

@@ -5,7 +5,7 @@
 // repository, environment, backup, restore, catalog, notes, prune) and its CLI definitions.
 import { UnsupportedByEngineError } from '../../../../contract/errors';
 import type { BackupRequest, RepositoryAccess, RestoreOptions } from '../../../../contract/engine';
-import type { RetentionPolicy } from '../../../../contract/retention';
+import { retentionCountArgs, type RetentionPolicy } from '../../../../contract/retention';
 import { checkFingerprint, checkNamespace, parsePbsRepository } from './repository';
 import { BACKUP_TYPE, RECORD_ARCHIVE, archivesFor, pxarExcludes } from './snapshots';
 
@@ -106,15 +106,6 @@ export function restoreArgs(repo: Pick<RepositoryAccess, 'pbs'>, snapshot: strin
   return args;
 }
 
-const POLICY_FLAGS: ReadonlyArray<[keyof RetentionPolicy, string]> = [
-  ['keepLast', '--keep-last'],
-  ['keepHourly', '--keep-hourly'],
-  ['keepDaily', '--keep-daily'],
-  ['keepWeekly', '--keep-weekly'],
-  ['keepMonthly', '--keep-monthly'],
-  ['keepYearly', '--keep-yearly'],
-];
-
 /** The policy as prune's --keep-* flags; keepWithin and keepTags have no PBS equivalent. */
 export function policyArgs(policy: RetentionPolicy): string[] {
   if (policy.keepWithin !== undefined) {
@@ -123,11 +114,7 @@ export function policyArgs(policy: RetentionPolicy): string[] {
   if ((policy.keepTags ?? []).length > 0) {
     throw new UnsupportedByEngineError(ENGINE, 'keep snapshots by tag (keepTags)', 'PBS snapshots have no tags; protect a snapshot on the PBS server instead');
   }
-  const args: string[] = [];
-  for (const [key, flag] of POLICY_FLAGS) {
-    const v = policy[key];
-    if (typeof v === 'number' && v > 0) args.push(flag, String(v));
-  }
+  const args = retentionCountArgs(policy);
   if (args.length === 0) throw new UnsupportedByEngineError(ENGINE, 'prune with a policy that keeps nothing', 'set a keep-* count above 0');
   return args;
 }

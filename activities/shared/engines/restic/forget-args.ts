@@ -1,25 +1,10 @@
 // restic command lines for retention and pruning, as data. Policies become restic's own
 // --keep-* flags: restic is the policy engine, Backstop only chooses the snapshots it sees.
-import type { RetentionPolicy } from '../../../../contract/retention';
+import { retentionCountArgs, type RetentionPolicy } from '../../../../contract/retention';
 import type { ForgetRequest } from '../../../../contract/engine';
 
-const COUNT_FLAGS = [
-  ['keepLast', '--keep-last'],
-  ['keepHourly', '--keep-hourly'],
-  ['keepDaily', '--keep-daily'],
-  ['keepWeekly', '--keep-weekly'],
-  ['keepMonthly', '--keep-monthly'],
-  ['keepYearly', '--keep-yearly'],
-] as const satisfies ReadonlyArray<readonly [keyof RetentionPolicy, string]>;
-
 export function policyArgs(policy: RetentionPolicy): string[] {
-  const args: string[] = [];
-  for (const [key, flag] of COUNT_FLAGS) {
-    const n = policy[key];
-    // 0 means "no rule" to Backstop; restic would read it the same way, but shorter argv
-    // reads better in a process list.
-    if (n !== undefined && n > 0) args.push(flag, String(n));
-  }
+  const args = retentionCountArgs(policy);
   if (policy.keepWithin !== undefined) args.push('--keep-within', policy.keepWithin);
   for (const tags of policy.keepTags ?? []) args.push('--keep-tag', tags);
   return args;
