@@ -1,5 +1,5 @@
 import { UnsupportedByEngineError } from './errors';
-import { ENGINE_CAPABILITIES, ENGINE_OPERATIONS, checkJobForEngine, checkRetentionForEngine, requireCapability } from './engine-capabilities';
+import { ENGINE_CAPABILITIES, ENGINE_OPERATIONS, checkAgentHasEngine, checkJobForEngine, checkRetentionForEngine, requireCapability } from './engine-capabilities';
 
 test('restic can do everything; borg all but mount; pbs pull only, no streams, check or S3 sync', () => {
   for (const op of ENGINE_OPERATIONS) expect(() => requireCapability('restic', op)).not.toThrow();
@@ -29,4 +29,12 @@ test('a job fits its engine: pbs jobs pull, carry no streams', () => {
   expect(() => checkJobForEngine('pbs', { mode: 'push' })).toThrow(UnsupportedByEngineError);
   expect(() => checkJobForEngine('pbs', { mode: 'pull', pluginCount: 1 })).toThrow('streams');
   expect(() => checkJobForEngine('borg', { mode: 'push', pluginCount: 2 })).not.toThrow();
+});
+
+test('a push job needs its engine on the agent, when the agent has said what it has', () => {
+  const agent = (engines: string[] | null) => ({ name: 'web-1', capabilities: engines && { engines: engines.map((name) => ({ name })) } });
+  expect(() => checkAgentHasEngine('borg', 'push', agent(['restic', 'borg']))).not.toThrow();
+  expect(() => checkAgentHasEngine('borg', 'push', agent(['restic']))).toThrow('the agent reports no borg binary');
+  expect(() => checkAgentHasEngine('borg', 'pull', agent(['restic']))).not.toThrow();
+  expect(() => checkAgentHasEngine('borg', 'push', agent(null))).not.toThrow();
 });

@@ -85,6 +85,16 @@ export function checkRetentionForEngine(engine: EngineKind, policy: RetentionPol
   if (units.length !== 1) throw new UnsupportedByEngineError(engine, `keep within ${policy.keepWithin}`, 'borg --keep-within takes one number and unit (e.g. 30d or 12h)');
 }
 
+/**
+ * A push job runs its engine on the agent: an agent that reported its engines without this
+ * one cannot run it (an agent that reported nothing yet is given the benefit of the doubt).
+ */
+export function checkAgentHasEngine(engine: EngineKind, mode: 'push' | 'pull', agent: { name: string; capabilities: { engines: Array<{ name: string }> } | null }): void {
+  if (mode !== 'push' || !agent.capabilities) return;
+  if (agent.capabilities.engines.some((e) => e.name === engine)) return;
+  throw new UnsupportedByEngineError(engine, `back up agent "${agent.name}" in push mode`, `the agent reports no ${engine} binary (install it there, or use mode "pull")`);
+}
+
 /** A job's mode, retention and streams against what its repository's engine can do. */
 export function checkJobForEngine(engine: EngineKind, job: { mode: 'push' | 'pull'; retention?: RetentionPolicy | null; pluginCount?: number }): void {
   requireCapability(engine, job.mode);

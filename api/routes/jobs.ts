@@ -1,4 +1,4 @@
-import { checkJobForEngine } from '../../contract/engine-capabilities';
+import { checkAgentHasEngine, checkJobForEngine } from '../../contract/engine-capabilities';
 import { Workflows } from '../../contract/workflows';
 import { randomUUID } from 'node:crypto';
 import type { Job } from '../../contract/model';
@@ -72,6 +72,7 @@ export const createJob = handler('createJob', async (ctx, { body: b }) => {
       throw e instanceof NotFoundError ? new InputError(`unknown repository ${b.repositoryId}`) : e;
     });
     checkJobForEngine(repository.engine, { mode, retention });
+    checkAgentHasEngine(repository.engine, mode, agent);
     const jobId = await tx.jobs.insert({
       name: b.name,
       agentId: agent.id,

@@ -11,6 +11,7 @@ import { createAgentActivities } from '../../activities/agent/backup-activities'
 import { createRestoreActivities } from '../../activities/agent/restore-activities';
 import { RestorePlanStore } from '../../activities/agent/restore-resume-plan';
 import { createEngines } from '../../activities/shared/engines/engines';
+import { engineBinaries } from '../../core/config';
 import { EngineProcessRegistry } from '../../activities/shared/engines/orphans';
 import { ApiSecretSource } from '../../activities/agent/secret-source';
 import { createSnapshotProviders, runActivity } from '../../activities/agent/snapshot/snapshot-activities';
@@ -164,7 +165,7 @@ export async function runAgentWorker(baseConfig: BackstopConfig): Promise<number
   // Third-party plugins load once, at start; one that fails to load stops the agent.
   await loadPluginModules(state.plugins, config.pluginModules);
   // Reported at registration too, so the API knows this agent's plugin types before its first beat.
-  const capabilities: AgentCapabilities = { ...(await detectCapabilities(config.resticBinary)), pluginTypes: state.plugins.types() };
+  const capabilities: AgentCapabilities = { ...(await detectCapabilities(config.resticBinary, process.env.PATH, engineBinaries())), pluginTypes: state.plugins.types() };
   // Snapshots a crash left behind go once their run has ended; a run still going resumes on its own.
   const client = await connectClient(config);
   // Exports first: an sftp-server a killed agent left may hold a snapshot's files open.
