@@ -14,6 +14,7 @@ import * as restore from './routes/restore';
 import * as browse from './routes/browse';
 import * as snapshotMount from './routes/snapshot-mount';
 import * as retention from './routes/retention';
+import * as check from './routes/check';
 import * as s3Sync from './routes/s3-sync';
 import * as schedules from './routes/schedules';
 import * as runLog from './routes/run-log';
@@ -43,6 +44,7 @@ export const HANDLERS: Handlers = {
   setJobRetention: retention.setJobRetention,
   previewRetention: retention.previewRetention,
   pruneRepository: retention.pruneRepository,
+  checkRepository: check.checkRepository,
   listRuns: runs.listRuns,
   getRun: runs.getRun,
   listSnapshots: runs.listSnapshots,

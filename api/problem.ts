@@ -12,6 +12,7 @@ const STATUS: Partial<Record<ErrorType, number>> = {
   [ErrorType.repositoryAuth]: 422,
   [ErrorType.repositoryMissing]: 422,
   [ErrorType.sourceMissing]: 422,
+  [ErrorType.repositoryDamaged]: 422,
   [ErrorType.repositoryLocked]: 409,
   [ErrorType.engine]: 502,
 };

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../core/config';
 import { ApiClient, ApiError, type ApiRun, type ApiRunLogLine, type RunListFilter } from '../core/api-client';
 import { RETENTION_USAGE, retentionPreview, runPrune } from './retention';
+import { CHECK_USAGE, runCheck } from './check';
 import { S3_SYNC_USAGE, runSync, setS3SyncTarget } from './s3-sync';
 import { RESTORE_USAGE, decideRun, listSnapshotDir, restoreSnapshot } from './restore';
 import { PLUGINS_USAGE, pluginCommand } from './plugins';
@@ -39,6 +40,7 @@ const USAGE = `usage: backstop <command>
   snapshots list [--job <id>]
 ${REPOSITORIES_USAGE}
 ${RETENTION_USAGE}
+${CHECK_USAGE}
 ${S3_SYNC_USAGE}
 ${RESTORE_USAGE}
 ${MOUNT_USAGE}
@@ -181,6 +183,8 @@ export async function main(argv: string[]): Promise<number> {
       return setS3SyncTarget(apiClient(), rest, loadConfig().s3Keys);
     case 'repos prune':
       return runPrune(apiClient(), rest, printRun);
+    case 'repos check':
+      return runCheck(apiClient(), rest, printRun);
     case 'jobs retention-preview':
       return retentionPreview(apiClient(), rest);
     case 'snapshots restore':

@@ -220,7 +220,11 @@ export interface BackupEngine {
    * paths without the leading `/` (not ended). Server restores send it to the target agent.
    */
   dumpArchive(repo: RepositoryAccess, snapshotId: string, path: string, out: NodeJS.WritableStream, control: RunControl): Promise<void>;
-  check(repo: RepositoryAccess): Promise<void>;
+  /**
+   * Verifies the repository's structure (restic check, borg check); fails with
+   * RepositoryDamagedError naming what is missing or corrupt. Stops on `control.signal`.
+   */
+  check(repo: RepositoryAccess, control?: RunControl): Promise<void>;
   /** Applies a retention policy (or reports what it would do, with `dryRun`). */
   forget(repo: RepositoryAccess, req: ForgetRequest, control?: RunControl): Promise<ForgetGroup[]>;
   /** Removes these snapshots (not their data: a prune does that); unknown ids are an error. */

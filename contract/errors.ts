@@ -18,6 +18,11 @@ export const ErrorType = {
   sourceMissing: 'SourceMissingError',
   /** The repository is locked by a live process; a retry may succeed. */
   repositoryLocked: 'RepositoryLockedError',
+  /**
+   * A check found the repository damaged (missing or corrupt data): a retry finds the same
+   * damage, so the run fails at once and the message names what the engine found.
+   */
+  repositoryDamaged: 'RepositoryDamagedError',
   /** The engine failed for a reason a retry may fix (I/O, network). */
   engine: 'EngineError',
   /** A hook or script exited non-zero. */
@@ -48,6 +53,7 @@ export const NON_RETRYABLE_ERROR_TYPES: readonly ErrorType[] = [
   ErrorType.repositoryAuth,
   ErrorType.repositoryMissing,
   ErrorType.sourceMissing,
+  ErrorType.repositoryDamaged,
   ErrorType.hook,
 ];
 

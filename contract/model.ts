@@ -109,12 +109,13 @@ export const RunKind = {
   s3Sync: 's3-sync',
   pluginTest: 'plugin-test',
   dbRestore: 'db-restore',
+  check: 'check',
 } as const;
 export type RunKind = (typeof RunKind)[keyof typeof RunKind];
 
 export interface Run {
   id: string;
-  /** Null for runs that belong to a repository rather than a job (prune, S3 sync). */
+  /** Null for runs that belong to a repository rather than a job (prune, S3 sync, check). */
   jobId: number | null;
   kind: RunKind;
   repositoryId: number | null;

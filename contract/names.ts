@@ -13,6 +13,7 @@ export const WorkflowKind = {
   restore: 'restore',
   prune: 'prune',
   s3Sync: 's3-sync',
+  check: 'check',
 } as const;
 export type WorkflowKind = (typeof WorkflowKind)[keyof typeof WorkflowKind];
 
@@ -24,7 +25,7 @@ export function workflowIdFor(kind: WorkflowKind, jobId: number | string, at: Da
   return `${kind}/${jobId}/${ts}`;
 }
 
-/** `<kind>/repository-<id>/<timestamp>` for runs of a repository rather than a job (prune, sync). */
+/** `<kind>/repository-<id>/<timestamp>` for runs of a repository rather than a job (prune, sync, check). */
 export function workflowIdForRepository(kind: WorkflowKind, repositoryId: number, at: Date): string {
   return workflowIdFor(kind, `repository-${repositoryId}`, at);
 }

@@ -1,7 +1,8 @@
-// Prune activities as workflows/prune.ts calls them (activities/server/prune-activities.ts):
-// all on the server worker, which holds the repository's password.
+// Maintenance activities as workflows/prune.ts and workflows/check.ts call them
+// (activities/server/prune-activities.ts): all on the server worker, which holds the
+// repository's password.
 import type { RunStatus } from './model';
-import type { PruneOutcome } from './engine';
+import type { EngineKind, PruneOutcome } from './engine';
 import type { RetentionPolicy } from './retention';
 import type { HookResult } from './backup-activities';
 
@@ -28,6 +29,17 @@ export interface CatalogSyncResult {
   snapshots: number;
 }
 
+/** What a check run needs to know: the repository, never its secrets. */
+export interface CheckPlan {
+  repository: { id: number; name: string; engine: EngineKind };
+}
+
+/** A check that found nothing wrong (a damaged repository fails the activity instead). */
+export interface CheckOutcome {
+  engine: EngineKind;
+  durationSeconds: number;
+}
+
 export interface FinishMaintenanceRunInput {
   runId: string;
   status: RunStatus;
@@ -43,4 +55,8 @@ export interface MaintenanceActivities {
   syncCatalogSnapshots(input: { repositoryId: number }): Promise<CatalogSyncResult>;
   runPostPruneScript(input: { command: string; runId: string; repositoryId: number; repositoryName: string; success: boolean }): Promise<HookResult>;
   finishMaintenanceRun(input: FinishMaintenanceRunInput): Promise<void>;
+  /** Marks the check run running; refuses an engine that cannot be checked (PBS). */
+  prepareCheck(input: { runId: string; repositoryId: number; workflowId: string }): Promise<CheckPlan>;
+  /** The engine's check, its lines in the run log; RepositoryDamagedError names what it found. */
+  checkRepository(input: { runId: string; repositoryId: number }): Promise<CheckOutcome>;
 }

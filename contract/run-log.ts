@@ -19,6 +19,8 @@ export const RunStep = {
   prune: 'prune',
   catalogSync: 'catalog-sync',
   postPruneScript: 'post-prune-script',
+  // repository check: the engine's check of the whole repository
+  check: 'check',
   s3Sync: 's3-sync',
   verify: 'verify',
   record: 'record',

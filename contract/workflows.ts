@@ -3,7 +3,7 @@
 // workflows and activities start them by reference and the compiler checks the input.
 // workflows/index.ts holds each implementation to its reference's name and signature.
 import type { BackupStats, RunStatus } from './model';
-import type { PruneOutcome, RestoreOverwrite, RestoreSummary } from './engine';
+import type { EngineKind, PruneOutcome, RestoreOverwrite, RestoreSummary } from './engine';
 import type { CatalogSyncResult, ForgetJobResult } from './prune-activities';
 import type { PluginTestReport } from './plugin-api';
 import type { RunStep } from './run-log';
@@ -129,6 +129,28 @@ export interface PruneWorkflowResult {
   failureReason: string | null;
 }
 
+export interface CheckWorkflowInput {
+  /** Absent when started without one: the workflow draws one (uuid4) and prepareCheck inserts the run row. */
+  runId?: string;
+  repositoryId: number;
+  /** The engine's check is presumed dead (and retried) after this long without a heartbeat. */
+  checkHeartbeatTimeoutMs?: number;
+}
+
+export type CheckPhase = 'preparing' | 'waiting-for-lock' | 'checking' | 'finished';
+
+/** A check run's `details`: which engine checked, and how long the check itself took (null if it did not finish). */
+export interface CheckDetails {
+  engine: EngineKind | null;
+  durationSeconds: number | null;
+}
+
+export interface CheckWorkflowResult {
+  status: RunStatus;
+  details: CheckDetails;
+  failureReason: string | null;
+}
+
 /** Exactly this shape: the prune workflow starts the sync as a child with it. */
 export interface S3SyncWorkflowInput {
   /** Absent for scheduled syncs: the workflow draws one (uuid4) and prepareS3Sync inserts the run row. */
@@ -195,6 +217,7 @@ export const Workflows = {
   pluginTest: ref<PluginTestWorkflowInput, PluginTestWorkflowResult>()('pluginTestWorkflow'),
   repositoryLock: ref<RepositoryLockInput, void>()('repositoryLockWorkflow'),
   snapshotMount: ref<SnapshotMountInput, SnapshotMountStatus>()('snapshotMountWorkflow'),
+  check: ref<CheckWorkflowInput, CheckWorkflowResult>()('checkWorkflow'),
 } as const;
 
 /** The function type a reference stands for (what Temporal's typed start and executeChild take). */

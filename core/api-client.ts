@@ -119,6 +119,7 @@ export class ApiClient {
   deleteS3SyncTarget = (repositoryId: number) => this.request<void>('DELETE', `/v1/repositories/${repositoryId}/s3-sync`);
   runS3Sync = (repositoryId: number) => this.request<Schemas['RunAccepted']>('POST', `/v1/repositories/${repositoryId}/sync`);
   pruneRepository = (repositoryId: number) => this.request<Schemas['RunAccepted']>('POST', `/v1/repositories/${repositoryId}/prune`);
+  checkRepository = (repositoryId: number) => this.request<Schemas['RunAccepted']>('POST', `/v1/repositories/${repositoryId}/check`);
   previewRetention = (jobId: number) => this.request<Schemas['RetentionPreview']>('POST', `/v1/jobs/${jobId}/retention/preview`);
   setJobRetention = (jobId: number, retention: Schemas['RetentionPolicy'] | null) => this.request<ApiJob>('PUT', `/v1/jobs/${jobId}/retention`, { retention });
   getJob = (id: number, nextRuns?: number) => this.request<ApiJob>('GET', `/v1/jobs/${id}${nextRuns ? `?nextRuns=${nextRuns}` : ''}`);

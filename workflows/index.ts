@@ -8,13 +8,14 @@ import { s3SyncWorkflow } from './s3-sync';
 import { pluginTestWorkflow } from './plugin-test';
 import { dbRestoreWorkflow } from './db-restore';
 import { snapshotMountWorkflow } from './snapshot-mount';
+import { checkWorkflow } from './check';
 
-export { backupWorkflow, restoreWorkflow, pruneWorkflow, repositoryLockWorkflow, s3SyncWorkflow, pluginTestWorkflow, dbRestoreWorkflow, snapshotMountWorkflow };
+export { backupWorkflow, restoreWorkflow, pruneWorkflow, repositoryLockWorkflow, s3SyncWorkflow, pluginTestWorkflow, dbRestoreWorkflow, snapshotMountWorkflow, checkWorkflow };
 
 /**
  * Each reference in contract/workflows.ts names a workflow registered here, with its
  * signature: a renamed workflow, a missing one or a changed input fails the typecheck.
  */
 type Registered = { [K in keyof typeof Workflows as (typeof Workflows)[K]['type']]: WorkflowFunction<(typeof Workflows)[K]> };
-const registered: Registered = { backupWorkflow, restoreWorkflow, pruneWorkflow, repositoryLockWorkflow, s3SyncWorkflow, pluginTestWorkflow, dbRestoreWorkflow, snapshotMountWorkflow };
+const registered: Registered = { backupWorkflow, restoreWorkflow, pruneWorkflow, repositoryLockWorkflow, s3SyncWorkflow, pluginTestWorkflow, dbRestoreWorkflow, snapshotMountWorkflow, checkWorkflow };
 void registered;

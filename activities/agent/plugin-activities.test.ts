@@ -75,7 +75,7 @@ describe('plugin activities', () => {
       [runTag(WORKFLOW), 'backstop-job=9', 'backstop-item=1/db1', 'nightly'],
       [runTag(WORKFLOW), 'backstop-job=9', 'backstop-item=2/db2', 'nightly'],
     ]);
-    expect(requests[0]!.stdin).toEqual({ filename: '/backstop/rec/1', command: ['env', '-u', 'RESTIC_PASSWORD', '-u', 'RESTIC_PASSWORD_COMMAND', '-u', 'RESTIC_PASSWORD_FILE', '-u', 'RESTIC_REPOSITORY', '--', 'dumper'], env: {} });
+    expect(requests[0]!.stdin).toEqual({ filename: '/backstop/rec/1', command: ['env', '-u', 'BORG_BASE_DIR', '-u', 'BORG_KEY_FILE', '-u', 'BORG_PASSCOMMAND', '-u', 'BORG_PASSPHRASE', '-u', 'BORG_PASSPHRASE_FD', '-u', 'BORG_REPO', '-u', 'BORG_RSH', '-u', 'RESTIC_PASSWORD', '-u', 'RESTIC_PASSWORD_COMMAND', '-u', 'RESTIC_PASSWORD_FILE', '-u', 'RESTIC_REPOSITORY', '--', 'dumper'], env: {} });
     expect(result.streams.map((s) => [s.item, s.adopted])).toEqual([['db1', false], ['db2', false]]);
   });
 

@@ -1,20 +1,22 @@
 // Server activities of a prune run (task queue backstop.server): the server worker opens
 // the repository itself (activities/server/repository-access.ts), applies each job's retention
 // policy with restic forget, prunes, and brings the catalog in line with the repository.
+// A check run (workflows/check.ts) uses the same worker to run the engine's check.
 import { Context, heartbeat } from '@temporalio/activity';
 import type { Catalog } from '../../catalog/catalog';
 import type { Logger } from '../../core/logger';
 import type { RetentionPolicy } from '../../contract/retention';
 import type { SecretBox } from '../../core/secrets';
 import { JOB_TAG_PREFIX, runTag } from '../../contract/names';
-import type { BackupEngine, PruneOutcome } from '../../contract/engine';
+import { engineOf, type BackupEngine, type PruneOutcome } from '../../contract/engine';
 import { hookEnv, type HookLimits } from '../shared/hooks/shell';
 import { withFailureMapping } from '../shared/failure';
 import { openRepository } from './repository-access';
+import { requireCapability } from '../../contract/engine-capabilities';
 import { withRunLog, type RunLogTransport } from '../shared/run-log-sink';
 import { runStepHook } from '../shared/hooks/step-hook';
 import type { HookResult } from '../../contract/backup-activities';
-import type { CatalogSyncResult, FinishMaintenanceRunInput, ForgetJobResult, PrunePlan, MaintenanceActivities } from '../../contract/prune-activities';
+import type { CatalogSyncResult, CheckOutcome, CheckPlan, FinishMaintenanceRunInput, ForgetJobResult, PrunePlan, MaintenanceActivities } from '../../contract/prune-activities';
 
 export interface MaintenanceDeps {
   catalog: Catalog;
@@ -49,7 +51,7 @@ export function createMaintenanceActivities(deps: MaintenanceDeps): MaintenanceA
    * restic's lines into the run log. Runs recorded before the run log existed schedule
    * these steps without a run id: their lines are not kept.
    */
-  function logged<T>(runId: string | undefined, step: 'forget' | 'prune', repo: { password: string; env?: Record<string, string> }, fn: (onLog: (s: 'stdout' | 'stderr', l: string) => void) => Promise<T>): Promise<T> {
+  function logged<T>(runId: string | undefined, step: 'forget' | 'prune' | 'check', repo: { password: string; env?: Record<string, string> }, fn: (onLog: (s: 'stdout' | 'stderr', l: string) => void) => Promise<T>): Promise<T> {
     if (!runId) return fn(() => {});
     return withRunLog(deps.runLog, logger, runId, step, (runLog) => fn((s, l) => runLog.line(s, l)), [repo.password, ...Object.values(repo.env ?? {})]);
   }
@@ -105,12 +107,31 @@ export function createMaintenanceActivities(deps: MaintenanceDeps): MaintenanceA
     });
   }
 
+  async function prepareCheck(input: { runId: string; repositoryId: number; workflowId: string }): Promise<CheckPlan> {
+    const repository = await catalog.repositories.get(input.repositoryId);
+    // The API refuses these before starting; a run that reaches here another way fails unretried.
+    requireCapability(repository.engine, 'check');
+    await catalog.runs.markRunning({ id: input.runId, kind: 'check', workflowId: input.workflowId, repositoryId: repository.id, jobId: null });
+    return { repository: { id: repository.id, name: repository.name, engine: repository.engine } };
+  }
+
+  async function checkRepository(input: { runId: string; repositoryId: number }): Promise<CheckOutcome> {
+    const repo = await openRepository(catalog, secrets, input.repositoryId);
+    // A restic killed mid-check (worker crash) leaves its exclusive lock; only stale ones are removed.
+    await engine.unlockStale(repo);
+    const started = Date.now();
+    await logged(input.runId, 'check', repo, (onLog) => heartbeating('checking', (signal) => engine.check(repo, { signal, onLog })));
+    const durationSeconds = Math.round((Date.now() - started) / 100) / 10;
+    logger.info({ repositoryId: input.repositoryId, engine: engineOf(repo), durationSeconds }, 'repository checked');
+    return { engine: engineOf(repo), durationSeconds };
+  }
+
   async function finishMaintenanceRun(input: FinishMaintenanceRunInput): Promise<void> {
     await catalog.runs.finish({ id: input.runId, status: input.status, snapshotId: null, stats: null, warnings: input.warnings, failureReason: input.failureReason, details: input.details });
     const level = input.status === 'failed' ? 'error' : input.status === 'warning' ? 'warn' : 'info';
     logger[level]({ notification: 'run-finished', runId: input.runId, status: input.status, failureReason: input.failureReason }, `maintenance run: ${input.status}`);
   }
 
-  return withFailureMapping({ preparePrune, forgetJobSnapshots, pruneRepository, syncCatalogSnapshots, runPostPruneScript, finishMaintenanceRun });
+  return withFailureMapping({ preparePrune, forgetJobSnapshots, pruneRepository, syncCatalogSnapshots, runPostPruneScript, finishMaintenanceRun, prepareCheck, checkRepository });
 }
 

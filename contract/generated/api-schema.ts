@@ -215,6 +215,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/repositories/{id}/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Starts a check run of the repository (restic check, borg check): the engine verifies
+         *     the repository's structure and reports missing or damaged data. The run waits for
+         *     running backups and prunes (exclusive repository lock) rather than failing. A damaged
+         *     repository ends the run `failed`, its failure reason naming what the engine found;
+         *     the run's `details` hold the engine and the check's duration. Refused (400) for an
+         *     engine that cannot be checked by Backstop (PBS: use a verify job on the datastore).
+         */
+        post: operations["checkRepository"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/jobs": {
         parameters: {
             query?: never;
@@ -1452,7 +1478,7 @@ export interface components {
         /** @enum {string} */
         RunStatus: "queued" | "awaiting-approval" | "running" | "succeeded" | "warning" | "failed" | "cancelled";
         /** @enum {string} */
-        RunKind: "backup" | "restore" | "prune" | "s3-sync" | "plugin-test" | "db-restore";
+        RunKind: "backup" | "restore" | "prune" | "s3-sync" | "plugin-test" | "db-restore" | "check";
         Progress: {
             percent: number;
             filesDone: number;
@@ -1489,7 +1515,7 @@ export interface components {
             stats: components["schemas"]["Stats"] | null;
             warnings: string[];
             failureReason: string | null;
-            /** @description Kind-specific outcome (restore target and verification, prune result, sync statistics). */
+            /** @description Kind-specific outcome (restore target and verification, prune result, sync statistics, check engine and duration). */
             details: Record<string, never> | null;
             /** Format: date-time */
             startedAt: string;
@@ -2189,6 +2215,36 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description The prune run was started; follow it at `/v1/runs/{runId}`. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunAccepted"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    checkRepository: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A client-chosen key (e.g. a UUID) that makes the request safe to retry: one key never
+                 *     starts two runs. Repeated with the same key, the request answers with the run the key
+                 *     started; used for another target, 409. Kept 24 hours.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The check run was started; follow it at `/v1/runs/{runId}`. */
             202: {
                 headers: {
                     [name: string]: unknown;

@@ -32,7 +32,7 @@ export class EngineSet implements BackupEngine, SnapshotMounter {
   listDirectory: BackupEngine['listDirectory'] = (repo, id, path) => this.for(repo).listDirectory(repo, id, path);
   dumpFile: BackupEngine['dumpFile'] = (repo, id, path, out, signal) => this.for(repo).dumpFile(repo, id, path, out, signal);
   dumpArchive: BackupEngine['dumpArchive'] = (repo, id, path, out, control) => this.for(repo).dumpArchive(repo, id, path, out, control);
-  check: BackupEngine['check'] = (repo) => this.for(repo).check(repo);
+  check: BackupEngine['check'] = (repo, control) => this.for(repo).check(repo, control);
   forget: BackupEngine['forget'] = (repo, req, control) => this.for(repo).forget(repo, req, control);
   forgetSnapshots: BackupEngine['forgetSnapshots'] = (repo, ids) => this.for(repo).forgetSnapshots(repo, ids);
   prune: BackupEngine['prune'] = (repo, control) => this.for(repo).prune(repo, control);

@@ -14,7 +14,8 @@ import { describeFilesBytes, stallReason } from '../../stall-watch';
 import { num, parseObject } from '../../json-lines';
 import { borgEnv, checkArgs, compactArgs, createArgs, deleteArgs, initArgs, listArchivesArgs, snapshotPaths, unlockStaleArgs, verifyArgs } from './args';
 import { archiveGroup, groupGlob, type Archive } from './names';
-import { archiveExists, backupProgress, classifyFailure, countFile, emptyCounts, parseArchiveList, parseCreateOutput, parseEvent, resolveArchive, warningPath } from './parse';
+import { CheckProblems } from '../check-report';
+import { archiveExists, backupProgress, borgCheckLine, classifyFailure, countFile, emptyCounts, parseArchiveList, parseCreateOutput, parseEvent, resolveArchive, warningPath } from './parse';
 import { pruneArgs, policyArgs } from './prune-args';
 import { parseCompactOutput, parsePruneOutput } from './prune-parse';
 import { directoryListing, parseItems, plannedWrites } from './items';
@@ -379,9 +380,25 @@ export class Borg implements BackupEngine {
     if (r.exitCode !== 0) this.fail(r, 'borg export-tar', repo);
   }
 
-  async check(repo: RepositoryAccess): Promise<void> {
-    const r = await this.run(repo, checkArgs(repo.url), 'borg check');
-    if (r.exitCode !== 0) this.fail(r, 'borg check', repo);
+  async check(repo: RepositoryAccess, control: RunControl = {}): Promise<void> {
+    const problems = new CheckProblems();
+    let damaged = false;
+    const r = await this.run(repo, checkArgs(repo.url), 'borg check', {
+      signal: control.signal,
+      onSpawn: control.onSpawn,
+      onStderrLine: (line) => {
+        const msg = parseObject(line);
+        if (msg?.type === 'log_message' && typeof msg.message === 'string') control.onLog?.('stderr', msg.message);
+        else if (!msg && line.trim() !== '') control.onLog?.('stderr', line);
+        const c = borgCheckLine(line);
+        if (c.problem !== null) problems.add(c.problem);
+        if (c.verdict) damaged = true;
+      },
+    });
+    if (r.exitCode === 0) return;
+    // borg finished its check and found damage: a retry would find the same.
+    if (r.exitCode !== null && damaged) throw this.scrubbed(problems.damaged('borg check'), repo);
+    this.fail(r, 'borg check', repo);
   }
 
   private refuseAppendOnly(repo: RepositoryAccess): void {

@@ -198,3 +198,21 @@ export function classifyFailure(exitCode: number | null, stderr: string, what: s
 export function archiveExists(stderr: string): boolean {
   return errorLogs(stderr).some((e) => e.msgid === 'Archive.AlreadyExists');
 }
+
+// --- borg check ------------------------------------------------------------------------
+/** borg check's closing verdicts when it found damage (repository and archives part). */
+const BORG_CHECK_VERDICT = /(errors|problems) found\.?$/i;
+
+/**
+ * One stderr line of borg check (--log-json): `problem` is an ERROR the check reported
+ * (not its closing verdict), `verdict` a closing line saying it found damage.
+ */
+export function borgCheckLine(line: string): { problem: string | null; verdict: boolean } {
+  const e = parseEvent(line);
+  if (e.kind !== 'log' || (e.level !== 'ERROR' && e.level !== 'CRITICAL')) return { problem: null, verdict: false };
+  // Lock and access errors carry a msgid: those are failures to check, not damage found.
+  if (e.msgid !== null) return { problem: null, verdict: false };
+  const message = e.message.trim();
+  if (BORG_CHECK_VERDICT.test(message)) return { problem: null, verdict: true };
+  return { problem: message, verdict: false };
+}

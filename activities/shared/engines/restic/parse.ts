@@ -156,3 +156,21 @@ export function classifyFailure(exitCode: number | null, stderr: string, what: s
   const exit = exitCode === null ? 'was killed' : `exited with code ${exitCode}`;
   return new BackstopError(ErrorType.engine, `${what}: restic ${exit}${detail ? `: ${detail}` : ''}`, { exitCode });
 }
+
+// --- restic check ----------------------------------------------------------------------
+/** restic check's verdict on a damaged repository (0.14 … 0.18). */
+const RESTIC_DAMAGED = /^Fatal: repository contains errors|^The repository is damaged/m;
+
+/** restic check's own words around the problems on stderr: not problems themselves. */
+const RESTIC_CHECK_CHROME = /^(Fatal: repository contains errors|The repository is damaged|Please follow the troubleshooting|\{)/;
+
+/** A stderr line of restic check that names a problem (a missing pack, a bad blob, …). */
+export function isResticCheckProblem(line: string): boolean {
+  const l = line.trim();
+  return l !== '' && !RESTIC_CHECK_CHROME.test(l);
+}
+
+/** True when restic check finished and reported the repository damaged (not: could not check it). */
+export function resticCheckFoundDamage(stderr: string): boolean {
+  return RESTIC_DAMAGED.test(stderr);
+}

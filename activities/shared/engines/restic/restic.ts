@@ -7,7 +7,8 @@ import { runProcess, type RunResult } from '../../process';
 import { backupArgs, catConfigArgs, checkArgs, initArgs, resticEnv, snapshotsArgs, unlockArgs } from './args';
 import { dumpArchiveArgs, dumpArgs, lsArgs, restoreCommandArgs, restorePlanArgs } from './restore-args';
 import { WRITING_ACTIONS, missingInSnapshot, parseLsOutput, parseRestoreLine, plainStderr, type RestoreEvent } from './restore-parse';
-import { classifyFailure, parseBackupLine, parseSnapshots, skippedSource, snapshotFromSummary, unreadablePaths, type BackupEvent } from './parse';
+import { CheckProblems } from '../check-report';
+import { classifyFailure, isResticCheckProblem, resticCheckFoundDamage, parseBackupLine, parseSnapshots, skippedSource, snapshotFromSummary, unreadablePaths, type BackupEvent } from './parse';
 import { forgetArgs, forgetIdsArgs, pruneArgs } from './forget-args';
 import { mountArgs, snapshotPathInMount } from './mount-args';
 import { inMountNamespace } from '../../snapshot-commands';
@@ -246,9 +247,21 @@ export class Restic implements BackupEngine, SnapshotMounter {
     throw scrub(classifyFailure(result.exitCode, stderr, what), [repo.password, ...Object.values(repo.env ?? {})]);
   }
 
-  async check(repo: RepositoryAccess): Promise<void> {
-    const r = await this.run(repo, checkArgs(), 'restic check');
-    if (r.exitCode !== 0) this.fail(r, 'restic check', repo);
+  async check(repo: RepositoryAccess, control: RunControl = {}): Promise<void> {
+    const problems = new CheckProblems();
+    const r = await this.run(repo, checkArgs(), 'restic check', {
+      signal: control.signal,
+      onSpawn: control.onSpawn,
+      onStdoutLine: (line) => control.onLog?.('stdout', line),
+      onStderrLine: (line) => {
+        control.onLog?.('stderr', line);
+        if (isResticCheckProblem(line)) problems.add(line);
+      },
+    });
+    if (r.exitCode === 0) return;
+    // restic finished its check and found damage: a retry would find the same.
+    if (r.exitCode !== null && resticCheckFoundDamage(r.stderrTail)) throw scrub(problems.damaged('restic check'), [repo.password, ...Object.values(repo.env ?? {})]);
+    this.fail(r, 'restic check', repo);
   }
 
   async forget(repo: RepositoryAccess, req: ForgetRequest, control: RunControl = {}): Promise<ForgetGroup[]> {
