@@ -62,6 +62,7 @@ import { backupBenchDataset, dropPageCache, warmPageCache, type Dataset } from '
 import { timelineOf, type Timeline } from '../support/timeline';
 import { envInt, log, projectToolsFirstOnPath, runBench, tearDown } from '../support/lifecycle';
 import type { BenchEngine, DirectRun } from './engine';
+import { BorgBench } from './borg';
 import { ResticBench } from './restic';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -350,17 +351,29 @@ async function measure(stack: Stack, engine: BenchEngine, work: string, dataset:
   return { kind: engine.kind, available: true, binary: engine.describe(), commandLine, fulls, incs };
 }
 
+/** BACKSTOP_BORG, else borg on PATH as an absolute path (both sides and the stack run that one), else plain `borg`. */
+function borgBinary(): string {
+  if (process.env.BACKSTOP_BORG) return process.env.BACKSTOP_BORG;
+  try {
+    return execFileSync('sh', ['-c', 'command -v borg'], { encoding: 'utf8' }).trim() || 'borg';
+  } catch {
+    return 'borg';
+  }
+}
+
 async function main(): Promise<void> {
   const fullRuns = envInt('BENCH_FULL_RUNS', 4, 1);
   const incrementals = envInt('BENCH_INCREMENTALS', 5, 0);
   const dropCaches = process.env.BENCH_DROP_CACHES === '1';
   const wanted = (process.env.BENCH_ENGINES || 'restic,borg').split(',').map((s) => s.trim());
-  const known: Record<string, () => BenchEngine> = {
-    restic: () => new ResticBench(RESTIC, PASSWORD, AGENT),
-  };
-  for (const name of wanted) if (!['restic', 'borg'].includes(name)) throw new Error(`BENCH_ENGINES: unknown engine ${JSON.stringify(name)} (restic, borg)`);
   // The project's tools first on PATH, as jest.config.js does for the tests: both sides run the same binaries.
   projectToolsFirstOnPath();
+  const borg = borgBinary();
+  const engines: Record<string, BenchEngine> = {
+    restic: new ResticBench(RESTIC, PASSWORD, AGENT),
+    borg: new BorgBench(borg, PASSWORD, AGENT),
+  };
+  for (const name of wanted) if (!engines[name]) throw new Error(`BENCH_ENGINES: unknown engine ${JSON.stringify(name)} (${Object.keys(engines).join(', ')})`);
 
   const dataset = backupBenchDataset();
   const work = mkdtempSync(join(tmpdir(), 'backstop-bench-engines-'));
@@ -368,14 +381,11 @@ async function main(): Promise<void> {
   let stack: Stack | undefined;
   try {
     pg = await startPostgres();
-    stack = await startStack({ databaseUrl: pg.url, env: { BACKSTOP_RESTIC: RESTIC } });
+    stack = await startStack({ databaseUrl: pg.url, env: { BACKSTOP_RESTIC: RESTIC, BACKSTOP_BORG: borg } });
     log(`stack up (logs in ${stack.dir}/logs)`);
     const results: EngineResult[] = [];
     for (const name of wanted) {
-      const make = known[name];
-      const result: EngineResult = make
-        ? await measure(stack, make(), work, dataset, { fullRuns, incrementals, dropCaches })
-        : { kind: name as EngineKind, available: false, why: 'this tree has no borg engine (activities/shared/engines/borg)' };
+      const result = await measure(stack, engines[name]!, work, dataset, { fullRuns, incrementals, dropCaches });
       if (!result.available) log(`${name}: not available (${result.why})`);
       results.push(result);
     }
