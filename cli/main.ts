@@ -11,6 +11,7 @@ import { PLUGINS_USAGE, pluginCommand } from './plugins';
 import { MOUNT_USAGE, snapshotMountCommand } from './snapshot-mount';
 import { SCHEDULE_USAGE, jobSchedule, repositorySchedule } from './schedules';
 import { AGENTS_USAGE, agentTokensCommand, agentsCommand } from './agents';
+import { REPOSITORIES_USAGE, createJobCommand, repositoriesCommand } from './repositories';
 import type { BackstopConfig } from '../core/config';
 import { flag, positiveInt } from './args';
 
@@ -36,6 +37,7 @@ const USAGE = `usage: backstop <command>
   runs cancel <id> [--note <text>]
                           cancel a run (engine stopped, cleanup and post hooks run)
   snapshots list [--job <id>]
+${REPOSITORIES_USAGE}
 ${RETENTION_USAGE}
 ${S3_SYNC_USAGE}
 ${RESTORE_USAGE}
@@ -124,6 +126,11 @@ export async function main(argv: string[]): Promise<number> {
     case 'agent-tokens list':
     case 'agent-tokens revoke':
       return agentTokensCommand(apiClient(), sub!, rest);
+    case 'repos list':
+    case 'repos create':
+      return repositoriesCommand(apiClient(), sub!, rest, loadConfig().repositoryPassword);
+    case 'jobs create':
+      return createJobCommand(apiClient(), rest);
     case 'jobs list':
       console.table((await apiClient().listJobs()).map((j) => ({ id: j.id, name: j.name, agent: j.agent, repository: j.repositoryId, paths: j.paths.join(' ') })));
       return 0;

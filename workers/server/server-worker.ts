@@ -88,7 +88,7 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
         catalog,
         secrets,
         engine,
-        engineNeeds: [config.resticBinary, resticCache, tmpdir()],
+        engineNeeds: [config.resticBinary, resticCache, join(config.dataDir, 'server', 'borg'), tmpdir()],
         engineProcesses: new EngineProcessRegistry(join(config.dataDir, 'server', 'pull-pids')),
         tls: serverWorkerTls(catalog, secrets),
         workDir: join(config.dataDir, 'server', 'pull'),

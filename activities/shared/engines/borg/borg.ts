@@ -1,6 +1,8 @@
 // The borg (1.2) implementation of BackupEngine: spawns borg through runProcess and
 // interprets its --json / --log-json output with the pure modules beside it.
-import { mkdir } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { BackstopError, ErrorType, NotFoundError, UnsupportedByEngineError } from '../../../../contract/errors';
 import type { BackupEngine, BackupRequest, EngineLauncher, EngineSnapshot, ForgetGroup, ForgetRequest, PlannedWrite, PruneOutcome, RepositoryAccess, RestoreOptions, RestoreSummary, RunControl, SnapshotEntry, SnapshotListing } from '../../../../contract/engine';
@@ -16,8 +18,9 @@ import { archiveExists, backupProgress, classifyFailure, countFile, emptyCounts,
 import { pruneArgs, policyArgs } from './prune-args';
 import { parseCompactOutput, parsePruneOutput } from './prune-parse';
 import { directoryListing, parseItems, plannedWrites } from './items';
-import { checkOverwrite, dumpFileArgs, exportTarArgs, extractArgs, includePaths, listDirectoryArgs, listItemsArgs, subtreePaths, borgPath } from './restore-args';
+import { dumpFileArgs, exportTarArgs, extractArgs, includePaths, listDirectoryArgs, listItemsArgs, subtreePaths, borgPath } from './restore-args';
 import { prepareSsh } from './ssh';
+import { excludePatternsFile, keptByPolicy, tarExcludeFile, type ExistingNode } from './overwrite';
 
 export interface BorgOptions {
   binary?: string;
@@ -90,6 +93,9 @@ export class Borg implements BackupEngine {
         if (e.code === 'ENOENT') throw new BackstopError(ErrorType.input, `borg binary not found: ${this.binary}`);
         throw e;
       });
+      // borg releases its locks on SIGINT; one SIGKILLed after the grace period leaves them,
+      // stale (a dead PID on this host): remove them now, not on the next run's first command.
+      if (result.killed) await this.unlockStale(repo).catch(() => undefined);
       if (result.aborted) throw new BackstopError(ErrorType.engine, `${what}: cancelled`);
       const launchFailure = launcher?.failure?.(result.exitCode);
       if (launchFailure) throw this.scrubbed(new BackstopError(ErrorType.engine, `${what}: ${launchFailure}: ${result.stderrTail.trim().split('\n').slice(-3).join(' / ')}`), repo);
@@ -210,21 +216,58 @@ export class Borg implements BackupEngine {
   }
 
   async restore(repo: RepositoryAccess, snapshotId: string, target: string, control: RunControl, options: RestoreOptions = {}): Promise<RestoreSummary> {
-    checkOverwrite(options.overwrite);
-    if (options.verify && control.launcher) {
-      throw new UnsupportedByEngineError('borg', 'verify a restore through a pull-mode export', 'the comparison (borg export-tar | tar --compare) runs outside the export');
+    const policy = options.overwrite ?? 'always';
+    if (control.launcher && (options.verify || policy !== 'always')) {
+      throw new UnsupportedByEngineError('borg', `restore through a pull-mode export with ${options.verify ? 'verify' : `overwrite '${policy}'`}`, 'the comparison with the target runs outside the export');
     }
     const archive = await this.archive(repo, snapshotId);
     const entries = await this.items(repo, archive.name, includePaths(options.include).filter((p) => p !== 'pp:'));
     const filesTotal = entries.length;
     const bytesTotal = entries.reduce((sum, e) => sum + (e.size ?? 0), 0);
     await mkdir(target, { recursive: true });
+    const kept = await this.keptInTarget(entries, target, policy);
+    const keptSet = new Set(kept);
+    const bytesSkipped = entries.reduce((sum, e) => sum + (keptSet.has(e.path) ? (e.size ?? 0) : 0), 0);
+    const work = kept.length > 0 ? await mkdtemp(join(tmpdir(), 'backstop-borg-restore-')) : null;
+    try {
+      if (work) {
+        await writeFile(join(work, 'patterns'), excludePatternsFile(kept), { mode: 0o600 });
+        await writeFile(join(work, 'tar-exclude'), tarExcludeFile(kept), { mode: 0o600 });
+      }
+      return await this.extract(repo, archive.name, target, control, options, work, { filesTotal, bytesTotal, filesSkipped: kept.length, bytesSkipped });
+    } finally {
+      if (work) await rm(work, { recursive: true, force: true });
+    }
+  }
+
+  /** The items the overwrite policy leaves as the target holds them (none for 'always'). */
+  private async keptInTarget(entries: readonly SnapshotEntry[], target: string, policy: NonNullable<RestoreOptions['overwrite']>): Promise<string[]> {
+    if (policy === 'always') return [];
+    const existing = new Map<string, ExistingNode | null>();
+    for (const e of entries) {
+      if (e.type === 'dir') continue;
+      const st = await lstat(join(target, e.path)).catch(() => null);
+      existing.set(e.path, st ? { type: st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other', size: st.size, mtimeMs: st.mtimeMs } : null);
+    }
+    return keptByPolicy(entries, (p) => existing.get(p) ?? null, policy);
+  }
+
+  private async extract(
+    repo: RepositoryAccess,
+    name: string,
+    target: string,
+    control: RunControl,
+    options: RestoreOptions,
+    work: string | null,
+    totals: { filesTotal: number; bytesTotal: number; filesSkipped: number; bytesSkipped: number },
+  ): Promise<RestoreSummary> {
+    const { filesTotal } = totals;
     let restored = 0;
     let latest: BackupProgress | null = null;
     const started = Date.now();
     const r = await this.run(
       repo,
-      extractArgs(repo.url, archive.name, options),
+      extractArgs(repo.url, name, options, work ? join(work, 'patterns') : undefined),
       'borg extract',
       {
         // borg extract writes below its working directory.
@@ -257,18 +300,21 @@ export class Borg implements BackupEngine {
       control.launcher,
     );
     if (r.exitCode !== 0 && !onlyUnmatched(r)) this.fail(r, 'borg extract', repo);
-    if (options.verify) await this.compare(repo, archive.name, includePaths(options.include).filter((p) => p !== 'pp:'), target, control);
-    return { filesTotal, filesRestored: restored, filesSkipped: 0, filesDeleted: 0, bytesTotal, bytesRestored: bytesTotal, bytesSkipped: 0, verified: options.verify === true };
+    if (options.verify) await this.compare(repo, name, includePaths(options.include).filter((p) => p !== 'pp:'), target, control, work ? join(work, 'tar-exclude') : undefined);
+    const { bytesTotal, filesSkipped, bytesSkipped } = totals;
+    return { filesTotal, filesRestored: restored, filesSkipped, filesDeleted: 0, bytesTotal, bytesRestored: bytesTotal - bytesSkipped, bytesSkipped, verified: options.verify === true };
   }
 
   /**
    * Reads the restored tree back: `borg export-tar | tar --compare` (GNU tar) compares every
    * member's content, size, mode, owner and mtime with the target. Any difference fails.
    */
-  private async compare(repo: RepositoryAccess, name: string, paths: string[], target: string, control: RunControl): Promise<void> {
+  private async compare(repo: RepositoryAccess, name: string, paths: string[], target: string, control: RunControl, excludeFile?: string): Promise<void> {
     const pipe = new PassThrough();
     const differences: string[] = [];
-    const tar = runProcess('tar', ['--compare', '--numeric-owner', '-C', target, '-f', '-'], {
+    // What the overwrite policy kept is not the snapshot's and is left out (literal names).
+    const exclude = excludeFile ? ['--anchored', '--no-wildcards', `--exclude-from=${excludeFile}`] : [];
+    const tar = runProcess('tar', ['--compare', '--numeric-owner', ...exclude, '-C', target, '-f', '-'], {
       stdinFrom: pipe,
       signal: control.signal,
       onStdoutLine: (l) => differences.push(l),
@@ -293,10 +339,11 @@ export class Borg implements BackupEngine {
     return parseItems(lines);
   }
 
-  async planRestore(repo: RepositoryAccess, snapshotId: string, _target: string, options: RestoreOptions = {}): Promise<PlannedWrite[]> {
-    checkOverwrite(options.overwrite);
+  async planRestore(repo: RepositoryAccess, snapshotId: string, target: string, options: RestoreOptions = {}): Promise<PlannedWrite[]> {
     const archive = await this.archive(repo, snapshotId);
-    return plannedWrites(await this.items(repo, archive.name, includePaths(options.include).filter((p) => p !== 'pp:')));
+    const entries = await this.items(repo, archive.name, includePaths(options.include).filter((p) => p !== 'pp:'));
+    const kept = new Set(await this.keptInTarget(entries, target, options.overwrite ?? 'always'));
+    return plannedWrites(entries.filter((e) => !kept.has(e.path)));
   }
 
   async listDirectory(repo: RepositoryAccess, snapshotId: string, path: string): Promise<SnapshotListing | null> {

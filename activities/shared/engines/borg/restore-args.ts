@@ -32,20 +32,15 @@ export function includePaths(include: readonly string[] = []): string[] {
   });
 }
 
-/** borg extract replaces existing files (restic's 'always'); other policies it does not have. */
-export function checkOverwrite(overwrite: RestoreOptions['overwrite']): void {
-  if (overwrite === undefined || overwrite === 'always') return;
-  throw new UnsupportedByEngineError('borg', `restore with overwrite '${overwrite}'`, 'borg extract always replaces existing files');
-}
-
 /**
  * `borg extract` into the working directory (the restore target): --list logs each item
  * extracted (counted into the summary), --progress logs `progress_percent` lines.
  */
-export function extractArgs(url: string, name: string, opts: RestoreOptions = {}): string[] {
-  checkOverwrite(opts.overwrite);
+export function extractArgs(url: string, name: string, opts: RestoreOptions = {}, patternsFile?: string): string[] {
   const paths = includePaths(opts.include).filter((p) => p !== 'pp:');
-  return ['extract', ...commonFlags(), '--list', '--progress', archiveRef(url, name), ...paths];
+  // The items an overwrite policy keeps as they are (overwrite.ts).
+  const patterns = patternsFile ? ['--patterns-from', patternsFile] : [];
+  return ['extract', ...commonFlags(), '--list', '--progress', ...patterns, archiveRef(url, name), ...paths];
 }
 
 /** Every item of an archive (or of `paths`), one JSON object per line on stdout. */
