@@ -152,7 +152,7 @@ describe('pull jobs', () => {
     // A push job of the same agent on the same repository runs the engine there: the agent needs the password.
     const push = await stack.api.createJob({ name: 'pushed', agent: 'local', repositoryId: repo.id, paths: [work] });
     expect(push.mode).toBe('push');
-    expect(await secret()).toEqual({ password: 'pw-pull-mode' });
+    expect(await secret()).toEqual({ engine: 'restic', password: 'pw-pull-mode' });
   });
 });
 

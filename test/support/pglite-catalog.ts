@@ -57,7 +57,14 @@ async function writeInProcess(dir: string, masterKey: Buffer, opts: { upTo?: num
     const adminToken = await catalog.identity.createToken({ name: 'admin from PGlite', scope: 'admin' });
     const password = 'a passphrase kept in PGlite';
     const repository = { id: 7, name: 'from-pglite', url: opts.repositoryUrl, password };
-    await catalog.repositories.insert({ id: repository.id, name: repository.name, url: repository.url, passwordSealed: SecretBox.fromKey(masterKey).seal(password, `repository:${repository.id}`) });
+    // Plain SQL with the columns every migration level has: the catalog's own insert writes
+    // the columns of the newest schema (engine options, …), which an older catalog lacks.
+    await pool.query('INSERT INTO repositories (id, name, url, password_sealed) VALUES ($1, $2, $3, $4)', [
+      repository.id,
+      repository.name,
+      repository.url,
+      SecretBox.fromKey(masterKey).seal(password, `repository:${repository.id}`),
+    ]);
     return { adminToken, repository };
   } finally {
     await pool.end();
