@@ -387,9 +387,7 @@ export class Borg implements BackupEngine {
       signal: control.signal,
       onSpawn: control.onSpawn,
       onStderrLine: (line) => {
-        const msg = parseObject(line);
-        if (msg?.type === 'log_message' && typeof msg.message === 'string') control.onLog?.('stderr', msg.message);
-        else if (!msg && line.trim() !== '') control.onLog?.('stderr', line);
+        forwardLogLine(line, control);
         const c = borgCheckLine(line);
         if (c.problem !== null) problems.add(c.problem);
         if (c.verdict) damaged = true;
@@ -465,11 +463,7 @@ export class Borg implements BackupEngine {
     const r = await this.run(repo, compactArgs(repo.url), 'borg compact', {
       signal: control.signal,
       onSpawn: control.onSpawn,
-      onStderrLine: (line) => {
-        const msg = parseObject(line);
-        if (msg?.type === 'log_message' && typeof msg.message === 'string') control.onLog?.('stderr', msg.message);
-        else if (!msg && line.trim() !== '') control.onLog?.('stderr', line);
-      },
+      onStderrLine: (line) => forwardLogLine(line, control),
     });
     if (r.exitCode !== 0) this.fail(r, 'borg compact', repo);
     return parseCompactOutput(r.stderrTail);
@@ -493,4 +487,11 @@ export function scrub(err: BackstopError, secrets: string[]): BackstopError {
     details = JSON.parse(text) as Record<string, unknown>;
   }
   return message === err.message && details === err.details ? err : new BackstopError(err.type, message, details);
+}
+
+/** A --log-json line to the run log: borg's message of a log line, a plain line as it is. */
+function forwardLogLine(line: string, control: RunControl): void {
+  const msg = parseObject(line);
+  if (msg?.type === 'log_message' && typeof msg.message === 'string') control.onLog?.('stderr', msg.message);
+  else if (!msg && line.trim() !== '') control.onLog?.('stderr', line);
 }
