@@ -15,6 +15,7 @@ const STATUS: Partial<Record<ErrorType, number>> = {
   [ErrorType.repositoryDamaged]: 422,
   [ErrorType.repositoryLocked]: 409,
   [ErrorType.engine]: 502,
+  [ErrorType.delivery]: 502,
 };
 
 export interface Problem {

@@ -40,6 +40,12 @@ export const ErrorType = {
    * the export it was given may be gone with its agent).
    */
   exportLost: 'ExportLostError',
+  /**
+   * A notification receiver was unreachable or answered with a temporary failure (5xx, 408,
+   * 429, an SMTP 4xx): the delivery is retried on its own schedule. A receiver that refuses
+   * the message for good (other 4xx, SMTP 5xx) is an InputError instead.
+   */
+  delivery: 'DeliveryError',
 } as const;
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
 

@@ -97,3 +97,19 @@ export interface ChannelKindDescription {
   /** Names of secret settings: sealed at rest, never returned by the API (only `set: true`). */
   secretFields: readonly string[];
 }
+
+/**
+ * One channel kind. Implementations live in activities/server/notify/channels/<kind>.ts and
+ * are collected in activities/server/notify/channels/index.ts as `DELIVERERS`.
+ */
+export interface ChannelDeliverer {
+  readonly description: ChannelKindDescription;
+  /** Throws BackstopError(InputError) naming the field, before anything is stored. */
+  validate(settings: Record<string, unknown>, secrets: Record<string, string>): void;
+  /**
+   * Delivers one message. Resolves with the receiver's answer when it accepted the message;
+   * throws BackstopError(DeliveryError) for a temporary failure (retried) and
+   * BackstopError(InputError) for a refusal no retry can fix. Never puts a secret in a message.
+   */
+  deliver(spec: ChannelSpec, message: NotificationMessage, opts: { signal?: AbortSignal; timeoutMs: number }): Promise<DeliveryAnswer>;
+}
