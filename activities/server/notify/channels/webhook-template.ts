@@ -28,7 +28,9 @@ export function templateMode(contentType: string): TemplateMode {
   return 'text';
 }
 
-const PLACEHOLDER = /\{\{\s*([A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*)\s*\}\}/g;
+const PLACEHOLDER_SOURCE = /\{\{\s*([A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*)\s*\}\}/.source;
+/** A fresh regex each time: a shared global one carries lastIndex from one use into the next. */
+const placeholders = (flags: 'g' | 'y' = 'g') => new RegExp(PLACEHOLDER_SOURCE, flags);
 
 /** A message with every field set and awkward strings: the names it has are the names allowed, and saved templates are tried on it. */
 export const SAMPLE_MESSAGE: NotificationMessage = {
@@ -89,18 +91,19 @@ function asText(v: unknown): string {
 
 /** Fills `template` from `message`; names must have passed checkTemplate. */
 export function renderTemplate(template: string, message: NotificationMessage, mode: TemplateMode): string {
-  if (mode === 'form') return template.replace(PLACEHOLDER, (_, name: string) => encodeURIComponent(asText(lookup(message, name))));
-  if (mode === 'text') return template.replace(PLACEHOLDER, (_, name: string) => asText(lookup(message, name)));
+  if (mode === 'form') return template.replace(placeholders(), (_, name: string) => encodeURIComponent(asText(lookup(message, name))));
+  if (mode === 'text') return template.replace(placeholders(), (_, name: string) => asText(lookup(message, name)));
   // JSON: walk the template once, knowing at each placeholder whether it sits inside a string.
+  const at = placeholders('y');
   let out = '';
   let inString = false;
   let i = 0;
   while (i < template.length) {
     const ch = template[i]!;
     if (ch === '{' && template[i + 1] === '{') {
-      PLACEHOLDER.lastIndex = i;
-      const m = PLACEHOLDER.exec(template);
-      if (m && m.index === i) {
+      at.lastIndex = i;
+      const m = at.exec(template);
+      if (m) {
         const v = lookup(message, m[1]!);
         out += inString ? JSON.stringify(asText(v)).slice(1, -1) : JSON.stringify(v ?? null);
         i += m[0].length;
@@ -121,10 +124,10 @@ export function renderTemplate(template: string, message: NotificationMessage, m
 
 /** Refuses unknown names and, for JSON, a template that does not render to valid JSON. */
 export function checkTemplate(template: string, mode: TemplateMode, field = 'settings.template'): void {
-  for (const m of template.matchAll(PLACEHOLDER)) {
+  for (const m of template.matchAll(placeholders())) {
     if (!TEMPLATE_NAMES.has(m[1]!)) throw new InputError(`${field} uses {{${m[1]}}}, which is not a message field (known: ${[...TEMPLATE_NAMES].join(', ')})`, { field });
   }
-  const leftover = template.replace(PLACEHOLDER, '').match(/\{\{[^}]*\}\}/);
+  const leftover = template.replace(placeholders(), '').match(/\{\{[^}]*\}\}/);
   if (leftover) throw new InputError(`${field} has a malformed placeholder ${leftover[0]} (write {{name}} or {{object.name}})`, { field });
   if (mode === 'json') {
     try {

@@ -1,0 +1,22 @@
+import { classifyHttpStatus } from './http';
+
+describe('classifyHttpStatus', () => {
+  it.each([
+    [200, 'delivered'],
+    [202, 'delivered'],
+    [204, 'delivered'],
+    [408, 'retry'],
+    [429, 'retry'],
+    [500, 'retry'],
+    [502, 'retry'],
+    [503, 'retry'],
+    [400, 'refused'],
+    [401, 'refused'],
+    [403, 'refused'],
+    [404, 'refused'],
+    [410, 'refused'],
+    [301, 'refused'],
+  ])('%i is %s', (status, cls) => {
+    expect(classifyHttpStatus(status)).toBe(cls);
+  });
+});
