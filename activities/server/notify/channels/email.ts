@@ -18,7 +18,7 @@ import { BackstopError, ErrorType, InputError } from '../../../../contract/error
 import type { ChannelDeliverer, ChannelSpec, DeliveryAnswer, NotificationMessage } from '../../../../contract/notifications';
 import { factLines, messageFacts } from './facts';
 import { onlyKeys, optionalInteger, optionalString, requireString, singleLine, type Fields } from './fields';
-import { EVENT_HEADER } from './http';
+import { EVENT_HEADER, isCertificateError } from './http';
 import { scrub, secretFragments } from './redact';
 
 export const SECURITY_MODES = ['starttls', 'tls', 'none'] as const;
@@ -125,6 +125,7 @@ export function classifySmtpError(err: unknown, where: string, fragments: readon
     const type = e.responseCode >= 500 ? ErrorType.input : ErrorType.delivery;
     return new BackstopError(type, `${where} answered ${said}`, { status: e.responseCode });
   }
+  if (isCertificateError(err)) return new BackstopError(ErrorType.input, `${where}: the server's certificate does not verify: ${said}`);
   const type = e.code !== undefined && TEMPORARY_CODES.includes(e.code) ? ErrorType.delivery : e.code === 'ETLS' || e.code === 'EAUTH' || e.code === 'EENVELOPE' ? ErrorType.input : ErrorType.delivery;
   return new BackstopError(type, `${where}: ${said}${e.code ? ` (${e.code})` : ''}`);
 }

@@ -1,4 +1,4 @@
-import { classifyHttpStatus } from './http';
+import { classifyHttpStatus, isCertificateError } from './http';
 
 describe('classifyHttpStatus', () => {
   it.each([
@@ -18,5 +18,14 @@ describe('classifyHttpStatus', () => {
     [301, 'refused'],
   ])('%i is %s', (status, cls) => {
     expect(classifyHttpStatus(status)).toBe(cls);
+  });
+});
+
+describe('isCertificateError', () => {
+  it('finds the certificate code on the error or its cause', () => {
+    expect(isCertificateError(Object.assign(new TypeError('fetch failed'), { cause: { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' } }))).toBe(true);
+    expect(isCertificateError({ code: 'ESOCKET', originalCode: 'ERR_TLS_CERT_ALTNAME_INVALID' })).toBe(true);
+    expect(isCertificateError(Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } }))).toBe(false);
+    expect(isCertificateError(null)).toBe(false);
   });
 });

@@ -53,6 +53,28 @@ async function readExcerpt(res: Response): Promise<string> {
   return Buffer.concat(chunks).subarray(0, BODY_READ_LIMIT).toString('utf8');
 }
 
+// Node's (OpenSSL's) codes for a certificate that does not verify. A retry meets the same
+// certificate: the channel's URL, host or CA is what needs fixing, so these are InputErrors.
+const CERTIFICATE_ERROR_CODES = [
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+];
+
+/** True when `err` (or its cause: undici and nodemailer wrap the socket's error) is a certificate that did not verify. */
+export function isCertificateError(err: unknown): boolean {
+  const e = err as { code?: string; originalCode?: string; cause?: { code?: string } } | null;
+  return [e?.code, e?.originalCode, e?.cause?.code].some((c) => c !== undefined && CERTIFICATE_ERROR_CODES.includes(c));
+}
+
 /** The network error's own words (undici hides them in `cause`): "connect ECONNREFUSED 127.0.0.1:9". */
 function networkReason(err: unknown): string {
   const e = err as { message?: string; cause?: { message?: string; code?: string } };
@@ -77,7 +99,8 @@ export async function postHttp(req: HttpPost): Promise<DeliveryAnswer> {
     // A cancelled activity: hand back the caller's own reason (Temporal's CancelledFailure).
     if (req.signal?.aborted) throw req.signal.reason ?? err;
     if (timeout.aborted) throw new BackstopError(ErrorType.delivery, `${where}: no answer within ${req.timeoutMs} ms`);
-    throw new BackstopError(ErrorType.delivery, `${where}: ${scrub(networkReason(err), req.secrets)}`);
+    const type = isCertificateError(err) ? ErrorType.input : ErrorType.delivery;
+    throw new BackstopError(type, `${where}: ${scrub(networkReason(err), req.secrets)}`);
   }
   let excerpt: string;
   try {
