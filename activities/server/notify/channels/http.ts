@@ -113,8 +113,14 @@ export async function postHttp(req: HttpPost): Promise<DeliveryAnswer> {
   if (cls === 'delivered') return { status: res.status, detail: excerpt === '' ? `${res.status} ${res.statusText}`.trim() : excerpt };
   const said = excerpt === '' ? '' : `: ${excerpt}`;
   if (res.status >= 300 && res.status < 400) {
-    const location = res.headers.get('location');
-    throw new BackstopError(ErrorType.input, `${where} answered ${res.status} (a redirect${location ? ` to ${redactUrl(new URL(location, req.url))}` : ''}); Backstop does not follow redirects: configure the final URL`, { status: res.status });
+    let target = '';
+    try {
+      const location = res.headers.get('location');
+      if (location) target = ` to ${redactUrl(new URL(location, req.url))}`;
+    } catch {
+      target = '';
+    }
+    throw new BackstopError(ErrorType.input, `${where} answered ${res.status} (a redirect${target}); Backstop does not follow redirects: configure the final URL`, { status: res.status });
   }
   throw new BackstopError(cls === 'retry' ? ErrorType.delivery : ErrorType.input, `${where} answered ${res.status}${said}`, { status: res.status });
 }

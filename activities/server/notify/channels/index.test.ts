@@ -1,4 +1,5 @@
 import { CHANNEL_KINDS, type ChannelKind } from '../../../../contract/notifications';
+import { FAILED } from './__fixtures__/messages';
 import { DELIVERERS, validateChannel } from './index';
 
 // One valid configuration per kind: the walk below fails when a kind is added without one.
@@ -24,6 +25,15 @@ describe('DELIVERERS', () => {
   });
   it('lists every secret field that the valid configurations use', () => {
     for (const kind of CHANNEL_KINDS) for (const k of Object.keys(VALID[kind].secrets)) expect(DELIVERERS[kind].description.secretFields).toContain(k);
+  });
+});
+
+describe('deliver', () => {
+  it('checks a stored channel again before delivering', async () => {
+    await expect(DELIVERERS.gotify.deliver({ kind: 'gotify', settings: { server: 'not a url' }, secrets: { token: 't' } }, FAILED, { timeoutMs: 1000 })).rejects.toMatchObject({
+      type: 'InputError',
+      message: expect.stringContaining('settings.server'),
+    });
   });
 });
 

@@ -12,7 +12,27 @@ import { ntfy } from './ntfy';
 import { slack } from './slack';
 import { webhook } from './webhook';
 
-export const DELIVERERS = { email, webhook, slack, mattermost, discord, ntfy, gotify, healthchecks } as const satisfies Record<ChannelKind, ChannelDeliverer>;
+/**
+ * Each deliverer checks the channel again before it delivers: a row changed behind the API's
+ * back (or written by an older version) fails as an InputError naming the field, not as a
+ * TypeError retried for ever.
+ */
+function checked(d: ChannelDeliverer): ChannelDeliverer {
+  return {
+    description: d.description,
+    validate: (settings, secrets) => d.validate(settings, secrets),
+    async deliver(spec, message, opts) {
+      d.validate(spec.settings, spec.secrets);
+      return d.deliver(spec, message, opts);
+    },
+  };
+}
+
+const KINDS = { email, webhook, slack, mattermost, discord, ntfy, gotify, healthchecks } as const satisfies Record<ChannelKind, ChannelDeliverer>;
+
+export const DELIVERERS: Readonly<Record<ChannelKind, ChannelDeliverer>> = Object.fromEntries(
+  CHANNEL_KINDS.map((kind) => [kind, checked(KINDS[kind])]),
+) as Record<ChannelKind, ChannelDeliverer>;
 
 export { verifyWebhookSignature } from './webhook-signature';
 
