@@ -46,10 +46,9 @@ export function startUp(dataDir: string, ports: UpPorts, args: string[] = [], en
 
 /** Waits until the launcher has printed `what`; fails at once if it exits first. */
 export async function untilUp(up: Up, what: RegExp, timeoutMs = 300_000): Promise<void> {
-  await waitFor(`backstop up: ${what}`, async () => {
-    if (up.proc.exitCode !== null) throw new Error(`up exited early:\n${up.out()}`);
-    return what.test(up.out());
-  }, timeoutMs, 300);
+  // An exit ends the wait at once (a throw inside waitFor would only count as "not yet").
+  await waitFor(`backstop up: ${what}`, async () => up.proc.exitCode !== null || what.test(up.out()), timeoutMs, 300);
+  if (!what.test(up.out())) throw new Error(`up exited early:\n${up.out()}`);
 }
 
 /** Ctrl-C, then the launcher's exit code. */
