@@ -40,8 +40,8 @@ describe('metricFamilies', () => {
       }),
     );
     const success = family(fs, 'backstop_job_last_success_timestamp_seconds');
-    expect(success.values).toEqual([{ labels: { job_id: '1', job: 'home' }, value: Date.parse('2026-12-03T07:00:00.500Z') / 1000 }]);
-    expect(family(fs, 'backstop_job_last_failure_timestamp_seconds').values).toEqual([{ labels: { job_id: '1', job: 'home' }, value: Date.parse('2026-12-02T07:00:00Z') / 1000 }]);
+    expect(success.values).toEqual([{ labels: { job_id: '1', job_name: 'home' }, value: Date.parse('2026-12-03T07:00:00.500Z') / 1000 }]);
+    expect(family(fs, 'backstop_job_last_failure_timestamp_seconds').values).toEqual([{ labels: { job_id: '1', job_name: 'home' }, value: Date.parse('2026-12-02T07:00:00Z') / 1000 }]);
   });
 
   it('takes staleness from the job health and flags a failed last run', () => {
@@ -120,7 +120,7 @@ describe('metricFamilies', () => {
       }),
     );
     const names = new Set(fs.flatMap((f) => f.values.flatMap((v) => Object.keys(v.labels))));
-    expect([...names].sort()).toEqual(['agent', 'channel', 'channel_kind', 'job', 'job_id', 'kind', 'le', 'outcome', 'repository', 'repository_id', 'status']);
+    expect([...names].sort()).toEqual(['agent', 'channel', 'channel_kind', 'job_id', 'job_name', 'kind', 'le', 'outcome', 'repository', 'repository_id', 'status']);
     for (const f of fs) expect(f.name).toMatch(/^backstop_[a-z_]+$/);
   });
 });

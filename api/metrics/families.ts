@@ -43,7 +43,8 @@ export interface MetricsInput {
 }
 
 const seconds = (iso: string) => Date.parse(iso) / 1000;
-const jobLabels = (j: { id: number; name: string }): Labels => ({ job_id: String(j.id), job: j.name });
+// `job_name`, not `job`: Prometheus' own target label `job` would push ours aside as `exported_job`.
+const jobLabels = (j: { id: number; name: string }): Labels => ({ job_id: String(j.id), job_name: j.name });
 const ACTIVE_STATUSES = ['queued', 'running', 'awaiting-approval'] as const;
 
 /** Prometheus' `le` for a bound: Go's float formatting, as the client libraries write it. */
