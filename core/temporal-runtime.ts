@@ -3,6 +3,7 @@
 // the first NativeConnection creates with defaults, so this must run before connectWorker.
 import type { RuntimeOptions } from '@temporalio/worker';
 import type { ListenAddress } from './config';
+import type { Logger } from './logger';
 
 /** `host:port` as the SDK's exporter binds it (IPv6 in brackets). */
 export function bindAddressOf(a: ListenAddress): string {
@@ -32,8 +33,11 @@ export function temporalRuntimeOptions(listen: ListenAddress, process: string): 
  * makes its default runtime). Loaded lazily, like connectWorker: processes that only need a
  * client never load the worker package.
  */
-export async function installTemporalRuntime(listen: ListenAddress | null, process: string): Promise<void> {
+export async function installTemporalRuntime(listen: ListenAddress | null, process: string, logger: Logger): Promise<void> {
   if (!listen) return;
   const { Runtime } = await import('@temporalio/worker');
+  // An address in use throws here ("Failed to start prometheus metrics exporter"): the
+  // process stops at start rather than run without the metrics it was asked for.
   Runtime.install(temporalRuntimeOptions(listen, process));
+  logger.info({ listen: bindAddressOf(listen) }, 'Temporal SDK metrics listening at /metrics');
 }

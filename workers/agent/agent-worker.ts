@@ -161,7 +161,7 @@ export async function runAgentWorker(baseConfig: BackstopConfig): Promise<number
   const { config, http, identity } = await agentCredentials(baseConfig, bootLogger);
   const logger = bootLogger.child({ agent: config.agentName });
   // Before the first native connection, which would make the runtime without the exporter.
-  await installTemporalRuntime(config.temporalMetricsListen, 'agent');
+  await installTemporalRuntime(config.temporalMetricsListen, 'agent', logger);
   const connection = await connectWorker(config);
   const taskQueue = agentTaskQueue(config.agentName);
   const state = agentState(config, http, logger);

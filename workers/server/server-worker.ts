@@ -44,7 +44,7 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
   const pool = createPool(config.databaseUrl);
   await waitForDatabase(pool);
   // Before the first native connection, which would make the runtime without the exporter.
-  await installTemporalRuntime(config.temporalMetricsListen, 'server-worker');
+  await installTemporalRuntime(config.temporalMetricsListen, 'server-worker', logger);
   const connection = await connectWorker(config);
   // Lock activities start and signal the repository lock workflows (workflows cannot
   // signalWithStart) and describe holders' executions.
