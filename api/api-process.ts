@@ -17,6 +17,8 @@ import { join } from 'node:path';
 import { createCertificateAuthority } from '../core/pki';
 import { startTlsListener } from './tls-listener';
 import { answerClientErrors } from './client-error';
+import { startMetricsListener } from './metrics/listener';
+import { scrapeMetrics } from './metrics/scrape';
 
 export async function runApi(config: BackstopConfig): Promise<void> {
   const logger = createLogger('api');
@@ -66,9 +68,13 @@ export async function runApi(config: BackstopConfig): Promise<void> {
   logger.info({ url: config.apiUrl }, 'API listening');
   const tlsServer = config.apiTlsPort > 0 ? await startTlsListener(app, ca, { port: config.apiTlsPort, host: config.apiHost, hostnames: config.apiTlsHostnames }) : null;
   if (tlsServer) logger.info({ url: config.apiTlsUrl }, 'API listening for agents with mTLS');
+  // Prometheus metrics, computed from the catalog at each scrape (api/metrics/).
+  const metricsServer = config.metricsListen ? await startMetricsListener({ listen: config.metricsListen, token: config.metricsToken, render: () => scrapeMetrics(ctx), logger }) : null;
+  if (config.metricsListen) logger.info({ listen: config.metricsListen, token: config.metricsToken !== undefined }, 'metrics listening at /metrics');
   await new Promise<void>((resolve) => onShutdownSignal(resolve));
   await new Promise((r) => server.close(r));
   if (tlsServer) await new Promise((r) => tlsServer.close(r));
+  if (metricsServer) await new Promise((r) => metricsServer.close(r));
   await temporal.connection.close();
   await pool.end();
 }

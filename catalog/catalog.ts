@@ -7,6 +7,7 @@ import { poolSession, transactionSession, type Queryable, type Session } from '.
 import { Agents } from './agents';
 import { Identity } from './identity';
 import { Jobs } from './jobs';
+import { MetricsReadings } from './metrics';
 import { PluginConfigs } from './plugin-configs';
 import { Repositories } from './repositories';
 import { RunLog } from './run-log';
@@ -32,6 +33,8 @@ export class CatalogScope {
   readonly pluginConfigs: PluginConfigs;
   readonly runLog: RunLog;
   readonly identity: Identity;
+  /** Read-only aggregates for /metrics. */
+  readonly metrics: MetricsReadings;
 
   constructor(
     private readonly session: Session,
@@ -47,6 +50,7 @@ export class CatalogScope {
     this.pluginConfigs = new PluginConfigs(session);
     this.runLog = new RunLog(session);
     this.identity = new Identity(session);
+    this.metrics = new MetricsReadings(session);
   }
 
   /** Where the queries go: for ad-hoc SQL (readiness checks, tests). */

@@ -58,6 +58,12 @@ export interface BackstopConfig {
   agentHeartbeatMs: number;
   /** Workers and API: TLS to Temporal when set (BACKSTOP_TEMPORAL_TLS_CA / _CERT / _KEY, file paths). */
   temporalTls: { caFile?: string; certFile?: string; keyFile?: string } | null;
+  /** API: `host:port` of the listener serving Backstop's metrics (BACKSTOP_METRICS_LISTEN); null = off. */
+  metricsListen: ListenAddress | null;
+  /** API: the bearer token that listener asks for (BACKSTOP_METRICS_TOKEN); undefined = none asked. */
+  metricsToken: string | undefined;
+  /** Workers: `host:port` of the Temporal SDK's Prometheus exporter (BACKSTOP_TEMPORAL_METRICS_LISTEN); null = off. */
+  temporalMetricsListen: ListenAddress | null;
   /** BACKSTOP_VALIDATE_RESPONSES=1: answers that break the spec become 500s (tests, fuzzing). */
   validateResponses: boolean;
   /** BACKSTOP_RESTIC, BACKSTOP_RCLONE: the binaries the workers run. */
@@ -124,6 +130,22 @@ function approvalMode(env: NodeJS.ProcessEnv): RestoreApprovalMode {
   return raw as RestoreApprovalMode;
 }
 
+/** Where a metrics listener binds. */
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/** `host:port` (`[::1]:9470` for IPv6); unset or empty is off. */
+export function listenAddress(name: string, env: NodeJS.ProcessEnv): ListenAddress | null {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return null;
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(raw);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port < 1 || port > 65_535) throw new Error(`${name} must be host:port (e.g. 0.0.0.0:9470), got ${JSON.stringify(raw)}`);
+  return { host: m[1] ?? m[2]!, port };
+}
+
 function int(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -168,6 +190,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackstopConfig
       env.BACKSTOP_TEMPORAL_TLS_CA || env.BACKSTOP_TEMPORAL_TLS_CERT || env.BACKSTOP_TEMPORAL_TLS_KEY
         ? { caFile: env.BACKSTOP_TEMPORAL_TLS_CA || undefined, certFile: env.BACKSTOP_TEMPORAL_TLS_CERT || undefined, keyFile: env.BACKSTOP_TEMPORAL_TLS_KEY || undefined }
         : null,
+    metricsListen: listenAddress('BACKSTOP_METRICS_LISTEN', env),
+    metricsToken: optional(env.BACKSTOP_METRICS_TOKEN),
+    temporalMetricsListen: listenAddress('BACKSTOP_TEMPORAL_METRICS_LISTEN', env),
     validateResponses: env.BACKSTOP_VALIDATE_RESPONSES === '1',
     resticBinary: resticBinary(env),
     rcloneBinary: rcloneBinary(env),

@@ -44,6 +44,8 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'BACKSTOP_STALE_AFTER_INTERVALS', default: '`2`', meaning: 'a scheduled job is stale after this many intervals without a success', readBy: ['api'] },
   { name: 'BACKSTOP_AGENT_SCHEDULE_TO_START_MS', default: '`300000` (5 min)', meaning: 'how long an agent step may wait for its agent before the run fails as "agent unreachable"', readBy: ['api'] },
   { name: 'BACKSTOP_ENGINE_HEARTBEAT_TIMEOUT_MS', default: '`30000`', meaning: 'a step on an agent silent for this long is retried', readBy: ['api', 'server-worker'] },
+  { name: 'BACKSTOP_METRICS_LISTEN', default: '— (off)', meaning: "`host:port` of a listener serving Backstop's Prometheus metrics at `GET /metrics` (e.g. `0.0.0.0:9470`); apart from the API's port so scraping needs no API token", readBy: ['api'] },
+  { name: 'BACKSTOP_METRICS_TOKEN', default: '—', meaning: 'when set, the metrics listener answers only `Authorization: Bearer <this>` (Prometheus: `authorization.credentials_file`)', readBy: ['api'] },
   { name: 'BACKSTOP_VALIDATE_RESPONSES', default: '—', meaning: '`1`: every JSON answer is checked against the spec and one that breaks it becomes a 500 (tests and fuzzing only)', readBy: ['api'] },
   // --- agents ---------------------------------------------------------------------------------
   { name: 'BACKSTOP_AGENT_HOME', default: '`/etc/backstop-agent`', meaning: 'key (0600), certificate, CA certificate and `agent.json`', readBy: ['agent', 'cli'] },
@@ -69,6 +71,7 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'BACKSTOP_S3_ACCESS_KEY_ID', default: '—', meaning: '`backstop s3-sync set` without `--access-key-id`: the S3 access key', readBy: ['cli'] },
   { name: 'BACKSTOP_S3_SECRET_ACCESS_KEY', default: '—', meaning: '`backstop s3-sync set`: the S3 secret key (never on the command line)', readBy: ['cli'] },
   { name: 'BACKSTOP_REPOSITORY_PASSWORD', default: '—', meaning: '`backstop repos create`: the repository password or passphrase (never on the command line)', readBy: ['cli'] },
+  { name: 'BACKSTOP_TEMPORAL_METRICS_LISTEN', default: '— (off)', meaning: "`host:port` of the Temporal SDK's Prometheus exporter in this worker process (`temporal_*` metrics at `/metrics`; e.g. `0.0.0.0:9471`); one per process", readBy: ['server-worker', 'agent'] },
   { name: 'BACKSTOP_LOG_LEVEL', default: '`info`', meaning: 'pino log level', readBy: [...WORKERS, 'up'] },
 ];
 

@@ -1,5 +1,5 @@
 // No Docker engine runs here, so the production compose file is checked by parsing it.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { SearchAttribute } from '../contract/names';
@@ -48,6 +48,22 @@ describe('docker-compose.yml', () => {
     for (const v of named) expect(Object.keys(compose.volumes)).toContain(v);
     const ports = services.flatMap(([, s]) => s.ports ?? []).map((p) => p.split(':')[0]);
     expect(new Set(ports).size).toBe(ports.length);
+  });
+
+  it('runs Prometheus on deploy/prometheus, scraping the API and server worker where they listen', () => {
+    const prometheus = compose.services.prometheus!;
+    expect(prometheus.volumes).toContain('./deploy/prometheus:/etc/prometheus:ro');
+    const config = parse(readFileSync(join(root, 'deploy', 'prometheus', 'prometheus.yml'), 'utf8')) as {
+      rule_files: string[];
+      scrape_configs: Array<{ job_name: string; static_configs?: Array<{ targets: string[] }> }>;
+    };
+    const targets = (job: string) => config.scrape_configs.find((c) => c.job_name === job)?.static_configs?.flatMap((c) => c.targets) ?? [];
+    const port = (listen: string | undefined) => listen?.split(':').at(-1);
+    expect(targets('backstop-api')).toEqual([`api:${port(compose.services.api!.environment!.BACKSTOP_METRICS_LISTEN)}`]);
+    expect(targets('backstop-server-worker')).toEqual([`server-worker:${port(compose.services['server-worker']!.environment!.BACKSTOP_TEMPORAL_METRICS_LISTEN)}`]);
+    for (const f of config.rule_files) expect(existsSync(join(root, 'deploy', 'prometheus', f))).toBe(true);
+    // The metrics ports stay on the compose network.
+    expect(services.flatMap(([, s]) => s.ports ?? []).some((p) => /^947\d:/.test(p))).toBe(false);
   });
 
   it('builds from a Dockerfile stage named app', () => {

@@ -69,6 +69,9 @@ command -v sshfs >/dev/null || lean+=(sshfs)
 # `borg serve --append-only`. Only the binary is needed: Backstop never starts it as a service
 # (on a machine with an init system the package enables its own ssh.service; disable it there).
 [ -x /usr/sbin/sshd ] || lean+=(openssh-server)
+# promtool (from Debian's prometheus) checks and unit-tests deploy/prometheus/alerts.yml. Without
+# recommends; the package's service is not used (docker-compose runs Prometheus).
+command -v promtool >/dev/null || lean+=(prometheus)
 if ((${#missing[@]} + ${#lean[@]})); then
   if [ "$(id -u)" = 0 ]; then
     say "installing Debian packages: ${missing[*]} ${lean[*]}"
@@ -82,7 +85,7 @@ if ((${#missing[@]} + ${#lean[@]})); then
     exit 1
   fi
 else
-  say "fuse3, btrfs-progs, lvm2, PostgreSQL, MariaDB, borg, sshfs, sftp-server, sshd: present"
+  say "fuse3, btrfs-progs, lvm2, PostgreSQL, MariaDB, borg, sshfs, sftp-server, sshd, promtool: present"
 fi
 
 # --- npm ----------------------------------------------------------------------------

@@ -4,12 +4,12 @@ import { randomUUID } from 'node:crypto';
 import type { Job } from '../../contract/model';
 import { InputError, NotFoundError } from '../../contract/errors';
 import { ScheduleKind, WorkflowKind, workflowIdFor } from '../../contract/names';
+import { allJobsWithHealth, withHealth } from '../job-health-view';
 import { normalizeSchedule } from '../../core/schedule';
-import { DEFAULT_NEXT_RUNS, jobScheduleView, scheduleView, writeSchedule } from './schedules';
+import { DEFAULT_NEXT_RUNS, jobScheduleView, writeSchedule } from './schedules';
 import { idempotencyOf, startRun } from '../start-run';
-import { handler, type ApiContext } from '../context';
-import { jobHealth } from '../../core/job-health';
-import { FIRE_TIMES_FOR_HEALTH, scheduleInfoOf } from '../job-schedule-info';
+import { handler } from '../context';
+import { FIRE_TIMES_FOR_HEALTH } from '../job-schedule-info';
 import { checkRetentionPolicy } from '../../contract/retention';
 import { checkJobModePaths } from '../job-mode';
 
@@ -19,31 +19,8 @@ export function jobView(job: Job) {
   return { ...rest, agent: agentName };
 }
 
-type ScheduleView = Awaited<ReturnType<typeof scheduleView>>;
-
-/** Each job with its health: run summary from the catalog, interval and next run from its schedule's view. */
-async function withHealth(ctx: ApiContext, jobs: Job[], schedules: ReadonlyMap<number, ScheduleView>) {
-  const summaries = await ctx.catalog.jobs.runSummaries(jobs.map((j) => j.id));
-  const now = new Date();
-  return jobs.map((job) => {
-    const schedule = scheduleInfoOf(schedules.get(job.id) ?? null);
-    const health = jobHealth({
-      runs: summaries.get(job.id) ?? { lastSuccessAt: null, lastFailureAt: null, lastRunStatus: null },
-      createdAt: job.createdAt,
-      scheduleIntervalMs: schedule.intervalMs,
-      nextRunAt: schedule.nextRunAt,
-      now,
-      staleAfterIntervals: ctx.staleAfterIntervals,
-    });
-    return { ...jobView(job), health };
-  });
-}
-
 export const listJobs = handler('listJobs', async (ctx, { query }) => {
-  // The backup schedules in one catalog read; then one Temporal describe per scheduled job.
-  const records = (await ctx.catalog.schedules.list()).filter((r) => r.kind === ScheduleKind.backup && r.jobId !== null);
-  const views = new Map(await Promise.all(records.map(async (r): Promise<[number, ScheduleView]> => [r.jobId!, await scheduleView(ctx, r, FIRE_TIMES_FOR_HEALTH)])));
-  const items = await withHealth(ctx, await ctx.catalog.jobs.list(), views);
+  const items = (await allJobsWithHealth(ctx)).map(({ job, health }) => ({ ...jobView(job), health }));
   const stale = query.stale;
   return { status: 200, body: { items: stale === undefined ? items : items.filter((j) => j.health.stale === stale) } };
 });
@@ -53,8 +30,8 @@ export const getJob = handler('getJob', async (ctx, { params, query }) => {
   const nextRuns = query.nextRuns ?? DEFAULT_NEXT_RUNS;
   // One describe for both the schedule shown and the health derived from it.
   const view = await jobScheduleView(ctx, job.id, Math.max(nextRuns, FIRE_TIMES_FOR_HEALTH));
-  const [withJobHealth] = await withHealth(ctx, [job], new Map(view ? [[job.id, view]] : []));
-  return { status: 200, body: { ...withJobHealth, schedule: view && { ...view, nextRuns: view.nextRuns.slice(0, nextRuns) } } };
+  const [{ health }] = await withHealth(ctx, [job], new Map(view ? [[job.id, view]] : []));
+  return { status: 200, body: { ...jobView(job), health, schedule: view && { ...view, nextRuns: view.nextRuns.slice(0, nextRuns) } } };
 });
 
 export const createJob = handler('createJob', async (ctx, { body: b }) => {

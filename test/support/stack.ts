@@ -82,7 +82,8 @@ export async function startTemporalDevServer(dir: string): Promise<{ address: st
   return { address, proc };
 }
 
-export async function startStack(opts: { databaseUrl: string; env?: Record<string, string> }): Promise<Stack> {
+/** `env` goes to every process; `componentEnv` to one (a listen address only one of them may bind). */
+export async function startStack(opts: { databaseUrl: string; env?: Record<string, string>; componentEnv?: Partial<Record<Component, Record<string, string>>> }): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'backstop-it-'));
   mkdirSync(join(dir, 'logs'));
   const temporal = await startTemporalDevServer(dir);
@@ -114,7 +115,7 @@ export async function startStack(opts: { databaseUrl: string; env?: Record<strin
 
   const start = async (c: Component) => {
     const log = createWriteStream(join(dir, 'logs', `${c}.log`), { flags: 'a' });
-    const proc = spawn(process.execPath, cliArgs(...COMMANDS[c]), { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, cliArgs(...COMMANDS[c]), { cwd: ROOT, env: { ...env, ...opts.componentEnv?.[c] }, stdio: ['ignore', 'pipe', 'pipe'] });
     proc.stdout!.pipe(log);
     proc.stderr!.pipe(log);
     procs.set(c, proc);

@@ -17,6 +17,7 @@ import { ApiSecretSource } from '../../activities/agent/secret-source';
 import { createSnapshotProviders, runActivity } from '../../activities/agent/snapshot/snapshot-activities';
 import { ApiRunLogTransport } from '../../activities/agent/run-log-transport';
 import { connectClient, connectWorker, onShutdownSignal } from '../../core/temporal-connection';
+import { installTemporalRuntime } from '../../core/temporal-runtime';
 import { VERSION } from '../../core/version';
 import { BearerAgentHttp, MtlsAgentHttp, type AgentHttp } from '../../activities/agent/api-http';
 import { loadIdentity, type AgentIdentity } from './identity/home';
@@ -159,6 +160,8 @@ export async function runAgentWorker(baseConfig: BackstopConfig): Promise<number
   const bootLogger = createLogger('agent');
   const { config, http, identity } = await agentCredentials(baseConfig, bootLogger);
   const logger = bootLogger.child({ agent: config.agentName });
+  // Before the first native connection, which would make the runtime without the exporter.
+  await installTemporalRuntime(config.temporalMetricsListen, 'agent', logger);
   const connection = await connectWorker(config);
   const taskQueue = agentTaskQueue(config.agentName);
   const state = agentState(config, http, logger);

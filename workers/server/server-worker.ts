@@ -10,6 +10,7 @@ import { createServerScriptActivities } from '../../activities/server/script-act
 import { createPluginRunActivities } from '../../activities/server/plugin-run-activities';
 import { createRestoreServerActivities } from '../../activities/server/restore-activities';
 import { connectClient, connectWorker, onShutdownSignal } from '../../core/temporal-connection';
+import { installTemporalRuntime } from '../../core/temporal-runtime';
 import { createEngines } from '../../activities/shared/engines/engines';
 import { createMaintenanceActivities } from '../../activities/server/prune-activities';
 import { createLockActivities } from '../../activities/server/lock-activities';
@@ -42,6 +43,8 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
   if (!config.databaseUrl) throw new Error('DATABASE_URL is required for the server worker');
   const pool = createPool(config.databaseUrl);
   await waitForDatabase(pool);
+  // Before the first native connection, which would make the runtime without the exporter.
+  await installTemporalRuntime(config.temporalMetricsListen, 'server-worker', logger);
   const connection = await connectWorker(config);
   // Lock activities start and signal the repository lock workflows (workflows cannot
   // signalWithStart) and describe holders' executions.
