@@ -127,6 +127,20 @@ test('after the catalog is lost: repositories registered again, rebuild-catalog 
   const borg = await stack.api.createRepository({ name: 'borg-home', engine: 'borg', url: borgRepo, password: BORG_PASSPHRASE, init: false });
   const restic = await stack.api.createRepository({ name: 'restic-home', url: resticRepo, password: RESTIC_PASSWORD, init: false });
 
+  // A registered repository that cannot be read (gone from disk), listed after the good
+  // ones: the rebuild fails naming it, and writes nothing for the others either.
+  const box = SecretBox.fromKey(Buffer.from(stack.masterKey, 'hex'));
+  const goneId = await stack.catalog.repositories.nextId();
+  await stack.catalog.repositories.insert({ id: goneId, name: 'gone', url: join(work, 'gone-repo'), passwordSealed: box.seal('gone password', `repository:${goneId}`) });
+  const refused = await runAdmin(['rebuild-catalog'], adminEnv('backstop'));
+  expect(refused.code).toBe(1);
+  expect(refused.stderr).toContain(`cannot list the snapshots of repository ${goneId} (gone)`);
+  expect(refused.stderr).toContain('nothing was written');
+  expect(refused.stderr + refused.stdout).not.toContain('gone password');
+  expect(await stack.api.listSnapshots()).toEqual([]);
+  expect(await stack.api.listJobs()).toEqual([]);
+  await stack.catalog.db.query('DELETE FROM repositories WHERE id = $1', [goneId]);
+
   const rebuilt = await runAdmin(['rebuild-catalog'], adminEnv('backstop'));
   expect(rebuilt.stderr).toBe('');
   expect(rebuilt.code).toBe(0);

@@ -3,7 +3,7 @@
 // itself: rotating the master key, rebuilding a lost catalog from the repositories, and
 // moving the catalog (export / import). They reach the catalog at DATABASE_URL, else the
 // embedded stack's PostgreSQL socket under the data directory (`backstop up` running).
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pool } from 'pg';
 import { InputError } from '../../contract/errors';
@@ -39,9 +39,14 @@ function existingSecretBox(config: BackstopConfig): SecretBox {
 }
 
 async function withCatalogPool<T>(config: BackstopConfig, fn: (pool: Pool) => Promise<T>, opts: { migrate: boolean }): Promise<T> {
-  const pool = createPool(config.databaseUrl ?? embeddedPostgresLayout(config.dataDir).databaseUrl, 2);
+  const embedded = config.databaseUrl ? null : embeddedPostgresLayout(config.dataDir);
+  const pool = createPool(config.databaseUrl ?? embedded!.databaseUrl, 2);
   try {
-    await waitForDatabase(pool, 10_000);
+    await waitForDatabase(pool, 10_000).catch((err: unknown) => {
+      // Names where it looked, never the URL itself (it may hold a password).
+      const where = embedded ? `the embedded catalog's socket in ${embedded.pgdata} (is \`backstop up\` running? else set DATABASE_URL)` : 'DATABASE_URL';
+      throw new Error(`cannot reach the catalog at ${where}: ${err instanceof Error ? err.message : String(err)}`);
+    });
     if (opts.migrate) await migrate(pool);
     return await fn(pool);
   } finally {
@@ -72,6 +77,7 @@ export async function adminCommand(config: BackstopConfig, sub: string | undefin
       const data = await withCatalogPool(config, (pool) => exportCatalog(pool), { migrate: true });
       // Written whole or not at all, readable by its owner only: it holds sealed secrets and token hashes.
       const partial = `${file}.partial`;
+      rmSync(partial, { force: true }); // a leftover of a killed export may have another mode
       writeFileSync(partial, JSON.stringify(data), { mode: 0o600 });
       renameSync(partial, file);
       const counts = Object.entries(data.tables).filter(([, rows]) => rows.length > 0);

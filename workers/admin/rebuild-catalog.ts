@@ -31,6 +31,7 @@ export function describeRecovery(r: RecoveryReport): string[] {
   const lines = r.repositories.map((p) => `repository ${p.repositoryId}: ${p.listed} snapshots in the repository, ${p.added} added to the catalog`);
   for (const j of r.jobsCreated) lines.push(`job ${j.id} recreated as "${j.name}" (agent ${j.agentName}, repository ${j.repositoryId}, paths ${j.paths.join(' ')})`);
   if (r.agentsCreated.length > 0) lines.push(`agents named by the recreated jobs: ${r.agentsCreated.join(', ')} (they register when they start)`);
-  if (r.jobsCreated.length === 0 && r.repositories.every((p) => p.added === 0)) lines.push('nothing to add: the catalog already has every snapshot');
+  if (r.repositories.length === 0) lines.push('no repositories are registered: register each one first (`repos create <name> --url <location> --no-init` with its password)');
+  else if (r.jobsCreated.length === 0 && r.repositories.every((p) => p.added === 0)) lines.push('nothing to add: the catalog already has every snapshot');
   return lines;
 }
