@@ -2,7 +2,7 @@
 import type { Server } from 'node:http';
 import type { BackstopConfig } from '../core/config';
 import { createLogger } from '../core/logger';
-import { SecretBox, loadMasterKey } from '../core/secrets';
+import { loadSecretBox } from '../core/secrets';
 import { VERSION } from '../core/version';
 import { createPool, waitForDatabase } from '../catalog/db';
 import { migrate } from '../catalog/migrate';
@@ -30,7 +30,7 @@ export async function runApi(config: BackstopConfig): Promise<void> {
   const temporal = await connectClient(config);
   // Runs start with search attributes: without them registered every start would fail.
   await waitForSearchAttributes(temporal.connection, config.temporalNamespace);
-  const secrets = SecretBox.fromKey(loadMasterKey(config.masterKey, join(config.dataDir, 'master.key')));
+  const secrets = loadSecretBox(config, config.dataDir);
   const catalog = new Catalog(pool);
   const ctx: ApiContext = {
     catalog,

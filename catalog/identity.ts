@@ -47,7 +47,7 @@ export interface AgentHealthReport {
   heartbeatIntervalMs?: number;
 }
 
-const CA_CONTEXT = 'internal-ca:1';
+export const CA_CONTEXT = 'internal-ca:1';
 
 // --- rows ----------------------------------------------------------------------------
 export const tokenIdentityFromRow = (r: Row): TokenIdentity => ({ name: String(r.name), scope: r.scope as 'admin' | 'agent', agentName: orNull<string>(r.agent_name) });

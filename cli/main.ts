@@ -47,6 +47,9 @@ ${MOUNT_USAGE}
 ${SCHEDULE_USAGE}
 ${AGENTS_USAGE}
 ${PLUGINS_USAGE}
+  admin rotate-master-key | rebuild-catalog | export <file> | import <file>
+                          work on the catalog directly (DATABASE_URL or the embedded one):
+                          \`backstop admin help\` says more
 
 Operator commands use BACKSTOP_API_URL and BACKSTOP_TOKEN (default: data/admin.token).`;
 
@@ -98,6 +101,11 @@ async function enrollCommand(config: BackstopConfig, args: string[]): Promise<nu
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, sub, ...rest] = argv;
+  if (cmd === 'admin') {
+    // Loaded only here: the catalog, engines and pg are not needed by the other commands.
+    const { adminCommand } = await import('../workers/admin/admin');
+    return adminCommand(loadConfig(), sub, rest);
+  }
   switch (`${cmd ?? ''} ${sub ?? ''}`.trim()) {
     case 'up':
     case 'up --no-sample': {

@@ -17,6 +17,8 @@ export interface BackstopConfig {
   apiHost: string;
   apiUrl: string;
   masterKey: string | undefined;
+  /** BACKSTOP_MASTER_KEY_PREVIOUS: the key being rotated away from, still accepted for opening. */
+  previousMasterKey: string | undefined;
   agentName: string;
   /** How long an agent step may wait in its queue before the run fails as "agent unreachable". */
   agentScheduleToStartMs: number;
@@ -166,6 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackstopConfig
     apiHost: env.BACKSTOP_API_HOST ?? '127.0.0.1',
     apiUrl: env.BACKSTOP_API_URL ?? `http://127.0.0.1:${apiPort}`,
     masterKey: env.BACKSTOP_MASTER_KEY || undefined,
+    previousMasterKey: env.BACKSTOP_MASTER_KEY_PREVIOUS || undefined,
     agentName: env.BACKSTOP_AGENT_NAME ?? 'local',
     agentScheduleToStartMs: int('BACKSTOP_AGENT_SCHEDULE_TO_START_MS', 5 * 60_000, env),
     engineHeartbeatTimeoutMs: int('BACKSTOP_ENGINE_HEARTBEAT_TIMEOUT_MS', 30_000, env),

@@ -19,7 +19,7 @@ const WORKERS: readonly Reader[] = ['api', 'server-worker', 'agent'];
 export const SETTINGS: readonly Setting[] = [
   // --- where things are ---------------------------------------------------------------------
   { name: 'BACKSTOP_DATA_DIR', default: '`./data`', meaning: 'state: master key file, logs, restic caches, engine pid files, restore plans, snapshot records; the embedded catalog and Temporal database', readBy: [...WORKERS, 'cli', 'up'] },
-  { name: 'DATABASE_URL', default: '—', meaning: 'the catalog (PostgreSQL); `backstop up` runs a private PostgreSQL when unset', readBy: ['api', 'server-worker', 'up'] },
+  { name: 'DATABASE_URL', default: '—', meaning: 'the catalog (PostgreSQL); `backstop up` runs a private PostgreSQL when unset (and `backstop admin` commands then use its socket under `data/postgres`)', readBy: ['api', 'server-worker', 'up', 'cli'] },
   { name: 'BACKSTOP_TEMPORAL_ADDRESS', default: '`127.0.0.1:7233`', meaning: 'Temporal frontend', readBy: [...WORKERS, 'up'] },
   { name: 'BACKSTOP_TEMPORAL_NAMESPACE', default: '`default`', meaning: 'Temporal namespace', readBy: [...WORKERS, 'up'] },
   { name: 'BACKSTOP_TEMPORAL_TLS_CA', default: '—', meaning: "file: CA of the Temporal server's certificate (TLS on when any `_TLS_` is set)", readBy: WORKERS },
@@ -32,7 +32,8 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'BACKSTOP_API_HOST', default: '`127.0.0.1`', meaning: 'the interface the API listens on (`0.0.0.0` in containers)', readBy: ['api'] },
   { name: 'BACKSTOP_API_URL', default: '`http://127.0.0.1:$BACKSTOP_API_PORT`', meaning: 'the API for the CLI and token-mode agents', readBy: ['agent', 'cli', 'up'] },
   { name: 'BACKSTOP_TOKEN', default: '`data/admin.token`', meaning: "the CLI's bearer token", readBy: ['cli'] },
-  { name: 'BACKSTOP_MASTER_KEY', default: '`data/master.key`', meaning: 'hex key sealing repository passwords and secrets at rest; a 0600 key file is made on first start when unset', readBy: ['api', 'server-worker', 'up'] },
+  { name: 'BACKSTOP_MASTER_KEY', default: '`data/master.key`', meaning: 'hex key sealing repository passwords and secrets at rest; a 0600 key file is made on first start when unset', readBy: ['api', 'server-worker', 'up', 'cli'] },
+  { name: 'BACKSTOP_MASTER_KEY_PREVIOUS', default: '`data/master.key.previous` if present', meaning: 'during a key rotation: the old key, still accepted to open secrets (never used to seal) until `backstop admin rotate-master-key` has re-sealed them; remove it afterwards', readBy: ['api', 'server-worker', 'up', 'cli'] },
   { name: 'BACKSTOP_API_TLS_PORT', default: '`0` (off)', meaning: 'port of the mTLS listener for enrolled agents', readBy: ['api'] },
   { name: 'BACKSTOP_API_TLS_URL', default: '`https://127.0.0.1:$BACKSTOP_API_TLS_PORT`', meaning: 'API: the mTLS URL agents are told at enrollment; agent: override the URL the enrollment answer gave', readBy: ['api', 'agent'] },
   { name: 'BACKSTOP_API_TLS_HOSTNAMES', default: '`localhost,127.0.0.1`', meaning: "names and addresses in the TLS listener's certificate (comma-separated)", readBy: ['api'] },

@@ -41,7 +41,7 @@ export const rooms = [
   {
     room: 'server',
     why: 'server code (API, catalog, server worker) never runs agent code; it talks to agents through Temporal',
-    files: ['api/', 'catalog/', 'activities/server/', 'workers/server/', 'workers/embedded/'],
+    files: ['api/', 'catalog/', 'activities/server/', 'workers/server/', 'workers/embedded/', 'workers/admin/'],
     mayNotImport: ['activities/agent/', 'workers/agent/'],
   },
   {

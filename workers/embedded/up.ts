@@ -21,7 +21,7 @@ import { isPgliteCatalog, prepareEmbeddedPostgres, retirePgliteCatalog } from '.
 import { connectClient, waitForSearchAttributes } from '../../core/temporal-connection';
 import { ApiClient } from '../../core/api-client';
 import { runSample } from './sample';
-import { SecretBox, loadMasterKey } from '../../core/secrets';
+import { loadSecretBox } from '../../core/secrets';
 
 export interface UpOptions {
   sample: boolean;
@@ -175,7 +175,7 @@ export async function up(config: BackstopConfig, opts: UpOptions): Promise<void>
     console.log(`  Logs:         ${logs}`);
 
     if (opts.sample) {
-      const box = SecretBox.fromKey(loadMasterKey(config.masterKey, masterKeyFile));
+      const box = loadSecretBox(config, dataDir);
       const result = await runSample(api, {
         dataDir,
         agentName: config.agentName,

@@ -16,7 +16,7 @@ import { createMaintenanceActivities } from '../../activities/server/prune-activ
 import { createLockActivities } from '../../activities/server/lock-activities';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { SecretBox, loadMasterKey } from '../../core/secrets';
+import { loadSecretBox, type SecretBox } from '../../core/secrets';
 import { EngineProcessRegistry } from '../../activities/shared/engines/orphans';
 import { createS3SyncActivities } from '../../activities/server/sync/sync-activities';
 import { RunLogWriter } from '../../catalog/run-log-writer';
@@ -50,7 +50,7 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
   // signalWithStart) and describe holders' executions.
   const client = await connectClient(config);
   const catalog = new Catalog(pool);
-  const secrets = SecretBox.fromKey(loadMasterKey(config.masterKey, join(config.dataDir, 'master.key')));
+  const secrets = loadSecretBox(config, config.dataDir);
   // Script, restic and rclone lines of server-side steps go straight into the catalog, redacted.
   const runLog = new CatalogRunLogTransport(new RunLogWriter(catalog, secrets));
   // Scripts on the server stop when silent for the stall timeout, like the agents' hooks.

@@ -1,0 +1,37 @@
+import { recoveredJobs, type FoundSnapshots } from './recovery-plan';
+import type { EngineSnapshot } from '../contract/engine';
+
+const snap = (id: string, time: string, tags: string[], over: Partial<EngineSnapshot> = {}): EngineSnapshot => ({ id, time, hostname: 'web1', paths: ['/srv'], tags, ...over });
+
+describe('recoveredJobs', () => {
+  it('recreates each missing job once, from its newest files snapshot, in the repository it was found in', () => {
+    const found: FoundSnapshots[] = [
+      {
+        repositoryId: 4,
+        snapshots: [
+          snap('a', '2026-12-01T00:00:00Z', ['backstop-run=backup/7/x', 'backstop-job=7'], { paths: ['/old'] }),
+          snap('b', '2026-12-02T00:00:00Z', ['backstop-run=backup/7/y', 'backstop-job=7'], { paths: ['/new', '/etc'] }),
+          // A plugin stream of a later run: newer, but its path is a dump file's.
+          snap('c', '2026-12-03T00:00:00Z', ['backstop-run=backup/7/z', 'backstop-job=7', 'backstop-item=2/app'], { paths: ['/app.sql'] }),
+          snap('d', '2026-12-03T00:00:00Z', ['unrelated']),
+        ],
+      },
+      { repositoryId: 5, snapshots: [snap('e', '2026-12-01T00:00:00Z', ['backstop-job=2'], { hostname: 'Not An Agent!' })] },
+    ];
+    expect(recoveredJobs(found, new Set())).toEqual([
+      { id: 2, name: 'recovered-job-2', agentName: 'recovered', repositoryId: 5, paths: ['/srv'] },
+      { id: 7, name: 'recovered-job-7', agentName: 'web1', repositoryId: 4, paths: ['/new', '/etc'] },
+    ]);
+  });
+
+  it('leaves jobs that still exist alone, and takes a plugin stream only when the job has nothing else', () => {
+    const found: FoundSnapshots[] = [
+      { repositoryId: 1, snapshots: [snap('a', '2026-12-01T00:00:00Z', ['backstop-job=1']), snap('b', '2026-12-01T00:00:00Z', ['backstop-job=3', 'backstop-item=1/db'], { paths: ['/db.sql'] })] },
+    ];
+    expect(recoveredJobs(found, new Set([1]))).toEqual([{ id: 3, name: 'recovered-job-3', agentName: 'web1', repositoryId: 1, paths: ['/db.sql'] }]);
+  });
+
+  it('finds nothing in repositories without job tags', () => {
+    expect(recoveredJobs([{ repositoryId: 1, snapshots: [snap('a', '2026-12-01T00:00:00Z', ['backstop-job=abc'])] }], new Set())).toEqual([]);
+  });
+});
