@@ -3,12 +3,12 @@
 // variables set to a real job, run, snapshot and agent of a situation the test sets up first.
 // A renamed command or flag, or an output a page greps for that changed, fails here.
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { ApiClient } from '../../core/api-client';
-import { runbookBlocks, runbookScript, variablesToProvide } from '../../scripts/runbook-blocks';
+import { runbookBlocks, runbookScript, variablesToProvide, type RunbookBlock } from '../../scripts/runbook-blocks';
 import { startPostgres, type Postgres } from '../support/postgres';
 import { ROOT } from '../support/tools';
 import { adminTokenOf, freeUpPorts, startUp, stopUp, untilUp, type Up, type UpPorts } from '../support/up';
@@ -23,10 +23,29 @@ let work: string;
 let ports: UpPorts;
 let up: Up | undefined;
 let api: ApiClient;
-let env: Record<string, string>;
+let env: Record<string, string> = {};
 let dbPg: Postgres | undefined;
 /** The pages run so far: the last test checks that none was left out. */
 const ran = new Set<string>();
+
+/** (Re)starts `backstop up` on the test's data directory; with `--no-sample` on a restart. */
+async function startStack(args: string[], until: RegExp): Promise<void> {
+  up = startUp(join(work, 'data'), ports, args, { BACKSTOP_RESTORE_ROOTS: join(work, 'restores') });
+  await untilUp(up, until);
+}
+
+/** What an operator's restart is: Ctrl-C, then start again; waits until the local agent is back. */
+async function restartStack(): Promise<void> {
+  expect(await stopUp(up)).toBe(0);
+  await startStack(['--no-sample'], /Backstop is up\./);
+  await api.waitUntilHealthy(120_000);
+  await waitFor('the local agent reachable again', async () => (await api.listAgents()).find((a) => a.name === 'local')?.status === 'reachable', 120_000, 500);
+}
+
+function useToken(token: string): void {
+  api = new ApiClient(env.BACKSTOP_API_URL!, token);
+  env.BACKSTOP_TOKEN = token;
+}
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'backstop-runbooks-'));
@@ -34,19 +53,17 @@ beforeAll(async () => {
   chmodSync(work, 0o755);
   ports = await freeUpPorts();
   mkdirSync(join(work, 'restores'));
-  up = startUp(join(work, 'data'), ports, [], { BACKSTOP_RESTORE_ROOTS: join(work, 'restores') });
   // Both samples (push, then pull) done: the stack is quiet before the pages run.
-  await untilUp(up, /Pull mode: +run \S+ succeeded[^\n]*\n +Restore check: \d+ files restored byte-equal/);
-  const token = adminTokenOf(up);
-  const apiUrl = `http://127.0.0.1:${ports.api}`;
-  api = new ApiClient(apiUrl, token);
+  await startStack([], /Pull mode: +run \S+ succeeded[^\n]*\n +Restore check: \d+ files restored byte-equal/);
   env = {
     PATH: [join(ROOT, 'bin'), join(ROOT, '.tools', 'bin'), join(ROOT, '.tools', 'venv', 'bin'), process.env.PATH].join(':'),
     HOME: process.env.HOME ?? '/root',
-    BACKSTOP_API_URL: apiUrl,
-    BACKSTOP_TOKEN: token,
+    BACKSTOP_API_URL: `http://127.0.0.1:${ports.api}`,
+    // The pages' `data/…` paths and the admin commands' embedded catalog: the stack's data directory.
+    BACKSTOP_DATA_DIR: join(work, 'data'),
     TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`,
   };
+  useToken(adminTokenOf(up!));
 });
 
 afterAll(async () => {
@@ -54,21 +71,43 @@ afterAll(async () => {
   await dbPg?.stop();
 });
 
-/** Runs one page with `vars`; resolves with its output, fails with it and the block that failed. */
-function runPage(page: string, vars: Record<string, string>, extraEnv: Record<string, string> = {}): Promise<string> {
+/** The page's blocks, after checking it reads no variable it does not list (nor the environment has). */
+function pageBlocks(page: string, vars: Record<string, string>, extraEnv: Record<string, string>): RunbookBlock[] {
   const blocks = runbookBlocks(readFileSync(join(RUNBOOKS, page), 'utf8'));
   expect(blocks.filter((b) => !b.manual).length).toBeGreaterThan(0);
-  // A page may only read variables it lists for the operator (and the environment's own).
   const known = new Set([...Object.keys(env), ...Object.keys(extraEnv), ...Object.keys(vars)]);
   expect(variablesToProvide(blocks).filter((v) => !known.has(v))).toEqual([]);
   ran.add(page);
+  return blocks;
+}
+
+function runScript(what: string, script: string, vars: Record<string, string>, extraEnv: Record<string, string>): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = execFile('bash', ['-c', runbookScript(blocks)], { cwd: work, env: { ...env, ...extraEnv, ...vars }, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${page} failed (${err.message.split('\n')[0]}):\n--- stdout\n${stdout}\n--- stderr\n${stderr}`));
+    const child = execFile('bash', ['-c', script], { cwd: work, env: { ...env, ...extraEnv, ...vars }, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${what} failed (${err.message.split('\n')[0]}):\n--- stdout\n${stdout}\n--- stderr\n${stderr}`));
       else resolve(stdout);
     });
     child.stdin?.end();
   });
+}
+
+/** Runs one page with `vars` in one bash (variables a block sets carry to the next); resolves with its output. */
+function runPage(page: string, vars: Record<string, string>, extraEnv: Record<string, string> = {}): Promise<string> {
+  return runScript(page, runbookScript(pageBlocks(page, vars, extraEnv)), vars, extraEnv);
+}
+
+/**
+ * Runs a page block by block, doing after runnable block `i` what its manual block next to it
+ * tells the operator to do (`between[i]`: a restart the test performs).
+ */
+async function runPageInSteps(page: string, vars: Record<string, string>, between: Record<number, () => Promise<void>>): Promise<string> {
+  let out = '';
+  const runnable = pageBlocks(page, vars, {}).filter((b) => !b.manual);
+  for (const [i, block] of runnable.entries()) {
+    out += await runScript(`${page} block at line ${block.line}`, runbookScript([block]), vars, {});
+    await between[i]?.();
+  }
+  return out;
 }
 
 /** Some file below `dir` (the sample tree keeps its files in subdirectories). */
@@ -187,6 +226,43 @@ it('check-errors: the last check is read and a new check passes', async () => {
 it('temporal-down: the cluster answers the health checks', async () => {
   const out = await runPage('temporal-down.md', {});
   expect(out).toMatch(/SERVING/i);
+});
+
+it('rotate-master-key: the stack is restarted with both keys, every secret re-sealed, the old key dropped, and a backup still opens its repository', async () => {
+  const job = await sampleJob();
+  const keyFile = join(work, 'data', 'master.key');
+  const oldKey = readFileSync(keyFile, 'utf8');
+  const out = await runPageInSteps('rotate-master-key.md', { JOB: String(job.id) }, { 0: restartStack, 2: restartStack });
+  expect(readFileSync(keyFile, 'utf8')).not.toBe(oldKey);
+  expect(existsSync(join(work, 'data', 'master.key.previous'))).toBe(false);
+  expect(out).toMatch(/secrets now sealed under the current master key/);
+  expect((await api.listRunsPage({ kind: 'backup' })).items[0]!.status).toBe('succeeded');
+});
+
+it('catalog-lost: after the catalog is gone, the repository is registered again and the rebuild brings its snapshots and job back', async () => {
+  // What the lost catalog knew: a job with a snapshot in a repository the operator still has.
+  const source = join(work, 'kept-source');
+  mkdirSync(source);
+  writeFileSync(join(source, 'ledger.txt'), 'kept across the loss of the catalog\n');
+  const password = 'kept repository password';
+  const repo = await api.createRepository({ name: 'kept', url: join(work, 'kept-repo'), password });
+  const job = await api.createJob({ name: 'kept', agent: 'local', repositoryId: repo.id, paths: [source] });
+  const run = await api.waitForRun((await api.runJob(job.id)).runId);
+  expect(run.status).toBe('succeeded');
+
+  // The loss, on the embedded stack: its PostgreSQL data gone; the local agent registers again.
+  expect(await stopUp(up)).toBe(0);
+  renameSync(join(work, 'data', 'postgres'), join(work, 'lost-postgres'));
+  unlinkSync(join(work, 'data', 'agent-local.token'));
+  await startStack(['--no-sample'], /Backstop is up\./);
+  useToken(adminTokenOf(up!));
+  await waitFor('the local agent registered in the new catalog', async () => (await api.listAgents()).find((a) => a.name === 'local')?.status === 'reachable', 120_000, 500);
+  expect(await api.listJobs()).toEqual([]);
+
+  const out = await runPage('catalog-lost.md', { REPO_NAME: 'kept', REPO_URL: join(work, 'kept-repo'), REPO_PASSWORD: password });
+  expect(out).toContain(`recovered-job-${job.id}`);
+  expect((await api.listSnapshots(job.id)).map((s) => s.id)).toEqual([run.snapshotId]);
+  expect((await api.getJob(job.id)).paths).toEqual([source]);
 });
 
 // Last: it revokes the embedded stack's only agent.
