@@ -7,6 +7,7 @@ import { poolSession, transactionSession, type Queryable, type Session } from '.
 import { Agents } from './agents';
 import { Identity } from './identity';
 import { Jobs } from './jobs';
+import { Notifications } from './notifications';
 import { PluginConfigs } from './plugin-configs';
 import { Repositories } from './repositories';
 import { RunLog } from './run-log';
@@ -32,6 +33,7 @@ export class CatalogScope {
   readonly pluginConfigs: PluginConfigs;
   readonly runLog: RunLog;
   readonly identity: Identity;
+  readonly notifications: Notifications;
 
   constructor(
     private readonly session: Session,
@@ -47,6 +49,7 @@ export class CatalogScope {
     this.pluginConfigs = new PluginConfigs(session);
     this.runLog = new RunLog(session);
     this.identity = new Identity(session);
+    this.notifications = new Notifications(session);
   }
 
   /** Where the queries go: for ad-hoc SQL (readiness checks, tests). */

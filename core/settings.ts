@@ -69,6 +69,11 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'BACKSTOP_S3_ACCESS_KEY_ID', default: '—', meaning: '`backstop s3-sync set` without `--access-key-id`: the S3 access key', readBy: ['cli'] },
   { name: 'BACKSTOP_S3_SECRET_ACCESS_KEY', default: '—', meaning: '`backstop s3-sync set`: the S3 secret key (never on the command line)', readBy: ['cli'] },
   { name: 'BACKSTOP_REPOSITORY_PASSWORD', default: '—', meaning: '`backstop repos create`: the repository password or passphrase (never on the command line)', readBy: ['cli'] },
+  // --- notifications (issue 15) --------------------------------------------------------------
+  { name: 'BACKSTOP_NOTIFY_RETRY_INITIAL_MS', default: '`5000`', meaning: 'first wait before a failed notification is sent again (doubling each time)', readBy: ['server-worker'] },
+  { name: 'BACKSTOP_NOTIFY_RETRY_MAX_MS', default: '`600000`', meaning: 'longest wait between two attempts of a notification', readBy: ['server-worker'] },
+  { name: 'BACKSTOP_NOTIFY_GIVE_UP_MS', default: '`86400000`', meaning: 'a notification not delivered after this long is given up and recorded as failed', readBy: ['server-worker'] },
+  { name: 'BACKSTOP_NOTIFY_TIMEOUT_MS', default: '`15000`', meaning: 'how long one delivery attempt (and the test button) waits for the receiver', readBy: ['api', 'server-worker'] },
   { name: 'BACKSTOP_LOG_LEVEL', default: '`info`', meaning: 'pino log level', readBy: [...WORKERS, 'up'] },
 ];
 

@@ -27,6 +27,9 @@ import { tmpdir } from 'node:os';
 import type { ServerWorkerTls } from '../../activities/server/pull/export-client';
 import { cleanUpLeftoverMounts, createSnapshotMountActivities } from '../../activities/server/snapshot-mount/snapshot-mount-activities';
 import { MountMessage } from '../../contract/snapshot-mount';
+import { createRunNotifier } from '../../activities/server/notify/notifier';
+import { catalogDeliveryStore, createDeliveryActivities } from '../../activities/server/notify/delivery-activities';
+import { DELIVERERS } from '../../activities/server/notify/channels';
 
 /**
  * The workflow code: run from dist/, the bundle `npm run build` made beside it (bundling at
@@ -60,6 +63,9 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
   const mountsDir = join(config.dataDir, 'server', 'mounts');
   const mountProcesses = new EngineProcessRegistry(join(config.dataDir, 'server', 'mount-pids'));
   await cleanUpLeftoverMounts({ processes: mountProcesses, mountsDir, logger });
+  // Notifications (issue 15): the activities that record a run's start and end start one
+  // delivery workflow per matching channel through this client.
+  const notifier = createRunNotifier({ catalog, client, logger, retry: config.notifyRetry });
   const worker = await Worker.create({
     connection,
     namespace: config.temporalNamespace,
@@ -68,8 +74,8 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
     // Also the local activities of the workflows above (the backup's bookkeeping and lock
     // request): a local activity runs in the worker of its workflow, so it is found here.
     activities: {
-      ...createServerActivities({ catalog, logger, runLog, hookLimits }),
-      ...createRestoreServerActivities({ catalog, logger }),
+      ...createServerActivities({ catalog, logger, runLog, hookLimits, notifier }),
+      ...createRestoreServerActivities({ catalog, logger, notifier }),
       // Library pre/post scripts of backups (issue 5).
       ...createServerScriptActivities({ catalog, logger, runLog, hookLimits }),
       ...createPluginRunActivities({ catalog, logger }),
@@ -81,6 +87,7 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
         logger,
         runLog,
         hookLimits,
+        notifier,
       }),
       ...createLockActivities({ client, logger }),
       // Pull mode: this worker mounts the agents' exports and runs the engine (issue 13).
@@ -115,7 +122,10 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
         runLog,
         stallTimeoutMs: config.stallTimeoutMs,
         killGraceMs: config.cancelGraceMs,
+        notifier,
       }),
+      // Notification deliveries: one attempt each, the channel's secrets opened only there.
+      ...createDeliveryActivities({ store: catalogDeliveryStore(catalog), secrets, deliverers: DELIVERERS, logger }),
     },
     shutdownGraceTime: '10s',
     // Heartbeats reach the server at least this often (by default up to 60 s apart, more than
