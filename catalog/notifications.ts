@@ -27,16 +27,19 @@ export interface ChannelWrite {
   secretFields: string[];
 }
 
+/** The events a rule can name: every event but the test button's. */
+export type RuleEvent = Exclude<NotificationEvent, 'test'>;
+
 export type RuleScope = { scope: 'global' } | { scope: 'job'; jobId: number } | { scope: 'repository'; repositoryId: number };
 
 export type RuleRecord = RuleScope & {
   id: number;
   channelId: number;
-  events: NotificationEvent[];
+  events: RuleEvent[];
   createdAt: string;
 };
 
-export type RuleWrite = RuleScope & { channelId: number; events: NotificationEvent[] };
+export type RuleWrite = RuleScope & { channelId: number; events: RuleEvent[] };
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
 
@@ -86,7 +89,7 @@ const channelFromRow = (r: Row): ChannelRecord => ({
 });
 
 function ruleFromRow(r: Row): RuleRecord {
-  const base = { id: Number(r.id), channelId: Number(r.channel_id), events: r.events as NotificationEvent[], createdAt: iso(r.created_at) };
+  const base = { id: Number(r.id), channelId: Number(r.channel_id), events: r.events as RuleEvent[], createdAt: iso(r.created_at) };
   // The table's CHECK makes the scope and its id agree.
   if (r.scope === 'job') return { ...base, scope: 'job', jobId: Number(r.job_id) };
   if (r.scope === 'repository') return { ...base, scope: 'repository', repositoryId: Number(r.repository_id) };

@@ -30,7 +30,7 @@ export interface RuleSubject {
 
 /** Whether one rule covers `event` of this subject. */
 export function ruleMatches(rule: RuleRecord, event: NotificationEvent, on: RuleSubject): boolean {
-  if (!rule.events.includes(event)) return false;
+  if (!(rule.events as readonly NotificationEvent[]).includes(event)) return false;
   switch (rule.scope) {
     case 'global':
       return true;
