@@ -7,7 +7,7 @@
 // It is started by the server activity that records a run's end (or start), never by the run
 // workflow itself: the run has finished when this starts, so nothing here can change its
 // outcome. The input holds ids only; the activity opens the channel's secrets itself.
-import { ActivityFailure, ApplicationFailure, TimeoutFailure, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import { SERVER_TASK_QUEUE } from '../contract/names';
 import { ErrorType } from '../contract/errors';
 import type { DeliveryActivities, NotificationDeliveryInput, NotificationDeliveryResult } from '../contract/notification-activities';
@@ -19,11 +19,18 @@ const bookkeeping = proxyActivities<DeliveryActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 30 },
 });
 
+/** Errors no retry can help: the receiver refused the message, or the delivery's row is gone. */
+const FINAL_TYPES: readonly string[] = [ErrorType.input, ErrorType.notFound];
+
+/**
+ * Why the delivery stopped: the refusal in its own words, or that its time ran out (Temporal
+ * schedules no attempt past the give-up time and hands back the last attempt's error, or a
+ * timeout); the catalog row keeps the last attempt's error beside it.
+ */
 function reasonOf(err: unknown, giveUpAfterMs: number): string {
   const cause = err instanceof ActivityFailure ? err.cause : err;
-  if (cause instanceof TimeoutFailure) return `gave up after ${Math.round(giveUpAfterMs / 60_000)} min of retries`;
-  if (cause instanceof ApplicationFailure) return cause.message;
-  return cause instanceof Error ? cause.message : String(cause);
+  if (cause instanceof ApplicationFailure && (cause.nonRetryable || FINAL_TYPES.includes(cause.type ?? ''))) return cause.message;
+  return `gave up after ${Math.round(giveUpAfterMs / 60_000)} min of retries`;
 }
 
 export async function notificationDeliveryWorkflow(input: NotificationDeliveryInput): Promise<NotificationDeliveryResult> {
@@ -39,7 +46,7 @@ export async function notificationDeliveryWorkflow(input: NotificationDeliveryIn
       backoffCoefficient: 2,
       maximumInterval: retry.maximumIntervalMs,
       // A refusal (4xx) or a deleted channel: no retry can help.
-      nonRetryableErrorTypes: [ErrorType.input, ErrorType.notFound],
+      nonRetryableErrorTypes: [...FINAL_TYPES],
     },
   });
   try {
