@@ -1,0 +1,234 @@
+// Notifications on the real stack (API, server worker, agent, Temporal dev server, PostgreSQL)
+// with a real HTTP receiver on loopback: rules per scope and event send a failing and a
+// succeeding backup to the right channels, secrets stay write-only and out of workflow
+// history, the test button reports the receiver's answer, and a receiver that is down when a
+// run ends changes nothing about the run: its attempts show on the run, and the message
+// arrives once the receiver is back (retries shortened through BACKSTOP_NOTIFY_RETRY_*).
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { startPostgres, type Postgres } from '../support/postgres';
+import { startStack, type Stack } from '../support/stack';
+import { startHttpReceiver, type HttpReceiver } from '../support/http-receiver';
+import { problemOf } from '../support/problem';
+import { historyJson, decodedPayloads } from '../support/history';
+import { waitFor } from '../support/wait';
+import type { NotificationMessage } from '../../contract/notifications';
+import type { components } from '../../contract/generated/api-schema';
+
+jest.setTimeout(400_000);
+
+type Channel = components['schemas']['NotificationChannel'];
+type Rule = components['schemas']['NotificationRule'];
+type RunNotification = components['schemas']['RunNotification'];
+
+const SECRET = `tok-${randomBytes(9).toString('hex')}`;
+
+let pg: Postgres;
+let stack: Stack;
+let receiver: HttpReceiver;
+let work: string;
+let data: string;
+/** Paths of the receiver answered 503 while listed here. */
+const down = new Set<string>();
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'backstop-notify-'));
+  data = join(work, 'data');
+  mkdirSync(data);
+  writeFileSync(join(data, 'file.txt'), 'notify me\n');
+  receiver = await startHttpReceiver();
+  receiver.answer = ({ path }) => {
+    if (down.has(path)) return { status: 503, body: 'down for maintenance' };
+    if (path === '/refuse') return { status: 404, body: 'no such hook' };
+    return { status: 200, body: `ok ${path}` };
+  };
+  pg = await startPostgres();
+  stack = await startStack({ databaseUrl: pg.url, env: { BACKSTOP_NOTIFY_RETRY_INITIAL_MS: '300', BACKSTOP_NOTIFY_RETRY_MAX_MS: '1000' } });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  await pg?.stop();
+  await receiver?.close();
+});
+
+const createChannel = (name: string, path: string, secrets?: Record<string, string>) =>
+  stack.api.request<Channel>('POST', '/v1/notification-channels', { name, kind: 'webhook', settings: { url: `${receiver.url}${path}` }, ...(secrets ? { secrets } : {}) });
+const createRule = (rule: Record<string, unknown>) => stack.api.request<Rule>('POST', '/v1/notification-rules', rule);
+const notificationsOf = async (runId: string) => (await stack.api.request<{ notifications?: RunNotification[] }>('GET', `/v1/runs/${runId}`)).notifications ?? [];
+/** The messages the receiver took at `path`. */
+const messagesAt = (path: string) => receiver.requests.filter((r) => r.path === path && r.answeredWith < 300).map((r) => JSON.parse(r.body) as NotificationMessage);
+
+/** Waits until every delivery of the run is delivered, and returns them. */
+async function delivered(runId: string, count: number): Promise<RunNotification[]> {
+  return waitFor(`${count} delivered notifications of run ${runId}`, async () => {
+    const n = await notificationsOf(runId);
+    return n.length === count && n.every((d) => d.status === 'delivered') ? n : null;
+  });
+}
+
+async function backup(name: string, repositoryId: number, paths: string[]) {
+  const job = await stack.api.createJob({ name, agent: 'local', repositoryId, paths });
+  return job;
+}
+
+describe('notification rules on real runs', () => {
+  it('send a failing and a succeeding backup to the channels whose scope and events match, each once', async () => {
+    const repoOk = await stack.api.createRepository({ name: 'notify-ok', url: join(work, 'repo-ok'), password: 'notify-ok-pass' });
+    const repoBad = await stack.api.createRepository({ name: 'notify-bad', url: join(work, 'repo-bad'), password: 'notify-bad-pass' });
+    const jobOk = await backup('notify-ok', repoOk.id, [data]);
+    const jobBad = await backup('notify-bad', repoBad.id, [join(work, 'nope')]);
+
+    const everyFailure = await createChannel('every-failure', '/global', { token: SECRET });
+    const okJob = await createChannel('ok-job', '/job');
+    const badRepo = await createChannel('bad-repo', '/repo');
+    const unrelated = await createChannel('unrelated', '/other');
+    await createRule({ channelId: everyFailure.id, scope: 'global', events: ['run.failed'] });
+    await createRule({ channelId: okJob.id, scope: 'job', jobId: jobOk.id, events: ['run.started', 'run.succeeded'] });
+    await createRule({ channelId: badRepo.id, scope: 'repository', repositoryId: repoBad.id, events: ['run.failed', 'run.succeeded'] });
+    // A second rule to the same channel: still one message per event.
+    await createRule({ channelId: badRepo.id, scope: 'job', jobId: jobBad.id, events: ['run.failed'] });
+    await createRule({ channelId: unrelated.id, scope: 'job', jobId: jobOk.id, events: ['run.failed', 'run.warning'] });
+
+    const ok = await stack.api.runJob(jobOk.id);
+    const bad = await stack.api.runJob(jobBad.id);
+    expect((await stack.api.waitForRun(ok.runId, { timeoutMs: 300_000 })).status).toBe('succeeded');
+    expect((await stack.api.waitForRun(bad.runId, { timeoutMs: 300_000 })).status).toBe('failed');
+
+    const okDeliveries = await delivered(ok.runId, 2);
+    expect(okDeliveries.map((d) => [d.channelName, d.event]).sort()).toEqual([
+      ['ok-job', 'run.started'],
+      ['ok-job', 'run.succeeded'],
+    ]);
+    expect(okDeliveries.every((d) => d.attempts === 1 && d.lastError === null && d.deliveredAt !== null)).toBe(true);
+    const badDeliveries = await delivered(bad.runId, 2);
+    expect(badDeliveries.map((d) => [d.channelName, d.event]).sort()).toEqual([
+      ['bad-repo', 'run.failed'],
+      ['every-failure', 'run.failed'],
+    ]);
+
+    // Every delivery of both runs is delivered: nothing else is on its way.
+    expect(messagesAt('/other')).toEqual([]);
+    const [failure] = messagesAt('/global');
+    expect(messagesAt('/global')).toHaveLength(1);
+    expect(failure).toMatchObject({
+      event: 'run.failed',
+      severity: 'error',
+      title: 'Backup of job notify-bad on local failed',
+      run: { id: bad.runId, status: 'failed', jobId: jobBad.id, jobName: 'notify-bad', repositoryId: repoBad.id },
+      job: { id: jobBad.id, name: 'notify-bad' },
+      repository: { id: repoBad.id, name: 'notify-bad' },
+    });
+    expect(failure!.run!.failureReason).toContain('source path does not exist');
+    expect(messagesAt('/repo').map((m) => [m.event, m.run?.id])).toEqual([['run.failed', bad.runId]]);
+    expect(messagesAt('/job').map((m) => m.event).sort()).toEqual(['run.started', 'run.succeeded']);
+    expect(messagesAt('/job').every((m) => m.run?.id === ok.runId)).toBe(true);
+
+    // The channel's secret never leaves the catalog sealed: not in answers, not in history.
+    const answers = JSON.stringify([
+      await stack.api.request('GET', '/v1/notification-channels'),
+      await stack.api.request('GET', `/v1/notification-channels/${everyFailure.id}`),
+      await stack.api.request('PATCH', `/v1/notification-channels/${everyFailure.id}`, { name: 'every-failure-renamed' }),
+      await stack.api.request('GET', `/v1/runs/${bad.runId}`),
+    ]);
+    expect(answers).not.toContain(SECRET);
+    expect(everyFailure.secretFields).toEqual(['token']);
+    for (const workflowId of [`notify/${bad.runId}/run.failed/${everyFailure.id}`, bad.workflowId]) {
+      const history = await historyJson(stack.temporalAddress, workflowId);
+      expect(history).not.toContain(SECRET);
+      expect(decodedPayloads(history)).not.toContain(SECRET);
+    }
+    const sealed = await stack.catalog.db.query<{ secrets_sealed: string }>('SELECT secrets_sealed FROM notification_channels WHERE id = $1', [everyFailure.id]);
+    expect(sealed.rows[0]!.secrets_sealed).not.toContain(SECRET);
+  });
+
+  it('leave the run as it ended while the receiver is down, show the failed attempts, and deliver once it is back', async () => {
+    const repo = await stack.api.createRepository({ name: 'notify-flaky', url: join(work, 'repo-flaky'), password: 'flaky-pass' });
+    const job = await backup('notify-flaky', repo.id, [data]);
+    const flaky = await createChannel('flaky', '/flaky');
+    await createRule({ channelId: flaky.id, scope: 'repository', repositoryId: repo.id, events: ['run.succeeded'] });
+    down.add('/flaky');
+
+    const { runId } = await stack.api.runJob(job.id);
+    const run = await stack.api.waitForRun(runId, { timeoutMs: 300_000 });
+    expect(run.status).toBe('succeeded');
+    expect(run.failureReason).toBeNull();
+
+    const failing = await waitFor('failed attempts on the run', async () => {
+      const [n] = await notificationsOf(runId);
+      return n && n.attempts >= 2 ? n : null;
+    });
+    expect(failing).toMatchObject({ channelId: flaky.id, channelName: 'flaky', event: 'run.succeeded', status: 'pending', deliveredAt: null });
+    expect(failing.lastError).toContain('503');
+    expect(messagesAt('/flaky')).toEqual([]);
+
+    down.delete('/flaky');
+    const [done] = await delivered(runId, 1);
+    expect(done!.attempts).toBeGreaterThan(failing.attempts);
+    expect(messagesAt('/flaky').map((m) => [m.event, m.run?.id])).toEqual([['run.succeeded', runId]]);
+    // The run itself is as it was.
+    expect(await stack.api.getRun(runId)).toMatchObject({ status: 'succeeded', failureReason: null, warnings: [] });
+  });
+});
+
+describe('notification channels API', () => {
+  it('reports the receiver answer from the test button, a 502 when it is down and a 400 when it refuses', async () => {
+    const ok = await createChannel('button', '/button');
+    expect(await stack.api.request('POST', `/v1/notification-channels/${ok.id}/test`)).toEqual({ status: 200, detail: 'ok /button' });
+    const [message] = messagesAt('/button');
+    expect(message).toMatchObject({ event: 'test', title: 'Backstop test notification', run: null });
+
+    down.add('/button');
+    const unavailable = await problemOf(stack.api.request('POST', `/v1/notification-channels/${ok.id}/test`));
+    expect(unavailable.status).toBe(502);
+    expect(unavailable.problem).toMatchObject({ type: 'DeliveryError' });
+    expect(unavailable.problem?.detail).toContain('503');
+    down.delete('/button');
+
+    const refusing = await createChannel('refusing', '/refuse');
+    const refused = await problemOf(stack.api.request('POST', `/v1/notification-channels/${refusing.id}/test`));
+    expect(refused.status).toBe(400);
+    expect(refused.problem?.detail).toContain('404');
+  });
+
+  it('refuses bad channels and rules with a 400 naming the field, and stores nothing of them', async () => {
+    const before = (await stack.api.request<{ items: Channel[] }>('GET', '/v1/notification-channels')).items.length;
+    const badUrl = await problemOf(stack.api.request('POST', '/v1/notification-channels', { name: 'bad-url', kind: 'webhook', settings: { url: 'ftp://nowhere' } }));
+    expect(badUrl.status).toBe(400);
+    expect(badUrl.problem?.detail).toContain('settings.url');
+    const badKind = await problemOf(stack.api.request('POST', '/v1/notification-channels', { name: 'bad-kind', kind: 'pager', settings: {} }));
+    expect(badKind.status).toBe(400);
+    const secretOut = await problemOf(stack.api.request('POST', '/v1/notification-channels', { name: 'no-secrets', kind: 'webhook', settings: { url: `${receiver.url}/x` }, secrets: { token: 7 } }));
+    expect(secretOut.status).toBe(400);
+    expect((await stack.api.request<{ items: Channel[] }>('GET', '/v1/notification-channels')).items).toHaveLength(before);
+
+    const channel = await createChannel('rules-target', '/rules');
+    const noJob = await problemOf(createRule({ channelId: channel.id, scope: 'job', events: ['run.failed'] }));
+    expect(noJob.status).toBe(400);
+    expect(noJob.problem?.detail).toContain('jobId');
+    const extraId = await problemOf(createRule({ channelId: channel.id, scope: 'global', repositoryId: 1, events: ['run.failed'] }));
+    expect(extraId.status).toBe(400);
+    expect(extraId.problem?.detail).toContain('repositoryId');
+    const unknownJob = await problemOf(createRule({ channelId: channel.id, scope: 'job', jobId: 999_999, events: ['run.failed'] }));
+    expect(unknownJob.status).toBe(400);
+    expect(unknownJob.problem?.detail).toContain('jobId');
+    const noEvents = await problemOf(createRule({ channelId: channel.id, scope: 'global', events: [] }));
+    expect(noEvents.status).toBe(400);
+    const testEvent = await problemOf(createRule({ channelId: channel.id, scope: 'global', events: ['test'] }));
+    expect(testEvent.status).toBe(400);
+    expect((await stack.api.request<{ items: Rule[] }>('GET', `/v1/notification-rules?channelId=${channel.id}`)).items).toEqual([]);
+
+    // Secrets: set one, remove it; the answer names only what is set.
+    const withSecret = await stack.api.request<Channel>('PATCH', `/v1/notification-channels/${channel.id}`, { secrets: { token: SECRET } });
+    expect(withSecret.secretFields).toEqual(['token']);
+    const without = await stack.api.request<Channel>('PATCH', `/v1/notification-channels/${channel.id}`, { secrets: { token: null } });
+    expect(without.secretFields).toEqual([]);
+
+    const rule = await createRule({ channelId: channel.id, scope: 'global', events: ['run.failed'] });
+    expect(rule).toMatchObject({ scope: 'global', jobId: null, repositoryId: null, events: ['run.failed'] });
+    await stack.api.request('DELETE', `/v1/notification-channels/${channel.id}`);
+    expect((await problemOf(stack.api.request('GET', `/v1/notification-rules/${rule.id}`))).status).toBe(404);
+  });
+});
