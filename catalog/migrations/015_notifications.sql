@@ -42,7 +42,8 @@ CREATE TABLE notification_deliveries (
   -- Null for events that are not about a run (job.stale, agent.unreachable).
   run_id          uuid REFERENCES runs(id) ON DELETE CASCADE,
   channel_id      bigint NOT NULL REFERENCES notification_channels(id) ON DELETE CASCADE,
-  event           text NOT NULL,
+  event           text NOT NULL CHECK (event IN ('run.started', 'run.succeeded', 'run.warning', 'run.failed', 'job.stale', 'agent.unreachable',
+                                                 'restore.awaiting_approval', 'prune.failed', 'sync.failed')),
   -- The delivery workflow's id: one delivery per (run, event, channel), whoever asks twice.
   workflow_id     text NOT NULL UNIQUE,
   -- Who or what an event without a run is about ({jobId} or {agent}); null for run events.
