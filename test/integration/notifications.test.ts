@@ -81,7 +81,7 @@ describe('notification rules on real runs', () => {
     const jobOk = await backup('notify-ok', repoOk.id, [data]);
     const jobBad = await backup('notify-bad', repoBad.id, [join(work, 'nope')]);
 
-    const everyFailure = await createChannel('every-failure', '/global', { token: SECRET });
+    const everyFailure = await createChannel('every-failure', '/global', { headers: `Authorization: Bearer ${SECRET}` });
     const okJob = await createChannel('ok-job', '/job');
     const badRepo = await createChannel('bad-repo', '/repo');
     const unrelated = await createChannel('unrelated', '/other');
@@ -134,7 +134,9 @@ describe('notification rules on real runs', () => {
       await stack.api.request('GET', `/v1/runs/${bad.runId}`),
     ]);
     expect(answers).not.toContain(SECRET);
-    expect(everyFailure.secretFields).toEqual(['token']);
+    expect(everyFailure.secretFields).toEqual(['headers']);
+    // It went where it belongs: to the receiver, in the header the channel was given.
+    expect(receiver.requests.find((r) => r.path === '/global')?.headers.authorization).toBe(`Bearer ${SECRET}`);
     for (const workflowId of [`notify/${bad.runId}/run.failed/${everyFailure.id}`, bad.workflowId]) {
       const history = await historyJson(stack.temporalAddress, workflowId);
       expect(history).not.toContain(SECRET);
@@ -221,9 +223,10 @@ describe('notification channels API', () => {
     expect((await stack.api.request<{ items: Rule[] }>('GET', `/v1/notification-rules?channelId=${channel.id}`)).items).toEqual([]);
 
     // Secrets: set one, remove it; the answer names only what is set.
-    const withSecret = await stack.api.request<Channel>('PATCH', `/v1/notification-channels/${channel.id}`, { secrets: { token: SECRET } });
-    expect(withSecret.secretFields).toEqual(['token']);
-    const without = await stack.api.request<Channel>('PATCH', `/v1/notification-channels/${channel.id}`, { secrets: { token: null } });
+    const withSecret = await stack.api.request<Channel>('PATCH', `/v1/notification-channels/${channel.id}`, { secrets: { headers: `Authorization: Bearer ${SECRET}` } });
+    expect(withSecret.secretFields).toEqual(['headers']);
+    expect(JSON.stringify(withSecret)).not.toContain(SECRET);
+    const without = await stack.api.request<Channel>('PATCH', `/v1/notification-channels/${channel.id}`, { secrets: { headers: null } });
     expect(without.secretFields).toEqual([]);
 
     const rule = await createRule({ channelId: channel.id, scope: 'global', events: ['run.failed'] });

@@ -52,7 +52,7 @@ interface MemoryDelivery {
 
 /** One delivery row and its channel (with a sealed secret), kept in memory as the catalog keeps them. */
 function memoryDelivery(url: string, deliveryId: number): MemoryDelivery {
-  const channel: ChannelRecord = { id: 2, name: 'ops-hook', kind: 'webhook', settings: { url }, secretFields: ['token'], createdAt: run.startedAt, updatedAt: run.startedAt };
+  const channel: ChannelRecord = { id: 2, name: 'ops-hook', kind: 'webhook', settings: { url }, secretFields: ['headers'], createdAt: run.startedAt, updatedAt: run.startedAt };
   const facts: MessageFacts = { event: 'run.failed', occurredAt: run.finishedAt!, run, job: { id: 7, name: 'home' }, repository: { id: 3, name: 'main' } };
   const row: DeliveryRecord = {
     id: deliveryId,
@@ -72,7 +72,7 @@ function memoryDelivery(url: string, deliveryId: number): MemoryDelivery {
     deliveredAt: null,
   };
   const attempts: AttemptResult[] = [];
-  const sealed = box.seal(JSON.stringify({ token: SECRET }), channelSecretContext(channel.id));
+  const sealed = box.seal(JSON.stringify({ headers: `Authorization: Bearer ${SECRET}` }), channelSecretContext(channel.id));
   const store: DeliveryStore = {
     delivery: (id) => (id === row.id ? Promise.resolve({ ...row }) : Promise.reject(new Error(`no delivery ${id}`))),
     channel: () => Promise.resolve({ channel, secretsSealed: sealed }),
@@ -154,7 +154,8 @@ describe('NotificationDeliveryWorkflow', () => {
     expect(refused.length).toBeGreaterThanOrEqual(5);
     expect(d.row).toMatchObject({ status: 'delivered', attempts: refused.length + 1, answerStatus: 202, answerDetail: 'accepted', lastError: expect.stringContaining('503') });
     expect(d.attempts.filter((a) => a.outcome === 'retrying')).toHaveLength(refused.length);
-    // The channel's secret was opened inside the activity only.
+    // The channel's secret was opened inside the activity only, and went to the receiver alone.
+    expect(receiver.requests.at(-1)?.headers.authorization).toBe(`Bearer ${SECRET}`);
     expect(history).not.toContain(SECRET);
   });
 
