@@ -260,4 +260,20 @@ export class Notifications {
     const { rows } = await this.s.q.query('SELECT * FROM notification_rules WHERE $1 = ANY(events) ORDER BY id', [event]);
     return rows.map(ruleFromRow);
   }
+
+  // --- the health watch's memory ---------------------------------------------------------
+  /** What the watch last saw of each subject ('job:<id>', 'agent:<name>'). */
+  async watchStates(): Promise<Map<string, { bad: boolean; since: string }>> {
+    const { rows } = await this.s.q.query('SELECT subject, bad, since FROM notification_watch');
+    return new Map(rows.map((r) => [String(r.subject), { bad: Boolean(r.bad), since: iso(r.since) }]));
+  }
+
+  /** Records one look: the state and when it began, as the data says (last success, last heartbeat). */
+  async setWatchState(subject: string, bad: boolean, since: string): Promise<void> {
+    await this.s.q.query(
+      `INSERT INTO notification_watch (subject, bad, since) VALUES ($1, $2, $3)
+       ON CONFLICT (subject) DO UPDATE SET since = EXCLUDED.since, bad = EXCLUDED.bad, checked_at = now()`,
+      [subject, bad, since],
+    );
+  }
 }

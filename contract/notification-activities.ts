@@ -39,3 +39,20 @@ export interface DeliveryActivities {
 export function notificationWorkflowId(subject: string, event: NotificationEvent, channelId: number): string {
   return `notify/${subject}/${event}/${channelId}`;
 }
+
+/** The health watch: one per namespace, started (or taken over) by the server worker. */
+export const NOTIFICATION_WATCH_WORKFLOW_ID = 'notification-watch';
+
+export interface NotificationWatchInput {
+  /** Between two looks at the catalog (BACKSTOP_NOTIFY_WATCH_MS). */
+  everyMs: number;
+}
+
+export interface WatchActivities {
+  /**
+   * One look at every job and agent: raises job.stale / agent.unreachable for those that turned
+   * bad since the last look (deliveries keyed on the episode, so a retried look sends nothing
+   * twice), then records what it saw.
+   */
+  watchHealth(): Promise<{ raised: number }>;
+}

@@ -84,6 +84,8 @@ export interface BackstopConfig {
   repositoryPassword: string | undefined;
   /** Server worker and API: how notifications are retried and how long one attempt may take (BACKSTOP_NOTIFY_*). */
   notifyRetry: DeliveryRetry;
+  /** Server worker: between two looks for stale jobs and unreachable agents (BACKSTOP_NOTIFY_WATCH_MS). */
+  notifyWatchMs: number;
 }
 
 /** BACKSTOP_BORG and BACKSTOP_PBS_CLIENT: the other engines' binaries (issue 14). */
@@ -195,5 +197,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackstopConfig
       giveUpAfterMs: Math.max(1, int('BACKSTOP_NOTIFY_GIVE_UP_MS', 24 * 60 * 60_000, env)),
       attemptTimeoutMs: Math.max(1, int('BACKSTOP_NOTIFY_TIMEOUT_MS', 15_000, env)),
     },
+    notifyWatchMs: Math.max(100, int('BACKSTOP_NOTIFY_WATCH_MS', 60_000, env)),
   };
 }

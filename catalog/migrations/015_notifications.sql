@@ -60,3 +60,14 @@ CREATE TABLE notification_deliveries (
   CHECK ((status = 'delivered') = (delivered_at IS NOT NULL))
 );
 CREATE INDEX notification_deliveries_run ON notification_deliveries (run_id);
+
+-- What the health watch last saw of each job and agent ('job:<id>', 'agent:<name>'), so
+-- job.stale and agent.unreachable are raised once per change of state, not on every look.
+CREATE TABLE notification_watch (
+  subject     text PRIMARY KEY CHECK (subject ~ '^(job|agent):.+$'),
+  bad         boolean NOT NULL,
+  -- When the current state began, as the data says (the last success, the last heartbeat).
+  since       timestamptz NOT NULL,
+  -- The watch's latest look at it.
+  checked_at  timestamptz NOT NULL DEFAULT now()
+);

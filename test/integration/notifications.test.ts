@@ -45,7 +45,18 @@ beforeAll(async () => {
     return { status: 200, body: `ok ${path}` };
   };
   pg = await startPostgres();
-  stack = await startStack({ databaseUrl: pg.url, env: { BACKSTOP_NOTIFY_RETRY_INITIAL_MS: '300', BACKSTOP_NOTIFY_RETRY_MAX_MS: '1000' } });
+  stack = await startStack({
+    databaseUrl: pg.url,
+    env: {
+      BACKSTOP_NOTIFY_RETRY_INITIAL_MS: '300',
+      BACKSTOP_NOTIFY_RETRY_MAX_MS: '1000',
+      // The health watch looks often; agents heartbeat often (every second, the least the API takes:
+      // unreachable after 3 s); an hourly job is stale after 0.0005 intervals without a success (1.8 s).
+      BACKSTOP_NOTIFY_WATCH_MS: '300',
+      BACKSTOP_AGENT_HEARTBEAT_MS: '1000',
+      BACKSTOP_STALE_AFTER_INTERVALS: '0.0005',
+    },
+  });
 });
 
 afterAll(async () => {
@@ -233,5 +244,64 @@ describe('notification channels API', () => {
     expect(rule).toMatchObject({ scope: 'global', jobId: null, repositoryId: null, events: ['run.failed'] });
     await stack.api.request('DELETE', `/v1/notification-channels/${channel.id}`);
     expect((await problemOf(stack.api.request('GET', `/v1/notification-rules/${rule.id}`))).status).toBe(404);
+  });
+});
+
+/** When the health watch last looked at `subject` ('job:<id>', 'agent:<name>'), and what it saw. */
+async function watched(subject: string): Promise<{ bad: boolean; checkedAt: number } | null> {
+  const { rows } = await stack.catalog.db.query<{ bad: boolean; checked_at: Date }>('SELECT bad, checked_at FROM notification_watch WHERE subject = $1', [subject]);
+  return rows[0] ? { bad: rows[0].bad, checkedAt: rows[0].checked_at.getTime() } : null;
+}
+
+/** Waits for two more looks of the watch at `subject` after now. */
+async function twoMoreLooks(subject: string): Promise<void> {
+  for (let i = 0; i < 2; i++) {
+    const before = (await watched(subject))?.checkedAt ?? 0;
+    await waitFor(`another look at ${subject}`, async () => ((await watched(subject))?.checkedAt ?? 0) > before);
+  }
+}
+
+const deliveriesOf = async (event: string, channelId: number) =>
+  (await stack.catalog.db.query<{ id: string }>('SELECT id FROM notification_deliveries WHERE event = $1 AND channel_id = $2', [event, channelId])).rows.length;
+
+// Last in the file: it kills the agent.
+describe('health watch', () => {
+  it('raises job.stale once per stale spell of a scheduled job', async () => {
+    const repo = await stack.api.createRepository({ name: 'notify-stale', url: join(work, 'repo-stale'), password: 'stale-pass' });
+    const job = await backup('notify-stale', repo.id, [data]);
+    const channel = await createChannel('stale-jobs', '/stale');
+    await createRule({ channelId: channel.id, scope: 'job', jobId: job.id, events: ['job.stale'] });
+    // Hourly: it does not fire during the test; stale 1.8 s after creation without a success.
+    await stack.api.request('PUT', `/v1/jobs/${job.id}/schedule`, { intervals: [{ everySeconds: 3600 }] });
+
+    const [first] = await waitFor('a job.stale message', async () => (messagesAt('/stale').length > 0 ? messagesAt('/stale') : null));
+    expect(first).toMatchObject({ event: 'job.stale', severity: 'warning', run: null, job: { id: job.id, name: 'notify-stale' }, repository: { id: repo.id, name: 'notify-stale' } });
+    await twoMoreLooks(`job:${job.id}`);
+    expect(await deliveriesOf('job.stale', channel.id)).toBe(1);
+
+    // A success makes it fresh; 1.8 s later it is stale again: a second spell, a second message.
+    expect((await stack.api.waitForRun((await stack.api.runJob(job.id)).runId, { timeoutMs: 300_000 })).status).toBe('succeeded');
+    await waitFor('a second job.stale message', async () => messagesAt('/stale').length === 2);
+    await twoMoreLooks(`job:${job.id}`);
+    expect(await deliveriesOf('job.stale', channel.id)).toBe(2);
+    await stack.api.request('DELETE', `/v1/jobs/${job.id}/schedule`);
+  });
+
+  it('raises agent.unreachable once each time the agent goes away', async () => {
+    const channel = await createChannel('agents', '/agents');
+    await createRule({ channelId: channel.id, scope: 'global', events: ['agent.unreachable'] });
+    await waitFor('the agent seen reachable', async () => (await watched('agent:local'))?.bad === false);
+
+    await stack.kill9('agent');
+    const [first] = await waitFor('an agent.unreachable message', async () => (messagesAt('/agents').length > 0 ? messagesAt('/agents') : null));
+    expect(first).toMatchObject({ event: 'agent.unreachable', severity: 'error', run: null, agent: { name: 'local' }, title: 'Agent local is unreachable' });
+    await twoMoreLooks('agent:local');
+    expect(await deliveriesOf('agent.unreachable', channel.id)).toBe(1);
+
+    await stack.start('agent');
+    await waitFor('the agent seen reachable again', async () => (await watched('agent:local'))?.bad === false);
+    await stack.kill9('agent');
+    await waitFor('a second agent.unreachable message', async () => messagesAt('/agents').length === 2);
+    expect(await deliveriesOf('agent.unreachable', channel.id)).toBe(2);
   });
 });

@@ -30,6 +30,11 @@ import { MountMessage } from '../../contract/snapshot-mount';
 import { createRunNotifier } from '../../activities/server/notify/notifier';
 import { catalogDeliveryStore, createDeliveryActivities } from '../../activities/server/notify/delivery-activities';
 import { DELIVERERS } from '../../activities/server/notify/channels';
+import { createWatchActivities } from '../../activities/server/notify/watch-activities';
+import { NOTIFICATION_WATCH_WORKFLOW_ID } from '../../contract/notification-activities';
+import { Workflows } from '../../contract/workflows';
+import { startWorkflow } from '../../core/start-workflow';
+import { WorkflowIdConflictPolicy } from '@temporalio/common';
 
 /**
  * The workflow code: run from dist/, the bundle `npm run build` made beside it (bundling at
@@ -126,6 +131,7 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
       }),
       // Notification deliveries: one attempt each, the channel's secrets opened only there.
       ...createDeliveryActivities({ store: catalogDeliveryStore(catalog), secrets, deliverers: DELIVERERS, logger }),
+      ...createWatchActivities({ catalog, client, notifier, logger, staleAfterIntervals: config.staleAfterIntervals }),
     },
     shutdownGraceTime: '10s',
     // Heartbeats reach the server at least this often (by default up to 60 s apart, more than
@@ -133,6 +139,14 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
     maxHeartbeatThrottleInterval: '5s',
   });
   onShutdownSignal(() => worker.shutdown());
+  // The health watch (job.stale, agent.unreachable): one per namespace; a starting worker
+  // takes it over, so it runs this worker's code and settings.
+  // Without it runs still notify; the next worker start tries again.
+  await startWorkflow(client, Workflows.notificationWatch, { everyMs: config.notifyWatchMs }, {
+    taskQueue: SERVER_TASK_QUEUE,
+    workflowId: NOTIFICATION_WATCH_WORKFLOW_ID,
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.TERMINATE_EXISTING,
+  }).catch((err: unknown) => logger.error({ err }, 'health watch not started: no job.stale or agent.unreachable notifications'));
   logger.info({ taskQueue: SERVER_TASK_QUEUE }, 'server worker running');
   try {
     await worker.run();
