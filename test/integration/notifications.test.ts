@@ -4,7 +4,7 @@
 // history, the test button reports the receiver's answer, and a receiver that is down when a
 // run ends changes nothing about the run: its attempts show on the run, and the message
 // arrives once the receiver is back (retries shortened through BACKSTOP_NOTIFY_RETRY_*).
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -12,7 +12,7 @@ import { startPostgres, type Postgres } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';
 import { startHttpReceiver, type HttpReceiver } from '../support/http-receiver';
 import { problemOf } from '../support/problem';
-import { historyJson, decodedPayloads } from '../support/history';
+import { historyJson, decodedPayloads, recordHistory } from '../support/history';
 import { waitFor } from '../support/wait';
 import type { NotificationMessage } from '../../contract/notifications';
 import type { components } from '../../contract/generated/api-schema';
@@ -152,6 +152,8 @@ describe('notification rules on real runs', () => {
       const history = await historyJson(stack.temporalAddress, workflowId);
       expect(history).not.toContain(SECRET);
       expect(decodedPayloads(history)).not.toContain(SECRET);
+      // `RECORD_HISTORIES=1` refreshes the delivery's history for the replay test.
+      if (workflowId.startsWith('notify/')) recordHistory('notification-delivery-delivered', history);
     }
     const sealed = await stack.catalog.db.query<{ secrets_sealed: string }>('SELECT secrets_sealed FROM notification_channels WHERE id = $1', [everyFailure.id]);
     expect(sealed.rows[0]!.secrets_sealed).not.toContain(SECRET);
@@ -183,6 +185,19 @@ describe('notification rules on real runs', () => {
     expect(messagesAt('/flaky').map((m) => [m.event, m.run?.id])).toEqual([['run.succeeded', runId]]);
     // The run itself is as it was.
     expect(await stack.api.getRun(runId)).toMatchObject({ status: 'succeeded', failureReason: null, warnings: [] });
+  });
+
+  it('raise prune.failed for a failed prune, to the rules of its repository', async () => {
+    const repo = await stack.api.createRepository({ name: 'notify-prune', url: join(work, 'repo-prune'), password: 'prune-pass' });
+    const channel = await createChannel('prune-watch', '/prune');
+    await createRule({ channelId: channel.id, scope: 'repository', repositoryId: repo.id, events: ['prune.failed', 'run.failed', 'run.succeeded'] });
+    // The repository is gone from under the catalog: the prune cannot open it.
+    rmSync(join(work, 'repo-prune'), { recursive: true, force: true });
+    const { runId } = await stack.api.request<{ runId: string }>('POST', `/v1/repositories/${repo.id}/prune`);
+    expect((await stack.api.waitForRun(runId, { timeoutMs: 300_000 })).status).toBe('failed');
+    const [d] = await delivered(runId, 1);
+    expect(d).toMatchObject({ channelName: 'prune-watch', event: 'prune.failed' });
+    expect(messagesAt('/prune')).toEqual([expect.objectContaining({ event: 'prune.failed', title: 'Prune of repository notify-prune failed', repository: { id: repo.id, name: 'notify-prune' } })]);
   });
 });
 
