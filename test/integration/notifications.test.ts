@@ -55,6 +55,9 @@ beforeAll(async () => {
       BACKSTOP_NOTIFY_WATCH_MS: '300',
       BACKSTOP_AGENT_HEARTBEAT_MS: '1000',
       BACKSTOP_STALE_AFTER_INTERVALS: '0.0005',
+      // Every restore waits for an operator: restore.awaiting_approval.
+      BACKSTOP_RESTORE_APPROVAL: 'always',
+      BACKSTOP_RESTORE_ROOTS: work,
     },
   });
 });
@@ -198,6 +201,24 @@ describe('notification rules on real runs', () => {
     const [d] = await delivered(runId, 1);
     expect(d).toMatchObject({ channelName: 'prune-watch', event: 'prune.failed' });
     expect(messagesAt('/prune')).toEqual([expect.objectContaining({ event: 'prune.failed', title: 'Prune of repository notify-prune failed', repository: { id: repo.id, name: 'notify-prune' } })]);
+  });
+
+  it('tell the job rules when a restore of its snapshot waits for approval', async () => {
+    const repo = await stack.api.createRepository({ name: 'notify-restore', url: join(work, 'repo-restore'), password: 'restore-pass' });
+    const job = await backup('notify-restore', repo.id, [data]);
+    const backedUp = await stack.api.waitForRun((await stack.api.runJob(job.id)).runId, { timeoutMs: 300_000 });
+    expect(backedUp.status).toBe('succeeded');
+    const channel = await createChannel('restore-watch', '/approval');
+    await createRule({ channelId: channel.id, scope: 'job', jobId: job.id, events: ['restore.awaiting_approval', 'run.started'] });
+
+    const { runId } = await stack.api.restoreSnapshot(backedUp.snapshotId!, { target: join(work, 'restore-out') });
+    const waiting = await waitFor('a restore.awaiting_approval message', async () => messagesAt('/approval').find((m) => m.event === 'restore.awaiting_approval'));
+    expect(waiting).toMatchObject({ severity: 'warning', title: 'Restore of job notify-restore on local is waiting for approval', run: { id: runId, kind: 'restore', status: 'awaiting-approval' } });
+    expect(waiting.text).toContain(`/v1/runs/${runId}/approve`);
+    await stack.api.rejectRun(runId, 'not now');
+    expect((await stack.api.waitForRun(runId, { timeoutMs: 120_000 })).status).toBe('cancelled');
+    // Started and waiting; a rejected (cancelled) restore raises nothing more.
+    expect((await delivered(runId, 2)).map((d) => d.event).sort()).toEqual(['restore.awaiting_approval', 'run.started']);
   });
 });
 
