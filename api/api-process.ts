@@ -38,6 +38,7 @@ export async function runApi(config: BackstopConfig): Promise<void> {
     secrets,
     runLog: new RunLogWriter(catalog, secrets),
     staleAfterIntervals: config.staleAfterIntervals,
+    notifyTimeoutMs: config.notifyRetry.attemptTimeoutMs,
     engine: createEngines({ stateDir: join(config.dataDir, 'api'), resticCacheDir: join(config.dataDir, 'api-restic-cache') }),
     logger,
     version: VERSION,

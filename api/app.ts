@@ -24,6 +24,7 @@ import { authenticateRequest } from './agent-auth';
 import * as pluginConfigs from './routes/plugin-configs';
 import * as scripts from './routes/scripts';
 import * as pluginRuns from './routes/plugin-runs';
+import * as notifications from './routes/notifications';
 
 export const HANDLERS: Handlers = {
   getHealth: runs.getHealth,
@@ -99,6 +100,17 @@ export const HANDLERS: Handlers = {
   setJobScripts: scripts.setJobScripts,
   testPluginConfig: pluginRuns.testPluginConfig,
   restoreDatabase: pluginRuns.restoreDatabase,
+  // notifications (issue 15)
+  listNotificationChannels: notifications.listNotificationChannels,
+  createNotificationChannel: notifications.createNotificationChannel,
+  getNotificationChannel: notifications.getNotificationChannel,
+  updateNotificationChannel: notifications.updateNotificationChannel,
+  deleteNotificationChannel: notifications.deleteNotificationChannel,
+  testNotificationChannel: notifications.testNotificationChannel,
+  listNotificationRules: notifications.listNotificationRules,
+  createNotificationRule: notifications.createNotificationRule,
+  getNotificationRule: notifications.getNotificationRule,
+  deleteNotificationRule: notifications.deleteNotificationRule,
 };
 
 const BODY_LIMIT = '256kb';

@@ -33,6 +33,8 @@ export interface ApiContext {
   staleAfterIntervals: number;
   /** How often a live log tail looks for new lines; default 500 ms. */
   logTailPollMs?: number;
+  /** How long the notification test button waits for the receiver (BACKSTOP_NOTIFY_TIMEOUT_MS); default 15 s. */
+  notifyTimeoutMs?: number;
   /** Agent identity: bootstrap tokens, certificates, heartbeats. Absent: enrollment answers 404. */
   agentIdentity?: Identity;
   /** The internal CA and how it signs agent certificates. */

@@ -8,6 +8,7 @@ import { Agents } from './agents';
 import { Identity } from './identity';
 import { Jobs } from './jobs';
 import { MetricsReadings } from './metrics';
+import { Notifications } from './notifications';
 import { PluginConfigs } from './plugin-configs';
 import { Repositories } from './repositories';
 import { RunLog } from './run-log';
@@ -35,6 +36,7 @@ export class CatalogScope {
   readonly identity: Identity;
   /** Read-only aggregates for /metrics. */
   readonly metrics: MetricsReadings;
+  readonly notifications: Notifications;
 
   constructor(
     private readonly session: Session,
@@ -51,6 +53,7 @@ export class CatalogScope {
     this.runLog = new RunLog(session);
     this.identity = new Identity(session);
     this.metrics = new MetricsReadings(session);
+    this.notifications = new Notifications(session);
   }
 
   /** Where the queries go: for ad-hoc SQL (readiness checks, tests). */

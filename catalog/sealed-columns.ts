@@ -6,6 +6,7 @@ import { repositoryBackendContext } from '../core/repository-backend';
 import { repositoryS3Context, repositorySyncContext } from '../core/s3';
 import { CA_CONTEXT } from './identity';
 import { pluginConfigSecretContext } from './plugin-configs';
+import { channelSecretContext } from './notifications';
 
 export interface SealedColumn {
   table: string;
@@ -23,6 +24,7 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
   { table: 'repository_sync_targets', idColumn: 'repository_id', column: 'credentials_sealed', label: (id) => repositorySyncContext(Number(id)) },
   { table: 'plugin_configs', idColumn: 'id', column: 'secrets_sealed', label: (id) => pluginConfigSecretContext(Number(id)) },
   { table: 'internal_ca', idColumn: 'id', column: 'key_sealed', label: () => CA_CONTEXT },
+  { table: 'notification_channels', idColumn: 'id', column: 'secrets_sealed', label: (id) => channelSecretContext(Number(id)) },
 ];
 
 /** `table.column`, how reports and errors name a sealed column (never its value). */

@@ -13,6 +13,7 @@ import { MOUNT_USAGE, snapshotMountCommand } from './snapshot-mount';
 import { SCHEDULE_USAGE, jobSchedule, repositorySchedule } from './schedules';
 import { AGENTS_USAGE, agentTokensCommand, agentsCommand } from './agents';
 import { REPOSITORIES_USAGE, createJobCommand, repositoriesCommand } from './repositories';
+import { NOTIFY_USAGE, notifyCommand } from './notify';
 import type { BackstopConfig } from '../core/config';
 import { flag, positiveInt } from './args';
 
@@ -50,6 +51,7 @@ ${PLUGINS_USAGE}
   admin rotate-master-key | rebuild-catalog | export <file> | import <file>
                           work on the catalog directly (DATABASE_URL or the embedded one):
                           \`backstop admin help\` says more
+${NOTIFY_USAGE}
 
 Operator commands use BACKSTOP_API_URL and BACKSTOP_TOKEN (default: data/admin.token).`;
 
@@ -224,6 +226,10 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     default: {
+      if (cmd === 'notify') {
+        const notified = await notifyCommand(apiClient, sub, rest, process.env);
+        if (notified !== null) return notified;
+      }
       const plugin = await pluginCommand(apiClient, `${cmd ?? ''} ${sub ?? ''}`.trim(), rest, printRun);
       if (plugin !== null) return plugin;
       console.error(USAGE);

@@ -10,6 +10,7 @@ import type { RunStep } from './run-log';
 import type { RepositoryLockInput } from './repository-lock';
 import type { S3SyncOutcome, S3SyncVerification } from './sync-activities';
 import type { SnapshotMountInput, SnapshotMountStatus } from './snapshot-mount';
+import type { NotificationDeliveryInput, NotificationDeliveryResult, NotificationWatchInput } from './notification-activities';
 
 export interface AgentStepTimeouts {
   /** How long a step may wait for its agent before the run fails as unreachable. */
@@ -218,6 +219,8 @@ export const Workflows = {
   repositoryLock: ref<RepositoryLockInput, void>()('repositoryLockWorkflow'),
   snapshotMount: ref<SnapshotMountInput, SnapshotMountStatus>()('snapshotMountWorkflow'),
   check: ref<CheckWorkflowInput, CheckWorkflowResult>()('checkWorkflow'),
+  notificationDelivery: ref<NotificationDeliveryInput, NotificationDeliveryResult>()('notificationDeliveryWorkflow'),
+  notificationWatch: ref<NotificationWatchInput, void>()('notificationWatchWorkflow'),
 } as const;
 
 /** The function type a reference stands for (what Temporal's typed start and executeChild take). */

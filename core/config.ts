@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { isAbsolute, join, normalize, resolve } from 'node:path';
 import { parseStaleAfterIntervals } from './job-health';
 import { projectRoot } from './project-root';
+import type { DeliveryRetry } from '../contract/notification-activities';
 
 export interface BackstopConfig {
   dataDir: string;
@@ -89,6 +90,10 @@ export interface BackstopConfig {
   s3Keys: { accessKeyId?: string; secretAccessKey?: string };
   /** CLI: BACKSTOP_REPOSITORY_PASSWORD for `repos create`. */
   repositoryPassword: string | undefined;
+  /** Server worker and API: how notifications are retried and how long one attempt may take (BACKSTOP_NOTIFY_*). */
+  notifyRetry: DeliveryRetry;
+  /** Server worker: between two looks for stale jobs and unreachable agents (BACKSTOP_NOTIFY_WATCH_MS). */
+  notifyWatchMs: number;
 }
 
 /** BACKSTOP_BORG and BACKSTOP_PBS_CLIENT: the other engines' binaries (issue 14). */
@@ -214,5 +219,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackstopConfig
     cliToken: optional(env.BACKSTOP_TOKEN),
     s3Keys: { accessKeyId: optional(env.BACKSTOP_S3_ACCESS_KEY_ID), secretAccessKey: optional(env.BACKSTOP_S3_SECRET_ACCESS_KEY) },
     repositoryPassword: optional(env.BACKSTOP_REPOSITORY_PASSWORD),
+    notifyRetry: {
+      initialIntervalMs: Math.max(1, int('BACKSTOP_NOTIFY_RETRY_INITIAL_MS', 5_000, env)),
+      maximumIntervalMs: Math.max(1, int('BACKSTOP_NOTIFY_RETRY_MAX_MS', 10 * 60_000, env)),
+      giveUpAfterMs: Math.max(1, int('BACKSTOP_NOTIFY_GIVE_UP_MS', 24 * 60 * 60_000, env)),
+      attemptTimeoutMs: Math.max(1, int('BACKSTOP_NOTIFY_TIMEOUT_MS', 15_000, env)),
+    },
+    notifyWatchMs: Math.max(100, int('BACKSTOP_NOTIFY_WATCH_MS', 60_000, env)),
   };
 }

@@ -42,7 +42,7 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'BACKSTOP_RESTORE_APPROVAL', default: '`destructive`', meaning: 'which restores wait for an operator: `destructive` (in place, overwrite `always`), `always` or `never`', readBy: ['api'] },
   { name: 'BACKSTOP_APPROVAL_TIMEOUT_MS', default: '`86400000` (24 h)', meaning: 'how long a restore waits for approval before it is rejected', readBy: ['api'] },
   { name: 'BACKSTOP_CATCHUP_WINDOW_MS', default: '`86400000` (24 h)', meaning: "a scheduled backup missed while its agent was away is caught up if the agent returns within this", readBy: ['api'] },
-  { name: 'BACKSTOP_STALE_AFTER_INTERVALS', default: '`2`', meaning: 'a scheduled job is stale after this many intervals without a success', readBy: ['api'] },
+  { name: 'BACKSTOP_STALE_AFTER_INTERVALS', default: '`2`', meaning: 'a scheduled job is stale after this many intervals without a success (GET /v1/jobs, and job.stale notifications)', readBy: ['api', 'server-worker'] },
   { name: 'BACKSTOP_AGENT_SCHEDULE_TO_START_MS', default: '`300000` (5 min)', meaning: 'how long an agent step may wait for its agent before the run fails as "agent unreachable"', readBy: ['api'] },
   { name: 'BACKSTOP_ENGINE_HEARTBEAT_TIMEOUT_MS', default: '`30000`', meaning: 'a step on an agent silent for this long is retried', readBy: ['api', 'server-worker'] },
   { name: 'BACKSTOP_METRICS_LISTEN', default: '— (off)', meaning: "`host:port` of a listener serving Backstop's Prometheus metrics at `GET /metrics` (e.g. `0.0.0.0:9470`); apart from the API's port so scraping needs no API token", readBy: ['api'] },
@@ -73,6 +73,12 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'BACKSTOP_S3_SECRET_ACCESS_KEY', default: '—', meaning: '`backstop s3-sync set`: the S3 secret key (never on the command line)', readBy: ['cli'] },
   { name: 'BACKSTOP_REPOSITORY_PASSWORD', default: '—', meaning: '`backstop repos create`: the repository password or passphrase (never on the command line)', readBy: ['cli'] },
   { name: 'BACKSTOP_TEMPORAL_METRICS_LISTEN', default: '— (off)', meaning: "`host:port` of the Temporal SDK's Prometheus exporter in this worker process (`temporal_*` metrics at `/metrics`; e.g. `0.0.0.0:9471`); one per process", readBy: ['server-worker', 'agent'] },
+  // --- notifications (issue 15) --------------------------------------------------------------
+  { name: 'BACKSTOP_NOTIFY_RETRY_INITIAL_MS', default: '`5000`', meaning: 'first wait before a failed notification is sent again (doubling each time)', readBy: ['server-worker'] },
+  { name: 'BACKSTOP_NOTIFY_RETRY_MAX_MS', default: '`600000`', meaning: 'longest wait between two attempts of a notification', readBy: ['server-worker'] },
+  { name: 'BACKSTOP_NOTIFY_GIVE_UP_MS', default: '`86400000`', meaning: 'a notification not delivered after this long is given up and recorded as failed', readBy: ['server-worker'] },
+  { name: 'BACKSTOP_NOTIFY_WATCH_MS', default: '`60000`', meaning: 'between two looks for stale jobs and unreachable agents (job.stale, agent.unreachable, raised once per change)', readBy: ['server-worker'] },
+  { name: 'BACKSTOP_NOTIFY_TIMEOUT_MS', default: '`15000`', meaning: 'how long one delivery attempt (and the test button) waits for the receiver', readBy: ['api', 'server-worker'] },
   { name: 'BACKSTOP_LOG_LEVEL', default: '`info`', meaning: 'pino log level', readBy: [...WORKERS, 'up'] },
 ];
 

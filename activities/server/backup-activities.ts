@@ -13,6 +13,7 @@ import type { EngineSnapshot } from '../../contract/engine';
 import type { RunLogTransport } from '../shared/run-log-sink';
 import { runStepHook } from '../shared/hooks/step-hook';
 import type { BackupPlan, FinishRunInput, ServerActivities } from '../../contract/backup-activities';
+import { SILENT_NOTIFIER, type RunNotifier } from './notify/notifier';
 
 /** A job's library scripts and plugin configurations, as references for its plan. */
 async function pluginsAndScripts(catalog: Catalog, jobId: number): Promise<Pick<BackupPlan, 'scripts' | 'plugins'>> {
@@ -28,12 +29,15 @@ export interface ServerDeps {
   runLog?: RunLogTransport;
   /** Stall timeout and kill grace of pre scripts. */
   hookLimits?: HookLimits;
+  /** Raises run events (started, ended, awaiting approval) to the notification rules; none sends nothing. */
+  notifier?: RunNotifier;
 }
 
 const SCRIPT_TIMEOUT_MS = 10 * 60_000;
 
 export function createServerActivities(deps: ServerDeps): ServerActivities {
   const { catalog, logger } = deps;
+  const notifier = deps.notifier ?? SILENT_NOTIFIER;
 
   async function prepareBackup(input: { runId: string; jobId: number; workflowId: string }): Promise<BackupPlan> {
     const job = await catalog.jobs.get(input.jobId);
@@ -46,6 +50,7 @@ export function createServerActivities(deps: ServerDeps): ServerActivities {
       repositoryId: repository.id,
       agentName: job.agentName,
     });
+    await notifier.runEvent(input.runId, 'run.started');
     return {
       jobId: job.id,
       jobName: job.name,
@@ -100,10 +105,11 @@ export function createServerActivities(deps: ServerDeps): ServerActivities {
     await catalog.runs.finish({ id: input.runId, ...input });
   }
 
-  /** The log channel: one structured line per finished run. Mail/webhooks come later. */
+  /** One structured log line per finished run, and the run's end to the notification rules (after finishRun recorded it). */
   async function notify(input: { runId: string; jobName: string; status: RunStatus; snapshotId: string | null; failureReason: string | null; warnings: number }): Promise<void> {
     const level = input.status === 'failed' ? 'error' : input.status === 'warning' ? 'warn' : 'info';
     logger[level]({ notification: 'run-finished', ...input }, `backup of ${input.jobName}: ${input.status}`);
+    await notifier.runEnded(input.runId);
   }
 
   return withFailureMapping({ prepareBackup, runPreScript, recordSnapshot, finishRun, notify });

@@ -16,6 +16,7 @@ import { requireCapability } from '../../contract/engine-capabilities';
 import { withRunLog, type RunLogTransport } from '../shared/run-log-sink';
 import { runStepHook } from '../shared/hooks/step-hook';
 import type { HookResult } from '../../contract/backup-activities';
+import { SILENT_NOTIFIER, type RunNotifier } from './notify/notifier';
 import type { CatalogSyncResult, CheckOutcome, CheckPlan, FinishMaintenanceRunInput, ForgetJobResult, PrunePlan, MaintenanceActivities } from '../../contract/prune-activities';
 
 export interface MaintenanceDeps {
@@ -27,6 +28,8 @@ export interface MaintenanceDeps {
   runLog?: RunLogTransport;
   /** Stall timeout and kill grace of post-prune scripts. */
   hookLimits?: HookLimits;
+  /** Raises run events (started, ended, awaiting approval) to the notification rules; none sends nothing. */
+  notifier?: RunNotifier;
 }
 
 const HEARTBEAT_EVERY_MS = 1_000;
@@ -46,6 +49,7 @@ async function heartbeating<T>(phase: string, fn: (signal: AbortSignal) => Promi
 
 export function createMaintenanceActivities(deps: MaintenanceDeps): MaintenanceActivities {
   const { catalog, engine, secrets, logger } = deps;
+  const notifier = deps.notifier ?? SILENT_NOTIFIER;
 
   /**
    * restic's lines into the run log. Runs recorded before the run log existed schedule
@@ -59,6 +63,7 @@ export function createMaintenanceActivities(deps: MaintenanceDeps): MaintenanceA
   async function preparePrune(input: { runId: string; repositoryId: number; workflowId: string }): Promise<PrunePlan> {
     const repository = await catalog.repositories.get(input.repositoryId);
     await catalog.runs.markRunning({ id: input.runId, kind: 'prune', workflowId: input.workflowId, repositoryId: repository.id, jobId: null });
+    await notifier.runEvent(input.runId, 'run.started');
     const jobs = await catalog.jobs.listOfRepository(repository.id);
     return {
       repository: { id: repository.id, name: repository.name },
@@ -112,6 +117,7 @@ export function createMaintenanceActivities(deps: MaintenanceDeps): MaintenanceA
     // The API refuses these before starting; a run that reaches here another way fails unretried.
     requireCapability(repository.engine, 'check');
     await catalog.runs.markRunning({ id: input.runId, kind: 'check', workflowId: input.workflowId, repositoryId: repository.id, jobId: null });
+    await notifier.runEvent(input.runId, 'run.started');
     return { repository: { id: repository.id, name: repository.name, engine: repository.engine } };
   }
 
@@ -130,6 +136,7 @@ export function createMaintenanceActivities(deps: MaintenanceDeps): MaintenanceA
     await catalog.runs.finish({ id: input.runId, status: input.status, snapshotId: null, stats: null, warnings: input.warnings, failureReason: input.failureReason, details: input.details });
     const level = input.status === 'failed' ? 'error' : input.status === 'warning' ? 'warn' : 'info';
     logger[level]({ notification: 'run-finished', runId: input.runId, status: input.status, failureReason: input.failureReason }, `maintenance run: ${input.status}`);
+    await notifier.runEnded(input.runId);
   }
 
   return withFailureMapping({ preparePrune, forgetJobSnapshots, pruneRepository, syncCatalogSnapshots, runPostPruneScript, finishMaintenanceRun, prepareCheck, checkRepository });

@@ -57,9 +57,15 @@ async function runView(ctx: ApiContext, run: Run, withProgress: boolean) {
   return { ...run, progress, live };
 }
 
+/** The run's notification deliveries as GET /v1/runs/{runId} shows them. */
+async function runNotifications(ctx: ApiContext, runId: string) {
+  const deliveries = await ctx.catalog.notifications.deliveriesOfRun(runId);
+  return deliveries.map((d) => ({ channelId: d.channelId, channelName: d.channelName, event: d.event, status: d.status, attempts: d.attempts, lastError: d.lastError, deliveredAt: d.deliveredAt }));
+}
+
 export const getRun = handler('getRun', async (ctx, { params }) => {
   const run = await ctx.catalog.runs.get(params.runId);
-  return { status: 200, body: await runView(ctx, run, true) };
+  return { status: 200, body: { ...(await runView(ctx, run, true)), notifications: await runNotifications(ctx, run.id) } };
 });
 
 export const listRuns = handler('listRuns', async (ctx, { query }) => {

@@ -1142,6 +1142,115 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/notification-channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Every channel (secret fields are named, never shown). */
+        get: operations["listNotificationChannels"];
+        put?: never;
+        /**
+         * @description A place notifications go (a webhook, a mailbox, a chat, a healthchecks check). The
+         *     kind validates `settings` and `secrets`: a bad or missing field answers 400 naming it.
+         *     `secrets` are sealed with the master key and never returned, only their names.
+         */
+        post: operations["createNotificationChannel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/notification-channels/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get: operations["getNotificationChannel"];
+        put?: never;
+        post?: never;
+        /** @description Deletes the channel with its rules and its delivery records; deliveries still retrying stop. */
+        delete: operations["deleteNotificationChannel"];
+        options?: never;
+        head?: never;
+        /**
+         * @description Changes the name, replaces `settings` as a whole, and sets (string) or removes (null)
+         *     single secret fields; secret fields not named keep their sealed value. The result is
+         *     validated as a whole before anything is stored.
+         */
+        patch: operations["updateNotificationChannel"];
+        trace?: never;
+    };
+    "/v1/notification-channels/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Delivers a `test` message through the channel now (once, no retry) and answers with
+         *     what the receiver said. A receiver that is down or answers 5xx is a 502 problem
+         *     (DeliveryError); one that refuses the message (4xx, a bad address) is a 400.
+         */
+        post: operations["testNotificationChannel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/notification-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["listNotificationRules"];
+        put?: never;
+        /**
+         * @description Sends `events` of the runs in `scope` to a channel: every run (`global`), the runs of
+         *     one job (`job`, with `jobId`) or of one repository (`repository`, with
+         *     `repositoryId`; a job's backups count as runs of its repository). A channel several
+         *     rules lead to gets an event once.
+         */
+        post: operations["createNotificationRule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/notification-rules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get: operations["getNotificationRule"];
+        put?: never;
+        post?: never;
+        delete: operations["deleteNotificationRule"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1527,6 +1636,8 @@ export interface components {
             live?: components["schemas"]["RunLive"] | null;
             /** @description The name of the token that asked for the run's cancellation (set as soon as asked, also while the run stops); null if nobody did. */
             cancelledBy?: string | null;
+            /** @description The run's notification deliveries (GET /v1/runs/{runId} only), one per event and channel, with their attempts so far. */
+            notifications?: components["schemas"]["RunNotification"][];
         };
         RunLive: {
             /** @description pre-script, snapshot, waiting-for-lock, engine, post-hook, restore, prune, s3-sync, record, … */
@@ -1817,6 +1928,86 @@ export interface components {
             target: string;
             /** @default false */
             overwrite?: boolean;
+        };
+        /** @enum {string} */
+        NotificationChannelKind: "email" | "webhook" | "slack" | "mattermost" | "discord" | "ntfy" | "gotify" | "healthchecks";
+        /**
+         * @description What a rule can subscribe to (the test button's `test` is not one).
+         * @enum {string}
+         */
+        NotificationRuleEvent: "run.started" | "run.succeeded" | "run.warning" | "run.failed" | "job.stale" | "agent.unreachable" | "restore.awaiting_approval" | "prune.failed" | "sync.failed";
+        NotificationChannelName: string;
+        NotificationChannelWrite: {
+            name: components["schemas"]["NotificationChannelName"];
+            kind: components["schemas"]["NotificationChannelKind"];
+            /** @description Plain settings of the kind (URLs without tokens */
+            settings?: Record<string, never>;
+            /** @description Secret fields of the kind (tokens, passwords, keys); sealed at rest, never returned. */
+            secrets?: {
+                [key: string]: string;
+            };
+        };
+        NotificationChannelPatch: {
+            name?: components["schemas"]["NotificationChannelName"];
+            /** @description Replaces the settings as a whole. */
+            settings?: Record<string, never>;
+            /** @description A string sets the field, null removes it; fields not named stay as they are. */
+            secrets?: {
+                [key: string]: string | null;
+            };
+        };
+        NotificationChannel: {
+            id: number;
+            name: string;
+            kind: components["schemas"]["NotificationChannelKind"];
+            settings: Record<string, never>;
+            /** @description Names of the secret fields that are set (never their values). */
+            secretFields: string[];
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        NotificationRuleWrite: {
+            channelId: number;
+            events: components["schemas"]["NotificationRuleEvent"][];
+            /** @enum {string} */
+            scope: "global" | "job" | "repository";
+            /** @description With scope `job` only. */
+            jobId?: number;
+            /** @description With scope `repository` only. */
+            repositoryId?: number;
+        };
+        NotificationRule: {
+            id: number;
+            channelId: number;
+            events: components["schemas"]["NotificationRuleEvent"][];
+            /** @enum {string} */
+            scope: "global" | "job" | "repository";
+            jobId: number | null;
+            repositoryId: number | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        DeliveryAnswer: {
+            /** @description The receiver's HTTP status or SMTP reply code; null when there was none. */
+            status: number | null;
+            /** @description The receiver's answer in a line, secrets redacted. */
+            detail: string;
+        };
+        RunNotification: {
+            channelId: number;
+            channelName: string;
+            event: string;
+            /**
+             * @description pending (not yet delivered, still trying), delivered, or failed (refused, or given up).
+             * @enum {string}
+             */
+            status: "pending" | "delivered" | "failed";
+            attempts: number;
+            lastError: string | null;
+            /** Format: date-time */
+            deliveredAt: string | null;
         };
     };
     responses: {
@@ -3773,6 +3964,242 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["RunAccepted"];
                 };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    listNotificationChannels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The channels. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["NotificationChannel"][];
+                    };
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    createNotificationChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationChannelWrite"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationChannel"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getNotificationChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One channel. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationChannel"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    deleteNotificationChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    updateNotificationChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationChannelPatch"];
+            };
+        };
+        responses: {
+            /** @description The channel as now stored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationChannel"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    testNotificationChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The receiver took the message. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryAnswer"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    listNotificationRules: {
+        parameters: {
+            query?: {
+                channelId?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rules, of one channel or all. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["NotificationRule"][];
+                    };
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    createNotificationRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationRuleWrite"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationRule"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getNotificationRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One rule. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationRule"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    deleteNotificationRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             default: components["responses"]["Problem"];
         };

@@ -28,6 +28,14 @@ import { tmpdir } from 'node:os';
 import type { ServerWorkerTls } from '../../activities/server/pull/export-client';
 import { cleanUpLeftoverMounts, createSnapshotMountActivities } from '../../activities/server/snapshot-mount/snapshot-mount-activities';
 import { MountMessage } from '../../contract/snapshot-mount';
+import { createRunNotifier } from '../../activities/server/notify/notifier';
+import { catalogDeliveryStore, createDeliveryActivities } from '../../activities/server/notify/delivery-activities';
+import { DELIVERERS } from '../../activities/server/notify/channels';
+import { createWatchActivities } from '../../activities/server/notify/watch-activities';
+import { NOTIFICATION_WATCH_WORKFLOW_ID } from '../../contract/notification-activities';
+import { Workflows } from '../../contract/workflows';
+import { startWorkflow } from '../../core/start-workflow';
+import { WorkflowIdConflictPolicy } from '@temporalio/common';
 
 /**
  * The workflow code: run from dist/, the bundle `npm run build` made beside it (bundling at
@@ -63,6 +71,9 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
   const mountsDir = join(config.dataDir, 'server', 'mounts');
   const mountProcesses = new EngineProcessRegistry(join(config.dataDir, 'server', 'mount-pids'));
   await cleanUpLeftoverMounts({ processes: mountProcesses, mountsDir, logger });
+  // Notifications (issue 15): the activities that record a run's start and end start one
+  // delivery workflow per matching channel through this client.
+  const notifier = createRunNotifier({ catalog, client, logger, retry: config.notifyRetry });
   const worker = await Worker.create({
     connection,
     namespace: config.temporalNamespace,
@@ -71,8 +82,8 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
     // Also the local activities of the workflows above (the backup's bookkeeping and lock
     // request): a local activity runs in the worker of its workflow, so it is found here.
     activities: {
-      ...createServerActivities({ catalog, logger, runLog, hookLimits }),
-      ...createRestoreServerActivities({ catalog, logger }),
+      ...createServerActivities({ catalog, logger, runLog, hookLimits, notifier }),
+      ...createRestoreServerActivities({ catalog, logger, notifier }),
       // Library pre/post scripts of backups (issue 5).
       ...createServerScriptActivities({ catalog, logger, runLog, hookLimits }),
       ...createPluginRunActivities({ catalog, logger }),
@@ -84,6 +95,7 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
         logger,
         runLog,
         hookLimits,
+        notifier,
       }),
       ...createLockActivities({ client, logger }),
       // Pull mode: this worker mounts the agents' exports and runs the engine (issue 13).
@@ -118,7 +130,11 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
         runLog,
         stallTimeoutMs: config.stallTimeoutMs,
         killGraceMs: config.cancelGraceMs,
+        notifier,
       }),
+      // Notification deliveries: one attempt each, the channel's secrets opened only there.
+      ...createDeliveryActivities({ store: catalogDeliveryStore(catalog), secrets, deliverers: DELIVERERS, logger }),
+      ...createWatchActivities({ catalog, client, notifier, logger, staleAfterIntervals: config.staleAfterIntervals }),
     },
     shutdownGraceTime: '10s',
     // Heartbeats reach the server at least this often (by default up to 60 s apart, more than
@@ -126,6 +142,14 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
     maxHeartbeatThrottleInterval: '5s',
   });
   onShutdownSignal(() => worker.shutdown());
+  // The health watch (job.stale, agent.unreachable): one per namespace; a starting worker
+  // takes it over, so it runs this worker's code and settings.
+  // Without it runs still notify; the next worker start tries again.
+  await startWorkflow(client, Workflows.notificationWatch, { everyMs: config.notifyWatchMs }, {
+    taskQueue: SERVER_TASK_QUEUE,
+    workflowId: NOTIFICATION_WATCH_WORKFLOW_ID,
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.TERMINATE_EXISTING,
+  }).catch((err: unknown) => logger.error({ err }, 'health watch not started: no job.stale or agent.unreachable notifications'));
   logger.info({ taskQueue: SERVER_TASK_QUEUE }, 'server worker running');
   try {
     await worker.run();

@@ -21,6 +21,7 @@ import { formatBytes, stallReason } from '../../shared/stall-watch';
 import { listArgs, localPath, rcloneEnv, remotePath, syncArgs, type SyncTargetAccess } from './rclone';
 import { classifyRcloneFailure, compareListings, describeMismatch, errorLines, parseListing, parseSyncLine, type SyncEvent } from './parse';
 import type { SyncStats, S3SyncActivities, FinishS3SyncInput, S3SyncHeartbeat, S3SyncOutcome, S3SyncPlan, S3SyncVerification } from '../../../contract/sync-activities';
+import { SILENT_NOTIFIER, type RunNotifier } from '../notify/notifier';
 
 export interface S3SyncDeps {
   catalog: Catalog;
@@ -36,6 +37,8 @@ export interface S3SyncDeps {
   stallTimeoutMs?: number;
   /** Between SIGINT and SIGKILL when rclone is stopped (BACKSTOP_CANCEL_GRACE_MS). */
   killGraceMs?: number;
+  /** Raises run events (started, ended, awaiting approval) to the notification rules; none sends nothing. */
+  notifier?: RunNotifier;
 }
 
 const DEFAULT_STALL_TIMEOUT_MS = 10 * 60_000;
@@ -100,6 +103,7 @@ export function createS3SyncActivities(deps: S3SyncDeps): S3SyncActivities {
 
   async function prepareS3Sync(input: { runId: string; repositoryId: number; workflowId: string }): Promise<S3SyncPlan> {
     await catalog.runs.markRunning({ id: input.runId, kind: 's3-sync', jobId: null, workflowId: input.workflowId, repositoryId: input.repositoryId });
+    await (deps.notifier ?? SILENT_NOTIFIER).runEvent(input.runId, 'run.started');
     const repo = await catalog.repositories.get(input.repositoryId);
     const { settings } = await access(input.repositoryId);
     return {
@@ -203,6 +207,7 @@ export function createS3SyncActivities(deps: S3SyncDeps): S3SyncActivities {
     await catalog.runs.finish({ id: input.runId, status: input.status, snapshotId: null, stats: null, warnings: input.warnings, failureReason: input.failureReason, details: input.details });
     const level = input.status === 'failed' ? 'error' : input.status === 'warning' ? 'warn' : 'info';
     logger[level]({ notification: 'run-finished', kind: 's3-sync', runId: input.runId, status: input.status, failureReason: input.failureReason }, `S3 sync: ${input.status}`);
+    await (deps.notifier ?? SILENT_NOTIFIER).runEnded(input.runId);
   }
 
   return withFailureMapping({ prepareS3Sync, runS3Sync, verifyS3Sync, finishS3Sync });
