@@ -86,7 +86,9 @@ export class Supervisor {
   private launch(child: Running): void {
     const { spec } = child;
     const log = createWriteStream(join(this.logDir, `${spec.name}.log`), { flags: 'a' });
-    const proc = spawn(spec.command, spec.args, { env: { ...process.env, ...spec.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Each child leads a process group of its own, so stopAll reaches what it started too (an
+    // engine, a version probe, a catalog backend) and nothing of the stack outlives a stop.
+    const proc = spawn(spec.command, spec.args, { env: { ...process.env, ...spec.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     proc.stdout!.pipe(log);
     proc.stderr!.pipe(log);
     proc.on('error', (err) => this.say(`backstop: ${spec.name} could not start: ${err.message}`));
@@ -121,10 +123,23 @@ export class Supervisor {
       const proc = child.proc;
       if (!proc || proc.exitCode !== null || proc.signalCode !== null) continue;
       const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-      proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+      signalGroup(proc, 'SIGTERM');
+      const timer = setTimeout(() => signalGroup(proc, 'SIGKILL'), graceMs);
       await exited;
       clearTimeout(timer);
+      // Whatever of the group is still there (a grandchild that ignored or had not yet seen
+      // SIGTERM) goes now: the leader is gone, nobody would stop it later.
+      signalGroup(proc, 'SIGKILL');
     }
+  }
+}
+
+/** Signals the child's whole process group (it leads one: spawned detached); gone is fine. */
+function signalGroup(proc: ChildProcess, signal: NodeJS.Signals): void {
+  if (proc.pid === undefined) return;
+  try {
+    process.kill(-proc.pid, signal);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
   }
 }
