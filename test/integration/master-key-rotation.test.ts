@@ -20,6 +20,7 @@ import { SEALED_COLUMNS, sealedColumnName } from '../../catalog/sealed-columns';
 import { ROTATION_APPLICATION_NAME } from '../../catalog/master-key-rotation';
 import { runAdmin, startAdmin } from '../support/admin-cli';
 import { waitFor } from '../support/wait';
+import { channelSecretContext } from '../../catalog/notifications';
 
 jest.setTimeout(180_000);
 
@@ -84,7 +85,7 @@ beforeAll(async () => {
     return box.seal(plaintext, context);
   };
   // Two repositories, one with every repository secret; an S3 sync target; a plugin
-  // configuration's secrets; the internal CA's key.
+  // configuration's secrets; a notification channel's secrets; the internal CA's key.
   for (const n of [1, 2]) {
     const id = await catalog.repositories.nextId();
     await catalog.repositories.insert({ id, name: `repo${n}`, url: `/srv/repo${n}`, passwordSealed: seal(`repositories.password_sealed/${id}`, `password-${n}-${randomBytes(8).toString('hex')}`, `repository:${id}`) });
@@ -100,6 +101,12 @@ beforeAll(async () => {
   const agent = await catalog.agents.upsert({ name: 'web1' });
   pluginConfigId = await catalog.pluginConfigs.insert(agent.id, { name: 'main-pg', plugin: 'pg_dump', settings: { host: '127.0.0.1' }, secretFields: ['password'] });
   await catalog.pluginConfigs.setSecrets(pluginConfigId, seal(`plugin_configs.secrets_sealed/${pluginConfigId}`, JSON.stringify({ password: `pg-secret-${randomBytes(8).toString('hex')}` }), pluginConfigSecretContext(pluginConfigId)));
+  const channelId = await catalog.notifications.nextChannelId();
+  await catalog.notifications.insertChannel(
+    channelId,
+    { name: 'ops-slack', kind: 'slack', settings: {}, secretFields: ['url'] },
+    seal(`notification_channels.secrets_sealed/${channelId}`, JSON.stringify({ url: `https://hooks.slack.example/T0/B0/${randomBytes(8).toString('hex')}` }), channelSecretContext(channelId)),
+  );
   const ca = await catalog.identity.ensureCertificateAuthority(box, () => createCertificateAuthority());
   expected.set('internal_ca.key_sealed/1', ca.keyPem);
 });
