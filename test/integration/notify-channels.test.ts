@@ -8,6 +8,7 @@ import { BackstopError } from '../../contract/errors';
 import type { ChannelKind, ChannelSpec, DeliveryAnswer, NotificationMessage } from '../../contract/notifications';
 import { createCertificateAuthority } from '../../core/pki';
 import { DELIVERERS, validateChannel, verifyWebhookSignature } from '../../activities/server/notify/channels';
+import { FAILED as FIXTURE_FAILED } from '../../activities/server/notify/channels/__fixtures__/messages';
 import { startHttpReceiver, type HttpReceiver } from '../support/http-receiver';
 import { freePort } from '../support/ports';
 import { startSmtp, type SmtpServer } from '../support/smtp';
@@ -16,29 +17,11 @@ import { waitFor } from '../support/wait';
 jest.setTimeout(120_000);
 
 const RUN_ID = '7d1c2e3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f';
+// The unit tests' failed backup, with a plain reason (no markup to escape on the wire) and a run id of its own.
 const FAILED: NotificationMessage = {
-  event: 'run.failed',
-  severity: 'error',
-  title: 'Backup of job home on web-1 failed',
+  ...FIXTURE_FAILED,
   text: 'restic could not lock the repository: "main" is locked by another process',
-  occurredAt: '2026-12-03T07:00:00.000Z',
-  run: {
-    id: RUN_ID,
-    kind: 'backup',
-    status: 'failed',
-    jobId: 4,
-    jobName: 'home',
-    agent: 'web-1',
-    repositoryId: 2,
-    snapshotId: null,
-    failureReason: 'repository "main" is locked',
-    warnings: 0,
-    startedAt: '2026-12-03T06:59:00.000Z',
-    endedAt: '2026-12-03T07:00:00.000Z',
-  },
-  job: { id: 4, name: 'home' },
-  agent: { name: 'web-1' },
-  repository: { id: 2, name: 'main' },
+  run: { ...FIXTURE_FAILED.run!, id: RUN_ID },
 };
 const event = (e: NotificationMessage['event'], severity: NotificationMessage['severity'] = 'info'): NotificationMessage => ({ ...FAILED, event: e, severity });
 

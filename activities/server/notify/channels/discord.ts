@@ -6,11 +6,9 @@
 // settings: username?, avatarUrl?
 // secrets:  url
 import type { ChannelDeliverer, NotificationMessage, Severity } from '../../../../contract/notifications';
-import { webhookUrl } from './chat';
+import { postToIncomingWebhook, webhookUrl } from './chat';
 import { messageFacts, truncate } from './facts';
 import { onlyKeys, optionalString, requireHttpUrl, type Fields } from './fields';
-import { postHttp } from './http';
-import { secretFragments } from './redact';
 
 /** Embed colors (RGB as an integer, as Discord takes them). */
 export const DISCORD_COLORS = { info: 0x3498db, warning: 0xf1c40f, error: 0xe74c3c } as const satisfies Record<Severity, number>;
@@ -64,15 +62,7 @@ export const discord: ChannelDeliverer = {
     webhookUrl(secrets);
   },
 
-  async deliver(spec, message, opts) {
-    return postHttp({
-      kind: 'discord',
-      url: new URL(spec.secrets.url!),
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(renderDiscordPayload(message, spec.settings)),
-      secrets: secretFragments(spec.secrets),
-      timeoutMs: opts.timeoutMs,
-      signal: opts.signal,
-    });
+  deliver(spec, message, opts) {
+    return postToIncomingWebhook('discord', spec, renderDiscordPayload(message, spec.settings), opts);
   },
 };

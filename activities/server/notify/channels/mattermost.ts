@@ -6,11 +6,9 @@
 // settings: username?, channel?, iconUrl?
 // secrets:  url
 import type { ChannelDeliverer, NotificationMessage } from '../../../../contract/notifications';
-import { severityEmoji, webhookUrl } from './chat';
+import { postToIncomingWebhook, severityEmoji, webhookUrl } from './chat';
 import { messageFacts, truncate } from './facts';
 import { onlyKeys, optionalString, requireHttpUrl, type Fields } from './fields';
-import { postHttp } from './http';
-import { secretFragments } from './redact';
 
 // A post's text is at most 16383 characters (Mattermost's post size limit).
 const TEXT_MAX = 16_383;
@@ -45,15 +43,7 @@ export const mattermost: ChannelDeliverer = {
     webhookUrl(secrets);
   },
 
-  async deliver(spec, message, opts) {
-    return postHttp({
-      kind: 'mattermost',
-      url: new URL(spec.secrets.url!),
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(renderMattermostPayload(message, spec.settings)),
-      secrets: secretFragments(spec.secrets),
-      timeoutMs: opts.timeoutMs,
-      signal: opts.signal,
-    });
+  deliver(spec, message, opts) {
+    return postToIncomingWebhook('mattermost', spec, renderMattermostPayload(message, spec.settings), opts);
   },
 };

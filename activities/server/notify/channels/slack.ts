@@ -7,11 +7,9 @@
 // settings: blocks? (default true; false sends `text` alone)
 // secrets:  url
 import type { ChannelDeliverer, NotificationMessage } from '../../../../contract/notifications';
-import { severityEmoji, webhookUrl } from './chat';
+import { postToIncomingWebhook, severityEmoji, webhookUrl } from './chat';
 import { messageFacts, truncate } from './facts';
 import { onlyKeys, optionalBoolean } from './fields';
-import { postHttp } from './http';
-import { secretFragments } from './redact';
 
 /** Slack's mrkdwn escaping: only these three are control characters. */
 export function slackEscape(s: string): string {
@@ -54,16 +52,7 @@ export const slack: ChannelDeliverer = {
     webhookUrl(secrets);
   },
 
-  async deliver(spec, message, opts) {
-    const payload = renderSlackPayload(message, spec.settings.blocks !== false);
-    return postHttp({
-      kind: 'slack',
-      url: new URL(spec.secrets.url!),
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(payload),
-      secrets: secretFragments(spec.secrets),
-      timeoutMs: opts.timeoutMs,
-      signal: opts.signal,
-    });
+  deliver(spec, message, opts) {
+    return postToIncomingWebhook('slack', spec, renderSlackPayload(message, spec.settings.blocks !== false), opts);
   },
 };
