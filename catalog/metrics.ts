@@ -104,7 +104,7 @@ export class MetricsReadings {
   }
 
   /** Failed notification deliveries per channel; null before the catalog has the tables (migration 015). */
-  notificationFailures(): Promise<NotificationFailureRow[] | null> {
+  notificationFailures(): Promise<NotificationFailureRow[]> {
     return notificationDeliveryFailures(this.s.q);
   }
 }

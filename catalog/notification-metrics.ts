@@ -1,7 +1,4 @@
-// Failed notification deliveries per channel, for /metrics. The tables come with migration
-// 015 (issue 15's notification pipeline, built beside this on another branch): until the
-// catalog has them this answers null and the metric has no samples, so merging the
-// pipeline turns the metric on with no further change here.
+// Failed notification deliveries per channel, for /metrics (tables of migration 015).
 import type { Queryable } from './db';
 
 export interface NotificationFailureRow {
@@ -11,9 +8,7 @@ export interface NotificationFailureRow {
   failed: number;
 }
 
-export async function notificationDeliveryFailures(q: Queryable): Promise<NotificationFailureRow[] | null> {
-  const { rows: present } = await q.query("SELECT to_regclass('notification_deliveries') IS NOT NULL AS present");
-  if (!present[0]?.present) return null;
+export async function notificationDeliveryFailures(q: Queryable): Promise<NotificationFailureRow[]> {
   // Every channel, zeros too: increase() needs a series before the first failure.
   const { rows } = await q.query(
     `SELECT c.name AS channel, c.kind, count(d.id) FILTER (WHERE d.status = 'failed')::bigint AS failed

@@ -17,7 +17,7 @@ const input = (over: Partial<MetricsInput> = {}): MetricsInput => ({
   awaitingApproval: 0,
   agents: [],
   repositories: [],
-  notificationFailures: null,
+  notificationFailures: [],
   ...over,
 });
 
@@ -148,8 +148,8 @@ describe('histogramSamples', () => {
 });
 
 describe('notificationFamily', () => {
-  it('has no samples before the catalog has notification tables, one per channel after', () => {
-    expect(notificationFamily(null).values).toEqual([]);
+  it('has one sample per channel, none without channels', () => {
+    expect(notificationFamily([]).values).toEqual([]);
     expect(notificationFamily([{ channel: 'ops mail', kind: 'email', failed: 2 }]).values).toEqual([{ labels: { channel: 'ops mail', channel_kind: 'email' }, value: 2 }]);
   });
 });

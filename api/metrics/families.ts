@@ -38,8 +38,8 @@ export interface MetricsInput {
   awaitingApproval: number;
   agents: AgentReading[];
   repositories: RepositoryReading[];
-  /** Null while the catalog has no notification tables (before migration 015). */
-  notificationFailures: NotificationFailureRow[] | null;
+  /** Failed deliveries per channel (every channel, zeros too). */
+  notificationFailures: NotificationFailureRow[];
 }
 
 const seconds = (iso: string) => Date.parse(iso) / 1000;
@@ -167,13 +167,13 @@ function repositoryFamilies(repositories: RepositoryReading[]): Family[] {
   ];
 }
 
-/** Deliveries that ended failed, per channel; no samples while the catalog has no notification tables. */
-export function notificationFamily(rows: NotificationFailureRow[] | null): Family {
+/** Deliveries that ended failed, per channel (every channel, zeros too). */
+export function notificationFamily(rows: NotificationFailureRow[]): Family {
   return {
     name: 'backstop_notification_delivery_failures_total',
     help: 'Notification deliveries that failed for good (every attempt refused or unanswered), by channel.',
     type: 'counter',
-    values: (rows ?? []).map((r) => ({ labels: { channel: r.channel, channel_kind: r.kind }, value: r.failed })),
+    values: rows.map((r) => ({ labels: { channel: r.channel, channel_kind: r.kind }, value: r.failed })),
   };
 }
 

@@ -118,6 +118,17 @@ describe('the API’s /metrics', () => {
     expect(sampleValue(samples, 'backstop_restores_awaiting_approval')).toBe(0);
   });
 
+  it('counts failed notification deliveries per channel, zero for a channel that never failed', async () => {
+    const n = stack.catalog.notifications;
+    const failing = await n.insertChannel(await n.nextChannelId(), { name: 'ops-hook', kind: 'webhook', settings: { url: 'http://127.0.0.1:1/hook' }, secretFields: [] }, null);
+    await n.insertChannel(await n.nextChannelId(), { name: 'quiet-hook', kind: 'webhook', settings: { url: 'http://127.0.0.1:1/quiet' }, secretFields: [] }, null);
+    const delivery = await n.recordDelivery({ runId: null, channelId: failing.id, event: 'agent.unreachable', workflowId: 'notify/metrics-test/agent.unreachable/1', occurredAt: new Date().toISOString() });
+    await n.markFailed(delivery.id, 'refused: 404');
+    const samples = parseScrape(await scrapeText(ports.api, TOKEN));
+    expect(sampleValue(samples, 'backstop_notification_delivery_failures_total', { channel: 'ops-hook', channel_kind: 'webhook' })).toBe(1);
+    expect(sampleValue(samples, 'backstop_notification_delivery_failures_total', { channel: 'quiet-hook', channel_kind: 'webhook' })).toBe(0);
+  });
+
   it('puts no secret and no run id in the scrape', async () => {
     const text = await scrapeText(ports.api, TOKEN);
     for (const secret of [PASSWORD, TOKEN, stack.masterKey, ok.run.id, failing.run.id, ok.run.workflowId]) expect(text).not.toContain(secret);
