@@ -65,6 +65,7 @@ import { envInt, log, projectToolsFirstOnPath, runBench, tearDown } from '../sup
 import type { BenchEngine, DirectRun } from './engine';
 import { BorgBench } from './borg';
 import { ResticBench } from './restic';
+import { median, verdict } from '../support/stats';
 
 const ROOT = resolve(__dirname, '..', '..');
 const RESTIC = join(ROOT, '.tools', 'bin', 'restic');
@@ -168,12 +169,6 @@ class Pairs {
 
 const fmtS = (ms: number) => (ms / 1000).toFixed(3);
 const fmtMs = (ms: number) => ms.toFixed(0);
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const pass = (ok: boolean) => (ok ? 'PASS' : 'MISS');
 
 function row(cells: string[], widths: number[]): string {
   return cells.map((c, i) => (i <= 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
@@ -214,7 +209,7 @@ function report(dataset: Dataset, results: EngineResult[], caches: string): stri
           fullRatio.toFixed(3),
           fmtMs(median(r.fulls.map((p) => p.backstopMs - p.direct.wallMs))),
           `<= ${TARGET_FULL_RATIO}x`,
-          pass(fullRatio <= TARGET_FULL_RATIO),
+          verdict(fullRatio <= TARGET_FULL_RATIO),
         ],
         w,
       ),
@@ -233,7 +228,7 @@ function report(dataset: Dataset, results: EngineResult[], caches: string): stri
             (backstopMed / engineMed).toFixed(3),
             fmtMs(overhead),
             `<= ${TARGET_INCREMENTAL_MS} ms`,
-            pass(overhead <= TARGET_INCREMENTAL_MS),
+            verdict(overhead <= TARGET_INCREMENTAL_MS),
           ],
           w,
         ),

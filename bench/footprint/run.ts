@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { envInt, keepRequested, log, runBench } from '../support/lifecycle';
 import { freeUpPorts, startUp, untilUp } from '../../test/support/up';
 import { processTree } from '../../test/support/procfs';
+import { verdict } from '../support/stats';
 
 const AGENT_TARGET_MB = 100;
 const SAMPLES = 3;
@@ -93,8 +94,8 @@ async function main(): Promise<void> {
     console.log(`| whole stack | ${[...rows.values()].reduce((s, r) => s + r.n, 0)} | ${mb(rss)} | ${mb(pss)} |`);
     const agent = rows.get('agent')?.rss ?? 0;
     console.log('');
-    console.log(`agent RSS ${mb(agent)} MB (target <= ${AGENT_TARGET_MB}): ${agent / 1024 <= AGENT_TARGET_MB ? 'PASS' : 'MISS'}`);
-    console.log(`whole stack PSS ${mb(pss)} MB (target <= ${STACK_TARGET_MB}): ${pss / 1024 <= STACK_TARGET_MB ? 'PASS' : 'MISS'}`);
+    console.log(`agent RSS ${mb(agent)} MB (target <= ${AGENT_TARGET_MB}): ${verdict(agent / 1024 <= AGENT_TARGET_MB)}`);
+    console.log(`whole stack PSS ${mb(pss)} MB (target <= ${STACK_TARGET_MB}): ${verdict(pss / 1024 <= STACK_TARGET_MB)}`);
   } finally {
     up.proc.kill('SIGINT');
     await Promise.race([up.exited, new Promise((r) => setTimeout(r, 60_000))]);

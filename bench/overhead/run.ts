@@ -42,6 +42,7 @@ import { backupBenchDataset, dropPageCache, warmPageCache, type Dataset } from '
 import { timelineOf, type Timeline } from '../support/timeline';
 import { envInt, log, projectToolsFirstOnPath, runBench, tearDown } from '../support/lifecycle';
 import type { BackupWorkflowResult } from '../../contract/workflows';
+import { median, verdict } from '../support/stats';
 
 const ROOT = resolve(__dirname, '..', '..');
 const RESTIC = join(ROOT, '.tools', 'bin', 'restic');
@@ -143,11 +144,6 @@ class Bench {
 
 const fmtS = (ms: number) => (ms / 1000).toFixed(3);
 const fmtMs = (ms: number) => ms.toFixed(0);
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 function row(cells: string[], widths: number[]): string {
   return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
@@ -185,7 +181,7 @@ function report(dataset: Dataset, fulls: Pair[], incs: Pair[], caches: string): 
         fullRatio.toFixed(3),
         fmtMs(median(fulls.map((p) => p.backstopMs - p.plainMs))),
         `<= ${TARGET_FULL_RATIO}x`,
-        fullRatio <= TARGET_FULL_RATIO ? 'PASS' : 'MISS',
+        verdict(fullRatio <= TARGET_FULL_RATIO),
       ],
       widths,
     ),
@@ -201,7 +197,7 @@ function report(dataset: Dataset, fulls: Pair[], incs: Pair[], caches: string): 
           median(incs.map((p) => p.backstopMs / p.plainMs)).toFixed(3),
           fmtMs(overheadMed),
           `<= ${TARGET_INCREMENTAL_MS} ms`,
-          overheadMed <= TARGET_INCREMENTAL_MS ? 'PASS' : 'MISS',
+          verdict(overheadMed <= TARGET_INCREMENTAL_MS),
         ],
         widths,
       ),

@@ -47,6 +47,7 @@ import { backupBenchDataset, dropPageCache, warmPageCache, type Dataset } from '
 import { envInt, log, projectToolsFirstOnPath, runBench, tearDown } from '../support/lifecycle';
 import type { BackupWorkflowResult } from '../../contract/workflows';
 import { CpuSampler, type CpuReport } from './cpu';
+import { median, verdict } from '../support/stats';
 
 const ROOT = resolve(__dirname, '..', '..');
 const RESTIC = join(ROOT, '.tools', 'bin', 'restic');
@@ -163,12 +164,6 @@ class Target {
 }
 
 const fmtS = (ms: number) => (ms / 1000).toFixed(2);
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const pass = (ok: boolean) => (ok ? 'PASS' : 'MISS');
 
 function row(cells: string[], widths: number[]): string {
   return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
@@ -233,17 +228,17 @@ function report(dataset: Dataset, fulls: Round[], incs: Round[], caches: string,
   const thrRatio = (a: Side, b: Side) => median(fulls.map((r) => r.samples[b].wallMs / r.samples[a].wallMs));
   out.push(`full-backup throughput: push ${thr('push').toFixed(1)} MiB/s, pull ${thr('pull').toFixed(1)} MiB/s, plain restic ${thr('plain').toFixed(1)} MiB/s`);
   const fullRatio = thrRatio('pull', 'push');
-  out.push(`  pull/push throughput ratio   ${fullRatio.toFixed(3)}   target >= ${TARGET_FULL_THROUGHPUT}   ${pass(fullRatio >= TARGET_FULL_THROUGHPUT)}`);
+  out.push(`  pull/push throughput ratio   ${fullRatio.toFixed(3)}   target >= ${TARGET_FULL_THROUGHPUT}   ${verdict(fullRatio >= TARGET_FULL_THROUGHPUT)}`);
   out.push(`  push/plain throughput ratio  ${thrRatio('push', 'plain').toFixed(3)}`);
   out.push(`  pull/plain throughput ratio  ${thrRatio('pull', 'plain').toFixed(3)}`);
   out.push(`  restic's own run (median): push ${fmtS(med(fulls, 'push', (s) => s.resticMs))} s, pull ${fmtS(med(fulls, 'pull', (s) => s.resticMs))} s, plain ${fmtS(med(fulls, 'plain', (s) => s.resticMs))} s`);
   if (incs.length > 0) {
     const incRatio = median(incs.map((r) => r.samples.pull.wallMs / r.samples.push.wallMs));
-    out.push(`no-change incremental time ratio pull/push  ${incRatio.toFixed(3)}   target <= ${TARGET_INCREMENTAL_RATIO}   ${pass(incRatio <= TARGET_INCREMENTAL_RATIO)}`);
+    out.push(`no-change incremental time ratio pull/push  ${incRatio.toFixed(3)}   target <= ${TARGET_INCREMENTAL_RATIO}   ${verdict(incRatio <= TARGET_INCREMENTAL_RATIO)}`);
     out.push(`  restic's own run (median): push ${fmtS(med(incs, 'push', (s) => s.resticMs))} s, pull ${fmtS(med(incs, 'pull', (s) => s.resticMs))} s, plain ${fmtS(med(incs, 'plain', (s) => s.resticMs))} s`);
     const reread = Math.max(...incs.map((r) => r.samples.pull.reread));
     out.push(
-      `files re-read by the pull incremental (run stats filesNew + filesChanged, worst of ${incs.length})  ${reread}   target ${TARGET_REREAD}   ${pass(reread <= TARGET_REREAD)}` +
+      `files re-read by the pull incremental (run stats filesNew + filesChanged, worst of ${incs.length})  ${reread}   target ${TARGET_REREAD}   ${verdict(reread <= TARGET_REREAD)}` +
         `   (push: ${Math.max(...incs.map((r) => r.samples.push.reread))}, plain: ${Math.max(...incs.map((r) => r.samples.plain.reread))})`,
     );
   }

@@ -23,6 +23,7 @@ import { transferFlags } from '../../activities/server/sync/rclone';
 import { timelineOf } from '../support/timeline';
 import { envInt, log, projectToolsFirstOnPath, runBench } from '../support/lifecycle';
 import type { S3SyncWorkflowResult } from '../../contract/workflows';
+import { median, verdict } from '../support/stats';
 
 // The project's restic, rclone and weed, before anything runs.
 projectToolsFirstOnPath();
@@ -30,11 +31,6 @@ projectToolsFirstOnPath();
 const PASSWORD = 'benchmark password, not a secret';
 const TARGET_RATIO = 1.05;
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 interface Sample {
   order: string;
@@ -161,7 +157,7 @@ async function main(): Promise<void> {
     const backstopMed = median(samples.map((x) => x.backstopMs));
     const ratio = median(samples.map((x) => x.backstopMs / x.plainMs));
     console.log(`median: plain ${s(plainMed)} s (${(mib / (plainMed / 1000)).toFixed(1)} MiB/s), Backstop ${s(backstopMed)} s; overhead ${(backstopMed - plainMed).toFixed(0)} ms, of which verification ${median(samples.map((x) => x.verifyMs)).toFixed(0)} ms`);
-    console.log(`median ratio Backstop / plain: ${ratio.toFixed(3)}x  target <= ${TARGET_RATIO}x: ${ratio <= TARGET_RATIO ? 'PASS' : 'MISS'}`);
+    console.log(`median ratio Backstop / plain: ${ratio.toFixed(3)}x  target <= ${TARGET_RATIO}x: ${verdict(ratio <= TARGET_RATIO)}`);
   } finally {
     await stack.stop();
     await s3.stop();
