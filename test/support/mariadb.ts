@@ -6,6 +6,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports';
 import { waitFor } from './wait';
+import { stopChild } from './child-process';
 
 export interface MariaDb {
   port: number;
@@ -40,11 +41,7 @@ export async function startMariaDb(): Promise<MariaDb> {
     socket,
     sql,
     async stop() {
-      const exited = new Promise((r) => proc.once('exit', r));
-      proc.kill('SIGTERM');
-      const t = setTimeout(() => proc.kill('SIGKILL'), 20_000);
-      await exited;
-      clearTimeout(t);
+      await stopChild(proc, 20_000);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { freePort } from './ports';
 import { waitFor } from './wait';
 import { TOOLS_BIN } from './tools';
+import { stopChild } from './child-process';
 
 export interface S3Server {
   /** http://127.0.0.1:<port>, the S3 endpoint. */
@@ -99,14 +100,8 @@ export async function startS3(): Promise<S3Server> {
     },
     resticEnv: () => ({ AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_DEFAULT_REGION: 'us-east-1' }),
     async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) {
-        const exited = new Promise((r) => proc.once('exit', r));
-        proc.kill('SIGTERM');
-        // kill -9 is safe: the data directory is thrown away anyway.
-        const t = setTimeout(() => proc.kill('SIGKILL'), 5_000);
-        await exited;
-        clearTimeout(t);
-      }
+      // kill -9 after 5 s is safe: the data directory is thrown away anyway.
+      await stopChild(proc, 5_000);
       rmSync(dir, { recursive: true, force: true });
     },
   };

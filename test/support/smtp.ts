@@ -12,6 +12,7 @@ import { createCertificateAuthority, signServerCertificate, type CertificateAuth
 import { freePort } from './ports';
 import { TOOLS_BIN } from './tools';
 import { waitFor } from './wait';
+import { stopChild } from './child-process';
 
 export interface ReceivedMail {
   mailFrom: string;
@@ -74,21 +75,14 @@ export async function startSmtp(mode: 'starttls' | 'tls', ca?: CertificateAuthor
     messages,
     log: () => stderr,
     async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) {
-        const exited = new Promise((r) => proc.once('exit', r));
-        proc.kill('SIGTERM');
-        const t = setTimeout(() => proc.kill('SIGKILL'), 5_000);
-        await exited;
-        clearTimeout(t);
-      }
+      await stopChild(proc, 5_000);
       rmSync(dir, { recursive: true, force: true });
     },
   };
   try {
-    await waitFor(`aiosmtpd (${mode}) on port ${port}`, async () => {
-      if (proc.exitCode !== null) throw new Error(`smtp_server.py exited with code ${proc.exitCode}: ${stderr}`);
-      return ready;
-    }, 30_000, 50);
+    // An exit ends the wait at once (a throw inside waitFor would only count as "not yet").
+    await waitFor(`aiosmtpd (${mode}) on port ${port}`, async () => ready || proc.exitCode !== null, 30_000, 50);
+    if (!ready) throw new Error(`smtp_server.py exited with code ${proc.exitCode}: ${stderr}`);
   } catch (err) {
     await server.stop();
     throw err;
