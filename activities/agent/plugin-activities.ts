@@ -24,7 +24,7 @@ import { reportOf, type BackstopPlugin, type PluginContext, type PluginTestRepor
 import type { PluginConfigSource } from './plugin-config-source';
 import type { PluginRegistry } from '../shared/plugins/registry';
 import { classifyDbFailure } from '../shared/plugins/db/failures';
-import { scrub } from '../shared/engines/restic/restic';
+import { scrub } from '../shared/scrub-error';
 import { engineOnlyEnv, streamCommandArgv } from '../shared/plugins/stream-command';
 import type { PluginBackupInput, PluginBackupResult, PluginCleanupInput, PluginRestoreInput, PluginRunInput, PluginActivities } from '../../contract/plugin-activities';
 

@@ -13,7 +13,7 @@ import { parseS3Credentials, repositorySyncContext } from '../../../core/s3';
 import { runTag } from '../../../contract/names';
 import type { Catalog } from '../../../catalog/catalog';
 import type { EngineProcessRegistry } from '../../shared/engines/orphans';
-import { scrub } from '../../shared/engines/restic/restic';
+import { scrub } from '../../shared/scrub-error';
 import { runProcess, type RunResult } from '../../shared/process';
 import { withFailureMapping } from '../../shared/failure';
 import { withRunLog, type RunLogSink, type RunLogTransport } from '../../shared/run-log-sink';

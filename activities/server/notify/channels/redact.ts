@@ -4,6 +4,7 @@
 // in the path, so a URL is only ever shown as scheme://host/…, and every string a receiver or
 // a library hands back is scrubbed of every secret value (and the pieces of secret URLs) before
 // it is kept.
+import { REDACTED } from '../../../../core/redact';
 
 /** A URL as it may be shown: its scheme, host and port only. */
 export function redactUrl(url: string | URL): string {
@@ -15,7 +16,6 @@ export function redactUrl(url: string | URL): string {
   }
 }
 
-const REDACTED = '[redacted]';
 
 /**
  * What must never be shown, from a channel's secrets: each value as given, its URL-encoded and

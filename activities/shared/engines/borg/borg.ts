@@ -22,6 +22,7 @@ import { directoryListing, parseItems, plannedWrites } from './items';
 import { dumpFileArgs, exportTarArgs, extractArgs, includePaths, listDirectoryArgs, listItemsArgs, subtreePaths, borgPath } from './restore-args';
 import { prepareSsh } from './ssh';
 import { excludePatternsFile, keptByPolicy, tarExcludeFile, type ExistingNode } from './overwrite';
+import { scrub } from '../../scrub-error';
 
 export interface BorgOptions {
   binary?: string;
@@ -476,18 +477,6 @@ function argsArchiveName(args: string[]): string {
   return ref ? ref.slice(ref.indexOf('::') + 2) : '';
 }
 
-/** Belt and braces: no error message leaves this module with a secret in it. */
-export function scrub(err: BackstopError, secrets: string[]): BackstopError {
-  let message = err.message;
-  let details = err.details;
-  for (const s of secrets) if (s) message = message.split(s).join('[redacted]');
-  if (details && secrets.some((s) => s && JSON.stringify(details).includes(s))) {
-    let text = JSON.stringify(details);
-    for (const s of secrets) if (s) text = text.split(JSON.stringify(s).slice(1, -1)).join('[redacted]');
-    details = JSON.parse(text) as Record<string, unknown>;
-  }
-  return message === err.message && details === err.details ? err : new BackstopError(err.type, message, details);
-}
 
 /** A --log-json line to the run log: borg's message of a log line, a plain line as it is. */
 function forwardLogLine(line: string, control: RunControl): void {

@@ -30,6 +30,7 @@ import {
 import { BackupReport, classifyFailure, filesFromCatalog, hasRecordBlob, listingFromCatalog, parsePrune, parseSnapshotList, toEngineSnapshot, type PbsSnapshot } from './parse';
 import { checkNamespace } from './repository';
 import { archivesFor, encodeRecord, notesFor, parseRecord, type SnapshotRecord } from './snapshots';
+import { scrub } from '../../scrub-error';
 
 export interface PbsOptions {
   /** The client binary; default `proxmox-backup-client` on PATH (core/config.ts is where a setting for it would go). */
@@ -85,10 +86,7 @@ export class ProxmoxBackupClient implements BackupEngine {
   }
 
   private scrub(err: BackstopError, repo: RepositoryAccess): BackstopError {
-    let message = err.message;
-    for (const s of this.secrets(repo)) message = message.split(s).join('[redacted]');
-    if (message === err.message) return err;
-    return err instanceof NotFoundError ? new NotFoundError(message) : new BackstopError(err.type, message, err.details);
+    return scrub(err, this.secrets(repo));
   }
 
   private fail(result: RunResult, what: string, repo: RepositoryAccess): never {

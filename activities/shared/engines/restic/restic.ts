@@ -16,6 +16,7 @@ import { parseForget, parsePruneReport } from './forget-parse';
 import type { BackupProgress } from '../../../../contract/model';
 import { describeFilesBytes, stallReason } from '../../stall-watch';
 import type { SnapshotBind } from '../../../../contract/snapshot';
+import { scrub } from '../../scrub-error';
 
 export interface ResticOptions {
   binary?: string;
@@ -319,9 +320,3 @@ export class Restic implements BackupEngine, SnapshotMounter {
   }
 }
 
-/** Belt and braces: no error message leaves this module with a secret in it. */
-export function scrub(err: BackstopError, secrets: string[]): BackstopError {
-  let message = err.message;
-  for (const s of secrets) if (s) message = message.split(s).join('[redacted]');
-  return message === err.message ? err : new BackstopError(err.type, message, err.details);
-}
