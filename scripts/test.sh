@@ -35,3 +35,4 @@ stage "typecheck, lint, api types" checks
 stage unit npm run -s test:unit
 stage workflow npm run -s test:workflow
 stage integration npm run -s test:integration
+stage production npm run -s test:production

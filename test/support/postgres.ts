@@ -1,7 +1,7 @@
 // A throwaway PostgreSQL cluster from Debian's binaries, on a free loopback port.
 // initdb refuses to run as root, so as root the cluster belongs to the postgres user.
-import { execFileSync } from 'node:child_process';
-import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports';
@@ -10,6 +10,10 @@ import { asOwner, clusterOwner, pgBin, type ClusterOwner } from '../../workers/e
 export interface Postgres {
   url: string;
   port: number;
+  /** SIGKILL to the postmaster and every backend, as a crash of the database host would do. */
+  kill9(): void;
+  /** Starts the cluster again after kill9 (PostgreSQL replays its WAL: crash recovery). */
+  start(): void;
   stop(): Promise<void>;
 }
 
@@ -17,6 +21,15 @@ export interface Postgres {
 function runAsOwner(owner: ClusterOwner, cmd: string, args: string[]): void {
   const run = asOwner(owner, cmd, args);
   execFileSync(run.command, run.args, { stdio: 'pipe' });
+}
+
+/** Alive and not a zombie. */
+function isAlive(pid: number): boolean {
+  try {
+    return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 /** With `password`, TCP connections need it (scram-sha-256): for tests of a wrong password. */
@@ -32,13 +45,32 @@ export async function startPostgres(opts: { password?: string } = {}): Promise<P
     if (owner.asRoot) chownSync(join(dir, 'pw'), owner.uid, owner.gid);
   }
   runAsOwner(owner, pgBin('initdb'), ['-D', data, ...auth, '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
-  runAsOwner(owner, pgBin('pg_ctl'), ['-D', data, '-l', join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
+  const start = () => runAsOwner(owner, pgBin('pg_ctl'), ['-D', data, '-l', join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
+  let running = false;
+  const startIt = () => {
+    start();
+    running = true;
+  };
+  startIt();
   return {
     url: `postgres://postgres${opts.password ? `:${encodeURIComponent(opts.password)}` : ''}@127.0.0.1:${port}/postgres`,
     port,
+    kill9() {
+      const pid = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      // Frozen first, so it forks no new backend; then the backends (orphans would hold the
+      // shared memory the next start needs), then the postmaster itself.
+      process.kill(pid, 'SIGSTOP');
+      spawnSync('pkill', ['-KILL', '-P', String(pid)]);
+      process.kill(pid, 'SIGKILL');
+      running = false;
+      // pg_ctl start refuses while the old postmaster still exists: wait (briefly) for it.
+      const deadline = Date.now() + 30_000;
+      while (isAlive(pid) && Date.now() < deadline) spawnSync('sleep', ['0.05']);
+    },
+    start: startIt,
     async stop() {
       try {
-        runAsOwner(owner, pgBin('pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']);
+        if (running) runAsOwner(owner, pgBin('pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
