@@ -80,10 +80,79 @@ it('backs up every agent through the balancer, enrolled over mTLS, on the Tempor
   expect([...t.httpBalancer.served.values()].every((n) => n > 0)).toBe(true);
 });
 
-it('finishes every run on the other server worker when one is killed -9 mid-run', async () => {
+/** The identity (`pid@host`) of the worker that completed a workflow's last workflow task. */
+async function lastWorkflowWorker(workflowId: string): Promise<string> {
+  const history = await t.temporalClient.workflow.getHandle(workflowId).fetchHistory();
+  const done = (history.events ?? []).filter((e) => e.workflowTaskCompletedEventAttributes);
+  return done.at(-1)!.workflowTaskCompletedEventAttributes!.identity!;
+}
+
+it('finishes every run on the other server worker when the one running them is killed -9 mid-run', async () => {
   const ids = await startHeld();
-  await t.member('server-worker-1').kill9();
+  const workflowIds = await Promise.all(ids.map(async (id) => (await t.api.getRun(id)).workflowId));
+  // Kill the worker that ran most of them (Temporal keeps a workflow on the worker that last ran it).
+  const workers = ['server-worker-1', 'server-worker-2'].map((n) => t.member(n));
+  const pidOf = (identity: string) => Number(identity.split('@')[0]);
+  const before = await Promise.all(workflowIds.map(lastWorkflowWorker));
+  const count = (m: (typeof workers)[number]) => before.filter((i) => pidOf(i) === m.pid()).length;
+  const victim = count(workers[0]!) >= count(workers[1]!) ? workers[0]! : workers[1]!;
+  const survivor = victim === workers[0] ? workers[1]! : workers[0]!;
+  expect(count(victim)).toBeGreaterThan(0);
+  await victim.kill9();
   gate.release();
   await expectOneSnapshotEach(await finish(ids));
-  t.member('server-worker-1').start();
+  // Those the victim had were finished by the survivor.
+  for (const [i, wf] of workflowIds.entries()) {
+    if (pidOf(before[i]!) === victim.pid()) expect(pidOf(await lastWorkflowWorker(wf))).toBe(survivor.pid());
+  }
+  victim.start();
+});
+
+it('goes on through the other API when one is killed -9: accepted runs finish, idempotency keys hold across both', async () => {
+  gate.reset();
+  const keys = jobs.map((j) => `failover-${j.id}-${Date.now()}`);
+  // Accepted by api-1…
+  const accepted = [];
+  for (const [i, job] of jobs.entries()) accepted.push(await t.apis[0]!.runJob(job.id, { idempotencyKey: keys[i] }));
+  await waitFor(`${jobs.length} backups held at the gate`, async () => gate.held() >= jobs.length, 120_000);
+  await t.member('api-1').kill9();
+  // …the same keys through api-2 and through the balancer answer the same runs, start nothing new.
+  for (const [i, job] of jobs.entries()) {
+    expect((await t.apis[1]!.runJob(job.id, { idempotencyKey: keys[i] })).runId).toBe(accepted[i]!.runId);
+    expect((await t.api.runJob(job.id, { idempotencyKey: keys[i] })).runId).toBe(accepted[i]!.runId);
+  }
+  // Reads and writes go on through the balancer, which now reaches only api-2.
+  for (let i = 0; i < 6; i++) expect((await t.api.listJobs()).length).toBe(jobs.length);
+  gate.release();
+  const runs = await finish(accepted.map((a) => a.runId));
+  await expectOneSnapshotEach(runs);
+  for (const job of jobs) {
+    const { rows } = await t.catalog.pool.query('SELECT count(*)::int AS n FROM runs WHERE job_id = $1 AND id = ANY($2::uuid[])', [job.id, accepted.map((a) => a.runId)]);
+    expect(rows[0].n).toBe(1);
+  }
+  t.member('api-1').start();
+  await t.apis[0]!.waitUntilHealthy(120_000);
+});
+
+it('finishes every run when the Temporal server is killed -9 and started again mid-run', async () => {
+  const ids = await startHeld();
+  await t.temporal.kill9();
+  await t.temporal.start();
+  gate.release();
+  await expectOneSnapshotEach(await finish(ids));
+});
+
+it('finishes every run, recording each once, when the catalog PostgreSQL is killed -9 and started again mid-run', async () => {
+  const ids = await startHeld();
+  t.catalogDb.kill9();
+  t.catalogDb.start();
+  gate.release();
+  const runs = await finish(ids);
+  await expectOneSnapshotEach(runs);
+  const { rows } = await t.catalog.pool.query('SELECT run_id, count(*)::int AS n FROM snapshots WHERE run_id = ANY($1::uuid[]) GROUP BY run_id', [ids]);
+  expect(rows.map((r: { n: number }) => r.n)).toEqual(ids.map(() => 1));
+  // The APIs and workers reconnected: a new run goes through end to end.
+  gate.release();
+  const after = await t.api.runJob(jobs[0]!.id);
+  expect(await t.api.waitForRun(after.runId, { timeoutMs: 300_000 })).toMatchObject({ status: 'succeeded' });
 });

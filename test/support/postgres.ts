@@ -66,6 +66,9 @@ export async function startPostgres(opts: { password?: string } = {}): Promise<P
       // pg_ctl start refuses while the old postmaster still exists: wait (briefly) for it.
       const deadline = Date.now() + 30_000;
       while (isAlive(pid) && Date.now() < deadline) spawnSync('sleep', ['0.05']);
+      // Dead, but maybe a zombie nobody reaps (a container's PID 1 may not): PostgreSQL would
+      // take it for a live postmaster. After a real crash the pid in the file is simply gone.
+      for (const stale of [join(data, 'postmaster.pid'), join(dir, `.s.PGSQL.${port}.lock`), join(dir, `.s.PGSQL.${port}`)]) rmSync(stale, { force: true });
     },
     start: startIt,
     async stop() {
