@@ -1,8 +1,9 @@
 // No systemd or Docker engine runs here: the agent's unit file, image recipe and env-var
 // reference are checked by reading them.
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SETTINGS, settingsTable } from '../../core/settings';
+import { PRODUCTION_SERVICES } from '../production-services';
 
 const root = join(__dirname, '..', '..');
 const read = (p: string) => readFileSync(join(root, p), 'utf8');
@@ -49,8 +50,10 @@ describe('deploy/agent', () => {
     expect(docker).toMatch(/DAC_READ_SEARCH/);
     expect(docker).toMatch(/SYS_ADMIN/);
     expect(docker).toMatch(/VOLUME \["\/etc\/backstop-agent", "\/var\/lib\/backstop-agent"\]/);
-    expect(docker).toMatch(/ENTRYPOINT \["node", "--import", "tsx", "cli\/main.ts", "agent"\]/);
-    for (const dir of [...docker.matchAll(/^COPY (\S+) \1$/gm)].map((m) => m[1]!)) expect(() => readdirSync(join(root, dir))).not.toThrow();
+    // The command the production suite starts an agent with.
+    const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(docker)?.[1];
+    expect(JSON.parse(entrypoint ?? 'null')).toEqual(PRODUCTION_SERVICES.agent.command);
+    for (const path of [...docker.matchAll(/^COPY (\S+) \1$/gm)].map((m) => m[1]!)) expect(existsSync(join(root, path))).toBe(true);
   });
 
   it('shows the settings the agent reads, as core/settings.ts lists them', () => {
