@@ -64,6 +64,13 @@ export interface Topology {
   temporalDb: Postgres;
   catalogDb: Postgres;
   catalog: Catalog;
+  /**
+   * Starts one more server worker, as deploy/production-services.ts says, with the suite's
+   * environment (and tuning) plus `env` (a build id, say), from `release`: a directory laid
+   * out as the image's working directory (test/production/support/release.ts); by default
+   * this checkout.
+   */
+  addServerWorker(name: string, opts?: { env?: Record<string, string>; release?: string }): Member;
   stop(): Promise<void>;
 }
 
@@ -108,7 +115,7 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
     const balancedUrl = `http://127.0.0.1:${httpBalancer.port}`;
 
     const server = { DATABASE_URL: catalogDb.url, BACKSTOP_MASTER_KEY: masterKey, ...temporal.clientEnv };
-    const add = (name: string, service: ProductionService, env: Record<string, string>) => {
+    const add = (name: string, service: ProductionService, env: Record<string, string>, root = ROOT) => {
       const spec = PRODUCTION_SERVICES[service];
       const allowed = new Set([...spec.env, ...spec.optionalEnv]);
       const extra = Object.keys(env).filter((k) => !allowed.has(k));
@@ -126,7 +133,7 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
         running: () => Boolean(proc && proc.exitCode === null && proc.signalCode === null),
         start() {
           const log = createWriteStream(join(dir, 'logs', `${name}.log`), { flags: 'a' });
-          proc = spawn(process.execPath, ['--enable-source-maps', join(ROOT, script!), ...args], { cwd: ROOT, env: { ...basicEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+          proc = spawn(process.execPath, ['--enable-source-maps', join(root, script!), ...args], { cwd: root, env: { ...basicEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
           proc.stdout!.pipe(log);
           proc.stderr!.pipe(log);
         },
@@ -161,9 +168,8 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
     }
     const direct = apiPorts.map((p) => new ApiClient(`http://127.0.0.1:${p.http}`, adminToken));
     await Promise.all(direct.map((a) => a.waitUntilHealthy(120_000)));
-    for (let i = 0; i < workers; i++) {
-      add(`server-worker-${i + 1}`, 'server-worker', { ...server, ...opts.tuning?.['server-worker'], BACKSTOP_DATA_DIR: join(dir, `server-worker-${i + 1}`), BACKSTOP_LOG_LEVEL: 'info' }).start();
-    }
+    const serverWorkerEnv = (name: string) => ({ ...server, ...opts.tuning?.['server-worker'], BACKSTOP_DATA_DIR: join(dir, name), BACKSTOP_LOG_LEVEL: 'info' });
+    for (let i = 0; i < workers; i++) add(`server-worker-${i + 1}`, 'server-worker', serverWorkerEnv(`server-worker-${i + 1}`)).start();
 
     const api = new ApiClient(balancedUrl, adminToken);
     const agentNames = Array.from({ length: agents }, (_, i) => `agent-${i + 1}`);
@@ -208,10 +214,18 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
       temporalDb,
       catalogDb,
       catalog,
+      addServerWorker(name, extra = {}) {
+        if (members.has(name)) throw new Error(`member ${name} exists already`);
+        const m = add(name, 'server-worker', { ...serverWorkerEnv(name), ...extra.env }, extra.release);
+        m.start();
+        return m;
+      },
       async stop() {
         await stopMembers(members);
         await runCleanups(cleanups);
-        rmSync(dir, { recursive: true, force: true });
+        // BACKSTOP_KEEP_TOPOLOGY=1 keeps the logs and state for a look after a failure.
+        if (process.env.BACKSTOP_KEEP_TOPOLOGY === '1') console.log(`production topology kept in ${dir}`);
+        else rmSync(dir, { recursive: true, force: true });
       },
     };
   } catch (err) {
