@@ -9,3 +9,11 @@ export async function stopChild(proc: ChildProcess, graceMs: number): Promise<vo
   await exited;
   clearTimeout(t);
 }
+
+/** SIGKILL, as a crash; resolved once the process has exited (at once if it already had). */
+export async function killChild(proc: ChildProcess | undefined): Promise<void> {
+  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise((r) => proc.once('exit', r));
+  proc.kill('SIGKILL');
+  await exited;
+}

@@ -13,6 +13,7 @@ import { Catalog } from '../../catalog/catalog';
 import { ApiClient } from '../../core/api-client';
 import { SearchAttribute } from '../../contract/names';
 import { freePort } from './ports';
+import { killChild } from './child-process';
 import { waitFor } from './wait';
 import { waitForSearchAttributes } from '../../core/temporal-connection';
 import { ROOT, cliArgs, toolPath } from './tools';
@@ -48,14 +49,6 @@ export interface ExtraAgent {
   kill9(): Promise<void>;
   /** Starts it again after kill9, with the same name and token. */
   restart(): Promise<void>;
-}
-
-/** SIGKILL, resolved once the process has exited (at once if it already had). */
-function killHard(p: ChildProcess | undefined): Promise<void> {
-  if (!p || p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
-  const exited = new Promise<void>((r) => p.once('exit', () => r()));
-  p.kill('SIGKILL');
-  return exited;
 }
 
 export async function startTemporalDevServer(dir: string): Promise<{ address: string; proc: ChildProcess }> {
@@ -139,7 +132,7 @@ export async function startStack(opts: { databaseUrl: string; env?: Record<strin
     pid: (c) => procs.get(c)?.pid,
     start,
     kill9(c) {
-      return killHard(procs.get(c));
+      return killChild(procs.get(c));
     },
     async startAgent(name, extraEnv = {}) {
       const token = await catalog.identity.createToken({ name: `test agent ${name}`, scope: 'agent', agentName: name });
@@ -158,7 +151,7 @@ export async function startStack(opts: { databaseUrl: string; env?: Record<strin
       await api.waitForAgent(name, 60_000);
       return {
         name,
-        kill9: () => killHard(extraAgents.get(name)),
+        kill9: () => killChild(extraAgents.get(name)),
         restart: async () => launch(),
       };
     },

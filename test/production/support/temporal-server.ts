@@ -11,7 +11,7 @@ import { Connection } from '@temporalio/client';
 import { ROOT, TOOLS_BIN } from '../../support/tools';
 import { freePort } from '../../support/ports';
 import { fatal, waitFor } from '../../support/wait';
-import { stopChild } from '../../support/child-process';
+import { killChild, stopChild } from '../../support/child-process';
 import type { Postgres } from '../../support/postgres';
 import type { TemporalTlsFiles } from './tls';
 
@@ -127,13 +127,7 @@ export async function startTemporalServer(opts: { dir: string; pg: Postgres; tls
       BACKSTOP_TEMPORAL_TLS_KEY: opts.tls.clientKey,
     },
     connect,
-    async kill9() {
-      const p = proc;
-      if (!p || p.exitCode !== null || p.signalCode !== null) return;
-      const exited = new Promise((r) => p.once('exit', r));
-      p.kill('SIGKILL');
-      await exited;
-    },
+    kill9: () => killChild(proc),
     start,
     pid: () => proc?.pid,
     async stop() {
