@@ -101,6 +101,8 @@ export interface RunControl {
   onLog?: (stream: 'stdout' | 'stderr', line: string) => void;
   /** Run the engine inside another command (pull mode's mount namespace) instead of directly. */
   launcher?: EngineLauncher;
+  /** An item the engine reported it could not restore (restic names it; borg does not), with the engine's reason. */
+  onItemError?: (item: string, message: string) => void;
 }
 
 /**
@@ -158,6 +160,11 @@ export type RestoreOverwrite = 'always' | 'if-changed' | 'if-newer' | 'never';
 export interface RestoreOptions {
   /** Paths or glob patterns to restore (restic --include); empty restores everything. */
   include?: string[];
+  /**
+   * Exact paths to restore, taken literally (a `*` in a name is a `*`): a drill's sample.
+   * Restored with `include`; empty or absent adds nothing.
+   */
+  paths?: string[];
   /** Omitted: the engine's default (restic: always, which rewrites only differing content). */
   overwrite?: RestoreOverwrite;
   /** Read every restored file back and compare it with the snapshot. */
@@ -198,6 +205,24 @@ export interface SnapshotListing {
   children: SnapshotEntry[];
 }
 
+/**
+ * A check that reads stored data back, bounded (a restore drill's integrity step). Without
+ * it, `check` verifies the repository's structure only.
+ */
+export interface CheckDataRead {
+  /** restic: the share of data packs read (`--read-data-subset=<n>%`, a random subset each time); 0 reads none. */
+  readDataPercent: number;
+  /** borg: the newest archives whose data is read and verified (`--verify-data --last <n>`). */
+  lastArchives: number;
+  /**
+   * restic: run without restic's own (exclusive) lock, beside backups that hold Backstop's
+   * shared repository lock with the caller. Safe because only a prune removes data, and a
+   * prune needs the exclusive repository lock; packs a running backup adds are at most
+   * reported as not yet indexed, which restic check counts as no error.
+   */
+  besideBackups: boolean;
+}
+
 export interface BackupEngine {
   init(repo: RepositoryAccess): Promise<void>;
   /** Fails with a typed error when the repository is missing or the password is wrong. */
@@ -212,6 +237,11 @@ export interface BackupEngine {
   planRestore(repo: RepositoryAccess, snapshotId: string, target: string, options?: RestoreOptions): Promise<PlannedWrite[]>;
   /** One directory of a snapshot (non-recursive); null when the snapshot has nothing at `path`. */
   listDirectory(repo: RepositoryAccess, snapshotId: string, path: string): Promise<SnapshotListing | null>;
+  /**
+   * Every node of a snapshot (recursively), one at a time as the engine lists them, so a
+   * snapshot of millions of files is never held in memory whole.
+   */
+  walkSnapshot(repo: RepositoryAccess, snapshotId: string, onEntry: (e: SnapshotEntry) => void, control?: RunControl): Promise<void>;
   /** Streams one regular file of a snapshot into `out` (not ended, so the caller decides). */
   dumpFile(repo: RepositoryAccess, snapshotId: string, path: string, out: NodeJS.WritableStream, signal?: AbortSignal): Promise<void>;
   /**
@@ -221,10 +251,11 @@ export interface BackupEngine {
    */
   dumpArchive(repo: RepositoryAccess, snapshotId: string, path: string, out: NodeJS.WritableStream, control: RunControl): Promise<void>;
   /**
-   * Verifies the repository's structure (restic check, borg check); fails with
-   * RepositoryDamagedError naming what is missing or corrupt. Stops on `control.signal`.
+   * Verifies the repository's structure (restic check, borg check), and with `read` a bounded
+   * part of its data; fails with RepositoryDamagedError naming what is missing or corrupt.
+   * Stops on `control.signal`.
    */
-  check(repo: RepositoryAccess, control?: RunControl): Promise<void>;
+  check(repo: RepositoryAccess, control?: RunControl, read?: CheckDataRead): Promise<void>;
   /** Applies a retention policy (or reports what it would do, with `dryRun`). */
   forget(repo: RepositoryAccess, req: ForgetRequest, control?: RunControl): Promise<ForgetGroup[]>;
   /** Removes these snapshots (not their data: a prune does that); unknown ids are an error. */

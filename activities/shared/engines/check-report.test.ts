@@ -44,6 +44,27 @@ describe('restic check output', () => {
   });
 });
 
+// restic 0.18.1, `check --read-data-subset=100%` after 16 bytes of a data pack were flipped.
+const RESTIC_CORRUPT_PACK_STDERR = `pack 95366723c90cf0d68b861ed2ad89fb1567d24c97495b1d19537b861010a126b8 contains 2 errors: [blob d9b0a54499f1f1f74febda81dae755bda4667da41f46568c3cab26b95c07447d: decrypting blob <data/d9b0a544> from 95366723 failed: ciphertext verification failed unexpected pack id 2dbe45265ddf8822075ef6c5b3af760e7cab327ebfae09cbf7c83e0b71b06c4c]
+
+The repository contains damaged pack files. These damaged files must be removed to repair the repository. This can be done using the following commands. Please read the troubleshooting guide at https://restic.readthedocs.io/en/stable/077_troubleshooting.html first.
+
+restic repair packs 95366723c90cf0d68b861ed2ad89fb1567d24c97495b1d19537b861010a126b8
+restic repair snapshots --forget
+
+Damaged pack files can be caused by backend problems, hardware problems or bugs in restic. Please open an issue at https://github.com/restic/restic/issues/new/choose for further troubleshooting!
+Fatal: repository contains errors
+`;
+
+describe('restic check output with a data read', () => {
+  test('a corrupt pack is the problem; the repair advice around it is not', () => {
+    expect(resticCheckFoundDamage(RESTIC_CORRUPT_PACK_STDERR)).toBe(true);
+    const problems = RESTIC_CORRUPT_PACK_STDERR.split('\n').filter(isResticCheckProblem);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^pack 95366723\w+ contains 2 errors: .*ciphertext verification failed/);
+  });
+});
+
 describe('borg check output', () => {
   const log = (levelname: string, message: string, msgid?: string) => JSON.stringify({ type: 'log_message', time: 1, message, levelname, name: 'borg.repository', ...(msgid ? { msgid } : {}) });
 

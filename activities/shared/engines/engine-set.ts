@@ -30,9 +30,10 @@ export class EngineSet implements BackupEngine, SnapshotMounter {
   restore: BackupEngine['restore'] = (repo, id, target, control, options) => this.for(repo).restore(repo, id, target, control, options);
   planRestore: BackupEngine['planRestore'] = (repo, id, target, options) => this.for(repo).planRestore(repo, id, target, options);
   listDirectory: BackupEngine['listDirectory'] = (repo, id, path) => this.for(repo).listDirectory(repo, id, path);
+  walkSnapshot: BackupEngine['walkSnapshot'] = (repo, id, onEntry, control) => this.for(repo).walkSnapshot(repo, id, onEntry, control);
   dumpFile: BackupEngine['dumpFile'] = (repo, id, path, out, signal) => this.for(repo).dumpFile(repo, id, path, out, signal);
   dumpArchive: BackupEngine['dumpArchive'] = (repo, id, path, out, control) => this.for(repo).dumpArchive(repo, id, path, out, control);
-  check: BackupEngine['check'] = (repo, control) => this.for(repo).check(repo, control);
+  check: BackupEngine['check'] = (repo, control, read) => this.for(repo).check(repo, control, read);
   forget: BackupEngine['forget'] = (repo, req, control) => this.for(repo).forget(repo, req, control);
   forgetSnapshots: BackupEngine['forgetSnapshots'] = (repo, ids) => this.for(repo).forgetSnapshots(repo, ids);
   prune: BackupEngine['prune'] = (repo, control) => this.for(repo).prune(repo, control);

@@ -1,4 +1,4 @@
-import { archiveRef, borgEnv, borgExclude, createArgs, repoLocation, snapshotPaths, unlockStaleArgs } from './args';
+import { archiveRef, borgEnv, borgExclude, checkArgs, createArgs, repoLocation, snapshotPaths, unlockStaleArgs } from './args';
 import { UnsupportedByEngineError } from '../../../../contract/errors';
 
 describe('borgEnv', () => {
@@ -70,5 +70,12 @@ describe('createArgs', () => {
 
   test('unlockStale takes a shared lock with a short wait', () => {
     expect(unlockStaleArgs('/repo')).toEqual(['list', '--log-json', '--lock-wait', '1', '--last', '1', '--short', '/repo']);
+  });
+});
+
+describe('checkArgs', () => {
+  test('the structure only, or with the data of the newest archives verified', () => {
+    expect(checkArgs('/r')).toEqual(['check', '--log-json', '--lock-wait', '10', '/r']);
+    expect(checkArgs('/r', { readDataPercent: 5, lastArchives: 2, besideBackups: true })).toEqual(['check', '--log-json', '--lock-wait', '10', '--verify-data', '--last', '2', '/r']);
   });
 });

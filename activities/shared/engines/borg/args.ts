@@ -1,7 +1,7 @@
 // borg command lines as data. The passphrase travels only in the environment
 // (BORG_PASSPHRASE), never in argv where `ps` would show it.
 import { posix } from 'node:path';
-import type { BackupRequest, RepositoryAccess } from '../../../../contract/engine';
+import type { BackupRequest, CheckDataRead, RepositoryAccess } from '../../../../contract/engine';
 import { UnsupportedByEngineError } from '../../../../contract/errors';
 import { archiveComment, archiveName, escapePlaceholders } from './names';
 
@@ -64,7 +64,15 @@ export const listArchivesArgs = (url: string): string[] => ['list', '--json', ..
  */
 export const unlockStaleArgs = (url: string): string[] => ['list', '--log-json', '--lock-wait', '1', '--last', '1', '--short', repoLocation(url)];
 
-export const checkArgs = (url: string): string[] => ['check', ...commonFlags(), repoLocation(url)];
+/**
+ * `borg check`: the repository (segments' checksums) and the archives' metadata; with `read`,
+ * also the data of the newest archives, decrypted and verified (`--verify-data --last <n>`).
+ * borg has no random subset of the data: the bound is the archives.
+ */
+export function checkArgs(url: string, read?: CheckDataRead): string[] {
+  const verify = read ? ['--verify-data', '--last', String(Math.max(1, Math.floor(read.lastArchives)))] : [];
+  return ['check', ...commonFlags(), ...verify, repoLocation(url)];
+}
 
 /** `-v`: compact reports what it freed only at info level. */
 export const compactArgs = (url: string): string[] => ['compact', ...commonFlags(), '-v', repoLocation(url)];

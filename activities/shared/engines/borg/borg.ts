@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { BackstopError, ErrorType, NotFoundError, UnsupportedByEngineError } from '../../../../contract/errors';
-import type { BackupEngine, BackupRequest, EngineLauncher, EngineSnapshot, ForgetGroup, ForgetRequest, PlannedWrite, PruneOutcome, RepositoryAccess, RestoreOptions, RestoreSummary, RunControl, SnapshotEntry, SnapshotListing } from '../../../../contract/engine';
+import type { BackupEngine, BackupRequest, CheckDataRead, EngineLauncher, EngineSnapshot, ForgetGroup, ForgetRequest, PlannedWrite, PruneOutcome, RepositoryAccess, RestoreOptions, RestoreSummary, RunControl, SnapshotEntry, SnapshotListing } from '../../../../contract/engine';
 import type { BackupProgress } from '../../../../contract/model';
 import type { SnapshotBind } from '../../../../contract/snapshot';
 import { runProcess, type RunOptions, type RunResult } from '../../process';
@@ -19,7 +19,8 @@ import { archiveExists, backupProgress, borgCheckLine, classifyFailure, countFil
 import { pruneArgs, policyArgs } from './prune-args';
 import { parseCompactOutput, parsePruneOutput } from './prune-parse';
 import { directoryListing, parseItems, plannedWrites } from './items';
-import { dumpFileArgs, exportTarArgs, extractArgs, includePaths, listDirectoryArgs, listItemsArgs, subtreePaths, borgPath } from './restore-args';
+import { dumpFileArgs, exportTarArgs, extractArgs, listDirectoryArgs, listItemsArgs, selectionPaths, subtreePaths, borgPath } from './restore-args';
+import { parseItem } from './items';
 import { prepareSsh } from './ssh';
 import { excludePatternsFile, keptByPolicy, tarExcludeFile, type ExistingNode } from './overwrite';
 import { scrub } from '../../scrub-error';
@@ -223,7 +224,7 @@ export class Borg implements BackupEngine {
       throw new UnsupportedByEngineError('borg', `restore through a pull-mode export with ${options.verify ? 'verify' : `overwrite '${policy}'`}`, 'the comparison with the target runs outside the export');
     }
     const archive = await this.archive(repo, snapshotId);
-    const entries = await this.items(repo, archive.name, includePaths(options.include).filter((p) => p !== 'pp:'));
+    const entries = await this.items(repo, archive.name, selectionPaths(options));
     const filesTotal = entries.length;
     const bytesTotal = entries.reduce((sum, e) => sum + (e.size ?? 0), 0);
     await mkdir(target, { recursive: true });
@@ -302,7 +303,7 @@ export class Borg implements BackupEngine {
       control.launcher,
     );
     if (r.exitCode !== 0 && !onlyUnmatched(r)) this.fail(r, 'borg extract', repo);
-    if (options.verify) await this.compare(repo, name, includePaths(options.include).filter((p) => p !== 'pp:'), target, control, work ? join(work, 'tar-exclude') : undefined);
+    if (options.verify) await this.compare(repo, name, selectionPaths(options), target, control, work ? join(work, 'tar-exclude') : undefined);
     const { bytesTotal, filesSkipped, bytesSkipped } = totals;
     return { filesTotal, filesRestored: restored, filesSkipped, filesDeleted: 0, bytesTotal, bytesRestored: bytesTotal - bytesSkipped, bytesSkipped, verified: options.verify === true };
   }
@@ -343,7 +344,7 @@ export class Borg implements BackupEngine {
 
   async planRestore(repo: RepositoryAccess, snapshotId: string, target: string, options: RestoreOptions = {}): Promise<PlannedWrite[]> {
     const archive = await this.archive(repo, snapshotId);
-    const entries = await this.items(repo, archive.name, includePaths(options.include).filter((p) => p !== 'pp:'));
+    const entries = await this.items(repo, archive.name, selectionPaths(options));
     const kept = new Set(await this.keptInTarget(entries, target, options.overwrite ?? 'always'));
     return plannedWrites(entries.filter((e) => !kept.has(e.path)));
   }
@@ -354,6 +355,19 @@ export class Borg implements BackupEngine {
     const r = await this.run(repo, listDirectoryArgs(repo.url, archive.name, path), 'borg list', { onStdoutLine: (l) => lines.push(l) });
     if (r.exitCode !== 0 && !onlyUnmatched(r)) this.fail(r, 'borg list', repo);
     return directoryListing(parseItems(lines), path);
+  }
+
+  async walkSnapshot(repo: RepositoryAccess, snapshotId: string, onEntry: (e: SnapshotEntry) => void, control: RunControl = {}): Promise<void> {
+    const archive = await this.archive(repo, snapshotId);
+    const r = await this.run(repo, listItemsArgs(repo.url, archive.name), 'borg list', {
+      signal: control.signal,
+      onSpawn: control.onSpawn,
+      onStdoutLine: (line) => {
+        const e = parseItem(line);
+        if (e) onEntry(e);
+      },
+    });
+    if (r.exitCode !== 0) this.fail(r, 'borg list', repo);
   }
 
   async dumpFile(repo: RepositoryAccess, snapshotId: string, path: string, out: NodeJS.WritableStream, signal?: AbortSignal): Promise<void> {
@@ -381,10 +395,10 @@ export class Borg implements BackupEngine {
     if (r.exitCode !== 0) this.fail(r, 'borg export-tar', repo);
   }
 
-  async check(repo: RepositoryAccess, control: RunControl = {}): Promise<void> {
+  async check(repo: RepositoryAccess, control: RunControl = {}, read?: CheckDataRead): Promise<void> {
     const problems = new CheckProblems();
     let damaged = false;
-    const r = await this.run(repo, checkArgs(repo.url), 'borg check', {
+    const r = await this.run(repo, checkArgs(repo.url, read), 'borg check', {
       signal: control.signal,
       onSpawn: control.onSpawn,
       onStderrLine: (line) => {

@@ -33,11 +33,20 @@ export function includePaths(include: readonly string[] = []): string[] {
 }
 
 /**
+ * The PATH arguments of a restore's selection: its include patterns, and its exact paths as
+ * path prefixes (`pp:` takes the name literally and matches the path and what is below it).
+ * Empty: the whole archive.
+ */
+export function selectionPaths(opts: Pick<RestoreOptions, 'include' | 'paths'> = {}): string[] {
+  return [...includePaths(opts.include), ...(opts.paths ?? []).map((p) => `pp:${borgPath(p)}`)].filter((p) => p !== 'pp:');
+}
+
+/**
  * `borg extract` into the working directory (the restore target): --list logs each item
  * extracted (counted into the summary), --progress logs `progress_percent` lines.
  */
 export function extractArgs(url: string, name: string, opts: RestoreOptions = {}, patternsFile?: string): string[] {
-  const paths = includePaths(opts.include).filter((p) => p !== 'pp:');
+  const paths = selectionPaths(opts);
   // The items an overwrite policy keeps as they are (overwrite.ts).
   const patterns = patternsFile ? ['--patterns-from', patternsFile] : [];
   return ['extract', ...commonFlags(), '--list', '--progress', ...patterns, archiveRef(url, name), ...paths];

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UnsupportedByEngineError } from '../../../../contract/errors';
 import { directoryListing, modeBits, parseItem, parseItems, plannedWrites } from './items';
-import { dumpFileArgs, exportTarArgs, extractArgs, includePaths, listDirectoryArgs } from './restore-args';
+import { dumpFileArgs, exportTarArgs, extractArgs, includePaths, listDirectoryArgs, selectionPaths } from './restore-args';
 
 const items = parseItems(readFileSync(join(__dirname, '__fixtures__', 'items.jsonl'), 'utf8').split('\n'));
 
@@ -20,6 +20,9 @@ describe('restore args', () => {
   test('command lines', () => {
     expect(extractArgs('/r', 'n', { include: ['/a'] })).toEqual(['extract', '--log-json', '--lock-wait', '10', '--list', '--progress', '/r::n', 'pp:a']);
     expect(extractArgs('/r', 'n', { include: ['/'] })).toEqual(['extract', '--log-json', '--lock-wait', '10', '--list', '--progress', '/r::n']);
+    // A drill's exact paths are path prefixes, a glob character in a name taken literally.
+    expect(selectionPaths({ paths: ['/srv/a*b [1].txt', '/srv/c'] })).toEqual(['pp:srv/a*b [1].txt', 'pp:srv/c']);
+    expect(extractArgs('/r', 'n', { include: ['*.conf'], paths: ['/srv/x'] })).toEqual(['extract', '--log-json', '--lock-wait', '10', '--list', '--progress', '/r::n', 'sh:**/*.conf', 'pp:srv/x']);
     expect(dumpFileArgs('/r', 'n', '/a/b')).toEqual(['extract', '--log-json', '--lock-wait', '10', '--stdout', '/r::n', 'pp:a/b']);
     expect(exportTarArgs('/r', 'n', ['pp:a'])).toEqual(['export-tar', '--log-json', '--lock-wait', '10', '/r::n', '-', 'pp:a']);
     expect(listDirectoryArgs('/r', 'n', '/')).toEqual(['list', '--json-lines', '--log-json', '--lock-wait', '10', '/r::n']);

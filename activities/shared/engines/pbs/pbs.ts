@@ -324,6 +324,10 @@ export class ProxmoxBackupClient implements BackupEngine {
     return listingFromCatalog(await this.catalogLines(repo, s.path), this.archivesOf(s), posix.resolve('/', path));
   }
 
+  walkSnapshot(): Promise<void> {
+    return Promise.reject(new UnsupportedByEngineError(ENGINE, 'be drilled', 'Backstop cannot read a PBS snapshot\'s files back one by one; schedule a verify job on the datastore'));
+  }
+
   /** `restore … -` writes a pxar archive unextracted: the client cannot stream one file. */
   dumpFile(): Promise<void> {
     return Promise.reject(new UnsupportedByEngineError(ENGINE, 'stream a single file', 'proxmox-backup-client does not extract a file to standard output; restore it into a directory instead'));

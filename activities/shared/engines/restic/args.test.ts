@@ -1,4 +1,4 @@
-import { backupArgs, resticEnv, snapshotsArgs, unlockArgs } from './args';
+import { backupArgs, checkArgs, formatPercent, resticEnv, snapshotsArgs, unlockArgs } from './args';
 
 describe('restic command lines', () => {
   it('builds a backup command with tags, excludes and paths after --', () => {
@@ -27,6 +27,15 @@ describe('restic command lines', () => {
   it('filters snapshots by tag', () => {
     expect(snapshotsArgs('t=1')).toEqual(['snapshots', '--json', '--tag', 't=1']);
     expect(snapshotsArgs()).toEqual(['snapshots', '--json']);
+  });
+
+  it('checks the structure only, or a bounded share of the data beside backups', () => {
+    expect(checkArgs()).toEqual(['check']);
+    expect(checkArgs({ readDataPercent: 5, lastArchives: 1, besideBackups: true })).toEqual(['check', '--no-lock', '--read-data-subset=5%']);
+    expect(checkArgs({ readDataPercent: 2.5, lastArchives: 1, besideBackups: false })).toEqual(['check', '--read-data-subset=2.5%']);
+    expect(checkArgs({ readDataPercent: 0, lastArchives: 1, besideBackups: true })).toEqual(['check', '--no-lock']);
+    expect(formatPercent(0.05)).toBe('0.1');
+    expect(formatPercent(250)).toBe('100');
   });
 
   it('unlocks only stale locks', () => {

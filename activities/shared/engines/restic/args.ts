@@ -1,6 +1,6 @@
 // restic command lines as data. The repository and password travel in the environment
 // (RESTIC_REPOSITORY / RESTIC_PASSWORD), never in argv where `ps` would show them.
-import type { BackupRequest } from '../../../../contract/engine';
+import type { BackupRequest, CheckDataRead } from '../../../../contract/engine';
 
 export function backupArgs(req: BackupRequest): string[] {
   const args = ['backup', '--json', '--host', req.host];
@@ -26,7 +26,24 @@ export function restoreArgs(snapshotId: string, target: string): string[] {
 }
 
 export const initArgs = (): string[] => ['init'];
-export const checkArgs = (): string[] => ['check'];
+/**
+ * `restic check`, and with `read` a random subset of the data packs read back and verified
+ * (`--read-data-subset=<n>%`), without restic's own lock when the caller holds the repository
+ * beside backups (see CheckDataRead.besideBackups).
+ */
+export function checkArgs(read?: CheckDataRead): string[] {
+  if (!read) return ['check'];
+  const args = ['check'];
+  if (read.besideBackups) args.push('--no-lock');
+  if (read.readDataPercent > 0) args.push(`--read-data-subset=${formatPercent(read.readDataPercent)}%`);
+  return args;
+}
+
+/** restic reads `x` or `x.y` (at most one decimal is kept; 100 at most). */
+export function formatPercent(p: number): string {
+  const clamped = Math.min(100, Math.max(0, p));
+  return String(Math.round(clamped * 10) / 10);
+}
 /** Without --remove-all restic removes only stale locks (dead PID on this host, or > 30 min old). */
 export const unlockArgs = (): string[] => ['unlock'];
 /** Cheapest command that proves the repository exists and the password opens it. */

@@ -161,8 +161,12 @@ export function classifyFailure(exitCode: number | null, stderr: string, what: s
 /** restic check's verdict on a damaged repository (0.14 … 0.18). */
 const RESTIC_DAMAGED = /^Fatal: repository contains errors|^The repository is damaged/m;
 
-/** restic check's own words around the problems on stderr: not problems themselves. */
-const RESTIC_CHECK_CHROME = /^(Fatal: repository contains errors|The repository is damaged|Please follow the troubleshooting|\{)/;
+/**
+ * restic check's own words around the problems on stderr: not problems themselves. A damaged
+ * pack found by reading data comes with advice (what to repair, where to read first, where to
+ * report it), which would otherwise crowd the problem itself out of the failure reason.
+ */
+const RESTIC_CHECK_CHROME = /^(Fatal: repository contains errors|The repository is damaged|Please follow the troubleshooting|The repository contains damaged pack files|restic repair |Damaged pack files can be caused|\{)/;
 
 /** A stderr line of restic check that names a problem (a missing pack, a bad blob, …). */
 export function isResticCheckProblem(line: string): boolean {

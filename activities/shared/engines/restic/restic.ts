@@ -2,11 +2,12 @@
 // interprets its output with the pure parsers beside it.
 import { resticBinary } from '../../../../core/config';
 import { BackstopError, ErrorType, NotFoundError } from '../../../../contract/errors';
-import type { SnapshotMounter, BackupEngine, BackupRequest, EngineLauncher, EngineSnapshot, RepositoryAccess, RunControl, PlannedWrite, RestoreOptions, RestoreSummary, SnapshotListing, ForgetGroup, ForgetRequest, PruneOutcome } from '../../../../contract/engine';
+import type { SnapshotMounter, BackupEngine, BackupRequest, CheckDataRead, EngineLauncher, EngineSnapshot, RepositoryAccess, RunControl, PlannedWrite, RestoreOptions, RestoreSummary, SnapshotEntry, SnapshotListing, ForgetGroup, ForgetRequest, PruneOutcome } from '../../../../contract/engine';
 import { runProcess, type RunResult } from '../../process';
 import { backupArgs, catConfigArgs, checkArgs, initArgs, resticEnv, snapshotsArgs, unlockArgs } from './args';
-import { dumpArchiveArgs, dumpArgs, lsArgs, restoreCommandArgs, restorePlanArgs } from './restore-args';
-import { WRITING_ACTIONS, missingInSnapshot, parseLsOutput, parseRestoreLine, plainStderr, type RestoreEvent } from './restore-parse';
+import { dumpArchiveArgs, dumpArgs, lsArgs, lsTreeArgs, restoreCommandArgs, restorePlanArgs } from './restore-args';
+import { WRITING_ACTIONS, missingInSnapshot, parseLsNode, parseLsOutput, parseRestoreLine, plainStderr, type RestoreEvent } from './restore-parse';
+import { parseObject } from '../../json-lines';
 import { CheckProblems } from '../check-report';
 import { classifyFailure, isResticCheckProblem, resticCheckFoundDamage, parseBackupLine, parseSnapshots, skippedSource, snapshotFromSummary, unreadablePaths, type BackupEvent } from './parse';
 import { forgetArgs, forgetIdsArgs, pruneArgs } from './forget-args';
@@ -191,7 +192,12 @@ export class Restic implements BackupEngine, SnapshotMounter {
       {
         signal: control.signal,
         onStdoutLine: onLine,
-        onStderrLine: (line) => control.onLog?.('stderr', line),
+        onStderrLine: (line) => {
+          // restic 0.18 names each item it could not restore in a JSON error line on stderr.
+          const e = line.startsWith('{') ? parseRestoreLine(line) : null;
+          if (e?.kind === 'error' && e.item !== '') control.onItemError?.(e.item, e.message);
+          control.onLog?.('stderr', line);
+        },
         onSpawn: control.onSpawn,
         stall: this.stallWatch(() => latest),
       },
@@ -225,6 +231,18 @@ export class Restic implements BackupEngine, SnapshotMounter {
     return parseLsOutput(lines, path);
   }
 
+  async walkSnapshot(repo: RepositoryAccess, snapshotId: string, onEntry: (e: SnapshotEntry) => void, control: RunControl = {}): Promise<void> {
+    const r = await this.run(repo, lsTreeArgs(snapshotId), 'restic ls', {
+      signal: control.signal,
+      onSpawn: control.onSpawn,
+      onStdoutLine: (line) => {
+        const msg = parseObject(line);
+        if (msg && (msg.message_type ?? msg.struct_type) === 'node') onEntry(parseLsNode(msg));
+      },
+    });
+    if (r.exitCode !== 0) this.failJson(r, 'restic ls', repo);
+  }
+
   async dumpFile(repo: RepositoryAccess, snapshotId: string, path: string, out: NodeJS.WritableStream, signal?: AbortSignal): Promise<void> {
     const r = await this.run(repo, dumpArgs(snapshotId, path), 'restic dump', { stdoutTo: out, signal });
     if (r.exitCode !== 0) this.failJson(r, 'restic dump', repo);
@@ -248,9 +266,9 @@ export class Restic implements BackupEngine, SnapshotMounter {
     throw scrub(classifyFailure(result.exitCode, stderr, what), [repo.password, ...Object.values(repo.env ?? {})]);
   }
 
-  async check(repo: RepositoryAccess, control: RunControl = {}): Promise<void> {
+  async check(repo: RepositoryAccess, control: RunControl = {}, read?: CheckDataRead): Promise<void> {
     const problems = new CheckProblems();
-    const r = await this.run(repo, checkArgs(), 'restic check', {
+    const r = await this.run(repo, checkArgs(read), 'restic check', {
       signal: control.signal,
       onSpawn: control.onSpawn,
       onStdoutLine: (line) => control.onLog?.('stdout', line),

@@ -1,4 +1,4 @@
-import { dumpArgs, lsArgs, restoreCommandArgs, restorePlanArgs } from './restore-args';
+import { dumpArgs, literalPattern, lsArgs, lsTreeArgs, restoreCommandArgs, restorePlanArgs } from './restore-args';
 
 describe('restic restore/ls/dump command lines', () => {
   it('restores with restic defaults when no options are given', () => {
@@ -28,6 +28,21 @@ describe('restic restore/ls/dump command lines', () => {
       '--dry-run', '-vv',
       '--', 'abc123',
     ]);
+  });
+
+  it('restores exact paths as patterns that match only themselves', () => {
+    expect(literalPattern('/srv/a [1] *?.txt')).toBe('/srv/a \\[1\\] \\*\\?.txt');
+    expect(literalPattern('/srv/back\\slash')).toBe('/srv/back\\\\slash');
+    expect(restoreCommandArgs('s', '/scratch', { paths: ['/srv/x*', '/srv/b'], verify: true })).toEqual([
+      'restore', '--json', '--target', '/scratch',
+      '--include', '/srv/x\\*', '--include', '/srv/b',
+      '--verify',
+      '--', 's',
+    ]);
+  });
+
+  it('lists a whole snapshot for a drill without a lock', () => {
+    expect(lsTreeArgs('abc')).toEqual(['ls', '--json', '--no-lock', '--', 'abc']);
   });
 
   it('browses without taking a repository lock', () => {

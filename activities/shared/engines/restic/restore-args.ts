@@ -8,10 +8,25 @@ export function restoreCommandArgs(snapshotId: string, target: string, opts: Res
   // it still rewrites only the parts of a file whose content differs.
   if (opts.overwrite) args.push('--overwrite', opts.overwrite);
   for (const pattern of opts.include ?? []) args.push('--include', pattern);
+  for (const path of opts.paths ?? []) args.push('--include', literalPattern(path));
   if (opts.verify) args.push('--verify');
   // `--` keeps a snapshot id from ever being read as a flag.
   args.push('--', snapshotId);
   return args;
+}
+
+/**
+ * A path as a restic include pattern that matches only itself: restic matches each path
+ * component with Go's filepath.Match, where `\` escapes the next character, so the pattern
+ * characters `* ? [ ] \` in a name are escaped.
+ */
+export function literalPattern(path: string): string {
+  return path.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+}
+
+/** Every node of a snapshot, recursively (no path given): the drill's listing. */
+export function lsTreeArgs(snapshotId: string): string[] {
+  return ['ls', '--json', '--no-lock', '--', snapshotId];
 }
 
 /**
