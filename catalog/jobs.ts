@@ -2,6 +2,8 @@
 // about their health (core/job-health.ts decides the health from that).
 import type { Job, JobMode, RunStatus, SnapshotMode } from '../contract/model';
 import type { JobRunSummary } from '../core/job-health';
+import type { DrillRunSummary } from '../core/drill';
+import type { DrillSettings } from '../contract/drill';
 import type { RetentionPolicy } from '../contract/retention';
 import { NotFoundError } from '../contract/errors';
 import type { Session } from './db';
@@ -70,6 +72,48 @@ export class Jobs {
   async setRetention(id: number, retention: RetentionPolicy | null): Promise<void> {
     const { rowCount } = await this.s.q.query('UPDATE jobs SET retention = $2 WHERE id = $1', [id, jsonParam(retention)]);
     if (!rowCount) throw new NotFoundError(`job ${id} not found`);
+  }
+
+  /** The drill settings that were set for the job (validated when set); null: every default. */
+  async drillSettings(id: number): Promise<Partial<DrillSettings> | null> {
+    const { rows } = await this.s.q.query('SELECT drill_settings FROM jobs WHERE id = $1', [id]);
+    return orNull<Partial<DrillSettings>>(one(rows, `job ${id}`).drill_settings);
+  }
+
+  /** The drill settings of each job that has some set (the others run on the defaults). */
+  async drillSettingsOf(jobIds: number[]): Promise<Map<number, Partial<DrillSettings>>> {
+    const { rows } = await this.s.q.query('SELECT id, drill_settings FROM jobs WHERE id = ANY($1::bigint[]) AND drill_settings IS NOT NULL', [jobIds]);
+    return new Map(rows.map((r) => [Number(r.id), r.drill_settings as Partial<DrillSettings>]));
+  }
+
+  /** Stores what was set of a job's drill settings (validate first); null goes back to the defaults. */
+  async setDrillSettings(id: number, settings: Partial<DrillSettings> | null): Promise<void> {
+    const { rowCount } = await this.s.q.query('UPDATE jobs SET drill_settings = $2 WHERE id = $1', [id, jsonParam(settings)]);
+    if (!rowCount) throw new NotFoundError(`job ${id} not found`);
+  }
+
+  /** Drill runs of each job: the last finished one, when the last passing one finished, and whether one is under way. */
+  async drillSummaries(jobIds: number[]): Promise<Map<number, DrillRunSummary>> {
+    const { rows } = await this.s.q.query(
+      `SELECT j.id AS job_id, last.id AS last_id, last.status AS last_status, last.finished_at AS last_at,
+              (SELECT max(finished_at) FROM runs r WHERE r.job_id = j.id AND r.kind = 'drill' AND r.status IN ('succeeded', 'warning')) AS last_pass_at,
+              (SELECT max(started_at) FROM runs r WHERE r.job_id = j.id AND r.kind = 'drill' AND r.status IN ('queued', 'running')) AS running_since
+         FROM jobs j
+         LEFT JOIN LATERAL (SELECT id, status, finished_at FROM runs r WHERE r.job_id = j.id AND r.kind = 'drill' AND r.finished_at IS NOT NULL
+                             ORDER BY r.finished_at DESC, r.id DESC LIMIT 1) last ON true
+        WHERE j.id = ANY($1::bigint[])`,
+      [jobIds],
+    );
+    return new Map(
+      rows.map((r) => [
+        Number(r.job_id),
+        {
+          lastDrill: r.last_id ? { runId: String(r.last_id), outcome: r.last_status as RunStatus, at: iso(r.last_at) } : null,
+          lastPassAt: isoOrNull(r.last_pass_at),
+          runningSince: isoOrNull(r.running_since),
+        },
+      ]),
+    );
   }
 
   /** Backup runs of each job: last success, last failure, the last run's status. */

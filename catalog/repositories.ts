@@ -189,7 +189,7 @@ export class Repositories {
   async agentUse(agentName: string, repositoryId: number): Promise<AgentRepositoryUse> {
     const { rows } = await this.s.q.query(
       `SELECT EXISTS (SELECT 1 FROM jobs j JOIN agents a ON a.id = j.agent_id WHERE a.name = $1 AND j.repository_id = $2 AND j.mode = 'push')
-           OR EXISTS (SELECT 1 FROM runs WHERE kind IN ('restore', 'db-restore') AND agent_name = $1 AND repository_id = $2
+           OR EXISTS (SELECT 1 FROM runs WHERE kind IN ('restore', 'db-restore', 'drill') AND agent_name = $1 AND repository_id = $2
                         AND engine_site = 'agent' AND status IN ('queued', 'awaiting-approval', 'running')) AS engine,
               EXISTS (SELECT 1 FROM jobs j JOIN agents a ON a.id = j.agent_id WHERE a.name = $1 AND j.repository_id = $2 AND j.mode = 'pull') AS pull`,
       [agentName, repositoryId],

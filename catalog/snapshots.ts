@@ -67,6 +67,26 @@ export class Snapshots {
   }
 
   /**
+   * What a restore drill of the job drills: its newest files snapshot, and the stream snapshots
+   * (database dumps, pipes) of the same backup run. None when the job has no snapshot yet.
+   */
+  async latestOfJob(jobId: number, itemTagPrefix: string): Promise<{ files: Snapshot; streams: Snapshot[] } | null> {
+    const { rows } = await this.s.q.query(
+      `SELECT * FROM snapshots WHERE job_id = $1 AND NOT EXISTS (SELECT 1 FROM unnest(tags) t WHERE starts_with(t, $2))
+        ORDER BY time DESC, id LIMIT 1`,
+      [jobId, itemTagPrefix],
+    );
+    if (!rows[0]) return null;
+    const files = snapshotFromRow(rows[0]);
+    if (!files.runId) return { files, streams: [] };
+    const streams = await this.s.q.query(
+      `SELECT * FROM snapshots WHERE job_id = $1 AND run_id = $2 AND EXISTS (SELECT 1 FROM unnest(tags) t WHERE starts_with(t, $3)) ORDER BY time, id`,
+      [jobId, files.runId, itemTagPrefix],
+    );
+    return { files, streams: streams.rows.map(snapshotFromRow) };
+  }
+
+  /**
    * Makes the catalog's snapshots of a repository equal to `present` (the engine's list),
    * in one transaction: rows the engine no longer has go, missing ones are added with the
    * job from the job tag and the run from the run tag, when those exist.

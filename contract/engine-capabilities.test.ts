@@ -1,10 +1,10 @@
 import { UnsupportedByEngineError } from './errors';
 import { ENGINE_CAPABILITIES, ENGINE_OPERATIONS, checkAgentHasEngine, checkJobForEngine, checkRetentionForEngine, requireCapability } from './engine-capabilities';
 
-test('restic can do everything; borg all but mount; pbs pull only, no streams, check or S3 sync', () => {
+test('restic can do everything; borg all but mount; pbs pull only, no streams, check, S3 sync or drill', () => {
   for (const op of ENGINE_OPERATIONS) expect(() => requireCapability('restic', op)).not.toThrow();
   expect(ENGINE_OPERATIONS.filter((op) => ENGINE_CAPABILITIES.borg[op] !== true)).toEqual(['mount']);
-  expect(ENGINE_OPERATIONS.filter((op) => ENGINE_CAPABILITIES.pbs[op] !== true)).toEqual(['push', 'stdin', 'mount', 'check', 's3Sync']);
+  expect(ENGINE_OPERATIONS.filter((op) => ENGINE_CAPABILITIES.pbs[op] !== true)).toEqual(['push', 'stdin', 'mount', 'check', 's3Sync', 'drill']);
 });
 
 test('a refusal names the engine, the operation and what to do instead', () => {
@@ -13,6 +13,7 @@ test('a refusal names the engine, the operation and what to do instead', () => {
   expect(() => requireCapability('borg', 'prune', { appendOnly: true })).toThrow('borg repositories cannot be pruned when served append-only');
   expect(() => requireCapability('borg', 's3Sync', { local: false })).toThrow('from a remote location');
   expect(() => requireCapability('borg', 's3Sync', { local: true })).not.toThrow();
+  expect(() => requireCapability('pbs', 'drill')).toThrow('pbs repositories cannot be drilled: a drill starts with the engine\'s own check');
 });
 
 test('retention: borg and pbs have no tags, borg keeps within one unit, pbs by counts only', () => {

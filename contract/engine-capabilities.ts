@@ -6,7 +6,7 @@ import { UnsupportedByEngineError } from './errors';
 import type { EngineKind } from './engine';
 import type { RetentionPolicy } from './retention';
 
-export const ENGINE_OPERATIONS = ['push', 'pull', 'stdin', 'restore', 'browse', 'mount', 'prune', 'check', 's3Sync'] as const;
+export const ENGINE_OPERATIONS = ['push', 'pull', 'stdin', 'restore', 'browse', 'mount', 'prune', 'check', 's3Sync', 'drill'] as const;
 export type EngineOperation = (typeof ENGINE_OPERATIONS)[number];
 
 /** `true`, or why not (read by operators: say what to do instead). */
@@ -23,6 +23,7 @@ export const ENGINE_CAPABILITIES: Record<EngineKind, Record<EngineOperation, Cap
     prune: true,
     check: true,
     s3Sync: true,
+    drill: true,
   },
   borg: {
     push: true,
@@ -34,6 +35,7 @@ export const ENGINE_CAPABILITIES: Record<EngineKind, Record<EngineOperation, Cap
     prune: true,
     check: true,
     s3Sync: true,
+    drill: true,
   },
   pbs: {
     push: 'PBS jobs run proxmox-backup-client on the server worker against the agent\'s export, as PBS Plus does: use mode "pull"',
@@ -45,6 +47,7 @@ export const ENGINE_CAPABILITIES: Record<EngineKind, Record<EngineOperation, Cap
     prune: true,
     check: 'proxmox-backup-client has no client-side check: schedule a verify job on the PBS datastore',
     s3Sync: 'a PBS datastore lives on its server: use PBS sync jobs or its S3 datastore backend',
+    drill: 'a drill starts with the engine\'s own check, which proxmox-backup-client does not have: schedule a verify job on the PBS datastore and restore a sample by hand',
   },
 };
 
@@ -58,6 +61,7 @@ const OPERATION_WORDS: Record<EngineOperation, string> = {
   prune: 'be pruned',
   check: 'be checked',
   s3Sync: 'be synced to S3',
+  drill: 'be drilled',
 };
 
 /** Refuses `op` on an engine that cannot do it, saying why. */

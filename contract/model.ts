@@ -110,6 +110,8 @@ export const RunKind = {
   pluginTest: 'plugin-test',
   dbRestore: 'db-restore',
   check: 'check',
+  /** A restore drill of a job (issue 17): check, sample restore, database probes. */
+  drill: 'drill',
 } as const;
 export type RunKind = (typeof RunKind)[keyof typeof RunKind];
 

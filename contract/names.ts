@@ -14,6 +14,7 @@ export const WorkflowKind = {
   prune: 'prune',
   s3Sync: 's3-sync',
   check: 'check',
+  drill: 'drill',
 } as const;
 export type WorkflowKind = (typeof WorkflowKind)[keyof typeof WorkflowKind];
 
@@ -74,29 +75,35 @@ export const RestoreSignal = {
 } as const;
 
 // --- schedules ------------------------------------------------------------------------
-/** What a Temporal Schedule of Backstop starts: a job's backups, a repository's prunes or S3 syncs. */
+/** What a Temporal Schedule of Backstop starts: a job's backups or restore drills, a repository's prunes or S3 syncs. */
 export const ScheduleKind = {
   backup: 'backup',
   prune: 'prune',
   s3Sync: 's3-sync',
+  drill: 'drill',
 } as const;
 export type ScheduleKind = (typeof ScheduleKind)[keyof typeof ScheduleKind];
+
+/** Schedules that belong to a job (its backups, its drills); the others belong to a repository. */
+export function isJobScheduleKind(kind: ScheduleKind): kind is 'backup' | 'drill' {
+  return kind === ScheduleKind.backup || kind === ScheduleKind.drill;
+}
 
 /** Every Backstop schedule id starts with one of these; reconcile deletes unknown ones under them. */
 export const SCHEDULE_ID_PREFIXES: readonly string[] = Object.values(ScheduleKind).map((k) => `${k}-schedule/`);
 
-/** `backup-schedule/<jobId>`, `prune-schedule/repository-<id>`, `s3-sync-schedule/repository-<id>`. */
+/** `backup-schedule/<jobId>`, `drill-schedule/<jobId>`, `prune-schedule/repository-<id>`, `s3-sync-schedule/repository-<id>`. */
 export function scheduleIdFor(kind: ScheduleKind, ownerId: number): string {
-  return kind === ScheduleKind.backup ? `backup-schedule/${ownerId}` : `${kind}-schedule/repository-${ownerId}`;
+  return isJobScheduleKind(kind) ? `${kind}-schedule/${ownerId}` : `${kind}-schedule/repository-${ownerId}`;
 }
 
 /**
- * The workflow id a schedule's action carries: `<kind>/<jobId>/scheduled` or
+ * The workflow id a schedule's action carries: `<kind>/<jobId>/scheduled` (backups, drills) or
  * `<kind>/repository-<id>/scheduled`. Temporal appends the firing's time, so a scheduled
  * run's id is e.g. `backup/42/scheduled-2026-11-22T02:00:00Z`, listed with the job's other runs.
  */
 export function scheduledWorkflowIdFor(kind: ScheduleKind, ownerId: number): string {
-  return kind === ScheduleKind.backup ? `backup/${ownerId}/scheduled` : `${kind}/repository-${ownerId}/scheduled`;
+  return isJobScheduleKind(kind) ? `${kind}/${ownerId}/scheduled` : `${kind}/repository-${ownerId}/scheduled`;
 }
 
 /**

@@ -22,6 +22,8 @@ export type NotificationEvent =
   | 'restore.awaiting_approval'
   | 'prune.failed'
   | 'sync.failed'
+  | 'drill.failed'
+  | 'drill.stale'
   | 'test';
 
 export const NOTIFICATION_EVENTS: readonly NotificationEvent[] = [
@@ -34,6 +36,8 @@ export const NOTIFICATION_EVENTS: readonly NotificationEvent[] = [
   'restore.awaiting_approval',
   'prune.failed',
   'sync.failed',
+  'drill.failed',
+  'drill.stale',
   'test',
 ];
 

@@ -87,6 +87,14 @@ export interface RestoreRequest {
   overwrite: boolean;
 }
 
+/** What a restore drill read from a database it restored (issue 17). */
+export interface DatabaseProbe {
+  /** Every table, schema-qualified where the server has schemas, with its exact row count. */
+  tables: Array<{ name: string; rows: number }>;
+  /** The configuration's probe query and its output, one line per row; null without one. */
+  query: { query: string; output: string[] } | null;
+}
+
 export interface BackstopPlugin<Config = unknown> {
   /** The plugin type named in a configuration: `pg_dump`, `shell_hook`, `hello_file`, … */
   readonly type: string;
@@ -106,6 +114,14 @@ export interface BackstopPlugin<Config = unknown> {
   restoreInit?(ctx: PluginContext, config: Config, req: RestoreRequest): Promise<void>;
   restore?(ctx: PluginContext, config: Config, req: RestoreRequest): Promise<void>;
   restoreCleanup?(ctx: PluginContext, config: Config, req: RestoreRequest, success: boolean): Promise<void>;
+
+  /**
+   * Restore drills: reads a database `restore` just made (its tables and their row counts,
+   * then `query`, read-only, when given). Plugins without it are not drilled past the restore.
+   */
+  probeDatabase?(ctx: PluginContext, config: Config, req: { database: string; query: string | null }): Promise<DatabaseProbe>;
+  /** Restore drills: drops a scratch database `restore` made; one that is not there is fine. */
+  dropDatabase?(ctx: PluginContext, config: Config, database: string): Promise<void>;
 
   /** A dry check of the configuration (connect, a small dump, scripts present and executable). */
   test(ctx: PluginContext, config: Config): Promise<PluginTestReport>;

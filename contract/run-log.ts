@@ -36,6 +36,12 @@ export const RunStep = {
   // pull mode (issue 13): the agent's export, open while the server worker's engine reads it
   export: 'export',
   exportStop: 'export-stop',
+  // restore drills (issue 17): the engine's bounded check, the sample restore, the scratch
+  // databases, and the removal of the scratch space (always)
+  drillCheck: 'drill-check',
+  drillFiles: 'drill-files',
+  drillDatabases: 'drill-databases',
+  drillCleanup: 'drill-cleanup',
 } as const;
 export type RunStep = (typeof RunStep)[keyof typeof RunStep];
 

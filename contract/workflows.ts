@@ -11,6 +11,7 @@ import type { RepositoryLockInput } from './repository-lock';
 import type { S3SyncOutcome, S3SyncVerification } from './sync-activities';
 import type { SnapshotMountInput, SnapshotMountStatus } from './snapshot-mount';
 import type { NotificationDeliveryInput, NotificationDeliveryResult, NotificationWatchInput } from './notification-activities';
+import type { DrillEvidence } from './drill';
 
 export interface AgentStepTimeouts {
   /** How long a step may wait for its agent before the run fails as unreachable. */
@@ -198,6 +199,20 @@ export interface PluginTestWorkflowResult {
   failureReason: string | null;
 }
 
+export interface DrillWorkflowInput extends AgentStepTimeouts {
+  /** Absent for scheduled drills: the workflow draws one (uuid4) and prepareDrill inserts the run row. */
+  runId?: string;
+  jobId: number;
+  /** The agent that restores the sample; absent: the job's drill settings say (default the job's own). */
+  agentName?: string | null;
+}
+
+export interface DrillWorkflowResult {
+  status: RunStatus;
+  evidence: DrillEvidence;
+  failureReason: string | null;
+}
+
 /** A workflow as other code starts it: the type name it is registered under, and its signature. */
 export interface WorkflowRef<Name extends string, Input, Result> {
   readonly type: Name;
@@ -219,6 +234,7 @@ export const Workflows = {
   repositoryLock: ref<RepositoryLockInput, void>()('repositoryLockWorkflow'),
   snapshotMount: ref<SnapshotMountInput, SnapshotMountStatus>()('snapshotMountWorkflow'),
   check: ref<CheckWorkflowInput, CheckWorkflowResult>()('checkWorkflow'),
+  drill: ref<DrillWorkflowInput, DrillWorkflowResult>()('drillWorkflow'),
   notificationDelivery: ref<NotificationDeliveryInput, NotificationDeliveryResult>()('notificationDeliveryWorkflow'),
   notificationWatch: ref<NotificationWatchInput, void>()('notificationWatchWorkflow'),
 } as const;

@@ -1587,7 +1587,7 @@ export interface components {
         /** @enum {string} */
         RunStatus: "queued" | "awaiting-approval" | "running" | "succeeded" | "warning" | "failed" | "cancelled";
         /** @enum {string} */
-        RunKind: "backup" | "restore" | "prune" | "s3-sync" | "plugin-test" | "db-restore" | "check";
+        RunKind: "backup" | "restore" | "prune" | "s3-sync" | "plugin-test" | "db-restore" | "check" | "drill";
         Progress: {
             percent: number;
             filesDone: number;
@@ -1783,7 +1783,7 @@ export interface components {
             /** @description The Temporal Schedule id. */
             scheduleId: string;
             /** @enum {string} */
-            kind: "backup" | "prune" | "s3-sync";
+            kind: "backup" | "prune" | "s3-sync" | "drill";
             paused: boolean;
             note: string | null;
             /** @description Scheduled runs are `<workflowIdPrefix>-<fire time>`. */
@@ -1935,7 +1935,7 @@ export interface components {
          * @description What a rule can subscribe to (the test button's `test` is not one).
          * @enum {string}
          */
-        NotificationRuleEvent: "run.started" | "run.succeeded" | "run.warning" | "run.failed" | "job.stale" | "agent.unreachable" | "restore.awaiting_approval" | "prune.failed" | "sync.failed";
+        NotificationRuleEvent: "run.started" | "run.succeeded" | "run.warning" | "run.failed" | "job.stale" | "agent.unreachable" | "restore.awaiting_approval" | "prune.failed" | "sync.failed" | "drill.failed" | "drill.stale";
         NotificationChannelName: string;
         NotificationChannelWrite: {
             name: components["schemas"]["NotificationChannelName"];

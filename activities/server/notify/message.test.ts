@@ -56,6 +56,16 @@ describe('buildMessage', () => {
     expect(m.agent).toBeNull();
   });
 
+  it('names a failed drill and a stale one by their job', () => {
+    const drill: Run = { ...run, kind: 'drill', failureReason: 'restore drill failed: 1 of 6 sampled files did not come back intact: /srv/big.bin (pack missing)' };
+    const failed = buildMessage({ event: 'drill.failed', occurredAt: run.finishedAt!, run: drill, job, repository });
+    expect(failed).toMatchObject({ severity: 'error', title: 'Restore drill of job home on web-1 failed' });
+    expect(failed.text).toContain('Reason: restore drill failed: 1 of 6 sampled files did not come back intact: /srv/big.bin');
+    const stale = buildMessage({ event: 'drill.stale', occurredAt: run.finishedAt!, run: null, job, repository });
+    expect(stale).toMatchObject({ severity: 'warning', title: 'Restore drills of job home are stale', run: null, job });
+    expect(stale.text).toContain('POST /v1/jobs/7/drill');
+  });
+
   it('builds a test message without a run', () => {
     const m = buildMessage({ event: 'test', occurredAt: '2026-12-03T07:02:00.000Z', run: null, job: null, repository: null });
     expect(m).toMatchObject({ event: 'test', severity: 'info', title: 'Backstop test notification', run: null, job: null, agent: null, repository: null });
@@ -63,7 +73,7 @@ describe('buildMessage', () => {
 
   it('gives every event a title and a severity', () => {
     for (const event of NOTIFICATION_EVENTS) {
-      const m = buildMessage({ event, occurredAt: run.startedAt, run: event === 'job.stale' || event === 'agent.unreachable' ? null : run, job, repository, agent: 'web-1' });
+      const m = buildMessage({ event, occurredAt: run.startedAt, run: event === 'job.stale' || event === 'agent.unreachable' || event === 'drill.stale' ? null : run, job, repository, agent: 'web-1' });
       expect(m.title.length).toBeGreaterThan(0);
       expect(['info', 'warning', 'error']).toContain(m.severity);
     }

@@ -25,6 +25,8 @@ const SEVERITY = {
   'restore.awaiting_approval': 'warning',
   'prune.failed': 'error',
   'sync.failed': 'error',
+  'drill.failed': 'error',
+  'drill.stale': 'warning',
   test: 'info',
 } as const satisfies Record<NotificationEvent, Severity>;
 
@@ -36,6 +38,7 @@ const KIND_WORD: Record<string, string> = {
   check: 'Check',
   'plugin-test': 'Plugin test',
   'db-restore': 'Database restore',
+  drill: 'Restore drill',
 };
 
 const OUTCOME_WORD: Partial<Record<NotificationEvent, string>> = {
@@ -45,6 +48,7 @@ const OUTCOME_WORD: Partial<Record<NotificationEvent, string>> = {
   'run.failed': 'failed',
   'prune.failed': 'failed',
   'sync.failed': 'failed',
+  'drill.failed': 'failed',
   'restore.awaiting_approval': 'is waiting for approval',
 };
 
@@ -59,6 +63,7 @@ function runSubject(f: MessageFacts, run: Run): string {
 function title(f: MessageFacts): string {
   if (f.event === 'test') return 'Backstop test notification';
   if (f.event === 'job.stale') return `Job ${f.job?.name ?? '?'} is stale`;
+  if (f.event === 'drill.stale') return `Restore drills of job ${f.job?.name ?? '?'} are stale`;
   if (f.event === 'agent.unreachable') return `Agent ${f.agent ?? '?'} is unreachable`;
   if (!f.run) return `Backstop: ${f.event}`;
   return `${runSubject(f, f.run)} ${OUTCOME_WORD[f.event] ?? f.event}`;
@@ -67,6 +72,7 @@ function title(f: MessageFacts): string {
 function text(f: MessageFacts): string {
   if (f.event === 'test') return 'This is a test message from Backstop: the channel works.';
   if (f.event === 'job.stale') return `No successful backup of job ${f.job?.name ?? '?'} for longer than its schedule allows.`;
+  if (f.event === 'drill.stale') return `No passing restore drill of job ${f.job?.name ?? '?'} for longer than its drill settings allow (staleAfterDays): nobody has proved lately that its backups restore. Start one: POST /v1/jobs/${f.job?.id ?? '{id}'}/drill.`;
   if (f.event === 'agent.unreachable') return `Agent ${f.agent ?? '?'} has not been seen for longer than its heartbeat allows.`;
   const run = f.run;
   if (!run) return '';

@@ -14,7 +14,7 @@ describe('runEndEvent', () => {
         const e = runEndEvent(kind, status);
         if (status === 'succeeded') expect(e).toBe('run.succeeded');
         else if (status === 'warning') expect(e).toBe('run.warning');
-        else if (status === 'failed') expect(e).toBe(kind === 'prune' ? 'prune.failed' : kind === 's3-sync' ? 'sync.failed' : 'run.failed');
+        else if (status === 'failed') expect(e).toBe(kind === 'prune' ? 'prune.failed' : kind === 's3-sync' ? 'sync.failed' : kind === 'drill' ? 'drill.failed' : 'run.failed');
         else expect(e).toBeNull();
       }
     }

@@ -5,9 +5,9 @@ import type { NotificationEvent } from '../../../contract/notifications';
 import type { RuleRecord } from '../../../catalog/notifications';
 
 /**
- * The event a finished run raises. A failed prune or S3 sync raises its own event (those
- * runs belong to a repository, and whoever watches them subscribes to that); every other
- * failed run raises run.failed. A cancelled run raises nothing: someone chose it.
+ * The event a finished run raises. A failed prune, S3 sync or restore drill raises its own
+ * event (whoever watches them subscribes to that); every other failed run raises run.failed.
+ * A cancelled run raises nothing: someone chose it.
  */
 export function runEndEvent(kind: RunKind, status: RunStatus): NotificationEvent | null {
   switch (status) {
@@ -16,7 +16,7 @@ export function runEndEvent(kind: RunKind, status: RunStatus): NotificationEvent
     case 'warning':
       return 'run.warning';
     case 'failed':
-      return kind === 'prune' ? 'prune.failed' : kind === 's3-sync' ? 'sync.failed' : 'run.failed';
+      return kind === 'prune' ? 'prune.failed' : kind === 's3-sync' ? 'sync.failed' : kind === 'drill' ? 'drill.failed' : 'run.failed';
     default:
       return null;
   }

@@ -13,8 +13,10 @@ describe('renderHealthchecksPing', () => {
       'run.failed': `${URL_}/fail`,
       'prune.failed': `${URL_}/fail`,
       'sync.failed': `${URL_}/fail`,
+      'drill.failed': `${URL_}/fail`,
       test: `${URL_}/log`,
       'job.stale': null,
+      'drill.stale': null,
       'agent.unreachable': null,
       'restore.awaiting_approval': null,
     };

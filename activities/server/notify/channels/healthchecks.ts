@@ -4,7 +4,7 @@
 //   run.started                      → POST <url>/start   (the check measures the run's duration)
 //   run.succeeded, run.warning       → POST <url>         (success, the text as the logged body)
 //   run.failed, prune.failed,
-//   sync.failed                      → POST <url>/fail    (the reason as the body)
+//   sync.failed, drill.failed        → POST <url>/fail    (the reason as the body)
 //   test                             → POST <url>/log     (logged; changes no state)
 //   anything else                    → no ping
 //
@@ -36,8 +36,10 @@ export const PINGS = {
   'run.failed': 'fail',
   'prune.failed': 'fail',
   'sync.failed': 'fail',
+  'drill.failed': 'fail',
   test: 'log',
   'job.stale': null,
+  'drill.stale': null,
   'agent.unreachable': null,
   'restore.awaiting_approval': null,
 } as const satisfies Record<NotificationEvent, Ping | null>;
