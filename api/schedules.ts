@@ -8,13 +8,13 @@
 // configuration also refreshes every schedule.
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type ScheduleDescription, type ScheduleOptions, type ScheduleUpdateOptions } from '@temporalio/client';
 import { InputError } from '../contract/errors';
-import { SCHEDULE_ID_PREFIXES, SERVER_TASK_QUEUE, ScheduleKind, scheduledWorkflowIdFor } from '../contract/names';
+import { SCHEDULE_ID_PREFIXES, SERVER_TASK_QUEUE, ScheduleKind, isJobScheduleKind, scheduledWorkflowIdFor } from '../contract/names';
 import { toTemporalSpec } from '../core/schedule';
 import type { ScheduleRecord, Schedules } from '../catalog/schedules';
 import type { Logger } from '../core/logger';
-import { Workflows, type BackupWorkflowInput, type PruneWorkflowInput, type S3SyncWorkflowInput } from '../contract/workflows';
+import { Workflows, type BackupWorkflowInput, type DrillWorkflowInput, type PruneWorkflowInput, type S3SyncWorkflowInput } from '../contract/workflows';
 
-/** The API configuration a scheduled backup carries (a scheduled run does not pass through runJob). */
+/** The API configuration a scheduled backup or drill carries (a scheduled run does not pass through the API). */
 export interface ScheduledRunConfig {
   agentScheduleToStartMs: number;
   engineHeartbeatTimeoutMs: number;
@@ -25,11 +25,13 @@ const SCHEDULED_WORKFLOW = {
   backup: Workflows.backup,
   prune: Workflows.prune,
   's3-sync': Workflows.s3Sync,
+  drill: Workflows.drill,
 } as const satisfies Record<ScheduleKind, { type: string }>;
 
 /** The arguments of the workflow a schedule starts: ids and settings, no run id (the workflow draws one). */
-function scheduledWorkflowArgs(s: ScheduleRecord, config: ScheduledRunConfig): [BackupWorkflowInput] | [PruneWorkflowInput | S3SyncWorkflowInput] {
-  if (s.kind === ScheduleKind.backup) {
+function scheduledWorkflowArgs(s: ScheduleRecord, config: ScheduledRunConfig): [BackupWorkflowInput | DrillWorkflowInput] | [PruneWorkflowInput | S3SyncWorkflowInput] {
+  // Backups and drills of a job take the same input (a drill's agent comes from its settings).
+  if (isJobScheduleKind(s.kind)) {
     return [{ jobId: s.jobId!, agentScheduleToStartMs: config.agentScheduleToStartMs, engineHeartbeatTimeoutMs: config.engineHeartbeatTimeoutMs }];
   }
   // Prunes and S3 syncs of a repository take the same input.

@@ -9,15 +9,16 @@ import { pluginTestWorkflow } from './plugin-test';
 import { dbRestoreWorkflow } from './db-restore';
 import { snapshotMountWorkflow } from './snapshot-mount';
 import { checkWorkflow } from './check';
+import { drillWorkflow } from './drill';
 import { notificationDeliveryWorkflow } from './notification-delivery';
 import { notificationWatchWorkflow } from './notification-watch';
 
-export { backupWorkflow, restoreWorkflow, pruneWorkflow, repositoryLockWorkflow, s3SyncWorkflow, pluginTestWorkflow, dbRestoreWorkflow, snapshotMountWorkflow, checkWorkflow, notificationDeliveryWorkflow, notificationWatchWorkflow };
+export { backupWorkflow, restoreWorkflow, pruneWorkflow, repositoryLockWorkflow, s3SyncWorkflow, pluginTestWorkflow, dbRestoreWorkflow, snapshotMountWorkflow, checkWorkflow, drillWorkflow, notificationDeliveryWorkflow, notificationWatchWorkflow };
 
 /**
  * Each reference in contract/workflows.ts names a workflow registered here, with its
  * signature: a renamed workflow, a missing one or a changed input fails the typecheck.
  */
 type Registered = { [K in keyof typeof Workflows as (typeof Workflows)[K]['type']]: WorkflowFunction<(typeof Workflows)[K]> };
-const registered: Registered = { backupWorkflow, restoreWorkflow, pruneWorkflow, repositoryLockWorkflow, s3SyncWorkflow, pluginTestWorkflow, dbRestoreWorkflow, snapshotMountWorkflow, checkWorkflow, notificationDeliveryWorkflow, notificationWatchWorkflow };
+const registered: Registered = { backupWorkflow, restoreWorkflow, pruneWorkflow, repositoryLockWorkflow, s3SyncWorkflow, pluginTestWorkflow, dbRestoreWorkflow, snapshotMountWorkflow, checkWorkflow, drillWorkflow, notificationDeliveryWorkflow, notificationWatchWorkflow };
 void registered;

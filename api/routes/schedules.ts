@@ -5,7 +5,7 @@
 // the commit is repaired by the start-up reconcile (api/schedules.ts).
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { ConflictError, InputError, NotFoundError } from '../../contract/errors';
-import { ScheduleKind, scheduleIdFor } from '../../contract/names';
+import { ScheduleKind, isJobScheduleKind, scheduleIdFor } from '../../contract/names';
 import { backfillOverlap, normalizeSchedule, type BackfillOverlap, type ScheduleDefinition } from '../../core/schedule';
 import type { ScheduleRecord } from '../../catalog/schedules';
 import type { CatalogScope } from '../../catalog/catalog';
@@ -14,9 +14,9 @@ import { handler, type ApiContext, type PathParams } from '../context';
 
 export const DEFAULT_NEXT_RUNS = 5;
 
-interface Owner {
+export interface Owner {
   kind: ScheduleKind;
-  /** The job id for backups, the repository id for prune and S3 sync. */
+  /** The job id for backups and drills, the repository id for prune and S3 sync. */
   ownerId: number;
 }
 
@@ -25,7 +25,7 @@ const repositoryOwner = (params: PathParams<'setRepositorySchedule'>): Owner => 
 
 /** Throws NotFound for a job or repository that does not exist (checked before any transaction). */
 async function checkOwner(ctx: ApiContext, o: Owner): Promise<void> {
-  if (o.kind === ScheduleKind.backup) await ctx.catalog.jobs.get(o.ownerId);
+  if (isJobScheduleKind(o.kind)) await ctx.catalog.jobs.get(o.ownerId);
   else await ctx.catalog.repositories.get(o.ownerId);
 }
 
@@ -33,8 +33,8 @@ function scheduleRecord(o: Owner, definition: ReturnType<typeof normalizeSchedul
   return {
     id: scheduleIdFor(o.kind, o.ownerId),
     kind: o.kind,
-    jobId: o.kind === ScheduleKind.backup ? o.ownerId : null,
-    repositoryId: o.kind === ScheduleKind.backup ? null : o.ownerId,
+    jobId: isJobScheduleKind(o.kind) ? o.ownerId : null,
+    repositoryId: isJobScheduleKind(o.kind) ? null : o.ownerId,
     definition,
   };
 }
@@ -42,7 +42,7 @@ function scheduleRecord(o: Owner, definition: ReturnType<typeof normalizeSchedul
 async function existingSchedule(ctx: ApiContext, o: Owner): Promise<ScheduleRecord> {
   await checkOwner(ctx, o);
   const rec = await ctx.catalog.schedules.find(scheduleIdFor(o.kind, o.ownerId));
-  const owner = o.kind === ScheduleKind.backup ? `job ${o.ownerId}` : `repository ${o.ownerId}`;
+  const owner = isJobScheduleKind(o.kind) ? `job ${o.ownerId}` : `repository ${o.ownerId}`;
   if (!rec) throw new NotFoundError(`${owner} has no ${o.kind} schedule`);
   return rec;
 }

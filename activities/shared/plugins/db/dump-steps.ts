@@ -62,3 +62,17 @@ export async function testDatabaseAccess(listDatabases: () => Promise<string[]>,
   }
   return reportOf(checks);
 }
+
+/** `name<TAB>rows` lines (a drill's table counts, either server's) as tables; at most `max`. */
+export function parseTableRows(lines: readonly string[], max = 1000): Array<{ name: string; rows: number }> {
+  const out: Array<{ name: string; rows: number }> = [];
+  for (const line of lines) {
+    const tab = line.lastIndexOf('\t');
+    if (tab <= 0) continue;
+    const rows = Number(line.slice(tab + 1).trim());
+    if (!Number.isFinite(rows)) continue;
+    out.push({ name: line.slice(0, tab), rows });
+    if (out.length >= max) break;
+  }
+  return out;
+}

@@ -1,4 +1,4 @@
-import { mysqlDumpArgs, mysqlOptionFile, mysqlPseudoPath, mysqlQueryArgs, mysqlRestoreArgs } from './mysql-commands';
+import { mysqlDumpArgs, mysqlOptionFile, mysqlPseudoPath, mysqlQueryArgs, mysqlReadOnly, mysqlRestoreArgs, mysqlRowCountsSql, mysqlTablesSql } from './mysql-commands';
 
 describe('MySQL/MariaDB command lines', () => {
   it('writes the connection and password into an option file, quoted', () => {
@@ -13,5 +13,14 @@ describe('MySQL/MariaDB command lines', () => {
     expect(mysqlQueryArgs('/w/my.cnf', 'SHOW DATABASES')).toEqual(['--defaults-extra-file=/w/my.cnf', '--batch', '--skip-column-names', '--execute', 'SHOW DATABASES']);
     expect(mysqlRestoreArgs('/w/my.cnf', 'shop_copy')).toEqual(['--defaults-extra-file=/w/my.cnf', 'shop_copy']);
     expect(mysqlPseudoPath(2, 'shop')).toBe('/backstop/mysql_dump/config-2/shop.sql');
+  });
+});
+
+describe('restore drill probes', () => {
+  it('lists the base tables, then counts each exactly, names escaped', () => {
+    expect(mysqlTablesSql('backstop_drill_1')).toBe("SELECT table_name FROM information_schema.tables WHERE table_schema = 'backstop_drill_1' AND table_type = 'BASE TABLE' ORDER BY table_name");
+    expect(mysqlRowCountsSql('d', ['items', "it's`odd\\"])).toBe("SELECT 'items', COUNT(*) FROM `d`.`items` UNION ALL SELECT 'it''s`odd\\\\', COUNT(*) FROM `d`.`it's``odd\\`");
+    expect(mysqlQueryArgs('/w/my.cnf', 'SELECT 1', 'd')).toEqual(['--defaults-extra-file=/w/my.cnf', '--batch', '--skip-column-names', '--database', 'd', '--execute', 'SELECT 1']);
+    expect(mysqlReadOnly('SELECT 1')).toBe('SET SESSION TRANSACTION READ ONLY; SELECT 1');
   });
 });

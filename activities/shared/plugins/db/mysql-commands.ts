@@ -34,8 +34,8 @@ export function mysqlDumpArgs(optionFile: string, database: string): string[] {
 /** Schemas never dumped when the configuration names no databases. */
 export const SYSTEM_SCHEMAS = ['information_schema', 'performance_schema', 'sys', 'mysql'];
 
-export function mysqlQueryArgs(optionFile: string, sql: string): string[] {
-  return [defaults(optionFile), '--batch', '--skip-column-names', '--execute', sql];
+export function mysqlQueryArgs(optionFile: string, sql: string, database?: string): string[] {
+  return [defaults(optionFile), '--batch', '--skip-column-names', ...(database ? ['--database', database] : []), '--execute', sql];
 }
 
 /** Feeds a dump on stdin into `target`. */
@@ -45,4 +45,24 @@ export function mysqlRestoreArgs(optionFile: string, target: string): string[] {
 
 export function mysqlPseudoPath(configId: number, database: string): string {
   return `/backstop/mysql_dump/config-${configId}/${database}.sql`;
+}
+
+// --- restore drills (issue 17) -------------------------------------------------------------
+
+/** The base tables of `database` (a name checked by checkDatabaseName, so it needs no escaping). */
+export function mysqlTablesSql(database: string): string {
+  return `SELECT table_name FROM information_schema.tables WHERE table_schema = '${database}' AND table_type = 'BASE TABLE' ORDER BY table_name`;
+}
+
+const ident = (name: string) => `\`${name.replace(/`/g, '``')}\``;
+const literal = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+
+/** One query: each table's name and exact row count (`name<TAB>rows` lines with --batch). */
+export function mysqlRowCountsSql(database: string, tables: readonly string[]): string {
+  return tables.map((t) => `SELECT ${literal(t)}, COUNT(*) FROM ${ident(database)}.${ident(t)}`).join(' UNION ALL ');
+}
+
+/** A drill's probe query may read only. */
+export function mysqlReadOnly(query: string): string {
+  return `SET SESSION TRANSACTION READ ONLY; ${query}`;
 }

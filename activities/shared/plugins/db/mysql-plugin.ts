@@ -7,10 +7,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { absolutePath } from '../config-fields';
 import type { BackstopPlugin, PluginContext } from '../../../../contract/plugin-api';
-import { checkRestoreTarget, clientLines, dumpDatabases, testDatabaseAccess } from './dump-steps';
+import { checkRestoreTarget, clientLines, dumpDatabases, parseTableRows, testDatabaseAccess } from './dump-steps';
 import { parseDbConfig, type DbConfig } from './db-config';
 import { checkDatabaseName } from './identifiers';
-import { mysqlDumpArgs, mysqlOptionFile, mysqlPseudoPath, mysqlQueryArgs, mysqlRestoreArgs, SYSTEM_SCHEMAS } from './mysql-commands';
+import { mysqlDumpArgs, mysqlOptionFile, mysqlPseudoPath, mysqlQueryArgs, mysqlReadOnly, mysqlRestoreArgs, mysqlRowCountsSql, mysqlTablesSql, SYSTEM_SCHEMAS } from './mysql-commands';
 import { runClient } from './run-client';
 
 export const MYSQL_DUMP = 'mysql_dump';
@@ -53,9 +53,13 @@ async function optionFile(ctx: PluginContext, c: MysqlDumpConfig): Promise<strin
   return file;
 }
 
-async function query(ctx: PluginContext, c: MysqlDumpConfig, sql: string): Promise<string[]> {
-  return clientLines({ command: clientBin(c), args: mysqlQueryArgs(await optionFile(ctx, c), sql), env: {}, signal: ctx.signal });
+async function query(ctx: PluginContext, c: MysqlDumpConfig, sql: string, database?: string): Promise<string[]> {
+  return clientLines({ command: clientBin(c), args: mysqlQueryArgs(await optionFile(ctx, c), sql, database), env: {}, signal: ctx.signal });
 }
+
+/** Tables counted per query: one statement of bounded length, whatever the schema's size. */
+const COUNT_BATCH = 100;
+const MAX_TABLES = 1000;
 
 async function databasesOf(ctx: PluginContext, c: MysqlDumpConfig): Promise<string[]> {
   if (c.databases) return c.databases;
@@ -94,6 +98,20 @@ export const mysqlDumpPlugin: BackstopPlugin<MysqlDumpConfig> = {
   async restore(ctx, c, req) {
     await runClient({ command: clientBin(c), args: mysqlRestoreArgs(await optionFile(ctx, c), req.target), env: {}, signal: ctx.signal, stdinFrom: req.input, onStderrLine: (l) => ctx.log('stderr', l) });
     ctx.log('stdout', `mysql: ${req.pseudoPath} restored into "${req.target}"`);
+  },
+
+  async probeDatabase(ctx, c, req) {
+    const database = checkDatabaseName(req.database, 'scratch database');
+    const names = (await query(ctx, c, mysqlTablesSql(database))).slice(0, MAX_TABLES);
+    const lines: string[] = [];
+    for (let i = 0; i < names.length; i += COUNT_BATCH) lines.push(...(await query(ctx, c, mysqlRowCountsSql(database, names.slice(i, i + COUNT_BATCH)))));
+    // The operator's query reads what was restored; a read-only transaction keeps it from writing.
+    const probe = req.query ? { query: req.query, output: (await query(ctx, c, mysqlReadOnly(req.query), database)).slice(0, 100) } : null;
+    return { tables: parseTableRows(lines, MAX_TABLES), query: probe };
+  },
+
+  async dropDatabase(ctx, c, database) {
+    await query(ctx, c, `DROP DATABASE IF EXISTS \`${checkDatabaseName(database, 'scratch database')}\``);
   },
 
   async test(ctx, c) {

@@ -60,3 +60,23 @@ export function pgRestoreArgs(target: string): string[] {
 export function pgPseudoPath(configId: number, database: string): string {
   return `/backstop/pg_dump/config-${configId}/${database}.dump`;
 }
+
+// --- restore drills (issue 17) -------------------------------------------------------------
+
+/**
+ * Every table of the connected database with its exact row count, one `name<TAB>rows` line
+ * each (names quoted as identifiers where they need it). Exact, not the planner's estimate:
+ * a freshly restored database has no statistics yet.
+ */
+export const TABLE_ROWS_SQL =
+  "SELECT format('%I.%I', table_schema, table_name), " +
+  "(xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I', table_schema, table_name), false, true, '')))[1]::text " +
+  "FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1";
+
+/** One query in `database`, rows as tab-separated lines. */
+export function psqlRowsArgs(sql: string, database: string): string[] {
+  return ['--no-password', '--no-psqlrc', '--tuples-only', '--no-align', '--field-separator', '\t', '--dbname', database, '--command', sql];
+}
+
+/** A drill's probe query may read only: every transaction of its session is read-only. */
+export const READ_ONLY_SESSION = { PGOPTIONS: '-c default_transaction_read_only=on' } as const;

@@ -5,10 +5,10 @@
 import { join } from 'node:path';
 import { absolutePath } from '../config-fields';
 import type { BackstopPlugin, PluginContext } from '../../../../contract/plugin-api';
-import { checkRestoreTarget, clientLines, dumpDatabases, testDatabaseAccess } from './dump-steps';
+import { checkRestoreTarget, clientLines, dumpDatabases, parseTableRows, testDatabaseAccess } from './dump-steps';
 import { parseDbConfig, type DbConfig } from './db-config';
 import { checkDatabaseName } from './identifiers';
-import { createDbArgs, databaseExistsSql, dropDbArgs, LIST_DATABASES_SQL, pgBin, pgDumpArgs, pgEnv, pgPseudoPath, pgRestoreArgs, psqlQueryArgs, type PgConnection } from './postgres-commands';
+import { createDbArgs, databaseExistsSql, dropDbArgs, LIST_DATABASES_SQL, pgBin, pgDumpArgs, pgEnv, pgPseudoPath, pgRestoreArgs, psqlQueryArgs, psqlRowsArgs, READ_ONLY_SESSION, TABLE_ROWS_SQL, type PgConnection } from './postgres-commands';
 import { runClient } from './run-client';
 
 export const PG_DUMP = 'pg_dump';
@@ -67,6 +67,19 @@ export const pgDumpPlugin: BackstopPlugin<PgDumpConfig> = {
   async restore(ctx, c, req) {
     await runClient({ command: pgBin(c, 'pg_restore'), args: pgRestoreArgs(req.target), env: pgEnv(conn(c)), signal: ctx.signal, stdinFrom: req.input, onStderrLine: (l) => ctx.log('stderr', l) });
     ctx.log('stdout', `pg_restore: ${req.pseudoPath} restored into "${req.target}"`);
+  },
+
+  async probeDatabase(ctx, c, req) {
+    const database = checkDatabaseName(req.database, 'scratch database');
+    const rows = (sql: string, env: Record<string, string>) => clientLines({ command: pgBin(c, 'psql'), args: psqlRowsArgs(sql, database), env: { ...pgEnv(conn(c)), ...env }, signal: ctx.signal });
+    const tables = parseTableRows(await rows(TABLE_ROWS_SQL, {}));
+    // The operator's query reads what was restored; a read-only session keeps it from writing.
+    const query = req.query ? { query: req.query, output: (await rows(req.query, READ_ONLY_SESSION)).slice(0, 100) } : null;
+    return { tables, query };
+  },
+
+  async dropDatabase(ctx, c, database) {
+    await runClient({ command: pgBin(c, 'dropdb'), args: dropDbArgs(checkDatabaseName(database, 'scratch database')), env: pgEnv(conn(c)), signal: ctx.signal });
   },
 
   async test(ctx, c) {
