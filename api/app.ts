@@ -15,6 +15,7 @@ import * as browse from './routes/browse';
 import * as snapshotMount from './routes/snapshot-mount';
 import * as retention from './routes/retention';
 import * as check from './routes/check';
+import * as drills from './routes/drills';
 import * as s3Sync from './routes/s3-sync';
 import * as schedules from './routes/schedules';
 import * as runLog from './routes/run-log';
@@ -46,6 +47,9 @@ export const HANDLERS: Handlers = {
   previewRetention: retention.previewRetention,
   pruneRepository: retention.pruneRepository,
   checkRepository: check.checkRepository,
+  runJobDrill: drills.runJobDrill,
+  getJobDrill: drills.getJobDrill,
+  setJobDrill: drills.setJobDrill,
   listRuns: runs.listRuns,
   getRun: runs.getRun,
   listSnapshots: runs.listSnapshots,

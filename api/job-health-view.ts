@@ -4,16 +4,24 @@
 // which jobs are stale.
 import type { Job } from '../contract/model';
 import { ScheduleKind } from '../contract/names';
-import { jobHealth } from '../core/job-health';
+import { jobHealth, type JobHealth } from '../core/job-health';
+import { drillHealth, type DrillHealth } from '../core/drill';
+import { drillSettingsOrDefaults } from '../contract/drill';
 import type { ApiContext } from './context';
 import { FIRE_TIMES_FOR_HEALTH, scheduleInfoOf } from './job-schedule-info';
 import { scheduleView } from './routes/schedules';
 
 export type ScheduleView = Awaited<ReturnType<typeof scheduleView>>;
 
-/** Each job with its health: run summary from the catalog, interval and next run from its schedule's view. */
-export async function withHealth(ctx: ApiContext, jobs: Job[], schedules: ReadonlyMap<number, ScheduleView>) {
-  const summaries = await ctx.catalog.jobs.runSummaries(jobs.map((j) => j.id));
+/** A job's health: its backups' (core/job-health.ts) and its restore drills' (core/drill.ts). */
+export type JobAndDrillHealth = JobHealth & DrillHealth;
+
+const NO_DRILLS = { lastDrill: null, lastPassAt: null, runningSince: null };
+
+/** Each job with its health: run summaries from the catalog, interval and next run from its schedule's view. */
+export async function withHealth(ctx: ApiContext, jobs: Job[], schedules: ReadonlyMap<number, ScheduleView>): Promise<Array<{ job: Job; health: JobAndDrillHealth }>> {
+  const ids = jobs.map((j) => j.id);
+  const [summaries, drills, drillSettings] = await Promise.all([ctx.catalog.jobs.runSummaries(ids), ctx.catalog.jobs.drillSummaries(ids), ctx.catalog.jobs.drillSettingsOf(ids)]);
   const now = new Date();
   return jobs.map((job) => {
     const schedule = scheduleInfoOf(schedules.get(job.id) ?? null);
@@ -25,7 +33,13 @@ export async function withHealth(ctx: ApiContext, jobs: Job[], schedules: Readon
       now,
       staleAfterIntervals: ctx.staleAfterIntervals,
     });
-    return { job, health };
+    const drill = drillHealth({
+      runs: drills.get(job.id) ?? NO_DRILLS,
+      createdAt: job.createdAt,
+      staleAfterDays: drillSettingsOrDefaults(drillSettings.get(job.id)).staleAfterDays,
+      now,
+    });
+    return { job, health: { ...health, ...drill } };
   });
 }
 

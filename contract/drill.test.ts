@@ -1,4 +1,4 @@
-import { DRILL_DEFAULTS, drillScratchDatabase, drillVerdict, normalizeDrillSettings, type DrillEvidence, type DrillFiles } from './drill';
+import { DRILL_DEFAULTS, drillScratchDatabase, drillSettingsOrDefaults, drillVerdict, normalizeDrillSettings, type DrillEvidence, type DrillFiles } from './drill';
 import { InputError } from './errors';
 
 describe('normalizeDrillSettings', () => {
@@ -24,6 +24,11 @@ describe('normalizeDrillSettings', () => {
     expect(refused({ agent: 'Bad Name' })).toContain('agent must be an agent name');
     expect(refused({ probes: { abc: 'SELECT 1' } })).toContain('probe key "abc" must be a plugin configuration id');
     expect(refused({ probes: { '2': '  ' } })).toContain('probe of configuration 2');
+  });
+
+  it('reads a stored row the rules refuse now as the defaults', () => {
+    expect(drillSettingsOrDefaults({ sampleFiles: 5000 })).toEqual(DRILL_DEFAULTS);
+    expect(drillSettingsOrDefaults({ sampleFiles: 5 }).sampleFiles).toBe(5);
   });
 });
 

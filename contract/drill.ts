@@ -86,6 +86,18 @@ export function normalizeDrillSettings(stored: Partial<DrillSettings> | null | u
   return { ...s, probes: { ...probes } };
 }
 
+/**
+ * The settings of a stored row, which was validated when it was set: should it hold something
+ * the rules refuse now (bounds changed since), the defaults judge rather than a failed read.
+ */
+export function drillSettingsOrDefaults(stored: Partial<DrillSettings> | null | undefined): DrillSettings {
+  try {
+    return normalizeDrillSettings(stored);
+  } catch {
+    return normalizeDrillSettings(null);
+  }
+}
+
 // --- evidence ------------------------------------------------------------------------------
 
 /** The engine's check with its bounded read of the stored data. */

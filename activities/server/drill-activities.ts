@@ -2,7 +2,7 @@
 // where the sample is restored, which lock), the engine's check with a bounded read of data,
 // and the run's record. The server worker opens the repository itself with the master key.
 import { Context, heartbeat } from '@temporalio/activity';
-import type { Catalog } from '../../catalog/catalog';
+import type { Catalog, CatalogScope } from '../../catalog/catalog';
 import type { Logger } from '../../core/logger';
 import type { SecretBox } from '../../core/secrets';
 import { BackstopError, ErrorType } from '../../contract/errors';
@@ -40,7 +40,7 @@ export function streamConfigId(tags: readonly string[]): number | null {
  * backs this repository up in pull mode only — such an agent never holds the password (as
  * restores decide, api/routes/restore.ts), so the server worker restores the sample instead.
  */
-export async function drillSampleSite(catalog: Catalog, job: { mode: 'push' | 'pull' }, agentName: string, repositoryId: number): Promise<'agent' | 'server'> {
+export async function drillSampleSite(catalog: CatalogScope, job: { mode: 'push' | 'pull' }, agentName: string, repositoryId: number): Promise<'agent' | 'server'> {
   if (job.mode === 'pull') return 'server';
   return (await catalog.repositories.agentUse(agentName, repositoryId)) === 'pull-only' ? 'server' : 'agent';
 }

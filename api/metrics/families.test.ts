@@ -1,12 +1,23 @@
 import { DEFAULT_HEARTBEAT_INTERVAL_MS } from '../../core/agent-health';
 import type { JobHealth } from '../../core/job-health';
+import type { DrillHealth } from '../../core/drill';
 import type { RunHistogramRow } from '../../catalog/metrics';
 import { RunKind } from '../../contract/model';
 import { DURATION_BOUNDS, histogramSamples, metricFamilies, notificationFamily, type Family, type MetricsInput } from './families';
 
 const now = new Date('2026-12-03T08:00:00Z');
 const ago = (ms: number) => new Date(now.getTime() - ms).toISOString();
-const health = (h: Partial<JobHealth>): JobHealth => ({ lastSuccessAt: null, lastFailureAt: null, lastRunStatus: null, nextRunAt: null, stale: false, ...h });
+const health = (h: Partial<JobHealth & DrillHealth>): JobHealth & DrillHealth => ({
+  lastSuccessAt: null,
+  lastFailureAt: null,
+  lastRunStatus: null,
+  nextRunAt: null,
+  stale: false,
+  lastDrill: null,
+  lastDrillPassAt: null,
+  drillStale: false,
+  ...h,
+});
 
 const input = (over: Partial<MetricsInput> = {}): MetricsInput => ({
   now,
@@ -57,6 +68,22 @@ describe('metricFamilies', () => {
     expect(value(family(fs, 'backstop_job_stale'), { job_id: '2' })).toBe(0);
     expect(value(family(fs, 'backstop_job_last_run_failed'), { job_id: '1' })).toBe(1);
     expect(value(family(fs, 'backstop_job_last_run_failed'), { job_id: '2' })).toBe(0);
+  });
+
+  it('exports each job’s drill staleness, last passing drill and whether its last drill failed', () => {
+    const fs = metricFamilies(
+      input({
+        jobs: [
+          { job: { id: 1, name: 'a' }, health: health({ drillStale: true, lastDrill: { runId: 'r', outcome: 'failed', at: ago(1000) }, lastDrillPassAt: '2026-11-20T00:00:00Z' }) },
+          { job: { id: 2, name: 'b' }, health: health({}) },
+        ],
+      }),
+    );
+    expect(value(family(fs, 'backstop_job_drill_stale'), { job_id: '1' })).toBe(1);
+    expect(value(family(fs, 'backstop_job_drill_stale'), { job_id: '2' })).toBe(0);
+    expect(value(family(fs, 'backstop_job_last_drill_failed'), { job_id: '1' })).toBe(1);
+    expect(value(family(fs, 'backstop_job_last_drill_failed'), { job_id: '2' })).toBe(0);
+    expect(family(fs, 'backstop_job_last_drill_pass_timestamp_seconds').values).toEqual([{ labels: { job_id: '1', job_name: 'a' }, value: Date.parse('2026-11-20T00:00:00Z') / 1000 }]);
   });
 
   it('counts finished runs for every kind and outcome, zeros included, and active runs apart', () => {

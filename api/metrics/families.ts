@@ -4,6 +4,7 @@
 // name, repository id and name (never its URL, which may hold credentials), never a run id.
 import { RunKind } from '../../contract/model';
 import type { JobHealth } from '../../core/job-health';
+import type { DrillHealth } from '../../core/drill';
 import { agentStatus } from '../../core/agent-health';
 import { OUTCOMES, type AgentReading, type RepositoryReading, type RunCountRow, type RunHistogramRow } from '../../catalog/metrics';
 import type { NotificationFailureRow } from '../../catalog/notification-metrics';
@@ -31,7 +32,7 @@ export const BYTES_BOUNDS = [1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12
 
 export interface MetricsInput {
   now: Date;
-  jobs: ReadonlyArray<{ job: { id: number; name: string }; health: JobHealth }>;
+  jobs: ReadonlyArray<{ job: { id: number; name: string }; health: JobHealth & DrillHealth }>;
   runCounts: RunCountRow[];
   durations: RunHistogramRow[];
   addedBytes: RunHistogramRow[];
@@ -88,6 +89,31 @@ function jobFamilies(jobs: MetricsInput['jobs']): Family[] {
       help: "Whether the job's most recently started backup run failed.",
       type: 'gauge',
       values: jobs.map(({ job, health }) => ({ labels: jobLabels(job), value: health.lastRunStatus === 'failed' ? 1 : 0 })),
+    },
+    ...drillFamilies(jobs),
+  ];
+}
+
+/** Restore drills (issue 17): the age of each job's last proof, and whether its last drill failed. */
+function drillFamilies(jobs: MetricsInput['jobs']): Family[] {
+  return [
+    {
+      name: 'backstop_job_drill_stale',
+      help: "Whether the job's restore drills are stale as GET /v1/jobs says: no passing drill for longer than its staleAfterDays (default 7).",
+      type: 'gauge',
+      values: jobs.map(({ job, health }) => ({ labels: jobLabels(job), value: health.drillStale ? 1 : 0 })),
+    },
+    {
+      name: 'backstop_job_last_drill_pass_timestamp_seconds',
+      help: 'When the last passing restore drill of the job finished; absent until one did.',
+      type: 'gauge',
+      values: jobs.flatMap(({ job, health }) => (health.lastDrillPassAt ? [{ labels: jobLabels(job), value: seconds(health.lastDrillPassAt) }] : [])),
+    },
+    {
+      name: 'backstop_job_last_drill_failed',
+      help: "Whether the job's last finished restore drill failed (the damage is in that run's failure reason).",
+      type: 'gauge',
+      values: jobs.map(({ job, health }) => ({ labels: jobLabels(job), value: health.lastDrill?.outcome === 'failed' ? 1 : 0 })),
     },
   ];
 }

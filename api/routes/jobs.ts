@@ -12,6 +12,7 @@ import { handler } from '../context';
 import { FIRE_TIMES_FOR_HEALTH } from '../job-schedule-info';
 import { checkRetentionPolicy } from '../../contract/retention';
 import { checkJobModePaths } from '../job-mode';
+import { writeDrill } from './drills';
 
 /** The API's view of a job names its agent as `agent`. */
 export function jobView(job: Job) {
@@ -41,6 +42,7 @@ export const createJob = handler('createJob', async (ctx, { body: b }) => {
   checkJobModePaths(mode, b.paths);
   const scheduleDef = b.schedule;
   const schedule = scheduleDef ? normalizeSchedule(scheduleDef) : null;
+  if (b.drill?.schedule) normalizeSchedule(b.drill.schedule);
   const id = await ctx.catalog.transaction(async (tx) => {
     const agent = await tx.agents.findByName(b.agent);
     if (!agent) throw new InputError(`unknown agent "${b.agent}": agents register themselves when they start`);
@@ -64,6 +66,8 @@ export const createJob = handler('createJob', async (ctx, { body: b }) => {
     if (retention) await tx.jobs.setRetention(jobId, retention);
     // Last, so a refused schedule rolls the job back with it.
     if (schedule) await writeSchedule(ctx, tx, { kind: ScheduleKind.backup, ownerId: jobId }, schedule);
+    // Every job drills: its own settings and schedule, or weekly with the defaults.
+    await writeDrill(ctx, tx, jobId, b.drill, { replaceSettings: false });
     return jobId;
   });
   return { status: 201, body: { ...jobView(await ctx.catalog.jobs.get(id)), schedule: await jobScheduleView(ctx, id) } };

@@ -298,6 +298,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/jobs/{id}/drill": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /** @description The job's drill settings (with every default filled in) and its drill schedule with the next fire times. */
+        get: operations["getJobDrill"];
+        /**
+         * @description Sets the job's drill settings: a field not given takes its default. With `schedule`,
+         *     the drill schedule (a Temporal Schedule `drill-schedule/<jobId>`, starting drills as
+         *     `drill/<jobId>/scheduled-<fire time>`) is replaced too; without it, it is kept. Refused
+         *     (400) with nothing written for an unknown agent, a bad schedule or settings out of bounds.
+         */
+        put: operations["setJobDrill"];
+        /**
+         * @description Starts a restore drill of the job now: a run of kind `drill` (`drill/<jobId>/<time>`)
+         *     that proves the job's latest snapshot comes back intact. Under the repository's lock
+         *     (restic shared, borg exclusive) it runs the engine's check with a bounded read of data
+         *     (`restic check --read-data-subset`, `borg check --verify-data --last N`) on the server
+         *     worker; restores a seeded sample of the snapshot's files (always the largest and the
+         *     newest few) into a scratch directory on the agent (`agent`, else the job's drill
+         *     settings', else the job's own; the server worker for a pull job) and compares each
+         *     file with what the engine reads back from the snapshot; and restores each database
+         *     dump of the backup into a scratch database on the job's agent, counts its tables'
+         *     rows, runs the configuration's probe query and drops it. Scratch space is removed
+         *     whatever happens. Findings fail the run with the reason in words; the run's `details`
+         *     are the evidence (snapshot, check, files and bytes checked, each mismatch, database
+         *     probes, durations). Refused (400) for an engine that cannot be drilled (PBS) or an
+         *     unknown agent. Takes an `Idempotency-Key`, as runJob does.
+         */
+        post: operations["runJobDrill"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/jobs/{id}/retention": {
         parameters: {
             query?: never;
@@ -1486,6 +1527,25 @@ export interface components {
              *     a schedule is never stale.
              */
             stale: boolean;
+            /** @description The last finished restore drill (its run, outcome and finish time); null before the first. */
+            lastDrill: {
+                /** Format: uuid */
+                runId: string;
+                outcome: components["schemas"]["RunStatus"];
+                /** Format: date-time */
+                at: string;
+            } | null;
+            /**
+             * Format: date-time
+             * @description When the last passing restore drill finished (the age of the last proof that the job's backups restore).
+             */
+            lastDrillPassAt: string | null;
+            /**
+             * @description No passing drill for longer than the job's `staleAfterDays` (default 7, plus an hour
+             *     for a scheduled drill to start), counted from the job's creation if none ever
+             *     passed; a drill under way that started within that time keeps the job fresh.
+             */
+            drillStale: boolean;
         };
         JobCreate: {
             name: string;
@@ -1501,6 +1561,71 @@ export interface components {
             postHook?: string;
             retention?: components["schemas"]["RetentionPolicy"];
             schedule?: components["schemas"]["ScheduleSet"];
+            /** @description The job's drill settings and schedule; without it (or its `schedule`) the job drills weekly with the defaults. */
+            drill?: components["schemas"]["DrillSettingsSet"];
+        };
+        DrillRequest: {
+            /** @description The agent that restores the sample (it fetches the repository's password for the drill); default the job's drill settings' agent, else the job's own. */
+            agent?: components["schemas"]["AgentName"];
+        };
+        /** @description What a job's restore drills sample and check; fields not given take their defaults. */
+        DrillSettingsSet: {
+            /**
+             * @description Files in the sample at most (the largest and newest included).
+             * @default 20
+             */
+            sampleFiles?: number;
+            /**
+             * @description The sample's byte budget: random picks are added while the sample stays within it (the largest and newest files are restored whatever their size).
+             * @default 268435456
+             */
+            sampleBytes?: number;
+            /**
+             * @description The newest files (by modification time) always in the sample.
+             * @default 3
+             */
+            newestFiles?: number;
+            /**
+             * @description restic: the share of data packs `check --read-data-subset` reads back, a random subset each drill (at most one decimal; 0 checks the structure only).
+             * @default 5
+             */
+            readDataPercent?: number;
+            /**
+             * @description borg: the newest archives whose data `check --verify-data --last N` reads back.
+             * @default 1
+             */
+            verifyArchives?: number;
+            /**
+             * @description The job is drillStale when its last passing drill is older than this.
+             * @default 7
+             */
+            staleAfterDays?: number;
+            /** @description The agent that restores the sample; null (default) the job's own. */
+            agent?: components["schemas"]["AgentName"] | null;
+            /** @description Plugin configuration id → a query run read-only in that configuration's restored scratch database; its output (first 100 rows) is recorded. */
+            probes?: {
+                [key: string]: string;
+            };
+            schedule?: components["schemas"]["ScheduleSet"];
+        };
+        /** @description The settings a job's drills run with (DrillSettingsSet with every default filled in). */
+        DrillSettings: {
+            sampleFiles: number;
+            sampleBytes: number;
+            newestFiles: number;
+            readDataPercent: number;
+            verifyArchives: number;
+            staleAfterDays: number;
+            agent: string | null;
+            probes: {
+                [key: string]: string;
+            };
+        };
+        JobDrill: {
+            jobId: number;
+            settings: components["schemas"]["DrillSettings"];
+            /** @description The drill schedule with its pause state and next fire times; null when it has none. */
+            schedule: components["schemas"]["Schedule"] | null;
         };
         /**
          * @description How the agent freezes the source paths before the engine reads them. `none` reads the live filesystem. `auto` takes, per path, a btrfs, LVM or ZFS snapshot where the path's filesystem offers one and reads the rest live (with a warning in the run). `btrfs`, `lvm` and `zfs` require that kind of volume and refuse a path on anything else. The engine reads the snapshot but records the original paths; filesystems mounted below a path are not part of its snapshot (list them as paths of their own).
@@ -2543,6 +2668,93 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description The run was started; follow it at `/v1/runs/{runId}`. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunAccepted"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getJobDrill: {
+        parameters: {
+            query?: {
+                /** @description How many next fire times to show (default 5). */
+                nextRuns?: components["parameters"]["NextRuns"];
+            };
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job's drills. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobDrill"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    setJobDrill: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DrillSettingsSet"];
+            };
+        };
+        responses: {
+            /** @description The job's drills as now stored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobDrill"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    runJobDrill: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A client-chosen key (e.g. a UUID) that makes the request safe to retry: one key never
+                 *     starts two runs. Repeated with the same key, the request answers with the run the key
+                 *     started; used for another target, 409. Kept 24 hours.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["DrillRequest"];
+            };
+        };
+        responses: {
+            /** @description The drill was started; follow it at `/v1/runs/{runId}`. */
             202: {
                 headers: {
                     [name: string]: unknown;

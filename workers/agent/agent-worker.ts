@@ -28,6 +28,9 @@ import { detectCapabilities } from './identity/capabilities';
 import { builtinRegistry } from '../../activities/shared/plugins/builtin';
 import { loadPluginModules } from '../../activities/shared/plugins/registry';
 import { createPluginActivities } from '../../activities/agent/plugin-activities';
+import { createDrillDatabaseActivities } from '../../activities/agent/drill-db-activities';
+import { createDrillSampleActivities } from '../../activities/shared/drill/sample-activities';
+import { rmSync } from 'node:fs';
 import { ApiPluginConfigSource } from '../../activities/agent/plugin-config-source';
 import { ExportServer } from '../../activities/agent/export/export-server';
 import { createExportActivities } from '../../activities/agent/export/export-activities';
@@ -128,6 +131,26 @@ export function agentWorkerActivities(config: BackstopConfig, http: AgentHttp, l
       logger,
       runLog,
     }),
+    // Restore drills (issue 17): the sample restored into <state>/drills/<run>, and the
+    // scratch databases of the job's dumps through its plugin configurations.
+    ...createDrillSampleActivities({
+      site: config.agentName,
+      engine: engine(),
+      repositoryAccess: (id) => new ApiSecretSource(http).repositoryAccess(id),
+      scratchRoot: join(stateDir, 'drills'),
+      logger,
+      runLog,
+    }),
+    ...createDrillDatabaseActivities({
+      agentName: config.agentName,
+      registry: state.plugins,
+      configs: new ApiPluginConfigSource(http),
+      engine: engine(),
+      secrets: new ApiSecretSource(http),
+      workRoot: join(stateDir, 'drill-work'),
+      logger,
+      runLog,
+    }),
   };
 }
 
@@ -175,6 +198,8 @@ export async function runAgentWorker(baseConfig: BackstopConfig): Promise<number
   const identitySource = identity ? new HomeExportIdentity(() => loadIdentity(config.agentHome)) : new IssuedExportIdentity(config.agentName, http);
   state.exports = await exportServer(config, state.stateDir, identitySource, client, logger);
   state.exports?.sweep();
+  // Drill scratch space a killed agent left: no activity of this process runs yet.
+  for (const dir of ['drills', 'drill-work']) rmSync(join(state.stateDir, dir), { recursive: true, force: true });
   const orphans = await state.snapshots.filesystem.releaseOrphans(runActivity(client, logger), (workflowId) => state.engineProcesses.stopLeftover(workflowId, runTag(workflowId)));
   if (orphans > 0) logger.warn({ released: orphans }, 'released filesystem snapshots of ended runs');
   const worker = await Worker.create({

@@ -13,6 +13,10 @@ import { connectClient, connectWorker, onShutdownSignal } from '../../core/tempo
 import { installTemporalRuntime } from '../../core/temporal-runtime';
 import { createEngines } from '../../activities/shared/engines/engines';
 import { createMaintenanceActivities } from '../../activities/server/prune-activities';
+import { createDrillServerActivities } from '../../activities/server/drill-activities';
+import { createDrillSampleActivities } from '../../activities/shared/drill/sample-activities';
+import { openRepository } from '../../activities/server/repository-access';
+import { rm } from 'node:fs/promises';
 import { createLockActivities } from '../../activities/server/lock-activities';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
@@ -71,6 +75,10 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
   const mountsDir = join(config.dataDir, 'server', 'mounts');
   const mountProcesses = new EngineProcessRegistry(join(config.dataDir, 'server', 'mount-pids'));
   await cleanUpLeftoverMounts({ processes: mountProcesses, mountsDir, logger });
+  // Restore drills (issue 17): pull jobs' samples are restored here, in scratch directories
+  // under drills/. No activity runs yet: whatever a killed worker left there goes now.
+  const drillScratch = join(config.dataDir, 'server', 'drills');
+  await rm(drillScratch, { recursive: true, force: true });
   // Notifications (issue 15): the activities that record a run's start and end start one
   // delivery workflow per matching channel through this client.
   const notifier = createRunNotifier({ catalog, client, logger, retry: config.notifyRetry });
@@ -97,6 +105,10 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
         hookLimits,
         notifier,
       }),
+      // Restore drills: the plan, the engine's bounded check and the record; the sample of a
+      // pull job (its agent never holds the password).
+      ...createDrillServerActivities({ catalog, engine, secrets, logger, runLog, notifier }),
+      ...createDrillSampleActivities({ site: 'server', engine, repositoryAccess: (id) => openRepository(catalog, secrets, id), scratchRoot: drillScratch, logger, runLog }),
       ...createLockActivities({ client, logger }),
       // Pull mode: this worker mounts the agents' exports and runs the engine (issue 13).
       ...createPullActivities({

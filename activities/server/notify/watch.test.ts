@@ -1,4 +1,5 @@
-import { observeAgent, observeJob, scheduleIntervalMs, turnedBad } from './watch';
+import { observeAgent, observeDrills, observeJob, scheduleIntervalMs, turnedBad } from './watch';
+import { DRILL_STALE_GRACE_MS } from '../../../core/drill';
 
 const now = new Date('2026-12-03T12:00:00.000Z');
 const hour = 3_600_000;
@@ -27,6 +28,21 @@ describe('health watch', () => {
     expect(scheduleIntervalMs(false, ['2026-12-03T13:00:00.000Z', '2026-12-03T14:00:00.000Z'])).toBe(hour);
     expect(scheduleIntervalMs(true, ['2026-12-03T13:00:00.000Z', '2026-12-03T14:00:00.000Z'])).toBeNull();
     expect(scheduleIntervalMs(false, ['2026-12-03T13:00:00.000Z'])).toBeNull();
+  });
+
+  it('calls a job\'s drills stale once its last passing drill is older than its limit; a new pass starts a new spell', () => {
+    const job = { id: 7, repositoryId: 3, createdAt: '2026-11-01T00:00:00.000Z' };
+    const day = 24 * hour;
+    const passedAt = new Date(now.getTime() - 7 * day - DRILL_STALE_GRACE_MS - 1).toISOString();
+    const runs = { lastDrill: { runId: 'r', outcome: 'failed' as const, at: now.toISOString() }, lastPassAt: passedAt, runningSince: null };
+    const o = observeDrills(job, runs, 7, now);
+    expect(o).toEqual({ subject: 'drill:7', event: 'drill.stale', bad: true, since: passedAt, jobId: 7, repositoryId: 3, agent: null });
+    expect(observeDrills(job, runs, 8, now).bad).toBe(false);
+    expect(observeDrills(job, { ...runs, runningSince: now.toISOString() }, 7, now).bad).toBe(false);
+    expect(observeDrills(job, { lastDrill: null, lastPassAt: null, runningSince: null }, 7, now)).toMatchObject({ bad: true, since: job.createdAt });
+    // Raised once for this spell; a pass in between and a new staleness is another.
+    expect(turnedBad(new Map([['drill:7', { bad: true, since: passedAt }]]), [o])).toEqual([]);
+    expect(turnedBad(new Map([['drill:7', { bad: true, since: job.createdAt }]]), [o])).toEqual([o]);
   });
 
   it('raises once per change of state', () => {

@@ -4,11 +4,12 @@
 // has succeeded in between (even if no look saw it fresh).
 import type { Agent, Job } from '../../../contract/model';
 import { jobHealth, type JobRunSummary } from '../../../core/job-health';
+import { drillHealth, type DrillRunSummary } from '../../../core/drill';
 
 export interface Observation {
-  /** 'job:<id>' or 'agent:<name>': the watch's memory is keyed on it. */
+  /** 'job:<id>', 'drill:<job id>' or 'agent:<name>': the watch's memory is keyed on it. */
   subject: string;
-  event: 'job.stale' | 'agent.unreachable';
+  event: 'job.stale' | 'agent.unreachable' | 'drill.stale';
   bad: boolean;
   /**
    * When the state began, read from the data (the last success, the last heartbeat), not
@@ -56,6 +57,23 @@ export function observeJob(
     event: 'job.stale',
     bad: stale,
     since: runs.lastSuccessAt ?? job.createdAt,
+    jobId: job.id,
+    repositoryId: job.repositoryId,
+    agent: null,
+  };
+}
+
+/**
+ * A job's restore drills, judged as GET /v1/jobs judges them (core/drill.ts): stale since the
+ * last passing drill (or the job's creation), so a passing drill ends the spell.
+ */
+export function observeDrills(job: Pick<Job, 'id' | 'repositoryId' | 'createdAt'>, runs: DrillRunSummary, staleAfterDays: number, now: Date): Observation {
+  const { drillStale } = drillHealth({ runs, createdAt: job.createdAt, staleAfterDays, now });
+  return {
+    subject: `drill:${job.id}`,
+    event: 'drill.stale',
+    bad: drillStale,
+    since: runs.lastPassAt ?? job.createdAt,
     jobId: job.id,
     repositoryId: job.repositoryId,
     agent: null,
