@@ -120,6 +120,9 @@ export class ApiClient {
   runS3Sync = (repositoryId: number) => this.request<Schemas['RunAccepted']>('POST', `/v1/repositories/${repositoryId}/sync`);
   pruneRepository = (repositoryId: number) => this.request<Schemas['RunAccepted']>('POST', `/v1/repositories/${repositoryId}/prune`);
   checkRepository = (repositoryId: number) => this.request<Schemas['RunAccepted']>('POST', `/v1/repositories/${repositoryId}/check`);
+  runJobDrill = (jobId: number, body: Schemas['DrillRequest'] = {}) => this.request<Schemas['RunAccepted']>('POST', `/v1/jobs/${jobId}/drill`, body);
+  getJobDrill = (jobId: number, nextRuns?: number) => this.request<Schemas['JobDrill']>('GET', `/v1/jobs/${jobId}/drill${nextRuns ? `?nextRuns=${nextRuns}` : ''}`);
+  setJobDrill = (jobId: number, body: Schemas['DrillSettingsSet']) => this.request<Schemas['JobDrill']>('PUT', `/v1/jobs/${jobId}/drill`, body);
   previewRetention = (jobId: number) => this.request<Schemas['RetentionPreview']>('POST', `/v1/jobs/${jobId}/retention/preview`);
   setJobRetention = (jobId: number, retention: Schemas['RetentionPolicy'] | null) => this.request<ApiJob>('PUT', `/v1/jobs/${jobId}/retention`, { retention });
   getJob = (id: number, nextRuns?: number) => this.request<ApiJob>('GET', `/v1/jobs/${id}${nextRuns ? `?nextRuns=${nextRuns}` : ''}`);

@@ -135,7 +135,7 @@ export function agentWorkerActivities(config: BackstopConfig, http: AgentHttp, l
     // scratch databases of the job's dumps through its plugin configurations.
     ...createDrillSampleActivities({
       site: config.agentName,
-      engine: engine(),
+      engine: (cacheDir) => createEngines({ stateDir, resticCacheDir: cacheDir, stallTimeoutMs: config.stallTimeoutMs, killGraceMs: config.cancelGraceMs }),
       repositoryAccess: (id) => new ApiSecretSource(http).repositoryAccess(id),
       scratchRoot: join(stateDir, 'drills'),
       logger,

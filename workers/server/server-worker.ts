@@ -108,7 +108,14 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
       // Restore drills: the plan, the engine's bounded check and the record; the sample of a
       // pull job (its agent never holds the password).
       ...createDrillServerActivities({ catalog, engine, secrets, logger, runLog, notifier }),
-      ...createDrillSampleActivities({ site: 'server', engine, repositoryAccess: (id) => openRepository(catalog, secrets, id), scratchRoot: drillScratch, logger, runLog }),
+      ...createDrillSampleActivities({
+        site: 'server',
+        engine: (cacheDir) => createEngines({ stateDir: join(config.dataDir, 'server'), resticCacheDir: cacheDir, stallTimeoutMs: config.stallTimeoutMs, killGraceMs: config.cancelGraceMs }),
+        repositoryAccess: (id) => openRepository(catalog, secrets, id),
+        scratchRoot: drillScratch,
+        logger,
+        runLog,
+      }),
       ...createLockActivities({ client, logger }),
       // Pull mode: this worker mounts the agents' exports and runs the engine (issue 13).
       ...createPullActivities({

@@ -14,9 +14,12 @@
 // is a mismatch, named with the reason. The restore itself runs with the engine's verify,
 // which reads the restored files back against the chunk hashes the snapshot records.
 //
-// The drill never writes outside its scratch directory: it is made fresh (a retried attempt
-// starts clean), 0700, under the worker's own state directory, and removed whatever happens;
-// the workflow's cleanup removes it again in case this process died holding it.
+// The engine reads the repository as a new machine would: with an empty cache of the run's
+// own (restic caches the snapshot's trees and the index; a warm cache would hide a tree pack
+// the repository lost). The drill never writes outside its scratch directory and that cache:
+// both are made fresh (a retried attempt starts clean), 0700, under the worker's own state
+// directory, and removed whatever happens; the workflow's cleanup removes them again in case
+// this process died holding them.
 import { Context } from '@temporalio/activity';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -38,7 +41,8 @@ import { SampleCollector, directoryDumpOf, type PickedFile } from './sample';
 export interface DrillSampleDeps {
   /** Where the sample is restored, as the evidence names it: the agent's name, or `server`. */
   site: string;
-  engine: BackupEngine;
+  /** The engine, with its cache in `cacheDir` (restic's cache; borg keeps its own state as usual). */
+  engine: (cacheDir: string) => BackupEngine;
   /** The repository's secrets for this run: an agent asks the API, the server worker opens them itself. */
   repositoryAccess(repositoryId: number): Promise<Omit<RepositoryAccess, 'url'>>;
   /** Scratch directories are made here, one per run: <scratchRoot>/<run id>. */
@@ -50,10 +54,10 @@ export interface DrillSampleDeps {
 /** Files per restore: one engine process for the usual sample, argv bounded for a big one. */
 const RESTORE_BATCH = 200;
 
-/** The run's scratch directory; a run id is a uuid, anything else is refused rather than joined. */
-export function scratchDirOf(root: string, runId: string): string {
+/** The run's scratch directory and its engine cache; a run id is a uuid, anything else is refused rather than joined. */
+export function scratchDirOf(root: string, runId: string): { scratch: string; cache: string } {
   if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,79}$/.test(runId)) throw new BackstopError(ErrorType.input, `not a run id: ${runId}`);
-  return join(root, runId);
+  return { scratch: join(root, runId), cache: join(root, `${runId}.cache`) };
 }
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
@@ -86,13 +90,14 @@ async function hashFile(path: string, signal: AbortSignal): Promise<string> {
 }
 
 export function createDrillSampleActivities(deps: DrillSampleDeps): DrillSampleActivities {
-  const { engine, logger } = deps;
+  const { logger } = deps;
 
   async function drillSampleFiles(input: DrillSampleInput): Promise<DrillSampleResult> {
     const ctx = Context.current();
     const signal = ctx.cancellationSignal;
     const started = Date.now();
-    const scratch = scratchDirOf(deps.scratchRoot, input.runId);
+    const { scratch, cache } = scratchDirOf(deps.scratchRoot, input.runId);
+    const engine = deps.engine(cache);
     const repo: RepositoryAccess = { url: input.repository.url, ...(await deps.repositoryAccess(input.repository.id)) };
     const secrets = [repo.password, ...Object.values(repo.env ?? {})];
     const progress: BackupProgress = { percent: 0, filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0, currentFile: null, secondsElapsed: 0 };
@@ -106,8 +111,9 @@ export function createDrillSampleActivities(deps: DrillSampleDeps): DrillSampleA
         input.runId,
         'drill-files',
         async (log) => {
-          await rm(scratch, { recursive: true, force: true });
+          await removeScratch(input.runId);
           await mkdir(scratch, { recursive: true, mode: 0o700 });
+          await mkdir(cache, { recursive: true, mode: 0o700 });
           try {
             const collector = new SampleCollector(input.sample);
             const dumps: DrillSampleResult['dumps'] = [];
@@ -128,14 +134,14 @@ export function createDrillSampleActivities(deps: DrillSampleDeps): DrillSampleA
             log.line('stdout', `snapshot ${input.snapshot.id.slice(0, 8)}: ${collector.candidates} files; sample of ${picked.length} (${progress.bytesTotal} bytes, seed ${input.sample.seed}) restored into ${scratch}`);
 
             phase = 'restoring';
-            const { restoreError, itemErrors } = await restoreSample(repo, input, picked, scratch, signal, log);
+            const { restoreError, itemErrors } = await restoreSample(engine, repo, input, picked, scratch, signal, log);
 
             phase = 'comparing';
             const files: DrillFileCheck[] = [];
             for (const p of picked) {
               if (signal.aborted) throw new BackstopError(ErrorType.engine, 'drill cancelled');
               progress.currentFile = p.path;
-              const check = await checkFile(repo, input, p, scratch, itemErrors.get(p.path) ?? null, signal);
+              const check = await checkFile(engine, repo, input, p, scratch, itemErrors.get(p.path) ?? null, signal);
               files.push(check);
               progress.filesDone++;
               progress.bytesDone += p.size;
@@ -157,7 +163,7 @@ export function createDrillSampleActivities(deps: DrillSampleDeps): DrillSampleA
             logger.info({ runId: input.runId, files: files.length, mismatches: mismatches.length }, 'drill sample checked');
             return { files: evidence, dumps };
           } finally {
-            await rm(scratch, { recursive: true, force: true });
+            await removeScratch(input.runId);
           }
         },
         secrets,
@@ -166,7 +172,7 @@ export function createDrillSampleActivities(deps: DrillSampleDeps): DrillSampleA
   }
 
   /** Restores exactly the sampled files; what the engine says about each one it could not restore is kept for that file's verdict. */
-  async function restoreSample(repo: RepositoryAccess, input: DrillSampleInput, picked: PickedFile[], scratch: string, signal: AbortSignal, log: RunLogSink) {
+  async function restoreSample(engine: BackupEngine, repo: RepositoryAccess, input: DrillSampleInput, picked: PickedFile[], scratch: string, signal: AbortSignal, log: RunLogSink) {
     const itemErrors = new Map<string, string>();
     let restoreError: string | null = null;
     for (let i = 0; i < picked.length; i += RESTORE_BATCH) {
@@ -190,7 +196,7 @@ export function createDrillSampleActivities(deps: DrillSampleDeps): DrillSampleA
     return { restoreError, itemErrors };
   }
 
-  async function checkFile(repo: RepositoryAccess, input: DrillSampleInput, p: PickedFile, scratch: string, itemError: string | null, signal: AbortSignal): Promise<DrillFileCheck> {
+  async function checkFile(engine: BackupEngine, repo: RepositoryAccess, input: DrillSampleInput, p: PickedFile, scratch: string, itemError: string | null, signal: AbortSignal): Promise<DrillFileCheck> {
     const problems: string[] = [];
     if (itemError) problems.push(`the restore reported: ${itemError}`);
     let sha256: string | null = null;
@@ -215,8 +221,13 @@ export function createDrillSampleActivities(deps: DrillSampleDeps): DrillSampleA
     return { path: p.path, size: p.size, picked: p.picked, sha256, mismatch: problems.length > 0 ? problems.join('; ') : null };
   }
 
+  async function removeScratch(runId: string): Promise<void> {
+    const { scratch, cache } = scratchDirOf(deps.scratchRoot, runId);
+    await Promise.all([rm(scratch, { recursive: true, force: true }), rm(cache, { recursive: true, force: true })]);
+  }
+
   async function removeDrillScratch(input: { runId: string }): Promise<void> {
-    await rm(scratchDirOf(deps.scratchRoot, input.runId), { recursive: true, force: true });
+    await removeScratch(input.runId);
   }
 
   // drillSampleFiles heartbeats its own progress (the API shows it); removal is quick.

@@ -21,4 +21,16 @@ describe('classifyDbFailure', () => {
     );
     expect(describeDbFailure('pg_dump', '', 2)).toBe('pg_dump failed: exit code 2');
   });
+
+  it('quotes the error line of a failed restore, not the context after it (PostgreSQL 15)', () => {
+    const stderr = [
+      'pg_restore: error: COPY failed for table "child": ERROR:  relation "parent" does not exist',
+      'LINE 1: SELECT EXISTS (SELECT 1 FROM parent WHERE id = i)',
+      '                                     ^',
+      'QUERY:  SELECT EXISTS (SELECT 1 FROM parent WHERE id = i)',
+      'CONTEXT:  SQL function "parent_exists" during inlining',
+      'COPY child, line 1: "1"',
+    ].join('\n');
+    expect(describeDbFailure('pg_restore', stderr, 1)).toBe('pg_restore failed: pg_restore: error: COPY failed for table "child": ERROR:  relation "parent" does not exist');
+  });
 });

@@ -16,9 +16,14 @@ export function classifyDbFailure(stderr: string): DbFailure | null {
   return null;
 }
 
-/** `pg_dump: authentication failed (password authentication failed for user "app")` */
+/**
+ * `pg_dump: authentication failed (password authentication failed for user "app")`. The line
+ * quoted is the tool's last error line (`pg_restore: error: COPY failed …`), not the context
+ * lines PostgreSQL prints after it (`CONTEXT: COPY child, line 1`), else the last line.
+ */
 export function describeDbFailure(tool: string, stderr: string, exitCode: number | null): string {
-  const last = stderr.trim().split('\n').filter((l) => l.trim() !== '').pop()?.trim() ?? '';
+  const lines = stderr.trim().split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const last = [...lines].reverse().find((l) => /^[\w.-]+: error: /.test(l)) ?? lines.pop() ?? '';
   const failure = classifyDbFailure(stderr);
   const detail = last ? last.slice(0, 300) : `exit code ${exitCode}`;
   return failure ? `${tool}: ${failure} (${detail})` : `${tool} failed: ${detail}`;
