@@ -6,6 +6,7 @@ import { loadConfig } from '../core/config';
 import { ApiClient, ApiError, type ApiRun, type ApiRunLogLine, type RunListFilter } from '../core/api-client';
 import { RETENTION_USAGE, retentionPreview, runPrune } from './retention';
 import { CHECK_USAGE, runCheck } from './check';
+import { DRILL_USAGE, drillCommand } from './drills';
 import { S3_SYNC_USAGE, runSync, setS3SyncTarget } from './s3-sync';
 import { RESTORE_USAGE, decideRun, listSnapshotDir, restoreSnapshot } from './restore';
 import { PLUGINS_USAGE, pluginCommand } from './plugins';
@@ -42,6 +43,7 @@ const USAGE = `usage: backstop <command>
 ${REPOSITORIES_USAGE}
 ${RETENTION_USAGE}
 ${CHECK_USAGE}
+${DRILL_USAGE}
 ${S3_SYNC_USAGE}
 ${RESTORE_USAGE}
 ${MOUNT_USAGE}
@@ -195,6 +197,10 @@ export async function main(argv: string[]): Promise<number> {
       return runPrune(apiClient(), rest, printRun);
     case 'repos check':
       return runCheck(apiClient(), rest, printRun);
+    case 'jobs drill':
+    case 'jobs drill-show':
+    case 'jobs drill-set':
+      return drillCommand(apiClient(), sub!, rest);
     case 'jobs retention-preview':
       return retentionPreview(apiClient(), rest);
     case 'snapshots restore':

@@ -47,8 +47,9 @@ describe('backstop up', () => {
     pgliteRepository = old.repository;
 
     const up = startUp();
-    // Both samples: push, then its pull-mode twin, each restored and compared.
-    await untilUp(up, /Pull mode: +run \S+ succeeded[^\n]*\n +Restore check: \d+ files restored byte-equal/);
+    // Both samples: push, then its pull-mode twin, each restored and compared; then a drill of the push sample.
+    await untilUp(up, /Pull mode: +run \S+ succeeded[^\n]*\n +Restore check: \d+ files restored byte-equal[^\n]*\n +Restore drill: run \S+ \w+/);
+    expect(up.out()).toMatch(/Restore drill: run \S+ succeeded: 20 sampled files \(\d+ bytes\) compared with the snapshot, restic check --no-lock --read-data-subset=5% passed/);
     expect(up.out()).toMatch(/Sample backup: run \S+ succeeded/);
     expect(up.out()).toMatch(/copied the PGlite catalog \(migration 9, \d+ rows\) into PostgreSQL/);
     expect(existsSync(join(dataDir, 'catalog'))).toBe(false);

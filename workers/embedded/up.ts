@@ -181,11 +181,12 @@ export async function up(config: BackstopConfig, opts: UpOptions): Promise<void>
         agentName: config.agentName,
         repositoryPassword: async (id) => box.open(await catalog.repositories.sealedPassword(id), `repository:${id}`),
       });
-      const { push, pull } = result;
+      const { push, pull, drill } = result;
       console.log(`  Sample backup: run ${push.runId} ${push.status}, snapshot ${push.snapshotId}`);
       console.log(`  Restore check: ${push.filesCompared} files restored byte-equal (sha256) into ${push.restoreDir}`);
       console.log(`  Pull mode:     run ${pull.runId} ${pull.status}, snapshot ${pull.snapshotId} (job sample-pull: the server worker read the agent's export)`);
       console.log(`  Restore check: ${pull.filesCompared} files restored byte-equal (sha256) into ${pull.restoreDir}`);
+      console.log(`  Restore drill: run ${drill.runId} ${drill.status}: ${drill.filesChecked} sampled files (${drill.bytesChecked} bytes) compared with the snapshot, ${drill.check}${drill.failureReason ? `: ${drill.failureReason}` : ''} (job sample drills weekly: jobs drill-show)`);
     }
     console.log('');
     console.log(`Try: BACKSTOP_TOKEN=${adminToken} ./bin/backstop runs list    ·    Ctrl-C stops everything.`);
