@@ -27,7 +27,7 @@ import { writeRandomFiles } from '../support/random-files';
 import { locks } from '../support/restic';
 import { waitFor } from '../support/wait';
 import { problemOf } from '../support/problem';
-import { historyJson, recordHistory } from '../support/history';
+import { decodedPayloads, historyJson, recordHistory } from '../support/history';
 import { WEEK_SECONDS, drillScheduleOffsetSeconds } from '../../core/drill';
 import type { DrillEvidence } from '../../contract/drill';
 import type { ApiRun } from '../../core/api-client';
@@ -171,7 +171,11 @@ describe('a drill of a healthy restic repository', () => {
     expect(lines.some((l) => l.line.startsWith(`ok ${join(job.source, 'largest-0')}`))).toBe(true);
     const listed = (await stack.api.listJobsWithHealth()).find((j) => j.id === job.jobId)!;
     expect(listed.health).toMatchObject({ lastDrill: { runId: run.id, outcome: 'succeeded', at: run.finishedAt }, lastDrillPassAt: run.finishedAt, drillStale: false });
-    recordHistory('drill-succeeded', await historyJson(stack.temporalAddress, run.workflowId));
+    // Workflow history carries ids, never the repository's password.
+    const history = await historyJson(stack.temporalAddress, run.workflowId);
+    expect(decodedPayloads(history)).toContain(`"snapshotId":"${job.snapshotId}"`);
+    expect(decodedPayloads(history)).not.toContain(PASSWORD);
+    recordHistory('drill-succeeded', history);
   });
 });
 
