@@ -39,6 +39,7 @@ const files = (over: Partial<DrillFiles> = {}): DrillFiles => ({
   filesChecked: 6,
   bytesChecked: 1000,
   mismatches: [],
+  listError: null,
   restoreError: null,
   files: [],
   durationSeconds: 2,
@@ -79,6 +80,12 @@ describe('drillVerdict', () => {
       'restore drill failed: repository check: restic check: the repository is damaged: pack 95366723: does not exist; ' +
         '1 of 6 sampled files did not come back intact: /srv/big.bin (restic dump: pack not found); ' +
         '1 of 2 database dumps did not restore: /backstop/pg_dump/config-3/shop.dump (pg_restore: COPY failed)',
+    );
+  });
+
+  it('fails a drill whose snapshot cannot even be listed', () => {
+    expect(drillVerdict(evidence({ files: files({ filesChecked: 0, listError: 'restic ls: tree 3f2a… not found' }) })).reason).toBe(
+      "restore drill failed: the snapshot's files cannot be listed: restic ls: tree 3f2a… not found",
     );
   });
 

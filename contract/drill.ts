@@ -135,6 +135,8 @@ export interface DrillFiles {
   filesChecked: number;
   bytesChecked: number;
   mismatches: Array<{ path: string; reason: string }>;
+  /** Why the snapshot's files could not be listed (a lost tree, say): nothing was sampled. */
+  listError: string | null;
   /** The restore's own error, if it reported one (each file is still checked on its own). */
   restoreError: string | null;
   files: DrillFileCheck[];
@@ -186,6 +188,7 @@ export function drillVerdict(e: DrillEvidence): { status: 'succeeded' | 'failed'
   if (!e.snapshot) return { status: 'failed', reason: 'restore drill failed: the job has no snapshot to drill yet' };
   const parts: string[] = [];
   if (e.integrity && !e.integrity.passed) parts.push(`repository check: ${e.integrity.problems ?? 'damaged'}`);
+  if (e.files?.listError) parts.push(`the snapshot's files cannot be listed: ${e.files.listError}`);
   if (e.files && e.files.mismatches.length > 0) {
     const m = e.files.mismatches;
     const named = m.slice(0, NAMED).map((x) => `${x.path} (${x.reason})`).join('; ');

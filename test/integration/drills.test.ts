@@ -7,7 +7,8 @@
 //     check, each file checked (the largest and the newest among them) with its sha256, and
 //     the scratch directory is gone; GET /v1/jobs shows the last drill;
 //  3. the data pack that only one file uses deleted: the drill fails naming the file (and the
-//     check names the missing pack);
+//     check names the missing pack); the pack of the snapshot's trees deleted: the drill
+//     cannot list the snapshot (its restores read through an empty cache, as a new machine);
 //  4. a data pack corrupted in place: the drill fails naming the damaged pack and the file,
 //     and raises drill.failed to the job's rule;
 //  5. database dumps: a sound one restores into a scratch database and is probed (row
@@ -202,6 +203,22 @@ describe('a drill of a damaged restic repository', () => {
     expect(scratchLeft('local')).toEqual([]);
     const listed = (await stack.api.listJobsWithHealth()).find((j) => j.id === job.jobId)!;
     expect(listed.health?.lastDrill).toMatchObject({ runId: run.id, outcome: 'failed' });
+  });
+
+  it('fails when the snapshot\'s trees are gone, which a warm engine cache on the agent would still have listed', async () => {
+    const job = await backedUpJob('drill-trees');
+    const added = await addFileInItsOwnPacks(job, 'extra-', 3_000_000);
+    // The smallest new pack holds the new snapshot's trees (the file's data is in the big ones).
+    const trees = added.packs.sort((a, b) => statSync(a).size - statSync(b).size)[0]!;
+    chmodSync(trees, 0o600);
+    rmSync(trees);
+
+    const run = await drill(job.jobId);
+    expect(run).toMatchObject({ kind: 'drill', status: 'failed' });
+    expect(run.failureReason).toContain(`pack ${trees.split('/').pop()!}: does not exist`);
+    expect(run.failureReason).toContain("the snapshot's files cannot be listed: restic ls:");
+    expect(evidenceOf(run).files).toMatchObject({ restoredOn: 'local', filesChecked: 0, listError: expect.stringContaining('restic ls') });
+    expect(scratchLeft('local')).toEqual([]);
   });
 
   it('fails naming the corrupt pack and the file it holds, and raises drill.failed', async () => {

@@ -43,6 +43,7 @@ const filesOf = (mismatches: DrillFiles['mismatches'] = []): DrillFiles => ({
   filesChecked: 3,
   bytesChecked: 300,
   mismatches,
+  listError: null,
   restoreError: null,
   files: [],
   durationSeconds: 1,

@@ -89,6 +89,22 @@ async function hashFile(path: string, signal: AbortSignal): Promise<string> {
   return hash.digest('hex');
 }
 
+/** Evidence of a sample that never got to pick a file. */
+function emptyFiles(input: DrillSampleInput, started: number): DrillFiles {
+  return {
+    restoredOn: '',
+    seed: input.sample.seed,
+    candidates: 0,
+    filesChecked: 0,
+    bytesChecked: 0,
+    mismatches: [],
+    listError: null,
+    restoreError: null,
+    files: [],
+    durationSeconds: Math.round((Date.now() - started) / 100) / 10,
+  };
+}
+
 export function createDrillSampleActivities(deps: DrillSampleDeps): DrillSampleActivities {
   const { logger } = deps;
 
@@ -117,17 +133,25 @@ export function createDrillSampleActivities(deps: DrillSampleDeps): DrillSampleA
           try {
             const collector = new SampleCollector(input.sample);
             const dumps: DrillSampleResult['dumps'] = [];
-            await engine.walkSnapshot(
-              repo,
-              input.snapshot.id,
-              (e) => {
-                if (e.type !== 'file') return;
-                collector.add({ path: e.path, size: e.size ?? 0, mtime: e.mtime });
-                const dump = directoryDumpOf(e.path, input.backupRunId);
-                if (dump) dumps.push({ configId: dump.configId, path: e.path });
-              },
-              { signal },
-            );
+            try {
+              await engine.walkSnapshot(
+                repo,
+                input.snapshot.id,
+                (e) => {
+                  if (e.type !== 'file') return;
+                  collector.add({ path: e.path, size: e.size ?? 0, mtime: e.mtime });
+                  const dump = directoryDumpOf(e.path, input.backupRunId);
+                  if (dump) dumps.push({ configId: dump.configId, path: e.path });
+                },
+                { signal },
+              );
+            } catch (e) {
+              if (signal.aborted || !(e instanceof BackstopError)) throw e;
+              // The engine could not read the snapshot's trees back (after its own retries):
+              // that is what the drill found, not a step to retry.
+              log.line('stderr', `the snapshot's files cannot be listed: ${e.message}`);
+              return { files: { ...emptyFiles(input, started), restoredOn: deps.site, listError: e.message }, dumps: [] };
+            }
             const picked = collector.result();
             progress.filesTotal = picked.length;
             progress.bytesTotal = picked.reduce((n, p) => n + p.size, 0);
@@ -156,6 +180,7 @@ export function createDrillSampleActivities(deps: DrillSampleDeps): DrillSampleA
               filesChecked: files.length,
               bytesChecked: files.reduce((n, f) => n + f.size, 0),
               mismatches,
+              listError: null,
               restoreError,
               files,
               durationSeconds: Math.round((Date.now() - started) / 100) / 10,
