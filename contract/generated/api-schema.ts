@@ -1749,7 +1749,7 @@ export interface components {
             stats: components["schemas"]["Stats"] | null;
             warnings: string[];
             failureReason: string | null;
-            /** @description Kind-specific outcome (restore target and verification, prune result, sync statistics, check engine and duration). */
+            /** @description Kind-specific outcome (restore target and verification, prune result, sync statistics, check engine and duration, a restore drill's evidence). */
             details: Record<string, never> | null;
             /** Format: date-time */
             startedAt: string;

@@ -13,7 +13,8 @@
 //     and raises drill.failed to the job's rule;
 //  5. database dumps: a sound one restores into a scratch database and is probed (row
 //     counts, the configuration's probe query); one pg_restore cannot load fails the drill
-//     naming the dump; no scratch database is left;
+//     naming the dump; a MariaDB dump in directory mode is found in the files snapshot and
+//     drilled the same way; no scratch database is left;
 //  6. on another agent, on the server worker for a pull job, and on a borg repository;
 //  7. PBS is refused with 400 before any run starts.
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync, writeSync, closeSync } from 'node:fs';
@@ -22,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { startPostgres, type Postgres } from '../support/postgres';
+import { startMariaDb, type MariaDb } from '../support/mariadb';
 import { startStack, type Stack } from '../support/stack';
 import { startHttpReceiver, type HttpReceiver } from '../support/http-receiver';
 import { writeRandomFiles } from '../support/random-files';
@@ -326,6 +328,51 @@ describe('a drill of database dumps', () => {
     expect(run.failureReason).toContain(`1 of 1 database dumps did not restore: ${path} (the dump does not restore: pg_restore failed: pg_restore: error: COPY failed for table "child"`);
     expect(evidenceOf(run).files!.mismatches).toEqual([]);
     expect(await scratchDatabases()).toEqual([]);
+  });
+});
+
+describe('a drill of a MariaDB dump in directory mode', () => {
+  let maria: MariaDb;
+  beforeAll(async () => {
+    maria = await startMariaDb();
+    maria.sql("CREATE USER 'drill'@'%' IDENTIFIED BY 'drill-pass'; GRANT ALL ON *.* TO 'drill'@'%'");
+    maria.sql('CREATE DATABASE mshop; CREATE TABLE mshop.orders (id int PRIMARY KEY, total decimal(8,2)) ENGINE=InnoDB; CREATE TABLE mshop.notes (n text) ENGINE=InnoDB');
+    maria.sql(`INSERT INTO mshop.orders VALUES ${Array.from({ length: 250 }, (_, i) => `(${i + 1}, ${i}.50)`).join(', ')}`);
+  });
+  afterAll(async () => {
+    await maria?.stop();
+  });
+
+  it('finds the dump file in the files snapshot, restores it into a scratch database, counts its rows and drops it', async () => {
+    const config = await stack.api.request<{ id: number }>('POST', '/v1/agents/local/plugin-configs', {
+      name: 'drill-mshop',
+      plugin: 'mysql_dump',
+      settings: { host: '127.0.0.1', port: maria.port, user: 'drill', databases: ['mshop'], mode: 'directory' },
+      secrets: { password: 'drill-pass' },
+    });
+    const source = join(work, 'mshop-src');
+    mkdirSync(source, { recursive: true });
+    writeFileSync(join(source, 'a.txt'), 'beside the dump\n');
+    const repo = await stack.api.createRepository({ name: 'drill-mshop', url: join(work, 'mshop-repo'), password: PASSWORD });
+    const job = await stack.api.createJob({ name: 'drill-mshop', agent: 'local', repositoryId: repo.id, paths: [source] });
+    await stack.api.request('PUT', `/v1/jobs/${job.id}/plugins`, { configIds: [config.id] });
+    await stack.api.setJobDrill(job.id, { probes: { [String(config.id)]: 'SELECT max(id) FROM orders' } });
+    const backup = await stack.api.waitForRun((await stack.api.runJob(job.id)).runId, { timeoutMs: 180_000 });
+    expect(backup.status).toBe('succeeded');
+
+    const run = await drill(job.id);
+    expect(run).toMatchObject({ status: 'succeeded', failureReason: null });
+    const [db] = evidenceOf(run).databases;
+    expect(db).toMatchObject({
+      configId: config.id,
+      plugin: 'mysql_dump',
+      path: join(stack.dir, 'data', 'agents', 'local', 'plugin-work', backup.id, String(config.id), 'mysql_dump', 'mshop.sql'),
+      snapshotId: backup.snapshotId,
+      status: 'passed',
+      tables: [{ name: 'notes', rows: 0 }, { name: 'orders', rows: 250 }],
+      probe: { query: 'SELECT max(id) FROM orders', output: ['250'] },
+    });
+    expect(maria.sql("SHOW DATABASES LIKE 'backstop\\_drill\\_%'").trim()).toBe('');
   });
 });
 
