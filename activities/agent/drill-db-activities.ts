@@ -4,7 +4,8 @@
 // exact row counts, then the configuration's probe query in a read-only session) and dropped.
 //
 // The same plugin code as a database restore (restorePluginItem) does the restore: the engine
-// streams the dump (restic dump) into pg_restore / mysql. A dump the engine cannot read back,
+// streams the dump (restic dump, through an empty cache of the run's own, as the sample's
+// files are read) into pg_restore / mysql. A dump the engine cannot read back,
 // or the database tool refuses, is the drill's finding, returned as `failed` with the reason;
 // only trouble reaching the API is thrown (and retried). The scratch database is dropped in
 // every case, and the workflow's cleanup drops it again should this process die first.
@@ -29,9 +30,10 @@ export interface DrillDatabaseDeps {
   agentName: string;
   registry: PluginRegistry;
   configs: PluginConfigSource;
-  engine: BackupEngine;
+  /** The engine with its cache in `cacheDir`: a fresh one per run, so the dump is read from the repository alone. */
+  engine: (cacheDir: string) => BackupEngine;
   secrets: SecretSource;
-  /** Plugin work directories (option files) live under here: <workRoot>/<run id>/<config id>. */
+  /** Plugin work directories (option files) and the engine's cache live under here: <workRoot>/<run id>/…, removed after each step. */
   workRoot: string;
   logger: Logger;
   runLog?: RunLogTransport;
@@ -108,7 +110,8 @@ export function createDrillDatabaseActivities(deps: DrillDatabaseDeps): DrillDat
           let error: string | null = null;
           try {
             log.line('stdout', `${input.dump.path}: restoring into the scratch database "${input.scratchDatabase}"`);
-            error = await restoreDump(ctx, plugin, restore, config, input, repo);
+            const engine = deps.engine(join(deps.workRoot, input.runId, 'engine-cache'));
+            error = await restoreDump(ctx, engine, plugin, restore, config, input, repo);
             if (error === null) {
               try {
                 const probe = await probeDatabase(ctx, config, { database: input.scratchDatabase, query: input.probe });
@@ -141,6 +144,7 @@ export function createDrillDatabaseActivities(deps: DrillDatabaseDeps): DrillDat
    */
   async function restoreDump(
     ctx: PluginContext,
+    engine: BackupEngine,
     plugin: BackstopPlugin,
     restore: NonNullable<BackstopPlugin['restore']>,
     config: unknown,
@@ -161,7 +165,7 @@ export function createDrillDatabaseActivities(deps: DrillDatabaseDeps): DrillDat
     ctx.signal.addEventListener('abort', stopReading);
     // The engine's own failure, if it failed before anyone stopped it: that explains the tool's.
     let readError: unknown = null;
-    const reading = deps.engine.dumpFile(repo, input.dump.snapshotId, input.dump.path, dump, reader.signal).then(
+    const reading = engine.dumpFile(repo, input.dump.snapshotId, input.dump.path, dump, reader.signal).then(
       () => dump.end(),
       (e: unknown) => {
         if (!reader.signal.aborted) readError = e;

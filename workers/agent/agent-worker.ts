@@ -145,7 +145,7 @@ export function agentWorkerActivities(config: BackstopConfig, http: AgentHttp, l
       agentName: config.agentName,
       registry: state.plugins,
       configs: new ApiPluginConfigSource(http),
-      engine: engine(),
+      engine: (cacheDir) => createEngines({ stateDir, resticCacheDir: cacheDir, stallTimeoutMs: config.stallTimeoutMs, killGraceMs: config.cancelGraceMs }),
       secrets: new ApiSecretSource(http),
       workRoot: join(stateDir, 'drill-work'),
       logger,
