@@ -228,6 +228,14 @@ it('temporal-down: the cluster answers the health checks', async () => {
   expect(out).toMatch(/SERVING/i);
 });
 
+it('upgrade: the checks of an upgrade run on an unversioned stack, which has no run pinned to any version', async () => {
+  const job = await sampleJob();
+  const out = await runPage('upgrade.md', { OLD_BUILD: 'release-old', JOB: String(job.id) });
+  // The embedded stack's server worker polls unversioned, and nothing is pinned to a version.
+  expect(out).toMatch(/UNVERSIONED\s+workflow/);
+  expect(out).toMatch(/^Total: 0$/m);
+});
+
 it('rotate-master-key: the stack is restarted with both keys, every secret re-sealed, the old key dropped, and a backup still opens its repository', async () => {
   const job = await sampleJob();
   const keyFile = join(work, 'data', 'master.key');
