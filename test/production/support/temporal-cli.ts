@@ -8,21 +8,10 @@ import type { TemporalServer } from './temporal-server';
 
 const run = promisify(execFile);
 
-export function temporalCliEnv(temporal: TemporalServer): Record<string, string> {
-  const env = temporal.clientEnv;
-  return {
-    TEMPORAL_ADDRESS: env.BACKSTOP_TEMPORAL_ADDRESS!,
-    TEMPORAL_TLS_SERVER_CA_CERT_PATH: env.BACKSTOP_TEMPORAL_TLS_CA!,
-    TEMPORAL_TLS_CLIENT_CERT_PATH: env.BACKSTOP_TEMPORAL_TLS_CERT!,
-    TEMPORAL_TLS_CLIENT_KEY_PATH: env.BACKSTOP_TEMPORAL_TLS_KEY!,
-    TEMPORAL_TLS_SERVER_NAME: 'localhost',
-  };
-}
-
 /** Runs `temporal <args>`; resolves with its standard output, rejects with its error output. */
 export async function temporalCli(temporal: TemporalServer, args: string[]): Promise<string> {
   try {
-    const { stdout } = await run(toolPath('temporal'), args, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...temporalCliEnv(temporal) } });
+    const { stdout } = await run(toolPath('temporal'), args, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...temporal.cliEnv } });
     return stdout;
   } catch (err) {
     const e = err as Error & { stderr?: string };
