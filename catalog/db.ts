@@ -16,6 +16,15 @@ export function createPool(connectionString: string, max = 5): Pool {
 /** Runs `fn` in one transaction; any throw rolls back, so no half-written rows. */
 export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  // A checked-out client whose connection drops between two queries (the database
+  // restarted while `fn` awaited something else) emits 'error'; unheard, that ends the
+  // process. Heard, the transaction's next query fails, it rolls back, and the broken client
+  // is destroyed on release instead of going back to the pool.
+  let broken: Error | undefined;
+  const onError = (err: Error) => {
+    broken = err;
+  };
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const result = await fn(client);
@@ -25,7 +34,8 @@ export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) =>
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
-    client.release();
+    client.off('error', onError);
+    client.release(broken);
   }
 }
 

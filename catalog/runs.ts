@@ -26,6 +26,14 @@ export interface RunOutcome {
   details?: Record<string, unknown> | null;
 }
 
+/** An Idempotency-Key (`scope` names what it is for) and the run it starts. */
+export interface IdempotencyReservation {
+  key: string;
+  scope: string;
+  runId: string;
+  workflowId: string;
+}
+
 /** The position after which a page of runs starts (see api/run-cursor.ts). */
 export interface RunPageKey {
   startedUs: string;
@@ -103,6 +111,11 @@ export class Runs {
     );
   }
 
+  /** Ends a run that never left `queued` (its workflow ended before recording it) as failed, with why. */
+  async failUnstarted(id: string, reason: string): Promise<void> {
+    await this.s.q.query(`UPDATE runs SET status = 'failed', failure_reason = $2, finished_at = now() WHERE id = $1 AND status = 'queued'`, [id, reason]);
+  }
+
   /**
    * Records who asked for the cancellation of an active run; the first request wins and a
    * later one changes nothing. Returns the run as it is now, and whether this request was the one recorded.
@@ -122,25 +135,35 @@ export class Runs {
   }
 
   /**
-   * Claims `key` for `runId` inside the caller's transaction, before the run row is written
-   * (the foreign key is deferred). A concurrent transaction holding the same key makes
-   * this wait until it ends; if it committed, this throws a unique violation on
-   * `run_idempotency_keys_pkey`. Keys older than the retention window are removed first.
+   * Commits `key` for the run it will start (`runId`, under `workflowId`) before anything
+   * starts, so a resend of the request finds it whatever happened next. Throws a unique
+   * violation on `run_idempotency_keys_pkey` when the key is taken. Keys older than the
+   * retention window are removed first.
    */
-  async claimIdempotencyKey(k: { key: string; scope: string; runId: string; ttlHours: number }): Promise<void> {
+  async reserveIdempotencyKey(k: IdempotencyReservation & { ttlHours: number }): Promise<void> {
     await this.s.q.query(`DELETE FROM run_idempotency_keys WHERE created_at < now() - make_interval(hours => $1)`, [k.ttlHours]);
-    await this.s.q.query(`INSERT INTO run_idempotency_keys (key, scope, run_id) VALUES ($1, $2, $3)`, [k.key, k.scope, k.runId]);
+    await this.s.q.query(`INSERT INTO run_idempotency_keys (key, scope, run_id, workflow_id) VALUES ($1, $2, $3, $4)`, [k.key, k.scope, k.runId, k.workflowId]);
   }
 
-  /** The run a live key started, or null when the key is unknown or expired. */
-  async findIdempotencyKey(key: string, ttlHours: number): Promise<{ scope: string; runId: string; workflowId: string } | null> {
+  /**
+   * What a live key is for, and whether its run is recorded; null when the key is unknown
+   * or expired. `lock` (inside a transaction) holds the key until the transaction ends:
+   * whoever starts the key's run holds it, so two requests never start it twice.
+   */
+  async findIdempotencyKey(key: string, ttlHours: number, opts: { lock?: boolean } = {}): Promise<(IdempotencyReservation & { recorded: boolean }) | null> {
     const { rows } = await this.s.q.query(
-      `SELECT k.scope, k.run_id, r.workflow_id FROM run_idempotency_keys k JOIN runs r ON r.id = k.run_id
-       WHERE k.key = $1 AND k.created_at >= now() - make_interval(hours => $2)`,
+      `SELECT k.key, k.scope, k.run_id, k.workflow_id, EXISTS (SELECT 1 FROM runs r WHERE r.id = k.run_id) AS recorded
+       FROM run_idempotency_keys k
+       WHERE k.key = $1 AND k.created_at >= now() - make_interval(hours => $2)${opts.lock ? ' FOR UPDATE' : ''}`,
       [key, ttlHours],
     );
     const r = rows[0];
-    return r ? { scope: String(r.scope), runId: String(r.run_id), workflowId: String(r.workflow_id) } : null;
+    return r ? { key: String(r.key), scope: String(r.scope), runId: String(r.run_id), workflowId: String(r.workflow_id), recorded: r.recorded === true } : null;
+  }
+
+  /** Moves a key's unstarted run to another workflow id (the one it had was taken). */
+  async moveIdempotencyKey(key: string, workflowId: string): Promise<void> {
+    await this.s.q.query(`UPDATE run_idempotency_keys SET workflow_id = $2 WHERE key = $1`, [key, workflowId]);
   }
 
   async finish(r: RunOutcome): Promise<void> {

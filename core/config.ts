@@ -94,6 +94,17 @@ export interface BackstopConfig {
   notifyRetry: DeliveryRetry;
   /** Server worker: between two looks for stale jobs and unreachable agents (BACKSTOP_NOTIFY_WATCH_MS). */
   notifyWatchMs: number;
+  /**
+   * Server worker: its Worker Deployment Version (BACKSTOP_WORKER_DEPLOYMENT, BACKSTOP_WORKER_BUILD_ID);
+   * null without a build id: the worker polls unversioned, as before.
+   */
+  workerVersion: WorkerVersion | null;
+}
+
+/** A Worker Deployment Version: which deployment (`backstop`) and which release of its code. */
+export interface WorkerVersion {
+  deploymentName: string;
+  buildId: string;
 }
 
 /** BACKSTOP_BORG and BACKSTOP_PBS_CLIENT: the other engines' binaries (issue 14). */
@@ -118,6 +129,24 @@ export function logLevel(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 const optional = (value: string | undefined): string | undefined => (value === undefined || value === '' ? undefined : value);
+
+/**
+ * BACKSTOP_WORKER_BUILD_ID (and BACKSTOP_WORKER_DEPLOYMENT): unset, no versioning. The
+ * server's own limits checked here so a bad value stops the worker at start, not at its
+ * first poll: `.` and `:` separate a deployment name from a build id in version strings.
+ */
+export function workerVersion(env: NodeJS.ProcessEnv): WorkerVersion | null {
+  const buildId = optional(env.BACKSTOP_WORKER_BUILD_ID);
+  if (buildId === undefined) return null;
+  const deploymentName = optional(env.BACKSTOP_WORKER_DEPLOYMENT) ?? 'backstop';
+  if (/[.:\s]/.test(deploymentName) || deploymentName.startsWith('__')) {
+    throw new Error(`BACKSTOP_WORKER_DEPLOYMENT must not contain ".", ":" or spaces nor start with "__", got ${JSON.stringify(deploymentName)}`);
+  }
+  if (/\s/.test(buildId) || buildId.startsWith('__') || buildId.length > 255) {
+    throw new Error(`BACKSTOP_WORKER_BUILD_ID must be at most 255 characters without spaces, not starting with "__", got ${JSON.stringify(buildId)}`);
+  }
+  return { deploymentName, buildId };
+}
 
 /** `destructive`: in-place restores with overwrite `always`; `always`: every restore; `never`. */
 export type RestoreApprovalMode = 'destructive' | 'always' | 'never';
@@ -226,5 +255,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackstopConfig
       attemptTimeoutMs: Math.max(1, int('BACKSTOP_NOTIFY_TIMEOUT_MS', 15_000, env)),
     },
     notifyWatchMs: Math.max(100, int('BACKSTOP_NOTIFY_WATCH_MS', 60_000, env)),
+    workerVersion: workerVersion(env),
   };
 }

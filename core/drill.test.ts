@@ -46,8 +46,8 @@ describe('the default drill schedule', () => {
     for (const o of offsets) expect(o % 60 === 0 && o >= 0 && o < WEEK_SECONDS).toBe(true);
   });
 
-  it('is what migration 016 gives the jobs that existed before drills', () => {
-    const sql = readFileSync(join(__dirname, '..', 'catalog', 'migrations', '016_drills.sql'), 'utf8');
+  it('is what migration 017 gives the jobs that existed before drills', () => {
+    const sql = readFileSync(join(__dirname, '..', 'catalog', 'migrations', '017_drills.sql'), 'utf8');
     // The same formula as drillScheduleOffsetSeconds, and the same normalized definition.
     expect(sql).toContain("'offsetSeconds', ((j.id * 7919) % 10080) * 60");
     expect(sql).toContain(`'everySeconds', ${WEEK_SECONDS}`);

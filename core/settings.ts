@@ -72,6 +72,8 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'BACKSTOP_S3_ACCESS_KEY_ID', default: '—', meaning: '`backstop s3-sync set` without `--access-key-id`: the S3 access key', readBy: ['cli'] },
   { name: 'BACKSTOP_S3_SECRET_ACCESS_KEY', default: '—', meaning: '`backstop s3-sync set`: the S3 secret key (never on the command line)', readBy: ['cli'] },
   { name: 'BACKSTOP_REPOSITORY_PASSWORD', default: '—', meaning: '`backstop repos create`: the repository password or passphrase (never on the command line)', readBy: ['cli'] },
+  { name: 'BACKSTOP_WORKER_BUILD_ID', default: '— (unversioned)', meaning: "this server worker's release (e.g. the image tag): set, it polls as that Worker Deployment Version, gets new runs once the version is made current, and keeps the runs that started on it to their end (docs/runbooks/upgrade.md)", readBy: ['server-worker'] },
+  { name: 'BACKSTOP_WORKER_DEPLOYMENT', default: '`backstop`', meaning: 'the Worker Deployment the build id belongs to (one per Backstop installation sharing a namespace); no `.` or `:`', readBy: ['server-worker'] },
   { name: 'BACKSTOP_TEMPORAL_METRICS_LISTEN', default: '— (off)', meaning: "`host:port` of the Temporal SDK's Prometheus exporter in this worker process (`temporal_*` metrics at `/metrics`; e.g. `0.0.0.0:9471`); one per process", readBy: ['server-worker', 'agent'] },
   // --- notifications (issue 15) --------------------------------------------------------------
   { name: 'BACKSTOP_NOTIFY_RETRY_INITIAL_MS', default: '`5000`', meaning: 'first wait before a failed notification is sent again (doubling each time)', readBy: ['server-worker'] },

@@ -76,7 +76,8 @@ describe('runBackup', () => {
   it('adopts the snapshot of an earlier attempt instead of writing a second one', async () => {
     const { calls, activities } = setup([written]);
     const result = await new MockActivityEnvironment({ attempt: 2 }).run(activities.runBackup, input);
-    expect(calls).toEqual([`find ${runTag(input.workflowId)}`]);
+    // Stale locks go before adopting too: the attempt that saved the snapshot may have died holding one.
+    expect(calls).toEqual(['unlock', `find ${runTag(input.workflowId)}`]);
     expect(result).toMatchObject({ snapshot: written, adopted: true, stats: null });
   });
 
@@ -84,14 +85,14 @@ describe('runBackup', () => {
     const stream: EngineSnapshot = { ...written, id: 'b'.repeat(64), paths: ['/backstop/pg_dump/config-3/app.dump'], tags: [runTag(input.workflowId), 'backstop-item=3/app'] };
     const { calls, activities } = setup([stream]);
     const result = await new MockActivityEnvironment({ attempt: 2 }).run(activities.runBackup, input);
-    expect(calls).toEqual([`find ${runTag(input.workflowId)}`, 'unlock', 'backup']);
+    expect(calls).toEqual(['unlock', `find ${runTag(input.workflowId)}`, 'backup']);
     expect(result).toMatchObject({ snapshot: written, adopted: false });
   });
 
   it('removes stale locks before backing up on a retry that finds no snapshot', async () => {
     const { calls, activities } = setup();
     await new MockActivityEnvironment({ attempt: 3 }).run(activities.runBackup, input);
-    expect(calls).toEqual([`find ${runTag(input.workflowId)}`, 'unlock', 'backup']);
+    expect(calls).toEqual(['unlock', `find ${runTag(input.workflowId)}`, 'backup']);
   });
 
   it('looks for a snapshot even on attempt 1 when an engine process of this run was still alive', async () => {
@@ -104,7 +105,7 @@ describe('runBackup', () => {
     const exited = new Promise((r) => leftover.once('exit', r));
 
     const result = await new MockActivityEnvironment({ attempt: 1 }).run(activities.runBackup, input);
-    expect(calls).toEqual([`find ${runTag(input.workflowId)}`]);
+    expect(calls).toEqual(['unlock', `find ${runTag(input.workflowId)}`]);
     expect(result).toMatchObject({ adopted: true });
     await exited;
     expect(leftover.signalCode).toBe('SIGKILL');

@@ -1,5 +1,4 @@
 // Repository check: start a check run (restic check, borg check) of a repository.
-import { randomUUID } from 'node:crypto';
 import { requireCapability } from '../../contract/engine-capabilities';
 import { Workflows } from '../../contract/workflows';
 import { WorkflowKind, workflowIdForRepository } from '../../contract/names';
@@ -10,13 +9,12 @@ export const checkRepository = handler('checkRepository', async (ctx, { params }
   const repository = await ctx.catalog.repositories.get(params.id);
   // PBS: 400 naming the reason, before any run exists.
   requireCapability(repository.engine, 'check');
-  const runId = randomUUID();
   const started = await startRun(ctx, {
     idempotency: idempotencyOf(params, `checkRepository:${repository.id}`),
-    run: { id: runId, kind: 'check', jobId: null, repositoryId: repository.id },
+    run: { kind: 'check', jobId: null, repositoryId: repository.id },
     workflowIdAt: (at) => workflowIdForRepository(WorkflowKind.check, repository.id, at),
     workflow: Workflows.check,
-    input: { runId, repositoryId: repository.id },
+    input: (runId) => ({ runId, repositoryId: repository.id }),
   });
   return { status: 202, body: { runId: started.runId, workflowId: started.workflowId, status: 'queued' } };
 });

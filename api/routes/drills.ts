@@ -1,7 +1,6 @@
 // Restore drills (issue 17): start one now, read and set a job's drill settings and schedule.
 // The drill schedule is a Temporal Schedule like the job's backup schedule (api/schedules.ts),
 // written in the same catalog transaction as its row.
-import { randomUUID } from 'node:crypto';
 import { InputError } from '../../contract/errors';
 import { requireCapability } from '../../contract/engine-capabilities';
 import { Workflows } from '../../contract/workflows';
@@ -76,14 +75,13 @@ export const runJobDrill = handler('runJobDrill', async (ctx, { params, body }) 
   // The row says where the sample is restored: an agent-site drill is what lets that agent
   // fetch the repository's password while the drill runs (as an agent restore does).
   const engineSite = await drillSampleSite(ctx.catalog, job, agentName, repository.id);
-  const runId = randomUUID();
   const started = await startRun(ctx, {
     idempotency: idempotencyOf(params, `runJobDrill:${job.id}`),
-    run: { id: runId, kind: 'drill', jobId: job.id, repositoryId: repository.id, agentName, engineSite },
+    run: { kind: 'drill', jobId: job.id, repositoryId: repository.id, agentName, engineSite },
     workflowIdAt: (at) => workflowIdFor(WorkflowKind.drill, job.id, at),
     workflow: Workflows.drill,
-    input: { runId, jobId: job.id, agentName, agentScheduleToStartMs: ctx.agentScheduleToStartMs, engineHeartbeatTimeoutMs: ctx.engineHeartbeatTimeoutMs },
+    input: (runId) => ({ runId, jobId: job.id, agentName, agentScheduleToStartMs: ctx.agentScheduleToStartMs, engineHeartbeatTimeoutMs: ctx.engineHeartbeatTimeoutMs }),
   });
-  if (!started.replayed) ctx.logger.info({ jobId: job.id, runId, workflowId: started.workflowId, agentName, engineSite }, 'restore drill started');
+  if (!started.replayed) ctx.logger.info({ jobId: job.id, runId: started.runId, workflowId: started.workflowId, agentName, engineSite }, 'restore drill started');
   return { status: 202, body: { runId: started.runId, workflowId: started.workflowId, status: 'queued' } };
 });

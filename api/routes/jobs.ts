@@ -1,6 +1,5 @@
 import { checkAgentHasEngine, checkJobForEngine } from '../../contract/engine-capabilities';
 import { Workflows } from '../../contract/workflows';
-import { randomUUID } from 'node:crypto';
 import type { Job } from '../../contract/model';
 import { InputError, NotFoundError } from '../../contract/errors';
 import { ScheduleKind, WorkflowKind, workflowIdFor } from '../../contract/names';
@@ -75,13 +74,12 @@ export const createJob = handler('createJob', async (ctx, { body: b }) => {
 
 export const runJob = handler('runJob', async (ctx, { params }) => {
   const job = await ctx.catalog.jobs.get(params.id);
-  const runId = randomUUID();
   const started = await startRun(ctx, {
     idempotency: idempotencyOf(params, `runJob:${job.id}`),
-    run: { id: runId, kind: 'backup', jobId: job.id, repositoryId: job.repositoryId, agentName: job.agentName },
+    run: { kind: 'backup', jobId: job.id, repositoryId: job.repositoryId, agentName: job.agentName },
     workflowIdAt: (at) => workflowIdFor(WorkflowKind.backup, job.id, at),
     workflow: Workflows.backup,
-    input: { runId, jobId: job.id, agentScheduleToStartMs: ctx.agentScheduleToStartMs, engineHeartbeatTimeoutMs: ctx.engineHeartbeatTimeoutMs },
+    input: (runId) => ({ runId, jobId: job.id, agentScheduleToStartMs: ctx.agentScheduleToStartMs, engineHeartbeatTimeoutMs: ctx.engineHeartbeatTimeoutMs }),
   });
   // A replayed Idempotency-Key answers as the first request was answered.
   return { status: 202, body: { runId: started.runId, workflowId: started.workflowId, status: 'queued' } };

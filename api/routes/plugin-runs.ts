@@ -1,6 +1,5 @@
 // Runs of plugin configurations: a plugin test, and a database restore from a snapshot.
 import { Workflows } from '../../contract/workflows';
-import { randomUUID } from 'node:crypto';
 import { InputError, NotFoundError } from '../../contract/errors';
 import { dbRestoreWorkflowId, pluginTestWorkflowId } from '../../contract/names';
 import { builtinRegistry } from '../../activities/shared/plugins/builtin';
@@ -13,12 +12,11 @@ const registry = builtinRegistry();
 export const testPluginConfig = handler('testPluginConfig', async (ctx, { params }) => {
   const agentName = params.name;
   const config = await ctx.catalog.pluginConfigs.get(agentName, params.id);
-  const runId = randomUUID();
   const started = await startRun(ctx, {
-    run: { id: runId, kind: 'plugin-test', agentName },
+    run: { kind: 'plugin-test', agentName },
     workflowIdAt: (at) => pluginTestWorkflowId(agentName, config.id, at),
     workflow: Workflows.pluginTest,
-    input: { runId, agentName, configId: config.id, agentScheduleToStartMs: ctx.agentScheduleToStartMs },
+    input: (runId) => ({ runId, agentName, configId: config.id, agentScheduleToStartMs: ctx.agentScheduleToStartMs }),
   });
   return { status: 202, body: { runId: started.runId, workflowId: started.workflowId, status: 'queued' } };
 });
@@ -33,14 +31,13 @@ export const restoreDatabase = handler('restoreDatabase', async (ctx, { params, 
   if (registry.has(config.plugin) && !targets.includes('database') && !targets.includes('stream')) {
     throw new InputError(`plugin configuration ${config.id} is a ${config.plugin} configuration, which cannot restore a database or a stream`);
   }
-  const runId = randomUUID();
   const started = await startRun(ctx, {
     idempotency: idempotencyOf(params, `restoreDatabase:${snapshot.id}`),
     // The row names the agent and the repository: that lets the agent fetch the repository password while it runs.
-    run: { id: runId, kind: 'db-restore', jobId: snapshot.jobId, repositoryId: snapshot.repositoryId, agentName: b.agent },
+    run: { kind: 'db-restore', jobId: snapshot.jobId, repositoryId: snapshot.repositoryId, agentName: b.agent },
     workflowIdAt: (at) => dbRestoreWorkflowId(b.agent, at),
     workflow: Workflows.dbRestore,
-    input: {
+    input: (runId) => ({
       runId,
       agentName: b.agent,
       configId: config.id,
@@ -51,7 +48,7 @@ export const restoreDatabase = handler('restoreDatabase', async (ctx, { params, 
       overwrite: b.overwrite ?? false,
       agentScheduleToStartMs: ctx.agentScheduleToStartMs,
       engineHeartbeatTimeoutMs: ctx.engineHeartbeatTimeoutMs,
-    },
+    }),
   });
   return { status: 202, body: { runId: started.runId, workflowId: started.workflowId, status: 'queued' } };
 });

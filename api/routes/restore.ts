@@ -1,7 +1,6 @@
 // Restores: start one from a snapshot, and approve or reject one waiting for an operator.
 import type { RestoreApprovalMode } from '../../core/config';
 import { Workflows, type RestoreVia, type RestoreWorkflowInput } from '../../contract/workflows';
-import { randomUUID } from 'node:crypto';
 import type { Job, Snapshot } from '../../contract/model';
 import { ConflictError, InputError, NotFoundError } from '../../contract/errors';
 import { RestoreSignal, WorkflowKind, workflowIdFor } from '../../contract/names';
@@ -82,8 +81,7 @@ export const restoreSnapshot = handler('restoreSnapshot', async (ctx, { params, 
 
   const maxTimeout = ctx.approvalTimeoutMs;
   const requireApproval = needsApproval(ctx.restoreApproval, b);
-  const runId = randomUUID();
-  const input: RestoreWorkflowInput = {
+  const input = (runId: string): RestoreWorkflowInput => ({
     runId,
     snapshot: { id: snapshot.id, repositoryId: snapshot.repositoryId, jobId: snapshot.jobId, paths: snapshot.paths },
     agentName,
@@ -97,18 +95,18 @@ export const restoreSnapshot = handler('restoreSnapshot', async (ctx, { params, 
     via,
     agentScheduleToStartMs: ctx.agentScheduleToStartMs,
     engineHeartbeatTimeoutMs: ctx.engineHeartbeatTimeoutMs,
-  };
+  });
   // The row names the target agent, the repository and where the engine runs: an `agent`
   // restore is what lets the agent fetch the repository password while it is active.
   const started = await startRun(ctx, {
     // Scoped to the snapshot: the same key for another snapshot is a conflict.
     idempotency: idempotencyOf(params, `restoreSnapshot:${snapshot.id}`),
-    run: { id: runId, kind: 'restore', jobId: snapshot.jobId, repositoryId: snapshot.repositoryId, agentName, engineSite: via },
+    run: { kind: 'restore', jobId: snapshot.jobId, repositoryId: snapshot.repositoryId, agentName, engineSite: via },
     workflowIdAt: (at) => workflowIdFor(WorkflowKind.restore, snapshot.jobId ?? 'snapshot', at),
     workflow: Workflows.restore,
     input,
   });
-  if (!started.replayed) ctx.logger.info({ snapshotId: snapshot.id, runId, workflowId: started.workflowId, agentName, requireApproval, via }, 'restore run started');
+  if (!started.replayed) ctx.logger.info({ snapshotId: snapshot.id, runId: started.runId, workflowId: started.workflowId, agentName, requireApproval, via }, 'restore run started');
   return { status: 202, body: { runId: started.runId, workflowId: started.workflowId, status: 'queued' } };
 });
 

@@ -2,7 +2,6 @@
 import { checkRetentionForEngine, requireCapability } from '../../contract/engine-capabilities';
 import { openRepository } from '../../activities/server/repository-access';
 import { Workflows } from '../../contract/workflows';
-import { randomUUID } from 'node:crypto';
 import { checkRetentionPolicy, type RetentionPolicy } from '../../contract/retention';
 import { JOB_TAG_PREFIX, WorkflowKind, workflowIdForRepository } from '../../contract/names';
 import type { EngineSnapshot, ForgetGroup } from '../../contract/engine';
@@ -53,13 +52,12 @@ export const previewRetention = handler('previewRetention', async (ctx, { params
 export const pruneRepository = handler('pruneRepository', async (ctx, { params }) => {
   const repository = await ctx.catalog.repositories.get(params.id);
   requireCapability(repository.engine, 'prune', { appendOnly: repository.appendOnly });
-  const runId = randomUUID();
   const started = await startRun(ctx, {
     idempotency: idempotencyOf(params, `pruneRepository:${repository.id}`),
-    run: { id: runId, kind: 'prune', jobId: null, repositoryId: repository.id },
+    run: { kind: 'prune', jobId: null, repositoryId: repository.id },
     workflowIdAt: (at) => workflowIdForRepository(WorkflowKind.prune, repository.id, at),
     workflow: Workflows.prune,
-    input: { runId, repositoryId: repository.id },
+    input: (runId) => ({ runId, repositoryId: repository.id }),
   });
   return { status: 202, body: { runId: started.runId, workflowId: started.workflowId, status: 'queued' } };
 });

@@ -3,7 +3,6 @@
 // worker opens them itself when it runs rclone.
 import { requireCapability } from '../../contract/engine-capabilities';
 import { Workflows } from '../../contract/workflows';
-import { randomUUID } from 'node:crypto';
 import { ConflictError, InputError } from '../../contract/errors';
 import { WorkflowKind, workflowIdForRepository } from '../../contract/names';
 import { parseS3Credentials, repositorySyncContext, serializeS3Credentials } from '../../core/s3';
@@ -85,13 +84,12 @@ export const runS3Sync = handler('runS3Sync', async (ctx, { params }) => {
   const id = params.id;
   const repo = await ctx.catalog.repositories.get(id);
   if (!(await ctx.catalog.repositories.hasSyncTarget(id))) throw new ConflictError(`repository ${repo.name} has no S3 sync target: PUT /v1/repositories/${id}/s3-sync first`);
-  const runId = randomUUID();
   const started = await startRun(ctx, {
     idempotency: idempotencyOf(params, `runS3Sync:${id}`),
-    run: { id: runId, kind: 's3-sync', jobId: null, repositoryId: id },
+    run: { kind: 's3-sync', jobId: null, repositoryId: id },
     workflowIdAt: (at) => workflowIdForRepository(WorkflowKind.s3Sync, id, at),
     workflow: Workflows.s3Sync,
-    input: { runId, repositoryId: id },
+    input: (runId) => ({ runId, repositoryId: id }),
   });
   return { status: 202, body: { runId: started.runId, workflowId: started.workflowId, status: 'queued' } };
 });

@@ -13,6 +13,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient } from '../../core/api-client';
+import { waitFor } from '../support/wait';
 import { apiLogErrors, FUZZ_SEED, runSchemathesis, schemathesisInstalled } from '../support/schemathesis';
 import { adminTokenOf, childrenOf, freeUpPorts, processesOfDataDir, startUp, stopUp, untilUp, type Up } from '../support/up';
 
@@ -68,6 +69,8 @@ describe('the API under fuzzing', () => {
 
     // And Ctrl-C still stops it all.
     expect(await stopUp(up)).toBe(0);
-    expect(processesOfDataDir(dataDir)).toEqual([]);
+    // The launcher has exited once its children have; what it SIGKILLed last (a grandchild
+    // in the group) may still be on its way out on a loaded machine. A leak stays.
+    await waitFor('every process of the stack to be gone', async () => processesOfDataDir(dataDir).length === 0, 60_000, 200);
   });
 });

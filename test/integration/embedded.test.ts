@@ -129,6 +129,7 @@ describe('backstop up', () => {
     up.proc.kill('SIGINT');
     expect(await up.exited).toBe(0);
     expect(up.out()).toContain('backstop: stopping');
-    expect(processesOfDataDir()).toEqual([]);
+    // What the launcher SIGKILLed last may still be on its way out on a loaded machine; a leak stays.
+    await waitFor('every process of the stack to be gone', async () => processesOfDataDir().length === 0, 60_000, 200);
   });
 });

@@ -12,7 +12,10 @@ import { locks, snapshotsTagged } from '../support/restic';
 import { waitFor } from '../support/wait';
 import { problemOf } from '../support/problem';
 import { writeRandomFiles } from '../support/random-files';
-import { LOCK_STATE_QUERY, repositoryLockWorkflowId, runTag } from '../../contract/names';
+import { LOCK_STATE_QUERY, SERVER_TASK_QUEUE, WorkflowKind, repositoryLockWorkflowId, runTag, workflowIdFor } from '../../contract/names';
+import { Workflows } from '../../contract/workflows';
+import { startWorkflow } from '../../core/start-workflow';
+import { runMemo } from '../../api/start-run';
 import type { LockState } from '../../contract/repository-lock';
 import { writeSampleTree } from '../../workers/embedded/sample';
 
@@ -247,6 +250,89 @@ describe('Idempotency-Key', () => {
     expect(fresh.runId).not.toBe(a.runId);
     await stack.api.waitForRun(a.runId, { timeoutMs: 120_000 });
     await stack.api.waitForRun(fresh.runId, { timeoutMs: 120_000 });
+  });
+
+  /**
+   * What a request left behind when its API was killed after reserving the key: the key names
+   * run `runId` under `workflowId`; `started` says whether its workflow had started too (on
+   * `taskQueue`: one no worker polls holds it before it records its run).
+   */
+  async function abandonedRequest(jobId: number, key: string, opts: { started: boolean; taskQueue?: string; memoRunId?: string }) {
+    const runId = randomUUID();
+    const workflowId = workflowIdFor(WorkflowKind.backup, jobId, new Date());
+    await stack.catalog.runs.reserveIdempotencyKey({ key, scope: `runJob:${jobId}`, runId, workflowId, ttlHours: 24 });
+    if (opts.started) {
+      await startWorkflow(stack.temporal, Workflows.backup, { runId, jobId }, { taskQueue: opts.taskQueue ?? SERVER_TASK_QUEUE, workflowId, memo: runMemo(opts.memoRunId ?? runId) });
+    }
+    return { runId, workflowId };
+  }
+
+  /** The executions visibility lists under `workflowId`, once it lists any (it trails the start a little). */
+  const executionsOf = (workflowId: string) =>
+    waitFor(`${workflowId} in visibility`, async () => {
+      const ids: string[] = [];
+      for await (const w of stack.temporal.workflow.list({ query: `WorkflowId = '${workflowId}'` })) ids.push(w.runId);
+      return ids.length > 0 && ids;
+    });
+
+  it('finishes the start of a run whose API died after its workflow started: one run, one workflow', async () => {
+    const source = join(work, 'small-died-after');
+    writeSampleTree(source, 3);
+    const { job } = await newJob('idem-died-after', [source]);
+    const key = randomUUID();
+    const left = await abandonedRequest(job.id, key, { started: true });
+    // The resend (to any API) answers with the run the dead request started.
+    expect(await stack.api.runJob(job.id, { idempotencyKey: key })).toMatchObject({ runId: left.runId, workflowId: left.workflowId });
+    expect((await stack.api.waitForRun(left.runId, { timeoutMs: 120_000 })).status).toBe('succeeded');
+    expect((await stack.api.listRuns(job.id)).map((r) => r.id)).toEqual([left.runId]);
+    expect(await executionsOf(left.workflowId)).toHaveLength(1);
+  });
+
+  it('starts the run of a key whose API died before starting anything, under the ids the key names', async () => {
+    const source = join(work, 'small-died-before');
+    writeSampleTree(source, 3);
+    const { job } = await newJob('idem-died-before', [source]);
+    const key = randomUUID();
+    const left = await abandonedRequest(job.id, key, { started: false });
+    expect(await stack.api.runJob(job.id, { idempotencyKey: key })).toMatchObject({ runId: left.runId, workflowId: left.workflowId });
+    expect((await stack.api.waitForRun(left.runId, { timeoutMs: 120_000 })).status).toBe('succeeded');
+    expect((await stack.api.listRuns(job.id)).map((r) => r.id)).toEqual([left.runId]);
+  });
+
+  it('adopts a workflow that has not yet recorded its run, and records a run whose workflow ended first as failed', async () => {
+    const { job } = await newJob('idem-adopt', [join(work, 'never-read')]);
+    // Running, held before its first step: the resend records the run as the dead request would have.
+    const heldKey = randomUUID();
+    const held = await abandonedRequest(job.id, heldKey, { started: true, taskQueue: 'nobody-polls-this' });
+    expect(await stack.api.runJob(job.id, { idempotencyKey: heldKey })).toMatchObject({ runId: held.runId, workflowId: held.workflowId });
+    expect((await stack.api.getRun(held.runId)).status).toBe('queued');
+    expect(await executionsOf(held.workflowId)).toHaveLength(1);
+    await stack.temporal.workflow.getHandle(held.workflowId).terminate('test over');
+
+    // Ended before recording anything: the run is recorded as failed, with why, and not started again.
+    const endedKey = randomUUID();
+    await waitFor('the next second', async () => workflowIdFor(WorkflowKind.backup, job.id, new Date()) !== held.workflowId, 5_000, 50);
+    const ended = await abandonedRequest(job.id, endedKey, { started: true, taskQueue: 'nobody-polls-this' });
+    await stack.temporal.workflow.getHandle(ended.workflowId).terminate('died with its API');
+    expect(await stack.api.runJob(job.id, { idempotencyKey: endedKey })).toMatchObject({ runId: ended.runId, workflowId: ended.workflowId });
+    const run = await stack.api.getRun(ended.runId);
+    expect(run).toMatchObject({ status: 'failed', failureReason: "the run's workflow ended (terminated) before it recorded the run" });
+    expect(await executionsOf(ended.workflowId)).toHaveLength(1);
+  });
+
+  it("never adopts another run's workflow under the reserved id: the run starts under the next second's", async () => {
+    const source = join(work, 'small-collision');
+    writeSampleTree(source, 3);
+    const { job } = await newJob('idem-collision', [source]);
+    const key = randomUUID();
+    const left = await abandonedRequest(job.id, key, { started: true, taskQueue: 'nobody-polls-this', memoRunId: randomUUID() });
+    const answer = await stack.api.runJob(job.id, { idempotencyKey: key });
+    expect(answer.runId).toBe(left.runId);
+    expect(answer.workflowId).not.toBe(left.workflowId);
+    expect((await stack.api.waitForRun(left.runId, { timeoutMs: 120_000 })).status).toBe('succeeded');
+    // A later resend answers with where the run really is.
+    expect(await stack.api.runJob(job.id, { idempotencyKey: key })).toEqual(answer);
+    await stack.temporal.workflow.getHandle(left.workflowId).terminate('test over');
   });
 
   it('refuses a malformed key', async () => {

@@ -223,9 +223,32 @@ it('check-errors: the last check is read and a new check passes', async () => {
   expect(checks[0]!.status).toBe('succeeded');
 });
 
+it('drill-failed: the newest drill and its evidence are read, and a new drill passes', async () => {
+  const job = await sampleJob();
+  const { runId } = await api.runJobDrill(job.id);
+  await api.waitForRun(runId);
+  const drills = async () => (await api.listRunsPage({ jobId: job.id, kind: 'drill' })).items;
+  const before = (await drills()).length;
+  const out = await runPage('drill-failed.md', { JOB: String(job.id) });
+  // The page found that drill and showed its evidence, then drilled once more, which passed.
+  expect(out).toContain(runId);
+  expect(out).toContain('filesChecked');
+  const after = await drills();
+  expect(after.length).toBe(before + 1);
+  expect(after[0]!.status).toBe('succeeded');
+});
+
 it('temporal-down: the cluster answers the health checks', async () => {
   const out = await runPage('temporal-down.md', {});
   expect(out).toMatch(/SERVING/i);
+});
+
+it('upgrade: the checks of an upgrade run on an unversioned stack, which has no run pinned to any version', async () => {
+  const job = await sampleJob();
+  const out = await runPage('upgrade.md', { OLD_BUILD: 'release-old', JOB: String(job.id) });
+  // The embedded stack's server worker polls unversioned, and nothing is pinned to a version.
+  expect(out).toMatch(/UNVERSIONED\s+workflow/);
+  expect(out).toMatch(/^Total: 0$/m);
 });
 
 it('rotate-master-key: the stack is restarted with both keys, every secret re-sealed, the old key dropped, and a backup still opens its repository', async () => {

@@ -40,14 +40,18 @@ import { NOTIFICATION_WATCH_WORKFLOW_ID } from '../../contract/notification-acti
 import { Workflows } from '../../contract/workflows';
 import { startWorkflow } from '../../core/start-workflow';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
+import { deploymentOptions, logRouting } from './versioning';
 
 /**
  * The workflow code: run from dist/, the bundle `npm run build` made beside it (bundling at
- * every start costs seconds of CPU); run from the sources, bundled now from them.
+ * every start costs seconds of CPU); run from the sources, bundled now from them. A
+ * versioned worker loads the entry whose workflows declare their versioning behavior
+ * (workflows/versioned.ts).
  */
-function workflowCode(): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
-  const prebuilt = join(__dirname, '..', '..', 'workflow-bundle.js');
-  return __filename.endsWith('.js') && existsSync(prebuilt) ? { workflowBundle: { codePath: prebuilt } } : { workflowsPath: require.resolve('../workflows') };
+function workflowCode(versioned: boolean): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
+  const prebuilt = join(__dirname, '..', '..', versioned ? 'workflow-bundle-versioned.js' : 'workflow-bundle.js');
+  if (__filename.endsWith('.js') && existsSync(prebuilt)) return { workflowBundle: { codePath: prebuilt } };
+  return { workflowsPath: require.resolve(versioned ? '../../workflows/versioned' : '../../workflows') };
 }
 
 export async function runServerWorker(config: BackstopConfig): Promise<void> {
@@ -86,7 +90,9 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
     connection,
     namespace: config.temporalNamespace,
     taskQueue: SERVER_TASK_QUEUE,
-    ...workflowCode(),
+    ...workflowCode(config.workerVersion !== null),
+    // BACKSTOP_WORKER_BUILD_ID: poll as that Worker Deployment Version (workers/server/versioning.ts).
+    ...deploymentOptions(config.workerVersion),
     // Also the local activities of the workflows above (the backup's bookkeeping and lock
     // request): a local activity runs in the worker of its workflow, so it is found here.
     activities: {
@@ -169,7 +175,8 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
     workflowId: NOTIFICATION_WATCH_WORKFLOW_ID,
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.TERMINATE_EXISTING,
   }).catch((err: unknown) => logger.error({ err }, 'health watch not started: no job.stale or agent.unreachable notifications'));
-  logger.info({ taskQueue: SERVER_TASK_QUEUE }, 'server worker running');
+  if (config.workerVersion) await logRouting(client, config.temporalNamespace, config.workerVersion, logger);
+  logger.info({ taskQueue: SERVER_TASK_QUEUE, version: config.workerVersion ?? 'unversioned' }, 'server worker running');
   try {
     await worker.run();
   } finally {

@@ -12,8 +12,8 @@ export function backupTags(workflowId: string, jobId: number, extraTags: string[
 
 /**
  * Before the engine runs: stops an engine process an earlier attempt of this run left
- * behind, then returns the files snapshot an earlier attempt wrote (to adopt instead of
- * writing a second), or null after removing the stale locks a killed engine left.
+ * behind and removes the stale locks a killed engine left, then returns the files snapshot
+ * an earlier attempt wrote (to adopt instead of writing a second), or null.
  *
  * Only an earlier attempt can have written this run's snapshot or left a stale lock. On
  * attempt 1 there was none, unless an engine process of this run was still alive (a reset
@@ -33,13 +33,16 @@ export async function resumeEarlierAttempt(
   const stopped = await processes.stopLeftover(run.workflowId, tag);
   if (stopped) log.warn({ pid: stopped }, 'stopped engine process left by an earlier attempt');
   if (run.attempt === 1 && stopped === null) return null;
+  // Stale locks go first, before adopting too: an earlier attempt's engine can die after
+  // its snapshot is saved and before it drops its lock (stopped by the restarted worker, or
+  // killed by SIGPIPE when the worker holding its output died), and no later step of this
+  // run would remove that lock. Only locks of dead processes on this host go.
+  await engine.unlockStale(repo);
   // Streams of plugins carry the run tag too; only the files snapshot is this step's.
   const existing = (await engine.findSnapshotsByTag(repo, tag)).filter((s) => isFilesSnapshot(s.tags));
   if (existing.length > 0) {
     log.info({ snapshotId: existing[0]!.id }, 'adopting snapshot written by an earlier attempt');
     return existing[0]!;
   }
-  // Locks of a killed restic would block or fail the retry; only stale ones go.
-  await engine.unlockStale(repo);
   return null;
 }

@@ -25,6 +25,8 @@ export interface TemporalServer {
   address: string;
   /** What a Backstop process needs to reach it (BACKSTOP_TEMPORAL_*). */
   clientEnv: Record<string, string>;
+  /** What the temporal CLI needs to reach it (TEMPORAL_ADDRESS, TEMPORAL_TLS_*). */
+  cliEnv: Record<string, string>;
   /** A connected client connection for the test itself (closed by stop()). */
   connect(): Promise<Connection>;
   /** SIGKILL the server; resolves once it is gone. */
@@ -106,17 +108,15 @@ export async function startTemporalServer(opts: { dir: string; pg: Postgres; tls
     }, 120_000, 500);
   };
   await start();
-  await run('sh', [join(DEPLOY, 'setup-namespace.sh')], {
-    env: {
-      ...process.env,
-      TEMPORAL_CLI: join(TOOLS_BIN, 'temporal'),
-      TEMPORAL_ADDRESS: address,
-      TEMPORAL_TLS_SERVER_CA_CERT_PATH: opts.tls.ca,
-      TEMPORAL_TLS_CLIENT_CERT_PATH: opts.tls.clientCert,
-      TEMPORAL_TLS_CLIENT_KEY_PATH: opts.tls.clientKey,
-      TEMPORAL_TLS_SERVER_NAME: 'localhost',
-    },
-  });
+  // The temporal CLI's own variables, as an operator sets them (setup-namespace.sh, runbooks).
+  const cliEnv = {
+    TEMPORAL_ADDRESS: address,
+    TEMPORAL_TLS_SERVER_CA_CERT_PATH: opts.tls.ca,
+    TEMPORAL_TLS_CLIENT_CERT_PATH: opts.tls.clientCert,
+    TEMPORAL_TLS_CLIENT_KEY_PATH: opts.tls.clientKey,
+    TEMPORAL_TLS_SERVER_NAME: 'localhost',
+  };
+  await run('sh', [join(DEPLOY, 'setup-namespace.sh')], { env: { ...process.env, TEMPORAL_CLI: join(TOOLS_BIN, 'temporal'), ...cliEnv } });
 
   return {
     address,
@@ -126,6 +126,7 @@ export async function startTemporalServer(opts: { dir: string; pg: Postgres; tls
       BACKSTOP_TEMPORAL_TLS_CERT: opts.tls.clientCert,
       BACKSTOP_TEMPORAL_TLS_KEY: opts.tls.clientKey,
     },
+    cliEnv,
     connect,
     kill9: () => killChild(proc),
     start,

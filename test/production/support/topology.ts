@@ -18,7 +18,7 @@ import { PRODUCTION_SERVICES, type ProductionService } from '../../../deploy/pro
 import { startPostgres, type Postgres } from '../../support/postgres';
 import { freePort } from '../../support/ports';
 import { ROOT } from '../../support/tools';
-import { stopChild } from '../../support/child-process';
+import { killChild, stopChild } from '../../support/child-process';
 import { makeTemporalTls } from './tls';
 import { startTemporalServer, type TemporalServer } from './temporal-server';
 import { startRoundRobin, type RoundRobin } from './round-robin';
@@ -137,13 +137,7 @@ export async function startTopology(opts: TopologyOptions = {}): Promise<Topolog
           proc.stdout!.pipe(log);
           proc.stderr!.pipe(log);
         },
-        async kill9() {
-          const p = proc;
-          if (!p || p.exitCode !== null || p.signalCode !== null) return;
-          const exited = new Promise((r) => p.once('exit', r));
-          p.kill('SIGKILL');
-          await exited;
-        },
+        kill9: () => killChild(proc),
         async stop() {
           if (proc) await stopChild(proc, 20_000);
         },

@@ -1,0 +1,36 @@
+// How each workflow moves between releases when the server workers run with Worker
+// Versioning (BACKSTOP_WORKER_BUILD_ID; docs/runbooks/upgrade.md). Unversioned workers
+// ignore it. One table, typed by the workflow references, so a new workflow cannot be added
+// without deciding.
+//
+// PINNED: a run ends on the release it started on. Its next release may change it in any
+//   way, patched() or not: the old release's workers keep running until its last run ends
+//   (they "drain"), and only then are they stopped. Right for runs: bounded (minutes to
+//   hours; a restore waiting for approval or a notification being retried, a day at most).
+// AUTO_UPGRADE: at its next task, a workflow moves to the release made current. Right for
+//   the ones that never end on their own: a pinned repository lock (busy, it continues as
+//   new on its version), the health watch (forever) or a mount in use would hold the old
+//   release up indefinitely. The price: their changes must replay old histories, with
+//   patched() as before versioning, and a rollback replays the new release's history on the
+//   old code.
+import type { VersioningBehavior } from '@temporalio/common';
+import type { Workflows } from '../contract/workflows';
+
+type WorkflowType = (typeof Workflows)[keyof typeof Workflows]['type'];
+
+export const VERSIONING_BEHAVIOR: Readonly<Record<WorkflowType, VersioningBehavior>> = {
+  backupWorkflow: 'PINNED',
+  restoreWorkflow: 'PINNED',
+  pruneWorkflow: 'PINNED',
+  // Also as the prune's child: a pinned parent's child on the same task queue starts on the parent's version.
+  s3SyncWorkflow: 'PINNED',
+  dbRestoreWorkflow: 'PINNED',
+  pluginTestWorkflow: 'PINNED',
+  checkWorkflow: 'PINNED',
+  drillWorkflow: 'PINNED',
+  notificationDeliveryWorkflow: 'PINNED',
+  repositoryLockWorkflow: 'AUTO_UPGRADE',
+  notificationWatchWorkflow: 'AUTO_UPGRADE',
+  // Its hold activity dies with the old release's worker and is retried (mounted again) on the new one, as after a crash.
+  snapshotMountWorkflow: 'AUTO_UPGRADE',
+};
