@@ -125,9 +125,14 @@ export async function followStartedRun(
     return null;
   }
   if (!ctx.json()) ctx.stdout.write(`${opts.label} ${accepted.runId} started (workflow ${accepted.workflowId})\n`);
+  return followRun(ctx, accepted.runId, opts.summary);
+}
+
+/** Follows a run (started now or earlier) to its end, sums it up and sets the exit code from how it ended. */
+export async function followRun(ctx: CliContext, runId: string, summary: (run: ApiRun) => readonly string[] = runSummary): Promise<ApiRun> {
   const silent: Terminal = { write: () => {}, isTTY: false, columns: 80 };
-  const run = await watchRun(ctx.api(), accepted.runId, ctx.json() ? silent : ctx.stdout);
-  show(ctx, run, opts.summary ?? runSummary);
+  const run = await watchRun(ctx.api(), runId, ctx.json() ? silent : ctx.stdout);
+  show(ctx, run, summary);
   ctx.setExitCode(exitCodeForRun(run.status));
   return run;
 }

@@ -109,6 +109,12 @@ describe('exit codes', () => {
     expect(JSON.parse(json.stdout)).toEqual(run('warning'));
   });
 
+  it('runs watch follows a run started earlier and exits with its outcome', async () => {
+    const r = await runCli(['runs', 'watch', RUN_ID], { [`GET /v1/runs/${RUN_ID}`]: run('failed'), [`GET /v1/runs/${RUN_ID}/log?afterSeq=0&limit=500`]: emptyLog });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`backup run ${RUN_ID} failed after 1m00s`);
+  });
+
   it('2 for an unknown command or flag, a missing or malformed argument — with the usage', async () => {
     for (const argv of [['jobs', 'frobnicate'], ['jobs', 'run', '2', '--bogus'], ['jobs', 'run'], ['jobs', 'run', 'two'], ['runs', 'list', '--kind', 'nope']]) {
       const r = await runCli(argv);

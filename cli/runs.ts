@@ -2,7 +2,8 @@
 // restore, prune, sync, check, drill, plugin test, database restore).
 import { type Command, Option } from 'commander';
 import type { ApiRun, RunListFilter } from '../core/api-client';
-import { covers, positiveInt, show, showTable, type CliContext } from './command-kit';
+import { covers, followRun, positiveInt, show, showTable, type CliContext } from './command-kit';
+import { drillSummary } from './drills';
 import { exitCodeForRun } from './exit-codes';
 import { formatBytes, formatDuration, formatFields, relativeTime, shortId } from './format';
 import { describeFigures, describeStep, progressFigures } from './progress';
@@ -94,6 +95,20 @@ export function registerRuns(runs: Command, ctx: CliContext): void {
         show(ctx, await ctx.api().getRun(id), (r) => runLines(r, ctx.now()));
       }),
     'getRun',
+  );
+
+  covers(
+    runs
+      .command('watch')
+      .description('follow a run that is already going (progress, log) to its end and exit with its outcome, as --wait does')
+      .argument('<id>', 'run id')
+      .action(async (id: string) => {
+        // The kind decides the summary: a drill's is its evidence.
+        const first = await ctx.api().getRun(id);
+        await followRun(ctx, id, first.kind === 'drill' ? drillSummary : undefined);
+      }),
+    'getRun',
+    'getRunLog',
   );
 
   covers(
