@@ -68,7 +68,7 @@ export function renderStatusLine(run: ApiRun, now: Date, columns: number): strin
   const step = describeStep(run, now);
   const p = run.live?.progress ?? run.progress;
   let line: string;
-  if (!p) line = `${run.kind} ${run.status}: ${step}`;
+  if (!p) line = run.live ? `${run.kind} ${run.status}: ${step}` : `${run.kind} ${run.status}`;
   else {
     const f = progressFigures(p);
     const pct = f.percent === null ? '' : `${bar(f.percent, 24)} ${f.percent.toFixed(0).padStart(3)}%  `;

@@ -33,7 +33,7 @@ test('on a terminal: log lines scroll above one status line that is redrawn in p
   expect(run.status).toBe('succeeded');
   expect(t.text).toBe(
     [
-      'backup queued: queued',
+      'backup queued',
       '\r\x1b[2K2026-12-03T12:00:01Z engine   scan finished\n',
       '[#######-----------------]  30%  300 B / 1000 B  30/100 files  30 B/s  ETA 23s  engine 20s',
       '\r\x1b[2K2026-12-03T12:00:02Z engine   uploading\n',
