@@ -25,6 +25,7 @@ function fakeApi(status: ApiRun['status']) {
       waitForRun: async (id: string) => (calls.push(`wait:${id}`), drillRun(status)),
       getJobDrill: async (id: number) => (calls.push(`show:${id}`), { jobId: id, settings: {} as never, schedule: null }),
       setJobDrill: async (id: number, b: object) => (calls.push(`set:${id}:${JSON.stringify(b)}`), { jobId: id, settings: {} as never, schedule: null }),
+      setJobDrillSchedulePaused: async (id: number, paused: boolean, note?: string) => (calls.push(`paused:${id}:${paused}:${note ?? ''}`), { scheduleId: `drill-schedule/${id}`, paused } as never),
     },
   };
 }
@@ -71,4 +72,11 @@ test('shows and sets', async () => {
   expect(await drillCommand(api, 'drill-set', ['4', '--stale-days', '3'])).toBe(0);
   expect(calls).toEqual(['show:4', 'set:4:{"staleAfterDays":3}']);
   await expect(drillCommand(api, 'drill', [])).rejects.toThrow(/job id/);
+});
+
+test('pauses and resumes the drill schedule, with a note', async () => {
+  const f = fakeApi('succeeded');
+  expect(await drillCommand(f.api, 'drill-pause', ['4', '--note', 'repairing'])).toBe(0);
+  expect(await drillCommand(f.api, 'drill-resume', ['4'])).toBe(0);
+  expect(f.calls).toEqual(['paused:4:true:repairing', 'paused:4:false:']);
 });

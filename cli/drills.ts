@@ -18,7 +18,9 @@ export const DRILL_USAGE = `  jobs drill <id> [--agent <name>] [--wait]
                       [--archives <n>] [--stale-days <n>] [--agent <name>]
                       [--probe <config id>=<query>]… [--cron '<expr>'… | --every <seconds>] [--tz <zone>]
                           set job <id>'s drill settings (unset ones take their defaults) and,
-                          with --cron/--every, its drill schedule`;
+                          with --cron/--every, its drill schedule
+  jobs drill-pause <id> [--note <text>]   pause job <id>'s drill schedule (while its repository is
+                          repaired); jobs drill-resume <id> resumes it`;
 
 function count(args: string[], name: string): number | undefined {
   const v = flag(args, name);
@@ -67,10 +69,15 @@ export function drillSummary(run: ApiRun): string[] {
   return lines;
 }
 
-export async function drillCommand(api: Pick<ApiClient, 'runJobDrill' | 'getJobDrill' | 'setJobDrill' | 'waitForRun'>, sub: string, args: string[]): Promise<number> {
+export async function drillCommand(api: Pick<ApiClient, 'runJobDrill' | 'getJobDrill' | 'setJobDrill' | 'setJobDrillSchedulePaused' | 'waitForRun'>, sub: string, args: string[]): Promise<number> {
   const jobId = positiveInt(args[0], 'job id');
   if (sub === 'drill-show') {
     printDrill(await api.getJobDrill(jobId));
+    return 0;
+  }
+  if (sub === 'drill-pause' || sub === 'drill-resume') {
+    const schedule = await api.setJobDrillSchedulePaused(jobId, sub === 'drill-pause', flag(args, '--note'));
+    console.log(`drill schedule ${schedule.scheduleId}: ${schedule.paused ? 'paused' : 'running'}`);
     return 0;
   }
   if (sub === 'drill-set') {

@@ -200,6 +200,8 @@ export async function main(argv: string[]): Promise<number> {
     case 'jobs drill':
     case 'jobs drill-show':
     case 'jobs drill-set':
+    case 'jobs drill-pause':
+    case 'jobs drill-resume':
       return drillCommand(apiClient(), sub!, rest);
     case 'jobs retention-preview':
       return retentionPreview(apiClient(), rest);
