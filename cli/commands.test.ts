@@ -71,6 +71,16 @@ describe('requests built from flags', () => {
     expect((await runCli(['jobs', 'drill-set', '4', '--read-data', '2.55'])).code).toBe(2);
   });
 
+  it('drill-pause and drill-resume: the drill schedule, with a note', async () => {
+    const schedule = { scheduleId: 'drill-schedule/4', kind: 'drill', ownerId: 4, cron: [], calendars: [], intervals: [{ everySeconds: 604800, offsetSeconds: 60 }], timezone: 'UTC', jitterSeconds: 0, overlap: 'skip', catchupWindowSeconds: 3600, pauseOnFailure: false, paused: true, note: 'repair', nextRuns: [], workflowIdPrefix: 'drill/4/scheduled' };
+    const paused = await runCli(['jobs', 'drill-pause', '4', '--note', 'repair'], { 'POST /v1/jobs/4/drill/schedule/pause': schedule });
+    expect(paused.code).toBe(0);
+    expect(paused.calls[0]!.body).toEqual({ note: 'repair' });
+    const resumed = await runCli(['jobs', 'drill-resume', '4'], { 'POST /v1/jobs/4/drill/schedule/resume': { ...schedule, paused: false, note: null } });
+    expect(resumed.code).toBe(0);
+    expect(resumed.calls[0]!.body).toBeUndefined();
+  });
+
   it('notify: channel settings and secrets from the environment, edits on top of the current settings, rules', async () => {
     const channel = { id: 2, name: 'ops', kind: 'webhook', settings: { url: 'https://a.example', method: 'POST' }, secretFields: [] };
     const create = await runCli(['notify', 'channels', 'create', 'ops', '--kind', 'webhook', '--settings', '{"timeoutMs":5000}', '--set', 'url=https://hooks.example/x?a=b', '--secret', 'hmacKey=HOOK_KEY'], { 'POST /v1/notification-channels': channel }, { env: { HOOK_KEY: 's3cret' } });

@@ -7,7 +7,7 @@ import type { ApiRun } from '../core/api-client';
 import { collect, covers, defined, followStartedRun, positiveInt, show, wholeNumber, type CliContext } from './command-kit';
 import { UsageError } from './exit-codes';
 import { formatBytes } from './format';
-import { scheduleRequest, withScheduleOptions, type ScheduleOptions } from './schedules';
+import { scheduleLines, scheduleRequest, withScheduleOptions, type ScheduleOptions } from './schedules';
 
 type DrillSettingsSet = components['schemas']['DrillSettingsSet'];
 type JobDrill = components['schemas']['JobDrill'];
@@ -105,4 +105,16 @@ export function registerDrills(jobs: Command, ctx: CliContext): void {
     ).action(async (id: number, o: DrillSetOptions) => show(ctx, await ctx.api().setJobDrill(id, drillSettingsRequest(o)), drillLines)),
     'setJobDrill',
   );
+  // While the repository is repaired, a drill would only fail and alert: pause its schedule.
+  for (const verb of ['pause', 'resume'] as const) {
+    covers(
+      jobs
+        .command(`drill-${verb}`)
+        .description(`${verb} the job's drill schedule (drills by hand still run)`)
+        .argument('<id>', 'job id', positiveInt)
+        .option('--note <text>', 'why, shown with the schedule')
+        .action(async (id: number, o: { note?: string }) => show(ctx, await ctx.api().setJobDrillSchedulePaused(id, verb === 'pause', o.note), scheduleLines)),
+      verb === 'pause' ? 'pauseJobDrillSchedule' : 'resumeJobDrillSchedule',
+    );
+  }
 }

@@ -144,6 +144,21 @@ describe('the drill schedule', () => {
     );
     expect(scheduled).toMatchObject({ kind: 'drill', status: 'succeeded', snapshotId: job.snapshotId, agentName: 'local' });
   });
+
+  it('pauses and resumes (a repository under repair), in the catalog and in Temporal; a drill by hand still runs while paused', async () => {
+    const job = await backedUpJob('drill-paused');
+    const handle = stack.temporal.schedule.getHandle(`drill-schedule/${job.jobId}`);
+    const paused = await stack.api.setJobDrillSchedulePaused(job.jobId, true, 'repairing the repository');
+    expect(paused).toMatchObject({ scheduleId: `drill-schedule/${job.jobId}`, paused: true, note: 'repairing the repository' });
+    expect((await handle.describe()).state).toMatchObject({ paused: true, note: 'repairing the repository' });
+    expect((await stack.api.getJobDrill(job.jobId)).schedule).toMatchObject({ paused: true });
+    expect((await drill(job.jobId)).status).toBe('succeeded');
+    await stack.api.setJobDrillSchedulePaused(job.jobId, false);
+    expect((await handle.describe()).state.paused).toBe(false);
+    expect((await stack.api.getJobDrill(job.jobId)).schedule).toMatchObject({ paused: false });
+    // The job's backup schedule was never touched; a job without one answers 404 for it, as before.
+    expect((await problemOf(stack.api.setJobSchedulePaused(job.jobId, true))).status).toBe(404);
+  });
 });
 
 describe('a drill of a healthy restic repository', () => {
