@@ -21,8 +21,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, 
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
-import { startPostgres, type Postgres } from '../support/postgres';
+import { queryDatabase, startPostgres, type Postgres } from '../support/postgres';
 import { startMariaDb, type MariaDb } from '../support/mariadb';
 import { startStack, type Stack } from '../support/stack';
 import { startHttpReceiver, type HttpReceiver } from '../support/http-receiver';
@@ -273,17 +272,7 @@ describe('a drill of a damaged restic repository', () => {
 });
 
 describe('a drill of database dumps', () => {
-  async function pgQuery(database: string, sql: string): Promise<Array<Record<string, unknown>>> {
-    const url = new URL(dbPg.url);
-    url.pathname = `/${database}`;
-    const c = new Client({ connectionString: url.toString() });
-    await c.connect();
-    try {
-      return (await c.query(sql)).rows;
-    } finally {
-      await c.end();
-    }
-  }
+  const pgQuery = (database: string, sql: string) => queryDatabase(dbPg, database, sql);
 
   async function jobWithDump(database: string) {
     const config = await stack.api.request<{ id: number }>('POST', '/v1/agents/local/plugin-configs', {
