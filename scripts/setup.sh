@@ -12,8 +12,10 @@
 #     (scripts/temporal-server) into .tools/bin, its PostgreSQL schema into .tools/temporal:
 #     the production suite's server (the embedded stack keeps the CLI's dev server)
 #   - fuse3, btrfs-progs, PostgreSQL, MariaDB and borg from Debian packages when missing (Go >= 1.23 must be present);
-#     openssh-server's sshd for the borg-over-ssh tests, never started as a service
-#   - dist/: the runtime code compiled to JavaScript, and the workflow bundle (scripts/build.sh)
+#     openssh-server's sshd for the borg-over-ssh tests, never started as a service; chromium for
+#     the web console's browser tests
+#   - dist/: the runtime code compiled to JavaScript, the workflow bundle and the web console
+#     (scripts/build.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -104,6 +106,9 @@ command -v sshfs >/dev/null || lean+=(sshfs)
 command -v promtool >/dev/null || lean+=(prometheus)
 # The CLI's terminal test runs `backstop jobs run --wait` in a real terminal: tmux.
 command -v tmux >/dev/null || lean+=(tmux)
+# The web console's browser tests drive Debian's Chromium headless (playwright-core; the
+# browser is never downloaded by npm).
+command -v chromium >/dev/null || lean+=(chromium)
 if ((${#missing[@]} + ${#lean[@]})); then
   if [ "$(id -u)" = 0 ]; then
     say "installing Debian packages: ${missing[*]} ${lean[*]}"
@@ -117,7 +122,7 @@ if ((${#missing[@]} + ${#lean[@]})); then
     exit 1
   fi
 else
-  say "fuse3, btrfs-progs, lvm2, PostgreSQL, MariaDB, borg, sshfs, sftp-server, sshd, promtool, tmux: present"
+  say "fuse3, btrfs-progs, lvm2, PostgreSQL, MariaDB, borg, sshfs, sftp-server, sshd, promtool, tmux, chromium: present"
 fi
 
 # --- npm ----------------------------------------------------------------------------

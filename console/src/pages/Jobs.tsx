@@ -1,0 +1,123 @@
+// Jobs: the list with a "Run now" button, and a form to create one.
+import { useState } from 'preact/hooks';
+import { api, idempotencyKey, ok } from '../api';
+import { errorsOf, Field, GeneralError, lines, NO_ERRORS } from '../forms';
+import { useLoad } from '../hooks';
+import { href, navigate } from '../router';
+import { Status } from '../ui';
+
+export function Jobs() {
+  const { data, error, reload } = useLoad(() => ok(api.GET('/v1/jobs')), []);
+  const [runError, setRunError] = useState<string | null>(null);
+  const run = async (id: number) => {
+    try {
+      const r = await ok(api.POST('/v1/jobs/{id}/run', { params: { path: { id }, header: { 'Idempotency-Key': idempotencyKey() } } }));
+      navigate(`runs/${r.runId}`);
+    } catch (e) {
+      setRunError(e instanceof Error ? e.message : String(e));
+    }
+  };
+  return (
+    <section>
+      <h1>Jobs</h1>
+      {(error ?? runError) && <p class="form-error">{error ?? runError}</p>}
+      <table class="jobs">
+        <thead>
+          <tr>
+            <th>Id</th>
+            <th>Name</th>
+            <th>Agent</th>
+            <th>Repository</th>
+            <th>Paths</th>
+            <th>Last</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {data?.items.map((j) => (
+            <tr key={j.id} data-job={j.name}>
+              <td>{j.id}</td>
+              <td>
+                <a href={href('runs', { jobId: j.id })}>{j.name}</a>
+              </td>
+              <td>{j.agent}</td>
+              <td>{j.repositoryId}</td>
+              <td>{j.paths.join(', ')}</td>
+              <td>
+                <Status status={j.health?.lastRunStatus} />
+              </td>
+              <td>
+                <button onClick={() => void run(j.id)}>Run now</button> <a href={href('snapshots', { jobId: j.id })}>snapshots</a>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <CreateJob onCreated={reload} />
+    </section>
+  );
+}
+
+function CreateJob(props: { onCreated: () => void }) {
+  const { data: repos } = useLoad(() => ok(api.GET('/v1/repositories')), []);
+  const { data: agents } = useLoad(() => ok(api.GET('/v1/agents')), []);
+  const [form, setForm] = useState({ name: '', agent: '', repositoryId: '', paths: '', excludes: '' });
+  const [errors, setErrors] = useState(NO_ERRORS);
+  const [created, setCreated] = useState<string | null>(null);
+  const set = (k: keyof typeof form) => (e: { currentTarget: { value: string } }) => setForm({ ...form, [k]: e.currentTarget.value });
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setErrors(NO_ERRORS);
+    try {
+      const j = await ok(
+        api.POST('/v1/jobs', {
+          body: {
+            name: form.name,
+            agent: form.agent || (agents?.items[0]?.name ?? ''),
+            repositoryId: Number(form.repositoryId || repos?.items[0]?.id || 0),
+            paths: lines(form.paths),
+            ...(form.excludes.trim() ? { excludes: lines(form.excludes) } : {}),
+          },
+        }),
+      );
+      setCreated(`job ${j.name} created (id ${j.id})`);
+      setForm({ name: '', agent: form.agent, repositoryId: form.repositoryId, paths: '', excludes: '' });
+      props.onCreated();
+    } catch (err) {
+      setErrors(errorsOf(err));
+    }
+  };
+  return (
+    <form class="card" onSubmit={submit} data-form="create-job">
+      <h2>New job</h2>
+      <Field name="name" label="Name" errors={errors}>
+        <input name="name" value={form.name} onInput={set('name')} />
+      </Field>
+      <Field name="agent" label="Agent" errors={errors}>
+        <select name="agent" value={form.agent} onChange={set('agent')}>
+          {agents?.items.map((a) => (
+            <option key={a.name}>{a.name}</option>
+          ))}
+        </select>
+      </Field>
+      <Field name="repositoryId" label="Repository" errors={errors}>
+        <select name="repositoryId" value={form.repositoryId} onChange={set('repositoryId')}>
+          {repos?.items.map((r) => (
+            <option key={r.id} value={String(r.id)}>
+              {r.name}
+            </option>
+          ))}
+        </select>
+      </Field>
+      <Field name="paths" label="Paths (one a line)" errors={errors}>
+        <textarea name="paths" rows={3} value={form.paths} onInput={set('paths')} />
+      </Field>
+      <Field name="excludes" label="Excludes (one a line)" errors={errors}>
+        <textarea name="excludes" rows={2} value={form.excludes} onInput={set('excludes')} />
+      </Field>
+      <GeneralError errors={errors} />
+      {created && <p class="notice">{created}</p>}
+      <button type="submit">Create job</button>
+    </form>
+  );
+}
