@@ -3,9 +3,10 @@
 // this module's memory (never in storage): a reload asks GET /v1/session for it again.
 import createClient, { type Middleware } from 'openapi-fetch';
 import type { components, paths } from '../../contract/generated/api-schema';
+import { ProblemError, type Problem } from './problem';
 
 export type Schemas = components['schemas'];
-export type Problem = Schemas['Problem'];
+export { ProblemError, type Problem } from './problem';
 
 let csrfToken: string | null = null;
 export function setCsrfToken(token: string | null): void {
@@ -29,13 +30,6 @@ const session: Middleware = {
 
 export const api = createClient<paths>({ baseUrl: window.location.origin, credentials: 'same-origin' });
 api.use(session);
-
-/** A problem+json answer, kept whole so a form can put each error at its field. */
-export class ProblemError extends Error {
-  constructor(readonly problem: Problem) {
-    super(problem.detail ?? problem.title);
-  }
-}
 
 function asProblem(error: unknown, response: Response): Problem {
   if (error && typeof error === 'object' && 'title' in error) return error as Problem;

@@ -1,38 +1,9 @@
-// Form pieces that show the API's validation errors where they belong: a problem's
-// `errors[].path` (`body/name`, `body/paths/0`) names the field; the rest goes above the form.
+// Form pieces that show the API's validation errors at the field they belong to
+// (form-errors.ts maps them).
 import type { ComponentChildren } from 'preact';
-import { ProblemError, type Problem } from './api';
+import type { FormErrors } from './form-errors';
 
-export interface FormErrors {
-  /** Field name → messages. */
-  fields: Record<string, string[]>;
-  /** What belongs to no field (the problem's detail, errors of the request as a whole). */
-  general: string | null;
-}
-
-export const NO_ERRORS: FormErrors = { fields: {}, general: null };
-
-/** The field of a validation error path: `body/paths/0` → `paths`. */
-export function fieldOf(path: string | undefined): string | null {
-  const m = /^body\/([^/]+)/.exec(path ?? '');
-  return m ? m[1]! : null;
-}
-
-export function formErrors(problem: Problem): FormErrors {
-  const fields: Record<string, string[]> = {};
-  const loose: string[] = [];
-  for (const e of problem.errors ?? []) {
-    const f = fieldOf(e.path);
-    if (f) (fields[f] ??= []).push(e.message ?? 'is invalid');
-    else loose.push(`${e.path ?? ''} ${e.message ?? ''}`.trim());
-  }
-  const detail = problem.errors?.length ? null : (problem.detail ?? problem.title);
-  return { fields, general: [detail, ...loose].filter(Boolean).join('; ') || null };
-}
-
-export function errorsOf(e: unknown): FormErrors {
-  return e instanceof ProblemError ? formErrors(e.problem) : { fields: {}, general: String(e) };
-}
+export { errorsOf, lines, NO_ERRORS } from './form-errors';
 
 export function Field(props: { name: string; label: string; errors: FormErrors; hint?: string; children: ComponentChildren }) {
   const messages = props.errors.fields[props.name];
@@ -57,10 +28,3 @@ export function GeneralError(props: { errors: FormErrors }) {
     </p>
   ) : null;
 }
-
-/** Lines of a textarea, trimmed, blank ones dropped (paths, excludes). */
-export const lines = (text: string): string[] =>
-  text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean);

@@ -6,6 +6,7 @@ import { api, setCsrfToken, SIGNED_OUT_EVENT, type Schemas } from './api';
 import { href, useRoute } from './router';
 import { Agents } from './pages/Agents';
 import { Dashboard } from './pages/Dashboard';
+import { JobPage } from './pages/JobPage';
 import { Jobs } from './pages/Jobs';
 import { Repositories } from './pages/Repositories';
 import { RunPage } from './pages/RunPage';
@@ -78,7 +79,7 @@ function Page(props: { page: string; id: string | undefined; session: Session; r
     case 'runs':
       return props.id ? <RunPage runId={props.id} temporalUiUrl={props.session.temporalUiUrl ?? null} /> : <Runs route={props.route} />;
     case 'jobs':
-      return <Jobs />;
+      return props.id ? <JobPage jobId={Number(props.id)} /> : <Jobs />;
     case 'snapshots':
       return props.id ? <SnapshotBrowser snapshotId={props.id} route={props.route} /> : <Snapshots route={props.route} />;
     case 'repositories':

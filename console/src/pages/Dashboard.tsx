@@ -2,21 +2,8 @@
 import { api, ok, type Schemas } from '../api';
 import { useLoad } from '../hooks';
 import { href } from '../router';
+import { STRIP, stripsByJob } from '../strips';
 import { Ago, Status } from '../ui';
-
-const STRIP = 30;
-
-/** A job's backups, newest first, at most STRIP of them, from one list of recent runs. */
-export function stripsByJob(runs: Schemas['Run'][]): Map<number, Schemas['Run'][]> {
-  const byJob = new Map<number, Schemas['Run'][]>();
-  for (const r of runs) {
-    if (r.jobId === null || r.kind !== 'backup') continue;
-    const list = byJob.get(r.jobId) ?? [];
-    if (list.length < STRIP) list.push(r);
-    byJob.set(r.jobId, list);
-  }
-  return byJob;
-}
 
 async function loadDashboard() {
   const [jobs, agents, runs, waiting] = await Promise.all([
@@ -79,7 +66,7 @@ export function Dashboard() {
           {data.jobs.map((j) => (
             <tr key={j.id} data-job={j.name} class={j.health?.stale ? 'stale' : ''}>
               <td>
-                <a href={href('runs', { jobId: j.id })}>{j.name}</a>
+                <a href={href(`jobs/${j.id}`)}>{j.name}</a>
                 {j.health?.stale && <span class="badge bad">stale</span>}
               </td>
               <td>{j.agent}</td>

@@ -38,7 +38,7 @@ export function Jobs() {
             <tr key={j.id} data-job={j.name}>
               <td>{j.id}</td>
               <td>
-                <a href={href('runs', { jobId: j.id })}>{j.name}</a>
+                <a href={href(`jobs/${j.id}`)}>{j.name}</a>
               </td>
               <td>{j.agent}</td>
               <td>{j.repositoryId}</td>
@@ -61,7 +61,7 @@ export function Jobs() {
 function CreateJob(props: { onCreated: () => void }) {
   const { data: repos } = useLoad(() => ok(api.GET('/v1/repositories')), []);
   const { data: agents } = useLoad(() => ok(api.GET('/v1/agents')), []);
-  const [form, setForm] = useState({ name: '', agent: '', repositoryId: '', paths: '', excludes: '' });
+  const [form, setForm] = useState({ name: '', agent: '', repositoryId: '', paths: '', excludes: '', postHook: '' });
   const [errors, setErrors] = useState(NO_ERRORS);
   const [created, setCreated] = useState<string | null>(null);
   const set = (k: keyof typeof form) => (e: { currentTarget: { value: string } }) => setForm({ ...form, [k]: e.currentTarget.value });
@@ -77,11 +77,12 @@ function CreateJob(props: { onCreated: () => void }) {
             repositoryId: Number(form.repositoryId || repos?.items[0]?.id || 0),
             paths: lines(form.paths),
             ...(form.excludes.trim() ? { excludes: lines(form.excludes) } : {}),
+            ...(form.postHook.trim() ? { postHook: form.postHook } : {}),
           },
         }),
       );
       setCreated(`job ${j.name} created (id ${j.id})`);
-      setForm({ name: '', agent: form.agent, repositoryId: form.repositoryId, paths: '', excludes: '' });
+      setForm({ name: '', agent: form.agent, repositoryId: form.repositoryId, paths: '', excludes: '', postHook: '' });
       props.onCreated();
     } catch (err) {
       setErrors(errorsOf(err));
@@ -114,6 +115,9 @@ function CreateJob(props: { onCreated: () => void }) {
       </Field>
       <Field name="excludes" label="Excludes (one a line)" errors={errors}>
         <textarea name="excludes" rows={2} value={form.excludes} onInput={set('excludes')} />
+      </Field>
+      <Field name="postHook" label="Post hook (shell, on the agent)" errors={errors} hint="Runs after every backup, also a failed one; its output goes to the run log">
+        <input name="postHook" value={form.postHook} onInput={set('postHook')} />
       </Field>
       <GeneralError errors={errors} />
       {created && <p class="notice">{created}</p>}

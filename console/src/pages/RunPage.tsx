@@ -4,6 +4,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ok, type Schemas } from '../api';
 import { useLoad } from '../hooks';
 import { href } from '../router';
+import { mergeSteps, timeline } from '../run-steps';
 import { Ago, formatBytes, formatDuration, isActive, ProgressBar, Status } from '../ui';
 
 type LogLine = Schemas['RunLogLine'];
@@ -29,23 +30,14 @@ function useRunLog(runId: string): { lines: LogLine[]; ended: boolean } {
   return { lines, ended };
 }
 
-/** Steps in order: those the workflow reported while it ran, then any the log names. */
-export function timeline(seen: readonly string[], current: string | null, log: readonly LogLine[]): string[] {
-  const steps = [...seen];
-  for (const s of [...(current ? [current] : []), ...log.map((l) => l.step)]) if (!steps.includes(s)) steps.push(s);
-  return steps;
-}
-
 export function RunPage(props: { runId: string; temporalUiUrl: string | null }) {
   const { data: run, error, reload } = useLoad(() => ok(api.GET('/v1/runs/{runId}', { params: { path: { runId: props.runId } } })), [props.runId], 1_000);
   const { lines, ended } = useRunLog(props.runId);
   const [stepsSeen, setStepsSeen] = useState<string[]>([]);
   const [actionError, setActionError] = useState<string | null>(null);
   const logEnd = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    const done = run?.live?.stepsDone;
-    if (done) setStepsSeen((s) => (done.length > s.length ? done : s));
-  }, [run?.live?.stepsDone.join()]);
+  const reported = run?.live ? [...run.live.stepsDone, run.live.step] : [];
+  useEffect(() => setStepsSeen((s) => mergeSteps(s, reported)), [reported.join()]);
   useEffect(() => logEnd.current?.scrollIntoView({ block: 'nearest' }), [lines.length]);
   if (!run) return <p class={error ? 'form-error' : 'muted'}>{error ?? 'Loading…'}</p>;
 
