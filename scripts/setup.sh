@@ -104,8 +104,10 @@ command -v sshfs >/dev/null || lean+=(sshfs)
 # promtool (from Debian's prometheus) checks and unit-tests deploy/prometheus/alerts.yml. Without
 # recommends; the package's service is not used (docker-compose runs Prometheus).
 command -v promtool >/dev/null || lean+=(prometheus)
-# The CLI's terminal test runs `backstop jobs run --wait` in a real terminal: tmux.
+# The CLI's terminal test runs `backstop jobs run --wait` in a real terminal: tmux; and its
+# completion script in the shells it is for: bash (always there) and zsh.
 command -v tmux >/dev/null || lean+=(tmux)
+command -v zsh >/dev/null || lean+=(zsh)
 # The web console's browser tests drive Debian's Chromium headless (playwright-core; the
 # browser is never downloaded by npm).
 command -v chromium >/dev/null || lean+=(chromium)
@@ -122,7 +124,7 @@ if ((${#missing[@]} + ${#lean[@]})); then
     exit 1
   fi
 else
-  say "fuse3, btrfs-progs, lvm2, PostgreSQL, MariaDB, borg, sshfs, sftp-server, sshd, promtool, tmux, chromium: present"
+  say "fuse3, btrfs-progs, lvm2, PostgreSQL, MariaDB, borg, sshfs, sftp-server, sshd, promtool, tmux, zsh, chromium: present"
 fi
 
 # --- npm ----------------------------------------------------------------------------

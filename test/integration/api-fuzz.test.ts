@@ -59,7 +59,9 @@ describe('the API under fuzzing', () => {
     expect(up.proc.exitCode).toBeNull();
     const api = new ApiClient(apiUrl, token);
     await api.waitUntilHealthy(60_000);
-    expect((await api.listRepositories()).some((r) => r.name === 'sample')).toBe(true);
+    // The fuzzer may have renamed or deleted the sample (both are operations it calls); the
+    // catalog still answers.
+    expect(Array.isArray(await api.listRepositories())).toBe(true);
     const children = childrenOf(up.proc.pid!).map((p) => p.cmd);
     for (const role of [/temporal server start-dev/, /postgres -D/, / api$/, / worker server$/]) expect(children.some((c) => role.test(c))).toBe(true);
     // The local agent runs, unless the fuzzer revoked it; then it stays down and says why.
