@@ -48,7 +48,7 @@ async function createJobs(stack: Stack, count: number, work: string): Promise<vo
   // 30 finished backups a job, hourly, one in seven failed.
   await stack.catalog.db.query(`
     INSERT INTO runs (id, job_id, kind, workflow_id, repository_id, agent_name, status, engine_site, started_at, finished_at, stats)
-    SELECT gen_random_uuid(), j.id, 'backup', 'backup/' || j.id || '/bench-' || n, j.repository_id, j.agent, CASE WHEN (j.id + n) % 7 = 0 THEN 'failed' ELSE 'succeeded' END, 'agent',
+    SELECT gen_random_uuid(), j.id, 'backup', 'backup/' || j.id || '/bench-' || n, j.repository_id, (SELECT a.name FROM agents a WHERE a.id = j.agent_id), CASE WHEN (j.id + n) % 7 = 0 THEN 'failed' ELSE 'succeeded' END, 'agent',
            now() - make_interval(hours => n), now() - make_interval(hours => n) + interval '2 minutes',
            jsonb_build_object('filesNew', 1, 'filesChanged', 0, 'filesUnmodified', 0, 'dirsNew', 0, 'dirsChanged', 0, 'dirsUnmodified', 0, 'dataAdded', 1048576 * n, 'totalFilesProcessed', 10, 'totalBytesProcessed', 10485760, 'durationSeconds', 120)
       FROM jobs j CROSS JOIN generate_series(1, 30) AS n`);

@@ -205,6 +205,49 @@ describe('the web console', () => {
     await shot('run-cancelled');
   });
 
+  it("edits and deletes a job and a repository, with the API's errors at the field or in words", async () => {
+    const spareRepo = await stack.api.createRepository({ name: 'spare-repo', url: join(work, 'spare-repo'), password: 'a spare passphrase' });
+    await stack.api.createJob({ name: 'spare-job', agent: 'local', repositoryId: spareRepo.id, paths: [join(work, 'dataset')] });
+    // Deleting asks first (window.confirm): the operator says yes.
+    const yes = (d: { accept(): Promise<void> }) => void d.accept();
+    page.on('dialog', yes);
+    try {
+      await page.goto(`${consoleUrl}#/jobs`);
+      await page.locator('tr[data-job="spare-job"] button', { hasText: 'Edit' }).click();
+      const form = page.locator('form[data-form="edit-job"]');
+      await form.locator('input[name="name"]').fill('renamed-job');
+      await form.locator('textarea[name="paths"]').fill('not/absolute');
+      await form.locator('button[type="submit"]').click();
+      await form.locator('[data-field="paths"] .field-error').waitFor();
+      await shot('job-edit-validation-error');
+      await form.locator('textarea[name="paths"]').fill(join(work, 'dataset'));
+      await form.locator('button[type="submit"]').click();
+      await page.locator('tr[data-job="renamed-job"]').waitFor();
+      expect(await page.locator('tr[data-job="spare-job"]').count()).toBe(0);
+
+      // The repository still holds a job's backups: removing it is refused, and the page says why.
+      await page.goto(`${consoleUrl}#/repositories`);
+      await page.locator('tr[data-repository="spare-repo"] button', { hasText: 'Edit' }).click();
+      const repoForm = page.locator('form[data-form="edit-repository"]');
+      await repoForm.locator('input[name="name"]').fill('spare-renamed');
+      await repoForm.locator('button[type="submit"]').click();
+      await page.locator('tr[data-repository="spare-renamed"]').waitFor();
+      await page.locator('tr[data-repository="spare-renamed"] button', { hasText: 'Delete' }).click();
+      await page.locator('.form-error', { hasText: 'renamed-job' }).waitFor();
+      await shot('repository-delete-refused');
+
+      await page.goto(`${consoleUrl}#/jobs`);
+      await page.locator('tr[data-job="renamed-job"] button', { hasText: 'Delete' }).click();
+      await page.locator('tr[data-job="renamed-job"]').waitFor({ state: 'detached' });
+      await page.goto(`${consoleUrl}#/repositories`);
+      await page.locator('tr[data-repository="spare-renamed"] button', { hasText: 'Delete' }).click();
+      await page.locator('tr[data-repository="spare-renamed"]').waitFor({ state: 'detached' });
+    } finally {
+      page.off('dialog', yes);
+    }
+    expect((await stack.api.listJobs()).map((j) => j.name)).not.toContain('renamed-job');
+  });
+
   it('shows the agents page, signs out, and never asked anything of the internet', async () => {
     await page.goto(`${consoleUrl}#/agents`);
     await page.locator('tr[data-agent="local"]').waitFor();

@@ -6,12 +6,26 @@ import { errorsOf, Field, GeneralError, NO_ERRORS } from '../forms';
 import { useLoad } from '../hooks';
 import { Ago } from '../ui';
 
+type Repository = Schemas['Repository'];
+
 export function Repositories() {
   const { data, error, reload } = useLoad(() => ok(api.GET('/v1/repositories')), []);
+  const [editing, setEditing] = useState<Repository | null>(null);
+  const [listError, setListError] = useState<string | null>(null);
+  const remove = async (repo: Repository) => {
+    if (!window.confirm(`Remove repository ${repo.name} from Backstop? Its data stays where it is.`)) return;
+    setListError(null);
+    try {
+      await ok(api.DELETE('/v1/repositories/{id}', { params: { path: { id: repo.id } } }));
+      reload();
+    } catch (e) {
+      setListError(e instanceof Error ? e.message : String(e));
+    }
+  };
   return (
     <section>
       <h1>Repositories</h1>
-      {error && <p class="form-error">{error}</p>}
+      {(error ?? listError) && <p class="form-error">{error ?? listError}</p>}
       <table class="repositories">
         <thead>
           <tr>
@@ -20,6 +34,7 @@ export function Repositories() {
             <th>Engine</th>
             <th>URL</th>
             <th>Created</th>
+            <th />
           </tr>
         </thead>
         <tbody>
@@ -34,11 +49,28 @@ export function Repositories() {
               <td>
                 <Ago at={r.createdAt} />
               </td>
+              <td>
+                <button onClick={() => setEditing(r)}>Edit</button>{' '}
+                <button class="danger" onClick={() => void remove(r)}>
+                  Delete
+                </button>
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
-      <CreateRepository onCreated={reload} />
+      {editing ? (
+        <EditRepository
+          key={editing.id}
+          repository={editing}
+          onDone={() => {
+            setEditing(null);
+            reload();
+          }}
+        />
+      ) : (
+        <CreateRepository onCreated={reload} />
+      )}
     </section>
   );
 }
@@ -82,6 +114,42 @@ function CreateRepository(props: { onCreated: () => void }) {
       <GeneralError errors={errors} />
       {created && <p class="notice">{created}</p>}
       <button type="submit">Create repository</button>
+    </form>
+  );
+}
+
+/** What a repository lets change: its name and its post-prune script (PATCH, changed fields only). */
+function EditRepository(props: { repository: Repository; onDone: () => void }) {
+  const [name, setName] = useState(props.repository.name);
+  const [script, setScript] = useState(props.repository.postPruneScript ?? '');
+  const [errors, setErrors] = useState(NO_ERRORS);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setErrors(NO_ERRORS);
+    const changes: Schemas['RepositoryUpdate'] = {};
+    if (name !== props.repository.name) changes.name = name;
+    if (script !== (props.repository.postPruneScript ?? '')) changes.postPruneScript = script.trim() ? script : null;
+    try {
+      if (Object.keys(changes).length) await ok(api.PATCH('/v1/repositories/{id}', { params: { path: { id: props.repository.id } }, body: changes }));
+      props.onDone();
+    } catch (err) {
+      setErrors(errorsOf(err));
+    }
+  };
+  return (
+    <form class="card" onSubmit={submit} data-form="edit-repository">
+      <h2>Edit repository {props.repository.name}</h2>
+      <Field name="name" label="Name" errors={errors}>
+        <input name="name" value={name} onInput={(e) => setName(e.currentTarget.value)} />
+      </Field>
+      <Field name="postPruneScript" label="Post-prune script" errors={errors}>
+        <input name="postPruneScript" value={script} onInput={(e) => setScript(e.currentTarget.value)} />
+      </Field>
+      <GeneralError errors={errors} />
+      <button type="submit">Save repository</button>{' '}
+      <button type="button" class="secondary" onClick={props.onDone}>
+        Cancel
+      </button>
     </form>
   );
 }
