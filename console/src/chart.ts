@@ -7,6 +7,8 @@ type Run = components['schemas']['Run'];
 export interface Series {
   /** SVG polyline points, "x,y x,y …", oldest left. */
   points: string;
+  /** The same points, one dot each (a single backup draws no line). */
+  dots: Array<[number, number]>;
   max: number;
 }
 
@@ -24,14 +26,13 @@ export function polyline(times: number[], values: number[], width: number, heigh
   const max = Math.max(0, ...values);
   const t0 = Math.min(...times);
   const span = Math.max(...times) - t0 || 1;
-  const points = values
-    .map((v, i) => {
-      const x = times.length === 1 ? width / 2 : ((times[i]! - t0) / span) * width;
-      const y = height - (max > 0 ? (v / max) * height : 0);
-      return `${x.toFixed(1)},${y.toFixed(1)}`;
-    })
-    .join(' ');
-  return { points, max };
+  const dots = values.map((v, i): [number, number] => {
+    const x = times.length === 1 ? width / 2 : ((times[i]! - t0) / span) * width;
+    const y = height - (max > 0 ? (v / max) * height : 0);
+    return [Number(x.toFixed(1)), Number(y.toFixed(1))];
+  });
+  const points = dots.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(' ');
+  return { points, dots, max };
 }
 
 export function jobChart(runs: readonly Run[], width: number, height: number): JobChart {

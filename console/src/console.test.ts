@@ -7,6 +7,7 @@ import { ProblemError } from './problem';
 import { errorsOf } from './form-errors';
 import { stripsByJob, STRIP } from './strips';
 import { mergeSteps, timeline } from './run-steps';
+import { parseJsonObject } from './json-field';
 
 type Run = components['schemas']['Run'];
 
@@ -80,7 +81,15 @@ describe('timeline', () => {
 
 describe('job chart', () => {
   it('scales values into the box, oldest left, the largest at the top', () => {
-    expect(polyline([0, 50, 100], [0, 5, 10], 200, 100)).toEqual({ points: '0.0,100.0 100.0,50.0 200.0,0.0', max: 10 });
+    expect(polyline([0, 50, 100], [0, 5, 10], 200, 100)).toEqual({
+      points: '0.0,100.0 100.0,50.0 200.0,0.0',
+      dots: [
+        [0, 100],
+        [100, 50],
+        [200, 0],
+      ],
+      max: 10,
+    });
     expect(polyline([7], [3], 200, 100).points).toBe('100.0,0.0');
     expect(polyline([1, 2], [0, 0], 200, 100).points).toBe('0.0,100.0 200.0,100.0');
   });
@@ -94,5 +103,14 @@ describe('job chart', () => {
     expect(c).toMatchObject({ count: 2, first: '2026-12-01T00:00:00Z', last: '2026-12-02T00:00:00Z' });
     expect(c.duration.points).toBe('0.0,5.0 100.0,0.0');
     expect(c.bytesAdded.points).toBe('0.0,0.0 100.0,6.7');
+  });
+});
+
+describe('JSON settings fields', () => {
+  it('takes a JSON object, blank as {}, and names what is wrong otherwise', () => {
+    expect(parseJsonObject('{"url": "http://x"}')).toEqual({ value: { url: 'http://x' } });
+    expect(parseJsonObject('  ')).toEqual({ value: {} });
+    expect(parseJsonObject('[1]')).toEqual({ error: expect.stringContaining('must be a JSON object') });
+    expect(parseJsonObject('{"url": ')).toEqual({ error: expect.stringContaining('is not valid JSON') });
   });
 });

@@ -3,7 +3,7 @@
 import type { ComponentChildren } from 'preact';
 import type { FormErrors } from './form-errors';
 
-export { errorsOf, lines, NO_ERRORS } from './form-errors';
+export { errorsOf, lines, NO_ERRORS, type FormErrors } from './form-errors';
 
 export function Field(props: { name: string; label: string; errors: FormErrors; hint?: string; children: ComponentChildren }) {
   const messages = props.errors.fields[props.name];

@@ -5,6 +5,9 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, setCsrfToken, SIGNED_OUT_EVENT, type Schemas } from './api';
 import { href, useRoute } from './router';
 import { Agents } from './pages/Agents';
+import { Channels } from './pages/Channels';
+import { Plugins } from './pages/Plugins';
+import { Scripts } from './pages/Scripts';
 import { Dashboard } from './pages/Dashboard';
 import { JobPage } from './pages/JobPage';
 import { Jobs } from './pages/Jobs';
@@ -24,6 +27,9 @@ const NAV: Array<[string, string]> = [
   ['snapshots', 'Snapshots'],
   ['repositories', 'Repositories'],
   ['agents', 'Agents'],
+  ['scripts', 'Scripts'],
+  ['plugins', 'Plugins'],
+  ['channels', 'Notifications'],
 ];
 
 function App() {
@@ -86,6 +92,12 @@ function Page(props: { page: string; id: string | undefined; session: Session; r
       return <Repositories />;
     case 'agents':
       return <Agents />;
+    case 'scripts':
+      return <Scripts />;
+    case 'plugins':
+      return <Plugins route={props.route} />;
+    case 'channels':
+      return <Channels />;
     default:
       return <p>No such page.</p>;
   }

@@ -248,9 +248,58 @@ describe('the web console', () => {
     expect((await stack.api.listJobs()).map((j) => j.name)).not.toContain('renamed-job');
   });
 
+  it('schedules the job, and creates scripts and notification channels, with errors at their fields', async () => {
+    const job = (await stack.api.listJobs()).find((j) => j.name === 'console-job')!;
+    await page.goto(`${consoleUrl}#/jobs/${job.id}`);
+    const schedule = page.locator('form[data-form="schedule"]');
+    await schedule.locator('[data-schedule="none"]').waitFor();
+    // The chart of the job's backups: the one that succeeded (the cancelled one has no stats).
+    await page.locator('.charts[data-points="1"] svg.chart.duration polyline').waitFor({ state: 'attached' });
+    await schedule.locator('textarea[name="cron"]').fill('not a cron');
+    await schedule.locator('button[type="submit"]').click();
+    await schedule.locator('.form-error, .field-error').first().waitFor();
+    await schedule.locator('textarea[name="cron"]').fill('0 3 * * *');
+    await schedule.locator('button[type="submit"]').click();
+    await schedule.locator('[data-schedule="active"]').waitFor();
+    await schedule.locator('button', { hasText: 'Pause' }).click();
+    await schedule.locator('[data-schedule="paused"]').waitFor();
+    await shot('job');
+    await schedule.locator('button', { hasText: 'Remove schedule' }).click();
+    await schedule.locator('[data-schedule="none"]').waitFor();
+
+    await page.goto(`${consoleUrl}#/scripts`);
+    const scriptForm = page.locator('form[data-form="create-script"]');
+    await scriptForm.locator('input[name="name"]').fill('-bad name');
+    await scriptForm.locator('textarea[name="body"]').fill('echo pre');
+    await scriptForm.locator('button[type="submit"]').click();
+    await scriptForm.locator('[data-field="name"] .field-error').waitFor();
+    await scriptForm.locator('input[name="name"]').fill('pre-check');
+    await scriptForm.locator('button[type="submit"]').click();
+    await page.locator('tr[data-script="pre-check"]').waitFor();
+    await shot('scripts');
+
+    await page.goto(`${consoleUrl}#/channels`);
+    const channelForm = page.locator('form[data-form="create-channel"]');
+    await channelForm.locator('input[name="name"]').fill('ops-hook');
+    await channelForm.locator('select[name="kind"]').selectOption('webhook');
+    await channelForm.locator('textarea[name="settings"]').fill('{"url": ');
+    await channelForm.locator('button[type="submit"]').click();
+    await channelForm.locator('[data-field="settings"] .field-error').waitFor();
+    await channelForm.locator('textarea[name="settings"]').fill('{"url": "http://127.0.0.1:9/hook"}');
+    await channelForm.locator('button[type="submit"]').click();
+    await page.locator('tr[data-channel="ops-hook"]').waitFor();
+    await shot('channels');
+    await page.goto(`${consoleUrl}#/plugins`);
+    await page.locator('form[data-form="create-plugin-config"]').waitFor();
+    await shot('plugins');
+  });
+
   it('shows the agents page, signs out, and never asked anything of the internet', async () => {
     await page.goto(`${consoleUrl}#/agents`);
     await page.locator('tr[data-agent="local"]').waitFor();
+    // An enrollment token, shown once.
+    await page.locator('button', { hasText: 'Create enrollment token' }).click();
+    expect(await page.locator('[data-token-once] code').textContent()).toMatch(/^bsb_/);
     await shot('agents');
     await page.locator('header button', { hasText: 'Sign out' }).click();
     await page.locator('input[name="token"]').waitFor();

@@ -88,7 +88,7 @@ describe('backstop up', () => {
       await browser.page.goto(url!);
       await browser.page.fill('input[name="token"]', adminToken);
       await browser.page.click('button[type="submit"]');
-      await browser.page.locator('tr[data-job="sample"] .status-succeeded').waitFor();
+      await browser.page.locator('tr[data-job="sample"] span.status-succeeded').waitFor();
       await browser.page.screenshot({ path: join(ROOT, '.artifacts', 'console', 'embedded-dashboard.png'), fullPage: true });
       expect(browser.offsite).toEqual([]);
     } finally {
