@@ -7,7 +7,7 @@ import { SESSION_LIFETIME_MS, clearedSessionCookie, sessionCookie } from '../con
 export const createSession = handler('createSession', async (ctx, { body }) => {
   const session = await ctx.catalog.consoleSessions.open(body.token, SESSION_LIFETIME_MS);
   if (!session) throw new UnauthorizedError('sign-in needs a valid admin token');
-  ctx.logger.info({ token: session.identity.name }, 'console sign-in');
+  ctx.logger.info({ tokenName: session.identity.name }, 'console sign-in');
   return {
     status: 201,
     body: { name: session.identity.name, csrfToken: session.csrfToken, expiresAt: session.expiresAt, temporalUiUrl: ctx.temporalUiUrl ?? null },

@@ -301,9 +301,13 @@ describe('the web console', () => {
     await page.locator('button', { hasText: 'Create enrollment token' }).click();
     expect(await page.locator('[data-token-once] code').textContent()).toMatch(/^bsb_/);
     await shot('agents');
+    const [session] = await browser.context.cookies();
     await page.locator('header button', { hasText: 'Sign out' }).click();
     await page.locator('input[name="token"]').waitFor();
     expect(await browser.context.cookies()).toEqual([]);
+    // The session ended on the server too: the old cookie, replayed, opens nothing.
+    const replay = await fetch(`${stack.api.baseUrl}/v1/jobs`, { headers: { cookie: `backstop_session=${session!.value}` } });
+    expect(replay.status).toBe(401);
     expect(browser.offsite).toEqual([]);
   });
 });
