@@ -203,6 +203,12 @@ describe('the web console', () => {
     await waitForRunStatus('cancelled');
     expect(await page.locator('.facts dd.bad').textContent()).toContain('cancelled by console operator');
     await shot('run-cancelled');
+    // The runs list, filtered by outcome with the page's own control: just this one.
+    await page.goto(`${consoleUrl}#/runs`);
+    await page.locator('table.runs tbody tr').nth(2).waitFor();
+    await page.locator('select[name="status"]').selectOption('cancelled');
+    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.querySelectorAll('table.runs tbody tr').length === 1);
+    expect(await page.locator('table.runs tbody tr .status').textContent()).toBe('cancelled');
   });
 
   it("edits and deletes a job and a repository, with the API's errors at the field or in words", async () => {

@@ -6,7 +6,7 @@ import { Ago, formatBytes, formatDuration, Status } from '../ui';
 
 const KINDS: Schemas['RunKind'][] = ['backup', 'restore', 'prune', 's3-sync', 'plugin-test', 'db-restore', 'check', 'drill'];
 const STATUSES: Schemas['RunStatus'][] = ['queued', 'awaiting-approval', 'running', 'succeeded', 'warning', 'failed', 'cancelled'];
-const FILTERS = ['jobId', 'agent', 'kind', 'status', 'since'] as const;
+const FILTERS = ['jobId', 'agent', 'kind', 'status', 'since', 'until'] as const;
 
 export function Runs(props: { route: Route }) {
   const q = props.route.query;
@@ -22,6 +22,7 @@ export function Runs(props: { route: Route }) {
               kind: (filter.kind || undefined) as Schemas['RunKind'] | undefined,
               status: (filter.status || undefined) as Schemas['RunStatus'] | undefined,
               since: filter.since ? new Date(filter.since).toISOString() : undefined,
+              until: filter.until ? new Date(filter.until).toISOString() : undefined,
               limit: 100,
             },
           },
@@ -49,7 +50,12 @@ export function Runs(props: { route: Route }) {
             <option key={s}>{s}</option>
           ))}
         </select>
-        <input name="since" type="datetime-local" value={filter.since} onChange={(e) => set('since', e.currentTarget.value)} />
+        <label>
+          from <input name="since" type="datetime-local" value={filter.since} onChange={(e) => set('since', e.currentTarget.value)} />
+        </label>
+        <label>
+          to <input name="until" type="datetime-local" value={filter.until} onChange={(e) => set('until', e.currentTarget.value)} />
+        </label>
       </form>
       {error && <p class="form-error">{error}</p>}
       <table class="runs">
