@@ -16,6 +16,7 @@ import { ApiClient } from '../../core/api-client';
 import { waitFor } from '../support/wait';
 import { apiLogErrors, FUZZ_SEED, runSchemathesis, schemathesisInstalled } from '../support/schemathesis';
 import { adminTokenOf, childrenOf, freeUpPorts, processesOfDataDir, startUp, stopUp, untilUp, type Up } from '../support/up';
+import { removeWorkDir } from '../support/work-dir';
 
 jest.setTimeout(900_000);
 
@@ -31,6 +32,8 @@ beforeAll(() => {
 
 afterAll(async () => {
   await stopUp(up);
+  // Last: every process that wrote there has stopped.
+  removeWorkDir(dataDir);
 });
 
 describe('the API under fuzzing', () => {

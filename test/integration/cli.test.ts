@@ -14,6 +14,7 @@ import { writeRandomFiles } from '../support/random-files';
 import { startStack, type Stack } from '../support/stack';
 import { ROOT, cliArgs } from '../support/tools';
 import { fatal, waitFor } from '../support/wait';
+import { removeWorkDir } from '../support/work-dir';
 
 jest.setTimeout(400_000);
 
@@ -70,6 +71,8 @@ afterAll(async () => {
   }
   await stack?.stop();
   await pg?.stop();
+  // Last: every process that wrote there has stopped.
+  removeWorkDir(work);
 });
 
 let jobId: number;

@@ -13,6 +13,7 @@ import { startStack, type Stack } from '../support/stack';
 import { openBrowser, type BrowserSession, type PageGlobals } from '../support/browser';
 import { writeRandomFiles } from '../support/random-files';
 import { ROOT } from '../support/tools';
+import { removeWorkDir } from '../support/work-dir';
 
 jest.setTimeout(300_000);
 
@@ -72,6 +73,8 @@ afterAll(async () => {
   await browser?.close();
   await stack?.stop();
   await pg?.stop();
+  // Last: every process that wrote there has stopped.
+  removeWorkDir(work);
 });
 
 describe('the web console', () => {

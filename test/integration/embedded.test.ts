@@ -18,6 +18,7 @@ import { Catalog } from '../../catalog/catalog';
 import { embeddedPostgresLayout } from '../../workers/embedded/embedded-postgres';
 import { openBrowser } from '../support/browser';
 import { ROOT } from '../support/tools';
+import { removeWorkDir } from '../support/work-dir';
 
 jest.setTimeout(600_000);
 
@@ -37,6 +38,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stopUp(running);
+  // Last: every process that wrote there has stopped.
+  removeWorkDir(dataDir);
 });
 
 describe('backstop up', () => {

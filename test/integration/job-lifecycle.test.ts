@@ -2,7 +2,7 @@
 // next run does, a refused edit changes nothing, and a delete never loses backup data — a
 // deleted job's snapshots stay listed and restorable, a deleted repository's data stays where
 // it is — while their schedules leave Temporal and a delete that would strand a run is refused.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScheduleNotFoundError } from '@temporalio/client';
@@ -12,6 +12,7 @@ import { startPostgres, type Postgres } from '../support/postgres';
 import { problemOf } from '../support/problem';
 import { ResticGate } from '../support/restic-gate';
 import { startStack, type Stack } from '../support/stack';
+import { removeWorkDir } from '../support/work-dir';
 
 jest.setTimeout(300_000);
 
@@ -38,7 +39,7 @@ afterAll(async () => {
   gate?.release();
   await stack?.stop();
   await pg?.stop();
-  if (work) rmSync(work, { recursive: true, force: true });
+  removeWorkDir(work);
 });
 
 const repository = (name: string) => stack.api.createRepository({ name, url: join(work, name), password: `${name}-password` });
