@@ -50,6 +50,14 @@ const UPDATE_COLUMNS: Record<keyof JobUpdate, string> = {
   postHook: 'post_hook',
 };
 
+/** One of a job's latest backup runs, for a strip of outcomes. */
+export interface RecentRun {
+  runId: string;
+  status: RunStatus;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
 /** A run of the job that has not finished, by id and kind (a job with one is not deleted). */
 export interface ActiveRunRef {
   id: string;
@@ -185,6 +193,25 @@ export class Jobs {
         },
       ]),
     );
+  }
+
+  /** The last `n` backup runs of each job, oldest first (the console's strip of outcomes). */
+  async recentRuns(jobIds: number[], n: number): Promise<Map<number, RecentRun[]>> {
+    const { rows } = await this.s.q.query(
+      `SELECT job_id, id, status, started_at, finished_at FROM (
+         SELECT r.job_id, r.id, r.status, r.started_at, r.finished_at,
+                row_number() OVER (PARTITION BY r.job_id ORDER BY r.started_at DESC, r.id DESC) AS nth
+           FROM runs r WHERE r.job_id = ANY($1::bigint[]) AND r.kind = 'backup') recent
+        WHERE nth <= $2 ORDER BY job_id, started_at, id`,
+      [jobIds, n],
+    );
+    const out = new Map<number, RecentRun[]>();
+    for (const r of rows) {
+      const list = out.get(Number(r.job_id)) ?? [];
+      list.push({ runId: String(r.id), status: r.status as RunStatus, startedAt: iso(r.started_at), finishedAt: isoOrNull(r.finished_at) });
+      out.set(Number(r.job_id), list);
+    }
+    return out;
   }
 
   /** Backup runs of each job: last success, last failure, the last run's status. */

@@ -20,8 +20,13 @@ export function jobView(job: Job) {
   return { ...rest, agent: agentName };
 }
 
+/** How many of a job's latest backup runs GET shows (the console's strip). */
+const RECENT_RUNS = 30;
+
 export const listJobs = handler('listJobs', async (ctx, { query }) => {
-  const items = (await allJobsWithHealth(ctx)).map(({ job, health }) => ({ ...jobView(job), health }));
+  const all = await allJobsWithHealth(ctx);
+  const recent = await ctx.catalog.jobs.recentRuns(all.map(({ job }) => job.id), RECENT_RUNS);
+  const items = all.map(({ job, health }) => ({ ...jobView(job), health, recentRuns: recent.get(job.id) ?? [] }));
   const stale = query.stale;
   return { status: 200, body: { items: stale === undefined ? items : items.filter((j) => j.health.stale === stale) } };
 });
@@ -32,7 +37,8 @@ export const getJob = handler('getJob', async (ctx, { params, query }) => {
   // One describe for both the schedule shown and the health derived from it.
   const view = await jobScheduleView(ctx, job.id, Math.max(nextRuns, FIRE_TIMES_FOR_HEALTH));
   const [{ health }] = await withHealth(ctx, [job], new Map(view ? [[job.id, view]] : []));
-  return { status: 200, body: { ...jobView(job), health, schedule: view && { ...view, nextRuns: view.nextRuns.slice(0, nextRuns) } } };
+  const recentRuns = (await ctx.catalog.jobs.recentRuns([job.id], RECENT_RUNS)).get(job.id) ?? [];
+  return { status: 200, body: { ...jobView(job), health, recentRuns, schedule: view && { ...view, nextRuns: view.nextRuns.slice(0, nextRuns) } } };
 });
 
 export const createJob = handler('createJob', async (ctx, { body: b }) => {

@@ -1,7 +1,7 @@
 import { BackstopError, ConflictError, ForbiddenError, InputError, NotFoundError } from '../../contract/errors';
 import { ScheduleKind, scheduleIdFor } from '../../contract/names';
 import { removeSchedule } from '../schedules';
-import { handler } from '../context';
+import { handler, type ApiContext } from '../context';
 import { repositoryS3Context, resticS3Env, serializeS3Credentials } from '../../core/s3';
 import {
   checkRepositoryEngineRequest,
@@ -15,9 +15,15 @@ import { openRepositoryAccess } from '../../catalog/repository-access';
 import { parseSshUrl } from '../../activities/shared/engines/borg/ssh';
 import { checkLocalRepositoryLocation, checkRepositoryUrl } from '../repository-location';
 
-export const listRepositories = handler('listRepositories', async (ctx) => ({ status: 200, body: { items: await ctx.catalog.repositories.list() } }));
+/** Repositories with what their catalogued snapshots take. */
+async function withUsage<R extends { id: number }>(ctx: ApiContext, repositories: R[]) {
+  const usage = await ctx.catalog.repositories.usage(repositories.map((r) => r.id));
+  return repositories.map((r) => ({ ...r, usage: usage.get(r.id) ?? { snapshots: 0, addedBytes: 0 } }));
+}
 
-export const getRepository = handler('getRepository', async (ctx, { params }) => ({ status: 200, body: await ctx.catalog.repositories.get(params.id) }));
+export const listRepositories = handler('listRepositories', async (ctx) => ({ status: 200, body: { items: await withUsage(ctx, await ctx.catalog.repositories.list()) } }));
+
+export const getRepository = handler('getRepository', async (ctx, { params }) => ({ status: 200, body: (await withUsage(ctx, [await ctx.catalog.repositories.get(params.id)]))[0]! }));
 
 export const createRepository = handler('createRepository', async (ctx, { body: b }) => {
   const engine = b.engine ?? 'restic';

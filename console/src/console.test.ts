@@ -5,7 +5,6 @@ import { jobChart, polyline } from './chart';
 import { fieldOf, formErrors, lines } from './form-errors';
 import { ProblemError } from './problem';
 import { errorsOf } from './form-errors';
-import { stripsByJob, STRIP } from './strips';
 import { mergeSteps, timeline } from './run-steps';
 import { parseJsonObject } from './json-field';
 
@@ -58,14 +57,6 @@ describe('form errors', () => {
   });
 });
 
-describe('strips', () => {
-  it('keeps the newest STRIP backups of each job, skipping other kinds and repository runs', () => {
-    const runs = [...Array.from({ length: STRIP + 5 }, (_, i) => run({ id: `b${i}` })), run({ id: 'p', kind: 'prune', jobId: null }), run({ id: 'd', kind: 'drill' }), run({ id: 'o', jobId: 2 })];
-    const strips = stripsByJob(runs);
-    expect(strips.get(1)!.map((r) => r.id)).toEqual(Array.from({ length: STRIP }, (_, i) => `b${i}`));
-    expect(strips.get(2)!.map((r) => r.id)).toEqual(['o']);
-  });
-});
 
 describe('timeline', () => {
   it('lists the steps seen, the current one, then those only the log names, each once', () => {

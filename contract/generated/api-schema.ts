@@ -1490,6 +1490,16 @@ export interface components {
             postPruneScript?: string | null;
             /** Format: date-time */
             createdAt: string;
+            /**
+             * @description In GET /v1/repositories and GET /v1/repositories/{id}, from the catalog (no engine
+             *     call): the snapshots it holds and the data their backups added (after deduplication
+             *     and compression; a prune frees some of it, so this is an upper bound of what the
+             *     catalogued snapshots take).
+             */
+            usage?: {
+                snapshots: number;
+                addedBytes: number;
+            };
         };
         RepositoryUpdate: {
             name?: string;
@@ -1599,6 +1609,16 @@ export interface components {
             schedule?: components["schemas"]["Schedule"] | null;
             /** @description In GET /v1/jobs and GET /v1/jobs/{id}. */
             health?: components["schemas"]["JobHealth"];
+            /** @description In GET /v1/jobs and GET /v1/jobs/{id}, the job's last 30 backup runs, oldest first (a strip of outcomes at a glance). */
+            recentRuns?: {
+                /** Format: uuid */
+                runId: string;
+                status: components["schemas"]["RunStatus"];
+                /** Format: date-time */
+                startedAt: string;
+                /** Format: date-time */
+                finishedAt: string | null;
+            }[];
         };
         JobHealth: {
             /**

@@ -2,9 +2,9 @@
 // real stack: sign in with a token, create a repository and a job with the console's forms,
 // run the job and watch its progress reach 100 %, browse the snapshot and download a file,
 // restore a file (every restore waits for approval here), approve it and find the file on
-// disk, cancel a running backup. A screenshot of each page goes to .artifacts/console/.
+// disk, reject a restore of the whole snapshot and approve another, cancel a running backup. A screenshot of each page goes to .artifacts/console/.
 // Waits are on what the page shows (its data-* attributes and texts), never fixed sleeps.
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -166,6 +166,10 @@ describe('the web console', () => {
 
     await page.goto(consoleUrl);
     await page.locator('tr[data-job="console-job"] .strip .cell.status-succeeded').waitFor();
+    // What the repository holds, from the catalog: the one snapshot and the data it added.
+    const usage = page.locator('tr[data-repository="console-repo"] td.num');
+    await usage.first().waitFor();
+    expect(await usage.allTextContents()).toEqual(['1', expect.stringMatching(/^[\d.]+ MiB$/)]);
     await shot('dashboard');
     await page.goto(`${consoleUrl}#/runs`);
     await page.locator('table.runs tbody tr').first().waitFor();
@@ -196,6 +200,38 @@ describe('the web console', () => {
     expect(readFileSync(join(target, dataset, 'notes.txt'), 'utf8')).toBe('restore me through the console\n');
   });
 
+  it('restores the whole snapshot when nothing is chosen; a rejected restore writes nothing', async () => {
+    const dataset = join(work, 'dataset');
+    const openSnapshot = async () => {
+      await page.goto(`${consoleUrl}#/snapshots`);
+      await page.locator('table.snapshots tbody tr a').first().click();
+      await page.locator('tr[data-entry="notes.txt"]').waitFor();
+      await page.locator('form.restore h2', { hasText: 'the whole snapshot' }).waitFor();
+    };
+    const rejected = join(work, 'restores', 'whole-rejected');
+    await openSnapshot();
+    await page.fill('form.restore input[name="target"]', rejected);
+    await page.locator('form.restore button[type="submit"]').click();
+    await waitForRunStatus('awaiting-approval', 60_000);
+    await page.locator('.actions button', { hasText: 'Reject' }).click();
+    await waitForRunStatus('cancelled');
+    expect(await page.locator('.facts dd.bad').textContent()).toContain('restore rejected by console operator');
+    await shot('restore-rejected');
+    expect(existsSync(join(rejected, dataset))).toBe(false);
+
+    const whole = join(work, 'restores', 'whole');
+    await openSnapshot();
+    await page.fill('form.restore input[name="target"]', whole);
+    await page.locator('form.restore button[type="submit"]').click();
+    await waitForRunStatus('awaiting-approval', 60_000);
+    await page.locator('.actions button', { hasText: 'Approve' }).click();
+    await waitForRunStatus('succeeded');
+    // Every file of the source (as the first backup saw it) came back, byte for byte.
+    const names = readdirSync(dataset).filter((n) => n !== 'more');
+    expect(readdirSync(join(whole, dataset)).sort()).toEqual(names.sort());
+    for (const n of names) expect(readFileSync(join(whole, dataset, n)).equals(readFileSync(join(dataset, n)))).toBe(true);
+  });
+
   it('cancels a running backup', async () => {
     // New data (~48 MiB through the capped restic) so the second backup is not a quick no-op.
     writeRandomFiles(join(work, 'dataset', 'more'), 12, 4 * 1024 * 1024);
@@ -209,6 +245,8 @@ describe('the web console', () => {
     // The runs list, filtered by outcome with the page's own control: just this one.
     await page.goto(`${consoleUrl}#/runs`);
     await page.locator('table.runs tbody tr').nth(2).waitFor();
+    // (The rejected restore above is cancelled too: the kind filter leaves the backup.)
+    await page.locator('select[name="kind"]').selectOption('backup');
     await page.locator('select[name="status"]').selectOption('cancelled');
     await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.querySelectorAll('table.runs tbody tr').length === 1);
     expect(await page.locator('table.runs tbody tr .status').textContent()).toBe('cancelled');

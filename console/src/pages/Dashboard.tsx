@@ -1,19 +1,23 @@
-// At a glance: every job's health and its last 30 backups, agents, runs waiting for approval.
+// At a glance: every job's health and its last 30 backups, agents, runs waiting for approval,
+// and what each repository holds.
 import { api, ok, type Schemas } from '../api';
 import { useLoad } from '../hooks';
 import { href } from '../router';
-import { STRIP, stripsByJob } from '../strips';
-import { Ago, Status } from '../ui';
+import { Ago, formatBytes, Status } from '../ui';
+
+/** The API's strip length: each job's last 30 backup runs come with the job (recentRuns). */
+const STRIP = 30;
+
+type RecentRun = NonNullable<Schemas['Job']['recentRuns']>[number];
 
 async function loadDashboard() {
-  const [jobs, agents, runs, waiting] = await Promise.all([
+  const [jobs, agents, waiting, repositories] = await Promise.all([
     ok(api.GET('/v1/jobs')),
     ok(api.GET('/v1/agents')),
-    // One page of the newest backups feeds every strip: the API lists at most 500 at once.
-    ok(api.GET('/v1/runs', { params: { query: { kind: 'backup', limit: 500 } } })),
     ok(api.GET('/v1/runs', { params: { query: { status: 'awaiting-approval', limit: 50 } } })),
+    ok(api.GET('/v1/repositories')),
   ]);
-  return { jobs: jobs.items, agents: agents.items, strips: stripsByJob(runs.items), waiting: waiting.items };
+  return { jobs: jobs.items, agents: agents.items, waiting: waiting.items, repositories: repositories.items };
 }
 
 export function Dashboard() {
@@ -83,8 +87,29 @@ export function Dashboard() {
                 <Ago at={j.health?.nextRunAt} />
               </td>
               <td>
-                <RunStrip runs={data.strips.get(j.id) ?? []} />
+                <RunStrip runs={j.recentRuns ?? []} />
               </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <h2>Repositories</h2>
+      <table class="repositories-usage">
+        <thead>
+          <tr>
+            <th>Repository</th>
+            <th>Engine</th>
+            <th class="num">Snapshots</th>
+            <th class="num" title="the data their backups added, after deduplication and compression (a prune frees some of it)">Data added</th>
+          </tr>
+        </thead>
+        <tbody>
+          {data.repositories.map((r) => (
+            <tr key={r.id} data-repository={r.name}>
+              <td>{r.name}</td>
+              <td>{r.engine}</td>
+              <td class="num">{r.usage?.snapshots ?? '—'}</td>
+              <td class="num">{r.usage ? formatBytes(r.usage.addedBytes) : '—'}</td>
             </tr>
           ))}
         </tbody>
@@ -101,12 +126,12 @@ export function Dashboard() {
   );
 }
 
-/** Oldest left, newest right, one cell per run coloured by outcome. */
-function RunStrip(props: { runs: Schemas['Run'][] }) {
+/** Oldest left, newest right (the API's order), one cell per run coloured by outcome. */
+function RunStrip(props: { runs: RecentRun[] }) {
   return (
     <span class="strip">
-      {[...props.runs].reverse().map((r) => (
-        <a key={r.id} href={href(`runs/${r.id}`)} class={`cell status-${r.status}`} title={`${r.status} ${r.startedAt}`} />
+      {props.runs.map((r) => (
+        <a key={r.runId} href={href(`runs/${r.runId}`)} class={`cell status-${r.status}`} title={`${r.status} ${r.startedAt}`} />
       ))}
     </span>
   );
