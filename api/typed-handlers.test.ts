@@ -71,10 +71,10 @@ describe('handlers typed by the spec', () => {
   let diagnostics: Record<string, string[]>;
 
   beforeAll(() => {
-    const getRepository = 'export const getRepository = handler(\'getRepository\', async (ctx, { params }) => ({ status: 200, body: await ctx.catalog.repositories.get(params.id) }));';
+    const getRepository = "export const getRepository = handler('getRepository', async (ctx, { params }) => ({ status: 200, body: (await withUsage(ctx, [await ctx.catalog.repositories.get(params.id)]))[0]! }));";
     diagnostics = typecheck({
       '__drift_unchanged.ts': readFileSync(join(routes, 'repositories.ts'), 'utf8'),
-      '__drift_extra_literal.ts': mutated('repositories.ts', getRepository, getRepository.replace('body: await ctx.catalog.repositories.get(params.id)', 'body: { ...(await ctx.catalog.repositories.get(params.id)), sealed: true }')),
+      '__drift_extra_literal.ts': mutated('repositories.ts', getRepository, getRepository.replace('body: (await withUsage(ctx, [await ctx.catalog.repositories.get(params.id)]))[0]!', 'body: { ...(await withUsage(ctx, [await ctx.catalog.repositories.get(params.id)]))[0]!, sealed: true }')),
       '__drift_missing.ts': mutated('scripts.ts', "return { status: 201, body: await ctx.catalog.scripts.get(id) };", "const { body: _dropped, ...script } = await ctx.catalog.scripts.get(id);\n  return { status: 201, body: script };"),
       '__drift_status.ts': mutated('scripts.ts', 'return { status: 204, body: undefined };', 'return { status: 200, body: undefined };'),
       '__drift_input.ts': mutated('jobs.ts', 'const nextRuns = query.nextRuns ?? DEFAULT_NEXT_RUNS;', 'const nextRuns: number = query.nextRuns;'),
