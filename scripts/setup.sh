@@ -102,6 +102,11 @@ command -v sshfs >/dev/null || lean+=(sshfs)
 # promtool (from Debian's prometheus) checks and unit-tests deploy/prometheus/alerts.yml. Without
 # recommends; the package's service is not used (docker-compose runs Prometheus).
 command -v promtool >/dev/null || lean+=(prometheus)
+# Guest (VM disk) backups: qemu-img, qemu-nbd (qemu-utils), qemu-storage-daemon
+# (qemu-system-common) serving the tests' disks, nbdinfo (libnbd-bin) mapping dirty bitmaps.
+command -v qemu-img >/dev/null || lean+=(qemu-utils)
+command -v qemu-storage-daemon >/dev/null || lean+=(qemu-system-common)
+command -v nbdinfo >/dev/null || lean+=(libnbd-bin)
 if ((${#missing[@]} + ${#lean[@]})); then
   if [ "$(id -u)" = 0 ]; then
     say "installing Debian packages: ${missing[*]} ${lean[*]}"
@@ -115,7 +120,7 @@ if ((${#missing[@]} + ${#lean[@]})); then
     exit 1
   fi
 else
-  say "fuse3, btrfs-progs, lvm2, PostgreSQL, MariaDB, borg, sshfs, sftp-server, sshd, promtool: present"
+  say "fuse3, btrfs-progs, lvm2, PostgreSQL, MariaDB, borg, sshfs, sftp-server, sshd, promtool, QEMU tools, nbdinfo: present"
 fi
 
 # --- npm ----------------------------------------------------------------------------
