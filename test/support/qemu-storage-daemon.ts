@@ -29,12 +29,14 @@ export interface GuestDisk {
   start(): Promise<void>;
 }
 
-export async function startGuestDisk(dir: string, size: number): Promise<GuestDisk> {
+/** `from`: a raw image whose content the disk starts with (converted to qcow2). */
+export async function startGuestDisk(dir: string, size: number, opts: { from?: string } = {}): Promise<GuestDisk> {
   const image = join(dir, 'disk.qcow2');
   const qmpSocket = join(dir, 'qmp.sock');
   const guestFile = join(dir, 'guest-disk');
-  const created = spawnSync('qemu-img', ['create', '-q', '-f', 'qcow2', image, String(size)], { encoding: 'utf8' });
-  if (created.status !== 0) throw new Error(`qemu-img create: ${created.stderr}`);
+  const args = opts.from ? ['convert', '-q', '-f', 'raw', '-O', 'qcow2', opts.from, image] : ['create', '-q', '-f', 'qcow2', image, String(size)];
+  const created = spawnSync('qemu-img', args, { encoding: 'utf8' });
+  if (created.status !== 0) throw new Error(`qemu-img ${args[0]}: ${created.stderr}`);
   writeFileSync(guestFile, '');
   const disk: GuestDisk = {
     dir,

@@ -1,4 +1,4 @@
-import { checkSegmentBytes, planSegments, segmentCount, segmentLength, segmentPath, SegmentLayoutError } from './segments';
+import { checkSegmentBytes, defaultSegmentBytes, planSegments, segmentCount, segmentLength, segmentPath, SegmentLayoutError } from './segments';
 
 const K = 1024;
 
@@ -51,5 +51,14 @@ describe('planSegments', () => {
   it('handles the short last segment and refuses extents outside the disk', () => {
     expect(planSegments([{ offset: S, length: 100 }], S + 100, S, true)).toEqual([{ index: 1, read: [{ offset: S, length: 100 }], fillFromPrevious: false }]);
     expect(() => planSegments([{ offset: S, length: 101 }], S + 100, S, true)).toThrow(SegmentLayoutError);
+  });
+});
+
+describe('defaultSegmentBytes', () => {
+  it('cuts a disk into about 16k segments within the bounds', () => {
+    expect(defaultSegmentBytes(64 * K * K)).toBe(64 * K);
+    expect(defaultSegmentBytes(4 * K * K * K)).toBe(256 * K);
+    expect(defaultSegmentBytes(K * K * K * K)).toBe(64 * K * K);
+    expect(defaultSegmentBytes(64 * K * K * K * K)).toBe(64 * K * K);
   });
 });

@@ -11,6 +11,19 @@ export const MIN_SEGMENT_BYTES = 64 * 1024;
 export const MAX_SEGMENT_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_SEGMENT_BYTES = 4 * 1024 * 1024;
 
+/** Segments a disk is cut into by default: enough to keep fills small, few enough for the engine to scan quickly. */
+export const TARGET_SEGMENTS = 16_384;
+
+/**
+ * The default segment size for a disk: the power of two that cuts it into about
+ * TARGET_SEGMENTS segments, within the bounds (a 4 GiB disk: 256 KiB; 1 TiB: 64 MiB).
+ */
+export function defaultSegmentBytes(diskBytes: number): number {
+  let bytes = MIN_SEGMENT_BYTES;
+  while (bytes < MAX_SEGMENT_BYTES && diskBytes / bytes > TARGET_SEGMENTS) bytes *= 2;
+  return bytes;
+}
+
 export class SegmentLayoutError extends Error {
   override name = 'SegmentLayoutError';
 }
