@@ -4,6 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { parsePax, TarFormatError, TarReader, type TarMember } from './tar-reader';
 
 let dir: string;
@@ -27,8 +29,9 @@ async function read(archive: Buffer, pieceBytes: number): Promise<Array<TarMembe
       cur.data = Buffer.concat([cur.data, data]);
     },
   });
-  for (let at = 0; at < archive.length; at += pieceBytes) reader.write(archive.subarray(at, at + pieceBytes));
-  await new Promise<void>((resolve, reject) => reader.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  const pieces: Buffer[] = [];
+  for (let at = 0; at < archive.length; at += pieceBytes) pieces.push(archive.subarray(at, at + pieceBytes));
+  await pipeline(Readable.from(pieces), reader);
   return members;
 }
 
