@@ -16,6 +16,7 @@ import { Restic } from '../../activities/shared/engines/restic/restic';
 import { backupGuest, type GuestParent } from '../../activities/agent/guest/guest-backup';
 import { commitBitmaps } from '../../activities/agent/guest/guest-view';
 import { assembleDisk } from '../../activities/agent/guest/guest-assemble';
+import { restoreDiskImage } from '../../activities/agent/guest/guest-restore';
 import type { GuestManifest } from '../../activities/agent/guest/guest-manifest';
 
 jest.setTimeout(180_000);
@@ -159,4 +160,15 @@ it('a retried attempt of a run leaves exactly one snapshot of it, and the bitmap
 
 it('every snapshot kept still restores to its own instant', async () => {
   for (const k of kept) expect(sha(await restoredImage(k.id, k.manifest))).toBe(k.image);
+});
+
+it('restores a disk straight from the repository, no scratch copy: each kept snapshot streamed into an image file', async () => {
+  for (const k of kept) {
+    const image = join(work, `streamed-${k.id.slice(0, 8)}.raw`);
+    const restored = await restoreDiskImage(engine, repo, k.id, k.manifest, 'scsi0', image, {});
+    expect(restored.segments).toBe(64);
+    expect(sha(readFileSync(image))).toBe(k.image);
+    rmSync(image);
+  }
+  await expect(restoreDiskImage(engine, repo, kept[0]!.id, kept[0]!.manifest, 'virtio9', join(work, 'x.raw'))).rejects.toThrow(/no disk virtio9/);
 });
