@@ -79,12 +79,14 @@ async function main(): Promise<void> {
     if (r.status !== 0) throw new Error(r.stderr);
   };
   const disks = [{ name: 'scsi0', node: disk.node }];
-  const backup = (runId: string, parent: Parameters<typeof backupGuest>[0]['parent']) =>
-    backupGuest({ jobId: 1, runId, parent, disks, configFiles: [], segmentBytes, stageRoot: join(work, 'stage'), workDir: join(work, 'runs', runId), qmp, engine, repo, host: 'bench', tags: [`backstop-run=guest/1/${runId}`], control: {}, createImage });
+  const phases: Record<string, Record<string, number>> = {};
+  const backup = (runId: string, parent: Parameters<typeof backupGuest>[0]['parent'], label: string) =>
+    backupGuest({
+      onPhase: (name, ms) => ((phases[label] ??= {})[name] = ((phases[label] ?? {})[name] ?? 0) + ms), jobId: 1, runId, parent, disks, configFiles: [], segmentBytes, stageRoot: join(work, 'stage'), workDir: join(work, 'runs', runId), qmp, engine, repo, host: 'bench', tags: [`backstop-run=guest/1/${runId}`], control: {}, createImage });
 
   try {
     const fullRun = randomUUID();
-    const [full, fullMs] = await timed(() => backup(fullRun, null));
+    const [full, fullMs] = await timed(() => backup(fullRun, null, 'full'));
     await commitBitmaps(qmp, { jobId: 1, runId: fullRun, disks });
     const [, directFullMs] = await timed(async () => resticDirect(join(work, 'repo-direct'), raw));
 
@@ -101,7 +103,7 @@ async function main(): Promise<void> {
     closeSync(rawFd);
 
     const incRun = randomUUID();
-    const [inc, incMs] = await timed(() => backup(incRun, { runId: fullRun, snapshotId: full.snapshot.id, manifest: full.manifest }));
+    const [inc, incMs] = await timed(() => backup(incRun, { runId: fullRun, snapshotId: full.snapshot.id, manifest: full.manifest }, 'incremental'));
     await commitBitmaps(qmp, { jobId: 1, runId: incRun, disks });
     const [, directIncMs] = await timed(async () => resticDirect(join(work, 'repo-direct'), raw));
 
@@ -113,6 +115,7 @@ async function main(): Promise<void> {
     console.log(`incremental            ${secs(incMs).padEnd(24)}${secs(directIncMs)}   ratio ${(incMs / directIncMs).toFixed(2)}x`);
     console.log(`read from the disk     full ${mib(full.bytesRead)}, incremental ${mib(inc.bytesRead)} (${changed.size} blocks changed = ${mib(changed.size * BLOCK)})`);
     console.log(`incremental mode       ${inc.manifest.disks[0]!.mode}; restic carried ${inc.stats?.filesUnmodified} of ${inc.manifest.disks[0]!.mtimes.reduce((n, r) => n + r[1], 0)} segments over unread`);
+    for (const [label, p] of Object.entries(phases)) console.log(`${label.padEnd(23)}${Object.entries(p).map(([k, ms]) => `${k} ${secs(ms)}`).join(', ')}`);
     console.log('');
     console.log(`${readShare <= 0.02 ? 'OK  ' : 'MISS'} incremental bytes read ${(readShare * 100).toFixed(2)}% of the disk (target <= 2%)`);
     console.log(`${timeShare <= 0.1 ? 'OK  ' : 'MISS'} incremental time ${(timeShare * 100).toFixed(1)}% of Backstop's full (target <= 10%)`);

@@ -46,6 +46,8 @@ export interface GuestBackupInput {
   createImage: (file: string, size: number) => Promise<void>;
   /** Bytes read from the disks so far, as they are read (progress, heartbeats). */
   onDiskRead?: (bytes: number) => void;
+  /** Each phase as it ends, with its wall time (the run log; the bench's breakdown). */
+  onPhase?: (phase: 'freeze' | 'map' | 'stage' | 'engine' | 'release', ms: number) => void;
   now?: () => number;
 }
 
@@ -110,7 +112,14 @@ function stageConfig(root: string, files: string[]): ManifestConfigFile[] {
 export async function backupGuest(input: GuestBackupInput): Promise<GuestBackupResult> {
   const now = input.now ?? Date.now;
   const viewRequest = { jobId: input.jobId, runId: input.runId, parentRunId: input.parent?.runId ?? null, disks: input.disks, workDir: input.workDir, createImage: input.createImage };
+  let mark = Date.now();
+  const phase = (name: Parameters<NonNullable<GuestBackupInput['onPhase']>>[0]) => {
+    const t = Date.now();
+    input.onPhase?.(name, t - mark);
+    mark = t;
+  };
   const view = await freezeView(input.qmp, viewRequest);
+  phase('freeze');
   const runTag = input.tags[0];
   let bytesRead = 0;
   try {
@@ -123,6 +132,7 @@ export async function backupGuest(input: GuestBackupInput): Promise<GuestBackupR
     let forceFull: string | null = null;
     for (;;) {
       const reads = await planReads(view, input, forceFull);
+      phase('map');
       const allParentMtimes = reads.flatMap((r) => r.parentMtimes ?? []);
       const runMtime = runMtimeAfter(now(), allParentMtimes.length > 0 ? allParentMtimes : null);
       mkdirSync(input.stageRoot, { recursive: true, mode: 0o700 });
@@ -157,12 +167,14 @@ export async function backupGuest(input: GuestBackupInput): Promise<GuestBackupR
       if (incremental) expectedUnmodified += config.filter((c) => before.some((b) => b.path === c.path && b.size === c.size && b.mtime === c.mtime)).length;
       const manifest: GuestManifest = { version: 1, jobId: input.jobId, runId: input.runId, frozenAt: new Date(now()).toISOString(), stageRoot: input.stageRoot, disks, config };
       writeFileSync(join(input.stageRoot, 'manifest.json'), JSON.stringify(manifest));
+      phase('stage');
 
       const out = await input.engine.backup(
         input.repo,
         { paths: [input.stageRoot], excludes: [], tags: input.tags, host: input.host, segments: { parent: incremental ? input.parent!.snapshotId : null, readAll: !incremental } },
         input.control,
       );
+      phase('engine');
       const unmodified = out.stats?.filesUnmodified;
       if (!incremental || unmodified === expectedUnmodified) {
         return { snapshot: out.snapshot, stats: out.stats, manifest, bytesRead };
@@ -176,6 +188,7 @@ export async function backupGuest(input: GuestBackupInput): Promise<GuestBackupR
   } finally {
     rmSync(input.stageRoot, { recursive: true, force: true });
     await releaseView(input.qmp, viewRequest);
+    phase('release');
   }
 }
 
