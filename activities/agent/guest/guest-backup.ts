@@ -5,7 +5,7 @@
 // the sparse placeholder, zeros: a wrong backup. If it did not, the snapshot is forgotten and
 // the backup redone as a full read, said in the result. The bitmaps are not touched here:
 // they are committed only after the snapshot is recorded (guest-view.ts commitBitmaps).
-import { copyFileSync, mkdirSync, rmSync, statSync, utimesSync, writeFileSync, renameSync, existsSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, renameSync, existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { BackupEngine, EngineSnapshot, RepositoryAccess, RunControl } from '../../../contract/engine';
 import type { BackupStats } from '../../../contract/model';
@@ -14,7 +14,7 @@ import { fromMtimeRuns, toMtimeRuns, type GuestManifest, type ManifestConfigFile
 import { readNbdMap } from './nbd-info';
 import { dataExtents, dirtyExtents } from './nbd-map';
 import { NbdReader } from './nbd-client';
-import { runMtimeAfter, stageDisk } from './guest-stage';
+import { runMtimeAfter, scrubStaged, stageDisk } from './guest-stage';
 import type { Qmp } from './qmp-client';
 import type { BitmapMode } from './bitmap-plan';
 import type { Extent } from './extents';
@@ -109,6 +109,30 @@ function stageConfig(root: string, files: string[]): ManifestConfigFile[] {
   });
 }
 
+/** What the stage left by the last successful backup holds: that run's segments, as sparse placeholders. */
+interface StageState {
+  runId: string;
+  disks: Array<{ name: string; size: number; segmentBytes: number }>;
+}
+
+const stageStateFile = (stageRoot: string) => `${stageRoot}.state.json`;
+
+/**
+ * The stage's state, taken: the file goes at once, so an attempt killed halfway leaves no
+ * claim that the stage matches anything (the next attempt stages every segment again).
+ */
+function takeStageState(stageRoot: string): StageState | null {
+  const file = stageStateFile(stageRoot);
+  try {
+    const state = JSON.parse(readFileSync(file, 'utf8')) as StageState;
+    rmSync(file, { force: true });
+    return state;
+  } catch {
+    rmSync(file, { force: true });
+    return null;
+  }
+}
+
 export async function backupGuest(input: GuestBackupInput): Promise<GuestBackupResult> {
   const now = input.now ?? Date.now;
   const viewRequest = { jobId: input.jobId, runId: input.runId, parentRunId: input.parent?.runId ?? null, disks: input.disks, workDir: input.workDir, createImage: input.createImage };
@@ -122,6 +146,8 @@ export async function backupGuest(input: GuestBackupInput): Promise<GuestBackupR
   phase('freeze');
   const runTag = input.tags[0];
   let bytesRead = 0;
+  const stageState = takeStageState(input.stageRoot);
+  let keepStage = false;
   try {
     // A snapshot an earlier attempt of this run made is not known to be right (it may not
     // have been checked): the view still stands, so it is made again from the same instant.
@@ -138,8 +164,10 @@ export async function backupGuest(input: GuestBackupInput): Promise<GuestBackupR
       mkdirSync(input.stageRoot, { recursive: true, mode: 0o700 });
       const disks: ManifestDisk[] = [];
       let expectedUnmodified = 0;
+      const touched = new Map<string, number[]>();
       for (const r of reads) {
         const reader = await NbdReader.open({ socketPath: view.socketPath, exportName: r.frozen.exportName });
+        const reuse = forceFull === null && r.parentMtimes !== null && stageState?.runId === input.parent?.runId && (stageState?.disks.some((d) => d.name === r.frozen.disk.name && d.size === r.frozen.size && d.segmentBytes === input.segmentBytes) ?? false);
         try {
           const staged = await stageDisk({
             root: input.stageRoot,
@@ -153,7 +181,9 @@ export async function backupGuest(input: GuestBackupInput): Promise<GuestBackupR
             fillFromParent: (rels, into) => fillFromParent(input, rels, into),
             onRead: (n) => input.onDiskRead?.(n),
             signal: input.control.signal,
+            reuse,
           });
+          touched.set(r.frozen.disk.name, staged.touched);
           bytesRead += staged.bytesRead;
           if (r.parentMtimes) expectedUnmodified += staged.mtimes.length - staged.written;
           disks.push({ name: r.frozen.disk.name, size: r.frozen.size, segmentBytes: input.segmentBytes, mode: r.mode, reason: r.reason, bytesRead: staged.bytesRead, mtimes: toMtimeRuns(staged.mtimes) });
@@ -177,6 +207,10 @@ export async function backupGuest(input: GuestBackupInput): Promise<GuestBackupR
       phase('engine');
       const unmodified = out.stats?.filesUnmodified;
       if (!incremental || unmodified === expectedUnmodified) {
+        // Ready for the next backup, whose parent this snapshot will be once recorded.
+        for (const d of disks) scrubStaged(input.stageRoot, d.name, d.size, d.segmentBytes, touched.get(d.name) ?? [], runMtime);
+        writeFileSync(stageStateFile(input.stageRoot), JSON.stringify({ runId: input.runId, disks: disks.map((d) => ({ name: d.name, size: d.size, segmentBytes: d.segmentBytes })) } satisfies StageState));
+        keepStage = true;
         return { snapshot: out.snapshot, stats: out.stats, manifest, bytesRead };
       }
       await input.engine.forgetSnapshots(input.repo, [out.snapshot.id]);
@@ -186,7 +220,7 @@ export async function backupGuest(input: GuestBackupInput): Promise<GuestBackupR
       forceFull = `the engine carried ${unmodified ?? 'an unknown number of'} of ${expectedUnmodified} untouched segments over from the last snapshot: reading the whole disk`;
     }
   } finally {
-    rmSync(input.stageRoot, { recursive: true, force: true });
+    if (!keepStage) rmSync(input.stageRoot, { recursive: true, force: true });
     await releaseView(input.qmp, viewRequest);
     phase('release');
   }

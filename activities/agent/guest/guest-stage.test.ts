@@ -3,7 +3,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { runMtimeAfter, stageDisk } from './guest-stage';
+import { runMtimeAfter, scrubStaged, stageDisk } from './guest-stage';
 import { segmentPath } from './segments';
 
 const S = 64 * 1024;
@@ -21,7 +21,7 @@ const diskOf = (size: number) => {
 it('a full read writes the read extents and leaves the rest of the disk as holes, every segment with the run mtime', async () => {
   const disk = diskOf(4 * S);
   const staged = await stageDisk({ root: dir, name: 'd', size: 4 * S, segmentBytes: S, extents: [{ offset: S + 10, length: 100 }], parentMtimes: null, runMtime: 1000, reader: disk.reader, fillFromParent: async () => fail('no parent') });
-  expect(staged).toEqual({ mtimes: [1000, 1000, 1000, 1000], written: 4, bytesRead: 100 });
+  expect(staged).toEqual({ mtimes: [1000, 1000, 1000, 1000], written: 4, bytesRead: 100, touched: [1] });
   const seg1 = readFileSync(join(dir, segmentPath('d', 1)));
   expect(seg1.length).toBe(S);
   expect(seg1.subarray(10, 110).equals(disk.data.subarray(S + 10, S + 110))).toBe(true);
@@ -52,7 +52,7 @@ it("an incremental fills a partly dirty segment from the parent's copy, writes t
     },
   });
   expect(asked).toEqual([[segmentPath('d', 2)]]);
-  expect(staged).toEqual({ mtimes: [7, 8, 50], written: 1, bytesRead: 10 });
+  expect(staged).toEqual({ mtimes: [7, 8, 50], written: 1, bytesRead: 10, touched: [2] });
   const seg2 = readFileSync(join(dir, segmentPath('d', 2)));
   expect(seg2.subarray(0, 5).every((b) => b === 0xaa)).toBe(true);
   expect(seg2.subarray(5, 15).equals(disk.data.subarray(2 * S + 5, 2 * S + 15))).toBe(true);
@@ -69,4 +69,20 @@ it('refuses a parent with another number of segments', async () => {
 it('gives new segments an mtime later than any of the parent', () => {
   expect(runMtimeAfter(10_500, null)).toBe(10);
   expect(runMtimeAfter(10_500, [3, 10, 4])).toBe(11);
+});
+
+it('reuses the stage the last backup left: only touched segments are rewritten, then scrubbed back to holes with the new mtime', async () => {
+  const disk = diskOf(3 * S);
+  const noParent = async () => fail('no fill expected');
+  const first = await stageDisk({ root: dir, name: 'd', size: 3 * S, segmentBytes: S, extents: [{ offset: 0, length: S }], parentMtimes: null, runMtime: 100, reader: disk.reader, fillFromParent: noParent });
+  scrubStaged(dir, 'd', 3 * S, S, first.touched, 100);
+  expect(statSync(join(dir, segmentPath('d', 0))).blocks).toBe(0);
+  const untouchedIno = statSync(join(dir, segmentPath('d', 2))).ino;
+
+  const second = await stageDisk({ root: dir, name: 'd', size: 3 * S, segmentBytes: S, extents: [{ offset: S, length: S }], parentMtimes: first.mtimes, runMtime: 200, reader: disk.reader, fillFromParent: noParent, reuse: true });
+  expect(second).toMatchObject({ mtimes: [100, 200, 100], written: 1, touched: [1] });
+  expect(readFileSync(join(dir, segmentPath('d', 1))).equals(disk.data.subarray(S, 2 * S))).toBe(true);
+  // Untouched: the same file, still a hole, still the parent's mtime.
+  const untouched = statSync(join(dir, segmentPath('d', 2)));
+  expect([untouched.ino, untouched.blocks, Math.floor(untouched.mtimeMs / 1000)]).toEqual([untouchedIno, 0, 100]);
 });

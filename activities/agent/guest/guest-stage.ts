@@ -26,6 +26,13 @@ export interface StageDiskInput {
   fillFromParent: (relPaths: string[], into: string) => Promise<void>;
   onRead?: (bytes: number) => void;
   signal?: AbortSignal;
+  /**
+   * The stage already holds this disk as the parent snapshot records it (every segment a
+   * sparse file with the parent's size and mtime, left by the backup that made the parent):
+   * only the segments this backup touches are rewritten. Creating every segment file anew
+   * costs far more than reading the dirty extents (about 0.4 ms a file here: 6.7 s for 16k).
+   */
+  reuse?: boolean;
 }
 
 export interface StagedDisk {
@@ -34,6 +41,8 @@ export interface StagedDisk {
   /** How many segments this backup wrote (the rest must come over from the parent unread). */
   written: number;
   bytesRead: number;
+  /** The segments this backup wrote, to be emptied again once stored (scrubStaged). */
+  touched: number[];
 }
 
 /** The mtime for a new backup's segments: now, or one second after the parent's latest. */
@@ -59,11 +68,16 @@ export async function stageDisk(input: StageDiskInput): Promise<StagedDisk> {
   const work = planSegments(input.extents, size, segmentBytes, input.parentMtimes !== null);
   const writtenSet = new Set(work.map((w) => w.index));
 
-  rmSync(join(root, name), { recursive: true, force: true });
-  for (let index = 0; index < count; index++) {
-    const path = join(root, segmentPath(name, index));
-    if (index % 1024 === 0) mkdirSync(dirname(path), { recursive: true });
-    sparseFile(path, segmentLength(index, size, segmentBytes));
+  const reuse = input.reuse === true && input.parentMtimes !== null;
+  if (reuse) {
+    for (const w of work) sparseFile(join(root, segmentPath(name, w.index)), segmentLength(w.index, size, segmentBytes));
+  } else {
+    rmSync(join(root, name), { recursive: true, force: true });
+    for (let index = 0; index < count; index++) {
+      const path = join(root, segmentPath(name, index));
+      if (index % 1024 === 0) mkdirSync(dirname(path), { recursive: true });
+      sparseFile(path, segmentLength(index, size, segmentBytes));
+    }
   }
 
   const fills = work.filter((w) => w.fillFromPrevious).map((w) => segmentPath(name, w.index));
@@ -99,8 +113,22 @@ export async function stageDisk(input: StageDiskInput): Promise<StagedDisk> {
   const mtimes: number[] = [];
   for (let index = 0; index < count; index++) {
     const m = writtenSet.has(index) || !input.parentMtimes ? input.runMtime : input.parentMtimes[index]!;
-    utimesSync(join(root, segmentPath(name, index)), m, m);
+    // A reused stage's untouched segments carry the parent's mtime already.
+    if (!reuse || writtenSet.has(index)) utimesSync(join(root, segmentPath(name, index)), m, m);
     mtimes.push(m);
   }
-  return { mtimes, written: input.parentMtimes ? writtenSet.size : count, bytesRead };
+  return { mtimes, written: input.parentMtimes ? writtenSet.size : count, bytesRead, touched: [...writtenSet] };
+}
+
+/**
+ * After the engine stored the stage: the touched segments emptied back to sparse files with
+ * the mtime the new snapshot records, so the stage is ready for the next backup and takes no
+ * space. For a full read (`touched` = every segment) that is the whole disk.
+ */
+export function scrubStaged(root: string, name: string, size: number, segmentBytes: number, touched: Iterable<number>, mtime: number): void {
+  for (const index of touched) {
+    const path = join(root, segmentPath(name, index));
+    sparseFile(path, segmentLength(index, size, segmentBytes));
+    utimesSync(path, mtime, mtime);
+  }
 }
