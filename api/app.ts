@@ -65,6 +65,8 @@ export const HANDLERS: Handlers = {
   deleteJobSchedule: schedules.deleteJobSchedule,
   pauseJobSchedule: schedules.pauseJobSchedule,
   resumeJobSchedule: schedules.resumeJobSchedule,
+  pauseJobDrillSchedule: schedules.pauseJobDrillSchedule,
+  resumeJobDrillSchedule: schedules.resumeJobDrillSchedule,
   triggerJobSchedule: schedules.triggerJobSchedule,
   backfillJobSchedule: schedules.backfillJobSchedule,
   setRepositorySchedule: schedules.setRepositorySchedule,

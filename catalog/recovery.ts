@@ -5,6 +5,9 @@ import type { CatalogScope } from './catalog';
 import { affected } from './rows';
 import { OWNER_TAGS, recoveredJobs, type FoundSnapshots, type RecoveredJob } from './recovery-plan';
 import { snapshotOwner } from './snapshots';
+import { ScheduleKind, scheduleIdFor } from '../contract/names';
+import { defaultDrillSchedule } from '../core/drill';
+import { normalizeSchedule } from '../core/schedule';
 
 export interface RecoveryReport {
   jobsCreated: RecoveredJob[];
@@ -28,6 +31,9 @@ export async function writeRecovery(catalog: CatalogScope, found: readonly Found
         `INSERT INTO jobs (id, name, agent_id, repository_id, paths) VALUES ($1, $2, (SELECT id FROM agents WHERE name = $3), $4, $5)`,
         [job.id, job.name, job.agentName, job.repositoryId, job.paths],
       );
+      // Every job drills, recreated ones too: the default drill schedule's row (the API's
+      // start-up reconcile makes its Temporal Schedule); a drill proves the rebuild too.
+      await tx.schedules.upsert({ id: scheduleIdFor(ScheduleKind.drill, job.id), kind: ScheduleKind.drill, jobId: job.id, repositoryId: null, definition: normalizeSchedule(defaultDrillSchedule(job.id)) });
     }
     // Ids given explicitly do not move the sequence: the next job created must not collide.
     if (jobs.length > 0) await q.query(`SELECT setval(pg_get_serial_sequence('jobs', 'id'), (SELECT max(id) FROM jobs))`);

@@ -1,59 +1,54 @@
-// `backstop jobs drill|drill-show|drill-set`: restore drills of a job (issue 17) — start one
-// (optionally on another agent, waiting for its verdict), show the settings and schedule,
-// set them.
+// `backstop jobs drill|drill-show|drill-set`: restore drills of a job — start one (optionally
+// on another agent, waiting for its verdict), show the settings and schedule, set them.
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
 import type { components } from '../contract/generated/api-schema';
-import type { ApiClient, ApiRun } from '../core/api-client';
-import { flag, flags, positiveInt } from './args';
-import { parseScheduleFlags } from './schedules';
+import type { ApiRun } from '../core/api-client';
+import { collect, covers, defined, followStartedRun, positiveInt, show, wholeNumber, type CliContext } from './command-kit';
+import { UsageError } from './exit-codes';
+import { formatBytes } from './format';
+import { scheduleLines, scheduleRequest, withScheduleOptions, type ScheduleOptions } from './schedules';
 
 type DrillSettingsSet = components['schemas']['DrillSettingsSet'];
 type JobDrill = components['schemas']['JobDrill'];
 
-export const DRILL_USAGE = `  jobs drill <id> [--agent <name>] [--wait]
-                          start a restore drill of job <id>: the engine's bounded check, a
-                          sample restored and compared file by file, each database dump
-                          restored and probed; --wait prints the evidence, exits 1 if it failed
-  jobs drill-show <id>    the job's drill settings and drill schedule (next fire times)
-  jobs drill-set <id> [--files <n>] [--bytes <n>] [--newest <n>] [--read-data <percent>]
-                      [--archives <n>] [--stale-days <n>] [--agent <name>]
-                      [--probe <config id>=<query>]… [--cron '<expr>'… | --every <seconds>] [--tz <zone>]
-                          set job <id>'s drill settings (unset ones take their defaults) and,
-                          with --cron/--every, its drill schedule`;
+export interface DrillSetOptions extends ScheduleOptions {
+  files?: number;
+  bytes?: number;
+  newest?: number;
+  readData?: number;
+  archives?: number;
+  staleDays?: number;
+  agent?: string;
+  probe?: string[];
+}
 
-function count(args: string[], name: string): number | undefined {
-  const v = flag(args, name);
-  if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v)) throw new Error(`${name} must be a whole number`);
-  return Number(v);
+/** `--read-data 2.5`: a percentage with at most one decimal, as the API takes it. */
+export function percentage(value: string): number {
+  if (!/^\d+(\.\d)?$/.test(value)) throw new InvalidArgumentError('must be a percentage such as 5 or 2.5.');
+  return Number(value);
 }
 
 /** The settings the flags describe (pure; the API checks the bounds). */
-export function parseDrillFlags(args: string[]): DrillSettingsSet {
-  const readData = flag(args, '--read-data');
-  if (readData !== undefined && !/^\d+(\.\d)?$/.test(readData)) throw new Error('--read-data must be a percentage such as 5 or 2.5');
+export function drillSettingsRequest(o: DrillSetOptions): DrillSettingsSet {
   const probes: Record<string, string> = {};
-  for (const p of flags(args, '--probe')) {
+  for (const p of o.probe ?? []) {
     const m = /^([1-9]\d*)=([\s\S]+)$/.exec(p);
-    if (!m) throw new Error('--probe takes <plugin config id>=<query>');
+    if (!m) throw new UsageError('--probe takes <plugin config id>=<query>');
     probes[m[1]!] = m[2]!;
   }
-  const scheduled = flags(args, '--cron').length > 0 || flag(args, '--every') !== undefined;
-  const set: DrillSettingsSet = {
-    sampleFiles: count(args, '--files'),
-    sampleBytes: count(args, '--bytes'),
-    newestFiles: count(args, '--newest'),
-    readDataPercent: readData === undefined ? undefined : Number(readData),
-    verifyArchives: count(args, '--archives'),
-    staleAfterDays: count(args, '--stale-days'),
-    agent: flag(args, '--agent'),
-    ...(Object.keys(probes).length > 0 ? { probes } : {}),
-    ...(scheduled ? { schedule: parseScheduleFlags(args) } : {}),
-  };
-  return Object.fromEntries(Object.entries(set).filter(([, v]) => v !== undefined)) as DrillSettingsSet;
-}
-
-function printDrill(d: JobDrill): void {
-  console.log(JSON.stringify(d, null, 2));
+  const scheduled = (o.cron?.length ?? 0) > 0 || o.every !== undefined;
+  return defined({
+    sampleFiles: o.files,
+    sampleBytes: o.bytes,
+    newestFiles: o.newest,
+    readDataPercent: o.readData,
+    verifyArchives: o.archives,
+    staleAfterDays: o.staleDays,
+    agent: o.agent,
+    probes: Object.keys(probes).length > 0 ? probes : undefined,
+    schedule: scheduled ? scheduleRequest(o) : undefined,
+  });
 }
 
 /** What a finished drill proved (or did not), in a few lines. */
@@ -62,26 +57,64 @@ export function drillSummary(run: ApiRun): string[] {
   const lines = [`drill ${run.id}: ${run.status}${run.failureReason ? ` — ${run.failureReason}` : ''}`];
   if (d.snapshot) lines.push(`  snapshot   ${d.snapshot.id}`);
   if (d.integrity) lines.push(`  check      ${d.integrity.scope}: ${d.integrity.passed ? 'passed' : 'damage found'}`);
-  if (d.files) lines.push(`  files      ${d.files.filesChecked} checked (${d.files.bytesChecked} bytes) on ${d.files.restoredOn}, ${d.files.mismatches.length} mismatched`);
+  if (d.files) lines.push(`  files      ${d.files.filesChecked} checked (${formatBytes(d.files.bytesChecked)}) on ${d.files.restoredOn}, ${d.files.mismatches.length} mismatched`);
   for (const db of d.databases ?? []) lines.push(`  database   ${db.path}: ${db.status}`);
   return lines;
 }
 
-export async function drillCommand(api: Pick<ApiClient, 'runJobDrill' | 'getJobDrill' | 'setJobDrill' | 'waitForRun'>, sub: string, args: string[]): Promise<number> {
-  const jobId = positiveInt(args[0], 'job id');
-  if (sub === 'drill-show') {
-    printDrill(await api.getJobDrill(jobId));
-    return 0;
+const drillLines = (d: JobDrill) => [`job ${d.jobId} drill settings:`, ...JSON.stringify(d.settings, null, 2).split('\n').map((l) => `  ${l}`), `schedule: ${d.schedule ? `${[...d.schedule.cron, ...d.schedule.intervals.map((i) => `every ${i.everySeconds}s`)].join(', ')}; next: ${d.schedule.nextRuns.join(', ') || '—'}` : 'none'}`];
+
+export function registerDrills(jobs: Command, ctx: CliContext): void {
+  covers(
+    jobs
+      .command('drill')
+      .description("start a restore drill: the engine's bounded check, a sample restored and compared file by file, each database dump restored and probed")
+      .argument('<id>', 'job id', positiveInt)
+      .option('--agent <name>', 'restore the sample on this agent instead of the job\'s')
+      .option('--wait', 'follow the drill to its end, print the evidence and exit with its outcome')
+      .action(async (id: number, o: { agent?: string; wait?: boolean }) => {
+        const accepted = await ctx.api().runJobDrill(id, o.agent ? { agent: o.agent } : {});
+        await followStartedRun(ctx, accepted, { wait: o.wait, label: 'drill', summary: drillSummary });
+      }),
+    'runJobDrill',
+  );
+  covers(
+    jobs
+      .command('drill-show')
+      .description("the job's drill settings and drill schedule (next fire times)")
+      .argument('<id>', 'job id', positiveInt)
+      .option('--next-runs <n>', 'how many next fire times', positiveInt)
+      .action(async (id: number, o: { nextRuns?: number }) => show(ctx, await ctx.api().getJobDrill(id, o.nextRuns), drillLines)),
+    'getJobDrill',
+  );
+  covers(
+    withScheduleOptions(
+      jobs
+        .command('drill-set')
+        .description("set the job's drill settings (unset ones take their defaults) and, with --cron/--every, its drill schedule")
+        .argument('<id>', 'job id', positiveInt)
+        .option('--files <n>', 'sample this many files', wholeNumber)
+        .option('--bytes <n>', 'sample at most this many bytes', wholeNumber)
+        .option('--newest <n>', 'always include the n newest files', wholeNumber)
+        .option('--read-data <percent>', "share of the repository's data the check reads", percentage)
+        .option('--archives <n>', 'archives to verify (borg)', wholeNumber)
+        .option('--stale-days <n>', 'a drill older than this makes the job drill-stale', wholeNumber)
+        .option('--agent <name>', 'restore samples on this agent')
+        .option('--probe <configId=query>', 'a query run on a restored database dump (repeatable)', collect),
+      false,
+    ).action(async (id: number, o: DrillSetOptions) => show(ctx, await ctx.api().setJobDrill(id, drillSettingsRequest(o)), drillLines)),
+    'setJobDrill',
+  );
+  // While the repository is repaired, a drill would only fail and alert: pause its schedule.
+  for (const verb of ['pause', 'resume'] as const) {
+    covers(
+      jobs
+        .command(`drill-${verb}`)
+        .description(`${verb} the job's drill schedule (drills by hand still run)`)
+        .argument('<id>', 'job id', positiveInt)
+        .option('--note <text>', 'why, shown with the schedule')
+        .action(async (id: number, o: { note?: string }) => show(ctx, await ctx.api().setJobDrillSchedulePaused(id, verb === 'pause', o.note), scheduleLines)),
+      verb === 'pause' ? 'pauseJobDrillSchedule' : 'resumeJobDrillSchedule',
+    );
   }
-  if (sub === 'drill-set') {
-    printDrill(await api.setJobDrill(jobId, parseDrillFlags(args.slice(1))));
-    return 0;
-  }
-  const agent = flag(args, '--agent');
-  const accepted = await api.runJobDrill(jobId, agent ? { agent } : {});
-  console.log(`drill ${accepted.runId} started (workflow ${accepted.workflowId})`);
-  if (!args.includes('--wait')) return 0;
-  const run = await api.waitForRun(accepted.runId);
-  for (const line of drillSummary(run)) console.log(line);
-  return run.status === 'succeeded' || run.status === 'warning' ? 0 : 1;
 }

@@ -1,84 +1,120 @@
-// `backstop repos list|create` and `backstop jobs create`: set up what a backup needs. The
-// repository password comes from BACKSTOP_REPOSITORY_PASSWORD, and keys from files, never
-// from argv, where `ps` and shell history would keep them.
-import { readFileSync } from 'node:fs';
-import type { ApiClient } from '../core/api-client';
+// `backstop repos list|create|show` and the runs a repository has of its own: `repos check`,
+// `repos prune`, `repos sync`. The repository password comes from
+// BACKSTOP_REPOSITORY_PASSWORD and keys from files, never from argv, where `ps` and shell
+// history would keep them.
+import { type Command, Option } from 'commander';
 import type { components } from '../contract/generated/api-schema';
-import { ENGINE_KINDS, type EngineKind } from '../contract/engine';
-import { flag, flags, positiveInt } from './args';
+import { ENGINE_KINDS } from '../contract/engine';
+import type { ApiRepository } from '../core/api-client';
+import { covers, followStartedRun, positiveInt, show, showTable, type CliContext } from './command-kit';
+import { UsageError } from './exit-codes';
+import { formatFields, relativeTime } from './format';
 
 type RepositoryCreate = components['schemas']['RepositoryCreate'];
-type JobCreate = components['schemas']['JobCreate'];
 
-export const REPOSITORIES_USAGE = `  repos list                                 list repositories and their engines
-  repos create <name> --url <location> [--engine restic|borg|pbs] [--no-init]
-               [--append-only] [--ssh-key <file> --known-hosts <file>]
-               [--pbs-fingerprint <sha256> [--pbs-namespace <ns>] [--pbs-keyfile <file>]]
-                                             register a repository (password from
-                                             BACKSTOP_REPOSITORY_PASSWORD); creates it unless --no-init
-  jobs create <name> --agent <name> --repository <id> --path <p> [--path <p>…]
-              [--exclude <pattern>…] [--mode push|pull]
-                                             define a backup job`;
+export interface RepositoryCreateOptions {
+  url: string;
+  engine: RepositoryCreate['engine'];
+  init: boolean;
+  appendOnly?: boolean;
+  sshKey?: string;
+  knownHosts?: string;
+  pbsFingerprint?: string;
+  pbsNamespace?: string;
+  pbsKeyfile?: string;
+}
 
 /** Reads a key file named on the command line; its contents go to the API only. */
 export type ReadFile = (path: string) => string;
 
-export function repositoryRequest(args: string[], password: string | undefined, read: ReadFile): RepositoryCreate {
-  const name = args[0];
-  if (!name || name.startsWith('--')) throw new Error('repos create needs a name');
-  const url = flag(args, '--url');
-  if (!url) throw new Error('repos create needs --url');
-  if (!password) throw new Error('set BACKSTOP_REPOSITORY_PASSWORD (the repository password or passphrase; never on the command line)');
-  const engineName = flag(args, '--engine') ?? 'restic';
-  const engine = ENGINE_KINDS.find((k) => k === engineName);
-  if (!engine) throw new Error(`--engine must be one of ${ENGINE_KINDS.join(', ')}`);
-  const req: RepositoryCreate = { name, url, password, engine: engine satisfies EngineKind };
-  if (args.includes('--no-init')) req.init = false;
-  if (args.includes('--append-only')) req.appendOnly = true;
-  const sshKey = flag(args, '--ssh-key');
-  const knownHosts = flag(args, '--known-hosts');
-  if ((sshKey === undefined) !== (knownHosts === undefined)) throw new Error('--ssh-key and --known-hosts go together');
-  if (sshKey && knownHosts) req.ssh = { privateKey: read(sshKey), knownHosts: read(knownHosts) };
-  const fingerprint = flag(args, '--pbs-fingerprint');
-  const namespace = flag(args, '--pbs-namespace');
-  const keyfile = flag(args, '--pbs-keyfile');
-  if (fingerprint) req.pbs = { fingerprint, ...(namespace ? { namespace } : {}), ...(keyfile ? { encryptionKey: read(keyfile) } : {}) };
-  else if (namespace || keyfile) throw new Error('--pbs-namespace and --pbs-keyfile need --pbs-fingerprint');
+export function repositoryRequest(name: string, o: RepositoryCreateOptions, password: string | undefined, read: ReadFile): RepositoryCreate {
+  if (!password) throw new UsageError('set BACKSTOP_REPOSITORY_PASSWORD (the repository password or passphrase; never on the command line)');
+  const req: RepositoryCreate = { name, url: o.url, password, engine: o.engine };
+  if (!o.init) req.init = false;
+  if (o.appendOnly) req.appendOnly = true;
+  if ((o.sshKey === undefined) !== (o.knownHosts === undefined)) throw new UsageError('--ssh-key and --known-hosts go together');
+  if (o.sshKey && o.knownHosts) req.ssh = { privateKey: read(o.sshKey), knownHosts: read(o.knownHosts) };
+  if (o.pbsFingerprint) req.pbs = { fingerprint: o.pbsFingerprint, ...(o.pbsNamespace ? { namespace: o.pbsNamespace } : {}), ...(o.pbsKeyfile ? { encryptionKey: read(o.pbsKeyfile) } : {}) };
+  else if (o.pbsNamespace || o.pbsKeyfile) throw new UsageError('--pbs-namespace and --pbs-keyfile need --pbs-fingerprint');
   return req;
 }
 
-export function jobRequest(args: string[]): JobCreate {
-  const name = args[0];
-  if (!name || name.startsWith('--')) throw new Error('jobs create needs a name');
-  const agent = flag(args, '--agent');
-  if (!agent) throw new Error('jobs create needs --agent');
-  const paths = flags(args, '--path');
-  if (paths.length === 0) throw new Error('jobs create needs at least one --path');
-  const mode = flag(args, '--mode');
-  if (mode !== undefined && mode !== 'push' && mode !== 'pull') throw new Error('--mode must be push or pull');
-  const excludes = flags(args, '--exclude');
-  return {
-    name,
-    agent,
-    repositoryId: positiveInt(flag(args, '--repository'), '--repository'),
-    paths,
-    ...(excludes.length > 0 ? { excludes } : {}),
-    ...(mode ? { mode } : {}),
-  };
+export function repositoryLines(r: ApiRepository, now: Date): string[] {
+  return formatFields([
+    ['id', r.id],
+    ['name', r.name],
+    ['engine', r.engine],
+    ['url', r.url],
+    ['append-only', String(r.appendOnly)],
+    ['pbs', r.pbs ? JSON.stringify(r.pbs) : null],
+    ['post-prune script', r.postPruneScript],
+    ['created', `${relativeTime(r.createdAt, now)} (${r.createdAt})`],
+  ]);
 }
 
-export async function repositoriesCommand(api: ApiClient, sub: string, args: string[], password: string | undefined): Promise<number> {
-  if (sub === 'list') {
-    console.table((await api.listRepositories()).map((r) => ({ id: r.id, name: r.name, engine: r.engine, url: r.url, appendOnly: r.appendOnly })));
-    return 0;
-  }
-  const repo = await api.createRepository(repositoryRequest(args, password, (p) => readFileSync(p, 'utf8')));
-  console.log(`repository ${repo.id} (${repo.engine}) ${repo.name} at ${repo.url}`);
-  return 0;
-}
+export function registerRepositories(repos: Command, ctx: CliContext): void {
+  covers(
+    repos
+      .command('list')
+      .description('repositories and their engines')
+      .action(async () => {
+        const answer = await ctx.api().request<{ items: ApiRepository[] }>('GET', '/v1/repositories');
+        showTable(ctx, answer, answer.items, [
+          { header: 'id', value: (r) => r.id, right: true },
+          { header: 'name', value: (r) => r.name },
+          { header: 'engine', value: (r) => r.engine },
+          { header: 'append-only', value: (r) => (r.appendOnly ? 'yes' : 'no') },
+          { header: 'url', value: (r) => r.url },
+        ]);
+      }),
+    'listRepositories',
+  );
 
-export async function createJobCommand(api: ApiClient, args: string[]): Promise<number> {
-  const job = await api.createJob(jobRequest(args));
-  console.log(`job ${job.id} ${job.name}: ${job.paths.join(' ')} on ${job.agent} → repository ${job.repositoryId}`);
-  return 0;
+  covers(
+    repos
+      .command('show')
+      .description('one repository')
+      .argument('<id>', 'repository id', positiveInt)
+      .action(async (id: number) => {
+        show(ctx, await ctx.api().request<ApiRepository>('GET', `/v1/repositories/${id}`), (r) => repositoryLines(r, ctx.now()));
+      }),
+    'getRepository',
+  );
+
+  covers(
+    repos
+      .command('create')
+      .description('register a repository (password from BACKSTOP_REPOSITORY_PASSWORD); creates it unless --no-init')
+      .argument('<name>', 'repository name')
+      .requiredOption('--url <location>', "the engine's repository location (a path, sftp:, s3:, ssh://, a PBS datastore)")
+      .addOption(new Option('--engine <engine>', 'backup engine').choices(ENGINE_KINDS).default('restic'))
+      .option('--no-init', 'register an existing repository instead of creating it')
+      .option('--append-only', 'the engine may only add data (borg append-only; no prune from Backstop)')
+      .option('--ssh-key <file>', 'private key for an ssh:// repository (with --known-hosts)')
+      .option('--known-hosts <file>', "the SSH server's known_hosts lines")
+      .option('--pbs-fingerprint <sha256>', "the Proxmox Backup Server's certificate fingerprint")
+      .option('--pbs-namespace <ns>', 'PBS namespace')
+      .option('--pbs-keyfile <file>', 'PBS client encryption key file')
+      .action(async (name: string, o: RepositoryCreateOptions) => {
+        const repo = await ctx.api().createRepository(repositoryRequest(name, o, ctx.config().repositoryPassword, ctx.readFile));
+        show(ctx, repo, (r) => [`repository ${r.id} (${r.engine}) ${r.name} at ${r.url}`]);
+      }),
+    'createRepository',
+  );
+
+  const runCommand = (name: string, description: string, label: string, start: (id: number) => Promise<{ runId: string; workflowId: string }>, op: 'checkRepository' | 'pruneRepository' | 'runS3Sync') =>
+    covers(
+      repos
+        .command(name)
+        .description(description)
+        .argument('<id>', 'repository id', positiveInt)
+        .option('--wait', "follow the run to its end and exit with its outcome (1 failed, 3 warnings)")
+        .action(async (id: number, o: { wait?: boolean }) => {
+          await followStartedRun(ctx, await start(id), { wait: o.wait, label });
+        }),
+      op,
+    );
+  runCommand('check', 'check the repository for missing or damaged data (restic check, borg check)', 'check run', (id) => ctx.api().checkRepository(id), 'checkRepository');
+  runCommand('prune', "apply the retention policies of the repository's jobs and prune it", 'prune run', (id) => ctx.api().pruneRepository(id), 'pruneRepository');
+  runCommand('sync', 'mirror the repository to its S3 sync target now', 'S3 sync run', (id) => ctx.api().runS3Sync(id), 'runS3Sync');
 }

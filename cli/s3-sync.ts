@@ -1,53 +1,81 @@
-// `backstop repos sync` and `backstop repos s3-sync-set`. Keys come from the environment
-// (BACKSTOP_S3_ACCESS_KEY_ID / BACKSTOP_S3_SECRET_ACCESS_KEY), never from argv, where
-// `ps` and shell history would keep them.
-import type { ApiClient, ApiRun } from '../core/api-client';
-import { flag } from './args';
+// `backstop repos s3-sync-set|s3-sync-show|s3-sync-delete`: where a repository is mirrored.
+// Keys come from the environment (BACKSTOP_S3_ACCESS_KEY_ID / BACKSTOP_S3_SECRET_ACCESS_KEY),
+// never from argv, where `ps` and shell history would keep them.
+import type { Command } from 'commander';
+import type { components } from '../contract/generated/api-schema';
 import type { BackstopConfig } from '../core/config';
+import { confirm, covers, defined, positiveInt, show, type CliContext } from './command-kit';
+import { UsageError } from './exit-codes';
+import { formatFields } from './format';
 
-export const S3_SYNC_USAGE = `  repos sync <id> [--wait]                   mirror repository <id> to its S3 sync target now
-  repos s3-sync-set <id> --endpoint <url> --bucket <name> [--prefix <p>] [--region <r>]
-                    [--bwlimit <rate>] [--transfers <n>] [--checksum]
-                                             set the S3 sync target (keys from
-                                             BACKSTOP_S3_ACCESS_KEY_ID / BACKSTOP_S3_SECRET_ACCESS_KEY)`;
+type Target = components['schemas']['S3SyncTarget'];
+type TargetSet = components['schemas']['S3SyncTargetSet'];
 
-
-function repositoryId(value: string | undefined): number {
-  if (!value || !/^[1-9]\d*$/.test(value)) throw new Error('repository id must be a positive integer');
-  return Number(value);
+export interface S3SyncOptions {
+  endpoint: string;
+  bucket: string;
+  prefix?: string;
+  region?: string;
+  bwlimit?: string;
+  transfers?: number;
+  checksum?: boolean;
 }
 
-export async function setS3SyncTarget(api: ApiClient, args: string[], keys: BackstopConfig['s3Keys']): Promise<number> {
-  const id = repositoryId(args[0]);
-  const endpoint = flag(args, '--endpoint');
-  const bucket = flag(args, '--bucket');
-  if (!endpoint || !bucket) throw new Error('s3-sync-set needs --endpoint and --bucket');
+export function s3SyncTargetRequest(o: S3SyncOptions, keys: BackstopConfig['s3Keys']): TargetSet {
   const { accessKeyId, secretAccessKey } = keys;
-  if (!accessKeyId || !secretAccessKey) throw new Error('set BACKSTOP_S3_ACCESS_KEY_ID and BACKSTOP_S3_SECRET_ACCESS_KEY');
-  const transfers = flag(args, '--transfers');
-  const optional = {
-    prefix: flag(args, '--prefix'),
-    region: flag(args, '--region'),
-    bandwidthLimit: flag(args, '--bwlimit'),
-    transfers: transfers === undefined ? undefined : Number(transfers),
-    checksum: args.includes('--checksum') ? true : undefined,
-  };
-  const target = await api.putS3SyncTarget(id, {
-    endpoint,
-    bucket,
-    accessKeyId,
-    secretAccessKey,
-    ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)),
-  });
-  console.log(JSON.stringify(target, null, 2));
-  return 0;
+  if (!accessKeyId || !secretAccessKey) throw new UsageError('set BACKSTOP_S3_ACCESS_KEY_ID and BACKSTOP_S3_SECRET_ACCESS_KEY');
+  return defined({ endpoint: o.endpoint, bucket: o.bucket, accessKeyId, secretAccessKey, prefix: o.prefix, region: o.region, bandwidthLimit: o.bwlimit, transfers: o.transfers, checksum: o.checksum });
 }
 
-export async function runSync(api: ApiClient, args: string[], print: (run: ApiRun) => void): Promise<number> {
-  const accepted = await api.runS3Sync(repositoryId(args[0]));
-  console.log(`S3 sync run ${accepted.runId} started (workflow ${accepted.workflowId})`);
-  if (!args.includes('--wait')) return 0;
-  const run = await api.waitForRun(accepted.runId);
-  print(run);
-  return run.status === 'succeeded' ? 0 : 1;
+const targetLines = (t: Target) =>
+  formatFields([
+    ['repository', t.repositoryId],
+    ['endpoint', t.endpoint],
+    ['bucket', t.bucket],
+    ['prefix', t.prefix],
+    ['region', t.region],
+    ['access key', t.accessKeyId],
+    ['bandwidth', t.bandwidthLimit],
+    ['transfers', t.transfers],
+    ['checksum', String(t.checksum)],
+    ['updated', t.updatedAt],
+  ]);
+
+export function registerS3Sync(repos: Command, ctx: CliContext): void {
+  covers(
+    repos
+      .command('s3-sync-set')
+      .description('set the S3 sync target (keys from BACKSTOP_S3_ACCESS_KEY_ID / BACKSTOP_S3_SECRET_ACCESS_KEY)')
+      .argument('<id>', 'repository id', positiveInt)
+      .requiredOption('--endpoint <url>', 'S3 endpoint')
+      .requiredOption('--bucket <name>', 'bucket')
+      .option('--prefix <p>', 'key prefix in the bucket')
+      .option('--region <r>', 'region')
+      .option('--bwlimit <rate>', "rclone's bandwidth limit (10M, 1G)")
+      .option('--transfers <n>', 'parallel transfers', positiveInt)
+      .option('--checksum', 'compare by checksum, not size and time')
+      .action(async (id: number, o: S3SyncOptions) => {
+        show(ctx, await ctx.api().putS3SyncTarget(id, s3SyncTargetRequest(o, ctx.config().s3Keys)), targetLines);
+      }),
+    'putS3SyncTarget',
+  );
+  covers(
+    repos
+      .command('s3-sync-show')
+      .description("the repository's S3 sync target (never its secret key)")
+      .argument('<id>', 'repository id', positiveInt)
+      .action(async (id: number) => show(ctx, await ctx.api().getS3SyncTarget(id), targetLines)),
+    'getS3SyncTarget',
+  );
+  covers(
+    repos
+      .command('s3-sync-delete')
+      .description('remove the S3 sync target (the bucket is left as it is)')
+      .argument('<id>', 'repository id', positiveInt)
+      .action(async (id: number) => {
+        await ctx.api().deleteS3SyncTarget(id);
+        confirm(ctx, `repository ${id} has no S3 sync target now`);
+      }),
+    'deleteS3SyncTarget',
+  );
 }

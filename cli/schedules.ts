@@ -1,127 +1,157 @@
-// `backstop jobs schedule-set|schedule-delete|pause|resume|trigger|backfill` and the same
-// for a repository's prune and S3-sync schedules (`backstop repos schedule-set <id> prune …`).
+// `backstop jobs schedule-set|schedule-delete|pause|resume|trigger|backfill` and the same for
+// a repository's prune and S3-sync schedules (`backstop repos schedule-set <id> prune …`).
+import { Argument, type Command, Option } from 'commander';
 import type { components } from '../contract/generated/api-schema';
-import type { ApiClient } from '../core/api-client';
-import { flag, flags } from './args';
+import type { RepositoryScheduleKind } from '../core/api-client';
+import { collect, confirm, covers, defined, positiveInt, show, wholeNumber, type CliContext, type OperationId } from './command-kit';
+import { UsageError } from './exit-codes';
 
 type ScheduleSet = components['schemas']['ScheduleSet'];
 type Schedule = components['schemas']['Schedule'];
-type Overlap = NonNullable<ScheduleSet['overlap']>;
+type Accepted = components['schemas']['ScheduleAccepted'];
 
-export const SCHEDULE_USAGE = `  jobs schedule-set <id> [--cron '<expr>']… [--every <seconds>] [--tz <zone>] [--jitter <s>]
-                    [--overlap skip|buffer-one|cancel-other] [--catchup <s>] [--pause-on-failure]
-                                             set job <id>'s schedule (replaces it)
-  jobs schedule-delete <id>                  remove job <id>'s schedule
-  jobs pause <id> [--note <text>]            pause job <id>'s schedule; jobs resume <id> [--note <text>]
-  jobs trigger <id>                          run job <id>'s scheduled backup now
-  jobs backfill <id> --start <time> --end <time> [--overlap <p>]
-                                             take the runs the schedule would have taken then
-  repos schedule-set <id> prune|s3-sync <schedule options as above>
-  repos schedule-delete|pause|resume|trigger <id> prune|s3-sync [--note <text>]`;
+export const OVERLAPS = ['skip', 'buffer-one', 'cancel-other'] as const;
+export const BACKFILL_OVERLAPS = ['buffer-all', ...OVERLAPS] as const;
+const REPOSITORY_KINDS = ['prune', 's3-sync'] as const;
 
-const OVERLAPS: readonly Overlap[] = ['skip', 'buffer-one', 'cancel-other'];
-
-
-
-function nonNegativeInt(value: string | undefined, what: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new Error(`${what} must be a whole number of seconds`);
-  return Number(value);
+export interface ScheduleOptions {
+  cron?: string[];
+  every?: number;
+  tz?: string;
+  jitter?: number;
+  overlap?: (typeof OVERLAPS)[number];
+  catchup?: number;
+  pauseOnFailure?: boolean;
 }
 
-function overlap(value: string | undefined): Overlap | undefined {
-  if (value === undefined) return undefined;
-  if (!OVERLAPS.includes(value as Overlap)) throw new Error(`--overlap must be one of ${OVERLAPS.join(', ')}`);
-  return value as Overlap;
+/** The schedule the flags describe (pure; the API validates cron expressions and time zones). */
+export function scheduleRequest(o: ScheduleOptions): ScheduleSet {
+  if (!o.cron?.length && o.every === undefined) throw new UsageError('a schedule needs --cron <expr> or --every <seconds>');
+  return defined({
+    cron: o.cron?.length ? o.cron : undefined,
+    intervals: o.every !== undefined ? [{ everySeconds: o.every }] : undefined,
+    timezone: o.tz,
+    jitterSeconds: o.jitter,
+    overlap: o.overlap,
+    catchupWindowSeconds: o.catchup,
+    pauseOnFailure: o.pauseOnFailure,
+  });
 }
 
-function id(value: string | undefined, what: string): number {
-  if (!value || !/^[1-9]\d*$/.test(value)) throw new Error(`${what} must be a positive integer`);
-  return Number(value);
+/** Adds the schedule flags to a command (`jobs schedule-set`, `repos schedule-set`, `jobs drill-set`). */
+export function withScheduleOptions(cmd: Command, required = true): Command {
+  return cmd
+    .option(`--cron <expr>`, `a cron expression (repeatable)${required ? '; --cron or --every is needed' : ''}`, collect)
+    .option('--every <seconds>', 'an interval in seconds', wholeNumber)
+    .option('--tz <zone>', 'IANA time zone of the cron expressions (default UTC)')
+    .option('--jitter <seconds>', 'start up to this much later, spreading load', wholeNumber)
+    .addOption(new Option('--overlap <policy>', 'when the previous run is still going').choices(OVERLAPS))
+    .option('--catchup <seconds>', 'how late a missed run may still start', wholeNumber)
+    .option('--pause-on-failure', 'pause the schedule when a run fails');
 }
 
-function repositoryKind(value: string | undefined): 'prune' | 's3-sync' {
-  if (value !== 'prune' && value !== 's3-sync') throw new Error('say which schedule: prune or s3-sync');
-  return value;
-}
-
-/** The schedule the flags describe (pure; the API validates cron and timezone). */
-export function parseScheduleFlags(args: string[]): ScheduleSet {
-  const every = nonNegativeInt(flag(args, '--every'), '--every');
-  const s: ScheduleSet = {
-    ...(flags(args, '--cron').length ? { cron: flags(args, '--cron') } : {}),
-    ...(every !== undefined ? { intervals: [{ everySeconds: every }] } : {}),
-    timezone: flag(args, '--tz'),
-    jitterSeconds: nonNegativeInt(flag(args, '--jitter'), '--jitter'),
-    overlap: overlap(flag(args, '--overlap')),
-    catchupWindowSeconds: nonNegativeInt(flag(args, '--catchup'), '--catchup'),
-    pauseOnFailure: args.includes('--pause-on-failure') ? true : undefined,
-  };
-  if (!s.cron && !s.intervals) throw new Error('a schedule needs --cron <expr> or --every <seconds>');
-  return Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined)) as ScheduleSet;
-}
-
-function printSchedule(s: Schedule): void {
+export function scheduleLines(s: Schedule): string[] {
   const when = [...s.cron, ...s.intervals.map((i) => `every ${i.everySeconds}s`), ...(s.calendars.length ? [`${s.calendars.length} calendar(s)`] : [])].join(', ');
-  console.log(`${s.scheduleId}: ${when} (${s.timezone}), overlap ${s.overlap}${s.paused ? `, PAUSED${s.note ? ` (${s.note})` : ''}` : ''}`);
-  console.log(`runs appear as ${s.workflowIdPrefix}-<time>; next: ${s.nextRuns.join(', ') || '—'}`);
+  return [
+    `${s.scheduleId}: ${when} (${s.timezone}), overlap ${s.overlap}${s.paused ? `, PAUSED${s.note ? ` (${s.note})` : ''}` : ''}`,
+    `runs appear as ${s.workflowIdPrefix}-<time>; next: ${s.nextRuns.join(', ') || '—'}`,
+  ];
 }
 
-export async function jobSchedule(api: ApiClient, sub: string, args: string[]): Promise<number> {
-  const jobId = id(args[0], 'job id');
-  switch (sub) {
-    case 'schedule-set':
-      printSchedule(await api.setJobSchedule(jobId, parseScheduleFlags(args.slice(1))));
-      return 0;
-    case 'schedule-delete':
-      await api.deleteJobSchedule(jobId);
-      console.log(`job ${jobId} has no schedule now`);
-      return 0;
-    case 'pause':
-    case 'resume':
-      printSchedule(await api.setJobSchedulePaused(jobId, sub === 'pause', flag(args, '--note')));
-      return 0;
-    case 'trigger': {
-      const t = await api.triggerJobSchedule(jobId);
-      console.log(`triggered ${t.scheduleId}: the run appears as ${t.workflowIdPrefix}-<time>`);
-      return 0;
-    }
-    case 'backfill': {
-      const start = flag(args, '--start');
-      const end = flag(args, '--end');
-      if (!start || !end) throw new Error('backfill needs --start and --end (ISO date-times)');
-      const raw = flag(args, '--overlap');
-      const ov = raw === 'buffer-all' ? raw : overlap(raw);
-      const t = await api.backfillJobSchedule(jobId, { start: new Date(start).toISOString(), end: new Date(end).toISOString(), ...(ov ? { overlap: ov } : {}) });
-      console.log(`backfill of ${t.scheduleId} requested: runs appear as ${t.workflowIdPrefix}-<time>`);
-      return 0;
-    }
-    default:
-      throw new Error(`unknown jobs command ${sub}`);
+const acceptedLines = (what: string) => (t: Accepted) => [`${what} ${t.scheduleId}: runs appear as ${t.workflowIdPrefix}-<time>`];
+
+export function registerJobSchedules(jobs: Command, ctx: CliContext): void {
+  covers(
+    withScheduleOptions(jobs.command('schedule-set').description("set the job's backup schedule (replaces it)").argument('<id>', 'job id', positiveInt)).action(async (id: number, o: ScheduleOptions) => {
+      show(ctx, await ctx.api().setJobSchedule(id, scheduleRequest(o)), scheduleLines);
+    }),
+    'setJobSchedule',
+  );
+  covers(
+    jobs
+      .command('schedule-delete')
+      .description("remove the job's schedule")
+      .argument('<id>', 'job id', positiveInt)
+      .action(async (id: number) => {
+        await ctx.api().deleteJobSchedule(id);
+        confirm(ctx, `job ${id} has no schedule now`);
+      }),
+    'deleteJobSchedule',
+  );
+  for (const verb of ['pause', 'resume'] as const) {
+    covers(
+      jobs
+        .command(verb)
+        .description(`${verb} the job's schedule`)
+        .argument('<id>', 'job id', positiveInt)
+        .option('--note <text>', 'why, shown with the schedule')
+        .action(async (id: number, o: { note?: string }) => show(ctx, await ctx.api().setJobSchedulePaused(id, verb === 'pause', o.note), scheduleLines)),
+      verb === 'pause' ? 'pauseJobSchedule' : 'resumeJobSchedule',
+    );
   }
+  covers(
+    jobs
+      .command('trigger')
+      .description("run the job's scheduled backup now (through its schedule)")
+      .argument('<id>', 'job id', positiveInt)
+      .action(async (id: number) => show(ctx, await ctx.api().triggerJobSchedule(id), acceptedLines('triggered'))),
+    'triggerJobSchedule',
+  );
+  covers(
+    jobs
+      .command('backfill')
+      .description('take the runs the schedule would have taken between two times')
+      .argument('<id>', 'job id', positiveInt)
+      .requiredOption('--start <time>', 'from (ISO 8601)')
+      .requiredOption('--end <time>', 'to (ISO 8601)')
+      .addOption(new Option('--overlap <policy>', 'how the backfilled runs overlap').choices(BACKFILL_OVERLAPS))
+      .action(async (id: number, o: { start: string; end: string; overlap?: (typeof BACKFILL_OVERLAPS)[number] }) =>
+        show(ctx, await ctx.api().backfillJobSchedule(id, backfillRequest(o)), acceptedLines('backfill of')),
+      ),
+    'backfillJobSchedule',
+  );
 }
 
-export async function repositorySchedule(api: ApiClient, sub: string, args: string[]): Promise<number> {
-  const repositoryId = id(args[0], 'repository id');
-  const kind = repositoryKind(args[1]);
-  switch (sub) {
-    case 'schedule-set':
-      printSchedule(await api.setRepositorySchedule(repositoryId, kind, parseScheduleFlags(args.slice(2))));
-      return 0;
-    case 'schedule-delete':
-      await api.deleteRepositorySchedule(repositoryId, kind);
-      console.log(`repository ${repositoryId} has no ${kind} schedule now`);
-      return 0;
-    case 'pause':
-    case 'resume':
-      printSchedule(await api.setRepositorySchedulePaused(repositoryId, kind, sub === 'pause', flag(args, '--note')));
-      return 0;
-    case 'trigger': {
-      const t = await api.triggerRepositorySchedule(repositoryId, kind);
-      console.log(`triggered ${t.scheduleId}: the run appears as ${t.workflowIdPrefix}-<time>`);
-      return 0;
-    }
-    default:
-      throw new Error(`unknown repos command ${sub}`);
-  }
+export function backfillRequest(o: { start: string; end: string; overlap?: (typeof BACKFILL_OVERLAPS)[number] }): components['schemas']['ScheduleBackfill'] {
+  const iso = (t: string, what: string) => {
+    const ms = Date.parse(t);
+    if (Number.isNaN(ms)) throw new UsageError(`${what} must be a date-time (ISO 8601), got "${t}"`);
+    return new Date(ms).toISOString();
+  };
+  return defined({ start: iso(o.start, '--start'), end: iso(o.end, '--end'), overlap: o.overlap });
+}
+
+export function registerRepositorySchedules(repos: Command, ctx: CliContext): void {
+  const kindArg = (cmd: Command) =>
+    cmd.argument('<id>', 'repository id', positiveInt).addArgument(new Argument('<kind>', 'which schedule').choices(REPOSITORY_KINDS));
+  const api = () => ctx.api();
+  const simple = (name: string, description: string, op: OperationId, act: (id: number, kind: RepositoryScheduleKind, o: { note?: string }) => Promise<void>, note = false) => {
+    const cmd = kindArg(repos.command(name).description(description));
+    if (note) cmd.option('--note <text>', 'why, shown with the schedule');
+    covers(cmd.action(act), op);
+  };
+  covers(
+    withScheduleOptions(kindArg(repos.command('schedule-set').description("set the repository's prune or S3-sync schedule (replaces it)"))).action(async (id: number, kind: RepositoryScheduleKind, o: ScheduleOptions) =>
+      show(ctx, await api().setRepositorySchedule(id, kind, scheduleRequest(o)), scheduleLines),
+    ),
+    'setRepositorySchedule',
+  );
+  simple('schedule-show', "the repository's prune or S3-sync schedule and its next fire times", 'getRepositorySchedule', async (id, kind) => show(ctx, await api().getRepositorySchedule(id, kind), scheduleLines));
+  simple('schedule-delete', 'remove the schedule', 'deleteRepositorySchedule', async (id, kind) => {
+    await api().deleteRepositorySchedule(id, kind);
+    confirm(ctx, `repository ${id} has no ${kind} schedule now`);
+  });
+  simple('pause', 'pause the schedule', 'pauseRepositorySchedule', async (id, kind, o) => show(ctx, await api().setRepositorySchedulePaused(id, kind, true, o.note), scheduleLines), true);
+  simple('resume', 'resume the schedule', 'resumeRepositorySchedule', async (id, kind, o) => show(ctx, await api().setRepositorySchedulePaused(id, kind, false, o.note), scheduleLines), true);
+  simple('trigger', "run the schedule's action now", 'triggerRepositorySchedule', async (id, kind) => show(ctx, await api().triggerRepositorySchedule(id, kind), acceptedLines('triggered')));
+  covers(
+    kindArg(repos.command('backfill').description('take the runs the schedule would have taken between two times'))
+      .requiredOption('--start <time>', 'from (ISO 8601)')
+      .requiredOption('--end <time>', 'to (ISO 8601)')
+      .addOption(new Option('--overlap <policy>', 'how the backfilled runs overlap').choices(BACKFILL_OVERLAPS))
+      .action(async (id: number, kind: RepositoryScheduleKind, o: { start: string; end: string; overlap?: (typeof BACKFILL_OVERLAPS)[number] }) =>
+        show(ctx, await api().request<Accepted>('POST', `/v1/repositories/${id}/schedules/${kind}/backfill`, backfillRequest(o)), acceptedLines('backfill of')),
+      ),
+    'backfillRepositorySchedule',
+  );
 }

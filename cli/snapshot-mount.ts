@@ -1,23 +1,24 @@
 // `backstop snapshots mount|mount-status|unmount`: a snapshot's tree on the server worker's host.
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
 import type { ApiClient } from '../core/api-client';
 import type { components } from '../contract/generated/api-schema';
 import { parseDuration } from '../core/bootstrap-token';
-import { flag } from './args';
+import { covers, show, type CliContext } from './command-kit';
+import { EXIT } from './exit-codes';
 
 type SnapshotMount = components['schemas']['SnapshotMount'];
-
-export const MOUNT_USAGE = `  snapshots mount <id> [--ttl 30m] [--wait]  mount a snapshot read-only on the server worker's host
-                                             (until unmounted, or idle for --ttl; --wait: until it is up)
-  snapshots mount-status <id> [--wait]       where the mount is, its state and expiry (counts as use)
-  snapshots unmount <id>                     unmount it`;
 
 /** Longest a single GET waits; --wait asks again until the mount is up or has ended. */
 const WAIT_STEP_SECONDS = 60;
 
-export function mountRequest(args: string[]): { ttlSeconds?: number } {
-  const ttl = flag(args, '--ttl');
-  // The same durations as `agents token --ttl` (30m, 2h, 1d).
-  return ttl === undefined ? {} : { ttlSeconds: parseDuration(ttl) / 1000 };
+/** `--ttl 45m` → seconds; the same durations as `agent-tokens create --expires-in`. */
+export function ttlSeconds(value: string): number {
+  try {
+    return parseDuration(value) / 1000;
+  } catch (err) {
+    throw new InvalidArgumentError(`${(err as Error).message}.`);
+  }
 }
 
 export function describeMount(m: SnapshotMount): string {
@@ -32,20 +33,47 @@ async function waitUp(api: ApiClient, id: string, m: SnapshotMount): Promise<Sna
   return now;
 }
 
-export async function snapshotMountCommand(api: ApiClient, sub: string, args: string[]): Promise<number> {
-  const id = args[0];
-  if (!id || id.startsWith('--')) throw new Error(`snapshots ${sub} needs a snapshot id`);
-  let m: SnapshotMount;
-  if (sub === 'mount') {
-    m = await api.mountSnapshot(id, mountRequest(args.slice(1)));
-    if (args.includes('--wait')) m = await waitUp(api, id, m);
-  } else if (sub === 'mount-status') {
-    m = await api.snapshotMount(id);
-    if (args.includes('--wait')) m = await waitUp(api, id, m);
-  } else {
-    m = await api.unmountSnapshot(id);
-  }
-  console.log(describeMount(m));
-  if (sub === 'unmount') return m.state === 'ended' && m.endReason !== 'failed' ? 0 : 1;
-  return m.state === 'ended' ? 1 : 0;
+export function registerSnapshotMount(snapshots: Command, ctx: CliContext): void {
+  const report = (m: SnapshotMount, ok: boolean) => {
+    show(ctx, m, (x) => [describeMount(x)]);
+    if (!ok) ctx.setExitCode(EXIT.runFailed);
+  };
+  covers(
+    snapshots
+      .command('mount')
+      .description("mount a snapshot read-only on the server worker's host (until unmounted, or idle for --ttl)")
+      .argument('<id>', 'snapshot id')
+      .option('--ttl <duration>', 'unmount after this long unused (30m, 2h)', ttlSeconds)
+      .option('--wait', 'wait until the mount is up')
+      .action(async (id: string, o: { ttl?: number; wait?: boolean }) => {
+        let m = await ctx.api().mountSnapshot(id, o.ttl === undefined ? {} : { ttlSeconds: o.ttl });
+        if (o.wait) m = await waitUp(ctx.api(), id, m);
+        report(m, m.state !== 'ended');
+      }),
+    'mountSnapshot',
+  );
+  covers(
+    snapshots
+      .command('mount-status')
+      .description('where the mount is, its state and expiry (counts as use)')
+      .argument('<id>', 'snapshot id')
+      .option('--wait', 'wait until the mount is up')
+      .action(async (id: string, o: { wait?: boolean }) => {
+        let m = await ctx.api().snapshotMount(id);
+        if (o.wait) m = await waitUp(ctx.api(), id, m);
+        report(m, m.state !== 'ended');
+      }),
+    'getSnapshotMount',
+  );
+  covers(
+    snapshots
+      .command('unmount')
+      .description('unmount it')
+      .argument('<id>', 'snapshot id')
+      .action(async (id: string) => {
+        const m = await ctx.api().unmountSnapshot(id);
+        report(m, m.state === 'ended' && m.endReason !== 'failed');
+      }),
+    'unmountSnapshot',
+  );
 }

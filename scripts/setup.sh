@@ -107,6 +107,8 @@ command -v promtool >/dev/null || lean+=(prometheus)
 command -v qemu-img >/dev/null || lean+=(qemu-utils)
 command -v qemu-storage-daemon >/dev/null || lean+=(qemu-system-common)
 command -v nbdinfo >/dev/null || lean+=(libnbd-bin)
+# The CLI's terminal test runs `backstop jobs run --wait` in a real terminal: tmux.
+command -v tmux >/dev/null || lean+=(tmux)
 if ((${#missing[@]} + ${#lean[@]})); then
   if [ "$(id -u)" = 0 ]; then
     say "installing Debian packages: ${missing[*]} ${lean[*]}"
@@ -120,7 +122,7 @@ if ((${#missing[@]} + ${#lean[@]})); then
     exit 1
   fi
 else
-  say "fuse3, btrfs-progs, lvm2, PostgreSQL, MariaDB, borg, sshfs, sftp-server, sshd, promtool, QEMU tools, nbdinfo: present"
+  say "fuse3, btrfs-progs, lvm2, PostgreSQL, MariaDB, borg, sshfs, sftp-server, sshd, promtool, QEMU tools, nbdinfo, tmux: present"
 fi
 
 # --- npm ----------------------------------------------------------------------------

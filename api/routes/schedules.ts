@@ -21,6 +21,7 @@ export interface Owner {
 }
 
 const jobOwner = (params: PathParams<'setJobSchedule'>): Owner => ({ kind: ScheduleKind.backup, ownerId: params.id });
+const drillOwner = (params: PathParams<'pauseJobDrillSchedule'>): Owner => ({ kind: ScheduleKind.drill, ownerId: params.id });
 const repositoryOwner = (params: PathParams<'setRepositorySchedule'>): Owner => ({ kind: params.kind, ownerId: params.id });
 
 /** Throws NotFound for a job or repository that does not exist (checked before any transaction). */
@@ -169,6 +170,9 @@ export const deleteJobSchedule = handler('deleteJobSchedule', async (ctx, { para
 });
 export const pauseJobSchedule = handler('pauseJobSchedule', async (ctx, { params, body }) => ({ status: 200, body: await setPaused(ctx, jobOwner(params), true, body) }));
 export const resumeJobSchedule = handler('resumeJobSchedule', async (ctx, { params, body }) => ({ status: 200, body: await setPaused(ctx, jobOwner(params), false, body) }));
+// A job's drill schedule: paused while its repository is repaired (a drill then would only fail and alert).
+export const pauseJobDrillSchedule = handler('pauseJobDrillSchedule', async (ctx, { params, body }) => ({ status: 200, body: await setPaused(ctx, drillOwner(params), true, body) }));
+export const resumeJobDrillSchedule = handler('resumeJobDrillSchedule', async (ctx, { params, body }) => ({ status: 200, body: await setPaused(ctx, drillOwner(params), false, body) }));
 export const triggerJobSchedule = handler('triggerJobSchedule', async (ctx, { params }) => ({ status: 202, body: await triggerSchedule(ctx, jobOwner(params)) }));
 export const backfillJobSchedule = handler('backfillJobSchedule', async (ctx, { params, body }) => ({ status: 202, body: await backfillSchedule(ctx, jobOwner(params), body) }));
 

@@ -153,6 +153,10 @@ test('after the catalog is lost: repositories registered again, rebuild-catalog 
     { id: backups.restic.jobId, agent: 'local', repositoryId: restic.id, paths: [source] },
     { id: backups.borg.jobId, agent: 'local', repositoryId: borg.id, paths: [source] },
   ]);
+  // Each recreated job drills: its default weekly drill schedule is in the catalog, for the API's start-up reconcile.
+  for (const jobId of [backups.restic.jobId, backups.borg.jobId]) {
+    expect(await stack.catalog.schedules.find(`drill-schedule/${jobId}`)).toMatchObject({ kind: 'drill', jobId, paused: false, definition: { intervals: [{ everySeconds: 604800 }] } });
+  }
   const snapshots = await stack.api.listSnapshots();
   expect(snapshots.map((s) => ({ id: s.id, jobId: s.jobId, repositoryId: s.repositoryId })).sort((a, b) => a.jobId! - b.jobId!)).toEqual([
     { id: backups.restic.snapshotId, jobId: backups.restic.jobId, repositoryId: restic.id },

@@ -5,8 +5,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
-import { startPostgres, type Postgres } from '../support/postgres';
+import { queryDatabase, startPostgres, type Postgres } from '../support/postgres';
 import { startMariaDb, type MariaDb } from '../support/mariadb';
 import { startStack, type Stack } from '../support/stack';
 import { freePort } from '../support/ports';
@@ -29,17 +28,7 @@ interface PluginConfig {
   id: number;
 }
 
-async function pgQuery(database: string, sql: string): Promise<Array<Record<string, unknown>>> {
-  const url = new URL(dbPg.url);
-  url.pathname = `/${database}`;
-  const c = new Client({ connectionString: url.toString() });
-  await c.connect();
-  try {
-    return (await c.query(sql)).rows;
-  } finally {
-    await c.end();
-  }
-}
+const pgQuery = (database: string, sql: string) => queryDatabase(dbPg, database, sql);
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'backstop-db-plugins-'));

@@ -21,8 +21,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, 
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
-import { startPostgres, type Postgres } from '../support/postgres';
+import { queryDatabase, startPostgres, type Postgres } from '../support/postgres';
 import { startMariaDb, type MariaDb } from '../support/mariadb';
 import { startStack, type Stack } from '../support/stack';
 import { startHttpReceiver, type HttpReceiver } from '../support/http-receiver';
@@ -144,6 +143,21 @@ describe('the drill schedule', () => {
     );
     expect(scheduled).toMatchObject({ kind: 'drill', status: 'succeeded', snapshotId: job.snapshotId, agentName: 'local' });
   });
+
+  it('pauses and resumes (a repository under repair), in the catalog and in Temporal; a drill by hand still runs while paused', async () => {
+    const job = await backedUpJob('drill-paused');
+    const handle = stack.temporal.schedule.getHandle(`drill-schedule/${job.jobId}`);
+    const paused = await stack.api.setJobDrillSchedulePaused(job.jobId, true, 'repairing the repository');
+    expect(paused).toMatchObject({ scheduleId: `drill-schedule/${job.jobId}`, paused: true, note: 'repairing the repository' });
+    expect((await handle.describe()).state).toMatchObject({ paused: true, note: 'repairing the repository' });
+    expect((await stack.api.getJobDrill(job.jobId)).schedule).toMatchObject({ paused: true });
+    expect((await drill(job.jobId)).status).toBe('succeeded');
+    await stack.api.setJobDrillSchedulePaused(job.jobId, false);
+    expect((await handle.describe()).state.paused).toBe(false);
+    expect((await stack.api.getJobDrill(job.jobId)).schedule).toMatchObject({ paused: false });
+    // The job's backup schedule was never touched; a job without one answers 404 for it, as before.
+    expect((await problemOf(stack.api.setJobSchedulePaused(job.jobId, true))).status).toBe(404);
+  });
 });
 
 describe('a drill of a healthy restic repository', () => {
@@ -258,17 +272,7 @@ describe('a drill of a damaged restic repository', () => {
 });
 
 describe('a drill of database dumps', () => {
-  async function pgQuery(database: string, sql: string): Promise<Array<Record<string, unknown>>> {
-    const url = new URL(dbPg.url);
-    url.pathname = `/${database}`;
-    const c = new Client({ connectionString: url.toString() });
-    await c.connect();
-    try {
-      return (await c.query(sql)).rows;
-    } finally {
-      await c.end();
-    }
-  }
+  const pgQuery = (database: string, sql: string) => queryDatabase(dbPg, database, sql);
 
   async function jobWithDump(database: string) {
     const config = await stack.api.request<{ id: number }>('POST', '/v1/agents/local/plugin-configs', {

@@ -275,28 +275,20 @@ describe('Idempotency-Key', () => {
       return ids.length > 0 && ids;
     });
 
-  it('finishes the start of a run whose API died after its workflow started: one run, one workflow', async () => {
-    const source = join(work, 'small-died-after');
+  it.each([
+    ['after its workflow started', 'died-after', true],
+    ['before starting anything', 'died-before', false],
+  ])('finishes the start of a run whose API died %s, under the ids its key names: one run, one workflow', async (_, name, started) => {
+    const source = join(work, `small-${name}`);
     writeSampleTree(source, 3);
-    const { job } = await newJob('idem-died-after', [source]);
+    const { job } = await newJob(`idem-${name}`, [source]);
     const key = randomUUID();
-    const left = await abandonedRequest(job.id, key, { started: true });
-    // The resend (to any API) answers with the run the dead request started.
+    const left = await abandonedRequest(job.id, key, { started });
+    // The resend (to any API) answers with the run the dead request reserved, and started or not.
     expect(await stack.api.runJob(job.id, { idempotencyKey: key })).toMatchObject({ runId: left.runId, workflowId: left.workflowId });
     expect((await stack.api.waitForRun(left.runId, { timeoutMs: 120_000 })).status).toBe('succeeded');
     expect((await stack.api.listRuns(job.id)).map((r) => r.id)).toEqual([left.runId]);
     expect(await executionsOf(left.workflowId)).toHaveLength(1);
-  });
-
-  it('starts the run of a key whose API died before starting anything, under the ids the key names', async () => {
-    const source = join(work, 'small-died-before');
-    writeSampleTree(source, 3);
-    const { job } = await newJob('idem-died-before', [source]);
-    const key = randomUUID();
-    const left = await abandonedRequest(job.id, key, { started: false });
-    expect(await stack.api.runJob(job.id, { idempotencyKey: key })).toMatchObject({ runId: left.runId, workflowId: left.workflowId });
-    expect((await stack.api.waitForRun(left.runId, { timeoutMs: 120_000 })).status).toBe('succeeded');
-    expect((await stack.api.listRuns(job.id)).map((r) => r.id)).toEqual([left.runId]);
   });
 
   it('adopts a workflow that has not yet recorded its run, and records a run whose workflow ended first as failed', async () => {

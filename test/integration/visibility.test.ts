@@ -156,7 +156,8 @@ describe('the run log', () => {
 
   it('reports the job\'s health: last success, no schedule so never stale', async () => {
     const j = (await stack.api.request<{ health: unknown }>('GET', `/v1/jobs/${job.id}`)).health;
-    expect(j).toEqual({ lastSuccessAt: run.finishedAt, lastFailureAt: null, lastRunStatus: 'succeeded', nextRunAt: null, stale: false });
+    // No drill has run yet: no proof, but not stale before the job's first week is out.
+    expect(j).toEqual({ lastSuccessAt: run.finishedAt, lastFailureAt: null, lastRunStatus: 'succeeded', nextRunAt: null, stale: false, lastDrill: null, lastDrillPassAt: null, drillStale: false });
     expect((await stack.api.listJobsWithHealth(true)).map((x) => x.id)).not.toContain(job.id);
     expect((await stack.api.listJobsWithHealth(false)).map((x) => x.id)).toContain(job.id);
     expect((await problemOf(stack.api.request('GET', '/v1/jobs?stale=yes'))).status).toBe(400);

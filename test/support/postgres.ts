@@ -4,6 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { freePort } from './ports';
 import { asOwner, clusterOwner, pgBin, type ClusterOwner } from '../../workers/embedded/embedded-postgres';
 
@@ -79,4 +80,17 @@ export async function startPostgres(opts: { password?: string } = {}): Promise<P
       }
     },
   };
+}
+
+/** The rows `sql` returns from `database` on `pg`'s server (a database plugin's scratch or restored database). */
+export async function queryDatabase(pg: Pick<Postgres, 'url'>, database: string, sql: string): Promise<Array<Record<string, unknown>>> {
+  const url = new URL(pg.url);
+  url.pathname = `/${database}`;
+  const c = new Client({ connectionString: url.toString() });
+  await c.connect();
+  try {
+    return (await c.query(sql)).rows;
+  } finally {
+    await c.end();
+  }
 }
