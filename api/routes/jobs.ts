@@ -11,6 +11,7 @@ import { handler } from '../context';
 import { FIRE_TIMES_FOR_HEALTH } from '../job-schedule-info';
 import { checkRetentionPolicy } from '../../contract/retention';
 import { checkJobModePaths } from '../job-mode';
+import { checkJobSource, JobKind } from '../../contract/guest';
 import { writeDrill } from './drills';
 
 /** The API's view of a job names its agent as `agent`. */
@@ -37,8 +38,11 @@ export const getJob = handler('getJob', async (ctx, { params, query }) => {
 export const createJob = handler('createJob', async (ctx, { body: b }) => {
   const retention = b.retention;
   if (retention) checkRetentionPolicy(retention);
+  checkJobSource(b);
+  const kind = b.kind ?? JobKind.files;
   const mode = b.mode ?? 'push';
-  checkJobModePaths(mode, b.paths);
+  const paths = b.paths ?? [];
+  checkJobModePaths(mode, paths);
   const scheduleDef = b.schedule;
   const schedule = scheduleDef ? normalizeSchedule(scheduleDef) : null;
   if (b.drill?.schedule) normalizeSchedule(b.drill.schedule);
@@ -50,12 +54,18 @@ export const createJob = handler('createJob', async (ctx, { body: b }) => {
       throw e instanceof NotFoundError ? new InputError(`unknown repository ${b.repositoryId}`) : e;
     });
     checkJobForEngine(repository.engine, { mode, retention });
+    // A guest disk comes back through \`restic dump --archive tar\` (guest-restore.ts): restic only, for now.
+    if (kind === JobKind.guest && repository.engine !== 'restic') {
+      throw new InputError(`repositoryId: guest jobs store to restic repositories only; repository ${repository.id} is ${repository.engine}`, { errors: [{ path: '/repositoryId', message: 'guest jobs store to restic repositories only' }] });
+    }
     checkAgentHasEngine(repository.engine, mode, agent);
     const jobId = await tx.jobs.insert({
       name: b.name,
       agentId: agent.id,
       repositoryId: b.repositoryId,
-      paths: b.paths,
+      kind,
+      guest: b.guest ?? null,
+      paths,
       excludes: b.excludes ?? [],
       snapshotMode: b.snapshotMode ?? 'none',
       mode,

@@ -1533,6 +1533,10 @@ export interface components {
             name: string;
             agent: components["schemas"]["AgentName"];
             repositoryId: number;
+            kind: components["schemas"]["JobKind"];
+            /** @description A guest job's source (kind `guest`); null for a files job. */
+            guest: components["schemas"]["GuestSource"] | null;
+            /** @description A files job's paths; empty for a guest job. */
             paths: string[];
             excludes: string[];
             snapshotMode: components["schemas"]["SnapshotMode"];
@@ -1593,7 +1597,11 @@ export interface components {
             name: string;
             agent: components["schemas"]["AgentName"];
             repositoryId: number;
-            paths: string[];
+            kind?: components["schemas"]["JobKind"];
+            /** @description The guest to back up; required with kind `guest`, refused otherwise. */
+            guest?: components["schemas"]["GuestSource"];
+            /** @description What a files job backs up; required with kind `files`, refused with kind `guest`. */
+            paths?: string[];
             excludes?: string[];
             snapshotMode?: components["schemas"]["SnapshotMode"];
             mode?: components["schemas"]["JobMode"];
@@ -1675,6 +1683,27 @@ export interface components {
          * @enum {string}
          */
         SnapshotMode: "none" | "auto" | "btrfs" | "lvm" | "zfs";
+        /**
+         * @description What a job backs up, set when it is created. `files`: the job's `paths` on its agent. `guest`: a VM guest on the agent's host (`guest`), read through QEMU's QMP socket: its disks are frozen at one instant (a fleecing overlay and a dirty bitmap per disk, in one QMP transaction) and stored as segment files, each run after the first reading only what the disk's dirty bitmap marks; the guest's configuration files are stored beside them. A guest job is push mode, takes no paths, excludes, snapshot mode or plugins.
+         * @default files
+         * @enum {string}
+         */
+        JobKind: "files" | "guest";
+        GuestSource: {
+            /** @description The QMP socket of the guest's QEMU process on the agent's host (Proxmox VE `/var/run/qemu-server/<vmid>.qmp`). */
+            qmpSocket: string;
+            disks: components["schemas"]["GuestDiskSource"][];
+            /** @description The guest's configuration files on the agent's host (a Proxmox VE `qemu-server/<vmid>.conf`, a libvirt XML), stored beside its disks. */
+            configFiles?: string[];
+            /** @description The size of the segment files a disk is cut into: a power of two from 65536 (64 KiB) to 67108864 (64 MiB). Default: 4 MiB. */
+            segmentBytes?: number;
+        };
+        GuestDiskSource: {
+            /** @description The disk's name in the backup (`scsi0`, `virtio1`), unique in the job. */
+            name: string;
+            /** @description The block node QEMU knows the disk's image by (`node-name`, see `query-named-block-nodes`). */
+            node: string;
+        };
         /**
          * @description Where the job's engine runs, set when the job is created. `push`: the agent runs the engine and writes to the repository itself, so it fetches the repository's password for each run. `pull`: the agent only exports a read-only view of the job's paths (taken from its filesystem snapshot when it has `snapshotMode`) and the server worker runs the engine against it, so the agent never gets the password (`/v1/agent/repositories/{id}/secret` answers 403 to an agent whose only jobs on the repository are pull jobs). A pull job may not list `/` itself (list the top-level directories instead) and takes no plugin configurations: their dumps and streams are stored by the engine on the agent.
          * @default push

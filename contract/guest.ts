@@ -1,0 +1,73 @@
+// Guest jobs (issue 19): what a job whose source is a VM guest names, as the API stores it and
+// the guest backup workflow and the agent's guest activities receive it. Workflows import
+// this module: no Node APIs here.
+import type { components } from './generated/api-schema';
+import { InputError } from './errors';
+
+/** Where a guest's disks and configuration are on the agent's host (openapi GuestSource). */
+export type GuestSource = components['schemas']['GuestSource'];
+export type GuestDiskSource = components['schemas']['GuestDiskSource'];
+
+export const JobKind = {
+  /** The job's paths on its agent. */
+  files: 'files',
+  /** A VM guest on the agent's host, through QEMU. */
+  guest: 'guest',
+} as const;
+export type JobKind = (typeof JobKind)[keyof typeof JobKind];
+
+/** Segment size of a job that names none: 4 MiB (activities/agent/guest/segments.ts DEFAULT_SEGMENT_BYTES). */
+export const DEFAULT_GUEST_SEGMENT_BYTES = 4 * 1024 * 1024;
+
+const fieldError = (path: string, message: string) => new InputError(`${path.replace(/^\//, '').replace(/\//g, '.')}: ${message}`, { errors: [{ path, message }] });
+
+/** What a new job names as its source, before it is stored. */
+export interface JobSourceInput {
+  kind?: JobKind;
+  paths?: string[];
+  guest?: GuestSource;
+  excludes?: string[];
+  snapshotMode?: string;
+  mode?: string;
+}
+
+/**
+ * Refuses a source the schema lets through but a job cannot have: a files job without paths
+ * or with a guest, a guest job with paths or file-only settings, duplicate disks, a segment
+ * size that is not a power of two. Each error names its field (problem+json `errors[].path`).
+ */
+export function checkJobSource(b: JobSourceInput): void {
+  const kind = b.kind ?? JobKind.files;
+  if (kind === JobKind.files) {
+    if (b.guest !== undefined) throw fieldError('/guest', 'only a job of kind guest takes a guest');
+    if (!b.paths || b.paths.length === 0) throw fieldError('/paths', 'a files job needs at least one path');
+    return;
+  }
+  if (!b.guest) throw fieldError('/guest', 'a guest job needs its guest: qmpSocket and disks');
+  if (b.paths !== undefined) throw fieldError('/paths', 'a guest job takes no paths: its source is its guest');
+  if (b.excludes !== undefined) throw fieldError('/excludes', 'a guest job takes no excludes');
+  if (b.snapshotMode !== undefined && b.snapshotMode !== 'none') throw fieldError('/snapshotMode', 'a guest job freezes its disks through QEMU; it takes no filesystem snapshot mode');
+  if (b.mode !== undefined && b.mode !== 'push') throw fieldError('/mode', 'a guest job runs in push mode only');
+  checkGuestSource(b.guest);
+}
+
+export function checkGuestSource(g: GuestSource): void {
+  const seenNames = new Set<string>();
+  const seenNodes = new Set<string>();
+  g.disks.forEach((d, i) => {
+    if (seenNames.has(d.name)) throw fieldError(`/guest/disks/${i}/name`, `disk name "${d.name}" is listed twice`);
+    if (seenNodes.has(d.node)) throw fieldError(`/guest/disks/${i}/node`, `block node "${d.node}" is listed twice`);
+    seenNames.add(d.name);
+    seenNodes.add(d.node);
+  });
+  const seg = g.segmentBytes;
+  if (seg !== undefined && (seg & (seg - 1)) !== 0) throw fieldError('/guest/segmentBytes', `${seg} is not a power of two`);
+  const configNames = new Set<string>();
+  (g.configFiles ?? []).forEach((f, i) => {
+    // Stored flat under config/ by their base names: two with one name would overwrite each other.
+    const base = f.slice(f.lastIndexOf('/') + 1);
+    if (!base || base === '.' || base === '..') throw fieldError(`/guest/configFiles/${i}`, `"${f}" does not name a file`);
+    if (configNames.has(base)) throw fieldError(`/guest/configFiles/${i}`, `another configuration file is also named "${base}"`);
+    configNames.add(base);
+  });
+}
