@@ -71,3 +71,44 @@ export function checkGuestSource(g: GuestSource): void {
     configNames.add(base);
   });
 }
+
+// --- the manifest a guest snapshot carries (activities/agent/guest/guest-manifest.ts) --------
+
+/**
+ * How a disk's dirty bitmap served a backup: `new` (first backup of the disk, a full read
+ * that starts a bitmap), `reuse` (only the extents the bitmap marks read), `none` (a full
+ * read: the bitmap was missing, inconsistent or did not match the parent, said why).
+ */
+export type BitmapMode = 'new' | 'reuse' | 'none';
+
+/** Segments `first … first+count-1` carry mtime `mtime` (whole seconds since the epoch). */
+export type MtimeRun = [first: number, count: number, mtime: number];
+
+export interface ManifestDisk {
+  name: string;
+  size: number;
+  segmentBytes: number;
+  mode: BitmapMode;
+  reason: string | null;
+  /** Bytes this backup read from the disk (its dirty or allocated extents). */
+  bytesRead: number;
+  mtimes: MtimeRun[];
+}
+
+export interface ManifestConfigFile {
+  /** Relative to the stage's `config/` directory. */
+  path: string;
+  size: number;
+  mtime: number;
+}
+
+export interface GuestManifest {
+  version: 1;
+  jobId: number;
+  runId: string;
+  frozenAt: string;
+  /** The absolute directory the snapshot records the stage under. */
+  stageRoot: string;
+  disks: ManifestDisk[];
+  config: ManifestConfigFile[];
+}

@@ -226,6 +226,8 @@ const ref =
 
 export const Workflows = {
   backup: ref<BackupWorkflowInput, BackupWorkflowResult>()('backupWorkflow'),
+  /** A guest job's backup (issue 19): same input and result as a files backup, its own steps. */
+  guestBackup: ref<BackupWorkflowInput, BackupWorkflowResult>()('guestBackupWorkflow'),
   restore: ref<RestoreWorkflowInput, RestoreWorkflowResult>()('restoreWorkflow'),
   prune: ref<PruneWorkflowInput, PruneWorkflowResult>()('pruneWorkflow'),
   s3Sync: ref<S3SyncWorkflowInput, S3SyncWorkflowResult>()('s3SyncWorkflow'),

@@ -88,7 +88,8 @@ export const runJob = handler('runJob', async (ctx, { params }) => {
     idempotency: idempotencyOf(params, `runJob:${job.id}`),
     run: { kind: 'backup', jobId: job.id, repositoryId: job.repositoryId, agentName: job.agentName },
     workflowIdAt: (at) => workflowIdFor(WorkflowKind.backup, job.id, at),
-    workflow: Workflows.backup,
+    // Same run kind and id as a files backup (the job's runs and health together), its own steps.
+    workflow: job.kind === JobKind.guest ? Workflows.guestBackup : Workflows.backup,
     input: (runId) => ({ runId, jobId: job.id, agentScheduleToStartMs: ctx.agentScheduleToStartMs, engineHeartbeatTimeoutMs: ctx.engineHeartbeatTimeoutMs }),
   });
   // A replayed Idempotency-Key answers as the first request was answered.

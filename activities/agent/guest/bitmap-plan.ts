@@ -6,7 +6,9 @@
 // inconsistent (the image was not closed cleanly) or that is missing means a full read,
 // said out loud — never a silent partial one.
 
-export type BitmapMode = 'new' | 'reuse' | 'none';
+import type { BitmapMode } from '../../../contract/guest';
+
+export type { BitmapMode } from '../../../contract/guest';
 
 /** A dirty bitmap as `query-named-block-nodes` reports it. */
 export interface BitmapInfo {

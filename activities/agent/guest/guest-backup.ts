@@ -17,7 +17,7 @@ import { NbdReader } from './nbd-client';
 import { runMtimeAfter, scrubStaged, stageDisk } from './guest-stage';
 import type { Qmp } from './qmp-client';
 import type { BitmapMode } from './bitmap-plan';
-import type { Extent } from './extents';
+import { totalLength, type Extent } from './extents';
 
 export interface GuestParent {
   runId: string;
@@ -46,6 +46,8 @@ export interface GuestBackupInput {
   createImage: (file: string, size: number) => Promise<void>;
   /** Bytes read from the disks so far, as they are read (progress, heartbeats). */
   onDiskRead?: (bytes: number) => void;
+  /** The bytes this attempt is about to read from the disks (the extents it planned), for progress. */
+  onReadPlan?: (bytes: number) => void;
   /** Each phase as it ends, with its wall time (the run log; the bench's breakdown). */
   onPhase?: (phase: 'freeze' | 'map' | 'stage' | 'engine' | 'release', ms: number) => void;
   now?: () => number;
@@ -158,6 +160,7 @@ export async function backupGuest(input: GuestBackupInput): Promise<GuestBackupR
     let forceFull: string | null = null;
     for (;;) {
       const reads = await planReads(view, input, forceFull);
+      input.onReadPlan?.(reads.reduce((n, r) => n + totalLength(r.extents), 0));
       phase('map');
       const allParentMtimes = reads.flatMap((r) => r.parentMtimes ?? []);
       const runMtime = runMtimeAfter(now(), allParentMtimes.length > 0 ? allParentMtimes : null);

@@ -3,39 +3,10 @@
 // of every segment (as runs), and the configuration files. The next backup reads it from
 // its parent to give unchanged segments their parent's mtime; a restore reads it to put the
 // image back together. Pure.
-import type { BitmapMode } from './bitmap-plan';
+import type { GuestManifest, MtimeRun } from '../../../contract/guest';
 
-/** Segments `first … first+count-1` carry mtime `mtime` (whole seconds since the epoch). */
-export type MtimeRun = [first: number, count: number, mtime: number];
-
-export interface ManifestDisk {
-  name: string;
-  size: number;
-  segmentBytes: number;
-  mode: BitmapMode;
-  reason: string | null;
-  /** Bytes this backup read from the disk (its dirty or allocated extents). */
-  bytesRead: number;
-  mtimes: MtimeRun[];
-}
-
-export interface ManifestConfigFile {
-  /** Relative to the stage's `config/` directory. */
-  path: string;
-  size: number;
-  mtime: number;
-}
-
-export interface GuestManifest {
-  version: 1;
-  jobId: number;
-  runId: string;
-  frozenAt: string;
-  /** The absolute directory the snapshot records the stage under. */
-  stageRoot: string;
-  disks: ManifestDisk[];
-  config: ManifestConfigFile[];
-}
+// The types live in the contract: the workflow carries a run's manifest to the next run as its parent.
+export type { GuestManifest, ManifestConfigFile, ManifestDisk, MtimeRun } from '../../../contract/guest';
 
 export class ManifestError extends Error {
   override name = 'ManifestError';

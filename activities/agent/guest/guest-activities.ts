@@ -1,0 +1,189 @@
+// The agent's guest backup steps (issue 19), on the QEMU host: the library pieces beside this
+// file wired to Temporal — a QMP connection per step, the repository's secret from the API,
+// heartbeats with the bytes read, a stall watch, the run log. Each step is safe to run again:
+// a retried backup takes over the view its killed attempt froze and forgets that attempt's
+// snapshot; commit and rollback only touch what is there.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Context, heartbeat } from '@temporalio/activity';
+import type { Logger } from '../../../core/logger';
+import type { BackupEngine, RepositoryAccess } from '../../../contract/engine';
+import type { BackupProgress } from '../../../contract/model';
+import { BackstopError, ErrorType } from '../../../contract/errors';
+import { DEFAULT_GUEST_SEGMENT_BYTES, type GuestSource } from '../../../contract/guest';
+import type { GuestAgentActivities, GuestBackupStepInput, GuestBackupStepResult, GuestHeartbeat, GuestViewInput } from '../../../contract/guest-activities';
+import { runTag } from '../../../contract/names';
+import type { EngineProcessRegistry } from '../../shared/engines/orphans';
+import { backupTags } from '../../shared/engines/backup-step';
+import { withFailureMapping } from '../../shared/failure';
+import { withClockHeartbeat } from '../../shared/clock-heartbeat';
+import { StallWatch, formatBytes, stallReason } from '../../shared/stall-watch';
+import { withRunLog, type RunLogSink, type RunLogTransport } from '../../shared/run-log-sink';
+import type { SecretSource } from '../secret-source';
+import { backupGuest } from './guest-backup';
+import { commitBitmaps, releaseView, rollbackBitmaps, type GuestDisk } from './guest-view';
+import type { Qmp } from './qmp-client';
+
+export interface GuestActivityDeps {
+  agentName: string;
+  engine: BackupEngine;
+  secrets: SecretSource;
+  engineProcesses: EngineProcessRegistry;
+  /** Per job: `<root>/<jobId>/stage` (kept between runs) and `<root>/<jobId>/runs/<runId>` (one run's overlays and socket). */
+  workRoot: string;
+  connectQmp: (socketPath: string) => Promise<Qmp>;
+  createImage: (file: string, size: number) => Promise<void>;
+  /** No bytes read nor engine progress for this long stops the attempt (StalledError, retried). */
+  stallTimeoutMs: number;
+  logger: Logger;
+  runLog?: RunLogTransport;
+}
+
+const HEARTBEAT_EVERY_MS = 1_000;
+
+const disksOf = (g: GuestSource): GuestDisk[] => g.disks.map((d) => ({ name: d.name, node: d.node }));
+const jobDir = (root: string, jobId: number) => join(root, String(jobId));
+const runDir = (root: string, jobId: number, runId: string) => join(jobDir(root, jobId), 'runs', runId);
+
+/** The reading phase's progress in the engine's shape: bytes read of the bytes planned. */
+export function readingProgress(bytesRead: number, bytesToRead: number, secondsElapsed: number): BackupProgress {
+  return {
+    percent: bytesToRead > 0 ? Math.min(100, (bytesRead / bytesToRead) * 100) : 0,
+    filesDone: 0,
+    filesTotal: 0,
+    bytesDone: bytesRead,
+    bytesTotal: bytesToRead,
+    currentFile: null,
+    secondsElapsed,
+  };
+}
+
+export function createGuestActivities(deps: GuestActivityDeps): GuestAgentActivities {
+  const { engine, secrets, logger } = deps;
+
+  async function withQmp<T>(socketPath: string, fn: (qmp: Qmp) => Promise<T>): Promise<T> {
+    // One connection per step: QEMU serves one QMP client per socket at a time.
+    const qmp = await deps.connectQmp(socketPath);
+    try {
+      return await fn(qmp);
+    } finally {
+      qmp.close();
+    }
+  }
+
+  async function backupGuestDisks(input: GuestBackupStepInput): Promise<GuestBackupStepResult> {
+    const repo = { url: input.repository.url, ...(await secrets.repositoryAccess(input.repository.id)) };
+    const secretValues = [repo.password, ...Object.values(repo.env ?? {})];
+    return withRunLog(deps.runLog, logger, input.runId, 'engine', (runLog) => backupWithLog(input, repo, runLog), secretValues);
+  }
+
+  async function backupWithLog(input: GuestBackupStepInput, repo: RepositoryAccess, runLog: RunLogSink): Promise<GuestBackupStepResult> {
+    const ctx = Context.current();
+    const log = logger.child({ runId: input.runId, workflowId: input.workflowId, attempt: ctx.info.attempt });
+    const started = Date.now();
+    let latest: GuestHeartbeat = { phase: 'starting', progress: null };
+    let bytesRead = 0;
+    let bytesToRead = 0;
+    let engineProgress: BackupProgress | null = null;
+    const beat = () => {
+      if (latest.phase === 'reading') latest = { phase: 'reading', progress: readingProgress(bytesRead, bytesToRead, (Date.now() - started) / 1000) };
+      heartbeat(latest);
+    };
+    beat();
+    const ticker = setInterval(beat, HEARTBEAT_EVERY_MS);
+
+    // Stops on cancellation and on a stall alike; the stall watch counts bytes read from the
+    // disks and the engine's progress, so a hung NBD read or QMP command is noticed too.
+    const abort = new AbortController();
+    const onCancel = () => abort.abort(ctx.cancellationSignal.reason);
+    ctx.cancellationSignal.addEventListener('abort', onCancel);
+    if (ctx.cancellationSignal.aborted) onCancel();
+    let stalled: string | null = null;
+    const watch = new StallWatch({
+      timeoutMs: deps.stallTimeoutMs,
+      sample: () => `${latest.phase}:${bytesRead}:${engineProgress?.bytesDone ?? 0}:${engineProgress?.filesDone ?? 0}`,
+      onStall: (ms) => {
+        stalled = stallReason('guest backup', ms, latest.phase === 'storing' && engineProgress ? `${formatBytes(engineProgress.bytesDone)} stored` : `${formatBytes(bytesRead)} read`);
+        abort.abort(new Error(stalled));
+      },
+    }).start();
+
+    try {
+      if (ctx.info.attempt > 1) {
+        // A killed attempt's restic may still run, or have left its lock: this attempt forgets that attempt's snapshot.
+        const stopped = await deps.engineProcesses.stopLeftover(input.workflowId, runTag(input.workflowId));
+        if (stopped) log.warn({ pid: stopped }, 'stopped engine process left by an earlier attempt');
+        await engine.unlockStale(repo);
+      }
+      const result = await withQmp(input.guest.qmpSocket, (qmp) =>
+        backupGuest({
+          jobId: input.jobId,
+          runId: input.runId,
+          parent: input.parent,
+          disks: disksOf(input.guest),
+          configFiles: input.guest.configFiles ?? [],
+          segmentBytes: input.guest.segmentBytes ?? DEFAULT_GUEST_SEGMENT_BYTES,
+          stageRoot: join(jobDir(deps.workRoot, input.jobId), 'stage'),
+          workDir: runDir(deps.workRoot, input.jobId, input.runId),
+          qmp,
+          engine,
+          repo,
+          host: deps.agentName,
+          tags: backupTags(input.workflowId, input.jobId),
+          control: {
+            signal: abort.signal,
+            onSpawn: (pid) => deps.engineProcesses.record(input.workflowId, pid),
+            onProgress: (p) => {
+              engineProgress = p;
+              latest = { phase: 'storing', progress: p };
+            },
+            onLog: (stream, line) => runLog.line(stream, line),
+          },
+          createImage: deps.createImage,
+          onReadPlan: (bytes) => {
+            // A second pass (the engine did not carry the segments over) reads again from zero.
+            bytesToRead = bytes;
+            bytesRead = 0;
+            latest = { phase: 'reading', progress: null };
+          },
+          onDiskRead: (n) => (bytesRead += n),
+          onPhase: (phase, ms) => runLog.line('stdout', `guest ${phase}: ${ms} ms`),
+        }),
+      );
+      deps.engineProcesses.clear(input.workflowId);
+      for (const d of result.manifest.disks) {
+        runLog.line('stdout', `disk ${d.name}: bitmap ${d.mode}${d.reason ? ` (${d.reason})` : ''}, ${formatBytes(d.bytesRead)} read`);
+      }
+      log.info({ snapshotId: result.snapshot.id, bytesRead: result.bytesRead }, 'guest backup stored');
+      return { snapshot: result.snapshot, stats: result.stats, manifest: result.manifest, bytesRead: result.bytesRead };
+    } catch (err) {
+      if (stalled) throw new BackstopError(ErrorType.stalled, stalled);
+      throw err;
+    } finally {
+      watch.stop();
+      clearInterval(ticker);
+      ctx.cancellationSignal.removeEventListener('abort', onCancel);
+    }
+  }
+
+  async function commitGuestBitmaps(input: GuestViewInput): Promise<void> {
+    await withQmp(input.guest.qmpSocket, (qmp) => commitBitmaps(qmp, { jobId: input.jobId, runId: input.runId, disks: disksOf(input.guest) }));
+    rmSync(runDir(deps.workRoot, input.jobId, input.runId), { recursive: true, force: true });
+  }
+
+  async function rollbackGuestView(input: GuestViewInput): Promise<void> {
+    const workDir = runDir(deps.workRoot, input.jobId, input.runId);
+    await withQmp(input.guest.qmpSocket, async (qmp) => {
+      await releaseView(qmp, { runId: input.runId, disks: disksOf(input.guest), workDir });
+      await rollbackBitmaps(qmp, { jobId: input.jobId, runId: input.runId, parentRunId: input.parentRunId, disks: disksOf(input.guest) });
+    });
+    rmSync(workDir, { recursive: true, force: true });
+  }
+
+  // backupGuestDisks heartbeats its own progress; the short steps heartbeat on a clock.
+  return withFailureMapping({
+    backupGuestDisks,
+    commitGuestBitmaps: withClockHeartbeat(commitGuestBitmaps),
+    rollbackGuestView: withClockHeartbeat(rollbackGuestView),
+  });
+}

@@ -1,0 +1,130 @@
+// Guest jobs through the whole stack (issue 19): the API, the guest backup workflow on the
+// server worker, the agent's guest activities on a real qemu-storage-daemon, restic. A guest
+// job created through the API runs full, then incremental (bitmap reused, only the written
+// extents read), and every snapshot restores through the API byte for byte to the disk as it
+// was when its run froze it.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startPostgres, type Postgres } from '../support/postgres';
+import { startStack, type Stack } from '../support/stack';
+import { startGuestDisk, type GuestDisk } from '../support/qemu-storage-daemon';
+import { snapshotsTagged, locks } from '../support/restic';
+import { problemOf } from '../support/problem';
+import { runTag } from '../../contract/names';
+import { QmpClient } from '../../activities/agent/guest/qmp-client';
+import type { ApiRun } from '../../core/api-client';
+import type { GuestRunDetails } from '../../contract/guest-activities';
+
+jest.setTimeout(300_000);
+
+const MiB = 1024 * 1024;
+const SIZE = 32 * MiB;
+const SEGMENT = MiB;
+const PASSWORD = 'guest jobs password';
+
+let pg: Postgres;
+let stack: Stack;
+let work: string;
+let disk: GuestDisk;
+let repoUrl: string;
+let repositoryId: number;
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const detailsOf = (run: ApiRun) => (run.details as unknown as GuestRunDetails).guest;
+
+/** The bitmaps QEMU holds on the disk (a short QMP session: QEMU serves one client at a time). */
+async function bitmaps(): Promise<string[]> {
+  const qmp = await QmpClient.connect(disk.qmpSocket);
+  try {
+    const nodes = await qmp.execute<Array<{ 'node-name': string; 'dirty-bitmaps'?: Array<{ name: string }> }>>('query-named-block-nodes', { flat: true });
+    return (nodes.find((n) => n['node-name'] === disk.node)?.['dirty-bitmaps'] ?? []).map((b) => b.name).sort();
+  } finally {
+    qmp.close();
+  }
+}
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'backstop-guest-jobs-'));
+  disk = await startGuestDisk(work, SIZE);
+  writeFileSync(join(work, '100.conf'), 'memory: 2048\nscsi0: local:100/vm-100-disk-0.qcow2,size=32M\n');
+  pg = await startPostgres();
+  stack = await startStack({ databaseUrl: pg.url });
+  repoUrl = join(work, 'repo');
+  repositoryId = (await stack.api.createRepository({ name: 'guests', url: repoUrl, password: PASSWORD })).id;
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  await pg?.stop();
+  await disk?.stop();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+const guest = () => ({ qmpSocket: disk.qmpSocket, disks: [{ name: 'scsi0', node: disk.node }], configFiles: [join(work, '100.conf')], segmentBytes: SEGMENT });
+
+describe('creating a guest job', () => {
+  it.each([
+    ['paths on a guest job', () => ({ kind: 'guest', guest: guest(), paths: ['/srv'] }), '/paths'],
+    ['a guest job without its guest', () => ({ kind: 'guest' }), '/guest'],
+    ['a segment size that is not a power of two', () => ({ kind: 'guest', guest: { ...guest(), segmentBytes: 3 * 65536 } }), '/guest/segmentBytes'],
+    ['a schedule', () => ({ kind: 'guest', guest: guest(), schedule: { cron: ['0 2 * * *'] } }), '/schedule'],
+  ])('refuses %s with a 400 naming the field', async (_what, body, path) => {
+    const err = await problemOf(stack.api.createJob({ name: `bad-${path.replace(/\W/g, '')}`, agent: 'local', repositoryId, ...body() } as never));
+    expect(err.status).toBe(400);
+    expect(JSON.stringify(err.problem)).toContain(path);
+  });
+
+  it('refuses a schema violation (an unknown disk field) with the field named', async () => {
+    const err = await problemOf(stack.api.createJob({ name: 'bad-disk', agent: 'local', repositoryId, kind: 'guest', guest: { ...guest(), disks: [{ name: 'scsi0', node: 'disk0', bus: 'scsi' }] } } as never));
+    expect(err.status).toBe(400);
+    expect(JSON.stringify(err.problem)).toMatch(/guest\/disks\/0/);
+  });
+});
+
+describe('a guest job through the API', () => {
+  let jobId: number;
+  const kept: Array<{ snapshotId: string; image: string }> = [];
+
+  it('is created with its kind and guest, and no paths', async () => {
+    const job = await stack.api.createJob({ name: 'vm-100', agent: 'local', repositoryId, kind: 'guest', guest: guest() });
+    expect(job).toMatchObject({ kind: 'guest', guest: guest(), paths: [] });
+    jobId = job.id;
+  });
+
+  it('runs full: one snapshot, bitmap started (mode new) and committed once recorded', async () => {
+    for (const at of [0, 5, 17, 30]) disk.write(at * MiB + 4096, randomBytes(MiB + 777));
+    const frozen = disk.read(0, SIZE);
+    const accepted = await stack.api.runJob(jobId);
+    expect(accepted.workflowId).toMatch(new RegExp(`^backup/${jobId}/`));
+    const run = await stack.api.waitForRun(accepted.runId, { timeoutMs: 180_000 });
+    expect(run).toMatchObject({ kind: 'backup', status: 'succeeded', failureReason: null, warnings: [] });
+    const d = detailsOf(run);
+    expect(d.disks).toEqual([{ name: 'scsi0', size: SIZE, mode: 'new', reason: null, bytesRead: d.bytesRead }]);
+    expect(d.parentSnapshotId).toBeNull();
+    expect(d.bytesRead).toBeGreaterThanOrEqual(4 * MiB);
+    expect(d.bytesRead).toBeLessThan(12 * MiB);
+    expect((await snapshotsTagged(repoUrl, PASSWORD, runTag(accepted.workflowId))).map((s) => s.id)).toEqual([run.snapshotId]);
+    expect((await stack.api.listSnapshots(jobId)).map((s) => s.id)).toEqual([run.snapshotId]);
+    expect(await bitmaps()).toEqual([`backstop-${jobId}-${run.id}`]);
+    kept.push({ snapshotId: run.snapshotId!, image: sha(frozen) });
+  });
+
+  it('runs incremental: the bitmap reused, only the written extents read', async () => {
+    disk.write(9 * MiB + 100, randomBytes(5000)); // one 64 KiB cluster of the bitmap
+    disk.write(20 * MiB, randomBytes(2 * 64 * 1024)); // two
+    const frozen = disk.read(0, SIZE);
+    const accepted = await stack.api.runJob(jobId);
+    const run = await stack.api.waitForRun(accepted.runId, { timeoutMs: 180_000 });
+    expect(run).toMatchObject({ status: 'succeeded', warnings: [] });
+    const d = detailsOf(run);
+    expect(d.disks).toEqual([{ name: 'scsi0', size: SIZE, mode: 'reuse', reason: null, bytesRead: 3 * 64 * 1024 }]);
+    expect(d.parentSnapshotId).toBe(kept[0]!.snapshotId);
+    // 32 segments, 2 written; the configuration file unchanged too.
+    expect(run.stats?.filesUnmodified).toBe(32 - 2 + 1);
+    expect(await bitmaps()).toEqual([`backstop-${jobId}-${run.id}`]);
+    expect(await locks(repoUrl, PASSWORD)).toEqual([]);
+    kept.push({ snapshotId: run.snapshotId!, image: sha(frozen) });
+  });
+});
