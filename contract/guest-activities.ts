@@ -76,6 +76,53 @@ export interface GuestAgentActivities {
   commitGuestBitmaps(input: GuestViewInput): Promise<void>;
   /** After a failed or cancelled run: the view taken down, this run's bitmaps merged back into the base. */
   rollbackGuestView(input: GuestViewInput): Promise<void>;
+  /** Refuses, before the run waits or writes, a target this agent may not write (see GuestRestoreTarget). */
+  checkGuestRestoreTarget(input: GuestRestoreTargetInput): Promise<GuestRestoreTarget>;
+  /** Writes the snapshot's disk (or the whole guest) into the checked target; a retry writes it again. */
+  restoreGuestSnapshot(input: GuestRestoreStepInput): Promise<GuestRestoreResult>;
+}
+
+export interface GuestRestoreTargetInput {
+  runId: string;
+  target: string;
+  /** One disk into an image file or a block device; null: the whole guest into a new directory. */
+  disk: string | null;
+}
+
+/**
+ * Where a guest restore writes: `image-file`, a new file under the agent's restore roots
+ * (sparse); `block-device`, an existing block device, written over (destructive: approval);
+ * `directory`, a new or empty directory under the restore roots that receives
+ * `<disk>.raw` per disk and `config/` with the configuration files.
+ */
+export interface GuestRestoreTarget {
+  target: string;
+  kind: 'image-file' | 'block-device' | 'directory';
+}
+
+export interface GuestRestoreStepInput {
+  runId: string;
+  workflowId: string;
+  repository: { id: number; url: string };
+  snapshotId: string;
+  /** The snapshot's one path: the stage its manifest.json sits at the root of. */
+  stageRoot: string;
+  disk: string | null;
+  target: GuestRestoreTarget;
+}
+
+export interface GuestRestoreResult {
+  /** When the restored backup froze the guest. */
+  frozenAt: string;
+  disks: Array<{ name: string; size: number; file: string; segments: number; bytesWritten: number }>;
+  /** Configuration files written (whole-guest restores), as paths on the agent. */
+  configFiles: string[];
+}
+
+export interface GuestRestoreHeartbeat {
+  phase: 'starting' | 'restoring';
+  disk: string | null;
+  bytesWritten: number;
 }
 
 /** The server's bookkeeping of a guest backup (local activities of the workflow). */

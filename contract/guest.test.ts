@@ -1,4 +1,4 @@
-import { checkJobSource } from './guest';
+import { checkJobSource, guestRestoreNeedsApproval } from './guest';
 import { InputError } from './errors';
 
 const guest = { qmpSocket: '/run/qemu-server/100.qmp', disks: [{ name: 'scsi0', node: 'drive-scsi0' }] };
@@ -37,5 +37,19 @@ describe('checkJobSource', () => {
     const r = refusal(body);
     expect(r.path).toBe(path);
     expect(r.message.startsWith(path.slice(1).replace(/\//g, '.'))).toBe(true);
+  });
+});
+
+describe('guestRestoreNeedsApproval', () => {
+  it.each([
+    ['destructive', false, 'image-file', false],
+    ['destructive', false, 'directory', false],
+    ['destructive', false, 'block-device', true],
+    ['destructive', true, 'image-file', true],
+    ['always', false, 'directory', true],
+    ['never', false, 'block-device', false],
+    ['never', true, 'block-device', true],
+  ] as const)('%s, asked %s, into a %s: %s', (mode, asked, kind, expected) => {
+    expect(guestRestoreNeedsApproval(mode, asked, kind)).toBe(expected);
   });
 });

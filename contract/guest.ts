@@ -112,3 +112,18 @@ export interface GuestManifest {
   disks: ManifestDisk[];
   config: ManifestConfigFile[];
 }
+
+// --- restores ------------------------------------------------------------------------------
+
+/** How restores wait for an operator (BACKSTOP_RESTORE_APPROVAL), as core/config.ts reads it. */
+export type GuestRestoreApprovalMode = 'destructive' | 'always' | 'never';
+
+/**
+ * Whether a guest restore waits for approval once its agent has said what the target is:
+ * asked for, or every restore (`always`), or one that writes over what is there — a block
+ * device — under `destructive` (the default). A new file or directory overwrites nothing.
+ */
+export function guestRestoreNeedsApproval(mode: GuestRestoreApprovalMode, requested: boolean, targetKind: 'image-file' | 'block-device' | 'directory'): boolean {
+  if (requested || mode === 'always') return true;
+  return mode === 'destructive' && targetKind === 'block-device';
+}

@@ -745,6 +745,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/snapshots/{id}/guest-restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A snapshot's full id, or a unique prefix of at least 8 hex characters. */
+                id: components["parameters"]["SnapshotId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Starts a restore of a guest job's snapshot (issue 19) on an agent (the job's by
+         *     default): with `disk`, that disk into `target`, a new image file inside the agent's
+         *     restore roots (sparse where the disk reads zeros) or an existing block device of at
+         *     least the disk's size (written over); without `disk`, the whole guest into `target`, a
+         *     new or empty directory inside the restore roots that receives `<disk>.raw` for each
+         *     disk and `config/` with the configuration files. The disks stream from the repository
+         *     straight into place (`restic dump`), no scratch copy. The agent checks the target
+         *     before the run waits or writes; writing over a block device waits in
+         *     `awaiting-approval` for `POST /v1/runs/{runId}/approve` unless
+         *     `BACKSTOP_RESTORE_APPROVAL` is `never` (with `always`, every guest restore waits). A
+         *     run of kind `restore`; its `details.guest` gives the target, each disk written and the
+         *     instant the backup froze the guest. 400 for a snapshot that is not a guest backup or a
+         *     disk it does not hold.
+         */
+        post: operations["restoreGuestSnapshot"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/snapshots/{id}/tree": {
         parameters: {
             query?: never;
@@ -1873,6 +1907,18 @@ export interface components {
                 stream: "stdout" | "stderr";
                 line: string;
             }[];
+        };
+        GuestRestoreRequest: {
+            /** @description The disk to restore (its name in the job, `scsi0`); without it, the whole guest. */
+            disk?: string;
+            /** @description An image file or block device (with `disk`), or a directory (without), on the agent. */
+            target: string;
+            /** @description The agent that writes the restore; default the agent that made the backup. */
+            agent?: components["schemas"]["AgentName"];
+            /** @description Wait for an operator's approval even where the server would not. */
+            requireApproval?: boolean;
+            /** @description Reject the restore if nobody decides within this time; may only shorten the server's limit. */
+            approvalTimeoutMs?: number;
         };
         RestoreRequest: {
             /** @description The agent that writes the files; default the agent that made the backup. */
@@ -3449,6 +3495,41 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["RestoreRequest"];
+            };
+        };
+        responses: {
+            /** @description The restore run was started. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunAccepted"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    restoreGuestSnapshot: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A client-chosen key (e.g. a UUID) that makes the request safe to retry: one key never
+                 *     starts two runs. Repeated with the same key, the request answers with the run the key
+                 *     started; used for another target, 409. Kept 24 hours.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description A snapshot's full id, or a unique prefix of at least 8 hex characters. */
+                id: components["parameters"]["SnapshotId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GuestRestoreRequest"];
             };
         };
         responses: {

@@ -2,9 +2,12 @@
 // server worker, the agent's guest activities on a real qemu-storage-daemon, restic. A guest
 // job created through the API runs full, then incremental (bitmap reused, only the written
 // extents read), and every snapshot restores through the API byte for byte to the disk as it
-// was when its run froze it.
+// was when its run froze it: a disk into an image file, the whole guest into a directory, and
+// a disk over a block device once an operator approved it.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPostgres, type Postgres } from '../support/postgres';
@@ -12,6 +15,7 @@ import { startStack, type Stack } from '../support/stack';
 import { startGuestDisk, type GuestDisk } from '../support/qemu-storage-daemon';
 import { snapshotsTagged, locks } from '../support/restic';
 import { problemOf } from '../support/problem';
+import { waitFor } from '../support/wait';
 import { runTag } from '../../contract/names';
 import { QmpClient } from '../../activities/agent/guest/qmp-client';
 import type { ApiRun } from '../../core/api-client';
@@ -30,6 +34,7 @@ let work: string;
 let disk: GuestDisk;
 let repoUrl: string;
 let repositoryId: number;
+let restores: string;
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const detailsOf = (run: ApiRun) => (run.details as unknown as GuestRunDetails).guest;
@@ -49,8 +54,10 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'backstop-guest-jobs-'));
   disk = await startGuestDisk(work, SIZE);
   writeFileSync(join(work, '100.conf'), 'memory: 2048\nscsi0: local:100/vm-100-disk-0.qcow2,size=32M\n');
+  restores = join(work, 'restores');
+  mkdirSync(restores);
   pg = await startPostgres();
-  stack = await startStack({ databaseUrl: pg.url });
+  stack = await startStack({ databaseUrl: pg.url, env: { BACKSTOP_RESTORE_ROOTS: restores } });
   repoUrl = join(work, 'repo');
   repositoryId = (await stack.api.createRepository({ name: 'guests', url: repoUrl, password: PASSWORD })).id;
 });
@@ -126,5 +133,59 @@ describe('a guest job through the API', () => {
     expect(await bitmaps()).toEqual([`backstop-${jobId}-${run.id}`]);
     expect(await locks(repoUrl, PASSWORD)).toEqual([]);
     kept.push({ snapshotId: run.snapshotId!, image: sha(frozen) });
+  });
+
+  async function restoreRun(snapshotId: string, body: Parameters<Stack['api']['restoreGuestSnapshot']>[1]): Promise<ApiRun> {
+    const { runId } = await stack.api.restoreGuestSnapshot(snapshotId, body);
+    return stack.api.waitForRun(runId, { timeoutMs: 120_000 });
+  }
+
+  it('restores the disk of each snapshot through the API into an image file, byte for byte the disk at its freeze', async () => {
+    for (const [i, k] of kept.entries()) {
+      const target = join(restores, `scsi0-${i}.raw`);
+      const run = await restoreRun(k.snapshotId, { disk: 'scsi0', target });
+      expect(run).toMatchObject({ kind: 'restore', status: 'succeeded', failureReason: null });
+      expect(run.details).toMatchObject({ guest: { target, targetKind: 'image-file', disk: 'scsi0', requireApproval: false, disks: [{ name: 'scsi0', size: SIZE, file: target, segments: 32 }] } });
+      expect(sha(readFileSync(target))).toBe(k.image);
+    }
+  });
+
+  it('restores the whole guest into a new directory: every disk and the configuration files', async () => {
+    const target = join(restores, 'vm-100');
+    const run = await restoreRun(kept[1]!.snapshotId, { target });
+    expect(run).toMatchObject({ status: 'succeeded', details: { guest: { targetKind: 'directory', configFiles: [join(target, 'config', '100.conf')] } } });
+    expect(sha(readFileSync(join(target, 'scsi0.raw')))).toBe(kept[1]!.image);
+    expect(readFileSync(join(target, 'config', '100.conf'), 'utf8')).toBe(readFileSync(join(work, '100.conf'), 'utf8'));
+  });
+
+  it('refuses a target outside the restore roots before writing anything, and a disk the guest does not have with a 400', async () => {
+    const run = await restoreRun(kept[0]!.snapshotId, { disk: 'scsi0', target: join(work, 'outside.raw') });
+    expect(run.status).toBe('failed');
+    expect(run.failureReason).toMatch(/outside this agent's allowed restore roots/);
+    const err = await problemOf(stack.api.restoreGuestSnapshot(kept[0]!.snapshotId, { disk: 'virtio9', target: join(restores, 'x.raw') }));
+    expect(err.status).toBe(400);
+    expect(JSON.stringify(err.problem)).toContain('/disk');
+  });
+
+  const loopSkip = userInfo().uid !== 0 ? 'not root: loop devices need root' : null;
+  (loopSkip ? it.skip : it)('writes a disk over a block device only once an operator approved it', async () => {
+    const backing = join(work, 'device.img');
+    writeFileSync(backing, '');
+    truncateSync(backing, SIZE);
+    const device = execFileSync('losetup', ['--find', '--show', backing]).toString().trim();
+    try {
+      const { runId } = await stack.api.restoreGuestSnapshot(kept[0]!.snapshotId, { disk: 'scsi0', target: device });
+      await waitFor('awaiting-approval', async () => {
+        const r = await stack.api.getRun(runId);
+        if (['succeeded', 'failed', 'cancelled'].includes(r.status)) throw new Error(`run ended: ${r.status} ${r.failureReason}`);
+        return r.status === 'awaiting-approval';
+      }, 60_000, 200);
+      await stack.api.approveRun(runId, 'test');
+      const run = await stack.api.waitForRun(runId, { timeoutMs: 120_000 });
+      expect(run).toMatchObject({ status: 'succeeded', details: { guest: { targetKind: 'block-device', requireApproval: true, approval: { decision: 'approved' } } } });
+      expect(sha(readFileSync(device))).toBe(kept[0]!.image);
+    } finally {
+      execFileSync('losetup', ['-d', device]);
+    }
   });
 });

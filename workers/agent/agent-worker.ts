@@ -132,6 +132,7 @@ export function agentWorkerActivities(config: BackstopConfig, http: AgentHttp, l
       connectQmp: (socketPath) => QmpClient.connect(socketPath),
       createImage: (file, size) => createQcow2(file, size),
       stallTimeoutMs: config.stallTimeoutMs,
+      restoreRoots: config.restoreRoots,
       logger,
       runLog,
     }),

@@ -3,26 +3,42 @@
 // heartbeats with the bytes read, a stall watch, the run log. Each step is safe to run again:
 // a retried backup takes over the view its killed attempt froze and forgets that attempt's
 // snapshot; commit and rollback only touch what is there.
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, rmSync, createWriteStream } from 'node:fs';
+import { finished } from 'node:stream/promises';
+import { Writable } from 'node:stream';
+import { join, posix } from 'node:path';
 import { Context, heartbeat } from '@temporalio/activity';
 import type { Logger } from '../../../core/logger';
 import type { BackupEngine, RepositoryAccess } from '../../../contract/engine';
 import type { BackupProgress } from '../../../contract/model';
 import { BackstopError, ErrorType } from '../../../contract/errors';
 import { DEFAULT_GUEST_SEGMENT_BYTES, type GuestSource } from '../../../contract/guest';
-import type { GuestAgentActivities, GuestBackupStepInput, GuestBackupStepResult, GuestHeartbeat, GuestViewInput } from '../../../contract/guest-activities';
+import type {
+  GuestAgentActivities,
+  GuestBackupStepInput,
+  GuestBackupStepResult,
+  GuestHeartbeat,
+  GuestRestoreHeartbeat,
+  GuestRestoreResult,
+  GuestRestoreStepInput,
+  GuestRestoreTarget,
+  GuestRestoreTargetInput,
+  GuestViewInput,
+} from '../../../contract/guest-activities';
 import { runTag } from '../../../contract/names';
 import type { EngineProcessRegistry } from '../../shared/engines/orphans';
 import { backupTags } from '../../shared/engines/backup-step';
 import { withFailureMapping } from '../../shared/failure';
-import { withClockHeartbeat } from '../../shared/clock-heartbeat';
+import { whileReportingProgress, withClockHeartbeat } from '../../shared/clock-heartbeat';
 import { StallWatch, formatBytes, stallReason } from '../../shared/stall-watch';
 import { withRunLog, type RunLogSink, type RunLogTransport } from '../../shared/run-log-sink';
 import type { SecretSource } from '../secret-source';
 import { backupGuest } from './guest-backup';
 import { commitBitmaps, releaseView, rollbackBitmaps, type GuestDisk } from './guest-view';
 import type { Qmp } from './qmp-client';
+import { parseManifest } from './guest-manifest';
+import { restoreDiskImage } from './guest-restore';
+import { checkGuestTarget } from './guest-restore-target';
 
 export interface GuestActivityDeps {
   agentName: string;
@@ -35,6 +51,8 @@ export interface GuestActivityDeps {
   createImage: (file: string, size: number) => Promise<void>;
   /** No bytes read nor engine progress for this long stops the attempt (StalledError, retried). */
   stallTimeoutMs: number;
+  /** Absolute directories restores may write into (BACKSTOP_RESTORE_ROOTS); block devices are the one target outside them. */
+  restoreRoots: string[];
   logger: Logger;
   runLog?: RunLogTransport;
 }
@@ -180,10 +198,89 @@ export function createGuestActivities(deps: GuestActivityDeps): GuestAgentActivi
     rmSync(workDir, { recursive: true, force: true });
   }
 
-  // backupGuestDisks heartbeats its own progress; the short steps heartbeat on a clock.
+  async function checkGuestRestoreTarget(input: GuestRestoreTargetInput): Promise<GuestRestoreTarget> {
+    return checkGuestTarget({ target: input.target, disk: input.disk, roots: deps.restoreRoots });
+  }
+
+  /**
+   * Each disk streamed from the repository straight into its place (restic dump, no scratch
+   * copy), then the configuration files. A retry writes everything again: the same bytes at
+   * the same offsets, so it converges.
+   */
+  async function restoreGuestSnapshot(input: GuestRestoreStepInput): Promise<GuestRestoreResult> {
+    // Checked again right before writing: the target may have been swapped for a symlink while the run waited.
+    const checked = await checkGuestTarget({ target: input.target.target, disk: input.disk, roots: deps.restoreRoots, resumed: true });
+    if (checked.target !== input.target.target || checked.kind !== input.target.kind) throw new BackstopError(ErrorType.input, `restore target ${input.target.target} now resolves to ${checked.target} (${checked.kind}); refusing`);
+    const repo = { url: input.repository.url, ...(await secrets.repositoryAccess(input.repository.id)) };
+    const secretValues = [repo.password, ...Object.values(repo.env ?? {})];
+    return withRunLog(deps.runLog, logger, input.runId, 'restore', (runLog) => restoreWithLog(input, repo, runLog), secretValues);
+  }
+
+  async function restoreWithLog(input: GuestRestoreStepInput, repo: RepositoryAccess, runLog: RunLogSink): Promise<GuestRestoreResult> {
+    const signal = Context.current().cancellationSignal;
+    let latest: GuestRestoreHeartbeat = { phase: 'starting', disk: null, bytesWritten: 0 };
+    return whileReportingProgress(() => latest, async () => {
+      const manifest = parseManifest((await dumpToBuffer(repo, input.snapshotId, posix.join(input.stageRoot, 'manifest.json'), signal)).toString('utf8'));
+      const names = input.disk === null ? manifest.disks.map((d) => d.name) : [input.disk];
+      if (input.target.kind === 'directory') mkdirSync(input.target.target, { recursive: true, mode: 0o700 });
+      const disks: GuestRestoreResult['disks'] = [];
+      let bytesWritten = 0;
+      for (const name of names) {
+        const file = input.target.kind === 'directory' ? join(input.target.target, `${name}.raw`) : input.target.target;
+        latest = { phase: 'restoring', disk: name, bytesWritten };
+        const restored = await restoreDiskImage(engine, repo, input.snapshotId, manifest, name, file, {
+          signal,
+          onLog: (stream, line) => runLog.line(stream, line),
+          onWritten: (n) => {
+            bytesWritten += n;
+            latest = { phase: 'restoring', disk: name, bytesWritten };
+          },
+        });
+        const size = manifest.disks.find((d) => d.name === name)!.size;
+        runLog.line('stdout', `disk ${name}: ${restored.segments} segments, ${formatBytes(restored.bytesWritten)} written into ${file}`);
+        disks.push({ name, size, file, segments: restored.segments, bytesWritten: restored.bytesWritten });
+      }
+      const configFiles: string[] = [];
+      if (input.target.kind === 'directory' && manifest.config.length > 0) {
+        const dir = join(input.target.target, 'config');
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+        for (const c of manifest.config) {
+          const out = join(dir, posix.basename(c.path));
+          const stream = createWriteStream(out, { mode: 0o600 });
+          try {
+            await engine.dumpFile(repo, input.snapshotId, posix.join(manifest.stageRoot, 'config', c.path), stream, signal);
+          } catch (err) {
+            stream.destroy();
+            throw err;
+          }
+          stream.end();
+          await finished(stream);
+          configFiles.push(out);
+        }
+      }
+      return { frozenAt: manifest.frozenAt, disks, configFiles };
+    });
+  }
+
+  /** One small file of a snapshot (the manifest), in memory. */
+  async function dumpToBuffer(repo: RepositoryAccess, snapshotId: string, path: string, signal: AbortSignal): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    const sink = new Writable({
+      write: (c: Buffer, _enc, cb) => {
+        chunks.push(c);
+        cb();
+      },
+    });
+    await engine.dumpFile(repo, snapshotId, path, sink, signal);
+    return Buffer.concat(chunks);
+  }
+
+  // backupGuestDisks heartbeats its own progress, restores their bytes written; the short steps heartbeat on a clock.
   return withFailureMapping({
     backupGuestDisks,
     commitGuestBitmaps: withClockHeartbeat(commitGuestBitmaps),
     rollbackGuestView: withClockHeartbeat(rollbackGuestView),
+    checkGuestRestoreTarget: withClockHeartbeat(checkGuestRestoreTarget),
+    restoreGuestSnapshot,
   });
 }
