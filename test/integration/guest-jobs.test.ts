@@ -16,6 +16,7 @@ import { startGuestDisk, type GuestDisk } from '../support/qemu-storage-daemon';
 import { snapshotsTagged, locks } from '../support/restic';
 import { problemOf } from '../support/problem';
 import { waitFor } from '../support/wait';
+import { ResticGate } from '../support/restic-gate';
 import { runTag } from '../../contract/names';
 import { QmpClient } from '../../activities/agent/guest/qmp-client';
 import type { ApiRun } from '../../core/api-client';
@@ -35,20 +36,25 @@ let disk: GuestDisk;
 let repoUrl: string;
 let repositoryId: number;
 let restores: string;
+let gate: ResticGate;
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const detailsOf = (run: ApiRun) => (run.details as unknown as GuestRunDetails).guest;
 
-/** The bitmaps QEMU holds on the disk (a short QMP session: QEMU serves one client at a time). */
-async function bitmaps(): Promise<string[]> {
+/** What QEMU holds for the guest: the disk's bitmaps (recording or not), block nodes and exports (a short QMP session: QEMU serves one client at a time). */
+async function qemuState(): Promise<{ bitmaps: Array<{ name: string; recording: boolean }>; nodes: string[]; exports: string[] }> {
   const qmp = await QmpClient.connect(disk.qmpSocket);
   try {
-    const nodes = await qmp.execute<Array<{ 'node-name': string; 'dirty-bitmaps'?: Array<{ name: string }> }>>('query-named-block-nodes', { flat: true });
-    return (nodes.find((n) => n['node-name'] === disk.node)?.['dirty-bitmaps'] ?? []).map((b) => b.name).sort();
+    const nodes = await qmp.execute<Array<{ 'node-name': string; 'dirty-bitmaps'?: Array<{ name: string; recording: boolean }> }>>('query-named-block-nodes', { flat: true });
+    const exports = await qmp.execute<Array<{ id: string }>>('query-block-exports');
+    const bitmaps = (nodes.find((n) => n['node-name'] === disk.node)?.['dirty-bitmaps'] ?? []).map((b) => ({ name: b.name, recording: b.recording }));
+    return { bitmaps, nodes: nodes.map((n) => n['node-name']).sort(), exports: exports.map((e) => e.id).filter((id) => id.startsWith('backstop-')) };
   } finally {
     qmp.close();
   }
 }
+
+const bitmaps = async () => (await qemuState()).bitmaps.map((b) => b.name).sort();
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'backstop-guest-jobs-'));
@@ -57,7 +63,10 @@ beforeAll(async () => {
   restores = join(work, 'restores');
   mkdirSync(restores);
   pg = await startPostgres();
-  stack = await startStack({ databaseUrl: pg.url, env: { BACKSTOP_RESTORE_ROOTS: restores } });
+  // restic behind a gate, to act (kill the agent, cancel) while a run stores; a short
+  // heartbeat timeout so a killed agent's attempt is retried within seconds.
+  gate = new ResticGate(join(work, 'gate'));
+  stack = await startStack({ databaseUrl: pg.url, env: { BACKSTOP_RESTORE_ROOTS: restores, BACKSTOP_RESTIC: gate.binary, BACKSTOP_ENGINE_HEARTBEAT_TIMEOUT_MS: '5000' } });
   repoUrl = join(work, 'repo');
   repositoryId = (await stack.api.createRepository({ name: 'guests', url: repoUrl, password: PASSWORD })).id;
 });
@@ -187,5 +196,68 @@ describe('a guest job through the API', () => {
     } finally {
       execFileSync('losetup', ['-d', device]);
     }
+  });
+
+  /** A run of the job started with restic held at the gate: resolves once it is there, after the disks were read. */
+  async function heldRun(): Promise<string> {
+    let runId = '';
+    await gate.hold(async () => {
+      runId = (await stack.api.runJob(jobId)).runId;
+    });
+    return runId;
+  }
+
+  async function restoredImage(snapshotId: string, name: string): Promise<string> {
+    const target = join(restores, name);
+    const run = await restoreRun(snapshotId, { disk: 'scsi0', target });
+    expect(run.status).toBe('succeeded');
+    return sha(readFileSync(target));
+  }
+
+  it('an agent killed -9 mid-run: the retry takes over the frozen view, one snapshot, the bitmap committed after the record', async () => {
+    disk.write(3 * MiB, randomBytes(64 * 1024));
+    const frozen = disk.read(0, SIZE);
+    const runId = await heldRun();
+    // The run's progress is the bytes read from the disk, of the bytes it planned to read.
+    const progress = await waitFor('progress by bytes read', async () => (await stack.api.getRun(runId)).progress, 30_000, 200);
+    expect(progress).toMatchObject({ bytesDone: 64 * 1024, bytesTotal: 64 * 1024, percent: 100 });
+    await stack.kill9('agent');
+    // The guest goes on writing while the agent is down: the retry must still store the frozen instant.
+    disk.write(3 * MiB, randomBytes(64 * 1024));
+    disk.write(25 * MiB, randomBytes(4096));
+    gate.reset();
+    await stack.start('agent');
+    const run = await stack.api.waitForRun(runId, { timeoutMs: 180_000 });
+    expect(run).toMatchObject({ status: 'succeeded', warnings: [] });
+    expect(detailsOf(run).disks).toEqual([{ name: 'scsi0', size: SIZE, mode: 'reuse', reason: null, bytesRead: 64 * 1024 }]);
+    expect((await snapshotsTagged(repoUrl, PASSWORD, runTag(run.workflowId))).map((s) => s.id)).toEqual([run.snapshotId]);
+    expect(await bitmaps()).toEqual([`backstop-${jobId}-${run.id}`]);
+    expect(await restoredImage(run.snapshotId!, 'after-crash.raw')).toBe(sha(frozen));
+    kept.push({ snapshotId: run.snapshotId!, image: sha(frozen) });
+  });
+
+  it('a cancelled run releases the view and rolls its bitmap back: the next run still reads every write since its parent', async () => {
+    const before = await qemuState();
+    disk.write(12 * MiB, randomBytes(64 * 1024));
+    const runId = await heldRun();
+    await stack.api.cancelRun(runId, 'test');
+    const cancelled = await stack.api.waitForRun(runId, { timeoutMs: 120_000 });
+    expect(cancelled).toMatchObject({ status: 'cancelled', snapshotId: null });
+    gate.reset();
+    const after = await qemuState();
+    // The parent's bitmap recording again (this run's merged into it), no overlay node, no export.
+    expect(after).toEqual(before);
+    expect(after.bitmaps).toEqual([{ name: expect.stringMatching(new RegExp(`^backstop-${jobId}-`)), recording: true }]);
+    expect(after.exports).toEqual([]);
+    expect(after.nodes.filter((n) => n.startsWith('bsfl-'))).toEqual([]);
+
+    disk.write(30 * MiB, randomBytes(64 * 1024));
+    const frozen = disk.read(0, SIZE);
+    const next = await stack.api.waitForRun((await stack.api.runJob(jobId)).runId, { timeoutMs: 180_000 });
+    expect(next).toMatchObject({ status: 'succeeded' });
+    // Every cluster written since the parent froze: the two while its agent was down, the one
+    // before the cancelled run (in that run's bitmap, merged back), the one just now.
+    expect(detailsOf(next).disks[0]).toMatchObject({ mode: 'reuse', bytesRead: 4 * 64 * 1024 });
+    expect(await restoredImage(next.snapshotId!, 'after-cancel.raw')).toBe(sha(frozen));
   });
 });
