@@ -29,6 +29,7 @@ describe('checkJobSource', () => {
     [{ kind: 'guest' as const, guest, excludes: ['*.tmp'] }, '/excludes'],
     [{ kind: 'guest' as const, guest, snapshotMode: 'lvm' }, '/snapshotMode'],
     [{ kind: 'guest' as const, guest, mode: 'pull' }, '/mode'],
+    [{ kind: 'guest' as const, guest, preScript: 'echo' }, '/preScript'],
     [{ kind: 'guest' as const, guest: { ...guest, disks: [guest.disks[0]!, { name: 'scsi0', node: 'other' }] } }, '/guest/disks/1/name'],
     [{ kind: 'guest' as const, guest: { ...guest, disks: [guest.disks[0]!, { name: 'scsi1', node: 'drive-scsi0' }] } }, '/guest/disks/1/node'],
     [{ kind: 'guest' as const, guest: { ...guest, segmentBytes: 3 * 65536 } }, '/guest/segmentBytes'],

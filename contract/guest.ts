@@ -29,6 +29,7 @@ export interface JobSourceInput {
   excludes?: string[];
   snapshotMode?: string;
   mode?: string;
+  preScript?: string;
 }
 
 /**
@@ -48,6 +49,7 @@ export function checkJobSource(b: JobSourceInput): void {
   if (b.excludes !== undefined) throw fieldError('/excludes', 'a guest job takes no excludes');
   if (b.snapshotMode !== undefined && b.snapshotMode !== 'none') throw fieldError('/snapshotMode', 'a guest job freezes its disks through QEMU; it takes no filesystem snapshot mode');
   if (b.mode !== undefined && b.mode !== 'push') throw fieldError('/mode', 'a guest job runs in push mode only');
+  if (b.preScript !== undefined) throw fieldError('/preScript', 'a guest job takes no pre script yet (a post hook runs on its agent)');
   checkGuestSource(b.guest);
 }
 

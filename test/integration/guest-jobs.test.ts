@@ -99,6 +99,24 @@ describe('creating a guest job', () => {
   });
 });
 
+describe('a guest job QEMU cannot serve', () => {
+  it('fails its run at once, saying why, when the job names a node the guest does not have or the guest is not running', async () => {
+    const cases = [
+      { name: 'vm-bad-node', guest: { ...guest(), disks: [{ name: 'scsi0', node: 'drive-scsi9' }] }, reason: /QEMU has no block node "drive-scsi9"/ },
+      { name: 'vm-stopped', guest: { ...guest(), qmpSocket: join(work, 'gone.qmp') }, reason: /no QMP socket at .*gone\.qmp on this host: is the guest running\?/ },
+      { name: 'vm-no-conf', guest: { ...guest(), configFiles: [join(work, 'missing.conf')] }, reason: /guest configuration file not found on the agent: .*missing\.conf/ },
+    ];
+    const before = await bitmaps();
+    for (const c of cases) {
+      const job = await stack.api.createJob({ name: c.name, agent: 'local', repositoryId, kind: 'guest', guest: c.guest });
+      const run = await stack.api.waitForRun((await stack.api.runJob(job.id)).runId, { timeoutMs: 60_000 });
+      expect(run).toMatchObject({ status: 'failed', snapshotId: null, warnings: [] });
+      expect(run.failureReason).toMatch(c.reason);
+    }
+    expect(await bitmaps()).toEqual(before);
+  });
+});
+
 describe('a guest job through the API', () => {
   let jobId: number;
   const kept: Array<{ snapshotId: string; image: string }> = [];

@@ -3,7 +3,7 @@
 // heartbeats with the bytes read, a stall watch, the run log. Each step is safe to run again:
 // a retried backup takes over the view its killed attempt froze and forgets that attempt's
 // snapshot; commit and rollback only touch what is there.
-import { mkdirSync, rmSync, createWriteStream } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, createWriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { join, posix } from 'node:path';
@@ -34,7 +34,7 @@ import { StallWatch, formatBytes, stallReason } from '../../shared/stall-watch';
 import { withRunLog, type RunLogSink, type RunLogTransport } from '../../shared/run-log-sink';
 import type { SecretSource } from '../secret-source';
 import { backupGuest } from './guest-backup';
-import { commitBitmaps, releaseView, rollbackBitmaps, type GuestDisk } from './guest-view';
+import { commitBitmaps, GuestViewError, releaseView, rollbackBitmaps, type GuestDisk } from './guest-view';
 import type { Qmp } from './qmp-client';
 import { parseManifest } from './guest-manifest';
 import { restoreDiskImage } from './guest-restore';
@@ -76,14 +76,30 @@ export function readingProgress(bytesRead: number, bytesToRead: number, secondsE
   };
 }
 
+/** The library's errors a retry cannot fix, typed so the run fails at once with the reason. */
+export function typedGuestError(err: unknown): unknown {
+  if (err instanceof GuestViewError && /^QEMU has no block node/.test(err.message)) return new BackstopError(ErrorType.input, `${err.message}: the job names a node this guest does not have (see query-named-block-nodes)`);
+  return err;
+}
+
+/** The job's configuration files, all present before anything is frozen. */
+export function checkConfigFiles(files: readonly string[], exists: (p: string) => boolean = existsSync): void {
+  const missing = files.filter((f) => !exists(f));
+  if (missing.length > 0) throw new BackstopError(ErrorType.sourceMissing, `guest configuration file${missing.length > 1 ? 's' : ''} not found on the agent: ${missing.join(', ')}`);
+}
+
 export function createGuestActivities(deps: GuestActivityDeps): GuestAgentActivities {
   const { engine, secrets, logger } = deps;
 
   async function withQmp<T>(socketPath: string, fn: (qmp: Qmp) => Promise<T>): Promise<T> {
+    // No retry starts a guest that is not running: fail the run at once, saying so.
+    if (!existsSync(socketPath)) throw new BackstopError(ErrorType.sourceMissing, `no QMP socket at ${socketPath} on this host: is the guest running?`);
     // One connection per step: QEMU serves one QMP client per socket at a time.
     const qmp = await deps.connectQmp(socketPath);
     try {
       return await fn(qmp);
+    } catch (err) {
+      throw typedGuestError(err);
     } finally {
       qmp.close();
     }
@@ -127,6 +143,7 @@ export function createGuestActivities(deps: GuestActivityDeps): GuestAgentActivi
     }).start();
 
     try {
+      checkConfigFiles(input.guest.configFiles ?? []);
       if (ctx.info.attempt > 1) {
         // A killed attempt's restic may still run, or have left its lock: this attempt forgets that attempt's snapshot.
         const stopped = await deps.engineProcesses.stopLeftover(input.workflowId, runTag(input.workflowId));
@@ -191,6 +208,13 @@ export function createGuestActivities(deps: GuestActivityDeps): GuestAgentActivi
 
   async function rollbackGuestView(input: GuestViewInput): Promise<void> {
     const workDir = runDir(deps.workRoot, input.jobId, input.runId);
+    // A QEMU that is gone holds no view; a bitmap of this run it saved in the image is merged
+    // into the base by the next backup's freeze (bitmap-plan.ts: leftovers of unfinished runs).
+    if (!existsSync(input.guest.qmpSocket)) {
+      logger.warn({ runId: input.runId, qmpSocket: input.guest.qmpSocket }, 'guest not running: no view to release');
+      rmSync(workDir, { recursive: true, force: true });
+      return;
+    }
     await withQmp(input.guest.qmpSocket, async (qmp) => {
       await releaseView(qmp, { runId: input.runId, disks: disksOf(input.guest), workDir });
       await rollbackBitmaps(qmp, { jobId: input.jobId, runId: input.runId, parentRunId: input.parentRunId, disks: disksOf(input.guest) });

@@ -153,8 +153,12 @@ async function waitUntil(cond: () => Promise<boolean>, timeoutMs: number): Promi
 export async function rollbackBitmaps(qmp: Qmp, req: Pick<ViewRequest, 'jobId' | 'runId' | 'parentRunId' | 'disks'>): Promise<void> {
   const mine = bitmapName(req.jobId, req.runId);
   const baseName = req.parentRunId ? bitmapName(req.jobId, req.parentRunId) : null;
+  const all = await nodes(qmp);
   for (const disk of req.disks) {
-    const bitmaps = (await nodeOf(qmp, disk.node))['dirty-bitmaps'] ?? [];
+    const node = all.find((n) => n['node-name'] === disk.node);
+    // A node QEMU does not have (a job naming the wrong one, a run that failed on it) holds no bitmap of this run.
+    if (!node) continue;
+    const bitmaps = node['dirty-bitmaps'] ?? [];
     const has = (name: string | null) => name !== null && bitmaps.some((b) => b.name === name);
     // An inconsistent base (a crash) cannot be merged into or enabled: the next backup reads the whole disk anyway.
     const baseUsable = has(baseName) && !bitmaps.find((b) => b.name === baseName)!.inconsistent;
