@@ -133,6 +133,7 @@ export function agentWorkerActivities(config: BackstopConfig, http: AgentHttp, l
       createImage: (file, size) => createQcow2(file, size),
       stallTimeoutMs: config.stallTimeoutMs,
       restoreRoots: config.restoreRoots,
+      backupRoots: config.backupRoots,
       logger,
       runLog,
     }),

@@ -33,6 +33,7 @@ import { whileReportingProgress, withClockHeartbeat } from '../../shared/clock-h
 import { StallWatch, formatBytes, stallReason } from '../../shared/stall-watch';
 import { withRunLog, type RunLogSink, type RunLogTransport } from '../../shared/run-log-sink';
 import type { SecretSource } from '../secret-source';
+import { checkBackupPaths, pathsOutsideRoots } from '../backup-roots';
 import { backupGuest } from './guest-backup';
 import { commitBitmaps, GuestViewError, releaseView, rollbackBitmaps, type GuestDisk } from './guest-view';
 import type { Qmp } from './qmp-client';
@@ -53,6 +54,8 @@ export interface GuestActivityDeps {
   stallTimeoutMs: number;
   /** Absolute directories restores may write into (BACKSTOP_RESTORE_ROOTS); block devices are the one target outside them. */
   restoreRoots: string[];
+  /** Where backup sources may lie (BACKSTOP_BACKUP_ROOTS): the QMP socket and the configuration files too; absent: anywhere. */
+  backupRoots?: string[];
   logger: Logger;
   runLog?: RunLogTransport;
 }
@@ -92,6 +95,8 @@ export function createGuestActivities(deps: GuestActivityDeps): GuestAgentActivi
   const { engine, secrets, logger } = deps;
 
   async function withQmp<T>(socketPath: string, fn: (qmp: Qmp) => Promise<T>): Promise<T> {
+    // A socket is a source like any other: the agent speaks QMP only to sockets under its backup roots.
+    await checkBackupPaths([socketPath], deps.backupRoots ?? ['/']);
     // No retry starts a guest that is not running: fail the run at once, saying so.
     if (!existsSync(socketPath)) throw new BackstopError(ErrorType.sourceMissing, `no QMP socket at ${socketPath} on this host: is the guest running?`);
     // One connection per step: QEMU serves one QMP client per socket at a time.
@@ -143,6 +148,7 @@ export function createGuestActivities(deps: GuestActivityDeps): GuestAgentActivi
     }).start();
 
     try {
+      await checkBackupPaths(input.guest.configFiles ?? [], deps.backupRoots ?? ['/']);
       checkConfigFiles(input.guest.configFiles ?? []);
       if (ctx.info.attempt > 1) {
         // A killed attempt's restic may still run, or have left its lock: this attempt forgets that attempt's snapshot.
@@ -208,6 +214,8 @@ export function createGuestActivities(deps: GuestActivityDeps): GuestAgentActivi
 
   async function rollbackGuestView(input: GuestViewInput): Promise<void> {
     const workDir = runDir(deps.workRoot, input.jobId, input.runId);
+    // A socket outside the backup roots was never spoken to: nothing to roll back there.
+    if (pathsOutsideRoots([input.guest.qmpSocket], deps.backupRoots ?? ['/']).length > 0) return;
     // A QEMU that is gone holds no view; a bitmap of this run it saved in the image is merged
     // into the base by the next backup's freeze (bitmap-plan.ts: leftovers of unfinished runs).
     if (!existsSync(input.guest.qmpSocket)) {
