@@ -87,11 +87,6 @@ export async function jobScheduleView(ctx: ApiContext, jobId: number, n = DEFAUL
  * by job creation. The definition must be normalized (validated) already.
  */
 export async function writeSchedule(ctx: ApiContext, tx: CatalogScope, o: Owner, definition: ReturnType<typeof normalizeSchedule>): Promise<ScheduleRecord> {
-  // A schedule's action names one workflow type (api/schedules.ts), the files backup's: guest
-  // jobs are run on demand until schedules choose the workflow by the job's kind.
-  if (o.kind === ScheduleKind.backup && (await tx.jobs.get(o.ownerId)).kind === 'guest') {
-    throw new InputError(`schedule: job ${o.ownerId} is a guest job, run on demand only for now (POST /v1/jobs/${o.ownerId}/run)`, { errors: [{ path: '/schedule', message: 'guest jobs take no backup schedule yet' }] });
-  }
   const rec = await tx.schedules.upsert(scheduleRecord(o, definition));
   const how = await applySchedule(ctx.temporal, rec, ctx);
   ctx.logger.info({ scheduleId: rec.id, how }, 'schedule written');

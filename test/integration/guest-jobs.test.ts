@@ -85,7 +85,6 @@ describe('creating a guest job', () => {
     ['paths on a guest job', () => ({ kind: 'guest', guest: guest(), paths: ['/srv'] }), '/paths'],
     ['a guest job without its guest', () => ({ kind: 'guest' }), '/guest'],
     ['a segment size that is not a power of two', () => ({ kind: 'guest', guest: { ...guest(), segmentBytes: 3 * 65536 } }), '/guest/segmentBytes'],
-    ['a schedule', () => ({ kind: 'guest', guest: guest(), schedule: { cron: ['0 2 * * *'] } }), '/schedule'],
   ])('refuses %s with a 400 naming the field', async (_what, body, path) => {
     const err = await problemOf(stack.api.createJob({ name: `bad-${path.replace(/\W/g, '')}`, agent: 'local', repositoryId, ...body() } as never));
     expect(err.status).toBe(400);
@@ -277,5 +276,21 @@ describe('a guest job through the API', () => {
     // before the cancelled run (in that run's bitmap, merged back), the one just now.
     expect(detailsOf(next).disks[0]).toMatchObject({ mode: 'reuse', bytesRead: 4 * 64 * 1024 });
     expect(await restoredImage(next.snapshotId!, 'after-cancel.raw')).toBe(sha(frozen));
+  });
+
+  it("runs on its schedule: the schedule's action is the guest backup, an incremental like any other run", async () => {
+    await stack.api.setJobSchedule(jobId, { cron: ['0 3 1 1 *'] });
+    const schedule = await stack.temporal.schedule.getHandle(`backup-schedule/${jobId}`).describe();
+    expect(schedule.action).toMatchObject({ type: 'startWorkflow', workflowType: 'guestBackupWorkflow' });
+    const before = new Set((await stack.api.listRuns(jobId)).map((r) => r.id));
+    disk.write(7 * MiB, randomBytes(4096));
+    await stack.api.triggerJobSchedule(jobId);
+    const scheduled = await waitFor('the scheduled run to end', async () => {
+      const r = (await stack.api.listRuns(jobId)).find((x) => !before.has(x.id) && x.kind === 'backup');
+      return r && ['succeeded', 'warning', 'failed', 'cancelled'].includes(r.status) ? r : null;
+    }, 180_000, 250);
+    expect(scheduled.workflowId).toMatch(new RegExp(`^backup/${jobId}/scheduled-`));
+    expect(scheduled).toMatchObject({ status: 'succeeded' });
+    expect(detailsOf(await stack.api.getRun(scheduled.id)).disks[0]).toMatchObject({ mode: 'reuse', bytesRead: 64 * 1024 });
   });
 });
