@@ -5,7 +5,8 @@
 // was when its run froze it: a disk into an image file, the whole guest into a directory, and
 // a disk over a block device once an operator approved it.
 import { createHash, randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ import { snapshotsTagged, locks } from '../support/restic';
 import { problemOf } from '../support/problem';
 import { waitFor } from '../support/wait';
 import { ResticGate } from '../support/restic-gate';
+import { toolPath } from '../support/tools';
 import { runTag } from '../../contract/names';
 import { QmpClient } from '../../activities/agent/guest/qmp-client';
 import type { ApiRun } from '../../core/api-client';
@@ -40,6 +42,17 @@ let gate: ResticGate;
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const detailsOf = (run: ApiRun) => (run.details as unknown as GuestRunDetails).guest;
+
+/**
+ * A run's workflow history as the Temporal CLI exports it: the password must not be in it.
+ * `RECORD_HISTORIES=1` keeps it for the replay test (test/workflow/replay.test.ts).
+ */
+async function checkHistory(workflowId: string, recordAs: string): Promise<void> {
+  const { stdout: json } = await promisify(execFile)(toolPath('temporal'), ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', '--address', stack.temporalAddress], { maxBuffer: 64 * 1024 * 1024 });
+  expect(json).not.toContain(PASSWORD);
+  expect(json).not.toContain(Buffer.from(PASSWORD).toString('base64'));
+  if (process.env.RECORD_HISTORIES === '1') writeFileSync(join(__dirname, '..', 'workflow', 'histories', recordAs), json);
+}
 
 /** What QEMU holds for the guest: the disk's bitmaps (recording or not), block nodes and exports (a short QMP session: QEMU serves one client at a time). */
 async function qemuState(): Promise<{ bitmaps: Array<{ name: string; recording: boolean }>; nodes: string[]; exports: string[] }> {
@@ -158,6 +171,7 @@ describe('a guest job through the API', () => {
     expect(run.stats?.filesUnmodified).toBe(32 - 2 + 1);
     expect(await bitmaps()).toEqual([`backstop-${jobId}-${run.id}`]);
     expect(await locks(repoUrl, PASSWORD)).toEqual([]);
+    await checkHistory(run.workflowId, 'guest-backup-succeeded.json');
     kept.push({ snapshotId: run.snapshotId!, image: sha(frozen) });
   });
 
@@ -210,6 +224,7 @@ describe('a guest job through the API', () => {
       const run = await stack.api.waitForRun(runId, { timeoutMs: 120_000 });
       expect(run).toMatchObject({ status: 'succeeded', details: { guest: { targetKind: 'block-device', requireApproval: true, approval: { decision: 'approved' } } } });
       expect(sha(readFileSync(device))).toBe(kept[0]!.image);
+      await checkHistory(run.workflowId, 'guest-restore-approved.json');
     } finally {
       execFileSync('losetup', ['-d', device]);
     }
