@@ -20,7 +20,7 @@ export const jobFromRow = (r: Row): Job => ({
   name: String(r.name),
   agentName: String(r.agent_name),
   repositoryId: Number(r.repository_id),
-  // Rows from before migration 018 read as files jobs.
+  // Rows from before migration 019 read as files jobs.
   kind: (r.kind ?? 'files') as JobKind,
   guest: orNull<GuestSource>(r.guest),
   paths: r.paths as string[],
@@ -41,6 +41,30 @@ export const jobRunSummaryFromRow = (r: Row): JobRunSummary => ({
 
 const JOB_SELECT = `SELECT j.*, a.name AS agent_name FROM jobs j JOIN agents a ON a.id = j.agent_id`;
 
+/**
+ * What PATCH /v1/jobs/{id} may change: the job's own fields (its repository holds its snapshots
+ * and stays; its kind too, and a guest job's guest is not edited yet).
+ */
+export type JobUpdate = Partial<Omit<JobWrite, 'repositoryId' | 'kind' | 'guest'>>;
+
+const UPDATE_COLUMNS: Record<keyof JobUpdate, string> = {
+  name: 'name',
+  agentId: 'agent_id',
+  paths: 'paths',
+  excludes: 'excludes',
+  snapshotMode: 'snapshot_mode',
+  mode: 'mode',
+  preScript: 'pre_script',
+  postHook: 'post_hook',
+};
+
+/** A run of the job that has not finished, by id and kind (a job with one is not deleted). */
+export interface ActiveRunRef {
+  id: string;
+  kind: string;
+  status: RunStatus;
+}
+
 // --- queries -------------------------------------------------------------------------
 export class Jobs {
   constructor(private readonly s: Session) {}
@@ -58,19 +82,69 @@ export class Jobs {
     }
   }
 
-  async get(id: number): Promise<Job> {
+  /** A live job; a deleted one is NotFound, saying when it was deleted. `lock` holds its row to the transaction's end. */
+  async get(id: number, opts: { lock?: boolean } = {}): Promise<Job> {
+    const { rows } = await this.s.q.query(`${JOB_SELECT} WHERE j.id = $1${opts.lock ? ' FOR UPDATE OF j' : ''}`, [id]);
+    const row = one(rows, `job ${id}`);
+    if (row.deleted_at) throw new NotFoundError(`job ${id} was deleted at ${iso(row.deleted_at)}; its runs and snapshots remain`);
+    return jobFromRow(row);
+  }
+
+  /**
+   * A job, also a deleted one: what its snapshots' restores need (the agent that made them).
+   * Everything that acts on the job itself uses get().
+   */
+  async getIncludingDeleted(id: number): Promise<Job> {
     const { rows } = await this.s.q.query(`${JOB_SELECT} WHERE j.id = $1`, [id]);
     return jobFromRow(one(rows, `job ${id}`));
   }
 
   async list(): Promise<Job[]> {
-    const { rows } = await this.s.q.query(`${JOB_SELECT} ORDER BY j.id`);
+    const { rows } = await this.s.q.query(`${JOB_SELECT} WHERE j.deleted_at IS NULL ORDER BY j.id`);
     return rows.map(jobFromRow);
   }
 
   async listOfRepository(repositoryId: number): Promise<Job[]> {
-    const { rows } = await this.s.q.query(`${JOB_SELECT} WHERE j.repository_id = $1 ORDER BY j.id`, [repositoryId]);
+    const { rows } = await this.s.q.query(`${JOB_SELECT} WHERE j.repository_id = $1 AND j.deleted_at IS NULL ORDER BY j.id`, [repositoryId]);
     return rows.map(jobFromRow);
+  }
+
+  /** Changes the fields given (validate first); the name stays unique among live jobs. */
+  async update(id: number, u: JobUpdate): Promise<void> {
+    const sets: string[] = [];
+    const values: unknown[] = [id];
+    for (const [key, column] of Object.entries(UPDATE_COLUMNS) as Array<[keyof JobUpdate, string]>) {
+      if (u[key] === undefined) continue;
+      values.push(u[key]);
+      sets.push(`${column} = $${values.length}`);
+    }
+    if (sets.length === 0) return;
+    try {
+      const { rowCount } = await this.s.q.query(`UPDATE jobs SET ${sets.join(', ')} WHERE id = $1 AND deleted_at IS NULL`, values);
+      if (!rowCount) throw new NotFoundError(`job ${id} not found`);
+    } catch (err) {
+      rethrowUnique(err, 'a job with this name already exists');
+    }
+  }
+
+  /** Marks the job deleted; its row stays for the runs and snapshots that name it. */
+  async markDeleted(id: number): Promise<void> {
+    const { rowCount } = await this.s.q.query('UPDATE jobs SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL', [id]);
+    if (!rowCount) throw new NotFoundError(`job ${id} not found`);
+    // What only a live job has: its links to scripts and plugin configurations (so those can
+    // be deleted later) and notification rules about it. Its schedules go with the caller.
+    await this.s.q.query('DELETE FROM job_scripts WHERE job_id = $1', [id]);
+    await this.s.q.query('DELETE FROM job_plugin_configs WHERE job_id = $1', [id]);
+    await this.s.q.query('DELETE FROM notification_rules WHERE job_id = $1', [id]);
+  }
+
+  /** The job's runs that have not finished (queued, awaiting approval, running). */
+  async activeRuns(id: number): Promise<ActiveRunRef[]> {
+    const { rows } = await this.s.q.query(
+      `SELECT id, kind, status FROM runs WHERE job_id = $1 AND status IN ('queued', 'awaiting-approval', 'running') ORDER BY started_at`,
+      [id],
+    );
+    return rows.map((r) => ({ id: String(r.id), kind: String(r.kind), status: r.status as RunStatus }));
   }
 
   /** Sets (or, with null, clears) a job's retention policy; validate it first. */

@@ -98,7 +98,7 @@ export class MetricsReadings {
               (SELECT count(*) FROM snapshots s WHERE s.repository_id = p.id)::bigint AS snapshots,
               (SELECT coalesce(sum((r.stats->>'dataAdded')::float8), 0) FROM snapshots s JOIN runs r ON r.id = s.run_id
                 WHERE s.repository_id = p.id AND r.stats ? 'dataAdded')::float8 AS added_bytes
-         FROM repositories p ORDER BY p.id`,
+         FROM repositories p WHERE p.deleted_at IS NULL ORDER BY p.id`,
     );
     return rows.map((r) => ({ id: Number(r.id), name: String(r.name), snapshots: Number(r.snapshots), addedBytes: Number(r.added_bytes) }));
   }

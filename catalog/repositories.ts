@@ -88,14 +88,54 @@ export class Repositories {
     }
   }
 
-  async get(id: number): Promise<Repository> {
-    const { rows } = await this.s.q.query('SELECT * FROM repositories WHERE id = $1', [id]);
-    return repositoryFromRow(one(rows, `repository ${id}`));
+  /** A live repository; a deleted one is NotFound, saying when. `lock` holds its row to the transaction's end. */
+  async get(id: number, opts: { lock?: boolean } = {}): Promise<Repository> {
+    const { rows } = await this.s.q.query(`SELECT * FROM repositories WHERE id = $1${opts.lock ? ' FOR UPDATE' : ''}`, [id]);
+    const row = one(rows, `repository ${id}`);
+    if (row.deleted_at) throw new NotFoundError(`repository ${id} was deleted from the catalog at ${iso(row.deleted_at)} (its data was left where it is)`);
+    return repositoryFromRow(row);
   }
 
   async list(): Promise<Repository[]> {
-    const { rows } = await this.s.q.query('SELECT * FROM repositories ORDER BY id');
+    const { rows } = await this.s.q.query('SELECT * FROM repositories WHERE deleted_at IS NULL ORDER BY id');
     return rows.map(repositoryFromRow);
+  }
+
+  /** Renames a live repository (unique among the live ones). */
+  async rename(id: number, name: string): Promise<void> {
+    try {
+      const { rowCount } = await this.s.q.query('UPDATE repositories SET name = $2 WHERE id = $1 AND deleted_at IS NULL', [id, name]);
+      if (!rowCount) throw new NotFoundError(`repository ${id} not found`);
+    } catch (err) {
+      rethrowUnique(err, 'a repository with this name already exists');
+    }
+  }
+
+  /**
+   * Takes the repository out of the catalog's live set. Its row (with the sealed password)
+   * stays for the runs and snapshots that name it; its S3 sync target and the notification
+   * rules about it go. Its schedules go with the caller (they live in Temporal too).
+   */
+  async markDeleted(id: number): Promise<void> {
+    const { rowCount } = await this.s.q.query('UPDATE repositories SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL', [id]);
+    if (!rowCount) throw new NotFoundError(`repository ${id} not found`);
+    await this.s.q.query('DELETE FROM repository_sync_targets WHERE repository_id = $1', [id]);
+    await this.s.q.query('DELETE FROM notification_rules WHERE repository_id = $1', [id]);
+  }
+
+  /** Live jobs that back up into the repository (a repository with one is not deleted). */
+  async jobsUsing(id: number): Promise<Array<{ id: number; name: string }>> {
+    const { rows } = await this.s.q.query('SELECT id, name FROM jobs WHERE repository_id = $1 AND deleted_at IS NULL ORDER BY id', [id]);
+    return rows.map((r) => ({ id: Number(r.id), name: String(r.name) }));
+  }
+
+  /** Runs on the repository that have not finished. */
+  async activeRuns(id: number): Promise<Array<{ id: string; kind: string }>> {
+    const { rows } = await this.s.q.query(
+      `SELECT id, kind FROM runs WHERE repository_id = $1 AND status IN ('queued', 'awaiting-approval', 'running') ORDER BY started_at`,
+      [id],
+    );
+    return rows.map((r) => ({ id: String(r.id), kind: String(r.kind) }));
   }
 
   async sealedPassword(id: number): Promise<string> {
@@ -188,10 +228,10 @@ export class Repositories {
    */
   async agentUse(agentName: string, repositoryId: number): Promise<AgentRepositoryUse> {
     const { rows } = await this.s.q.query(
-      `SELECT EXISTS (SELECT 1 FROM jobs j JOIN agents a ON a.id = j.agent_id WHERE a.name = $1 AND j.repository_id = $2 AND j.mode = 'push')
+      `SELECT EXISTS (SELECT 1 FROM jobs j JOIN agents a ON a.id = j.agent_id WHERE a.name = $1 AND j.repository_id = $2 AND j.mode = 'push' AND j.deleted_at IS NULL)
            OR EXISTS (SELECT 1 FROM runs WHERE kind IN ('restore', 'db-restore', 'drill') AND agent_name = $1 AND repository_id = $2
                         AND engine_site = 'agent' AND status IN ('queued', 'awaiting-approval', 'running')) AS engine,
-              EXISTS (SELECT 1 FROM jobs j JOIN agents a ON a.id = j.agent_id WHERE a.name = $1 AND j.repository_id = $2 AND j.mode = 'pull') AS pull`,
+              EXISTS (SELECT 1 FROM jobs j JOIN agents a ON a.id = j.agent_id WHERE a.name = $1 AND j.repository_id = $2 AND j.mode = 'pull' AND j.deleted_at IS NULL) AS pull`,
       [agentName, repositoryId],
     );
     return rows[0].engine === true ? 'engine' : rows[0].pull === true ? 'pull-only' : 'none';

@@ -41,6 +41,10 @@ export function snapshotOwner(tags: string[], prefixes: OwnerTagPrefixes): { job
 }
 
 // --- queries -------------------------------------------------------------------------
+// A repository deleted from the catalog has no password in use any more: its snapshots are
+// neither listed nor found (a deleted *job's* snapshots are: they stay restorable).
+const IN_LIVE_REPOSITORY = 'repository_id IN (SELECT id FROM repositories WHERE deleted_at IS NULL)';
+
 export class Snapshots {
   constructor(private readonly s: Session) {}
 
@@ -54,12 +58,12 @@ export class Snapshots {
 
   /** Snapshots whose id starts with `prefix` (lowercase hex), at most `limit`; more than one means ambiguous. */
   async findByIdPrefix(prefix: string, limit = 2): Promise<Snapshot[]> {
-    const { rows } = await this.s.q.query(`SELECT * FROM snapshots WHERE id LIKE $1 || '%' ORDER BY id LIMIT $2`, [prefix, limit]);
+    const { rows } = await this.s.q.query(`SELECT * FROM snapshots WHERE id LIKE $1 || '%' AND ${IN_LIVE_REPOSITORY} ORDER BY id LIMIT $2`, [prefix, limit]);
     return rows.map(snapshotFromRow);
   }
 
   async list(filter: { jobId?: number; limit: number }): Promise<Snapshot[]> {
-    const { rows } = await this.s.q.query(`SELECT * FROM snapshots WHERE ($1::bigint IS NULL OR job_id = $1) ORDER BY time DESC LIMIT $2`, [
+    const { rows } = await this.s.q.query(`SELECT * FROM snapshots WHERE ($1::bigint IS NULL OR job_id = $1) AND ${IN_LIVE_REPOSITORY} ORDER BY time DESC LIMIT $2`, [
       filter.jobId ?? null,
       filter.limit,
     ]);

@@ -26,6 +26,8 @@ export interface CliContext {
   readFile(path: string): string;
   /** The command's exit code, when not 0 (a waited-for run that failed, a check that did not pass). */
   setExitCode(code: number): void;
+  /** Aborts on Ctrl-C while `--wait` follows a run; call the returned function when done. */
+  interrupts(): { signal: AbortSignal; release(): void };
 }
 
 const OPERATIONS = new WeakMap<Command, OperationId[]>();
@@ -131,7 +133,8 @@ export async function followStartedRun(
 /** Follows a run (started now or earlier) to its end, sums it up and sets the exit code from how it ended. */
 export async function followRun(ctx: CliContext, runId: string, summary: (run: ApiRun) => readonly string[] = runSummary): Promise<ApiRun> {
   const silent: Terminal = { write: () => {}, isTTY: false, columns: 80 };
-  const run = await watchRun(ctx.api(), runId, ctx.json() ? silent : ctx.stdout);
+  const interrupt = ctx.interrupts();
+  const run = await watchRun(ctx.api(), runId, ctx.json() ? silent : ctx.stdout, { signal: interrupt.signal }).finally(() => interrupt.release());
   show(ctx, run, summary);
   ctx.setExitCode(exitCodeForRun(run.status));
   return run;

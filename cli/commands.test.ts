@@ -49,6 +49,35 @@ describe('requests built from flags', () => {
     expect(r.calls[0]!.body).toEqual({ name: 'home', agent: 'web-1', repositoryId: 3, paths: ['/home', '/etc'], excludes: ['*.tmp'], mode: 'pull' });
   });
 
+  it('jobs edit: lists given replace the job\'s, --no- forms send null or empty, nothing to change is a usage error', async () => {
+    const r = await runCli(['jobs', 'edit', '2', '--name', 'web2', '--path', '/srv', '--no-excludes', '--no-pre-script', '--post-hook', 'systemctl start web'], { 'PATCH /v1/jobs/2': { ...job, name: 'web2' } });
+    expect(r.code).toBe(0);
+    expect(r.calls[0]).toMatchObject({ method: 'PATCH', body: { name: 'web2', paths: ['/srv'], excludes: [], preScript: null, postHook: 'systemctl start web' } });
+    expect(r.stdout).toMatch(/^name\s+web2$/m);
+    const nothing = await runCli(['jobs', 'edit', '2']);
+    expect(nothing.code).toBe(2);
+    expect(nothing.stderr).toContain('say what to change');
+    expect(nothing.calls).toEqual([]);
+    expect((await runCli(['jobs', 'edit', '2', '--exclude', '*.tmp', '--no-excludes'])).code).toBe(2);
+  });
+
+  it('jobs delete and repos delete send DELETE and say what stays; nothing else sent', async () => {
+    const deleted = await runCli(['jobs', 'delete', '2'], { 'DELETE /v1/jobs/2': [204, null] });
+    expect(deleted.code).toBe(0);
+    expect(deleted.calls[0]).toMatchObject({ method: 'DELETE', path: '/v1/jobs/2' });
+    expect(deleted.stdout).toContain('snapshots stay restorable');
+    const repo = await runCli(['repos', 'delete', '1'], { 'DELETE /v1/repositories/1': [204, null] });
+    expect(repo.stdout).toContain('its data is where it was');
+  });
+
+  it('repos edit: name and post-prune script, --no-post-prune-script sends null', async () => {
+    const answer = { id: 1, name: 'main', url: '/srv/r', engine: 'restic', appendOnly: false, pbs: null, postPruneScript: null, createdAt: '2026-12-01T12:00:00Z' };
+    const r = await runCli(['repos', 'edit', '1', '--name', 'main', '--no-post-prune-script'], { 'PATCH /v1/repositories/1': answer });
+    expect(r.code).toBe(0);
+    expect(r.calls[0]!.body).toEqual({ name: 'main', postPruneScript: null });
+    expect((await runCli(['repos', 'edit', '1'])).code).toBe(2);
+  });
+
   it('snapshots restore: repeatable includes, choices, --no-verify', async () => {
     const r = await runCli(['snapshots', 'restore', 'abcd1234', '--agent', 'web2', '--target', '/srv', '--include', '/a', '--include', '*.conf', '--overwrite', 'if-newer', '--no-verify'], { 'POST /v1/snapshots/abcd1234/restore': accepted });
     expect(r.calls[0]!.body).toEqual({ agent: 'web2', target: '/srv', include: ['/a', '*.conf'], overwrite: 'if-newer', verify: false });

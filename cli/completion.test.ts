@@ -1,5 +1,6 @@
 // The generated scripts are loaded into a real bash and asked what they complete, as the
-// shell asks them on Tab; zsh is not installed here, so its script is checked for its shape.
+// shell asks them on Tab; the zsh script is checked for its shape here (zsh's completion
+// system needs an interactive shell: test/integration/cli.test.ts presses Tab in both).
 import { execFileSync } from 'node:child_process';
 import { bashCompletion, commandTree, zshCompletion } from './completion';
 import { fullProgram } from './main';

@@ -16,11 +16,20 @@ export const EXIT = {
   unreachable: 4,
   /** The API answered with an error (not found, conflict, invalid request, unauthorised). */
   apiError: 5,
+  /** Ctrl-C while following a run: the command stopped watching, the run goes on (128 + SIGINT, as shells report it). */
+  interrupted: 130,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /** An input problem the CLI finds itself (a flag's value, a missing environment variable). */
 export class UsageError extends Error {}
+
+/** Ctrl-C while following a run: only the watching stopped; the message says how to go on. */
+export class StoppedWatchingError extends Error {
+  constructor(readonly runId: string) {
+    super(`stopped following run ${runId}; it goes on: backstop runs watch ${runId} follows it again, backstop runs cancel ${runId} stops it`);
+  }
+}
 
 /** The code for a run that ended (or for one still going when the command stopped waiting). */
 export function exitCodeForRun(status: string): ExitCode {
@@ -47,6 +56,7 @@ function isUnreachable(err: unknown): boolean {
 /** The code for an error a command threw. */
 export function exitCodeForError(err: unknown): ExitCode {
   if (err instanceof CommanderError || err instanceof UsageError) return EXIT.usage;
+  if (err instanceof StoppedWatchingError) return EXIT.interrupted;
   if (err instanceof ApiError) return EXIT.apiError;
   if (isUnreachable(err)) return EXIT.unreachable;
   return EXIT.runFailed;

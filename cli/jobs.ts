@@ -4,11 +4,12 @@
 import { type Command, Option } from 'commander';
 import type { components } from '../contract/generated/api-schema';
 import type { ApiJob } from '../core/api-client';
-import { collect, covers, defined, followStartedRun, positiveInt, show, showTable, wholeNumber, type CliContext } from './command-kit';
+import { collect, confirm, covers, defined, followStartedRun, positiveInt, show, showTable, wholeNumber, type CliContext } from './command-kit';
 import { UsageError } from './exit-codes';
 import { formatFields, formatTable, relativeTime, shortId } from './format';
 
 type JobCreate = components['schemas']['JobCreate'];
+type JobUpdate = components['schemas']['JobUpdate'];
 type RetentionPolicy = components['schemas']['RetentionPolicy'];
 
 export interface JobCreateOptions {
@@ -34,6 +35,37 @@ export function jobRequest(name: string, o: JobCreateOptions): JobCreate {
     preScript: o.preScript,
     postHook: o.postHook,
   });
+}
+
+export interface JobEditOptions {
+  name?: string;
+  agent?: string;
+  path?: string[];
+  exclude?: string[];
+  /** --no-excludes: false */
+  excludes?: boolean;
+  mode?: 'push' | 'pull';
+  snapshotMode?: JobCreate['snapshotMode'];
+  /** A command, or false for --no-pre-script (remove it). */
+  preScript?: string | false;
+  postHook?: string | false;
+}
+
+/** The PATCH the flags describe: lists given replace the job's; --no-… removes a script or hook. */
+export function jobUpdateRequest(o: JobEditOptions): JobUpdate {
+  if (o.exclude && o.excludes === false) throw new UsageError('--exclude sets the excludes, --no-excludes removes them: give one');
+  const update: JobUpdate = defined({
+    name: o.name,
+    agent: o.agent,
+    paths: o.path,
+    excludes: o.excludes === false ? [] : o.exclude,
+    mode: o.mode,
+    snapshotMode: o.snapshotMode,
+    preScript: o.preScript === false ? null : o.preScript,
+    postHook: o.postHook === false ? null : o.postHook,
+  });
+  if (Object.keys(update).length === 0) throw new UsageError('say what to change (--name, --agent, --path, --exclude, --mode, --snapshot-mode, --pre-script, --post-hook, or their --no- forms)');
+  return update;
 }
 
 export interface RetentionOptions {
@@ -150,6 +182,41 @@ export function registerJobs(jobs: Command, ctx: CliContext): void {
         show(ctx, job, (j) => [`job ${j.id} ${j.name}: ${j.paths.join(' ')} on ${j.agent} → repository ${j.repositoryId}`]);
       }),
     'createJob',
+  );
+
+  covers(
+    jobs
+      .command('edit')
+      .description("change a job's definition; the next run uses it (its repository stays)")
+      .argument('<id>', 'job id', positiveInt)
+      .option('--name <name>', 'new name')
+      .option('--agent <name>', 'back up this agent instead')
+      .option('--path <path>', 'the paths to back up, replacing the current ones (repeat for more)', collect)
+      .option('--exclude <pattern>', 'the exclude patterns, replacing the current ones (repeatable)', collect)
+      .option('--no-excludes', 'remove every exclude pattern')
+      .addOption(new Option('--mode <mode>', 'push or pull').choices(['push', 'pull']))
+      .addOption(new Option('--snapshot-mode <mode>', 'filesystem snapshot before the backup').choices(['auto', 'none', 'btrfs', 'lvm', 'zfs']))
+      .option('--pre-script <command>', 'set the pre-script')
+      .option('--no-pre-script', 'remove the pre-script')
+      .option('--post-hook <command>', 'set the post-hook')
+      .option('--no-post-hook', 'remove the post-hook')
+      .action(async (id: number, o: JobEditOptions) => {
+        const job = await ctx.api().updateJob(id, jobUpdateRequest(o));
+        show(ctx, job, (j) => jobLines(j, ctx.now()));
+      }),
+    'updateJob',
+  );
+
+  covers(
+    jobs
+      .command('delete')
+      .description('delete a job and its schedules; its snapshots and runs stay (refused while a run of it is under way)')
+      .argument('<id>', 'job id', positiveInt)
+      .action(async (id: number) => {
+        await ctx.api().deleteJob(id);
+        confirm(ctx, `job ${id} deleted; its snapshots stay restorable (backstop snapshots list --job ${id})`);
+      }),
+    'deleteJob',
   );
 
   covers(

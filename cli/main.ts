@@ -69,6 +69,13 @@ export function processIo(): ProgramIo {
       },
     },
     stderr: (s) => void process.stderr.write(s),
+    // While a run is followed, Ctrl-C stops the following (cleanly), not the process mid-line.
+    interrupts: () => {
+      const controller = new AbortController();
+      const onSigint = () => controller.abort();
+      process.once('SIGINT', onSigint);
+      return { signal: controller.signal, release: () => void process.off('SIGINT', onSigint) };
+    },
   };
 }
 

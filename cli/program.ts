@@ -40,6 +40,8 @@ export interface ProgramIo {
   stderr: (text: string) => void;
   now?: () => Date;
   readFile?: (path: string) => string;
+  /** Ctrl-C as an abort signal while a command follows a run (cli/main.ts: SIGINT); none in tests. */
+  interrupts?: () => { signal: AbortSignal; release(): void };
 }
 
 export interface BuiltProgram {
@@ -58,7 +60,7 @@ export function connectionFor(opts: GlobalOptions, env: NodeJS.ProcessEnv, readF
   const config = loadConfig(env);
   const tokenFile = join(config.dataDir, 'admin.token');
   return resolveConnection({
-    flags: { apiUrl: opts.apiUrl, token: opts.token, profile: opts.profile },
+    flags: { apiUrl: opts.apiUrl, token: opts.token, profile: opts.profile ?? config.cliProfile },
     environment: { apiUrl: config.cliApiUrl, token: config.cliToken },
     file: readConfigFile(filePath),
     filePath,
@@ -93,6 +95,7 @@ export function buildProgram(io: ProgramIo, processes?: ProcessLoaders): BuiltPr
     setExitCode: (code) => {
       exitCode = code;
     },
+    interrupts: io.interrupts ?? (() => ({ signal: new AbortController().signal, release: () => {} })),
   };
   const hooks: ProcessHooks = { keepRunning: () => (keep = true) };
 
@@ -100,7 +103,7 @@ export function buildProgram(io: ProgramIo, processes?: ProcessLoaders): BuiltPr
     .description('Backstop: backups as durable Temporal workflows. Operator commands talk to the REST API; process commands run the parts.')
     .option('--api-url <url>', 'the API (default: BACKSTOP_API_URL, the profile, or the embedded stack)')
     .option('--token <token>', 'the API bearer token (default: BACKSTOP_TOKEN, the profile, or data/admin.token)')
-    .option('--profile <name>', 'a [profile] of the config file ($XDG_CONFIG_HOME/backstop/config)')
+    .option('--profile <name>', 'a [profile] of the config file ($XDG_CONFIG_HOME/backstop/config); default BACKSTOP_PROFILE, else [default]')
     .option('--json', "print the API's JSON as it is, for scripts")
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: io.stderr, outputError: (s, write) => write(s) })
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })

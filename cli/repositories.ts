@@ -6,11 +6,19 @@ import { type Command, Option } from 'commander';
 import type { components } from '../contract/generated/api-schema';
 import { ENGINE_KINDS } from '../contract/engine';
 import type { ApiRepository } from '../core/api-client';
-import { covers, followStartedRun, positiveInt, show, showTable, type CliContext } from './command-kit';
+import { confirm, covers, defined, followStartedRun, positiveInt, show, showTable, type CliContext } from './command-kit';
 import { UsageError } from './exit-codes';
 import { formatFields, relativeTime } from './format';
 
 type RepositoryCreate = components['schemas']['RepositoryCreate'];
+type RepositoryUpdate = components['schemas']['RepositoryUpdate'];
+
+/** The PATCH the flags describe; --no-post-prune-script (false) removes the script. */
+export function repositoryUpdateRequest(o: { name?: string; postPruneScript?: string | false }): RepositoryUpdate {
+  const update: RepositoryUpdate = defined({ name: o.name, postPruneScript: o.postPruneScript === false ? null : o.postPruneScript });
+  if (Object.keys(update).length === 0) throw new UsageError('say what to change (--name, --post-prune-script, --no-post-prune-script)');
+  return update;
+}
 
 export interface RepositoryCreateOptions {
   url: string;
@@ -100,6 +108,32 @@ export function registerRepositories(repos: Command, ctx: CliContext): void {
         show(ctx, repo, (r) => [`repository ${r.id} (${r.engine}) ${r.name} at ${r.url}`]);
       }),
     'createRepository',
+  );
+
+  covers(
+    repos
+      .command('edit')
+      .description('rename a repository or set its post-prune script (its location, engine and password stay)')
+      .argument('<id>', 'repository id', positiveInt)
+      .option('--name <name>', 'new name')
+      .option('--post-prune-script <command>', 'a shell command the server runs after each prune')
+      .option('--no-post-prune-script', 'remove the post-prune script')
+      .action(async (id: number, o: { name?: string; postPruneScript?: string | false }) => {
+        show(ctx, await ctx.api().updateRepository(id, repositoryUpdateRequest(o)), (r) => repositoryLines(r, ctx.now()));
+      }),
+    'updateRepository',
+  );
+
+  covers(
+    repos
+      .command('delete')
+      .description("remove a repository from Backstop (refused while a job uses it); its data is never touched")
+      .argument('<id>', 'repository id', positiveInt)
+      .action(async (id: number) => {
+        await ctx.api().deleteRepository(id);
+        confirm(ctx, `repository ${id} removed from Backstop; its data is where it was`);
+      }),
+    'deleteRepository',
   );
 
   const runCommand = (name: string, description: string, label: string, start: (id: number) => Promise<{ runId: string; workflowId: string }>, op: 'checkRepository' | 'pruneRepository' | 'runS3Sync') =>

@@ -63,3 +63,17 @@ test('a restore waiting for approval says how to approve it, once', async () => 
   await watchRun(fakeApi([waiting, waiting, state('succeeded', null, null)], {}), 'r-1', t, { sleep: async () => {}, now });
   expect(t.text.match(/waiting for approval: backstop runs approve r-1-aaaaaaaa/g)).toHaveLength(1);
 });
+
+test('Ctrl-C (the abort signal) while following: the pause is cut short, the status line erased, and the watching stops saying how to go on', async () => {
+  const interrupt = new AbortController();
+  const t = terminal(true);
+  // The person presses Ctrl-C while the bar is on screen and the watcher waits for its next poll.
+  const write = t.write;
+  t.write = (s: string) => {
+    write(s);
+    if (s.startsWith('[')) interrupt.abort();
+  };
+  const watching = watchRun(fakeApi([state('running', 'engine', 300)], {}), 'r-1', t, { now, signal: interrupt.signal, pollMs: 3_600_000 });
+  await expect(watching).rejects.toThrow('stopped following run r-1; it goes on: backstop runs watch r-1 follows it again, backstop runs cancel r-1 stops it');
+  expect(t.text).toBe('[#######-----------------]  30%  300 B / 1000 B  30/100 files  30 B/s  ETA 23s  engine 20s\r\x1b[2K');
+});

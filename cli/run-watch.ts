@@ -4,6 +4,7 @@
 // file) plain lines are written only when something changed.
 import type { ApiClient, ApiRun, ApiRunLogLine } from '../core/api-client';
 import { plainUpdate, renderStatusLine } from './progress';
+import { StoppedWatchingError } from './exit-codes';
 
 export interface Terminal {
   write(text: string): void;
@@ -22,11 +23,27 @@ export interface WatchOptions {
   pollMs?: number;
   now?: () => Date;
   sleep?: (ms: number) => Promise<void>;
+  /** Aborted on Ctrl-C: the status line is erased and StoppedWatchingError thrown (the run goes on). */
+  signal?: AbortSignal;
+}
+
+/** A pause that ends early when `signal` aborts. */
+function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 export async function watchRun(api: Pick<ApiClient, 'getRun' | 'runLog'>, runId: string, term: Terminal, opts: WatchOptions = {}): Promise<ApiRun> {
   const now = opts.now ?? (() => new Date());
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const sleep = opts.sleep ?? ((ms: number) => abortableSleep(ms, opts.signal));
   const pollMs = opts.pollMs ?? 500;
   let afterSeq = 0;
   let statusShown = false;
@@ -37,7 +54,14 @@ export async function watchRun(api: Pick<ApiClient, 'getRun' | 'runLog'>, runId:
     if (statusShown) term.write('\r\x1b[2K');
     statusShown = false;
   };
+  const stopIfInterrupted = () => {
+    if (!opts.signal?.aborted) return;
+    // The terminal is left clean: no half-drawn bar before the shell's prompt.
+    clearStatus();
+    throw new StoppedWatchingError(runId);
+  };
   for (;;) {
+    stopIfInterrupted();
     const run = await api.getRun(runId);
     // Lines first, so the status drawn after them stays the last line on screen.
     for (;;) {
@@ -67,5 +91,6 @@ export async function watchRun(api: Pick<ApiClient, 'getRun' | 'runLog'>, runId:
       if (u.line) term.write(`${u.line}\n`);
     }
     await sleep(pollMs);
+    stopIfInterrupted();
   }
 }

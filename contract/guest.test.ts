@@ -1,4 +1,4 @@
-import { checkJobSource, guestRestoreNeedsApproval } from './guest';
+import { checkGuestJobUpdate, checkJobSource, guestRestoreNeedsApproval } from './guest';
 import { InputError } from './errors';
 
 const guest = { qmpSocket: '/run/qemu-server/100.qmp', disks: [{ name: 'scsi0', node: 'drive-scsi0' }] };
@@ -52,5 +52,21 @@ describe('guestRestoreNeedsApproval', () => {
     ['never', true, 'block-device', true],
   ] as const)('%s, asked %s, into a %s: %s', (mode, asked, kind, expected) => {
     expect(guestRestoreNeedsApproval(mode, asked, kind)).toBe(expected);
+  });
+});
+
+describe('checkGuestJobUpdate', () => {
+  it("takes a guest job's own edits and refuses a files job's fields, naming each", () => {
+    expect(() => checkGuestJobUpdate({})).not.toThrow();
+    expect(() => checkGuestJobUpdate({ mode: 'push', snapshotMode: 'none' })).not.toThrow();
+    for (const [b, path] of [
+      [{ paths: ['/srv'] }, 'paths'],
+      [{ excludes: [] }, 'excludes'],
+      [{ snapshotMode: 'zfs' }, 'snapshotMode'],
+      [{ mode: 'pull' }, 'mode'],
+      [{ preScript: 'true' }, 'preScript'],
+    ] as const) {
+      expect(() => checkGuestJobUpdate(b)).toThrow(new RegExp(`^${path}: `));
+    }
   });
 });

@@ -53,6 +53,18 @@ export function checkJobSource(b: JobSourceInput): void {
   checkGuestSource(b.guest);
 }
 
+/**
+ * Refuses an edit (PATCH /v1/jobs/{id}) of a guest job that sets a files job's field: its
+ * name, agent and post hook change as any job's; its guest is not edited yet.
+ */
+export function checkGuestJobUpdate(b: { paths?: readonly string[]; excludes?: readonly string[]; snapshotMode?: string; mode?: string; preScript?: string | null }): void {
+  if (b.paths !== undefined) throw fieldError('/paths', 'a guest job takes no paths: its source is its guest');
+  if (b.excludes !== undefined) throw fieldError('/excludes', 'a guest job takes no excludes');
+  if (b.snapshotMode !== undefined && b.snapshotMode !== 'none') throw fieldError('/snapshotMode', 'a guest job freezes its disks through QEMU; it takes no filesystem snapshot mode');
+  if (b.mode !== undefined && b.mode !== 'push') throw fieldError('/mode', 'a guest job runs in push mode only');
+  if (typeof b.preScript === 'string') throw fieldError('/preScript', 'a guest job takes no pre script yet (a post hook runs on its agent)');
+}
+
 export function checkGuestSource(g: GuestSource): void {
   const seenNames = new Set<string>();
   const seenNodes = new Set<string>();

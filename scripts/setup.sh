@@ -107,8 +107,10 @@ command -v promtool >/dev/null || lean+=(prometheus)
 command -v qemu-img >/dev/null || lean+=(qemu-utils)
 command -v qemu-storage-daemon >/dev/null || lean+=(qemu-system-common)
 command -v nbdinfo >/dev/null || lean+=(libnbd-bin)
-# The CLI's terminal test runs `backstop jobs run --wait` in a real terminal: tmux.
+# The CLI's terminal test runs `backstop jobs run --wait` in a real terminal: tmux; and its
+# completion script in the shells it is for: bash (always there) and zsh.
 command -v tmux >/dev/null || lean+=(tmux)
+command -v zsh >/dev/null || lean+=(zsh)
 if ((${#missing[@]} + ${#lean[@]})); then
   if [ "$(id -u)" = 0 ]; then
     say "installing Debian packages: ${missing[*]} ${lean[*]}"
@@ -122,7 +124,7 @@ if ((${#missing[@]} + ${#lean[@]})); then
     exit 1
   fi
 else
-  say "fuse3, btrfs-progs, lvm2, PostgreSQL, MariaDB, borg, sshfs, sftp-server, sshd, promtool, QEMU tools, nbdinfo, tmux: present"
+  say "fuse3, btrfs-progs, lvm2, PostgreSQL, MariaDB, borg, sshfs, sftp-server, sshd, promtool, QEMU tools, nbdinfo, tmux, zsh: present"
 fi
 
 # --- npm ----------------------------------------------------------------------------

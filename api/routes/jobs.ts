@@ -1,8 +1,8 @@
 import { checkAgentHasEngine, checkJobForEngine } from '../../contract/engine-capabilities';
 import { Workflows } from '../../contract/workflows';
 import type { Job } from '../../contract/model';
-import { InputError, NotFoundError } from '../../contract/errors';
-import { ScheduleKind, WorkflowKind, workflowIdFor } from '../../contract/names';
+import { ConflictError, InputError, NotFoundError } from '../../contract/errors';
+import { ScheduleKind, WorkflowKind, scheduleIdFor, workflowIdFor } from '../../contract/names';
 import { allJobsWithHealth, withHealth } from '../job-health-view';
 import { normalizeSchedule } from '../../core/schedule';
 import { DEFAULT_NEXT_RUNS, jobScheduleView, writeSchedule } from './schedules';
@@ -10,8 +10,9 @@ import { idempotencyOf, startRun } from '../start-run';
 import { handler } from '../context';
 import { FIRE_TIMES_FOR_HEALTH } from '../job-schedule-info';
 import { checkRetentionPolicy } from '../../contract/retention';
-import { checkJobModePaths } from '../job-mode';
-import { checkJobSource, JobKind } from '../../contract/guest';
+import { checkJobModePaths, checkJobModePlugins } from '../job-mode';
+import { checkGuestJobUpdate, checkJobSource, JobKind } from '../../contract/guest';
+import { removeSchedule } from '../schedules';
 import { writeDrill } from './drills';
 
 /** The API's view of a job names its agent as `agent`. */
@@ -94,4 +95,62 @@ export const runJob = handler('runJob', async (ctx, { params }) => {
   });
   // A replayed Idempotency-Key answers as the first request was answered.
   return { status: 202, body: { runId: started.runId, workflowId: started.workflowId, status: 'queued' } };
+});
+
+export const updateJob = handler('updateJob', async (ctx, { params, body: b }) => {
+  await ctx.catalog.transaction(async (tx) => {
+    // Held to the commit: two edits of one job apply one after the other, never interleaved.
+    const job = await tx.jobs.get(params.id, { lock: true });
+    if (b.repositoryId !== undefined && b.repositoryId !== job.repositoryId) {
+      throw new InputError(`a job's repository does not change: its snapshots live in repository ${job.repositoryId}; create a new job for repository ${b.repositoryId}`);
+    }
+    if (job.kind === JobKind.guest) checkGuestJobUpdate(b);
+    const mode = b.mode ?? job.mode;
+    checkJobModePaths(mode, b.paths ?? job.paths);
+    const agentName = b.agent ?? job.agentName;
+    const agent = await tx.agents.findByName(agentName);
+    if (!agent) throw new InputError(`unknown agent "${agentName}": agents register themselves when they start`);
+    const plugins = await tx.pluginConfigs.ofJob(job.id);
+    checkJobModePlugins({ id: job.id, mode }, plugins.map((p) => p.id));
+    if (agentName !== job.agentName && plugins.length > 0) {
+      throw new InputError(`job ${job.id} has plugin configurations of agent "${job.agentName}" (${plugins.map((p) => p.name).join(', ')}): detach them (PUT /v1/jobs/${job.id}/plugins) before moving it to "${agentName}"`);
+    }
+    const repository = await tx.repositories.get(job.repositoryId);
+    checkJobForEngine(repository.engine, { mode, retention: job.retention, pluginCount: plugins.length });
+    checkAgentHasEngine(repository.engine, mode, agent);
+    await tx.jobs.update(job.id, {
+      name: b.name,
+      agentId: agent.id,
+      paths: b.paths,
+      excludes: b.excludes,
+      snapshotMode: b.snapshotMode,
+      mode: b.mode,
+      preScript: b.preScript,
+      postHook: b.postHook,
+    });
+  });
+  const job = await ctx.catalog.jobs.get(params.id);
+  ctx.logger.info({ jobId: job.id, fields: Object.keys(b) }, 'job updated');
+  return { status: 200, body: { ...jobView(job), schedule: await jobScheduleView(ctx, job.id) } };
+});
+
+export const deleteJob = handler('deleteJob', async (ctx, { params }) => {
+  await ctx.catalog.transaction(async (tx) => {
+    // The lock keeps a run from being recorded between the check and the delete.
+    const job = await tx.jobs.get(params.id, { lock: true });
+    const active = await tx.jobs.activeRuns(job.id);
+    if (active.length > 0) {
+      throw new ConflictError(`job ${job.id} has runs that have not finished (${active.map((r) => `${r.kind} ${r.id} ${r.status}`).join(', ')}): cancel them or wait, then delete`);
+    }
+    await tx.jobs.markDeleted(job.id);
+    // Catalog rows and Temporal Schedules together, as every schedule change is: a Temporal
+    // refusal rolls the delete back; a crash after it is repaired by the start-up reconcile.
+    for (const kind of [ScheduleKind.backup, ScheduleKind.drill]) {
+      const id = scheduleIdFor(kind, job.id);
+      await tx.schedules.delete(id);
+      await removeSchedule(ctx.temporal, id);
+    }
+  });
+  ctx.logger.info({ jobId: params.id }, 'job deleted (its snapshots and runs remain)');
+  return { status: 204, body: undefined };
 });

@@ -1,4 +1,6 @@
-import { BackstopError, ForbiddenError, InputError, NotFoundError } from '../../contract/errors';
+import { BackstopError, ConflictError, ForbiddenError, InputError, NotFoundError } from '../../contract/errors';
+import { ScheduleKind, scheduleIdFor } from '../../contract/names';
+import { removeSchedule } from '../schedules';
 import { handler } from '../context';
 import { repositoryS3Context, resticS3Env, serializeS3Credentials } from '../../core/s3';
 import {
@@ -61,6 +63,43 @@ export const createRepository = handler('createRepository', async (ctx, { body: 
   });
   ctx.logger.info({ repositoryId: repo.id, name: repo.name, engine }, 'repository created');
   return { status: 201, body: repo };
+});
+
+export const updateRepository = handler('updateRepository', async (ctx, { params, body: b }) => {
+  const repo = await ctx.catalog.transaction(async (tx) => {
+    await tx.repositories.get(params.id, { lock: true });
+    if (b.name !== undefined) await tx.repositories.rename(params.id, b.name);
+    if (b.postPruneScript !== undefined) await tx.repositories.setPostPruneScript(params.id, b.postPruneScript);
+    return tx.repositories.get(params.id);
+  });
+  ctx.logger.info({ repositoryId: repo.id, fields: Object.keys(b) }, 'repository updated');
+  return { status: 200, body: repo };
+});
+
+/** Every schedule a repository owns (prune, check, S3 sync): what its delete removes. */
+const REPOSITORY_SCHEDULE_KINDS = Object.values(ScheduleKind).filter((k) => k !== ScheduleKind.backup && k !== ScheduleKind.drill);
+
+export const deleteRepository = handler('deleteRepository', async (ctx, { params }) => {
+  const id = params.id;
+  await ctx.catalog.transaction(async (tx) => {
+    // Locked: a job created or a run recorded against it now waits for this to commit, then
+    // finds it gone.
+    await tx.repositories.get(id, { lock: true });
+    const jobs = await tx.repositories.jobsUsing(id);
+    if (jobs.length > 0) {
+      throw new ConflictError(`repository ${id} is where ${jobs.length === 1 ? 'job' : 'jobs'} ${jobs.map((j) => `${j.id} "${j.name}"`).join(', ')} back up: delete ${jobs.length === 1 ? 'it' : 'them'} first`);
+    }
+    const active = await tx.repositories.activeRuns(id);
+    if (active.length > 0) throw new ConflictError(`repository ${id} has runs that have not finished (${active.map((r) => `${r.kind} ${r.id}`).join(', ')}): cancel them or wait, then delete`);
+    await tx.repositories.markDeleted(id);
+    for (const kind of REPOSITORY_SCHEDULE_KINDS) {
+      const scheduleId = scheduleIdFor(kind, id);
+      await tx.schedules.delete(scheduleId);
+      await removeSchedule(ctx.temporal, scheduleId);
+    }
+  });
+  ctx.logger.info({ repositoryId: id }, 'repository removed from the catalog (its data is untouched)');
+  return { status: 204, body: undefined };
 });
 
 export const getAgentRepositorySecret = handler('getAgentRepositorySecret', async (ctx, { params, identity }) => {

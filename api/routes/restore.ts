@@ -72,7 +72,8 @@ export const restoreSnapshot = handler('restoreSnapshot', async (ctx, { params, 
   const overwrite = overwriteFor(b);
 
   // Default: the agent that made the backup (its job's agent, else the snapshot's host).
-  const job = snapshot.jobId !== null ? await ctx.catalog.jobs.get(snapshot.jobId) : null;
+  // A deleted job's snapshots stay restorable: its record still names the agent that made them.
+  const job = snapshot.jobId !== null ? await ctx.catalog.jobs.getIncludingDeleted(snapshot.jobId) : null;
   const agentName = b.agent ?? job?.agentName ?? snapshot.hostname;
   if (!agentName) throw new InputError('this snapshot has no job or host: name the target agent');
   if (!(await ctx.catalog.agents.findByName(agentName))) throw new InputError(`unknown agent "${agentName}": agents register themselves when they start`);

@@ -144,10 +144,21 @@ export interface paths {
         get: operations["getRepository"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * @description Removes the repository from Backstop: its prune, check and S3 sync schedules, its S3
+         *     sync target and notification rules go; its data is **never touched** (delete it by
+         *     hand if you mean to). Refused (409) while a job backs up into it or a run uses it.
+         *     Runs stay in the history; its snapshots are no longer listed or restorable here.
+         */
+        delete: operations["deleteRepository"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * @description Renames the repository or sets its post-prune script (null removes it). Its location,
+         *     engine and password stay: a repository moved elsewhere is deleted here and added again
+         *     with `init: false`.
+         */
+        patch: operations["updateRepository"];
         trace?: never;
     };
     "/v1/repositories/{id}/s3-sync": {
@@ -269,10 +280,22 @@ export interface paths {
         get: operations["getJob"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * @description Deletes the job: its backup and drill schedules, its links to scripts and plugin
+         *     configurations and its notification rules go. **No backup data is lost**: its snapshots
+         *     stay in the repository and in `GET /v1/snapshots?jobId=…`, restorable; its runs stay
+         *     in the history; prunes no longer apply its retention to them (they are kept). Refused
+         *     (409) while one of its runs has not finished: cancel it first.
+         */
+        delete: operations["deleteJob"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * @description Changes the fields given; the next run uses them (a run under way keeps what it
+         *     started with). Retention, schedule and drill settings have their own operations. The
+         *     repository stays: the job's snapshots live there (create a new job for another one).
+         */
+        patch: operations["updateJob"];
         trace?: never;
     };
     "/v1/jobs/{id}/run": {
@@ -1477,6 +1500,10 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
         };
+        RepositoryUpdate: {
+            name?: string;
+            postPruneScript?: string | null;
+        };
         RepositoryCreate: {
             name: string;
             engine?: components["schemas"]["Engine"];
@@ -1647,6 +1674,19 @@ export interface components {
             schedule?: components["schemas"]["ScheduleSet"];
             /** @description The job's drill settings and schedule; without it (or its `schedule`) the job drills weekly with the defaults. */
             drill?: components["schemas"]["DrillSettingsSet"];
+        };
+        /** @description The fields to change, as in JobCreate; `null` removes a script or hook. */
+        JobUpdate: {
+            name?: string;
+            agent?: components["schemas"]["AgentName"];
+            /** @description Accepted only when it is the job's own (a job's repository does not change). */
+            repositoryId?: number;
+            paths?: string[];
+            excludes?: string[];
+            snapshotMode?: components["schemas"]["SnapshotMode"];
+            mode?: components["schemas"]["JobMode"];
+            preScript?: string | null;
+            postHook?: string | null;
         };
         DrillRequest: {
             /** @description The agent that restores the sample (it fetches the repository's password for the drill); default the job's drill settings' agent, else the job's own. */
@@ -2528,6 +2568,54 @@ export interface operations {
             default: components["responses"]["Problem"];
         };
     };
+    deleteRepository: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed from the catalog; the repository's data is where it was. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    updateRepository: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RepositoryUpdate"];
+            };
+        };
+        responses: {
+            /** @description The repository as now stored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Repository"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
     getS3SyncTarget: {
         parameters: {
             query?: never;
@@ -2755,6 +2843,54 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description One job. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    deleteJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted; its snapshots and runs remain. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    updateJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JobUpdate"];
+            };
+        };
+        responses: {
+            /** @description The job as now stored. */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -18,6 +18,7 @@ import { enroll } from '../../workers/agent/identity/enroll';
 import { HOME_FILES, loadIdentity, type AgentIdentity } from '../../workers/agent/identity/home';
 import { MtlsAgentHttp } from '../../activities/agent/api-http';
 import { certificateValidity, commonNameOf, createAgentCsr, verifyIssuedBy } from '../../core/pki';
+import { removeWorkDir } from '../support/work-dir';
 
 jest.setTimeout(300_000);
 
@@ -70,6 +71,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
   await pg?.stop();
+  // Last: every process that wrote there has stopped.
+  removeWorkDir(work);
 });
 
 describe('enrollment', () => {

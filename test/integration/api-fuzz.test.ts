@@ -16,6 +16,7 @@ import { ApiClient } from '../../core/api-client';
 import { waitFor } from '../support/wait';
 import { apiLogErrors, FUZZ_SEED, runSchemathesis, schemathesisInstalled } from '../support/schemathesis';
 import { adminTokenOf, childrenOf, freeUpPorts, processesOfDataDir, startUp, stopUp, untilUp, type Up } from '../support/up';
+import { removeWorkDir } from '../support/work-dir';
 
 jest.setTimeout(900_000);
 
@@ -31,6 +32,8 @@ beforeAll(() => {
 
 afterAll(async () => {
   await stopUp(up);
+  // Last: every process that wrote there has stopped.
+  removeWorkDir(dataDir);
 });
 
 describe('the API under fuzzing', () => {
@@ -59,7 +62,9 @@ describe('the API under fuzzing', () => {
     expect(up.proc.exitCode).toBeNull();
     const api = new ApiClient(apiUrl, token);
     await api.waitUntilHealthy(60_000);
-    expect((await api.listRepositories()).some((r) => r.name === 'sample')).toBe(true);
+    // The fuzzer may have renamed or deleted the sample (both are operations it calls); the
+    // catalog still answers.
+    expect(Array.isArray(await api.listRepositories())).toBe(true);
     const children = childrenOf(up.proc.pid!).map((p) => p.cmd);
     for (const role of [/temporal server start-dev/, /postgres -D/, / api$/, / worker server$/]) expect(children.some((c) => role.test(c))).toBe(true);
     // The local agent runs, unless the fuzzer revoked it; then it stays down and says why.

@@ -12,6 +12,7 @@ import { restic, snapshotsTagged, locks } from '../support/restic';
 import { hashTree, writeSampleTree } from '../../workers/embedded/sample';
 import { runTag } from '../../contract/names';
 import { problemOf } from '../support/problem';
+import { removeWorkDir } from '../support/work-dir';
 
 jest.setTimeout(180_000);
 
@@ -29,6 +30,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
   await pg?.stop();
+  // Last: every process that wrote there has stopped.
+  removeWorkDir(work);
 });
 
 describe('a backup through the API', () => {

@@ -1,10 +1,12 @@
 // The CLI as an operator uses it, on the real stack: set up a repository and a job with
 // `backstop` alone (no curl), get the exit codes the README documents, and watch a backup
-// with `--wait` in a real terminal (tmux): the progress bar while it runs, then the summary.
+// with `--wait` in a real terminal (tmux): the progress bar while it runs, then the summary;
+// Ctrl-C while following (the watching stops, the run does not); Tab completion in a real
+// zsh and bash; the profile BACKSTOP_PROFILE names.
 // restic is capped at 2 MiB/s (BACKSTOP_RESTIC wrapper) so the backup lasts long enough to be
 // seen running; every wait polls what the system or the pane shows, with a deadline.
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPostgres, type Postgres } from '../support/postgres';
@@ -12,6 +14,7 @@ import { writeRandomFiles } from '../support/random-files';
 import { startStack, type Stack } from '../support/stack';
 import { ROOT, cliArgs } from '../support/tools';
 import { fatal, waitFor } from '../support/wait';
+import { removeWorkDir } from '../support/work-dir';
 
 jest.setTimeout(400_000);
 
@@ -68,6 +71,8 @@ afterAll(async () => {
   }
   await stack?.stop();
   await pg?.stop();
+  // Last: every process that wrote there has stopped.
+  removeWorkDir(work);
 });
 
 let jobId: number;
@@ -146,4 +151,68 @@ test('jobs run --wait into a pipe: plain progress lines, no terminal control cha
   expect(r.stdout).not.toContain('\r');
   expect(r.stdout).toMatch(/^\S+Z backup [0-9a-f]{8}: engine {2}\d+% {2}/m);
   expect(r.stdout).toMatch(/^backup run [0-9a-f-]{36} succeeded after /m);
+});
+
+test('Ctrl-C during jobs run --wait in a terminal: the watching stops cleanly (exit 130), the run goes on to succeed', async () => {
+  // 16 MiB new: some 8 s through the capped restic, long enough to be interrupted mid-run.
+  writeRandomFiles(join(work, 'source'), 4, 4 * 1024 * 1024, { prefix: 'ctrl-c-' });
+  tmux('new-session', '-d', '-s', 'ctrlc', '-x', '140', '-y', '40', 'bash --norc --noprofile');
+  // -J: a line the pane wrapped comes back whole.
+  const pane = () => tmux('capture-pane', '-p', '-J', '-t', 'ctrlc').replace(/\s+$/, '');
+  const vars = Object.entries(env).map(([k, v]) => `${k}='${v}'`).join(' ');
+  tmux('send-keys', '-t', 'ctrlc', `clear; env ${vars} ${process.execPath} ${cliArgs('jobs', 'run', String(jobId), '--wait').join(' ')}; echo "exit=$?"`, 'Enter');
+  const bar = /\[#*-*\] +\d+%/;
+  await waitFor('the progress bar on the screen', async () => {
+    const s = pane();
+    if (/exit=\d/.test(s)) throw fatal(`the command ended before a bar was seen:\n${s}`);
+    return bar.test(s);
+  }, 120_000, 100);
+  tmux('send-keys', '-t', 'ctrlc', 'C-c');
+  const after = await waitFor('the command to stop', async () => (/exit=\d+/.test(pane()) ? pane() : null), 60_000, 100);
+  const runId = /^run ([0-9a-f-]{36}) started/m.exec(after)![1]!;
+  expect(after).toContain('exit=130');
+  expect(after).toContain(`backstop: stopped following run ${runId}; it goes on: backstop runs watch ${runId} follows it again, backstop runs cancel ${runId} stops it`);
+  // No half-drawn bar left before the message.
+  expect(after).not.toMatch(bar);
+  expect(await stack.api.waitForRun(runId, { timeoutMs: 180_000 })).toMatchObject({ status: 'succeeded' });
+});
+
+test('completion in a real zsh and a real bash: Tab completes commands and flags', async () => {
+  // `backstop` on the PATH, as an installed CLI is.
+  const bin = join(work, 'bin');
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(join(bin, 'backstop'), `#!/bin/sh\nexec ${process.execPath} ${cliArgs().join(' ')} "$@"\n`, { mode: 0o755 });
+  const shells: Array<[string, string, string]> = [
+    ['zsh', `env -i HOME=${work} TERM=xterm PATH=${bin}:/usr/bin:/bin zsh -f`, `autoload -U compinit && compinit -u -d ${work}/.zcompdump && source <(backstop completion zsh) && echo completion-loaded`],
+    ['bash', `env -i HOME=${work} TERM=xterm PATH=${bin}:/usr/bin:/bin bash --norc --noprofile`, 'source <(backstop completion bash) && echo completion-loaded'],
+  ];
+  for (const [name, shell, load] of shells) {
+    tmux('new-session', '-d', '-s', name, '-x', '140', '-y', '20', shell);
+    // tmux trims each line's trailing blanks: the space a completion adds is not seen.
+    const pane = () => tmux('capture-pane', '-p', '-t', name).replace(/\s+$/, '');
+    tmux('send-keys', '-t', name, load, 'Enter');
+    await waitFor(`${name} to load the completion`, async () => /^completion-loaded$/m.test(pane()), 30_000, 100);
+    const completes = async (typed: string, expected: RegExp) => {
+      tmux('send-keys', '-t', name, 'C-u', typed, 'Tab');
+      await waitFor(`${name} to complete "${typed}"`, async () => expected.test(pane()), 30_000, 100);
+    };
+    await completes('backstop jobs ed', /backstop jobs edit$/m);
+    await completes('backstop repos del', /backstop repos delete$/m);
+    await completes('backstop jobs run 7 --wa', /backstop jobs run 7 --wait$/m);
+    tmux('kill-session', '-t', name);
+  }
+});
+
+test('BACKSTOP_PROFILE picks the config file profile when no --profile is given', async () => {
+  mkdirSync(join(work, 'config', 'backstop'), { recursive: true });
+  writeFileSync(join(work, 'config', 'backstop', 'config'), `[default]\napi-url = http://127.0.0.1:9\n\n[other]\napi-url = ${stack.api.baseUrl}\n`);
+  const shown = await backstop(['config', '--json'], { BACKSTOP_PROFILE: 'other', BACKSTOP_API_URL: '' });
+  expect(shown.code).toBe(0);
+  expect(JSON.parse(shown.stdout)).toMatchObject({ profile: 'other', apiUrl: stack.api.baseUrl, apiUrlFrom: 'profile' });
+  expect(JSON.parse((await backstop(['config', '--json'], { BACKSTOP_API_URL: '' })).stdout)).toMatchObject({ profile: 'default' });
+  const flag = await backstop(['--profile', 'default', 'config', '--json'], { BACKSTOP_PROFILE: 'other', BACKSTOP_API_URL: '' });
+  expect(JSON.parse(flag.stdout)).toMatchObject({ profile: 'default' });
+  const missing = await backstop(['config'], { BACKSTOP_PROFILE: 'nowhere' });
+  expect(missing.code).toBe(2);
+  expect(missing.stderr).toContain('no profile [nowhere]');
 });

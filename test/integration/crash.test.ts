@@ -19,6 +19,7 @@ import { writeRandomFiles } from '../support/random-files';
 import { runTag } from '../../contract/names';
 import type { JobMode } from '../../contract/model';
 import { pullProcesses, sshfsMounts } from '../support/pull-mode';
+import { removeWorkDir } from '../support/work-dir';
 
 jest.setTimeout(300_000);
 
@@ -58,6 +59,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
   await pg?.stop();
+  // Last: every process that wrote there has stopped.
+  removeWorkDir(work);
 });
 
 const exec = promisify(execFile);

@@ -11,6 +11,7 @@ import { startStack, type Stack } from '../support/stack';
 import { freePort } from '../support/ports';
 import type { ApiRun } from '../../core/api-client';
 import { decodedPayloads, historyJson, recordHistory } from '../support/history';
+import { removeWorkDir } from '../support/work-dir';
 
 jest.setTimeout(600_000);
 
@@ -43,6 +44,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
   await Promise.all([catalogPg?.stop(), dbPg?.stop(), maria?.stop()]);
+  // Last: every process that wrote there has stopped.
+  removeWorkDir(work);
 });
 
 const createConfig = (name: string, plugin: string, settings: Record<string, unknown>, secrets: Record<string, string> = {}) =>

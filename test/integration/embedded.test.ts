@@ -15,6 +15,7 @@ import { loadMasterKey, SecretBox } from '../../core/secrets';
 import { createPool } from '../../catalog/db';
 import { Catalog } from '../../catalog/catalog';
 import { embeddedPostgresLayout } from '../../workers/embedded/embedded-postgres';
+import { removeWorkDir } from '../support/work-dir';
 
 jest.setTimeout(600_000);
 
@@ -33,6 +34,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stopUp(running);
+  // Last: every process that wrote there has stopped.
+  removeWorkDir(dataDir);
 });
 
 describe('backstop up', () => {

@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,7 @@ import { problemOf } from '../support/problem';
 import { waitFor } from '../support/wait';
 import { ResticGate } from '../support/restic-gate';
 import { toolPath } from '../support/tools';
+import { removeWorkDir } from '../support/work-dir';
 import { runTag } from '../../contract/names';
 import { QmpClient } from '../../activities/agent/guest/qmp-client';
 import type { ApiRun } from '../../core/api-client';
@@ -88,7 +89,8 @@ afterAll(async () => {
   await stack?.stop();
   await pg?.stop();
   await disk?.stop();
-  if (work) rmSync(work, { recursive: true, force: true });
+  // Never through the guest disk's FUSE export, should the daemon have left it mounted.
+  removeWorkDir(work);
 });
 
 const guest = () => ({ qmpSocket: disk.qmpSocket, disks: [{ name: 'scsi0', node: disk.node }], configFiles: [join(work, '100.conf')], segmentBytes: SEGMENT });
@@ -137,6 +139,13 @@ describe('a guest job through the API', () => {
     const job = await stack.api.createJob({ name: 'vm-100', agent: 'local', repositoryId, kind: 'guest', guest: guest() });
     expect(job).toMatchObject({ kind: 'guest', guest: guest(), paths: [] });
     jobId = job.id;
+  });
+
+  it("is edited as any job (name, post hook), never given a files job's fields", async () => {
+    expect(await stack.api.updateJob(jobId, { name: 'vm-100-renamed' })).toMatchObject({ name: 'vm-100-renamed', kind: 'guest', guest: guest() });
+    const err = await problemOf(stack.api.updateJob(jobId, { paths: ['/srv'] }));
+    expect(err.status).toBe(400);
+    expect(JSON.stringify(err.problem)).toContain('/paths');
   });
 
   it('runs full: one snapshot, bitmap started (mode new) and committed once recorded', async () => {

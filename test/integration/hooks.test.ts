@@ -10,6 +10,7 @@ import { startPostgres, type Postgres } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';
 import { waitFor } from '../support/wait';
 import { ROOT } from '../support/tools';
+import { removeWorkDir } from '../support/work-dir';
 
 jest.setTimeout(400_000);
 
@@ -47,6 +48,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
   await pg?.stop();
+  // Last: every process that wrote there has stopped.
+  removeWorkDir(work);
 });
 
 const envFile = (name: string): Record<string, string> =>

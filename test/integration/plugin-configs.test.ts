@@ -9,6 +9,7 @@ import { startStack, type Stack } from '../support/stack';
 import { problemOf } from '../support/problem';
 import { ApiClient } from '../../core/api-client';
 import { ROOT } from '../support/tools';
+import { removeWorkDir } from '../support/work-dir';
 
 jest.setTimeout(300_000);
 
@@ -35,6 +36,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
   await pg?.stop();
+  // Last: every process that wrote there has stopped.
+  removeWorkDir(work);
 });
 
 const agentClient = async (agentName: string) =>

@@ -19,6 +19,7 @@ import { writeRandomFiles } from '../support/random-files';
 import { JOB_TAG_PREFIX, repositoryLockWorkflowId } from '../../contract/names';
 import { lockStateQuery } from '../../workflows/repository-lock';
 import type { ApiRun } from '../../core/api-client';
+import { removeWorkDir } from '../support/work-dir';
 
 jest.setTimeout(300_000);
 
@@ -39,6 +40,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
   await pg?.stop();
+  // Last: every process that wrote there has stopped.
+  removeWorkDir(work);
 });
 
 interface ResticSnapshot {

@@ -11,6 +11,7 @@ import { writeRandomFiles } from '../support/random-files';
 import { sshfsMounts } from '../support/pull-mode';
 import { problemOf } from '../support/problem';
 import { runTag } from '../../contract/names';
+import { removeWorkDir } from '../support/work-dir';
 
 jest.setTimeout(300_000);
 
@@ -29,6 +30,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
   await pg?.stop();
+  // Last: every process that wrote there has stopped.
+  removeWorkDir(work);
 });
 
 interface LsEntry {

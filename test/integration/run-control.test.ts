@@ -2,7 +2,7 @@
 // engine and of a hook, and idempotent run requests. restic is wrapped (BACKSTOP_RESTIC):
 // capped upload speed so a backup lasts long enough to cancel, and a fake engine for
 // paths named `stall-me` that prints one progress line and then hangs, alive and silent.
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import { startWorkflow } from '../../core/start-workflow';
 import { runMemo } from '../../api/start-run';
 import type { LockState } from '../../contract/repository-lock';
 import { writeSampleTree } from '../../workers/embedded/sample';
+import { removeWorkDir } from '../support/work-dir';
 
 jest.setTimeout(400_000);
 
@@ -85,6 +86,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
   await pg?.stop();
+  // Last: every process that wrote there has stopped.
+  removeWorkDir(work);
 });
 
 async function newJob(name: string, paths: string[], extra: { postHook?: string; preScript?: string } = {}) {

@@ -13,6 +13,7 @@ import { startPostgres, type Postgres } from '../support/postgres';
 import { ROOT } from '../support/tools';
 import { adminTokenOf, freeUpPorts, startUp, stopUp, untilUp, type Up, type UpPorts } from '../support/up';
 import { waitFor } from '../support/wait';
+import { removeWorkDir } from '../support/work-dir';
 
 jest.setTimeout(600_000);
 
@@ -69,6 +70,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await stopUp(up);
   await dbPg?.stop();
+  // Last: every process that wrote there has stopped.
+  removeWorkDir(work);
 });
 
 /** The page's blocks, after checking it reads no variable it does not list (nor the environment has). */

@@ -21,6 +21,7 @@ import { ApiError } from '../../core/api-client';
 import { recordHistory } from '../support/history';
 import { writeRandomFiles } from '../support/random-files';
 import type { S3SyncHeartbeat } from '../../contract/sync-activities';
+import { removeWorkDir } from '../support/work-dir';
 
 jest.setTimeout(300_000);
 
@@ -43,6 +44,8 @@ afterAll(async () => {
   await stack?.stop();
   await s3?.stop();
   await pg?.stop();
+  // Last: every process that wrote there has stopped.
+  removeWorkDir(work);
 });
 
 async function restic(repo: string, args: string[], env: Record<string, string> = {}): Promise<string> {

@@ -17,6 +17,7 @@ import { writeSampleTree } from '../../workers/embedded/sample';
 import { SERVER_TASK_QUEUE, scheduleIdFor } from '../../contract/names';
 import { normalizeSchedule, toTemporalSpec } from '../../core/schedule';
 import type { ApiRun } from '../../core/api-client';
+import { removeWorkDir } from '../support/work-dir';
 
 jest.setTimeout(300_000);
 
@@ -43,6 +44,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
   await pg?.stop();
+  // Last: every process that wrote there has stopped.
+  removeWorkDir(work);
 });
 
 let jobs = 0;

@@ -3,7 +3,7 @@
 // worker while mounted: its restart kills the old restic and removes the dead mount, and
 // the mount's workflow mounts the snapshot again on the new worker.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { startStack, type Stack } from '../support/stack';
 import { waitFor } from '../support/wait';
 import { commandLineHas } from '../../activities/shared/engines/orphans';
 import { MOUNT_PATH_TEMPLATE } from '../../activities/shared/engines/restic/mount-args';
+import { removeWorkDir } from '../support/work-dir';
 
 jest.setTimeout(300_000);
 
@@ -42,6 +43,8 @@ afterAll(async () => {
   await stack?.api.unmountSnapshot(snapshotId).catch(() => undefined);
   await stack?.stop();
   await pg?.stop();
+  // Last: every process that wrote there has stopped.
+  removeWorkDir(work);
 });
 
 /** findmnt's view of one mount point: its targets (one per stacked mount), none when unmounted. */

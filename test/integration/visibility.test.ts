@@ -14,6 +14,7 @@ import { writeSampleTree } from '../../workers/embedded/sample';
 import { SseParser, type SseEvent } from '../../core/sse';
 import type { ApiRun, ApiRunLogLine } from '../../core/api-client';
 import type { RunLogEntry } from '../../contract/run-log';
+import { removeWorkDir } from '../support/work-dir';
 
 jest.setTimeout(300_000);
 
@@ -45,6 +46,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
   await pg?.stop();
+  // Last: every process that wrote there has stopped.
+  removeWorkDir(work);
 });
 
 async function allLogLines(runId: string): Promise<ApiRunLogLine[]> {
