@@ -14,6 +14,8 @@ export const restoreGuestSnapshot = handler('restoreGuestSnapshot', async (ctx, 
   const snapshot = await findSnapshot(ctx, params.id);
   const job = snapshot.jobId !== null ? await ctx.catalog.jobs.get(snapshot.jobId) : null;
   if (!job || job.kind !== 'guest' || !job.guest) throw new InputError(`snapshot ${snapshot.id} is not a guest job's backup: restore it with POST /v1/snapshots/${snapshot.id}/restore`);
+  // A guest snapshot holds one path, the agent's stage: its manifest.json is at its root.
+  if (snapshot.paths.length !== 1) throw new InputError(`snapshot ${snapshot.id} has ${snapshot.paths.length} paths, not a guest backup's one stage directory`);
   const disks = job.guest.disks.map((d) => d.name);
   if (b.disk !== undefined && !disks.includes(b.disk)) throw fieldError('/disk', `the guest has no disk ${b.disk} (it has ${disks.join(', ')})`);
   const agentName = b.agent ?? job.agentName;

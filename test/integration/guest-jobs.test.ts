@@ -317,4 +317,10 @@ describe('a guest job through the API', () => {
     expect(scheduled).toMatchObject({ status: 'succeeded' });
     expect(detailsOf(await stack.api.getRun(scheduled.id)).disks[0]).toMatchObject({ mode: 'reuse', bytesRead: 64 * 1024 });
   });
+
+  it('drills like any job: the check, and a sample of segment files restored and compared with the snapshot', async () => {
+    const { runId } = await stack.api.runJobDrill(jobId);
+    const drill = await stack.api.waitForRun(runId, { timeoutMs: 180_000 });
+    expect(drill).toMatchObject({ kind: 'drill', status: 'succeeded', failureReason: null });
+  });
 });
