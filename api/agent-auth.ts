@@ -1,11 +1,13 @@
 // Who is calling: a bearer token (admin or agent, api_tokens), an agent's client
-// certificate on the mTLS listener, or — for enrollment only — a bootstrap token.
+// certificate on the mTLS listener, the web console's session cookie (with its CSRF token
+// on state-changing requests), or — for enrollment only — a bootstrap token.
 import type { Request } from 'express';
 import { TLSSocket } from 'node:tls';
-import { UnauthorizedError } from '../contract/errors';
+import { ForbiddenError, UnauthorizedError } from '../contract/errors';
 import { fingerprintOfDer } from '../core/pki';
 import type { TokenIdentity } from '../catalog/identity';
-import { AGENT_OPERATIONS, BOOTSTRAP_OPERATIONS, type ApiContext } from './context';
+import { AGENT_OPERATIONS, BOOTSTRAP_OPERATIONS, PUBLIC_OPERATIONS, type ApiContext } from './context';
+import { CSRF_HEADER, SESSION_COOKIE, csrfAllows, readCookie } from './console/session-cookie';
 
 /**
  * The certificate the TLS handshake verified against the internal CA, looked up in the
@@ -23,13 +25,30 @@ async function certificateIdentity(ctx: ApiContext, req: Request): Promise<Token
   return { name: `agent ${found.agentName} (certificate)`, scope: 'agent', agentName: found.agentName, certificateFingerprint: fingerprint };
 }
 
+/**
+ * The console's session cookie, when the request has no Authorization header. A request that
+ * changes something must also carry the session's CSRF token: the cookie alone could have
+ * been sent by another site's page.
+ */
+async function consoleIdentity(ctx: ApiContext, req: Request): Promise<TokenIdentity | null> {
+  const sessionId = readCookie(req.headers.cookie, SESSION_COOKIE);
+  if (!sessionId) return null;
+  const session = await ctx.catalog.consoleSessions.find(sessionId);
+  if (!session) throw new UnauthorizedError('the console session has ended: sign in again');
+  if (!csrfAllows(req.method, req.headers[CSRF_HEADER], session.csrfToken)) throw new ForbiddenError('a state-changing request from the console needs its X-CSRF-Token');
+  return { ...session.identity, consoleSessionId: sessionId };
+}
+
 export async function authenticateRequest(ctx: ApiContext, req: Request, operationId: string): Promise<TokenIdentity> {
+  // The least an identity can be (an agent scope naming no agent): the sign-in handler reads
+  // the token from its body and never looks at this.
+  if (PUBLIC_OPERATIONS.has(operationId)) return { name: 'anonymous', scope: 'agent', agentName: null };
   const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
   if (BOOTSTRAP_OPERATIONS.has(operationId)) {
     if (!m) throw new UnauthorizedError('enrollment needs the bootstrap token as bearer token');
     return { name: 'bootstrap', scope: 'agent', agentName: null, bootstrapToken: m[1]! };
   }
-  const identity = (await certificateIdentity(ctx, req)) ?? (m ? await ctx.catalog.identity.findToken(m[1]!) : null);
+  const identity = (await certificateIdentity(ctx, req)) ?? (m ? await ctx.catalog.identity.findToken(m[1]!) : req.headers.authorization ? null : await consoleIdentity(ctx, req));
   if (!identity) throw new UnauthorizedError();
   if (identity.scope === 'agent' && !AGENT_OPERATIONS.has(operationId)) throw new UnauthorizedError('agent tokens cannot call this operation');
   return identity;

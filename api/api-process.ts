@@ -14,6 +14,8 @@ import type { ApiContext } from './context';
 import { reconcileSchedules } from './schedules';
 import { RunLogWriter } from '../catalog/run-log-writer';
 import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { projectRoot } from '../core/project-root';
 import { createCertificateAuthority } from '../core/pki';
 import { startTlsListener } from './tls-listener';
 import { answerClientErrors } from './client-error';
@@ -48,6 +50,8 @@ export async function runApi(config: BackstopConfig): Promise<void> {
     approvalTimeoutMs: config.approvalTimeoutMs,
     catchupWindowMs: config.catchupWindowMs,
     repositoryRoots: config.repositoryRoots,
+    consoleCookieSecure: config.apiUrl.startsWith('https:'),
+    temporalUiUrl: config.temporalUiUrl ?? null,
   };
   // The internal CA: made on the first start, its key sealed with the master key.
   ctx.agentIdentity = catalog.identity;
@@ -56,7 +60,10 @@ export async function runApi(config: BackstopConfig): Promise<void> {
   // Before serving: Temporal's schedules are made to match the catalog's. A Temporal that is
   // not reachable yet must not keep the API down; the next start-up reconciles again.
   await reconcileSchedules({ temporal, catalog: ctx.catalog, logger, config: ctx }).catch((err: unknown) => logger.error({ err }, 'schedule reconcile failed'));
-  const app = createApp(ctx, undefined, { validateResponses: config.validateResponses });
+  // The console is served when it was built (scripts/build.sh); an API without it still serves /v1.
+  const consoleDir = join(projectRoot(), 'dist', 'console');
+  const app = createApp(ctx, undefined, { validateResponses: config.validateResponses, consoleDir: existsSync(join(consoleDir, 'index.html')) ? consoleDir : undefined });
+  if (!existsSync(join(consoleDir, 'index.html'))) logger.warn({ consoleDir }, 'the web console is not built: /ui/ is not served');
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(config.apiPort, config.apiHost, () => resolve(s));
   });

@@ -27,9 +27,15 @@ import * as pluginConfigs from './routes/plugin-configs';
 import * as scripts from './routes/scripts';
 import * as pluginRuns from './routes/plugin-runs';
 import * as notifications from './routes/notifications';
+import * as session from './routes/session';
+import { consoleStatic } from './console/static';
 
 export const HANDLERS: Handlers = {
   getHealth: runs.getHealth,
+  // web console sign-in (issue 20)
+  createSession: session.createSession,
+  getSession: session.getSession,
+  deleteSession: session.deleteSession,
   listAgents: agents.listAgents,
   registerAgent: agents.registerAgent,
   listRepositories: repositories.listRepositories,
@@ -170,6 +176,8 @@ async function sendStream(res: Response, result: HandlerResult, logger: ApiConte
 export interface AppOptions {
   /** Check every JSON answer against the spec (tests and fuzzing; see response-contract.ts). */
   validateResponses?: boolean;
+  /** The built web console to serve under /ui/ (dist/console); absent: no console. */
+  consoleDir?: string;
 }
 
 export function createApp(ctx: ApiContext, doc: OpenApiDocument = loadSpec(), options: AppOptions = {}) {
@@ -202,7 +210,7 @@ export function createApp(ctx: ApiContext, doc: OpenApiDocument = loadSpec(), op
       try {
         const result = await handler(ctx, { ...req.valid!, identity: req.identity! });
         if (result.stream) await sendStream(res, result, ctx.logger);
-        else res.status(result.status).json(result.body);
+        else res.status(result.status).set(result.headers ?? {}).json(result.body);
       } catch (err) {
         next(err);
       }
@@ -217,6 +225,7 @@ export function createApp(ctx: ApiContext, doc: OpenApiDocument = loadSpec(), op
       sendProblem(res, { type: 'MethodNotAllowedError', title: 'Method not allowed', status: 405, detail: `${req.method} is not allowed on ${req.path}; allowed: ${allow}` });
     });
   }
+  if (options.consoleDir) app.use('/ui', consoleStatic(options.consoleDir));
   app.use((req: Request, res: Response) => {
     sendProblem(res, { type: 'NotFoundError', title: 'Not found', status: 404, detail: `no route ${req.method} ${req.path}` });
   });

@@ -39,6 +39,10 @@ export interface ApiContext {
   agentIdentity?: Identity;
   /** The internal CA and how it signs agent certificates. */
   pki?: ApiPki;
+  /** The console's session cookie carries Secure (the API is reached over HTTPS). */
+  consoleCookieSecure?: boolean;
+  /** The Temporal Web UI the console links runs to (BACKSTOP_TEMPORAL_UI_URL); null: no link. */
+  temporalUiUrl?: string | null;
 }
 
 export interface ApiPki {
@@ -112,13 +116,16 @@ export interface HandlerInput<K extends OperationId = OperationId> {
   identity: TokenIdentity;
 }
 
+/** Headers a JSON or empty answer adds (the console's Set-Cookie, Cache-Control); the spec declares them. */
+type ResponseHeaders = Record<string, string>;
+
 type StreamBody = (out: NodeJS.WritableStream, signal: AbortSignal) => Promise<void>;
 
 /** One declared response: a JSON body as the spec says, no body (204), or a streamed one. */
 type ResponseFor<S, R> = R extends { content: { 'application/json': infer B } }
-  ? { status: S; body: FreeForm<B> }
+  ? { status: S; body: FreeForm<B>; headers?: ResponseHeaders }
   : R extends { content?: never }
-    ? { status: S; body: undefined }
+    ? { status: S; body: undefined; headers?: ResponseHeaders }
     : { status: S; body: null; headers: Record<string, string>; stream: StreamBody };
 
 type Responses<K extends OperationId> = operations[K]['responses'];
@@ -197,3 +204,6 @@ export const AGENT_OPERATIONS: ReadonlySet<string> = new Set([
 
 /** Operations whose bearer token is a bootstrap token, checked by the handler itself. */
 export const BOOTSTRAP_OPERATIONS: ReadonlySet<string> = new Set(['enrollAgent']);
+
+/** Operations anyone may call: console sign-in, whose body carries the token it checks. */
+export const PUBLIC_OPERATIONS: ReadonlySet<string> = new Set(['createSession']);

@@ -5,6 +5,7 @@
 import type { Pool } from 'pg';
 import { poolSession, transactionSession, type Queryable, type Session } from './db';
 import { Agents } from './agents';
+import { ConsoleSessions } from './console-sessions';
 import { Identity } from './identity';
 import { Jobs } from './jobs';
 import { MetricsReadings } from './metrics';
@@ -37,6 +38,8 @@ export class CatalogScope {
   /** Read-only aggregates for /metrics. */
   readonly metrics: MetricsReadings;
   readonly notifications: Notifications;
+  /** Web console sign-ins (cookie sessions). */
+  readonly consoleSessions: ConsoleSessions;
 
   constructor(
     private readonly session: Session,
@@ -54,6 +57,7 @@ export class CatalogScope {
     this.identity = new Identity(session);
     this.metrics = new MetricsReadings(session);
     this.notifications = new Notifications(session);
+    this.consoleSessions = new ConsoleSessions(session);
   }
 
   /** Where the queries go: for ad-hoc SQL (readiness checks, tests). */

@@ -20,6 +20,8 @@ export interface TokenIdentity {
   certificateFingerprint?: string;
   /** Set on enrollment only: the bootstrap token from the Authorization header, checked by the handler. */
   bootstrapToken?: string;
+  /** Set when the caller is the web console, by its session cookie (sign-out ends this session). */
+  consoleSessionId?: string;
 }
 
 export interface BootstrapToken {

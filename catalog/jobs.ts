@@ -20,7 +20,7 @@ export const jobFromRow = (r: Row): Job => ({
   name: String(r.name),
   agentName: String(r.agent_name),
   repositoryId: Number(r.repository_id),
-  // Rows from before migration 019 read as files jobs.
+  // Rows from before migration 020 read as files jobs.
   kind: (r.kind ?? 'files') as JobKind,
   guest: orNull<GuestSource>(r.guest),
   paths: r.paths as string[],

@@ -17,6 +17,10 @@ const NOT_FOR_OPERATORS: Partial<Record<OperationId, string>> = {
   getAgentRepositorySecret: "a push-mode agent fetches its job's repository secret",
   getAgentPluginConfig: 'the agent fetches a plugin configuration with its secrets, for a run',
   appendAgentRunLog: 'the agent appends its hook and engine output to the run log',
+  // The web console's cookie session: a browser's sign-in; the CLI sends its token itself.
+  createSession: 'the web console exchanges a token for an HttpOnly session cookie',
+  getSession: "the web console reads its session's CSRF token after a reload",
+  deleteSession: "the web console's sign-out",
 };
 
 function spec(): Array<{ id: OperationId; route: string }> {

@@ -65,6 +65,8 @@ export interface BackstopConfig {
   metricsListen: ListenAddress | null;
   /** API: the bearer token that listener asks for (BACKSTOP_METRICS_TOKEN); undefined = none asked. */
   metricsToken: string | undefined;
+  /** API: the Temporal Web UI the console links runs to (BACKSTOP_TEMPORAL_UI_URL). */
+  temporalUiUrl: string | undefined;
   /** Workers: `host:port` of the Temporal SDK's Prometheus exporter (BACKSTOP_TEMPORAL_METRICS_LISTEN); null = off. */
   temporalMetricsListen: ListenAddress | null;
   /** BACKSTOP_VALIDATE_RESPONSES=1: answers that break the spec become 500s (tests, fuzzing). */
@@ -233,6 +235,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BackstopConfig
         : null,
     metricsListen: listenAddress('BACKSTOP_METRICS_LISTEN', env),
     metricsToken: optional(env.BACKSTOP_METRICS_TOKEN),
+    temporalUiUrl: optional(env.BACKSTOP_TEMPORAL_UI_URL)?.replace(/\/+$/, ''),
     temporalMetricsListen: listenAddress('BACKSTOP_TEMPORAL_METRICS_LISTEN', env),
     validateResponses: env.BACKSTOP_VALIDATE_RESPONSES === '1',
     resticBinary: resticBinary(env),

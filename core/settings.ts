@@ -30,7 +30,8 @@ export const SETTINGS: readonly Setting[] = [
   // --- the API --------------------------------------------------------------------------------
   { name: 'BACKSTOP_API_PORT', default: '`8420`', meaning: "the API's port (and the default `BACKSTOP_API_URL`)", readBy: ['api', 'agent', 'cli', 'up'] },
   { name: 'BACKSTOP_API_HOST', default: '`127.0.0.1`', meaning: 'the interface the API listens on (`0.0.0.0` in containers)', readBy: ['api'] },
-  { name: 'BACKSTOP_API_URL', default: '`http://127.0.0.1:$BACKSTOP_API_PORT`', meaning: 'the API for the CLI and token-mode agents', readBy: ['agent', 'cli', 'up'] },
+  { name: 'BACKSTOP_API_URL', default: '`http://127.0.0.1:$BACKSTOP_API_PORT`', meaning: "the API for the CLI and token-mode agents; the API: an `https:` URL makes the console's session cookie Secure", readBy: ['api', 'agent', 'cli', 'up'] },
+  { name: 'BACKSTOP_TEMPORAL_UI_URL', default: '— (`backstop up`: its Web UI)', meaning: "the Temporal Web UI the console links each run's workflow to", readBy: ['api', 'up'] },
   { name: 'BACKSTOP_TOKEN', default: '`data/admin.token`', meaning: "the CLI's bearer token", readBy: ['cli'] },
   { name: 'BACKSTOP_PROFILE', default: '`default` (when the config file has it)', meaning: "the CLI's config-file profile when no `--profile` is given", readBy: ['cli'] },
   { name: 'BACKSTOP_MASTER_KEY', default: '`data/master.key`', meaning: 'hex key sealing repository passwords and secrets at rest; a 0600 key file is made on first start when unset', readBy: ['api', 'server-worker', 'up', 'cli'] },

@@ -3,7 +3,8 @@
 # dist/workflow-bundle.js, which the server worker loads instead of bundling at every start,
 # and into dist/workflow-bundle-versioned.js, the same workflows declaring their versioning
 # behavior, for a server worker with a build id (workflows/versioned.ts says why two).
-# A bundle is made again only when compiled code changed after it.
+# A bundle is made again only when compiled code changed after it. Last, the web console
+# (console/) into dist/console, which the API serves under /ui/ (scripts/build-console.ts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npx --no-install tsc -p tsconfig.build.json
@@ -25,3 +26,4 @@ bundle_if_stale() {
 }
 bundle_if_stale ./dist/workflows dist/workflow-bundle.js
 bundle_if_stale ./dist/workflows/versioned dist/workflow-bundle-versioned.js
+npx --no-install tsx scripts/build-console.ts

@@ -12,8 +12,10 @@
 #     (scripts/temporal-server) into .tools/bin, its PostgreSQL schema into .tools/temporal:
 #     the production suite's server (the embedded stack keeps the CLI's dev server)
 #   - fuse3, btrfs-progs, PostgreSQL, MariaDB and borg from Debian packages when missing (Go >= 1.23 must be present);
-#     openssh-server's sshd for the borg-over-ssh tests, never started as a service
-#   - dist/: the runtime code compiled to JavaScript, and the workflow bundle (scripts/build.sh)
+#     openssh-server's sshd for the borg-over-ssh tests, never started as a service; chromium for
+#     the web console's browser tests
+#   - dist/: the runtime code compiled to JavaScript, the workflow bundle and the web console
+#     (scripts/build.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -111,6 +113,9 @@ command -v nbdinfo >/dev/null || lean+=(libnbd-bin)
 # completion script in the shells it is for: bash (always there) and zsh.
 command -v tmux >/dev/null || lean+=(tmux)
 command -v zsh >/dev/null || lean+=(zsh)
+# The web console's browser tests drive Debian's Chromium headless (playwright-core; the
+# browser is never downloaded by npm).
+command -v chromium >/dev/null || lean+=(chromium)
 if ((${#missing[@]} + ${#lean[@]})); then
   if [ "$(id -u)" = 0 ]; then
     say "installing Debian packages: ${missing[*]} ${lean[*]}"
@@ -124,7 +129,7 @@ if ((${#missing[@]} + ${#lean[@]})); then
     exit 1
   fi
 else
-  say "fuse3, btrfs-progs, lvm2, PostgreSQL, MariaDB, borg, sshfs, sftp-server, sshd, promtool, QEMU tools, nbdinfo, tmux, zsh: present"
+  say "fuse3, btrfs-progs, lvm2, PostgreSQL, MariaDB, borg, sshfs, sftp-server, sshd, promtool, QEMU tools, nbdinfo, tmux, zsh, chromium: present"
 fi
 
 # --- npm ----------------------------------------------------------------------------

@@ -18,12 +18,14 @@ stage() {
 
 # typecheck, lint and the API contract drift check at once; each one's output after it ends.
 checks() {
-  local dir pids=() names=(typecheck lint "api types") failed=0
+  local dir pids=() names=(typecheck "console typecheck" lint "api types") failed=0
   dir=$(mktemp -d)
   npx --no-install tsc --noEmit -p tsconfig.json >"$dir/0" 2>&1 & pids+=($!)
-  npx --no-install eslint . >"$dir/1" 2>&1 & pids+=($!)
-  bash scripts/check-api-types.sh >"$dir/2" 2>&1 & pids+=($!)
-  for i in 0 1 2; do
+  # The web console (browser code: DOM types, JSX) has a tsconfig of its own.
+  npx --no-install tsc --noEmit -p console/tsconfig.json >"$dir/1" 2>&1 & pids+=($!)
+  npx --no-install eslint . >"$dir/2" 2>&1 & pids+=($!)
+  bash scripts/check-api-types.sh >"$dir/3" 2>&1 & pids+=($!)
+  for i in 0 1 2 3; do
     if wait "${pids[$i]}"; then echo "-- ${names[$i]}: ok"; else echo "-- ${names[$i]}: FAILED"; failed=1; fi
     cat "$dir/$i"
   done

@@ -20,6 +20,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The session of the cookie (the console asks after a reload to learn its CSRF token again). */
+        get: operations["getSession"];
+        put?: never;
+        /**
+         * @description Web console sign-in: an admin API token is exchanged for a session, set as an
+         *     HttpOnly, SameSite=Strict cookie (`backstop_session`). Requests with the cookie and no
+         *     Authorization header act as that token; a state-changing one (any method but GET and
+         *     HEAD) must carry the answer's `csrfToken` in an `X-CSRF-Token` header. Browser-only:
+         *     scripts and the CLI send the bearer token itself.
+         */
+        post: operations["createSession"];
+        /** @description Sign-out. The session ends on the server and the cookie is cleared. */
+        delete: operations["deleteSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/agents": {
         parameters: {
             query?: never;
@@ -1879,6 +1904,20 @@ export interface components {
             totalBytesProcessed: number;
             durationSeconds: number;
         };
+        SessionSignIn: {
+            /** @description An admin API token. */
+            token: string;
+        };
+        ConsoleSession: {
+            /** @description The name of the token the session stands for. */
+            name: string;
+            /** @description Send in X-CSRF-Token with every state-changing request. */
+            csrfToken: string;
+            /** Format: date-time */
+            expiresAt: string;
+            /** @description The Temporal Web UI the console links each run's workflow to (BACKSTOP_TEMPORAL_UI_URL); null when not set. */
+            temporalUiUrl?: string | null;
+        };
         Run: {
             /** Format: uuid */
             id: string;
@@ -2345,6 +2384,75 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Health"];
                 };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsoleSession"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    createSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SessionSignIn"];
+            };
+        };
+        responses: {
+            /** @description Signed in. */
+            201: {
+                headers: {
+                    /** @description The session cookie (HttpOnly, SameSite=Strict; Secure when the API is on HTTPS). */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsoleSession"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    deleteSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed out. */
+            204: {
+                headers: {
+                    /** @description Clears the session cookie. */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             default: components["responses"]["Problem"];
         };

@@ -2,8 +2,9 @@
 // from an earlier Backstop (catalog in PGlite) copied into the private PostgreSQL; the sample
 // backup and restore; a crashed API restarted while the rest keeps serving; a revoked local
 // agent kept down with the way back in the log; a launcher killed with -9 leaving nothing
-// running; a stale postmaster.pid on the next start; a clean Ctrl-C.
-import { existsSync, mkdtempSync, unlinkSync, writeFileSync } from 'node:fs';
+// running; a stale postmaster.pid on the next start; a clean Ctrl-C; the web console it
+// prints, in a real browser, showing the sample job.
+import { existsSync, mkdirSync, mkdtempSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '../support/wait';
@@ -15,6 +16,8 @@ import { loadMasterKey, SecretBox } from '../../core/secrets';
 import { createPool } from '../../catalog/db';
 import { Catalog } from '../../catalog/catalog';
 import { embeddedPostgresLayout } from '../../workers/embedded/embedded-postgres';
+import { openBrowser } from '../support/browser';
+import { ROOT } from '../support/tools';
 import { removeWorkDir } from '../support/work-dir';
 
 jest.setTimeout(600_000);
@@ -29,6 +32,7 @@ const processesOfDataDir = () => processesIn(dataDir);
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'backstop-up-'));
+  mkdirSync(join(ROOT, '.artifacts', 'console'), { recursive: true });
   ports = await freeUpPorts();
 });
 
@@ -77,6 +81,22 @@ describe('backstop up', () => {
     const snaps = JSON.parse(await restic(join(dataDir, 'repos', 'sample'), password, ['snapshots', '--json'])) as Array<{ id: string }>;
     expect(snaps.map((s) => s.id)).toEqual([snapshotId]);
     await restic(join(dataDir, 'repos', 'sample'), password, ['check']);
+  });
+
+  it("prints the web console's URL, where the sample job is on the dashboard", async () => {
+    const url = /Console: +(http:\/\/\S+\/ui\/)/.exec(running!.out())?.[1];
+    expect(url).toBe(`http://127.0.0.1:${ports.api}/ui/`);
+    const browser = await openBrowser();
+    try {
+      await browser.page.goto(url!);
+      await browser.page.fill('input[name="token"]', adminToken);
+      await browser.page.click('button[type="submit"]');
+      await browser.page.locator('tr[data-job="sample"] span.status-succeeded').waitFor();
+      await browser.page.screenshot({ path: join(ROOT, '.artifacts', 'console', 'embedded-dashboard.png'), fullPage: true });
+      expect(browser.offsite).toEqual([]);
+    } finally {
+      await browser.close();
+    }
   });
 
   it('restarts a crashed API while the rest keeps running', async () => {

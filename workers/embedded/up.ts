@@ -149,7 +149,8 @@ export async function up(config: BackstopConfig, opts: UpOptions): Promise<void>
     await waitForSearchAttributes(temporalClient.connection, config.temporalNamespace, 90_000);
     await temporalClient.connection.close();
     const cli = cliCommand();
-    children.start({ name: 'api', ...diesWithParent(process.execPath, [...cli, 'api']), env });
+    // The console links a run to its workflow in this stack's Temporal Web UI.
+    children.start({ name: 'api', ...diesWithParent(process.execPath, [...cli, 'api']), env: { ...env, BACKSTOP_TEMPORAL_UI_URL: config.temporalUiUrl ?? `http://127.0.0.1:${uiPort}` } });
     children.start({ name: 'server-worker', ...diesWithParent(process.execPath, [...cli, 'worker', 'server']), env });
     children.start({
       name: 'agent',
@@ -170,6 +171,7 @@ export async function up(config: BackstopConfig, opts: UpOptions): Promise<void>
     console.log('');
     console.log(`Backstop is up.`);
     console.log(`  API:          ${config.apiUrl}   (token: ${adminToken})`);
+    console.log(`  Console:      ${config.apiUrl}/ui/   (sign in with the token)`);
     console.log(`  Temporal UI:  http://127.0.0.1:${uiPort}`);
     console.log(`  Catalog:      ${embedded ? `PostgreSQL in ${embedded.layout.pgdata} (socket only)` : 'DATABASE_URL'}`);
     console.log(`  Logs:         ${logs}`);
