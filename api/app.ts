@@ -11,6 +11,7 @@ import * as repositories from './routes/repositories';
 import * as jobs from './routes/jobs';
 import * as runs from './routes/runs';
 import * as restore from './routes/restore';
+import * as guestRestore from './routes/guest-restore';
 import * as browse from './routes/browse';
 import * as snapshotMount from './routes/snapshot-mount';
 import * as retention from './routes/retention';
@@ -64,6 +65,7 @@ export const HANDLERS: Handlers = {
   getRun: runs.getRun,
   listSnapshots: runs.listSnapshots,
   restoreSnapshot: restore.restoreSnapshot,
+  restoreGuestSnapshot: guestRestore.restoreGuestSnapshot,
   approveRun: restore.approveRun,
   rejectRun: restore.rejectRun,
   getSnapshotTree: browse.getSnapshotTree,

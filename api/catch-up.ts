@@ -57,7 +57,8 @@ export async function startCatchUpRuns(ctx: ApiContext, agentName: string): Prom
       await ctx.catalog.transaction(async (tx) => {
         await tx.runs.insert({ id: runId, kind: 'backup', jobId: c.jobId, workflowId: c.workflowId, agentName });
         const input = { runId, jobId: c.jobId, agentScheduleToStartMs: ctx.agentScheduleToStartMs, engineHeartbeatTimeoutMs: ctx.engineHeartbeatTimeoutMs };
-        await startWorkflow(ctx.temporal, Workflows.backup, input, {
+        const guest = (await tx.jobs.get(c.jobId)).kind === 'guest';
+        await startWorkflow(ctx.temporal, guest ? Workflows.guestBackup : Workflows.backup, input, {
           taskQueue: SERVER_TASK_QUEUE,
           workflowId: c.workflowId,
           // Never a second catch-up for one missed run, also after the first has closed.

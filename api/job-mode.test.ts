@@ -24,6 +24,11 @@ describe('checkJobModePlugins', () => {
     expect(() => checkJobModePlugins({ id: 4, mode: 'push' }, [1, 2])).not.toThrow();
   });
 
+  it('refuses them on a guest job, which stores its disks and configuration only', () => {
+    expect(() => checkJobModePlugins({ id: 6, mode: 'push', kind: 'guest' }, [1])).toThrow('job 6 is a guest job and takes no plugin configurations');
+    expect(() => checkJobModePlugins({ id: 6, mode: 'push', kind: 'guest' }, [])).not.toThrow();
+  });
+
   it('lets every mode detach them all', () => {
     for (const mode of Object.values(JobMode)) expect(() => checkJobModePlugins({ id: 1, mode }, [])).not.toThrow();
   });

@@ -9,6 +9,7 @@
 import { posix } from 'node:path';
 import { InputError } from '../contract/errors';
 import type { JobMode } from '../contract/model';
+import type { JobKind } from '../contract/guest';
 
 /** Refuses `/` (also spelled `//`, `/.`, `/..`) among a pull job's paths. */
 export function checkJobModePaths(mode: JobMode, paths: readonly string[]): void {
@@ -18,8 +19,10 @@ export function checkJobModePaths(mode: JobMode, paths: readonly string[]): void
   }
 }
 
-/** Refuses plugin configurations on a pull job. */
-export function checkJobModePlugins(job: { id: number; mode: JobMode }, configIds: readonly number[]): void {
-  if (job.mode !== 'pull' || configIds.length === 0) return;
+/** Refuses plugin configurations on a pull job, and on a guest job (its workflow runs no plugins). */
+export function checkJobModePlugins(job: { id: number; mode: JobMode; kind?: JobKind }, configIds: readonly number[]): void {
+  if (configIds.length === 0) return;
+  if (job.kind === 'guest') throw new InputError(`job ${job.id} is a guest job and takes no plugin configurations: it stores the guest's disks and configuration files only`);
+  if (job.mode !== 'pull') return;
   throw new InputError(`job ${job.id} is a pull job and takes no plugin configurations: their dumps and streams are stored by the engine on the agent, which would need the repository password`);
 }

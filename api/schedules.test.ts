@@ -45,6 +45,11 @@ describe('temporalScheduleFor', () => {
     expect(s.state).toEqual({ paused: true, note: 'maintenance' });
   });
 
+  it("starts a guest job's backups as the guest backup's workflow, same id and input; its drills stay drills", () => {
+    expect(temporalScheduleFor(record({ guestJob: true }), config).action).toMatchObject({ workflowType: 'guestBackupWorkflow', workflowId: 'backup/7/scheduled', args: [{ jobId: 7 }] });
+    expect(temporalScheduleFor(record({ id: 'drill-schedule/7', kind: 'drill', guestJob: true }), config).action).toMatchObject({ workflowType: 'drillWorkflow' });
+  });
+
   it.each([
     ['prune', 'pruneWorkflow', 'prune/repository-3/scheduled'],
     ['s3-sync', 's3SyncWorkflow', 's3-sync/repository-3/scheduled'],

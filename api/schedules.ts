@@ -52,7 +52,8 @@ export function temporalScheduleFor(s: ScheduleRecord, config: ScheduledRunConfi
     policies,
     action: {
       type: 'startWorkflow',
-      workflowType: SCHEDULED_WORKFLOW[s.kind].type,
+      // A guest job's backups are the guest backup's workflow, with the same input.
+      workflowType: s.kind === 'backup' && s.guestJob ? Workflows.guestBackup.type : SCHEDULED_WORKFLOW[s.kind].type,
       taskQueue: SERVER_TASK_QUEUE,
       workflowId: workflowIdPrefixOf(s),
       args: scheduledWorkflowArgs(s, config),

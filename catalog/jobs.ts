@@ -5,12 +5,14 @@ import type { JobRunSummary } from '../core/job-health';
 import type { DrillRunSummary } from '../core/drill';
 import type { DrillSettings } from '../contract/drill';
 import type { RetentionPolicy } from '../contract/retention';
+import type { GuestSource, JobKind } from '../contract/guest';
 import { NotFoundError } from '../contract/errors';
 import type { Session } from './db';
 import { iso, isoOrNull, jsonParam, one, orNull, rethrowUnique, type Row } from './rows';
 
 /** A new job's row: the job's own fields, its agent by id. */
-export type JobWrite = Pick<Job, 'name' | 'repositoryId' | 'paths' | 'excludes' | 'snapshotMode' | 'mode' | 'preScript' | 'postHook'> & { agentId: number };
+export type JobWrite = Pick<Job, 'name' | 'repositoryId' | 'paths' | 'excludes' | 'snapshotMode' | 'mode' | 'preScript' | 'postHook'> &
+  Partial<Pick<Job, 'kind' | 'guest'>> & { agentId: number };
 
 // --- rows ----------------------------------------------------------------------------
 export const jobFromRow = (r: Row): Job => ({
@@ -18,6 +20,9 @@ export const jobFromRow = (r: Row): Job => ({
   name: String(r.name),
   agentName: String(r.agent_name),
   repositoryId: Number(r.repository_id),
+  // Rows from before migration 020 read as files jobs.
+  kind: (r.kind ?? 'files') as JobKind,
+  guest: orNull<GuestSource>(r.guest),
   paths: r.paths as string[],
   excludes: r.excludes as string[],
   snapshotMode: r.snapshot_mode as SnapshotMode,
@@ -36,8 +41,11 @@ export const jobRunSummaryFromRow = (r: Row): JobRunSummary => ({
 
 const JOB_SELECT = `SELECT j.*, a.name AS agent_name FROM jobs j JOIN agents a ON a.id = j.agent_id`;
 
-/** What PATCH /v1/jobs/{id} may change: the job's own fields (its repository holds its snapshots and stays). */
-export type JobUpdate = Partial<Omit<JobWrite, 'repositoryId'>>;
+/**
+ * What PATCH /v1/jobs/{id} may change: the job's own fields (its repository holds its snapshots
+ * and stays; its kind too, and a guest job's guest is not edited yet).
+ */
+export type JobUpdate = Partial<Omit<JobWrite, 'repositoryId' | 'kind' | 'guest'>>;
 
 const UPDATE_COLUMNS: Record<keyof JobUpdate, string> = {
   name: 'name',
@@ -72,9 +80,9 @@ export class Jobs {
   async insert(j: JobWrite): Promise<number> {
     try {
       const { rows } = await this.s.q.query<{ id: string }>(
-        `INSERT INTO jobs (name, agent_id, repository_id, paths, excludes, snapshot_mode, mode, pre_script, post_hook)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-        [j.name, j.agentId, j.repositoryId, j.paths, j.excludes, j.snapshotMode, j.mode, j.preScript, j.postHook],
+        `INSERT INTO jobs (name, agent_id, repository_id, paths, excludes, snapshot_mode, mode, pre_script, post_hook, kind, guest)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+        [j.name, j.agentId, j.repositoryId, j.paths, j.excludes, j.snapshotMode, j.mode, j.preScript, j.postHook, j.kind ?? 'files', jsonParam(j.guest ?? null)],
       );
       return Number(rows[0]!.id);
     } catch (err) {

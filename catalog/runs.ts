@@ -186,6 +186,22 @@ export class Runs {
     );
   }
 
+  /**
+   * A guest job's last recorded backup whose snapshot the catalog still lists (not pruned):
+   * the parent of its next backup, with the manifest its details carry. Null before the first.
+   */
+  async lastGuestBackup(jobId: number): Promise<{ runId: string; snapshotId: string; details: Record<string, unknown> } | null> {
+    const { rows } = await this.s.q.query(
+      `SELECT r.id, r.snapshot_id, r.details FROM runs r
+         JOIN snapshots s ON s.id = r.snapshot_id AND s.repository_id = r.repository_id
+        WHERE r.job_id = $1 AND r.kind = 'backup' AND r.status IN ('succeeded', 'warning') AND r.details ? 'guest'
+        ORDER BY r.finished_at DESC, r.id DESC LIMIT 1`,
+      [jobId],
+    );
+    const r = rows[0];
+    return r ? { runId: String(r.id), snapshotId: String(r.snapshot_id), details: r.details as Record<string, unknown> } : null;
+  }
+
   async get(id: string): Promise<Run> {
     const { rows } = await this.s.q.query('SELECT * FROM runs WHERE id = $1', [id]);
     return runFromRow(one(rows, `run ${id}`));

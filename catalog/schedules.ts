@@ -15,6 +15,8 @@ export interface ScheduleRecord {
   paused: boolean;
   note: string | null;
   updatedAt?: string;
+  /** A backup schedule of a guest job (issue 19): its action starts the guest backup's workflow. Read, never written. */
+  guestJob?: boolean;
 }
 
 // --- rows ----------------------------------------------------------------------------
@@ -27,7 +29,11 @@ export const scheduleFromRow = (r: Row): ScheduleRecord => ({
   paused: Boolean(r.paused),
   note: orNull<string>(r.note),
   updatedAt: iso(r.updated_at),
+  ...(r.job_kind === 'guest' ? { guestJob: true } : {}),
 });
+
+/** Every read of a schedule carries its job's kind (a job's kind never changes). */
+const WITH_JOB_KIND = `(SELECT j.kind FROM jobs j WHERE j.id = schedules.job_id) AS job_kind`;
 
 // --- queries -------------------------------------------------------------------------
 export class Schedules {
@@ -38,19 +44,19 @@ export class Schedules {
     const { rows } = await this.s.q.query(
       `INSERT INTO schedules (id, kind, job_id, repository_id, definition) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (id) DO UPDATE SET definition = EXCLUDED.definition, updated_at = now()
-       RETURNING *`,
+       RETURNING *, ${WITH_JOB_KIND}`,
       [s.id, s.kind, s.jobId, s.repositoryId, JSON.stringify(s.definition)],
     );
     return scheduleFromRow(rows[0]!);
   }
 
   async find(id: string): Promise<ScheduleRecord | null> {
-    const { rows } = await this.s.q.query('SELECT * FROM schedules WHERE id = $1', [id]);
+    const { rows } = await this.s.q.query(`SELECT *, ${WITH_JOB_KIND} FROM schedules WHERE id = $1`, [id]);
     return rows[0] ? scheduleFromRow(rows[0]) : null;
   }
 
   async list(): Promise<ScheduleRecord[]> {
-    const { rows } = await this.s.q.query('SELECT * FROM schedules ORDER BY id');
+    const { rows } = await this.s.q.query(`SELECT *, ${WITH_JOB_KIND} FROM schedules ORDER BY id`);
     return rows.map(scheduleFromRow);
   }
 
@@ -60,7 +66,7 @@ export class Schedules {
   }
 
   async setPaused(id: string, paused: boolean, note: string | null): Promise<ScheduleRecord> {
-    const { rows } = await this.s.q.query('UPDATE schedules SET paused = $2, note = $3, updated_at = now() WHERE id = $1 RETURNING *', [id, paused, note]);
+    const { rows } = await this.s.q.query(`UPDATE schedules SET paused = $2, note = $3, updated_at = now() WHERE id = $1 RETURNING *, ${WITH_JOB_KIND}`, [id, paused, note]);
     return scheduleFromRow(one(rows, `schedule ${id}`));
   }
 }

@@ -19,6 +19,7 @@ import { registerJobExtensions, registerPlugins, registerScripts } from './plugi
 import { registerProcesses, type ProcessHooks, type ProcessLoaders } from './processes';
 import { registerRepositories } from './repositories';
 import { registerRestore } from './restore';
+import { registerGuestJobCommands, registerGuestRestore } from './guest';
 import { registerRuns } from './runs';
 import { registerJobSchedules, registerRepositorySchedules } from './schedules';
 import { registerS3Sync } from './s3-sync';
@@ -130,11 +131,13 @@ run ended with warnings; 4 the API is unreachable; 5 the API answered with an er
   registerS3Sync(repos, ctx);
   registerRepositorySchedules(repos, ctx);
   registerJobs(jobs, ctx);
+  registerGuestJobCommands(jobs, ctx);
   registerJobSchedules(jobs, ctx);
   registerDrills(jobs, ctx);
   registerRuns(runs, ctx);
   registerSnapshots(snapshots, ctx);
   registerRestore(snapshots, ctx);
+  registerGuestRestore(snapshots, ctx);
   registerSnapshotMount(snapshots, ctx);
   registerAgents(agents, agentTokens, ctx);
   registerPlugins(plugins, ctx);

@@ -91,6 +91,8 @@ export interface FinishRunInput {
   stats: BackupStats | null;
   warnings: string[];
   failureReason: string | null;
+  /** Kind-specific outcome (a guest backup's disks and manifest); absent leaves the run's details as they are. */
+  details?: Record<string, unknown>;
 }
 
 /**

@@ -81,6 +81,13 @@ export interface BackupRequest {
    * inode numbers are not stable between runs, such as a FUSE mount of a pull export.
    */
   ignoreInode?: boolean;
+  /**
+   * A guest disk's segments (activities/agent/guest/segments.ts): the parent snapshot named
+   * outright, a file unchanged when its size and mtime are the parent's (restic
+   * --ignore-inode --ignore-ctime: staged afresh each run, its inode and ctime are new), or,
+   * with `readAll`, every file read whatever the parent holds (a full read, restic --force).
+   */
+  segments?: { parent: string | null; readAll: boolean };
 }
 
 export interface BackupOutcome {

@@ -2,6 +2,7 @@
 // Workflows import these types only; keep this file free of runtime Node dependencies.
 import type { EngineKind } from './engine';
 import type { RetentionPolicy } from './retention';
+import type { GuestSource, JobKind } from './guest';
 // Types only (erased): where the API's schema and the model have one shape, the schema's
 // is the model's, so the two cannot drift apart. Field docs are in openapi/backstop.yaml.
 import type { components } from './generated/api-schema';
@@ -54,7 +55,7 @@ type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 type Holds<T extends true> = T;
 /** The value sets above are the schema's enums: a value added on one side only fails the typecheck. */
 export type EnumsMatchTheSchema = Holds<
-  Same<RunStatus, Schemas['RunStatus']> | Same<RunKind, Schemas['RunKind']> | Same<SnapshotMode, Schemas['SnapshotMode']> | Same<JobMode, Schemas['JobMode']>
+  Same<RunStatus, Schemas['RunStatus']> | Same<RunKind, Schemas['RunKind']> | Same<SnapshotMode, Schemas['SnapshotMode']> | Same<JobMode, Schemas['JobMode']> | Same<JobKind, Schemas['JobKind']>
 >;
 
 /** An agent as recorded; `status` comes from the last heartbeat (core/agent-health.ts). */
@@ -83,6 +84,11 @@ export interface Job {
   name: string;
   agentName: string;
   repositoryId: number;
+  /** What the job backs up: its paths (`files`) or a VM guest on its agent's host (`guest`). */
+  kind: JobKind;
+  /** A guest job's source; null for a files job. */
+  guest: GuestSource | null;
+  /** A files job's paths; empty for a guest job. */
   paths: string[];
   excludes: string[];
   snapshotMode: SnapshotMode;

@@ -42,6 +42,10 @@ export const RunStep = {
   drillFiles: 'drill-files',
   drillDatabases: 'drill-databases',
   drillCleanup: 'drill-cleanup',
+  // guest backups (issue 19): the bitmaps committed once the snapshot is recorded, or the
+  // view taken down and the bitmaps rolled back after a failed or cancelled run
+  guestCommit: 'guest-commit',
+  guestRollback: 'guest-rollback',
 } as const;
 export type RunStep = (typeof RunStep)[keyof typeof RunStep];
 

@@ -55,6 +55,30 @@ export interface BackupWorkflowResult {
   streamSnapshotIds?: string[];
 }
 
+/** A guest snapshot's disk (or the whole guest) back onto an agent (workflows/guest-restore.ts). */
+export interface GuestRestoreWorkflowInput {
+  runId: string;
+  snapshot: { id: string; repositoryId: number; jobId: number | null; paths: string[] };
+  agentName: string;
+  /** One disk into `target` (an image file or a block device); null: the whole guest into the directory `target`. */
+  disk: string | null;
+  target: string;
+  /** The operator asked for approval; the workflow adds it for a block device (BACKSTOP_RESTORE_APPROVAL). */
+  requireApproval: boolean;
+  approvalMode: 'destructive' | 'always' | 'never';
+  approvalTimeoutMs: number;
+  agentScheduleToStartMs?: number;
+  engineHeartbeatTimeoutMs?: number;
+}
+
+export interface GuestRestoreWorkflowResult {
+  status: RunStatus;
+  target: string | null;
+  approval: ApprovalDecision | null;
+  warnings: string[];
+  failureReason: string | null;
+}
+
 export interface RestoreWorkflowInput {
   runId: string;
   snapshot: { id: string; repositoryId: number; jobId: number | null; paths: string[] };
@@ -226,6 +250,9 @@ const ref =
 
 export const Workflows = {
   backup: ref<BackupWorkflowInput, BackupWorkflowResult>()('backupWorkflow'),
+  /** A guest job's backup (issue 19): same input and result as a files backup, its own steps. */
+  guestBackup: ref<BackupWorkflowInput, BackupWorkflowResult>()('guestBackupWorkflow'),
+  guestRestore: ref<GuestRestoreWorkflowInput, GuestRestoreWorkflowResult>()('guestRestoreWorkflow'),
   restore: ref<RestoreWorkflowInput, RestoreWorkflowResult>()('restoreWorkflow'),
   prune: ref<PruneWorkflowInput, PruneWorkflowResult>()('pruneWorkflow'),
   s3Sync: ref<S3SyncWorkflowInput, S3SyncWorkflowResult>()('s3SyncWorkflow'),

@@ -104,6 +104,11 @@ command -v sshfs >/dev/null || lean+=(sshfs)
 # promtool (from Debian's prometheus) checks and unit-tests deploy/prometheus/alerts.yml. Without
 # recommends; the package's service is not used (docker-compose runs Prometheus).
 command -v promtool >/dev/null || lean+=(prometheus)
+# Guest (VM disk) backups: qemu-img, qemu-nbd (qemu-utils), qemu-storage-daemon
+# (qemu-system-common) serving the tests' disks, nbdinfo (libnbd-bin) mapping dirty bitmaps.
+command -v qemu-img >/dev/null || lean+=(qemu-utils)
+command -v qemu-storage-daemon >/dev/null || lean+=(qemu-system-common)
+command -v nbdinfo >/dev/null || lean+=(libnbd-bin)
 # The CLI's terminal test runs `backstop jobs run --wait` in a real terminal: tmux; and its
 # completion script in the shells it is for: bash (always there) and zsh.
 command -v tmux >/dev/null || lean+=(tmux)
@@ -124,7 +129,7 @@ if ((${#missing[@]} + ${#lean[@]})); then
     exit 1
   fi
 else
-  say "fuse3, btrfs-progs, lvm2, PostgreSQL, MariaDB, borg, sshfs, sftp-server, sshd, promtool, tmux, zsh, chromium: present"
+  say "fuse3, btrfs-progs, lvm2, PostgreSQL, MariaDB, borg, sshfs, sftp-server, sshd, promtool, QEMU tools, nbdinfo, tmux, zsh, chromium: present"
 fi
 
 # --- npm ----------------------------------------------------------------------------

@@ -20,6 +20,10 @@ type WorkflowType = (typeof Workflows)[keyof typeof Workflows]['type'];
 
 export const VERSIONING_BEHAVIOR: Readonly<Record<WorkflowType, VersioningBehavior>> = {
   backupWorkflow: 'PINNED',
+  // A run, bounded like a files backup; its view and bitmaps are its agent's, not the worker's.
+  guestBackupWorkflow: 'PINNED',
+  // Bounded like a file restore: the approval wait is capped by BACKSTOP_APPROVAL_TIMEOUT_MS.
+  guestRestoreWorkflow: 'PINNED',
   restoreWorkflow: 'PINNED',
   pruneWorkflow: 'PINNED',
   // Also as the prune's child: a pinned parent's child on the same task queue starts on the parent's version.

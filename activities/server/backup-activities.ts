@@ -5,7 +5,7 @@
 // and need nothing but this worker. runPreScript stays a regular activity.
 import type { RunStatus } from '../../contract/model';
 import type { Logger } from '../../core/logger';
-import { BackstopError, ErrorType } from '../../contract/errors';
+import { BackstopError, ErrorType, InputError } from '../../contract/errors';
 import type { Catalog } from '../../catalog/catalog';
 import { hookEnv, type HookLimits } from '../shared/hooks/shell';
 import { withFailureMapping } from '../shared/failure';
@@ -41,6 +41,7 @@ export function createServerActivities(deps: ServerDeps): ServerActivities {
 
   async function prepareBackup(input: { runId: string; jobId: number; workflowId: string }): Promise<BackupPlan> {
     const job = await catalog.jobs.get(input.jobId);
+    if (job.kind === 'guest') throw new InputError(`job ${job.id} is a guest job: its runs are guestBackupWorkflow's`);
     const repository = await catalog.repositories.get(job.repositoryId);
     await catalog.runs.markRunning({
       id: input.runId,

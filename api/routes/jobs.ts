@@ -11,6 +11,7 @@ import { handler } from '../context';
 import { FIRE_TIMES_FOR_HEALTH } from '../job-schedule-info';
 import { checkRetentionPolicy } from '../../contract/retention';
 import { checkJobModePaths, checkJobModePlugins } from '../job-mode';
+import { checkGuestJobUpdate, checkJobSource, JobKind } from '../../contract/guest';
 import { removeSchedule } from '../schedules';
 import { writeDrill } from './drills';
 
@@ -44,8 +45,11 @@ export const getJob = handler('getJob', async (ctx, { params, query }) => {
 export const createJob = handler('createJob', async (ctx, { body: b }) => {
   const retention = b.retention;
   if (retention) checkRetentionPolicy(retention);
+  checkJobSource(b);
+  const kind = b.kind ?? JobKind.files;
   const mode = b.mode ?? 'push';
-  checkJobModePaths(mode, b.paths);
+  const paths = b.paths ?? [];
+  checkJobModePaths(mode, paths);
   const scheduleDef = b.schedule;
   const schedule = scheduleDef ? normalizeSchedule(scheduleDef) : null;
   if (b.drill?.schedule) normalizeSchedule(b.drill.schedule);
@@ -57,12 +61,18 @@ export const createJob = handler('createJob', async (ctx, { body: b }) => {
       throw e instanceof NotFoundError ? new InputError(`unknown repository ${b.repositoryId}`) : e;
     });
     checkJobForEngine(repository.engine, { mode, retention });
+    // A guest disk comes back through \`restic dump --archive tar\` (guest-restore.ts): restic only, for now.
+    if (kind === JobKind.guest && repository.engine !== 'restic') {
+      throw new InputError(`repositoryId: guest jobs store to restic repositories only; repository ${repository.id} is ${repository.engine}`, { errors: [{ path: '/repositoryId', message: 'guest jobs store to restic repositories only' }] });
+    }
     checkAgentHasEngine(repository.engine, mode, agent);
     const jobId = await tx.jobs.insert({
       name: b.name,
       agentId: agent.id,
       repositoryId: b.repositoryId,
-      paths: b.paths,
+      kind,
+      guest: b.guest ?? null,
+      paths,
       excludes: b.excludes ?? [],
       snapshotMode: b.snapshotMode ?? 'none',
       mode,
@@ -85,7 +95,8 @@ export const runJob = handler('runJob', async (ctx, { params }) => {
     idempotency: idempotencyOf(params, `runJob:${job.id}`),
     run: { kind: 'backup', jobId: job.id, repositoryId: job.repositoryId, agentName: job.agentName },
     workflowIdAt: (at) => workflowIdFor(WorkflowKind.backup, job.id, at),
-    workflow: Workflows.backup,
+    // Same run kind and id as a files backup (the job's runs and health together), its own steps.
+    workflow: job.kind === JobKind.guest ? Workflows.guestBackup : Workflows.backup,
     input: (runId) => ({ runId, jobId: job.id, agentScheduleToStartMs: ctx.agentScheduleToStartMs, engineHeartbeatTimeoutMs: ctx.engineHeartbeatTimeoutMs }),
   });
   // A replayed Idempotency-Key answers as the first request was answered.
@@ -99,6 +110,7 @@ export const updateJob = handler('updateJob', async (ctx, { params, body: b }) =
     if (b.repositoryId !== undefined && b.repositoryId !== job.repositoryId) {
       throw new InputError(`a job's repository does not change: its snapshots live in repository ${job.repositoryId}; create a new job for repository ${b.repositoryId}`);
     }
+    if (job.kind === JobKind.guest) checkGuestJobUpdate(b);
     const mode = b.mode ?? job.mode;
     checkJobModePaths(mode, b.paths ?? job.paths);
     const agentName = b.agent ?? job.agentName;

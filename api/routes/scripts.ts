@@ -43,7 +43,8 @@ export const getJobScripts = handler('getJobScripts', async (ctx, { params }) =>
 export const setJobScripts = handler('setJobScripts', async (ctx, { params, body: b }) => {
   const jobId = params.id;
   await ctx.catalog.transaction(async (tx) => {
-    await tx.jobs.get(jobId);
+    const job = await tx.jobs.get(jobId);
+    if (job.kind === 'guest' && b.pre.length + b.post.length > 0) throw new InputError(`job ${jobId} is a guest job: its runs take no library scripts yet (a post hook on the job runs on its agent)`);
     for (const id of [...b.pre, ...b.post]) {
       await tx.scripts.get(id).catch((e: unknown) => {
         throw e instanceof NotFoundError ? new InputError(`unknown script ${id}`) : e;

@@ -793,6 +793,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/snapshots/{id}/guest-restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A snapshot's full id, or a unique prefix of at least 8 hex characters. */
+                id: components["parameters"]["SnapshotId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Starts a restore of a guest job's snapshot (issue 19) on an agent (the job's by
+         *     default): with `disk`, that disk into `target`, a new image file inside the agent's
+         *     restore roots (sparse where the disk reads zeros) or an existing block device of at
+         *     least the disk's size (written over); without `disk`, the whole guest into `target`, a
+         *     new or empty directory inside the restore roots that receives `<disk>.raw` for each
+         *     disk and `config/` with the configuration files. The disks stream from the repository
+         *     straight into place (`restic dump`), no scratch copy. The agent checks the target
+         *     before the run waits or writes; writing over a block device waits in
+         *     `awaiting-approval` for `POST /v1/runs/{runId}/approve` unless
+         *     `BACKSTOP_RESTORE_APPROVAL` is `never` (with `always`, every guest restore waits). A
+         *     run of kind `restore`; its `details.guest` gives the target, each disk written and the
+         *     instant the backup froze the guest. 400 for a snapshot that is not a guest backup or a
+         *     disk it does not hold.
+         */
+        post: operations["restoreGuestSnapshot"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/snapshots/{id}/tree": {
         parameters: {
             query?: never;
@@ -1595,6 +1629,10 @@ export interface components {
             name: string;
             agent: components["schemas"]["AgentName"];
             repositoryId: number;
+            kind: components["schemas"]["JobKind"];
+            /** @description A guest job's source (kind `guest`); null for a files job. */
+            guest: components["schemas"]["GuestSource"] | null;
+            /** @description A files job's paths; empty for a guest job. */
             paths: string[];
             excludes: string[];
             snapshotMode: components["schemas"]["SnapshotMode"];
@@ -1665,7 +1703,11 @@ export interface components {
             name: string;
             agent: components["schemas"]["AgentName"];
             repositoryId: number;
-            paths: string[];
+            kind?: components["schemas"]["JobKind"];
+            /** @description The guest to back up; required with kind `guest`, refused otherwise. */
+            guest?: components["schemas"]["GuestSource"];
+            /** @description What a files job backs up; required with kind `files`, refused with kind `guest`. */
+            paths?: string[];
             excludes?: string[];
             snapshotMode?: components["schemas"]["SnapshotMode"];
             mode?: components["schemas"]["JobMode"];
@@ -1760,6 +1802,27 @@ export interface components {
          * @enum {string}
          */
         SnapshotMode: "none" | "auto" | "btrfs" | "lvm" | "zfs";
+        /**
+         * @description What a job backs up, set when it is created. `files`: the job's `paths` on its agent. `guest`: a VM guest on the agent's host (`guest`), read through QEMU's QMP socket: its disks are frozen at one instant (a fleecing overlay and a dirty bitmap per disk, in one QMP transaction) and stored as segment files, each run after the first reading only what the disk's dirty bitmap marks; the guest's configuration files are stored beside them. A guest job is push mode, takes no paths, excludes, snapshot mode or plugins.
+         * @default files
+         * @enum {string}
+         */
+        JobKind: "files" | "guest";
+        GuestSource: {
+            /** @description The QMP socket of the guest's QEMU process on the agent's host (Proxmox VE `/var/run/qemu-server/<vmid>.qmp`). */
+            qmpSocket: string;
+            disks: components["schemas"]["GuestDiskSource"][];
+            /** @description The guest's configuration files on the agent's host (a Proxmox VE `qemu-server/<vmid>.conf`, a libvirt XML), stored beside its disks. */
+            configFiles?: string[];
+            /** @description The size of the segment files a disk is cut into: a power of two from 65536 (64 KiB) to 67108864 (64 MiB). Default: 4 MiB. */
+            segmentBytes?: number;
+        };
+        GuestDiskSource: {
+            /** @description The disk's name in the backup (`scsi0`, `virtio1`), unique in the job. */
+            name: string;
+            /** @description The block node QEMU knows the disk's image by (`node-name`, see `query-named-block-nodes`). */
+            node: string;
+        };
         /**
          * @description Where the job's engine runs, set when the job is created. `push`: the agent runs the engine and writes to the repository itself, so it fetches the repository's password for each run. `pull`: the agent only exports a read-only view of the job's paths (taken from its filesystem snapshot when it has `snapshotMode`) and the server worker runs the engine against it, so the agent never gets the password (`/v1/agent/repositories/{id}/secret` answers 403 to an agent whose only jobs on the repository are pull jobs). A pull job may not list `/` itself (list the top-level directories instead) and takes no plugin configurations: their dumps and streams are stored by the engine on the agent.
          * @default push
@@ -1943,6 +2006,18 @@ export interface components {
                 stream: "stdout" | "stderr";
                 line: string;
             }[];
+        };
+        GuestRestoreRequest: {
+            /** @description The disk to restore (its name in the job, `scsi0`); without it, the whole guest. */
+            disk?: string;
+            /** @description An image file or block device (with `disk`), or a directory (without), on the agent. */
+            target: string;
+            /** @description The agent that writes the restore; default the agent that made the backup. */
+            agent?: components["schemas"]["AgentName"];
+            /** @description Wait for an operator's approval even where the server would not. */
+            requireApproval?: boolean;
+            /** @description Reject the restore if nobody decides within this time; may only shorten the server's limit. */
+            approvalTimeoutMs?: number;
         };
         RestoreRequest: {
             /** @description The agent that writes the files; default the agent that made the backup. */
@@ -3684,6 +3759,41 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["RestoreRequest"];
+            };
+        };
+        responses: {
+            /** @description The restore run was started. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunAccepted"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    restoreGuestSnapshot: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A client-chosen key (e.g. a UUID) that makes the request safe to retry: one key never
+                 *     starts two runs. Repeated with the same key, the request answers with the run the key
+                 *     started; used for another target, 409. Kept 24 hours.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description A snapshot's full id, or a unique prefix of at least 8 hex characters. */
+                id: components["parameters"]["SnapshotId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GuestRestoreRequest"];
             };
         };
         responses: {

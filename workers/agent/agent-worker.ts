@@ -37,6 +37,9 @@ import { createExportActivities } from '../../activities/agent/export/export-act
 import { HomeExportIdentity, IssuedExportIdentity, type ExportIdentitySource } from '../../activities/agent/export/export-identity';
 import { findSftpRuntime } from '../../activities/agent/export/sftp-runtime';
 import type { Client } from '@temporalio/client';
+import { createGuestActivities } from '../../activities/agent/guest/guest-activities';
+import { QmpClient } from '../../activities/agent/guest/qmp-client';
+import { createQcow2 } from '../../activities/agent/guest/qemu-img';
 
 /** Registers with the API, retrying while it starts. */
 async function register(config: BackstopConfig, http: AgentHttp, capabilities: AgentCapabilities): Promise<void> {
@@ -117,6 +120,22 @@ export function agentWorkerActivities(config: BackstopConfig, http: AgentHttp, l
       logger,
       runLog,
       hookLimits,
+    }),
+    // Guest jobs (issue 19): VM disks on this host through QEMU's QMP socket; the stage of
+    // each job's segments is kept under <state>/guest/<job> between runs.
+    ...createGuestActivities({
+      agentName: config.agentName,
+      engine: engine(),
+      secrets: new ApiSecretSource(http),
+      engineProcesses: state.engineProcesses,
+      workRoot: join(stateDir, 'guest'),
+      connectQmp: (socketPath) => QmpClient.connect(socketPath),
+      createImage: (file, size) => createQcow2(file, size),
+      stallTimeoutMs: config.stallTimeoutMs,
+      restoreRoots: config.restoreRoots,
+      backupRoots: config.backupRoots,
+      logger,
+      runLog,
     }),
     // Plugins around the engine: hooks, database dumps, pipes (issue 5).
     // Pull mode: the run's export of its paths (none where sftp-server is missing).

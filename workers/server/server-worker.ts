@@ -6,6 +6,7 @@ import { SERVER_TASK_QUEUE } from '../../contract/names';
 import { createPool, waitForDatabase } from '../../catalog/db';
 import { Catalog } from '../../catalog/catalog';
 import { createServerActivities } from '../../activities/server/backup-activities';
+import { createGuestServerActivities } from '../../activities/server/guest-activities';
 import { createServerScriptActivities } from '../../activities/server/script-activities';
 import { createPluginRunActivities } from '../../activities/server/plugin-run-activities';
 import { createRestoreServerActivities } from '../../activities/server/restore-activities';
@@ -97,6 +98,8 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
     // request): a local activity runs in the worker of its workflow, so it is found here.
     activities: {
       ...createServerActivities({ catalog, logger, runLog, hookLimits, notifier }),
+      // Guest backups' plan (issue 19); they record and notify with the backup's activities.
+      ...createGuestServerActivities({ catalog, notifier }),
       ...createRestoreServerActivities({ catalog, logger, notifier }),
       // Library pre/post scripts of backups (issue 5).
       ...createServerScriptActivities({ catalog, logger, runLog, hookLimits }),

@@ -115,7 +115,10 @@ export function createArgs(url: string, req: BackupRequest): string[] {
   }
   // Without the inode in the files cache, a FUSE source with unstable inode numbers still
   // counts unchanged files as unchanged.
-  if (req.ignoreInode) args.push('--files-cache', 'mtime,size');
+  // A guest disk's segments: borg has no parent to name — its files cache (local to this
+  // machine) is what carries unchanged segments over, and the caller checks that it did.
+  if (req.segments?.readAll) args.push('--files-cache', 'disabled');
+  else if (req.ignoreInode || req.segments) args.push('--files-cache', 'mtime,size');
   for (const exclude of req.excludes) args.push('--exclude', borgExclude(exclude));
   // `--` keeps a path that starts with '-' from being read as a flag.
   args.push(target, '--', ...req.paths);

@@ -42,3 +42,13 @@ describe('restic command lines', () => {
     expect(unlockArgs()).not.toContain('--remove-all');
   });
 });
+
+describe('backupArgs for guest disk segments', () => {
+  const req = { paths: ['/var/lib/backstop/guest/7/stage'], excludes: [], tags: ['backstop-run=guest/7/x'], host: 'pve1' };
+  it('names the parent and tells unchanged segments by size and mtime', () => {
+    expect(backupArgs({ ...req, segments: { parent: 'abc123', readAll: false } })).toEqual(['backup', '--json', '--host', 'pve1', '--tag', 'backstop-run=guest/7/x', '--ignore-inode', '--ignore-ctime', '--parent', 'abc123', '--', '/var/lib/backstop/guest/7/stage']);
+  });
+  it('reads every segment for a full read, whatever parent restic would pick', () => {
+    expect(backupArgs({ ...req, segments: { parent: null, readAll: true } })).toEqual(['backup', '--json', '--host', 'pve1', '--tag', 'backstop-run=guest/7/x', '--ignore-inode', '--ignore-ctime', '--force', '--', '/var/lib/backstop/guest/7/stage']);
+  });
+});

@@ -10,7 +10,12 @@ export function backupArgs(req: BackupRequest): string[] {
     args.push('--stdin-filename', req.stdin.filename, '--stdin-from-command', '--', ...req.stdin.command);
     return args;
   }
-  if (req.ignoreInode) args.push('--ignore-inode');
+  if (req.ignoreInode || req.segments) args.push('--ignore-inode');
+  if (req.segments) {
+    args.push('--ignore-ctime');
+    if (req.segments.readAll) args.push('--force');
+    else if (req.segments.parent) args.push('--parent', req.segments.parent);
+  }
   for (const exclude of req.excludes) args.push('--exclude', exclude);
   // `--` keeps a path that starts with '-' from being read as a flag.
   args.push('--', ...req.paths);
