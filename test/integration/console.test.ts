@@ -309,15 +309,19 @@ describe('the web console', () => {
     await page.locator('.charts[data-points="1"] svg.chart.duration polyline').waitFor({ state: 'attached' });
     await schedule.locator('textarea[name="cron"]').fill('not a cron');
     await schedule.locator('button[type="submit"]').click();
-    await schedule.locator('.form-error, .field-error').first().waitFor();
+    await schedule.locator('[data-field="cron"] .field-error', { hasText: 'not a cron' }).waitFor();
     await schedule.locator('textarea[name="cron"]').fill('0 3 * * *');
     await schedule.locator('button[type="submit"]').click();
     await schedule.locator('[data-schedule="active"]').waitFor();
+    expect((await stack.api.getJob(job.id)).schedule).toMatchObject({ cron: ['0 3 * * *'], intervals: [], paused: false });
+    await schedule.locator('input[name="note"]').fill('holiday freeze');
     await schedule.locator('button', { hasText: 'Pause' }).click();
-    await schedule.locator('[data-schedule="paused"]').waitFor();
+    await schedule.locator('[data-schedule="paused"] [data-note]', { hasText: 'holiday freeze' }).waitFor();
+    expect((await stack.api.getJob(job.id)).schedule).toMatchObject({ paused: true, note: 'holiday freeze' });
     await shot('job');
     await schedule.locator('button', { hasText: 'Remove schedule' }).click();
     await schedule.locator('[data-schedule="none"]').waitFor();
+    expect((await stack.api.getJob(job.id)).schedule ?? null).toBeNull();
 
     await page.goto(`${consoleUrl}#/scripts`);
     const scriptForm = page.locator('form[data-form="create-script"]');
