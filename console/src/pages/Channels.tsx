@@ -1,6 +1,6 @@
 // Notification channels: list, create (kind, settings, secrets), edit (secrets never shown:
 // PATCH names only those that change), send a test, delete; and the rules that route events
-// to them (rules.tsx).
+// to them (Rules.tsx).
 import { useState } from 'preact/hooks';
 import { api, ok, type Schemas } from '../api';
 import { errorsOf } from '../forms';
