@@ -5,11 +5,13 @@ import type { FormErrors } from './form-errors';
 
 export { errorsOf, lines, NO_ERRORS, type FormErrors } from './form-errors';
 
-export function Field(props: { name: string; label: string; errors: FormErrors; hint?: string; children: ComponentChildren }) {
+/** A labelled control; `group` for several controls (checkboxes), which one label cannot hold. */
+export function Field(props: { name: string; label: string; errors: FormErrors; hint?: string; group?: boolean; children: ComponentChildren }) {
   const messages = props.errors.fields[props.name];
+  const Tag = props.group ? 'fieldset' : 'label';
   return (
-    <label class={`field${messages ? ' invalid' : ''}`} data-field={props.name}>
-      <span class="label">{props.label}</span>
+    <Tag class={`field${messages ? ' invalid' : ''}`} data-field={props.name}>
+      {props.group ? <legend class="label">{props.label}</legend> : <span class="label">{props.label}</span>}
       {props.children}
       {props.hint && <span class="hint">{props.hint}</span>}
       {messages && (
@@ -17,7 +19,7 @@ export function Field(props: { name: string; label: string; errors: FormErrors; 
           {messages.join('; ')}
         </span>
       )}
-    </label>
+    </Tag>
   );
 }
 

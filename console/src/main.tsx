@@ -12,6 +12,7 @@ import { Dashboard } from './pages/Dashboard';
 import { JobPage } from './pages/JobPage';
 import { Jobs } from './pages/Jobs';
 import { Repositories } from './pages/Repositories';
+import { RepositoryPage } from './pages/RepositoryPage';
 import { RunPage } from './pages/RunPage';
 import { Runs } from './pages/Runs';
 import { SignIn } from './pages/SignIn';
@@ -89,7 +90,7 @@ function Page(props: { page: string; id: string | undefined; session: Session; r
     case 'snapshots':
       return props.id ? <SnapshotBrowser snapshotId={props.id} route={props.route} /> : <Snapshots route={props.route} />;
     case 'repositories':
-      return <Repositories />;
+      return props.id ? <RepositoryPage repositoryId={Number(props.id)} /> : <Repositories />;
     case 'agents':
       return <Agents />;
     case 'scripts':

@@ -2,7 +2,10 @@
 // real stack: sign in with a token, create a repository and a job with the console's forms,
 // run the job and watch its progress reach 100 %, browse the snapshot and download a file,
 // restore a file (every restore waits for approval here), approve it and find the file on
-// disk, reject a restore of the whole snapshot and approve another, cancel a running backup. A screenshot of each page goes to .artifacts/console/.
+// disk, reject a restore of the whole snapshot and approve another, cancel a running backup;
+// set a job's and a repository's schedules, edit channels and plugin configurations (their
+// secrets never on the page), route events with rules. Each change is also read back through
+// the API. A screenshot of each page goes to .artifacts/console/.
 // Waits are on what the page shows (its data-* attributes and texts), never fixed sleeps.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +17,8 @@ import { openBrowser, type BrowserSession, type PageGlobals } from '../support/b
 import { writeRandomFiles } from '../support/random-files';
 import { ROOT } from '../support/tools';
 import { removeWorkDir } from '../support/work-dir';
+import { problemOf } from '../support/problem';
+import { waitFor } from '../support/wait';
 
 jest.setTimeout(300_000);
 
@@ -304,15 +309,19 @@ describe('the web console', () => {
     await page.locator('.charts[data-points="1"] svg.chart.duration polyline').waitFor({ state: 'attached' });
     await schedule.locator('textarea[name="cron"]').fill('not a cron');
     await schedule.locator('button[type="submit"]').click();
-    await schedule.locator('.form-error, .field-error').first().waitFor();
+    await schedule.locator('[data-field="cron"] .field-error', { hasText: 'not a cron' }).waitFor();
     await schedule.locator('textarea[name="cron"]').fill('0 3 * * *');
     await schedule.locator('button[type="submit"]').click();
     await schedule.locator('[data-schedule="active"]').waitFor();
+    expect((await stack.api.getJob(job.id)).schedule).toMatchObject({ cron: ['0 3 * * *'], intervals: [], paused: false });
+    await schedule.locator('input[name="note"]').fill('holiday freeze');
     await schedule.locator('button', { hasText: 'Pause' }).click();
-    await schedule.locator('[data-schedule="paused"]').waitFor();
+    await schedule.locator('[data-schedule="paused"] [data-note]', { hasText: 'holiday freeze' }).waitFor();
+    expect((await stack.api.getJob(job.id)).schedule).toMatchObject({ paused: true, note: 'holiday freeze' });
     await shot('job');
     await schedule.locator('button', { hasText: 'Remove schedule' }).click();
     await schedule.locator('[data-schedule="none"]').waitFor();
+    expect((await stack.api.getJob(job.id)).schedule ?? null).toBeNull();
 
     await page.goto(`${consoleUrl}#/scripts`);
     const scriptForm = page.locator('form[data-form="create-script"]');
@@ -339,6 +348,163 @@ describe('the web console', () => {
     await page.goto(`${consoleUrl}#/plugins`);
     await page.locator('form[data-form="create-plugin-config"]').waitFor();
     await shot('plugins');
+  });
+
+  it("sets, pauses with a note, triggers and removes a repository's prune and S3-sync schedules on its page", async () => {
+    const repo = await stack.api.createRepository({ name: 'scheduled-repo', url: join(work, 'scheduled-repo'), password: 'a scheduled passphrase' });
+    await page.goto(`${consoleUrl}#/repositories`);
+    await page.locator('tr[data-repository="scheduled-repo"] a', { hasText: 'scheduled-repo' }).click();
+    await page.locator('section[data-repository-page="scheduled-repo"]').waitFor();
+    const prune = page.locator('form[data-form="schedule-prune"]');
+    await prune.locator('[data-schedule="none"]').waitFor();
+    // The schedule's own check names the cron line: the page puts it at the cron field.
+    await prune.locator('textarea[name="cron"]').fill('not a cron');
+    await prune.locator('button[type="submit"]').click();
+    await prune.locator('[data-field="cron"] .field-error', { hasText: 'not a cron' }).waitFor();
+    // The schema's error path (body/intervals/0/everySeconds) lands at the interval field.
+    await prune.locator('textarea[name="cron"]').fill('0 4 * * 0');
+    await prune.locator('input[name="intervals"]').fill('0s');
+    await prune.locator('button[type="submit"]').click();
+    await prune.locator('[data-field="intervals"] .field-error').waitFor();
+    expect(await prune.locator('[data-field="cron"] .field-error').count()).toBe(0);
+    await shot('repository-schedule-validation-error');
+    await prune.locator('input[name="intervals"]').fill('1d+3h');
+    await prune.locator('button[type="submit"]').click();
+    await prune.locator('[data-schedule="active"]').waitFor();
+    expect(await stack.api.getRepositorySchedule(repo.id, 'prune')).toMatchObject({ cron: ['0 4 * * 0'], intervals: [{ everySeconds: 86_400, offsetSeconds: 10_800 }], paused: false });
+
+    await prune.locator('input[name="note"]').fill('disk swap this week');
+    await prune.locator('button', { hasText: 'Pause' }).click();
+    await prune.locator('[data-schedule="paused"] [data-note]', { hasText: 'disk swap this week' }).waitFor();
+    expect(await stack.api.getRepositorySchedule(repo.id, 'prune')).toMatchObject({ paused: true, note: 'disk swap this week' });
+    await shot('repository-schedule-paused');
+    await prune.locator('button', { hasText: 'Resume' }).click();
+    await prune.locator('[data-schedule="active"]').waitFor();
+    expect(await stack.api.getRepositorySchedule(repo.id, 'prune')).toMatchObject({ paused: false });
+    // Triggered now (also the way it would be while paused): the scheduled prune's run appears.
+    await prune.locator('button', { hasText: 'Trigger now' }).click();
+    await prune.locator('.notice', { hasText: `prune/repository-${repo.id}/scheduled-` }).waitFor();
+    const pruneRun = await waitFor('the triggered prune', async () => (await stack.api.listRunsPage({ repositoryId: repo.id, kind: 'prune' })).items.find((r) => r.workflowId.startsWith(`prune/repository-${repo.id}/scheduled-`)), 60_000, 300);
+    expect((await stack.api.waitForRun(pruneRun.id, { timeoutMs: 180_000 })).status).toBe('succeeded');
+    await prune.locator('button', { hasText: 'Remove schedule' }).click();
+    await prune.locator('[data-schedule="none"]').waitFor();
+    expect((await problemOf(stack.api.getRepositorySchedule(repo.id, 'prune'))).status).toBe(404);
+
+    // S3 sync needs a target: refused in the API's words, then set once there is one.
+    const sync = page.locator('form[data-form="schedule-s3-sync"]');
+    await sync.locator('textarea[name="cron"]').fill('30 5 * * *');
+    await sync.locator('button[type="submit"]').click();
+    await sync.locator('.form-error', { hasText: 'no S3 sync target' }).waitFor();
+    await stack.api.putS3SyncTarget(repo.id, { endpoint: 'http://127.0.0.1:9', bucket: 'console-mirror', accessKeyId: 'AKIACONSOLE', secretAccessKey: 'not-used' });
+    await page.reload();
+    await sync.locator('[data-schedule="none"]').waitFor();
+    await sync.locator('textarea[name="cron"]').fill('30 5 * * *');
+    await sync.locator('input[name="intervals"]').fill('12h');
+    await sync.locator('button[type="submit"]').click();
+    await sync.locator('[data-schedule="active"]').waitFor();
+    expect(await stack.api.getRepositorySchedule(repo.id, 's3-sync')).toMatchObject({ cron: ['30 5 * * *'], intervals: [{ everySeconds: 43_200 }], paused: false });
+    await shot('repository-schedules');
+    await sync.locator('button', { hasText: 'Remove schedule' }).click();
+    await sync.locator('[data-schedule="none"]').waitFor();
+    expect((await problemOf(stack.api.getRepositorySchedule(repo.id, 's3-sync'))).status).toBe(404);
+  });
+
+  it('edits a notification channel and a plugin configuration, secrets only named, never shown', async () => {
+    const channel = await stack.api.request<{ id: number }>('POST', '/v1/notification-channels', {
+      name: 'edit-me',
+      kind: 'ntfy',
+      settings: { server: 'http://127.0.0.1:9', topic: 'backups' },
+      secrets: { token: 'tk_channel_secret_1' },
+    });
+    await page.goto(`${consoleUrl}#/channels`);
+    await page.locator('tr[data-channel="edit-me"] button', { hasText: 'Edit' }).click();
+    const form = page.locator('form[data-form="edit-channel"]');
+    await form.locator('[data-secret="token"]', { hasText: 'set, unchanged' }).waitFor();
+    expect(await form.locator('textarea[name="secrets"]').inputValue()).toBe('');
+    expect(await form.locator('select[name="kind"]').isDisabled()).toBe(true);
+    await shot('channel-edit');
+    // The kind's own check refuses a bad topic, in its words.
+    await form.locator('textarea[name="settings"]').fill('{"server": "http://127.0.0.1:9", "topic": "no spaces allowed"}');
+    await form.locator('button[type="submit"]').click();
+    await form.locator('.form-error', { hasText: 'settings.topic' }).waitFor();
+    // Renamed, new settings, secrets left alone: the token stays sealed.
+    await form.locator('input[name="name"]').fill('ops-ntfy');
+    await form.locator('textarea[name="settings"]').fill('{"server": "http://127.0.0.1:9", "topic": "nightly"}');
+    await form.locator('button[type="submit"]').click();
+    await page.locator('tr[data-channel="ops-ntfy"]').waitFor();
+    expect(await stack.api.request('GET', `/v1/notification-channels/${channel.id}`)).toMatchObject({ name: 'ops-ntfy', settings: { server: 'http://127.0.0.1:9', topic: 'nightly' }, secretFields: ['token'] });
+    // A secret removed by naming it null.
+    await page.locator('tr[data-channel="ops-ntfy"] button', { hasText: 'Edit' }).click();
+    await form.locator('textarea[name="secrets"]').fill('{"token": null}');
+    await form.locator('button[type="submit"]').click();
+    await form.waitFor({ state: 'detached' });
+    expect(await stack.api.request('GET', `/v1/notification-channels/${channel.id}`)).toMatchObject({ secretFields: [] });
+
+    const config = await stack.api.request<{ id: number }>('POST', '/v1/agents/local/plugin-configs', {
+      name: 'app-db',
+      plugin: 'pg_dump',
+      settings: { host: '127.0.0.1', port: 5432, user: 'postgres', mode: 'stream' },
+      secrets: { password: 'pg_plugin_secret_1' },
+    });
+    await page.goto(`${consoleUrl}#/plugins?agent=local`);
+    await page.locator('tr[data-plugin-config="app-db"] button', { hasText: 'Edit' }).click();
+    const pluginForm = page.locator('form[data-form="edit-plugin-config"]');
+    await pluginForm.locator('[data-secret="password"]', { hasText: 'set, unchanged' }).waitFor();
+    await pluginForm.locator('textarea[name="settings"]').fill('{"host": "127.0.0.1", "port": 5432, "user": "postgres", "mode": "stream", "password": "in plain settings"}');
+    await pluginForm.locator('button[type="submit"]').click();
+    await pluginForm.locator('.form-error, .field-error').first().waitFor();
+    await shot('plugin-config-edit-error');
+    await pluginForm.locator('input[name="name"]').fill('app-db-replica');
+    await pluginForm.locator('textarea[name="settings"]').fill('{"host": "127.0.0.1", "port": 5433, "user": "postgres", "mode": "stream"}');
+    await pluginForm.locator('button[type="submit"]').click();
+    await page.locator('tr[data-plugin-config="app-db-replica"]').waitFor();
+    expect(await stack.api.request('GET', `/v1/agents/local/plugin-configs/${config.id}`)).toMatchObject({
+      name: 'app-db-replica',
+      plugin: 'pg_dump',
+      settings: { host: '127.0.0.1', port: 5433, user: 'postgres', mode: 'stream' },
+      secretFields: ['password'],
+    });
+    // No secret ever reached the page.
+    for (const url of [`${consoleUrl}#/channels`, `${consoleUrl}#/plugins?agent=local`]) {
+      await page.goto(url);
+      await page.locator('table tbody tr').first().waitFor();
+      const html = await page.content();
+      expect(html).not.toContain('tk_channel_secret_1');
+      expect(html).not.toContain('pg_plugin_secret_1');
+    }
+  });
+
+  it('lists, creates and deletes notification rules, with errors at their fields', async () => {
+    const repo = await stack.api.createRepository({ name: 'rules-repo', url: join(work, 'rules-repo'), password: 'a rules passphrase' });
+    const channel = await stack.api.request<{ id: number }>('POST', '/v1/notification-channels', { name: 'rules-hook', kind: 'webhook', settings: { url: 'http://127.0.0.1:9/rules' } });
+    const yes = (d: { accept(): Promise<void> }) => void d.accept();
+    page.on('dialog', yes);
+    try {
+      await page.goto(`${consoleUrl}#/channels`);
+      const form = page.locator('form[data-form="create-rule"]');
+      await form.locator('select[name="channelId"] option', { hasText: 'rules-hook' }).waitFor({ state: 'attached' });
+      await form.locator('select[name="channelId"]').selectOption({ label: 'rules-hook' });
+      // No event chosen: the API's error path (body/events) lands at the events.
+      await form.locator('button[type="submit"]').click();
+      await form.locator('[data-field="events"] .field-error').waitFor();
+      await shot('rule-validation-error');
+      await form.locator('input[name="events"][value="run.failed"]').check();
+      await form.locator('input[name="events"][value="job.stale"]').check();
+      await form.locator('select[name="scope"]').selectOption('repository');
+      await form.locator('select[name="repositoryId"]').selectOption({ label: 'rules-repo' });
+      await form.locator('button[type="submit"]').click();
+      const row = page.locator('tr[data-rule-channel="rules-hook"]');
+      await row.waitFor();
+      expect(await row.textContent()).toContain('repository rules-repo');
+      await shot('rules');
+      const rules = await stack.api.request<{ items: Array<{ id: number; channelId: number }> }>('GET', `/v1/notification-rules?channelId=${channel.id}`);
+      expect(rules.items).toEqual([expect.objectContaining({ channelId: channel.id, events: ['run.failed', 'job.stale'], scope: 'repository', repositoryId: repo.id, jobId: null })]);
+      await row.locator('button', { hasText: 'Delete' }).click();
+      await row.waitFor({ state: 'detached' });
+      expect((await stack.api.request<{ items: unknown[] }>('GET', `/v1/notification-rules?channelId=${channel.id}`)).items).toEqual([]);
+    } finally {
+      page.off('dialog', yes);
+    }
   });
 
   it('shows the agents page, signs out, and never asked anything of the internet', async () => {

@@ -1,16 +1,20 @@
-// Notification channels: list, create (kind, settings, secrets), send a test, delete.
+// Notification channels: list, create (kind, settings, secrets), edit (secrets never shown:
+// PATCH names only those that change), send a test, delete; and the rules that route events
+// to them (Rules.tsx).
 import { useState } from 'preact/hooks';
 import { api, ok, type Schemas } from '../api';
 import { errorsOf } from '../forms';
 import { useLoad } from '../hooks';
 import { SettingsForm, type FreeFormSettings } from '../settings-form';
 import { Ago } from '../ui';
+import { Rules } from './Rules';
 
 const KINDS: ReadonlyArray<Schemas['NotificationChannelKind']> = ['email', 'webhook', 'slack', 'mattermost', 'discord', 'ntfy', 'gotify', 'healthchecks'];
 
 export function Channels() {
   const { data, error, reload } = useLoad(() => ok(api.GET('/v1/notification-channels')), []);
   const [message, setMessage] = useState<string | null>(null);
+  const [editing, setEditing] = useState<Schemas['NotificationChannel'] | null>(null);
   const act = async (what: 'test' | 'delete', c: Schemas['NotificationChannel']) => {
     setMessage(null);
     try {
@@ -54,7 +58,7 @@ export function Channels() {
                 <Ago at={c.updatedAt} />
               </td>
               <td>
-                <button onClick={() => void act('test', c)}>Test</button>{' '}
+                <button onClick={() => void act('test', c)}>Test</button> <button onClick={() => setEditing(c)}>Edit</button>{' '}
                 <button class="danger" onClick={() => void act('delete', c)}>
                   Delete
                 </button>
@@ -63,22 +67,50 @@ export function Channels() {
           ))}
         </tbody>
       </table>
-      <SettingsForm
-        title="New channel"
-        kindLabel="Kind"
-        kinds={KINDS}
-        formName="create-channel"
-        submitLabel="Create channel"
-        onSubmit={async (w) => {
-          try {
-            await ok(api.POST('/v1/notification-channels', { body: { name: w.name, kind: w.kind as Schemas['NotificationChannelKind'], settings: w.settings as FreeFormSettings, ...(w.secrets ? { secrets: w.secrets } : {}) } }));
-            reload();
-            return null;
-          } catch (err) {
-            return errorsOf(err);
-          }
-        }}
-      />
+      {editing ? (
+        <SettingsForm
+          key={editing.id}
+          title={`Edit channel ${editing.name}`}
+          kindLabel="Kind"
+          kinds={KINDS}
+          formName="edit-channel"
+          submitLabel="Save channel"
+          stored={editing}
+          secretsHint='{"token": "new"} replaces one, {"token": null} removes it; the others stay sealed as they are.'
+          onCancel={() => setEditing(null)}
+          onSubmit={async (w) => {
+            const body: Schemas['NotificationChannelPatch'] = { settings: w.settings as FreeFormSettings };
+            if (w.name !== editing.name) body.name = w.name;
+            if (w.secrets) body.secrets = w.secrets;
+            try {
+              await ok(api.PATCH('/v1/notification-channels/{id}', { params: { path: { id: editing.id } }, body }));
+              setEditing(null);
+              reload();
+              return null;
+            } catch (err) {
+              return errorsOf(err);
+            }
+          }}
+        />
+      ) : (
+        <SettingsForm
+          title="New channel"
+          kindLabel="Kind"
+          kinds={KINDS}
+          formName="create-channel"
+          submitLabel="Create channel"
+          onSubmit={async (w) => {
+            try {
+              await ok(api.POST('/v1/notification-channels', { body: { name: w.name, kind: w.kind as Schemas['NotificationChannelKind'], settings: w.settings as FreeFormSettings, ...(w.secrets ? { secrets: w.secrets as Record<string, string> } : {}) } }));
+              reload();
+              return null;
+            } catch (err) {
+              return errorsOf(err);
+            }
+          }}
+        />
+      )}
+      <Rules channels={data?.items ?? []} />
     </section>
   );
 }

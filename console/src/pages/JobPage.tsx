@@ -1,7 +1,6 @@
 // One job: its settings, health, and a chart of each backup's duration and data added.
-import { useState } from 'preact/hooks';
 import { api, ok, type Schemas } from '../api';
-import { errorsOf, Field, GeneralError, lines, NO_ERRORS } from '../forms';
+import { ScheduleForm, type ScheduleActions } from '../schedule-form';
 import { jobChart, type Series } from '../chart';
 import { useLoad } from '../hooks';
 import { href } from '../router';
@@ -72,55 +71,15 @@ function Chart(props: { title: string; series: Series; cls: string }) {
   );
 }
 
-/** The job's backup schedule: cron lines to set, pause and resume, or remove. */
+/** The job's backup schedule (the form shared with repositories' prune and S3 sync). */
 function ScheduleSection(props: { job: Schemas['Job']; onChange: () => void }) {
-  const schedule = props.job.schedule ?? null;
-  const [cron, setCron] = useState(schedule?.cron.join('\n') ?? '');
-  const [errors, setErrors] = useState(NO_ERRORS);
   const path = { params: { path: { id: props.job.id } } };
-  const run = async (what: () => Promise<unknown>) => {
-    setErrors(NO_ERRORS);
-    try {
-      await what();
-      props.onChange();
-    } catch (err) {
-      setErrors(errorsOf(err));
-    }
+  const actions: ScheduleActions = {
+    set: (body) => ok(api.PUT('/v1/jobs/{id}/schedule', { ...path, body })),
+    pause: (note) => ok(api.POST('/v1/jobs/{id}/schedule/pause', { ...path, body: note ? { note } : {} })),
+    resume: (note) => ok(api.POST('/v1/jobs/{id}/schedule/resume', { ...path, body: note ? { note } : {} })),
+    trigger: () => ok(api.POST('/v1/jobs/{id}/schedule/trigger', path)),
+    remove: () => ok(api.DELETE('/v1/jobs/{id}/schedule', path)),
   };
-  return (
-    <form
-      class="card"
-      data-form="schedule"
-      onSubmit={(e) => {
-        e.preventDefault();
-        void run(() => ok(api.PUT('/v1/jobs/{id}/schedule', { ...path, body: { cron: lines(cron) } })));
-      }}
-    >
-      <h2>Schedule</h2>
-      {schedule ? (
-        <p data-schedule={schedule.paused ? 'paused' : 'active'}>
-          {schedule.paused ? 'Paused' : 'Active'}; next: {schedule.nextRuns.slice(0, 3).map((t) => new Date(t).toLocaleString()).join(', ') || '—'}
-        </p>
-      ) : (
-        <p class="muted" data-schedule="none">
-          No schedule: the job runs only when asked.
-        </p>
-      )}
-      <Field name="cron" label="Cron (one a line, e.g. 0 3 * * *)" errors={errors}>
-        <textarea name="cron" rows={2} value={cron} onInput={(e) => setCron(e.currentTarget.value)} />
-      </Field>
-      <GeneralError errors={errors} />
-      <button type="submit">Save schedule</button>{' '}
-      {schedule && (
-        <>
-          <button type="button" onClick={() => void run(() => ok(api.POST(schedule.paused ? '/v1/jobs/{id}/schedule/resume' : '/v1/jobs/{id}/schedule/pause', { ...path, body: {} })))}>
-            {schedule.paused ? 'Resume' : 'Pause'}
-          </button>{' '}
-          <button type="button" class="danger" onClick={() => void run(() => ok(api.DELETE('/v1/jobs/{id}/schedule', path)))}>
-            Remove schedule
-          </button>
-        </>
-      )}
-    </form>
-  );
+  return <ScheduleForm title="Schedule" formName="schedule" schedule={props.job.schedule ?? null} none="No schedule: the job runs only when asked." actions={actions} onChange={props.onChange} />;
 }

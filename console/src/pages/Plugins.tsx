@@ -1,4 +1,5 @@
-// Plugin configurations (database dumps and the like), per agent: list, create, test, delete.
+// Plugin configurations (database dumps and the like), per agent: list, create, edit (PUT;
+// secrets never shown, kept unless given anew), test, delete.
 import { useState } from 'preact/hooks';
 import { api, ok, type Schemas } from '../api';
 import { errorsOf } from '../forms';
@@ -12,6 +13,7 @@ export function Plugins(props: { route: Route }) {
   const agent = props.route.query.get('agent') ?? agents?.items[0]?.name ?? '';
   const { data, error, reload } = useLoad(() => (agent ? ok(api.GET('/v1/agents/{name}/plugin-configs', { params: { path: { name: agent } } })) : Promise.resolve({ items: [] })), [agent]);
   const [message, setMessage] = useState<string | null>(null);
+  const [editing, setEditing] = useState<Schemas['PluginConfig'] | null>(null);
   const act = async (what: 'test' | 'delete', c: Schemas['PluginConfig']) => {
     setMessage(null);
     try {
@@ -44,6 +46,7 @@ export function Plugins(props: { route: Route }) {
             <th>Name</th>
             <th>Plugin</th>
             <th>Settings</th>
+            <th>Secrets set</th>
             <th>Updated</th>
             <th />
           </tr>
@@ -57,11 +60,12 @@ export function Plugins(props: { route: Route }) {
               <td>
                 <code>{JSON.stringify(c.settings)}</code>
               </td>
+              <td>{c.secretFields.join(', ')}</td>
               <td>
                 <Ago at={c.updatedAt} />
               </td>
               <td>
-                <button onClick={() => void act('test', c)}>Test</button>{' '}
+                <button onClick={() => void act('test', c)}>Test</button> <button onClick={() => setEditing(c)}>Edit</button>{' '}
                 <button class="danger" onClick={() => void act('delete', c)}>
                   Delete
                 </button>
@@ -70,7 +74,30 @@ export function Plugins(props: { route: Route }) {
           ))}
         </tbody>
       </table>
-      {agent && (
+      {agent && editing && editing.agent === agent && (
+        <SettingsForm
+          key={editing.id}
+          title={`Edit plugin configuration ${editing.name} on ${agent}`}
+          kindLabel="Plugin"
+          formName="edit-plugin-config"
+          submitLabel="Save configuration"
+          stored={{ ...editing, kind: editing.plugin }}
+          secretsHint="A JSON object replaces every sealed secret of this configuration."
+          onCancel={() => setEditing(null)}
+          onSubmit={async (w) => {
+            try {
+              const body: Schemas['PluginConfigWrite'] = { name: w.name, plugin: editing.plugin, settings: w.settings as FreeFormSettings, ...(w.secrets ? { secrets: w.secrets as Record<string, string> } : {}) };
+              await ok(api.PUT('/v1/agents/{name}/plugin-configs/{id}', { params: { path: { name: agent, id: editing.id } }, body }));
+              setEditing(null);
+              reload();
+              return null;
+            } catch (err) {
+              return errorsOf(err);
+            }
+          }}
+        />
+      )}
+      {agent && !(editing && editing.agent === agent) && (
         <SettingsForm
           title={`New plugin configuration on ${agent}`}
           kindLabel="Plugin"
@@ -78,7 +105,7 @@ export function Plugins(props: { route: Route }) {
           submitLabel="Create configuration"
           onSubmit={async (w) => {
             try {
-              await ok(api.POST('/v1/agents/{name}/plugin-configs', { params: { path: { name: agent } }, body: { name: w.name, plugin: w.kind, settings: w.settings as FreeFormSettings, ...(w.secrets ? { secrets: w.secrets } : {}) } }));
+              await ok(api.POST('/v1/agents/{name}/plugin-configs', { params: { path: { name: agent } }, body: { name: w.name, plugin: w.kind, settings: w.settings as FreeFormSettings, ...(w.secrets ? { secrets: w.secrets as Record<string, string> } : {}) } }));
               reload();
               return null;
             } catch (err) {

@@ -1,9 +1,10 @@
-// Repositories: the list and a form to create one (the password goes to the API once and is
+// Repositories: the list (each links to its page, with its schedules) and a form to create one (the password goes to the API once and is
 // sealed there; the console never shows it again).
 import { useState } from 'preact/hooks';
 import { api, ok, type Schemas } from '../api';
 import { errorsOf, Field, GeneralError, NO_ERRORS } from '../forms';
 import { useLoad } from '../hooks';
+import { href } from '../router';
 import { Ago } from '../ui';
 
 type Repository = Schemas['Repository'];
@@ -41,7 +42,9 @@ export function Repositories() {
           {data?.items.map((r) => (
             <tr key={r.id} data-repository={r.name}>
               <td>{r.id}</td>
-              <td>{r.name}</td>
+              <td>
+                <a href={href(`repositories/${r.id}`)}>{r.name}</a>
+              </td>
               <td>{r.engine}</td>
               <td>
                 <code>{r.url}</code>

@@ -6,7 +6,8 @@ import { Ago, formatBytes, formatDuration, Status } from '../ui';
 
 const KINDS: Schemas['RunKind'][] = ['backup', 'restore', 'prune', 's3-sync', 'plugin-test', 'db-restore', 'check', 'drill'];
 const STATUSES: Schemas['RunStatus'][] = ['queued', 'awaiting-approval', 'running', 'succeeded', 'warning', 'failed', 'cancelled'];
-const FILTERS = ['jobId', 'agent', 'kind', 'status', 'since', 'until'] as const;
+// repositoryId has no control of its own: a repository's page links here with it.
+const FILTERS = ['jobId', 'repositoryId', 'agent', 'kind', 'status', 'since', 'until'] as const;
 
 export function Runs(props: { route: Route }) {
   const q = props.route.query;
@@ -18,6 +19,7 @@ export function Runs(props: { route: Route }) {
           params: {
             query: {
               jobId: filter.jobId ? Number(filter.jobId) : undefined,
+              repositoryId: filter.repositoryId ? Number(filter.repositoryId) : undefined,
               agent: filter.agent || undefined,
               kind: (filter.kind || undefined) as Schemas['RunKind'] | undefined,
               status: (filter.status || undefined) as Schemas['RunStatus'] | undefined,
