@@ -507,13 +507,36 @@ describe('the web console', () => {
     }
   });
 
-  it('shows the agents page, signs out, and never asked anything of the internet', async () => {
+  it('shows the agents page, revokes an enrollment token and an agent, signs out, and never asked anything of the internet', async () => {
+    // A second agent, to revoke (the stack's own keeps serving the other tests' runs).
+    await stack.startAgent('spare-agent');
     await page.goto(`${consoleUrl}#/agents`);
     await page.locator('tr[data-agent="local"]').waitFor();
-    // An enrollment token, shown once.
+    // An enrollment token, shown once; listed without it.
     await page.locator('button', { hasText: 'Create enrollment token' }).click();
-    expect(await page.locator('[data-token-once] code').textContent()).toMatch(/^bsb_/);
+    const issued = await page.locator('[data-token-once] code').textContent();
+    expect(issued).toMatch(/^bsb_/);
+    const [token] = (await stack.api.request<{ items: Array<{ id: number; revokedAt: string | null }> }>('GET', '/v1/agent-tokens')).items.slice(-1);
+    const row = page.locator(`tr[data-token-id="${token!.id}"]`);
+    await row.locator('td.state', { hasText: 'usable' }).waitFor();
+    expect(await page.locator('table.agent-tokens').textContent()).not.toContain(issued!);
     await shot('agents');
+
+    const yes = (d: { accept(): Promise<void> }) => void d.accept();
+    page.on('dialog', yes);
+    try {
+      await row.locator('button', { hasText: 'Revoke' }).click();
+      await row.locator('td.state', { hasText: 'revoked' }).waitFor();
+      const spare = page.locator('tr[data-agent="spare-agent"]');
+      await spare.locator('td.good', { hasText: /^reachable$/ }).waitFor({ timeout: 60_000 });
+      await spare.locator('button', { hasText: 'Revoke' }).click();
+      await spare.locator('td', { hasText: 'revoked' }).waitFor();
+    } finally {
+      page.off('dialog', yes);
+    }
+    expect((await stack.api.request<{ items: Array<{ id: number; revokedAt: string | null }> }>('GET', '/v1/agent-tokens')).items.find((t) => t.id === token!.id)?.revokedAt).not.toBeNull();
+    expect((await stack.api.listAgents()).find((a) => a.name === 'spare-agent')?.status).toBe('revoked');
+    await shot('agents-revoked');
     const [session] = await browser.context.cookies();
     await page.locator('header button', { hasText: 'Sign out' }).click();
     await page.locator('input[name="token"]').waitFor();

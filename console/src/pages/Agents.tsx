@@ -1,4 +1,6 @@
-// Agents and their enrollment: a bootstrap token is shown once, right after it is made.
+// Agents and their enrollment: a bootstrap token is shown once, right after it is made; the
+// tokens are listed (never the token itself) and revoked; an agent is revoked (its
+// certificates and tokens refused from its next request on).
 import { useState } from 'preact/hooks';
 import { api, ok } from '../api';
 import { errorsOf, Field, GeneralError, NO_ERRORS } from '../forms';
@@ -6,10 +8,14 @@ import { useLoad } from '../hooks';
 import { Ago } from '../ui';
 
 export function Agents() {
-  const { data, error } = useLoad(() => ok(api.GET('/v1/agents')), [], 5_000);
+  const { data, error, reload } = useLoad(async () => {
+    const [agents, tokens] = await Promise.all([ok(api.GET('/v1/agents')), ok(api.GET('/v1/agent-tokens'))]);
+    return { items: agents.items, tokens: tokens.items };
+  }, [], 5_000);
   const [agentName, setAgentName] = useState('');
   const [errors, setErrors] = useState(NO_ERRORS);
   const [issued, setIssued] = useState<string | null>(null);
+  const [actionError, setActionError] = useState<string | null>(null);
   const submit = async (e: Event) => {
     e.preventDefault();
     setErrors(NO_ERRORS);
@@ -17,14 +23,26 @@ export function Agents() {
       const t = await ok(api.POST('/v1/agent-tokens', { body: agentName ? { agentName } : {} }));
       setIssued(t.token);
       setAgentName('');
+      reload();
     } catch (err) {
       setErrors(errorsOf(err));
+    }
+  };
+  /** Revokes after the operator confirmed; the API's refusal is shown in its words. */
+  const revoke = async (what: string, call: () => Promise<unknown>) => {
+    if (!window.confirm(`Revoke ${what}? This cannot be undone.`)) return;
+    setActionError(null);
+    try {
+      await call();
+      reload();
+    } catch (e) {
+      setActionError(e instanceof Error ? e.message : String(e));
     }
   };
   return (
     <section>
       <h1>Agents</h1>
-      {error && <p class="form-error">{error}</p>}
+      {(error ?? actionError) && <p class="form-error">{error ?? actionError}</p>}
       <table class="agents">
         <thead>
           <tr>
@@ -33,6 +51,7 @@ export function Agents() {
             <th>Host</th>
             <th>Version</th>
             <th>Last seen</th>
+            <th />
           </tr>
         </thead>
         <tbody>
@@ -44,6 +63,13 @@ export function Agents() {
               <td>{a.version}</td>
               <td>
                 <Ago at={a.lastSeenAt} />
+              </td>
+              <td>
+                {a.status !== 'revoked' && (
+                  <button class="danger" onClick={() => void revoke(`agent ${a.name}`, () => ok(api.POST('/v1/agents/{name}/revoke', { params: { path: { name: a.name } } })))}>
+                    Revoke
+                  </button>
+                )}
               </td>
             </tr>
           ))}
@@ -62,6 +88,41 @@ export function Agents() {
           </p>
         )}
       </form>
+      <h2>Enrollment tokens</h2>
+      <table class="agent-tokens">
+        <thead>
+          <tr>
+            <th>Id</th>
+            <th>For agent</th>
+            <th>Uses</th>
+            <th>Expires</th>
+            <th>State</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {data?.tokens.map((t) => (
+            <tr key={t.id} data-token-id={t.id}>
+              <td>{t.id}</td>
+              <td>{t.agentName ?? 'any'}</td>
+              <td>
+                {t.uses} / {t.maxUses}
+              </td>
+              <td>
+                <Ago at={t.expiresAt} />
+              </td>
+              <td class="state">{t.revokedAt ? 'revoked' : 'usable'}</td>
+              <td>
+                {!t.revokedAt && (
+                  <button class="danger" onClick={() => void revoke(`enrollment token ${t.id}`, () => ok(api.POST('/v1/agent-tokens/{id}/revoke', { params: { path: { id: t.id } } })))}>
+                    Revoke
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </section>
   );
 }
