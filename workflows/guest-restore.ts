@@ -11,21 +11,19 @@
 // approves what the agent accepted. Writing over a block device is destructive and waits
 // for approval under BACKSTOP_RESTORE_APPROVAL=destructive (the default); a new file or
 // directory does not.
-import { condition, defineSignal, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { RunStatus } from '../contract/model';
 import { ErrorType } from '../contract/errors';
-import { RestoreSignal, SERVER_TASK_QUEUE } from '../contract/names';
+import { SERVER_TASK_QUEUE } from '../contract/names';
 import { guestRestoreNeedsApproval } from '../contract/guest';
 import { agentEngineOptions, agentStepOptions } from './agent-options';
 import { withRepositoryLock } from './with-repository-lock';
 import { fillRunAttributes } from './run-visibility';
 import { runEnvelope } from './run-envelope';
+import { approvalGate } from './restore-approval';
 import type { RestoreServerActivities, RestoreRunRef } from '../contract/restore-activities';
 import type { GuestAgentActivities, GuestRestoreResult, GuestRestoreTarget } from '../contract/guest-activities';
-import type { ApprovalDecision, ApprovalInput, GuestRestoreWorkflowInput, GuestRestoreWorkflowResult } from '../contract/workflows';
-
-const approveSignal = defineSignal<[ApprovalInput]>(RestoreSignal.approve);
-const rejectSignal = defineSignal<[ApprovalInput]>(RestoreSignal.reject);
+import type { GuestRestoreWorkflowInput, GuestRestoreWorkflowResult } from '../contract/workflows';
 
 const server = proxyActivities<RestoreServerActivities>({
   taskQueue: SERVER_TASK_QUEUE,
@@ -37,12 +35,7 @@ export async function guestRestoreWorkflow(input: GuestRestoreWorkflowInput): Pr
   const { workflowId } = workflowInfo();
   const ref: RestoreRunRef = { runId: input.runId, workflowId, jobId: input.snapshot.jobId, repositoryId: input.snapshot.repositoryId, agentName: input.agentName, engineSite: 'agent' };
 
-  let approval: ApprovalDecision | null = null;
-  const decide = (decision: 'approved' | 'rejected') => (s: ApprovalInput) => {
-    if (approval === null) approval = { decision, by: s.by, note: s.note ?? null, at: new Date().toISOString() };
-  };
-  setHandler(approveSignal, decide('approved'));
-  setHandler(rejectSignal, decide('rejected'));
+  const approval = approvalGate();
 
   // A refused target (InputError) is final: retrying cannot make it allowed.
   const agent = proxyActivities<GuestAgentActivities>(agentStepOptions(input.agentName, input, [ErrorType.input]));
@@ -63,11 +56,8 @@ export async function guestRestoreWorkflow(input: GuestRestoreWorkflowInput): Pr
       if (needsApproval) {
         await server.markRestoreAwaitingApproval(ref);
         step('awaiting-approval');
-        const decided = await condition(() => approval !== null, input.approvalTimeoutMs);
-        if (!decided) approval = { decision: 'timed-out', by: null, note: null, at: new Date().toISOString() };
-        const a = approval!;
-        if (a.decision === 'rejected') return { restored: null, rejection: `restore rejected by ${a.by}${a.note ? `: ${a.note}` : ''}` };
-        if (a.decision === 'timed-out') return { restored: null, rejection: `approval timed out after ${input.approvalTimeoutMs / 1000}s` };
+        const rejection = await approval.wait(input.approvalTimeoutMs);
+        if (rejection) return { restored: null, rejection };
         await server.markRestoreRunning(ref);
       }
       step('restore');
@@ -96,7 +86,7 @@ export async function guestRestoreWorkflow(input: GuestRestoreWorkflowInput): Pr
             targetKind: checked?.kind ?? null,
             disk: input.disk,
             requireApproval: needsApproval,
-            approval,
+            approval: approval.decision,
             frozenAt: result?.restored?.frozenAt ?? null,
             disks: result?.restored?.disks ?? [],
             configFiles: result?.restored?.configFiles ?? [],
@@ -108,5 +98,5 @@ export async function guestRestoreWorkflow(input: GuestRestoreWorkflowInput): Pr
     },
   });
 
-  return { status: run.status, target: checked?.target ?? null, approval, warnings: run.warnings, failureReason: run.reason };
+  return { status: run.status, target: checked?.target ?? null, approval: approval.decision, warnings: run.warnings, failureReason: run.reason };
 }

@@ -13,23 +13,21 @@
 // holds the repository's secret; the import is stopped in the cleanup, always.
 // Only policies a plain re-run converges with (a new directory, `always`) go this way: the
 // API refuses the others (their crash-resume plan needs the files where the engine runs).
-import { condition, defineSignal, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { RestoreSummary } from '../contract/engine';
 import type { RunStatus } from '../contract/model';
 import { ErrorType } from '../contract/errors';
-import { RestoreSignal, SERVER_TASK_QUEUE } from '../contract/names';
+import { SERVER_TASK_QUEUE } from '../contract/names';
 import { failureReason } from './failure-reason';
 import { agentEngineOptions, agentStepOptions } from './agent-options';
 import { withRepositoryLock } from './with-repository-lock';
 import { fillRunAttributes } from './run-visibility';
 import { runEnvelope } from './run-envelope';
+import { approvalGate } from './restore-approval';
 import { serverEngineOnExport, throughExport } from './export-channel';
 import type { ExportActivities } from '../contract/pull';
 import type { RestoreAgentActivities, RestoreTargetResult, RestoreServerActivities, RestoreRunRef } from '../contract/restore-activities';
-import type { ApprovalDecision, ApprovalInput, RestoreWorkflowInput, RestoreWorkflowResult } from '../contract/workflows';
-
-export const approveSignal = defineSignal<[ApprovalInput]>(RestoreSignal.approve);
-export const rejectSignal = defineSignal<[ApprovalInput]>(RestoreSignal.reject);
+import type { RestoreWorkflowInput, RestoreWorkflowResult } from '../contract/workflows';
 
 const server = proxyActivities<RestoreServerActivities>({
   taskQueue: SERVER_TASK_QUEUE,
@@ -48,14 +46,7 @@ export async function restoreWorkflow(input: RestoreWorkflowInput): Promise<Rest
     engineSite: input.via ?? 'agent',
   };
 
-  // The first decision wins; later signals are no-ops (the API answers 409 once the run
-  // has left awaiting-approval).
-  let approval: ApprovalDecision | null = null;
-  const decide = (decision: 'approved' | 'rejected') => (s: ApprovalInput) => {
-    if (approval === null) approval = { decision, by: s.by, note: s.note ?? null, at: new Date().toISOString() };
-  };
-  setHandler(approveSignal, decide('approved'));
-  setHandler(rejectSignal, decide('rejected'));
+  const approval = approvalGate();
 
   // A refused target (InputError) is final: retrying cannot make it allowed.
   const agent = proxyActivities<RestoreAgentActivities & ExportActivities>(agentStepOptions(input.agentName, input, [ErrorType.input]));
@@ -83,11 +74,8 @@ export async function restoreWorkflow(input: RestoreWorkflowInput): Promise<Rest
       if (input.requireApproval) {
         await server.markRestoreAwaitingApproval(ref);
         step('awaiting-approval');
-        const decided = await condition(() => approval !== null, input.approvalTimeoutMs);
-        if (!decided) approval = { decision: 'timed-out', by: null, note: null, at: new Date().toISOString() };
-        const a = approval!;
-        if (a.decision === 'rejected') return { summary: null, rejection: `restore rejected by ${a.by}${a.note ? `: ${a.note}` : ''}` };
-        if (a.decision === 'timed-out') return { summary: null, rejection: `approval timed out after ${formatDuration(input.approvalTimeoutMs)}` };
+        const rejection = await approval.wait(input.approvalTimeoutMs);
+        if (rejection) return { summary: null, rejection };
         await server.markRestoreRunning(ref);
       }
       attempted = true;
@@ -171,7 +159,7 @@ export async function restoreWorkflow(input: RestoreWorkflowInput): Promise<Rest
           include: input.include,
           overwrite: input.overwrite,
           requireApproval: input.requireApproval,
-          approval,
+          approval: approval.decision,
           summary,
           verification: summary ? (input.verify ? 'passed' : 'skipped') : null,
           via: input.via ?? 'agent',
@@ -187,14 +175,8 @@ export async function restoreWorkflow(input: RestoreWorkflowInput): Promise<Rest
     status: run.status,
     target: checked?.target ?? null,
     summary: run.result?.summary ?? null,
-    approval,
+    approval: approval.decision,
     warnings: run.warnings,
     failureReason: run.reason,
   };
-}
-
-function formatDuration(ms: number): string {
-  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
-  return `${ms / 1000}s`;
 }
