@@ -1,6 +1,7 @@
 // What /metrics reads from the catalog, at scrape time: counts and sums over runs, agents,
 // repositories and snapshots. Read-only and aggregated in SQL, so a scrape costs a few
 // queries whatever the number of runs, and every API process answers the same numbers.
+import { REPOSITORY_USAGE_COLUMNS } from './repositories';
 import type { Session } from './db';
 import { isoOrNull, numOrNull, type Row } from './rows';
 import { notificationDeliveryFailures, type NotificationFailureRow } from './notification-metrics';
@@ -94,11 +95,7 @@ export class MetricsReadings {
   /** Every repository with its catalogued snapshots and the bytes their backups added. */
   async repositories(): Promise<RepositoryReading[]> {
     const { rows } = await this.s.q.query(
-      `SELECT p.id, p.name,
-              (SELECT count(*) FROM snapshots s WHERE s.repository_id = p.id)::bigint AS snapshots,
-              (SELECT coalesce(sum((r.stats->>'dataAdded')::float8), 0) FROM snapshots s JOIN runs r ON r.id = s.run_id
-                WHERE s.repository_id = p.id AND r.stats ? 'dataAdded')::float8 AS added_bytes
-         FROM repositories p WHERE p.deleted_at IS NULL ORDER BY p.id`,
+      `SELECT p.id, p.name, ${REPOSITORY_USAGE_COLUMNS} FROM repositories p WHERE p.deleted_at IS NULL ORDER BY p.id`,
     );
     return rows.map((r) => ({ id: Number(r.id), name: String(r.name), snapshots: Number(r.snapshots), addedBytes: Number(r.added_bytes) }));
   }

@@ -66,6 +66,11 @@ export const s3SyncTargetFromRow = (r: Row): S3SyncTargetRecord => ({
   updatedAt: iso(r.updated_at),
 });
 
+/** A repository `p`'s catalogued snapshots and the data their backups added (the API's usage, the metrics' gauges). */
+export const REPOSITORY_USAGE_COLUMNS = `(SELECT count(*) FROM snapshots s WHERE s.repository_id = p.id)::bigint AS snapshots,
+  (SELECT coalesce(sum((r.stats->>'dataAdded')::float8), 0) FROM snapshots s JOIN runs r ON r.id = s.run_id
+    WHERE s.repository_id = p.id AND r.stats ? 'dataAdded')::float8 AS added_bytes`;
+
 // --- queries -------------------------------------------------------------------------
 export class Repositories {
   constructor(private readonly s: Session) {}
@@ -104,11 +109,7 @@ export class Repositories {
   /** Per repository: the catalogued snapshots, and the data their backups added (what they take, at most). */
   async usage(ids: number[]): Promise<Map<number, { snapshots: number; addedBytes: number }>> {
     const { rows } = await this.s.q.query(
-      `SELECT p.id,
-              (SELECT count(*) FROM snapshots s WHERE s.repository_id = p.id)::bigint AS snapshots,
-              (SELECT coalesce(sum((r.stats->>'dataAdded')::float8), 0) FROM snapshots s JOIN runs r ON r.id = s.run_id
-                WHERE s.repository_id = p.id AND r.stats ? 'dataAdded')::float8 AS added_bytes
-         FROM repositories p WHERE p.id = ANY($1::bigint[])`,
+      `SELECT p.id, ${REPOSITORY_USAGE_COLUMNS} FROM repositories p WHERE p.id = ANY($1::bigint[])`,
       [ids],
     );
     return new Map(rows.map((r) => [Number(r.id), { snapshots: Number(r.snapshots), addedBytes: Number(r.added_bytes) }]));
