@@ -42,3 +42,23 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[], pollMs?: num
   const reload = useCallback(() => setTick((t) => t + 1), []);
   return { data, error, reload };
 }
+
+/**
+ * What a list page does after the operator confirmed it (delete, revoke): the API call, then a
+ * reload; a refusal is kept in the API's words for the page to show. A declined confirm sends
+ * nothing.
+ */
+export function useConfirmedAction(reload: () => void): { error: string | null; act(question: string, call: () => Promise<unknown>): Promise<void> } {
+  const [error, setError] = useState<string | null>(null);
+  const act = async (question: string, call: () => Promise<unknown>) => {
+    if (!window.confirm(question)) return;
+    setError(null);
+    try {
+      await call();
+      reload();
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    }
+  };
+  return { error, act };
+}

@@ -4,7 +4,7 @@
 import { useState } from 'preact/hooks';
 import { api, ok } from '../api';
 import { errorsOf, Field, GeneralError, NO_ERRORS } from '../forms';
-import { useLoad } from '../hooks';
+import { useConfirmedAction, useLoad } from '../hooks';
 import { Ago } from '../ui';
 
 export function Agents() {
@@ -15,7 +15,7 @@ export function Agents() {
   const [agentName, setAgentName] = useState('');
   const [errors, setErrors] = useState(NO_ERRORS);
   const [issued, setIssued] = useState<string | null>(null);
-  const [actionError, setActionError] = useState<string | null>(null);
+  const { error: actionError, act } = useConfirmedAction(reload);
   const submit = async (e: Event) => {
     e.preventDefault();
     setErrors(NO_ERRORS);
@@ -28,17 +28,7 @@ export function Agents() {
       setErrors(errorsOf(err));
     }
   };
-  /** Revokes after the operator confirmed; the API's refusal is shown in its words. */
-  const revoke = async (what: string, call: () => Promise<unknown>) => {
-    if (!window.confirm(`Revoke ${what}? This cannot be undone.`)) return;
-    setActionError(null);
-    try {
-      await call();
-      reload();
-    } catch (e) {
-      setActionError(e instanceof Error ? e.message : String(e));
-    }
-  };
+  const revoke = (what: string, call: () => Promise<unknown>) => act(`Revoke ${what}? This cannot be undone.`, call);
   return (
     <section>
       <h1>Agents</h1>

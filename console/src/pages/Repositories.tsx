@@ -3,7 +3,7 @@
 import { useState } from 'preact/hooks';
 import { api, ok, type Schemas } from '../api';
 import { errorsOf, Field, GeneralError, NO_ERRORS } from '../forms';
-import { useLoad } from '../hooks';
+import { useConfirmedAction, useLoad } from '../hooks';
 import { href } from '../router';
 import { Ago } from '../ui';
 
@@ -12,17 +12,8 @@ type Repository = Schemas['Repository'];
 export function Repositories() {
   const { data, error, reload } = useLoad(() => ok(api.GET('/v1/repositories')), []);
   const [editing, setEditing] = useState<Repository | null>(null);
-  const [listError, setListError] = useState<string | null>(null);
-  const remove = async (repo: Repository) => {
-    if (!window.confirm(`Remove repository ${repo.name} from Backstop? Its data stays where it is.`)) return;
-    setListError(null);
-    try {
-      await ok(api.DELETE('/v1/repositories/{id}', { params: { path: { id: repo.id } } }));
-      reload();
-    } catch (e) {
-      setListError(e instanceof Error ? e.message : String(e));
-    }
-  };
+  const { error: listError, act } = useConfirmedAction(reload);
+  const remove = (repo: Repository) => act(`Remove repository ${repo.name} from Backstop? Its data stays where it is.`, () => ok(api.DELETE('/v1/repositories/{id}', { params: { path: { id: repo.id } } })));
   return (
     <section>
       <h1>Repositories</h1>

@@ -4,7 +4,7 @@
 import { useState } from 'preact/hooks';
 import { api, ok, type Schemas } from '../api';
 import { errorsOf, Field, GeneralError, NO_ERRORS } from '../forms';
-import { useLoad } from '../hooks';
+import { useConfirmedAction, useLoad } from '../hooks';
 import { Ago } from '../ui';
 
 type RuleEvent = Schemas['NotificationRuleEvent'];
@@ -31,23 +31,14 @@ export function Rules(props: { channels: Array<Schemas['NotificationChannel']> }
     const [rules, jobs, repositories] = await Promise.all([ok(api.GET('/v1/notification-rules')), ok(api.GET('/v1/jobs')), ok(api.GET('/v1/repositories'))]);
     return { rules: rules.items, jobs: jobs.items, repositories: repositories.items };
   }, [props.channels.length]);
-  const [listError, setListError] = useState<string | null>(null);
+  const { error: listError, act } = useConfirmedAction(reload);
   const nameOf = {
     channel: (id: number) => props.channels.find((c) => c.id === id)?.name ?? `#${id}`,
     job: (id: number | null) => data?.jobs.find((j) => j.id === id)?.name ?? `#${id}`,
     repository: (id: number | null) => data?.repositories.find((r) => r.id === id)?.name ?? `#${id}`,
   };
   const scopeText = (r: Rule) => (r.scope === 'global' ? 'every run' : r.scope === 'job' ? `job ${nameOf.job(r.jobId)}` : `repository ${nameOf.repository(r.repositoryId)}`);
-  const remove = async (r: Rule) => {
-    if (!window.confirm(`Delete the rule sending ${r.events.join(', ')} to ${nameOf.channel(r.channelId)}?`)) return;
-    setListError(null);
-    try {
-      await ok(api.DELETE('/v1/notification-rules/{id}', { params: { path: { id: r.id } } }));
-      reload();
-    } catch (e) {
-      setListError(e instanceof Error ? e.message : String(e));
-    }
-  };
+  const remove = (r: Rule) => act(`Delete the rule sending ${r.events.join(', ')} to ${nameOf.channel(r.channelId)}?`, () => ok(api.DELETE('/v1/notification-rules/{id}', { params: { path: { id: r.id } } })));
   return (
     <>
       <h2>Rules</h2>

@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { api, ok, type Schemas } from '../api';
 import { errorsOf, Field, GeneralError, NO_ERRORS } from '../forms';
-import { useLoad } from '../hooks';
+import { useConfirmedAction, useLoad } from '../hooks';
 import { Ago } from '../ui';
 
 type Script = Schemas['Script'];
@@ -10,16 +10,8 @@ type Script = Schemas['Script'];
 export function Scripts() {
   const { data, error, reload } = useLoad(() => ok(api.GET('/v1/scripts')), []);
   const [editing, setEditing] = useState<Script | null>(null);
-  const [listError, setListError] = useState<string | null>(null);
-  const remove = async (s: Script) => {
-    if (!window.confirm(`Delete script ${s.name}?`)) return;
-    try {
-      await ok(api.DELETE('/v1/scripts/{id}', { params: { path: { id: s.id } } }));
-      reload();
-    } catch (e) {
-      setListError(e instanceof Error ? e.message : String(e));
-    }
-  };
+  const { error: listError, act } = useConfirmedAction(reload);
+  const remove = (s: Script) => act(`Delete script ${s.name}?`, () => ok(api.DELETE('/v1/scripts/{id}', { params: { path: { id: s.id } } })));
   return (
     <section>
       <h1>Scripts</h1>
