@@ -73,11 +73,30 @@ export async function restoreDiskImage(
         control.onWritten?.(data.length);
       },
     });
+    // A write that fails (ENOSPC, EIO) errors the reader while the dump still streams: stop the
+    // dump at once and fail with the write's reason. The reader's outcome is observed from the
+    // start, so its failure can never be an unhandled rejection that takes the worker down.
+    const stopDump = new AbortController();
+    const onOuterAbort = () => stopDump.abort();
+    control.signal?.addEventListener('abort', onOuterAbort, { once: true });
+    let writeFailure: unknown = null;
     const finished = new Promise<void>((resolve, reject) => {
       reader.on('finish', resolve);
-      reader.on('error', reject);
+      reader.on('error', (e) => {
+        writeFailure ??= e;
+        stopDump.abort();
+        reject(e);
+      });
     });
-    await engine.dumpArchive(repo, snapshotId, posix.join(manifest.stageRoot, diskName), reader, control);
+    finished.catch(() => undefined);
+    try {
+      await engine.dumpArchive(repo, snapshotId, posix.join(manifest.stageRoot, diskName), reader, { ...control, signal: stopDump.signal });
+    } catch (e) {
+      if (writeFailure === null) throw e;
+    } finally {
+      control.signal?.removeEventListener('abort', onOuterAbort);
+    }
+    if (writeFailure !== null) throw new GuestRestoreError(`writing disk ${diskName} to ${target} failed: ${(writeFailure as Error).message}`);
     reader.end();
     await finished;
   } finally {
