@@ -123,6 +123,8 @@ export interface GuestRestoreHeartbeat {
   phase: 'starting' | 'restoring';
   disk: string | null;
   bytesWritten: number;
+  /** In the engine's shape, as the runs API reads it: bytes of the disks streamed back of their whole size. */
+  progress: BackupProgress | null;
 }
 
 /** The server's bookkeeping of a guest backup (local activities of the workflow). */

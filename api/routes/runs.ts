@@ -9,8 +9,8 @@ import { handler, type ApiContext } from '../context';
 import type { BackupHeartbeat } from '../../contract/backup-activities';
 import type { RunProgressState } from '../../contract/workflows';
 
-/** The engine steps, whose heartbeats carry { phase, progress }: push and pull backups, restores, a drill's sample, a guest backup (bytes read, then restic's). */
-const ENGINE_ACTIVITIES: ReadonlySet<string> = new Set(['runBackup', 'runPullBackup', 'runRestore', 'runServerRestore', 'drillSampleFiles', 'backupGuestDisks']);
+/** The engine steps, whose heartbeats carry { phase, progress }: push and pull backups, restores, a drill's sample, a guest backup (bytes read, then restic's), a guest restore (bytes streamed back). */
+const ENGINE_ACTIVITIES: ReadonlySet<string> = new Set(['runBackup', 'runPullBackup', 'runRestore', 'runServerRestore', 'drillSampleFiles', 'backupGuestDisks', 'restoreGuestSnapshot']);
 
 /** The engine step's latest heartbeat, read from the workflow's pending activities. */
 export async function liveProgress(ctx: ApiContext, workflowId: string): Promise<BackupProgress | null> {

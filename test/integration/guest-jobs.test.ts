@@ -199,6 +199,26 @@ describe('a guest job through the API', () => {
     }
   });
 
+  it("shows a restore's progress by bytes of the disk, as a backup's: held before the disk streams, 0 of its size", async () => {
+    let runId = '';
+    await gate.hold(async () => {
+      runId = (await stack.api.restoreGuestSnapshot(kept[0]!.snapshotId, { disk: 'scsi0', target: join(restores, 'progress.raw') })).runId;
+    }, 'dump *--archive*');
+    try {
+      const held = await waitFor('the restore step to report its progress', async () => {
+        const r = await stack.api.getRun(runId);
+        return r.progress ? r : null;
+      }, 60_000, 200);
+      expect(held).toMatchObject({ status: 'running', progress: { bytesDone: 0, bytesTotal: SIZE, percent: 0 } });
+    } finally {
+      gate.release();
+    }
+    const run = await stack.api.waitForRun(runId, { timeoutMs: 120_000 });
+    expect(run).toMatchObject({ status: 'succeeded', progress: null });
+    expect(sha(readFileSync(join(restores, 'progress.raw')))).toBe(kept[0]!.image);
+    gate.reset();
+  });
+
   it('restores the whole guest into a new directory: every disk and the configuration files', async () => {
     const target = join(restores, 'vm-100');
     const run = await restoreRun(kept[1]!.snapshotId, { target });

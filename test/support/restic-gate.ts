@@ -1,6 +1,6 @@
 // restic behind a gate, for tests that must act while a backup is under way, without
 // guessing how long it takes:
-// - `hold(start)` arms the gate for the next backup: it announces itself and waits to be let
+// - `hold(start)` arms the gate for the next backup (or another command): it announces itself and waits to be let
 //   through (`release`) or told to fail with restic's wrong-password error (`fail`), which
 //   no retry can fix;
 // - with `holdEvery`, every backup whose command line contains that text waits at the gate
@@ -28,7 +28,9 @@ export class ResticGate {
       `#!/bin/sh
 hold=
 if [ "$1" = backup ]; then
-${every}  if [ -e '${dir}/armed' ]; then rm -f '${dir}/armed'; hold=1; fi
+${every}fi
+if [ -e '${dir}/armed' ]; then
+  case "$*" in $(cat '${dir}/armed')) rm -f '${dir}/armed'; hold=1 ;; esac
 fi
 if [ -n "$hold" ]; then
   echo $$ >> '${dir}/started'
@@ -47,12 +49,15 @@ exec '${restic}' "$@"
     for (const f of ['armed', 'started', 'go', 'fail']) rmSync(join(this.dir, f), { force: true });
   }
 
-  /** The next backup stops at the gate; resolves once it is there. */
-  async hold(start: () => Promise<void>): Promise<void> {
+  /**
+   * The next backup (or the next restic command whose arguments match `command`, a shell
+   * case pattern such as `'dump *--archive*'`) stops at the gate; resolves once it is there.
+   */
+  async hold(start: () => Promise<void>, command = 'backup *'): Promise<void> {
     this.reset();
-    writeFileSync(join(this.dir, 'armed'), '');
+    writeFileSync(join(this.dir, 'armed'), command);
     await start();
-    await waitFor('backup to reach restic', async () => existsSync(join(this.dir, 'started')), 60_000, 100);
+    await waitFor(`restic ${command} to reach the gate`, async () => existsSync(join(this.dir, 'started')), 60_000, 100);
   }
 
   /** How many backups have come to the gate since the last reset. */

@@ -66,7 +66,7 @@ const disksOf = (g: GuestSource): GuestDisk[] => g.disks.map((d) => ({ name: d.n
 const jobDir = (root: string, jobId: number) => join(root, String(jobId));
 const runDir = (root: string, jobId: number, runId: string) => join(jobDir(root, jobId), 'runs', runId);
 
-/** The reading phase's progress in the engine's shape: bytes read of the bytes planned. */
+/** Progress in the engine's shape by bytes: a backup's bytes read of the bytes planned, a restore's bytes streamed back (zeros too) of the disks' size. */
 export function readingProgress(bytesRead: number, bytesToRead: number, secondsElapsed: number): BackupProgress {
   return {
     percent: bytesToRead > 0 ? Math.min(100, (bytesRead / bytesToRead) * 100) : 0,
@@ -250,22 +250,31 @@ export function createGuestActivities(deps: GuestActivityDeps): GuestAgentActivi
 
   async function restoreWithLog(input: GuestRestoreStepInput, repo: RepositoryAccess, runLog: RunLogSink): Promise<GuestRestoreResult> {
     const signal = Context.current().cancellationSignal;
-    let latest: GuestRestoreHeartbeat = { phase: 'starting', disk: null, bytesWritten: 0 };
+    const started = Date.now();
+    let latest: GuestRestoreHeartbeat = { phase: 'starting', disk: null, bytesWritten: 0, progress: null };
     return whileReportingProgress(() => latest, async () => {
       const manifest = parseManifest((await dumpToBuffer(repo, input.snapshotId, posix.join(input.stageRoot, 'manifest.json'), signal)).toString('utf8'));
       const names = input.disk === null ? manifest.disks.map((d) => d.name) : [input.disk];
+      const bytesTotal = manifest.disks.filter((d) => names.includes(d.name)).reduce((n, d) => n + d.size, 0);
+      let bytesStreamed = 0;
+      const report = (disk: string, bytesWritten: number) => {
+        latest = { phase: 'restoring', disk, bytesWritten, progress: readingProgress(bytesStreamed, bytesTotal, (Date.now() - started) / 1000) };
+      };
       if (input.target.kind === 'directory') mkdirSync(input.target.target, { recursive: true, mode: 0o700 });
       const disks: GuestRestoreResult['disks'] = [];
       let bytesWritten = 0;
       for (const name of names) {
         const file = input.target.kind === 'directory' ? join(input.target.target, `${name}.raw`) : input.target.target;
-        latest = { phase: 'restoring', disk: name, bytesWritten };
+        report(name, bytesWritten);
         const restored = await restoreDiskImage(engine, repo, input.snapshotId, manifest, name, file, {
           signal,
           onLog: (stream, line) => runLog.line(stream, line),
           onWritten: (n) => {
             bytesWritten += n;
-            latest = { phase: 'restoring', disk: name, bytesWritten };
+          },
+          onStreamed: (n) => {
+            bytesStreamed += n;
+            report(name, bytesWritten);
           },
         });
         const size = manifest.disks.find((d) => d.name === name)!.size;

@@ -42,7 +42,7 @@ export async function restoreDiskImage(
   manifest: GuestManifest,
   diskName: string,
   target: string,
-  control: RunControl & { onWritten?: (bytes: number) => void } = {},
+  control: RunControl & { onWritten?: (bytes: number) => void; onStreamed?: (bytes: number) => void } = {},
 ): Promise<RestoredDisk> {
   const disk = manifest.disks.find((d) => d.name === diskName);
   if (!disk) throw new GuestRestoreError(`the snapshot has no disk ${diskName} (it has ${manifest.disks.map((d) => d.name).join(', ')})`);
@@ -66,6 +66,7 @@ export async function restoreDiskImage(
       },
       onData: (member, data, offset) => {
         if (!current || current.member !== member) return;
+        control.onStreamed?.(data.length);
         // A file target stays sparse where the disk reads zeros; a device gets every byte.
         if (isFile && isZero(data)) return;
         writeSync(fd, data, 0, data.length, current.index * disk.segmentBytes + offset);
