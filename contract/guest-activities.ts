@@ -80,6 +80,21 @@ export interface GuestAgentActivities {
   checkGuestRestoreTarget(input: GuestRestoreTargetInput): Promise<GuestRestoreTarget>;
   /** Writes the snapshot's disk (or the whole guest) into the checked target; a retry writes it again. */
   restoreGuestSnapshot(input: GuestRestoreStepInput): Promise<GuestRestoreResult>;
+  /** After the job was deleted: its dirty bitmaps removed from the running guest, its stage and run directories from the agent. Repeatable. */
+  forgetGuestJob(input: GuestForgetInput): Promise<GuestForgetResult>;
+}
+
+export interface GuestForgetInput {
+  jobId: number;
+  guest: GuestSource;
+}
+
+export interface GuestForgetResult {
+  /** Bitmaps removed, as `<node>/<bitmap>`. */
+  bitmapsRemoved: string[];
+  /** False: no QMP socket (the guest is not running); its persistent bitmaps stay in its images until a later cleanup or by hand. */
+  guestRunning: boolean;
+  workDirRemoved: boolean;
 }
 
 export interface GuestRestoreTargetInput {

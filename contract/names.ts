@@ -31,6 +31,11 @@ export function workflowIdForRepository(kind: WorkflowKind, repositoryId: number
   return workflowIdFor(kind, `repository-${repositoryId}`, at);
 }
 
+/** The one cleanup of a deleted guest job (workflows/guest-job-cleanup.ts). */
+export function guestJobCleanupWorkflowId(jobId: number): string {
+  return `guest-job-cleanup/${jobId}`;
+}
+
 /** The one long-lived lock workflow per repository (see workflows/repository-lock.ts). */
 export function repositoryLockWorkflowId(repositoryId: number): string {
   return `repository-lock/${repositoryId}`;

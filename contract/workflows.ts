@@ -12,6 +12,8 @@ import type { S3SyncOutcome, S3SyncVerification } from './sync-activities';
 import type { SnapshotMountInput, SnapshotMountStatus } from './snapshot-mount';
 import type { NotificationDeliveryInput, NotificationDeliveryResult, NotificationWatchInput } from './notification-activities';
 import type { DrillEvidence } from './drill';
+import type { GuestSource } from './guest';
+import type { GuestForgetResult } from './guest-activities';
 
 export interface AgentStepTimeouts {
   /** How long a step may wait for its agent before the run fails as unreachable. */
@@ -53,6 +55,13 @@ export interface BackupWorkflowResult {
   failureReason: string | null;
   /** Engine snapshots of plugin streams (database dumps, pipes), one per item; absent without plugins. */
   streamSnapshotIds?: string[];
+}
+
+/** What a deleted guest job leaves on its agent, cleaned up (workflows/guest-job-cleanup.ts). */
+export interface GuestJobCleanupInput {
+  jobId: number;
+  agentName: string;
+  guest: GuestSource;
 }
 
 /** A guest snapshot's disk (or the whole guest) back onto an agent (workflows/guest-restore.ts). */
@@ -253,6 +262,7 @@ export const Workflows = {
   /** A guest job's backup (issue 19): same input and result as a files backup, its own steps. */
   guestBackup: ref<BackupWorkflowInput, BackupWorkflowResult>()('guestBackupWorkflow'),
   guestRestore: ref<GuestRestoreWorkflowInput, GuestRestoreWorkflowResult>()('guestRestoreWorkflow'),
+  guestJobCleanup: ref<GuestJobCleanupInput, GuestForgetResult>()('guestJobCleanupWorkflow'),
   restore: ref<RestoreWorkflowInput, RestoreWorkflowResult>()('restoreWorkflow'),
   prune: ref<PruneWorkflowInput, PruneWorkflowResult>()('pruneWorkflow'),
   s3Sync: ref<S3SyncWorkflowInput, S3SyncWorkflowResult>()('s3SyncWorkflow'),

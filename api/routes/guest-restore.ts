@@ -12,7 +12,8 @@ const fieldError = (path: string, message: string) => new InputError(`${path.sli
 
 export const restoreGuestSnapshot = handler('restoreGuestSnapshot', async (ctx, { params, body: b }) => {
   const snapshot = await findSnapshot(ctx, params.id);
-  const job = snapshot.jobId !== null ? await ctx.catalog.jobs.get(snapshot.jobId) : null;
+  // A deleted job's snapshots stay restorable, as a files job's do.
+  const job = snapshot.jobId !== null ? await ctx.catalog.jobs.getIncludingDeleted(snapshot.jobId) : null;
   if (!job || job.kind !== 'guest' || !job.guest) throw new InputError(`snapshot ${snapshot.id} is not a guest job's backup: restore it with POST /v1/snapshots/${snapshot.id}/restore`);
   // A guest snapshot holds one path, the agent's stage: its manifest.json is at its root.
   if (snapshot.paths.length !== 1) throw new InputError(`snapshot ${snapshot.id} has ${snapshot.paths.length} paths, not a guest backup's one stage directory`);

@@ -2,7 +2,7 @@ import { checkAgentHasEngine, checkJobForEngine } from '../../contract/engine-ca
 import { Workflows } from '../../contract/workflows';
 import type { Job } from '../../contract/model';
 import { ConflictError, InputError, NotFoundError } from '../../contract/errors';
-import { ScheduleKind, WorkflowKind, scheduleIdFor, workflowIdFor } from '../../contract/names';
+import { SERVER_TASK_QUEUE, ScheduleKind, WorkflowKind, guestJobCleanupWorkflowId, scheduleIdFor, workflowIdFor } from '../../contract/names';
 import { allJobsWithHealth, withHealth } from '../job-health-view';
 import { normalizeSchedule } from '../../core/schedule';
 import { DEFAULT_NEXT_RUNS, jobScheduleView, writeSchedule } from './schedules';
@@ -155,6 +155,17 @@ export const deleteJob = handler('deleteJob', async (ctx, { params }) => {
       const id = scheduleIdFor(kind, job.id);
       await tx.schedules.delete(id);
       await removeSchedule(ctx.temporal, id);
+    }
+    // A guest job leaves dirty bitmaps in its guest and a stage on its agent: a workflow
+    // takes them away, waiting for the agent if it is down. Started inside the transaction:
+    // a Temporal refusal rolls the delete back; started twice (a retried DELETE), it is one.
+    if (job.kind === JobKind.guest && job.guest) {
+      await ctx.temporal.workflow.start(Workflows.guestJobCleanup.type, {
+        taskQueue: SERVER_TASK_QUEUE,
+        workflowId: guestJobCleanupWorkflowId(job.id),
+        args: [{ jobId: job.id, agentName: job.agentName, guest: job.guest }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
     }
   });
   ctx.logger.info({ jobId: params.id }, 'job deleted (its snapshots and runs remain)');

@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdirSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -342,5 +342,19 @@ describe('a guest job through the API', () => {
     const { runId } = await stack.api.runJobDrill(jobId);
     const drill = await stack.api.waitForRun(runId, { timeoutMs: 180_000 });
     expect(drill).toMatchObject({ kind: 'drill', status: 'succeeded', failureReason: null });
+  });
+
+  it("deleted, it leaves nothing behind on its agent: its bitmaps leave the guest, its stage the agent's disk; its snapshots stay restorable", async () => {
+    const jobDir = join(stack.dir, 'data', 'agents', 'local', 'guest', String(jobId));
+    expect(existsSync(join(jobDir, 'stage'))).toBe(true);
+    const before = await bitmaps();
+    expect(before).toEqual([expect.stringMatching(new RegExp(`^backstop-${jobId}-`))]);
+    await stack.api.deleteJob(jobId);
+    const cleanup = await stack.temporal.workflow.getHandle(`guest-job-cleanup/${jobId}`).result();
+    expect(cleanup).toEqual({ bitmapsRemoved: [`${disk.node}/${before[0]}`], guestRunning: true, workDirRemoved: true });
+    expect(await bitmaps()).toEqual([]);
+    expect(existsSync(jobDir)).toBe(false);
+    // Its snapshots are untouched: the last one still restores.
+    expect(await restoredImage(kept[kept.length - 1]!.snapshotId, 'after-delete.raw')).toBe(kept[kept.length - 1]!.image);
   });
 });

@@ -28,6 +28,7 @@ export class ResticGate {
       `#!/bin/sh
 hold=
 if [ "$1" = backup ]; then
+  :
 ${every}fi
 if [ -e '${dir}/armed' ]; then
   case "$*" in $(cat '${dir}/armed')) rm -f '${dir}/armed'; hold=1 ;; esac

@@ -1,4 +1,4 @@
-import { bitmapName, decideBitmaps } from './bitmap-plan';
+import { bitmapName, decideBitmaps, isJobBitmap } from './bitmap-plan';
 
 const bm = (name: string, extra: { recording?: boolean; inconsistent?: boolean } = {}) => ({ name, recording: extra.recording ?? true, inconsistent: extra.inconsistent });
 
@@ -34,5 +34,13 @@ describe('decideBitmaps', () => {
 
   it("never counts this run's own bitmap (a retried attempt) as a leftover", () => {
     expect(decideBitmaps(4, 'run', 'parent', [bm(base), bm(next)])).toMatchObject({ mode: 'reuse', mergeIntoBase: [], remove: [] });
+  });
+});
+
+describe('isJobBitmap', () => {
+  it("names a job's own bitmaps only: job 1's are not job 12's", () => {
+    expect(isJobBitmap('backstop-1-2f0c', 1)).toBe(true);
+    expect(isJobBitmap('backstop-12-2f0c', 1)).toBe(false);
+    expect(isJobBitmap('pbs-bitmap', 1)).toBe(false);
   });
 });

@@ -26,6 +26,11 @@ export function bitmapName(jobId: number, runId: string): string {
   return `${PREFIX}${jobId}-${runId}`;
 }
 
+/** Whether `name` is one of job `jobId`'s bitmaps (`backstop-12-…` is not job 1's). */
+export function isJobBitmap(name: string, jobId: number): boolean {
+  return name.startsWith(`${PREFIX}${jobId}-`);
+}
+
 export interface BitmapDecision {
   mode: BitmapMode;
   /** Why, in words, when the mode is not the obvious one (for the run's log and evidence). */
@@ -47,7 +52,7 @@ export interface BitmapDecision {
  */
 export function decideBitmaps(jobId: number, runId: string, parentRunId: string | null, bitmaps: readonly BitmapInfo[]): BitmapDecision {
   const next = bitmapName(jobId, runId);
-  const ours = bitmaps.filter((b) => b.name.startsWith(`${PREFIX}${jobId}-`) && b.name !== next);
+  const ours = bitmaps.filter((b) => isJobBitmap(b.name, jobId) && b.name !== next);
   const baseName = parentRunId ? bitmapName(jobId, parentRunId) : null;
   const base = ours.find((b) => b.name === baseName) ?? null;
   const others = ours.filter((b) => b !== base).map((b) => b.name);

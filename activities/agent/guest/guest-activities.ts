@@ -16,6 +16,8 @@ import { DEFAULT_GUEST_SEGMENT_BYTES, type GuestSource } from '../../../contract
 import type {
   GuestAgentActivities,
   GuestBackupStepInput,
+  GuestForgetInput,
+  GuestForgetResult,
   GuestBackupStepResult,
   GuestHeartbeat,
   GuestRestoreHeartbeat,
@@ -35,7 +37,7 @@ import { withRunLog, type RunLogSink, type RunLogTransport } from '../../shared/
 import type { SecretSource } from '../secret-source';
 import { checkBackupPaths, pathsOutsideRoots } from '../backup-roots';
 import { backupGuest } from './guest-backup';
-import { commitBitmaps, GuestViewError, releaseView, rollbackBitmaps, type GuestDisk } from './guest-view';
+import { commitBitmaps, forgetJobBitmaps, GuestViewError, releaseView, rollbackBitmaps, type GuestDisk } from './guest-view';
 import type { Qmp } from './qmp-client';
 import { parseManifest } from './guest-manifest';
 import { restoreDiskImage } from './guest-restore';
@@ -316,6 +318,21 @@ export function createGuestActivities(deps: GuestActivityDeps): GuestAgentActivi
     return Buffer.concat(chunks);
   }
 
+  async function forgetGuestJob(input: GuestForgetInput): Promise<GuestForgetResult> {
+    const dir = jobDir(deps.workRoot, input.jobId);
+    const workDirRemoved = existsSync(dir);
+    rmSync(dir, { recursive: true, force: true });
+    const socket = input.guest.qmpSocket;
+    // A stopped guest's persistent bitmaps stay in its images: nothing here can reach them.
+    if (pathsOutsideRoots([socket], deps.backupRoots ?? ['/']).length > 0 || !existsSync(socket)) {
+      logger.warn({ jobId: input.jobId, qmpSocket: socket }, 'deleted guest job: guest not running, its dirty bitmaps stay in its images');
+      return { bitmapsRemoved: [], guestRunning: false, workDirRemoved };
+    }
+    const bitmapsRemoved = await withQmp(socket, (qmp) => forgetJobBitmaps(qmp, input.jobId, disksOf(input.guest)));
+    logger.info({ jobId: input.jobId, bitmapsRemoved, workDirRemoved }, 'deleted guest job cleaned up on this agent');
+    return { bitmapsRemoved, guestRunning: true, workDirRemoved };
+  }
+
   // backupGuestDisks heartbeats its own progress, restores their bytes written; the short steps heartbeat on a clock.
   return withFailureMapping({
     backupGuestDisks,
@@ -323,5 +340,6 @@ export function createGuestActivities(deps: GuestActivityDeps): GuestAgentActivi
     rollbackGuestView: withClockHeartbeat(rollbackGuestView),
     checkGuestRestoreTarget: withClockHeartbeat(checkGuestRestoreTarget),
     restoreGuestSnapshot,
+    forgetGuestJob: withClockHeartbeat(forgetGuestJob),
   });
 }

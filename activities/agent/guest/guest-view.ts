@@ -7,7 +7,7 @@
 // reads it again, or rolls back what a killed attempt left half made and freezes anew.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bitmapName, decideBitmaps, type BitmapInfo, type BitmapMode } from './bitmap-plan';
+import { bitmapName, decideBitmaps, isJobBitmap, type BitmapInfo, type BitmapMode } from './bitmap-plan';
 import { QmpError, type Qmp } from './qmp-client';
 
 export interface GuestDisk {
@@ -179,10 +179,27 @@ export async function commitBitmaps(qmp: Qmp, req: Pick<ViewRequest, 'jobId' | '
   for (const disk of req.disks) {
     const bitmaps = (await nodeOf(qmp, disk.node))['dirty-bitmaps'] ?? [];
     if (!bitmaps.some((b) => b.name === mine)) throw new GuestViewError(`disk ${disk.name} lost the dirty bitmap ${mine} this run started; the next backup of it will read the whole disk`);
-    const old = bitmaps.filter((b) => b.name.startsWith(`backstop-${req.jobId}-`) && b.name !== mine);
+    const old = bitmaps.filter((b) => isJobBitmap(b.name, req.jobId) && b.name !== mine);
     const actions = old.map((b) => ({ type: 'block-dirty-bitmap-remove', data: { node: disk.node, name: b.name } }));
     if (actions.length > 0) await qmp.execute('transaction', { actions });
   }
+}
+
+/**
+ * After the job is deleted: every bitmap of the job removed from each of its disks' nodes that
+ * QEMU has. Returns them as `<node>/<bitmap>`. Repeatable: a second call finds none.
+ */
+export async function forgetJobBitmaps(qmp: Qmp, jobId: number, disks: readonly GuestDisk[]): Promise<string[]> {
+  const all = await nodes(qmp);
+  const removed: string[] = [];
+  for (const disk of disks) {
+    const node = all.find((n) => n['node-name'] === disk.node);
+    const ours = (node?.['dirty-bitmaps'] ?? []).filter((b) => isJobBitmap(b.name, jobId));
+    if (ours.length === 0) continue;
+    await qmp.execute('transaction', { actions: ours.map((b) => ({ type: 'block-dirty-bitmap-remove', data: { node: disk.node, name: b.name } })) });
+    removed.push(...ours.map((b) => `${disk.node}/${b.name}`));
+  }
+  return removed;
 }
 
 /**
