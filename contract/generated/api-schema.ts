@@ -310,7 +310,9 @@ export interface paths {
          *     configurations and its notification rules go. **No backup data is lost**: its snapshots
          *     stay in the repository and in `GET /v1/snapshots?jobId=…`, restorable; its runs stay
          *     in the history; prunes no longer apply its retention to them (they are kept). Refused
-         *     (409) while one of its runs has not finished: cancel it first.
+         *     (409) while one of its runs has not finished: cancel it first. A guest job's agent then
+         *     removes the job's dirty bitmaps from the running guest and its stage directory
+         *     (workflow `guest-job-cleanup/<id>`, which waits for an agent that is down).
          */
         delete: operations["deleteJob"];
         options?: never;
