@@ -2,9 +2,10 @@
 // and every snapshot the repositories list, in one transaction. Idempotent: a job or
 // snapshot already in the catalog is left as it is, so a second run adds nothing.
 import type { CatalogScope } from './catalog';
-import { affected } from './rows';
+import { affected, jsonParam } from './rows';
 import { OWNER_TAGS, recoveredJobs, type FoundSnapshots, type RecoveredJob } from './recovery-plan';
 import { snapshotOwner } from './snapshots';
+import type { GuestSource } from '../contract/guest';
 import { ScheduleKind, scheduleIdFor } from '../contract/names';
 import { defaultDrillSchedule } from '../core/drill';
 import { normalizeSchedule } from '../core/schedule';
@@ -17,19 +18,19 @@ export interface RecoveryReport {
   repositories: Array<{ repositoryId: number; listed: number; added: number }>;
 }
 
-export async function writeRecovery(catalog: CatalogScope, found: readonly FoundSnapshots[]): Promise<RecoveryReport> {
+export async function writeRecovery(catalog: CatalogScope, found: readonly FoundSnapshots[], guestSources: ReadonlyMap<string, GuestSource> = new Map()): Promise<RecoveryReport> {
   return catalog.transaction(async (tx) => {
     const q = tx.db;
     const { rows: existing } = await q.query<{ id: string }>('SELECT id FROM jobs');
-    const jobs = recoveredJobs(found, new Set(existing.map((r) => Number(r.id))));
+    const jobs = recoveredJobs(found, new Set(existing.map((r) => Number(r.id))), guestSources);
     const agentsCreated: string[] = [];
     for (const job of jobs) {
       const made = await q.query('INSERT INTO agents (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [job.agentName]);
       if (affected(made) > 0) agentsCreated.push(job.agentName);
       // The job's old id, so its tags, retention groups and future backups line up again.
       await q.query(
-        `INSERT INTO jobs (id, name, agent_id, repository_id, paths) VALUES ($1, $2, (SELECT id FROM agents WHERE name = $3), $4, $5)`,
-        [job.id, job.name, job.agentName, job.repositoryId, job.paths],
+        `INSERT INTO jobs (id, name, agent_id, repository_id, paths, kind, guest) VALUES ($1, $2, (SELECT id FROM agents WHERE name = $3), $4, $5, $6, $7)`,
+        [job.id, job.name, job.agentName, job.repositoryId, job.paths, job.kind, jsonParam(job.guest)],
       );
       // Every job drills, recreated ones too: the default drill schedule's row (the API's
       // start-up reconcile makes its Temporal Schedule); a drill proves the rebuild too.

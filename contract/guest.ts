@@ -125,6 +125,8 @@ export interface GuestManifest {
   stageRoot: string;
   disks: ManifestDisk[];
   config: ManifestConfigFile[];
+  /** The job's guest as this run read it: a catalog rebuilt from the repository recreates the job from it. Absent in snapshots made before it was recorded. */
+  source?: GuestSource;
 }
 
 // --- restores ------------------------------------------------------------------------------

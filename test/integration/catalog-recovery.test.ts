@@ -3,14 +3,19 @@
 //   snapshots, secrets still sealed under the same key; a second import is refused;
 // - the catalog database dropped and made again (a lost catalog): the repositories are
 //   registered again with their passwords, `admin rebuild-catalog` brings back the jobs and
-//   snapshots their tags name, a restore from one works, and a second rebuild adds nothing.
-import { mkdtempSync, rmSync } from 'node:fs';
+//   snapshots their tags name (a guest job as a guest job, from its snapshot's manifest), a
+//   restore from one works (a guest disk too), and a second rebuild adds nothing.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { startPostgres, type Postgres } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';
 import { runAdmin } from '../support/admin-cli';
+import { startGuestDisk, type GuestDisk } from '../support/qemu-storage-daemon';
+import { removeWorkDir } from '../support/work-dir';
+import type { GuestSource } from '../../contract/guest';
 import { hashTree, writeSampleTree } from '../../workers/embedded/sample';
 import { createPool } from '../../catalog/db';
 import { migrate } from '../../catalog/migrate';
@@ -29,6 +34,10 @@ let work: string;
 let source: string;
 let resticRepo: string;
 let borgRepo: string;
+let disk: GuestDisk;
+/** The guest job's backup: its guest as the API stored it, and the disk's hash at the backup. */
+const guestBackup = { jobId: 0, snapshotId: '', guest: null as GuestSource | null, image: '' };
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 /** Job and snapshot of each engine's backup (job 1 is a job that never ran). */
 const backups: Record<'restic' | 'borg', { jobId: number; snapshotId: string }> = { restic: { jobId: 0, snapshotId: '' }, borg: { jobId: 0, snapshotId: '' } };
 
@@ -70,20 +79,32 @@ beforeAll(async () => {
     expect(run.status).toBe('succeeded');
     backups[engine] = { jobId: job.id, snapshotId: run.snapshotId! };
   }
+  // A guest job too (issue 19): its disk served by a real qemu-storage-daemon.
+  mkdirSync(join(work, 'disk'));
+  disk = await startGuestDisk(join(work, 'disk'), 8 * 1024 * 1024);
+  disk.write(0, randomBytes(1024 * 1024));
+  disk.write(5 * 1024 * 1024, randomBytes(64 * 1024));
+  const guestJob = await stack.api.createJob({ name: 'vm-100', agent: 'local', repositoryId: restic.id, kind: 'guest', guest: { qmpSocket: disk.qmpSocket, disks: [{ name: 'scsi0', node: disk.node }], segmentBytes: 1024 * 1024 } });
+  const image = sha(disk.read(0, disk.size));
+  const guestRun = await stack.api.waitForRun((await stack.api.runJob(guestJob.id)).runId, { timeoutMs: 120_000 });
+  expect(guestRun.status).toBe('succeeded');
+  Object.assign(guestBackup, { jobId: guestJob.id, snapshotId: guestRun.snapshotId!, guest: guestJob.guest, image });
 });
 
 afterAll(async () => {
   await stack?.stop();
   await admin?.end();
   await pg?.stop();
-  if (work) rmSync(work, { recursive: true, force: true });
+  await disk?.stop();
+  // Never through the guest disk's FUSE export, should the daemon have left it mounted.
+  if (work) removeWorkDir(work);
 });
 
 test('export, then import into a new database: the same jobs, repositories and snapshots; a second import is refused', async () => {
   const file = join(work, 'catalog.json');
   const exported = await runAdmin(['export', file], adminEnv('backstop'));
   expect(exported.code).toBe(0);
-  expect(exported.stdout).toMatch(/exported catalog schema \d+ to .*jobs 3.*snapshots 2/);
+  expect(exported.stdout).toMatch(/exported catalog schema \d+ to .*jobs 4.*snapshots 3/);
   expect(exported.stdout + exported.stderr).not.toContain(RESTIC_PASSWORD);
 
   const imported = await runAdmin(['import', file], adminEnv('moved'));
@@ -93,7 +114,7 @@ test('export, then import into a new database: the same jobs, repositories and s
   try {
     const moved = new Catalog(movedPool);
     const original = await catalogSummary(stack.catalog);
-    expect(original.snapshots.map((s) => s.id).sort()).toEqual([backups.restic.snapshotId, backups.borg.snapshotId].sort());
+    expect(original.snapshots.map((s) => s.id).sort()).toEqual([backups.restic.snapshotId, backups.borg.snapshotId, guestBackup.snapshotId].sort());
     expect(await catalogSummary(moved)).toEqual(original);
     // Sealed values came across sealed: the same master key opens them.
     const restic = original.repositories.find((r) => r.name === 'restic-home')!;
@@ -103,7 +124,7 @@ test('export, then import into a new database: the same jobs, repositories and s
 
     const again = await runAdmin(['import', file], adminEnv('moved'));
     expect(again.code).toBe(1);
-    expect(again.stderr).toMatch(/the catalog is not empty: .*jobs \(3 rows\).*Import only into a new, empty database/);
+    expect(again.stderr).toMatch(/the catalog is not empty: .*jobs \(4 rows\).*Import only into a new, empty database/);
     expect(await catalogSummary(moved)).toEqual(original);
   } finally {
     await movedPool.end();
@@ -146,12 +167,15 @@ test('after the catalog is lost: repositories registered again, rebuild-catalog 
   expect(rebuilt.code).toBe(0);
   expect(rebuilt.stdout).toContain(`job ${backups.restic.jobId} recreated as "recovered-job-${backups.restic.jobId}" (agent local, repository ${restic.id}, paths ${source})`);
   expect(rebuilt.stdout).toContain(`job ${backups.borg.jobId} recreated as "recovered-job-${backups.borg.jobId}" (agent local, repository ${borg.id}, paths ${source})`);
+  expect(rebuilt.stdout).toContain(`job ${guestBackup.jobId} recreated as "recovered-job-${guestBackup.jobId}" (agent local, repository ${restic.id}, guest scsi0=${disk.node} at ${disk.qmpSocket})`);
   expect(rebuilt.stdout + rebuilt.stderr).not.toContain(RESTIC_PASSWORD);
 
   const jobs = await stack.api.listJobs();
-  expect(jobs.map((j) => ({ id: j.id, agent: j.agent, repositoryId: j.repositoryId, paths: j.paths })).sort((a, b) => a.id - b.id)).toEqual([
-    { id: backups.restic.jobId, agent: 'local', repositoryId: restic.id, paths: [source] },
-    { id: backups.borg.jobId, agent: 'local', repositoryId: borg.id, paths: [source] },
+  expect(jobs.map((j) => ({ id: j.id, agent: j.agent, repositoryId: j.repositoryId, paths: j.paths, kind: j.kind, guest: j.guest ?? null })).sort((a, b) => a.id - b.id)).toEqual([
+    { id: backups.restic.jobId, agent: 'local', repositoryId: restic.id, paths: [source], kind: 'files', guest: null },
+    { id: backups.borg.jobId, agent: 'local', repositoryId: borg.id, paths: [source], kind: 'files', guest: null },
+    // The guest job as it was created: its guest read back from its snapshot's manifest.
+    { id: guestBackup.jobId, agent: 'local', repositoryId: restic.id, paths: [], kind: 'guest', guest: guestBackup.guest },
   ]);
   // Each recreated job drills: its default weekly drill schedule is in the catalog, for the API's start-up reconcile.
   for (const jobId of [backups.restic.jobId, backups.borg.jobId]) {
@@ -161,6 +185,7 @@ test('after the catalog is lost: repositories registered again, rebuild-catalog 
   expect(snapshots.map((s) => ({ id: s.id, jobId: s.jobId, repositoryId: s.repositoryId })).sort((a, b) => a.jobId! - b.jobId!)).toEqual([
     { id: backups.restic.snapshotId, jobId: backups.restic.jobId, repositoryId: restic.id },
     { id: backups.borg.snapshotId, jobId: backups.borg.jobId, repositoryId: borg.id },
+    { id: guestBackup.snapshotId, jobId: guestBackup.jobId, repositoryId: restic.id },
   ]);
 
   // A restore from a recovered snapshot, onto the recovered job's agent.
@@ -170,13 +195,19 @@ test('after the catalog is lost: repositories registered again, rebuild-catalog 
   const target = (run.details as unknown as { target: string }).target;
   expect(hashTree(join(target, source))).toEqual(hashTree(source));
 
+  // The recovered guest job's snapshot restores as a guest disk, byte for byte the disk at its backup.
+  const diskTarget = join(stack.dir, 'data', 'restores', 'vm-100-scsi0.raw');
+  const guestRestore = await stack.api.waitForRun((await stack.api.restoreGuestSnapshot(guestBackup.snapshotId, { disk: 'scsi0', target: diskTarget })).runId, { timeoutMs: 120_000 });
+  expect(guestRestore).toMatchObject({ status: 'succeeded', failureReason: null });
+  expect(sha(readFileSync(diskTarget))).toBe(guestBackup.image);
+
   // Idempotent: the second run finds everything in place.
   const second = await runAdmin(['rebuild-catalog'], adminEnv('backstop'));
   expect(second.code).toBe(0);
   expect(second.stdout).toContain('nothing to add: the catalog already has every snapshot');
-  expect(await stack.api.listJobs()).toHaveLength(2);
-  expect(await stack.api.listSnapshots()).toHaveLength(2);
+  expect(await stack.api.listJobs()).toHaveLength(3);
+  expect(await stack.api.listSnapshots()).toHaveLength(3);
   // New jobs get ids after the recovered ones.
   const next = await stack.api.createJob({ name: 'after-recovery', agent: 'local', repositoryId: restic.id, paths: [source] });
-  expect(next.id).toBe(Math.max(backups.restic.jobId, backups.borg.jobId) + 1);
+  expect(next.id).toBe(Math.max(backups.restic.jobId, backups.borg.jobId, guestBackup.jobId) + 1);
 });

@@ -165,6 +165,7 @@ export function createGuestActivities(deps: GuestActivityDeps): GuestAgentActivi
           parent: input.parent,
           disks: disksOf(input.guest),
           configFiles: input.guest.configFiles ?? [],
+          source: input.guest,
           segmentBytes: input.guest.segmentBytes ?? DEFAULT_GUEST_SEGMENT_BYTES,
           stageRoot: join(jobDir(deps.workRoot, input.jobId), 'stage'),
           workDir: runDir(deps.workRoot, input.jobId, input.runId),

@@ -9,6 +9,7 @@ import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, wr
 import { basename, join } from 'node:path';
 import type { BackupEngine, EngineSnapshot, RepositoryAccess, RunControl } from '../../../contract/engine';
 import type { BackupStats } from '../../../contract/model';
+import type { GuestSource } from '../../../contract/guest';
 import { freezeView, releaseView, type FrozenDisk, type GuestDisk } from './guest-view';
 import { fromMtimeRuns, toMtimeRuns, type GuestManifest, type ManifestConfigFile, type ManifestDisk } from './guest-manifest';
 import { readNbdMap } from './nbd-info';
@@ -32,6 +33,8 @@ export interface GuestBackupInput {
   disks: GuestDisk[];
   /** The guest's configuration files on this host (a Proxmox VE `qemu-server/<vmid>.conf`, a libvirt XML). */
   configFiles: string[];
+  /** The job's guest, recorded in the manifest (catalog recovery recreates the job from it). */
+  source?: GuestSource;
   segmentBytes: number;
   /** The job's stage directory: the same path every run (the engine matches segments by path). */
   stageRoot: string;
@@ -198,7 +201,7 @@ export async function backupGuest(input: GuestBackupInput): Promise<GuestBackupR
       const before = input.parent?.manifest.config ?? [];
       const incremental = reads.some((r) => r.parentMtimes);
       if (incremental) expectedUnmodified += config.filter((c) => before.some((b) => b.path === c.path && b.size === c.size && b.mtime === c.mtime)).length;
-      const manifest: GuestManifest = { version: 1, jobId: input.jobId, runId: input.runId, frozenAt: new Date(now()).toISOString(), stageRoot: input.stageRoot, disks, config };
+      const manifest: GuestManifest = { version: 1, jobId: input.jobId, runId: input.runId, frozenAt: new Date(now()).toISOString(), stageRoot: input.stageRoot, disks, config, ...(input.source ? { source: input.source } : {}) };
       writeFileSync(join(input.stageRoot, 'manifest.json'), JSON.stringify(manifest));
       phase('stage');
 
