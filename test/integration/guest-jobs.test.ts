@@ -72,7 +72,8 @@ const bitmaps = async () => (await qemuState()).bitmaps.map((b) => b.name).sort(
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'backstop-guest-jobs-'));
-  disk = await startGuestDisk(work, SIZE);
+  // Throttled reads (unlimited until a test slows them) to kill the agent in the middle of reading.
+  disk = await startGuestDisk(work, SIZE, { throttle: true });
   writeFileSync(join(work, '100.conf'), 'memory: 2048\nscsi0: local:100/vm-100-disk-0.qcow2,size=32M\n');
   restores = join(work, 'restores');
   mkdirSync(restores);
@@ -336,6 +337,32 @@ describe('a guest job through the API', () => {
     expect(scheduled.workflowId).toMatch(new RegExp(`^backup/${jobId}/scheduled-`));
     expect(scheduled).toMatchObject({ status: 'succeeded' });
     expect(detailsOf(await stack.api.getRun(scheduled.id)).disks[0]).toMatchObject({ mode: 'reuse', bytesRead: 64 * 1024 });
+  });
+
+  it('an agent killed -9 in the middle of reading the disk: the retry rereads the same extents of the same frozen instant; the bitmap is committed only after the record', async () => {
+    // Four whole segments written, read as four 1 MiB reads slowed to 128 KiB/s (8 s each): the agent dies between them.
+    for (const at of [2, 9, 17, 28]) disk.write(at * MiB, randomBytes(MiB));
+    const frozen = disk.read(0, SIZE);
+    const [base] = await bitmaps();
+    await disk.throttleReads(128 * 1024);
+    const { runId } = await stack.api.runJob(jobId);
+    const partway = await waitFor('the agent partway through reading the disk', async () => {
+      const p = (await stack.api.getRun(runId)).progress;
+      return p && p.bytesDone > 0 && p.bytesDone < p.bytesTotal ? p : null;
+    }, 60_000, 100);
+    expect(partway.bytesTotal).toBe(4 * MiB);
+    await stack.kill9('agent');
+    // The guest goes on writing; the bitmap counting from the last snapshot is still there, uncommitted over.
+    disk.write(3 * MiB, randomBytes(64 * 1024));
+    await disk.throttleReads(0);
+    expect(await bitmaps()).toContain(base);
+    await stack.start('agent');
+    const run = await stack.api.waitForRun(runId, { timeoutMs: 180_000 });
+    expect(run).toMatchObject({ status: 'succeeded', warnings: [] });
+    expect(detailsOf(run).disks).toEqual([{ name: 'scsi0', size: SIZE, mode: 'reuse', reason: null, bytesRead: 4 * MiB }]);
+    expect((await snapshotsTagged(repoUrl, PASSWORD, runTag(run.workflowId))).map((s) => s.id)).toEqual([run.snapshotId]);
+    expect(await bitmaps()).toEqual([`backstop-${jobId}-${run.id}`]);
+    expect(await restoredImage(run.snapshotId!, 'after-read-kill.raw')).toBe(sha(frozen));
   });
 
   it('drills like any job: the check, and a sample of segment files restored and compared with the snapshot', async () => {

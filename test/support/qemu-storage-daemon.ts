@@ -9,6 +9,7 @@ import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { killChild, stopChild } from './child-process';
 import { waitFor } from './wait';
+import { QmpClient } from '../../activities/agent/guest/qmp-client';
 
 export interface GuestDisk {
   dir: string;
@@ -27,10 +28,19 @@ export interface GuestDisk {
   kill(): Promise<void>;
   /** Starts the daemon again on the same image. */
   start(): Promise<void>;
+  /**
+   * Limits reads of the image to `bytesPerSecond` (0: no limit) through the throttle filter
+   * under `disk0` (started with `throttle: true`): a backup's reads then take long enough to
+   * act in the middle of them. Speaks QMP: only while no one else holds the monitor.
+   */
+  throttleReads(bytesPerSecond: number): Promise<void>;
 }
 
-/** `from`: a raw image whose content the disk starts with (converted to qcow2). */
-export async function startGuestDisk(dir: string, size: number, opts: { from?: string } = {}): Promise<GuestDisk> {
+/**
+ * `from`: a raw image whose content the disk starts with (converted to qcow2). `throttle`: a
+ * throttle filter (unlimited until throttleReads) between the qcow2 node and its file.
+ */
+export async function startGuestDisk(dir: string, size: number, opts: { from?: string; throttle?: boolean } = {}): Promise<GuestDisk> {
   const image = join(dir, 'disk.qcow2');
   const qmpSocket = join(dir, 'qmp.sock');
   const guestFile = join(dir, 'guest-disk');
@@ -73,13 +83,24 @@ export async function startGuestDisk(dir: string, size: number, opts: { from?: s
       // The FUSE mount of a killed daemon stays behind, dead: unmount it.
       spawnSync('fusermount3', ['-u', '-z', guestFile]);
     },
+    async throttleReads(bytesPerSecond) {
+      if (!opts.throttle) throw new Error('the disk was started without a throttle filter');
+      const qmp = await QmpClient.connect(qmpSocket);
+      try {
+        await qmp.execute('qom-set', { path: 'tg0', property: 'limits', value: { 'bps-read': bytesPerSecond } });
+      } finally {
+        qmp.close();
+      }
+    },
     async start() {
       const log = createWriteStream(join(dir, 'qsd.log'), { flags: 'a' });
+      const layers = opts.throttle
+        ? ['--object', 'throttle-group,id=tg0', '--blockdev', `driver=file,filename=${image},node-name=file0`, '--blockdev', 'driver=throttle,throttle-group=tg0,file=file0,node-name=thr0', '--blockdev', 'driver=qcow2,file=thr0,node-name=disk0']
+        : ['--blockdev', `driver=file,filename=${image},node-name=file0`, '--blockdev', 'driver=qcow2,file=file0,node-name=disk0'];
       disk.proc = spawn(
         'qemu-storage-daemon',
         [
-          '--blockdev', `driver=file,filename=${image},node-name=file0`,
-          '--blockdev', 'driver=qcow2,file=file0,node-name=disk0',
+          ...layers,
           '--export', `type=fuse,id=guest,node-name=disk0,mountpoint=${guestFile},writable=on`,
           '--chardev', `socket,path=${qmpSocket},server=on,wait=off,id=qmp0`,
           '--monitor', 'chardev=qmp0',
