@@ -61,9 +61,9 @@ export const createJob = handler('createJob', async (ctx, { body: b }) => {
       throw e instanceof NotFoundError ? new InputError(`unknown repository ${b.repositoryId}`) : e;
     });
     checkJobForEngine(repository.engine, { mode, retention });
-    // A guest disk comes back through \`restic dump --archive tar\` (guest-restore.ts): restic only, for now.
-    if (kind === JobKind.guest && repository.engine !== 'restic') {
-      throw new InputError(`repositoryId: guest jobs store to restic repositories only; repository ${repository.id} is ${repository.engine}`, { errors: [{ path: '/repositoryId', message: 'guest jobs store to restic repositories only' }] });
+    // A guest disk comes back as a tar stream of its segments (`restic dump --archive tar`, `borg export-tar`): proxmox-backup-client has none.
+    if (kind === JobKind.guest && repository.engine === 'pbs') {
+      throw new InputError(`repositoryId: guest jobs store to restic or borg repositories; repository ${repository.id} is ${repository.engine}`, { errors: [{ path: '/repositoryId', message: 'guest jobs store to restic or borg repositories' }] });
     }
     checkAgentHasEngine(repository.engine, mode, agent);
     const jobId = await tx.jobs.insert({

@@ -121,6 +121,17 @@ interface StageState {
 }
 
 const stageStateFile = (stageRoot: string) => `${stageRoot}.state.json`;
+/** The latest segment mtime any attempt of the job used on this agent (kept beside the stage, which a failed attempt removes). */
+const mtimeFloorFile = (stageRoot: string) => `${stageRoot}.mtime-floor`;
+
+function readMtimeFloor(stageRoot: string): number {
+  try {
+    const n = Number(readFileSync(mtimeFloorFile(stageRoot), 'utf8').trim());
+    return Number.isSafeInteger(n) && n > 0 ? n : 0;
+  } catch {
+    return 0;
+  }
+}
 
 /**
  * The stage's state, taken: the file goes at once, so an attempt killed halfway leaves no
@@ -166,7 +177,8 @@ export async function backupGuest(input: GuestBackupInput): Promise<GuestBackupR
       input.onReadPlan?.(reads.reduce((n, r) => n + totalLength(r.extents), 0));
       phase('map');
       const allParentMtimes = reads.flatMap((r) => r.parentMtimes ?? []);
-      const runMtime = runMtimeAfter(now(), allParentMtimes.length > 0 ? allParentMtimes : null);
+      const runMtime = runMtimeAfter(now(), allParentMtimes.length > 0 ? allParentMtimes : null, readMtimeFloor(input.stageRoot));
+      writeFileSync(mtimeFloorFile(input.stageRoot), String(runMtime));
       mkdirSync(input.stageRoot, { recursive: true, mode: 0o700 });
       const disks: ManifestDisk[] = [];
       let expectedUnmodified = 0;

@@ -69,6 +69,9 @@ it('refuses a parent with another number of segments', async () => {
 it('gives new segments an mtime later than any of the parent', () => {
   expect(runMtimeAfter(10_500, null)).toBe(10);
   expect(runMtimeAfter(10_500, [3, 10, 4])).toBe(11);
+  // An earlier attempt on this agent used a later one (the clock set back): after it, never the same.
+  expect(runMtimeAfter(10_500, [3, 10, 4], 50)).toBe(51);
+  expect(runMtimeAfter(99_000, [3], 50)).toBe(99);
 });
 
 it('reuses the stage the last backup left: only touched segments are rewritten, then scrubbed back to holes with the new mtime', async () => {

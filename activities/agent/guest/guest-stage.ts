@@ -45,11 +45,17 @@ export interface StagedDisk {
   touched: number[];
 }
 
-/** The mtime for a new backup's segments: now, or one second after the parent's latest. */
-export function runMtimeAfter(nowMs: number, parentMtimes: readonly number[] | null): number {
+/**
+ * The mtime for a new backup's segments: now, or one second after the parent's latest, or
+ * after `floor` — the latest any earlier attempt on this agent used — whichever is later. An
+ * engine's files cache (borg's) remembers every (path, size, mtime) it read, also from
+ * attempts whose snapshots were forgotten: a segment written now must never look like one of
+ * those, even with the clock set back.
+ */
+export function runMtimeAfter(nowMs: number, parentMtimes: readonly number[] | null, floor = 0): number {
   const now = Math.floor(nowMs / 1000);
   const latest = parentMtimes?.reduce((a, b) => Math.max(a, b), 0) ?? 0;
-  return Math.max(now, latest + 1);
+  return Math.max(now, latest + 1, floor + 1);
 }
 
 function sparseFile(path: string, length: number): void {

@@ -116,9 +116,11 @@ export function createArgs(url: string, req: BackupRequest): string[] {
   // Without the inode in the files cache, a FUSE source with unstable inode numbers still
   // counts unchanged files as unchanged.
   // A guest disk's segments: borg has no parent to name — its files cache (local to this
-  // machine) is what carries unchanged segments over, and the caller checks that it did.
-  if (req.segments?.readAll) args.push('--files-cache', 'disabled');
-  else if (req.ignoreInode || req.segments) args.push('--files-cache', 'mtime,size');
+  // machine) is what carries unchanged segments over, and the caller checks that it did. A
+  // full read keeps the cache on too (disabled, it would not be written, and the next
+  // incremental would find nothing to carry over): its segments all carry a new mtime, one no
+  // earlier attempt on this agent used (guest-backup.ts), so no cached entry can match them.
+  if (req.ignoreInode || req.segments) args.push('--files-cache', 'mtime,size');
   for (const exclude of req.excludes) args.push('--exclude', borgExclude(exclude));
   // `--` keeps a path that starts with '-' from being read as a flag.
   args.push(target, '--', ...req.paths);
