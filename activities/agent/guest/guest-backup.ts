@@ -10,14 +10,14 @@ import { basename, join } from 'node:path';
 import type { BackupEngine, EngineSnapshot, RepositoryAccess, RunControl } from '../../../contract/engine';
 import type { BackupStats } from '../../../contract/model';
 import { freezeView, releaseView, type FrozenDisk, type GuestDisk } from './guest-view';
-import { fromMtimeRuns, toMtimeRuns, type GuestManifest, type ManifestConfigFile, type ManifestDisk } from './guest-manifest';
+import { fromMtimeRuns, toMtimeRuns, type GuestManifest, type ManifestConfigFile, type ManifestDisk } from '../../shared/guest/guest-manifest';
 import { readNbdMap } from './nbd-info';
 import { dataExtents, dirtyExtents } from './nbd-map';
 import { NbdReader } from './nbd-client';
 import { runMtimeAfter, scrubStaged, stageDisk } from './guest-stage';
 import type { Qmp } from './qmp-client';
 import type { BitmapMode } from './bitmap-plan';
-import { totalLength, type Extent } from './extents';
+import { totalLength, type Extent } from '../../shared/guest/extents';
 
 export interface GuestParent {
   runId: string;
