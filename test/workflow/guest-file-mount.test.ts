@@ -10,6 +10,8 @@ import { Client, WorkflowFailedError, type WorkflowHandle } from '@temporalio/cl
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleOption } from '@temporalio/worker';
 import { fakes } from './support/fakes';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { recordHistory } from '../support/history';
 import { quietRuntime } from './support/time-skipping';
 import { workflowBundle } from './support/bundles';
 import { waitFor } from '../support/wait';
@@ -55,7 +57,8 @@ async function lockHolders(repositoryId: number): Promise<string[]> {
   return state.holders.map((h) => `${h.holderId} ${h.mode}`);
 }
 
-async function scenario(b: Behaviour, whileUp: (handle: WorkflowHandle<typeof guestFileMountWorkflow>) => Promise<void>): Promise<{ calls: string[]; result?: GuestFileMountStatus; error?: unknown }> {
+/** `recordAs`: with RECORD_HISTORIES=1 its history is kept for the replay test (test/workflow/replay.test.ts). */
+async function scenario(b: Behaviour, whileUp: (handle: WorkflowHandle<typeof guestFileMountWorkflow>) => Promise<void>, recordAs?: string): Promise<{ calls: string[]; result?: GuestFileMountStatus; error?: unknown }> {
   const calls: string[] = [];
   const mountId = `g${++n}`;
   const workflowId = `guest-file-mount/${snapshotId}/scsi${n}`;
@@ -106,6 +109,7 @@ async function scenario(b: Behaviour, whileUp: (handle: WorkflowHandle<typeof gu
       error = err;
       return undefined;
     });
+    if (recordAs) recordHistory(recordAs, historyToJSON(await handle.fetchHistory()));
   });
   return { calls, result, error };
 }
@@ -132,7 +136,7 @@ test('a scratch image swept by a restarted worker: restored again under the lock
     const up = await mountedStatus(handle);
     expect(up.attempts).toBe(2);
     await handle.executeUpdate(unmountGuestFileMountUpdate, { args: [{ waitMs: 60_000 }] });
-  });
+  }, 'guest-file-mount-restored-again');
   expect(result?.endReason).toBe('unmounted');
   const holder = `holders=guest-file-mount/${snapshotId}/scsi2 shared`;
   expect(calls).toEqual([`restore scsi2 ${holder}`, 'hold g2 attempt 1', `restore scsi2 ${holder}`, 'hold g2 attempt 1', 'hold cancelled', 'release g2']);
@@ -140,7 +144,7 @@ test('a scratch image swept by a restarted worker: restored again under the lock
 
 test('a disk with nothing to mount: the mount ends as failed with the reason, and the release still runs', async () => {
   const reason = 'no filesystem found on disk scsi3: neither a filesystem nor a partition table';
-  const { calls, result } = await scenario({ noFilesystem: reason }, async () => undefined);
+  const { calls, result } = await scenario({ noFilesystem: reason }, async () => undefined, 'guest-file-mount-no-filesystem');
   expect(result).toMatchObject({ state: 'ended', endReason: 'failed', failureReason: reason, filesystems: [] });
   expect(calls).toEqual([`restore scsi3 holders=guest-file-mount/${snapshotId}/scsi3 shared`, 'hold g3 attempt 1', 'release g3']);
 });
