@@ -15,6 +15,7 @@ import { startPostgres, type Postgres } from '../support/postgres';
 import { startStack, type Stack } from '../support/stack';
 import { startGuestDisk, type GuestDisk } from '../support/qemu-storage-daemon';
 import { problemOf } from '../support/problem';
+import { activityRecords } from '../support/history';
 import { waitFor } from '../support/wait';
 import { removeWorkDir } from '../support/work-dir';
 import type { components } from '../../contract/generated/api-schema';
@@ -130,6 +131,17 @@ async function mounted(snapshotId: string, after = 0): Promise<GuestDiskMount> {
   }, 180_000);
 }
 
+/** Waits (GET, which never asks for an unmount) until the mount has ended on its own; the 404's detail says how. */
+function endedDetail(snapshotId: string): Promise<string> {
+  return waitFor('the mount to end', async () =>
+    stack.api.guestDiskMount(snapshotId, 'scsi0', 30).then(
+      () => null,
+      // 404 once it is down: while it is being taken down (`unmounting`), then with how it ended.
+      (e: { status?: number; message?: string }) => (e.status !== 404 ? Promise.reject(e as Error) : e.message?.includes('its last mount ended') ? e.message : null),
+    ),
+  180_000);
+}
+
 /** After an unmount: no mount under the mount's directory, no loop device, no scratch image. */
 function expectAllGone(m: GuestDiskMount): void {
   for (const fs of m.filesystems) {
@@ -184,19 +196,34 @@ test('an MBR-partitioned disk: its partition is found and mounted at its offset'
 test('a disk of random bytes: the mount fails with "no filesystem found" and leaves nothing behind', async () => {
   const id = snapshots.random;
   await stack.api.mountGuestDisk(id, 'scsi0');
-  const detail = await waitFor('the mount to fail', async () => {
-    const r = await stack.api.guestDiskMount(id, 'scsi0', 30).then(
-      (m) => (m.state === 'ended' ? m.failureReason : null),
-      // 404 once it is down: while it is being taken down (`unmounting`), then with how it ended.
-      (e: { status?: number; message?: string }) => (e.status !== 404 ? Promise.reject(e as Error) : e.message?.includes('its last mount ended') ? e.message : null),
-    );
-    return r;
-  }, 180_000);
+  const detail = await endedDetail(id);
   expect(detail).toMatch(/no filesystem found on disk scsi0: neither a filesystem nor a partition table/);
   const last = await stack.api.unmountGuestDisk(id, 'scsi0');
   expect(last).toMatchObject({ state: 'ended', endReason: 'failed', failureReason: expect.stringContaining('no filesystem found on disk scsi0') });
   expect(scratchLoops()).toEqual([]);
   expect(readdirSync(scratchDir())).toEqual([]);
+});
+
+test('a scratch directory that fills up: the mount fails at once (one attempt) saying so, and the partial image is gone', async () => {
+  const id = snapshots.whole;
+  // 256 KiB of room where the 16 MiB disk's data (some MiB: the files and ext4's tables) goes.
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', scratchDir()]);
+  try {
+    await stack.api.mountGuestDisk(id, 'scsi0');
+    await endedDetail(id);
+    // DELETE of an ended mount shows it as it ended.
+    const last = await stack.api.unmountGuestDisk(id, 'scsi0');
+    expect(last).toMatchObject({ endReason: 'failed', attempts: 1 });
+    expect(last.failureReason).toMatch(/no room for disk scsi0 .* in the server worker's scratch directory .*ENOSPC/);
+    // At once: one attempt of the restore, not the retry policy's five; nothing was mounted.
+    const steps = await activityRecords(stack.temporal, last.workflowId);
+    expect(steps.filter((a) => a.activityType === 'restoreGuestScratchImage')).toEqual([expect.objectContaining({ attempt: 1, timedOut: null })]);
+    expect(steps.map((a) => a.activityType)).not.toContain('holdGuestFileMount');
+    expect(readdirSync(scratchDir())).toEqual([]);
+    expect(scratchLoops()).toEqual([]);
+  } finally {
+    execFileSync('umount', [scratchDir()]);
+  }
 });
 
 test('a disk the guest does not have is 404, a files job snapshot 400, each saying why', async () => {
