@@ -23,7 +23,8 @@ export function guestMountBody(workflowId: string, s: GuestFileMountStatus) {
  */
 async function guestDisk(ctx: ApiContext, idOrPrefix: string, disk: string) {
   const snapshot = await findSnapshot(ctx, idOrPrefix);
-  const job = snapshot.jobId !== null ? await ctx.catalog.jobs.get(snapshot.jobId).catch(() => null) : null;
+  // A deleted job's snapshots stay restorable, and so mountable.
+  const job = snapshot.jobId !== null ? await ctx.catalog.jobs.getIncludingDeleted(snapshot.jobId) : null;
   if (!job || job.kind !== 'guest' || !job.guest) throw new InputError(`snapshot ${snapshot.id.slice(0, 8)} is not a guest job's backup: mount it with POST /v1/snapshots/${snapshot.id}/mount`);
   // A guest snapshot holds one path, the agent's stage: its manifest.json is at its root.
   if (snapshot.paths.length !== 1) throw new InputError(`snapshot ${snapshot.id.slice(0, 8)} has ${snapshot.paths.length} paths, not a guest backup's one stage directory`);

@@ -34,6 +34,7 @@ const disks: GuestDisk[] = [];
 /** Snapshot id of each guest's backup: a whole-disk ext4, an MBR disk with one ext4 partition, random bytes. */
 const snapshots: Record<'whole' | 'mbr' | 'random', string> = { whole: '', mbr: '', random: '' };
 let filesSnapshot: string;
+const jobIds: Record<string, number> = {};
 
 const data = randomBytes(300_000);
 const partData = randomBytes(200_000);
@@ -87,6 +88,7 @@ beforeAll(async () => {
     const run = await stack.api.waitForRun((await stack.api.runJob(job.id)).runId, { timeoutMs: 120_000 });
     expect(run.status).toBe('succeeded');
     snapshots[name] = run.snapshotId!;
+    jobIds[name] = job.id;
   }
   const filesJob = await stack.api.createJob({ name: 'files', agent: 'local', repositoryId, paths: [src] });
   const filesRun = await stack.api.waitForRun((await stack.api.runJob(filesJob.id)).runId, { timeoutMs: 120_000 });
@@ -182,8 +184,9 @@ test('a whole-disk ext4: mounted read-only, its files read back byte for byte, a
   expect(gone.message).toContain('its last mount ended (unmounted)');
 });
 
-test('an MBR-partitioned disk: its partition is found and mounted at its offset', async () => {
+test("an MBR-partitioned disk (of a deleted job: its snapshots stay mountable): its partition is found and mounted at its offset", async () => {
   const id = snapshots.mbr;
+  await stack.api.deleteJob(jobIds.mbr!);
   await stack.api.mountGuestDisk(id, 'scsi0');
   const up = await mounted(id);
   expect(up.filesystems).toEqual([{ name: 'p1', partition: 1, fsType: 'ext4', path: join(stack.dir, 'data', 'server', 'guest-mounts', up.mountId, 'p1'), offset: MiB, size: 15 * MiB }]);
