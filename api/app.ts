@@ -14,6 +14,7 @@ import * as restore from './routes/restore';
 import * as guestRestore from './routes/guest-restore';
 import * as browse from './routes/browse';
 import * as snapshotMount from './routes/snapshot-mount';
+import * as guestFileMount from './routes/guest-file-mount';
 import * as retention from './routes/retention';
 import * as check from './routes/check';
 import * as drills from './routes/drills';
@@ -73,6 +74,9 @@ export const HANDLERS: Handlers = {
   mountSnapshot: snapshotMount.mountSnapshot,
   getSnapshotMount: snapshotMount.getSnapshotMount,
   unmountSnapshot: snapshotMount.unmountSnapshot,
+  mountGuestDisk: guestFileMount.mountGuestDisk,
+  getGuestDiskMount: guestFileMount.getGuestDiskMount,
+  unmountGuestDisk: guestFileMount.unmountGuestDisk,
   setJobSchedule: schedules.setJobSchedule,
   deleteJobSchedule: schedules.deleteJobSchedule,
   pauseJobSchedule: schedules.pauseJobSchedule,

@@ -191,3 +191,41 @@ test('the token and URL come from the flags before the environment', async () =>
   const r = await runCli(['--api-url', 'http://other:1', '--token', 'flag-token', 'jobs', 'list'], { 'GET /v1/jobs': { items: [] } });
   expect(r.calls[0]!.headers.authorization).toBe('Bearer flag-token');
 });
+
+describe('guest disk mounts', () => {
+  const SNAP = 'cd'.repeat(32);
+  const base = { mountId: 'm-1', snapshotId: SNAP, disk: 'scsi0', workflowId: `guest-file-mount/${SNAP}/scsi0`, expiresAt: '2026-12-03T12:30:00Z', startedAt: '2026-12-03T12:00:00Z', attempts: 1, endReason: null, failureReason: null };
+  const starting = { ...base, state: 'starting', filesystems: [] };
+  const up = { ...base, state: 'mounted', filesystems: [{ name: 'p1', partition: 1, fsType: 'ext4', path: '/var/lib/backstop/server/guest-mounts/m-1/p1', offset: 1048576, size: 15728640 }] };
+
+  it('guest-mount --disk --ttl --wait: POSTs the TTL in seconds, then GETs until mounted, and prints each filesystem', async () => {
+    const r = await runCli(['snapshots', 'guest-mount', 'cdcd', '--disk', 'scsi0', '--ttl', '45m', '--wait'], {
+      'POST /v1/snapshots/cdcd/guest-disks/scsi0/mount': [202, starting],
+      'GET /v1/snapshots/cdcd/guest-disks/scsi0/mount?waitSeconds=60': up,
+    });
+    expect(r.code).toBe(0);
+    expect(r.calls.map((c) => `${c.method} ${c.path}`)).toEqual(['POST /v1/snapshots/cdcd/guest-disks/scsi0/mount', 'GET /v1/snapshots/cdcd/guest-disks/scsi0/mount?waitSeconds=60']);
+    expect(r.calls[0]!.body).toEqual({ ttlSeconds: 2700 });
+    expect(r.stdout).toBe(`snapshot cdcdcdcd disk scsi0: mounted expires 2026-12-03T12:30:00Z\n  p1 ext4 /var/lib/backstop/server/guest-mounts/m-1/p1\n`);
+  });
+
+  it('guest-mount without --disk is a usage error; nothing is sent', async () => {
+    const r = await runCli(['snapshots', 'guest-mount', 'cdcd']);
+    expect(r.code).toBe(2);
+    expect(r.calls).toEqual([]);
+  });
+
+  it('guest-mount-status of a mount that failed exits 1 with the reason; guest-unmount DELETEs', async () => {
+    const failed = { ...base, state: 'ended', filesystems: [], endReason: 'failed', failureReason: 'no filesystem found on disk scsi0: neither a filesystem nor a partition table' };
+    const s = await runCli(['snapshots', 'guest-mount-status', 'cdcd', '--disk', 'scsi0'], { 'GET /v1/snapshots/cdcd/guest-disks/scsi0/mount?waitSeconds=0': failed });
+    expect(s.code).toBe(1);
+    expect(s.stdout).toContain('ended (failed: no filesystem found on disk scsi0');
+    const u = await runCli(['snapshots', 'guest-unmount', 'cdcd', '--disk', 'scsi0'], { 'DELETE /v1/snapshots/cdcd/guest-disks/scsi0/mount?waitSeconds=60': { ...base, state: 'ended', filesystems: [], endReason: 'unmounted' } });
+    expect(u.code).toBe(0);
+    expect(u.calls[0]).toMatchObject({ method: 'DELETE' });
+    expect(u.stdout).toBe('snapshot cdcdcdcd disk scsi0: ended (unmounted)\n');
+    // --json gives the API's answer as it is.
+    const j = await runCli(['snapshots', 'guest-mount-status', 'cdcd', '--disk', 'scsi0', '--json'], { 'GET /v1/snapshots/cdcd/guest-disks/scsi0/mount?waitSeconds=0': up });
+    expect(JSON.parse(j.stdout)).toEqual(up);
+  });
+});

@@ -82,7 +82,7 @@ export interface BackupRequest {
    */
   ignoreInode?: boolean;
   /**
-   * A guest disk's segments (activities/agent/guest/segments.ts): the parent snapshot named
+   * A guest disk's segments (activities/shared/guest/segments.ts): the parent snapshot named
    * outright, a file unchanged when its size and mtime are the parent's (restic
    * --ignore-inode --ignore-ctime: staged afresh each run, its inode and ctime are new), or,
    * with `readAll`, every file read whatever the parent holds (a full read, restic --force).

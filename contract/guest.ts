@@ -16,7 +16,7 @@ export const JobKind = {
 } as const;
 export type JobKind = (typeof JobKind)[keyof typeof JobKind];
 
-/** Segment size of a job that names none: 4 MiB (activities/agent/guest/segments.ts DEFAULT_SEGMENT_BYTES). */
+/** Segment size of a job that names none: 4 MiB (activities/shared/guest/segments.ts DEFAULT_SEGMENT_BYTES). */
 export const DEFAULT_GUEST_SEGMENT_BYTES = 4 * 1024 * 1024;
 
 const fieldError = (path: string, message: string) => new InputError(`${path.replace(/^\//, '').replace(/\//g, '.')}: ${message}`, { errors: [{ path, message }] });
@@ -86,7 +86,7 @@ export function checkGuestSource(g: GuestSource): void {
   });
 }
 
-// --- the manifest a guest snapshot carries (activities/agent/guest/guest-manifest.ts) --------
+// --- the manifest a guest snapshot carries (activities/shared/guest/guest-manifest.ts) --------
 
 /**
  * How a disk's dirty bitmap served a backup: `new` (first backup of the disk, a full read

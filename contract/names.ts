@@ -157,3 +157,8 @@ export function dbRestoreWorkflowId(agentName: string, at: Date): string {
 export function snapshotMountWorkflowId(snapshotId: string): string {
   return `snapshot-mount/${snapshotId}`;
 }
+
+/** `guest-file-mount/<snapshot id>/<disk>`: at most one mount of a guest snapshot's disk runs at a time. */
+export function guestFileMountWorkflowId(snapshotId: string, disk: string): string {
+  return `guest-file-mount/${snapshotId}/${disk}`;
+}

@@ -10,6 +10,7 @@ import type { RunStep } from './run-log';
 import type { RepositoryLockInput } from './repository-lock';
 import type { S3SyncOutcome, S3SyncVerification } from './sync-activities';
 import type { SnapshotMountInput, SnapshotMountStatus } from './snapshot-mount';
+import type { GuestFileMountInput, GuestFileMountStatus } from './guest-file-mount';
 import type { NotificationDeliveryInput, NotificationDeliveryResult, NotificationWatchInput } from './notification-activities';
 import type { DrillEvidence } from './drill';
 import type { GuestSource } from './guest';
@@ -270,6 +271,8 @@ export const Workflows = {
   pluginTest: ref<PluginTestWorkflowInput, PluginTestWorkflowResult>()('pluginTestWorkflow'),
   repositoryLock: ref<RepositoryLockInput, void>()('repositoryLockWorkflow'),
   snapshotMount: ref<SnapshotMountInput, SnapshotMountStatus>()('snapshotMountWorkflow'),
+  /** One guest snapshot's disk, its filesystems mounted read-only on the server worker (issue 19). */
+  guestFileMount: ref<GuestFileMountInput, GuestFileMountStatus>()('guestFileMountWorkflow'),
   check: ref<CheckWorkflowInput, CheckWorkflowResult>()('checkWorkflow'),
   drill: ref<DrillWorkflowInput, DrillWorkflowResult>()('drillWorkflow'),
   notificationDelivery: ref<NotificationDeliveryInput, NotificationDeliveryResult>()('notificationDeliveryWorkflow'),

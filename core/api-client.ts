@@ -154,6 +154,10 @@ export class ApiClient {
   /** Counts as use of the mount; waits up to `waitSeconds` for a starting mount to be up. */
   snapshotMount = (id: string, waitSeconds = 0) => this.request<Schemas['SnapshotMount']>('GET', `/v1/snapshots/${id}/mount?waitSeconds=${waitSeconds}`);
   unmountSnapshot = (id: string, waitSeconds = 60) => this.request<Schemas['SnapshotMount']>('DELETE', `/v1/snapshots/${id}/mount?waitSeconds=${waitSeconds}`);
+  mountGuestDisk = (id: string, disk: string, r: Schemas['SnapshotMountRequest'] = {}) => this.request<Schemas['GuestDiskMount']>('POST', `/v1/snapshots/${id}/guest-disks/${encodeURIComponent(disk)}/mount`, r);
+  /** Counts as use; `waitSeconds` waits (bounded) for a starting mount to be up. */
+  guestDiskMount = (id: string, disk: string, waitSeconds = 0) => this.request<Schemas['GuestDiskMount']>('GET', `/v1/snapshots/${id}/guest-disks/${encodeURIComponent(disk)}/mount?waitSeconds=${waitSeconds}`);
+  unmountGuestDisk = (id: string, disk: string, waitSeconds = 60) => this.request<Schemas['GuestDiskMount']>('DELETE', `/v1/snapshots/${id}/guest-disks/${encodeURIComponent(disk)}/mount?waitSeconds=${waitSeconds}`);
   snapshotTree = (id: string, opts: { path?: string; limit?: number; cursor?: string } = {}) => {
     const q = new URLSearchParams(Object.entries(opts).filter(([, v]) => v !== undefined).map(([k, v]): [string, string] => [k, String(v)]));
     return this.request<Schemas['SnapshotTree']>('GET', `/v1/snapshots/${id}/tree${q.size ? `?${q}` : ''}`);

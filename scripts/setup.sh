@@ -109,6 +109,11 @@ command -v promtool >/dev/null || lean+=(prometheus)
 command -v qemu-img >/dev/null || lean+=(qemu-utils)
 command -v qemu-storage-daemon >/dev/null || lean+=(qemu-system-common)
 command -v nbdinfo >/dev/null || lean+=(libnbd-bin)
+# Guest file mounts on the server worker: sfdisk (fdisk) reads a disk's MBR/GPT table; blkid,
+# losetup and mount (util-linux, mount) and mkfs.ext4 (e2fsprogs, the tests' disks) are in a
+# base Debian system.
+command -v sfdisk >/dev/null || lean+=(fdisk)
+command -v mkfs.ext4 >/dev/null || lean+=(e2fsprogs)
 # The CLI's terminal test runs `backstop jobs run --wait` in a real terminal: tmux; and its
 # completion script in the shells it is for: bash (always there) and zsh.
 command -v tmux >/dev/null || lean+=(tmux)

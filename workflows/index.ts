@@ -11,17 +11,18 @@ import { s3SyncWorkflow } from './s3-sync';
 import { pluginTestWorkflow } from './plugin-test';
 import { dbRestoreWorkflow } from './db-restore';
 import { snapshotMountWorkflow } from './snapshot-mount';
+import { guestFileMountWorkflow } from './guest-file-mount';
 import { checkWorkflow } from './check';
 import { drillWorkflow } from './drill';
 import { notificationDeliveryWorkflow } from './notification-delivery';
 import { notificationWatchWorkflow } from './notification-watch';
 
-export { backupWorkflow, guestBackupWorkflow, guestRestoreWorkflow, guestJobCleanupWorkflow, restoreWorkflow, pruneWorkflow, repositoryLockWorkflow, s3SyncWorkflow, pluginTestWorkflow, dbRestoreWorkflow, snapshotMountWorkflow, checkWorkflow, drillWorkflow, notificationDeliveryWorkflow, notificationWatchWorkflow };
+export { backupWorkflow, guestBackupWorkflow, guestRestoreWorkflow, guestJobCleanupWorkflow, restoreWorkflow, pruneWorkflow, repositoryLockWorkflow, s3SyncWorkflow, pluginTestWorkflow, dbRestoreWorkflow, snapshotMountWorkflow, guestFileMountWorkflow, checkWorkflow, drillWorkflow, notificationDeliveryWorkflow, notificationWatchWorkflow };
 
 /**
  * Each reference in contract/workflows.ts names a workflow registered here, with its
  * signature: a renamed workflow, a missing one or a changed input fails the typecheck.
  */
 type Registered = { [K in keyof typeof Workflows as (typeof Workflows)[K]['type']]: WorkflowFunction<(typeof Workflows)[K]> };
-const registered: Registered = { backupWorkflow, guestBackupWorkflow, guestRestoreWorkflow, guestJobCleanupWorkflow, restoreWorkflow, pruneWorkflow, repositoryLockWorkflow, s3SyncWorkflow, pluginTestWorkflow, dbRestoreWorkflow, snapshotMountWorkflow, checkWorkflow, drillWorkflow, notificationDeliveryWorkflow, notificationWatchWorkflow };
+const registered: Registered = { backupWorkflow, guestBackupWorkflow, guestRestoreWorkflow, guestJobCleanupWorkflow, restoreWorkflow, pruneWorkflow, repositoryLockWorkflow, s3SyncWorkflow, pluginTestWorkflow, dbRestoreWorkflow, snapshotMountWorkflow, guestFileMountWorkflow, checkWorkflow, drillWorkflow, notificationDeliveryWorkflow, notificationWatchWorkflow };
 void registered;

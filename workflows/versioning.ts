@@ -39,4 +39,9 @@ export const VERSIONING_BEHAVIOR: Readonly<Record<WorkflowType, VersioningBehavi
   notificationWatchWorkflow: 'AUTO_UPGRADE',
   // Its hold activity dies with the old release's worker and is retried (mounted again) on the new one, as after a crash.
   snapshotMountWorkflow: 'AUTO_UPGRADE',
+  // Pinned as the other guest workflows: its mounts (loop devices, scratch image) live on the
+  // worker that holds them, and a release's changes to it need no patched(). The price: a
+  // guest file mount kept in use holds its release's workers up until it is unmounted or
+  // idle for its TTL (24 h at most) — unmount it to drain.
+  guestFileMountWorkflow: 'PINNED',
 };

@@ -20,7 +20,7 @@ export function mountBody(workflowId: string, s: SnapshotMountStatus) {
 }
 
 /** The status of a mount workflow that has closed without a result of its own (cancelled, terminated, timed out). */
-function closedWithout(snapshotId: string, status: string, startedAt: Date, closedAt: Date | undefined): SnapshotMountStatus {
+export function closedWithout(snapshotId: string, status: string, startedAt: Date, closedAt: Date | undefined): SnapshotMountStatus {
   return {
     mountId: '',
     snapshotId,
@@ -35,12 +35,13 @@ function closedWithout(snapshotId: string, status: string, startedAt: Date, clos
 }
 
 /**
- * Sends `update` to the running mount; once it has ended, answers its last status. Null when
- * the snapshot was never mounted.
+ * Sends `update` to the running mount workflow; once it has ended, answers its last status
+ * (`closed` makes one for a run that ended without a result). Null when it never ran. Guest
+ * file mounts (guest-file-mount.ts) ask theirs the same way.
  */
-async function askMount(handle: WorkflowHandle, snapshotId: string, update: string, waitMs: number): Promise<SnapshotMountStatus | null> {
+export async function askMountWorkflow<S>(handle: WorkflowHandle, update: string, waitMs: number, closed: (status: string, startedAt: Date, closedAt: Date | undefined) => S): Promise<S | null> {
   try {
-    return await handle.executeUpdate<SnapshotMountStatus, [{ waitMs: number }]>(update, { args: [{ waitMs }] });
+    return await handle.executeUpdate<S, [{ waitMs: number }]>(update, { args: [{ waitMs }] });
   } catch (err) {
     let d;
     try {
@@ -50,9 +51,13 @@ async function askMount(handle: WorkflowHandle, snapshotId: string, update: stri
       throw e;
     }
     if (d.status.name === 'RUNNING') throw err;
-    if (d.status.name === 'COMPLETED') return (await handle.result()) as SnapshotMountStatus;
-    return closedWithout(snapshotId, d.status.name, d.startTime, d.closeTime);
+    if (d.status.name === 'COMPLETED') return (await handle.result()) as S;
+    return closed(d.status.name, d.startTime, d.closeTime);
   }
+}
+
+async function askMount(handle: WorkflowHandle, snapshotId: string, update: string, waitMs: number): Promise<SnapshotMountStatus | null> {
+  return askMountWorkflow(handle, update, waitMs, (status, startedAt, closedAt) => closedWithout(snapshotId, status, startedAt, closedAt));
 }
 
 async function mountHandle(ctx: ApiContext, idOrPrefix: string) {

@@ -31,7 +31,7 @@ import { QmpClient } from '../../activities/agent/guest/qmp-client';
 import { Restic } from '../../activities/shared/engines/restic/restic';
 import { backupGuest } from '../../activities/agent/guest/guest-backup';
 import { commitBitmaps } from '../../activities/agent/guest/guest-view';
-import { defaultSegmentBytes } from '../../activities/agent/guest/segments';
+import { defaultSegmentBytes } from '../../activities/shared/guest/segments';
 
 // The project's restic (scripts/setup.sh) for both sides.
 process.env.PATH = `${join(__dirname, '..', '..', '.tools', 'bin')}:${process.env.PATH}`;

@@ -911,6 +911,53 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/snapshots/{id}/guest-disks/{disk}/mount": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A snapshot's full id, or a unique prefix of at least 8 hex characters. */
+                id: components["parameters"]["SnapshotId"];
+                /** @description The disk's name in the guest job (`scsi0`). */
+                disk: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * @description The disk's mount: state, its filesystems and where they are on the server worker's
+         *     host, when it expires. Counts as use: pushes the expiry forward. 404 when the disk is
+         *     not mounted: never mounted, or its mount is being unmounted or has ended (the problem's
+         *     `detail` says how the last mount ended: unmounted, expired, failed and why).
+         */
+        get: operations["getGuestDiskMount"];
+        put?: never;
+        /**
+         * @description Mounts the filesystems of one disk of a guest job's snapshot (issue 19) read-only on
+         *     the server worker's host, to copy single files out: the disk is restored from the
+         *     repository into a sparse scratch image under the server worker's data directory (under
+         *     the repository's shared lock), attached read-only to loop devices, and each filesystem
+         *     mounted read-only (`ro,nodev,nosuid,noexec`, no journal replayed): the whole disk if it
+         *     holds a filesystem, else each MBR/GPT partition that does. `filesystems` lists them
+         *     once `state` is `mounted`. A disk without a filesystem this server can mount ends the
+         *     mount as `failed` with the reason (`no filesystem found on disk …`). The mount stays up
+         *     until `DELETE`, until unused (POST or GET) for `ttlSeconds` (default 1800), or until its
+         *     worker dies (the next worker start removes what it left; the disk is restored and
+         *     mounted again there). Idempotent per disk: while a mount of it is up, a POST returns
+         *     it. 400 for a snapshot that is not a guest backup; 404 for a disk it does not hold.
+         */
+        post: operations["mountGuestDisk"];
+        /**
+         * @description Unmounts the disk's filesystems, detaches its loop devices and deletes its scratch
+         *     image; the mount's workflow ends. Answers once the mount has ended (`state: ended`), or
+         *     after `waitSeconds` with `unmounting`; an ended mount is shown as it ended. 404 when the
+         *     disk was never mounted.
+         */
+        delete: operations["unmountGuestDisk"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/runs/{runId}/approve": {
         parameters: {
             query?: never;
@@ -1889,6 +1936,37 @@ export interface components {
             /** Format: date-time */
             startedAt: string;
             /** @description Mount attempts (a worker that died makes the next one mount again). */
+            attempts: number;
+            /** @enum {string|null} */
+            endReason: "unmounted" | "expired" | "cancelled" | "failed" | null;
+            failureReason: string | null;
+        };
+        GuestDiskMount: {
+            mountId: string;
+            snapshotId: string;
+            disk: string;
+            workflowId: string;
+            /** @enum {string} */
+            state: "starting" | "mounted" | "unmounting" | "ended";
+            /** @description Each mounted filesystem of the disk (empty unless mounted). */
+            filesystems: {
+                /** @description `disk` for a whole-disk filesystem, else `p<n>`. */
+                name: string;
+                /** @description Its number in the partition table; null for the whole disk. */
+                partition: number | null;
+                /** @description As blkid names it (ext4 */
+                fsType: string;
+                /** @description Where its tree is on the server worker's host. */
+                path: string;
+                /** @description Where it starts on the disk (bytes). */
+                offset: number;
+                size: number;
+            }[];
+            /** Format: date-time */
+            expiresAt: string;
+            /** Format: date-time */
+            startedAt: string;
+            /** @description Mount attempts (a worker that died makes the next one restore and mount again). */
             attempts: number;
             /** @enum {string|null} */
             endReason: "unmounted" | "expired" | "cancelled" | "failed" | null;
@@ -3943,6 +4021,93 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SnapshotMount"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getGuestDiskMount: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long for a `starting` mount to be `mounted` (or to end) before answering. */
+                waitSeconds?: number;
+            };
+            header?: never;
+            path: {
+                /** @description A snapshot's full id, or a unique prefix of at least 8 hex characters. */
+                id: components["parameters"]["SnapshotId"];
+                /** @description The disk's name in the guest job (`scsi0`). */
+                disk: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The mount. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GuestDiskMount"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    mountGuestDisk: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A snapshot's full id, or a unique prefix of at least 8 hex characters. */
+                id: components["parameters"]["SnapshotId"];
+                /** @description The disk's name in the guest job (`scsi0`). */
+                disk: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["SnapshotMountRequest"];
+            };
+        };
+        responses: {
+            /** @description The mount (new, or the one already up). */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GuestDiskMount"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    unmountGuestDisk: {
+        parameters: {
+            query?: {
+                waitSeconds?: number;
+            };
+            header?: never;
+            path: {
+                /** @description A snapshot's full id, or a unique prefix of at least 8 hex characters. */
+                id: components["parameters"]["SnapshotId"];
+                /** @description The disk's name in the guest job (`scsi0`). */
+                disk: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The mount, ended or still unmounting. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GuestDiskMount"];
                 };
             };
             default: components["responses"]["Problem"];

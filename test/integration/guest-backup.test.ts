@@ -16,8 +16,8 @@ import { Restic } from '../../activities/shared/engines/restic/restic';
 import { backupGuest, type GuestParent } from '../../activities/agent/guest/guest-backup';
 import { commitBitmaps } from '../../activities/agent/guest/guest-view';
 import { assembleDisk } from '../../activities/agent/guest/guest-assemble';
-import { restoreDiskImage } from '../../activities/agent/guest/guest-restore';
-import type { GuestManifest } from '../../activities/agent/guest/guest-manifest';
+import { restoreDiskImage } from '../../activities/shared/guest/guest-restore';
+import type { GuestManifest } from '../../activities/shared/guest/guest-manifest';
 
 jest.setTimeout(180_000);
 

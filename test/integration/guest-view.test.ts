@@ -14,7 +14,7 @@ import { QmpClient } from '../../activities/agent/guest/qmp-client';
 import { NbdReader, MAX_READ_BYTES } from '../../activities/agent/guest/nbd-client';
 import { readNbdMap } from '../../activities/agent/guest/nbd-info';
 import { dataExtents, dirtyExtents } from '../../activities/agent/guest/nbd-map';
-import { pieces, totalLength, type Extent } from '../../activities/agent/guest/extents';
+import { pieces, totalLength, type Extent } from '../../activities/shared/guest/extents';
 import { commitBitmaps, freezeView, releaseView, rollbackBitmaps, type FrozenView } from '../../activities/agent/guest/guest-view';
 import { bitmapName } from '../../activities/agent/guest/bitmap-plan';
 

@@ -7,6 +7,8 @@ import { Worker } from '@temporalio/worker';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { fakes } from './support/fakes';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { recordHistory } from '../support/history';
 import { waitFor } from '../support/wait';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Client } from '@temporalio/client';
@@ -48,7 +50,8 @@ interface Recorder {
   mountedAt?: number;
 }
 
-async function scenario(ttlMs: number, whileUp: (handle: WorkflowHandle<typeof snapshotMountWorkflow>, rec: Recorder) => Promise<void>): Promise<{ rec: Recorder; result?: SnapshotMountStatus; error?: unknown }> {
+/** `recordAs`: with RECORD_HISTORIES=1 its history is kept for the replay test (test/workflow/replay.test.ts). */
+async function scenario(ttlMs: number, whileUp: (handle: WorkflowHandle<typeof snapshotMountWorkflow>, rec: Recorder) => Promise<void>, recordAs?: string): Promise<{ rec: Recorder; result?: SnapshotMountStatus; error?: unknown }> {
   const rec: Recorder = { calls: [] };
   const mountId = `m${++n}`;
   const input: SnapshotMountInput = {
@@ -104,12 +107,13 @@ async function scenario(ttlMs: number, whileUp: (handle: WorkflowHandle<typeof s
       error = err;
       return undefined;
     });
+    if (recordAs) recordHistory(recordAs, historyToJSON(await handle.fetchHistory()));
   });
   return { rec, result, error };
 }
 
 test('idle for its TTL: the mount ends, the engine is stopped and the unmount runs', async () => {
-  const { rec, result } = await scenario(SHORT_TTL_MS, async () => undefined);
+  const { rec, result } = await scenario(SHORT_TTL_MS, async () => undefined, 'snapshot-mount-expired');
   expect(result).toMatchObject({ state: 'ended', endReason: 'expired', path: null, failureReason: null });
   // The idle time counted from when the mount was up, not from the request.
   expect(Date.parse(result!.expiresAt)).toBeGreaterThanOrEqual(rec.mountedAt! + SHORT_TTL_MS);
@@ -124,7 +128,7 @@ test('a use (the touch update) pushes the expiry forward and answers the status'
     // The update runs in a later workflow task than the mount's start: its use moves the expiry.
     expect(Date.parse(touched.expiresAt)).toBeGreaterThan(Date.parse(first.expiresAt));
     await handle.executeUpdate(unmountUpdate, { args: [{ waitMs: 60_000 }] });
-  });
+  }, 'snapshot-mount-touched-unmounted');
   expect(result?.endReason).toBe('unmounted');
   expect(rec.calls).toEqual(['hold m2', 'hold cancelled', 'release m2']);
 });
@@ -142,7 +146,7 @@ test('DELETE (the unmount update) ends the mount and answers once it has ended',
 test('a cancelled mount workflow still stops the engine and unmounts', async () => {
   const { rec, error } = await scenario(LONG_TTL_MS, async (handle) => {
     await handle.cancel();
-  });
+  }, 'snapshot-mount-cancelled');
   // It ends as cancelled in Temporal, after its cleanup.
   expect(error).toBeInstanceOf(WorkflowFailedError);
   expect((error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);

@@ -33,6 +33,8 @@ import { tmpdir } from 'node:os';
 import type { ServerWorkerTls } from '../../activities/server/pull/export-client';
 import { cleanUpLeftoverMounts, createSnapshotMountActivities } from '../../activities/server/snapshot-mount/snapshot-mount-activities';
 import { MountMessage } from '../../contract/snapshot-mount';
+import { cleanUpLeftoverGuestFileMounts, createGuestFileMountActivities } from '../../activities/server/guest-file-mount/guest-file-mount-activities';
+import { GuestFileMountMessage } from '../../contract/guest-file-mount';
 import { createRunNotifier } from '../../activities/server/notify/notifier';
 import { catalogDeliveryStore, createDeliveryActivities } from '../../activities/server/notify/delivery-activities';
 import { DELIVERERS } from '../../activities/server/notify/channels';
@@ -80,6 +82,10 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
   const mountsDir = join(config.dataDir, 'server', 'mounts');
   const mountProcesses = new EngineProcessRegistry(join(config.dataDir, 'server', 'mount-pids'));
   await cleanUpLeftoverMounts({ processes: mountProcesses, mountsDir, logger });
+  // Guest file mounts (issue 19): the same for the filesystems, loop devices and scratch
+  // images of guest disks; the mounts' workflows restore and mount again here.
+  const guestMounts = { scratchDir: join(config.dataDir, 'server', 'guest-scratch'), mountsDir: join(config.dataDir, 'server', 'guest-mounts') };
+  await cleanUpLeftoverGuestFileMounts({ ...guestMounts, logger });
   // Restore drills (issue 17): pull jobs' samples are restored here, in scratch directories
   // under drills/. No activity runs yet: whatever a killed worker left there goes now.
   const drillScratch = join(config.dataDir, 'server', 'drills');
@@ -147,6 +153,15 @@ export async function runServerWorker(config: BackstopConfig): Promise<void> {
         mountsDir,
         logger,
         notify: (workflowId, progress) => client.workflow.getHandle(workflowId).signal(MountMessage.progress, progress),
+      }),
+      // Guest file mounts: a guest disk restored into a scratch image, its filesystems mounted read-only.
+      ...createGuestFileMountActivities({
+        catalog,
+        secrets,
+        engine,
+        ...guestMounts,
+        logger,
+        notify: (workflowId, progress) => client.workflow.getHandle(workflowId).signal(GuestFileMountMessage.progress, progress),
       }),
       // S3 sync opens its target's keys here, from the catalog, with the master key.
       ...createS3SyncActivities({

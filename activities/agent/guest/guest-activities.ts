@@ -39,8 +39,8 @@ import { checkBackupPaths, pathsOutsideRoots } from '../backup-roots';
 import { backupGuest } from './guest-backup';
 import { commitBitmaps, forgetJobBitmaps, GuestViewError, releaseView, rollbackBitmaps, type GuestDisk } from './guest-view';
 import type { Qmp } from './qmp-client';
-import { parseManifest } from './guest-manifest';
-import { restoreDiskImage } from './guest-restore';
+import { parseManifest } from '../../shared/guest/guest-manifest';
+import { restoreDiskImage } from '../../shared/guest/guest-restore';
 import { checkGuestTarget } from './guest-restore-target';
 
 export interface GuestActivityDeps {

@@ -3,8 +3,8 @@
 // a segment is all zeros, or a block device of at least the disk's size.
 import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { segmentCount, segmentLength, segmentPath } from './segments';
-import type { ManifestDisk } from './guest-manifest';
+import { segmentCount, segmentLength, segmentPath } from '../../shared/guest/segments';
+import type { ManifestDisk } from '../../shared/guest/guest-manifest';
 
 const BLOCK = 1024 * 1024;
 

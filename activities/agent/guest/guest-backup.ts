@@ -11,14 +11,14 @@ import type { BackupEngine, EngineSnapshot, RepositoryAccess, RunControl } from 
 import type { BackupStats } from '../../../contract/model';
 import type { GuestSource } from '../../../contract/guest';
 import { freezeView, releaseView, type FrozenDisk, type GuestDisk } from './guest-view';
-import { fromMtimeRuns, toMtimeRuns, type GuestManifest, type ManifestConfigFile, type ManifestDisk } from './guest-manifest';
+import { fromMtimeRuns, toMtimeRuns, type GuestManifest, type ManifestConfigFile, type ManifestDisk } from '../../shared/guest/guest-manifest';
 import { readNbdMap } from './nbd-info';
 import { dataExtents, dirtyExtents } from './nbd-map';
 import { NbdReader } from './nbd-client';
 import { runMtimeAfter, scrubStaged, stageDisk } from './guest-stage';
 import type { Qmp } from './qmp-client';
 import type { BitmapMode } from './bitmap-plan';
-import { totalLength, type Extent } from './extents';
+import { totalLength, type Extent } from '../../shared/guest/extents';
 
 export interface GuestParent {
   runId: string;

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, mkdirSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { runMtimeAfter, scrubStaged, stageDisk } from './guest-stage';
-import { segmentPath } from './segments';
+import { segmentPath } from '../../shared/guest/segments';
 
 const S = 64 * 1024;
 let dir: string;

@@ -6,8 +6,8 @@
 import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, utimesSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { MAX_READ_BYTES } from './nbd-client';
-import { pieces, type Extent } from './extents';
-import { planSegments, segmentCount, segmentLength, segmentPath } from './segments';
+import { pieces, type Extent } from '../../shared/guest/extents';
+import { planSegments, segmentCount, segmentLength, segmentPath } from '../../shared/guest/segments';
 
 export interface StageDiskInput {
   /** The stage root: the same directory for every backup of the job, so the engine matches segments with the parent's by path. */

@@ -1,7 +1,7 @@
 // Reading `nbdinfo --map --json`: the extents of an NBD export by what a metadata context
 // says of them. For `qemu:dirty-bitmap:<name>` type bit 0 is "dirty" (written since the
 // bitmap started recording); for `base:allocation`, bit 0 is "hole" and bit 1 "zero".
-import type { Extent } from './extents';
+import type { Extent } from '../../shared/guest/extents';
 
 export interface MapEntry {
   offset: number;

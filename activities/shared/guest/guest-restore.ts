@@ -3,6 +3,8 @@
 // offset into the target as it arrives — a file (sparse where the disk reads zeros) or a block
 // device of at least the disk's size. No scratch copy of the segments; every segment must
 // arrive exactly once with its size, or the restore fails rather than leave a hole.
+// Both sides run it: the agent's guest restores, and the server worker's guest file mounts
+// (a scratch image of one disk to attach read-only).
 import { closeSync, fstatSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { BackupEngine, RepositoryAccess, RunControl } from '../../../contract/engine';
@@ -12,6 +14,13 @@ import type { GuestManifest } from './guest-manifest';
 
 export class GuestRestoreError extends Error {
   override name = 'GuestRestoreError';
+  constructor(
+    message: string,
+    /** The errno code of a failed write (ENOSPC, EIO), so a caller can tell a full disk from a broken snapshot. */
+    readonly code: string | null = null,
+  ) {
+    super(message);
+  }
 }
 
 const isZero = (b: Buffer) => {
@@ -97,7 +106,7 @@ export async function restoreDiskImage(
     } finally {
       control.signal?.removeEventListener('abort', onOuterAbort);
     }
-    if (writeFailure !== null) throw new GuestRestoreError(`writing disk ${diskName} to ${target} failed: ${(writeFailure as Error).message}`);
+    if (writeFailure !== null) throw new GuestRestoreError(`writing disk ${diskName} to ${target} failed: ${(writeFailure as Error).message}`, (writeFailure as NodeJS.ErrnoException).code ?? null);
     reader.end();
     await finished;
   } finally {

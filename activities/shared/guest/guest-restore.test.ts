@@ -80,6 +80,8 @@ describe('restoreDiskImage', () => {
     let stopped = false;
     try {
       await expect(restoreDiskImage(engine(() => (stopped = true)), repo, 's', manifest(), 'd0', '/dev/full')).rejects.toThrow(/writing disk d0 to \/dev\/full failed: .*ENOSPC/);
+      // The errno travels as a field: the server's scratch images fail at once on a full disk.
+      await expect(restoreDiskImage(engine(), repo, 's', manifest(), 'd0', '/dev/full')).rejects.toMatchObject({ name: 'GuestRestoreError', code: 'ENOSPC' });
       await new Promise((r) => setImmediate(r));
     } finally {
       process.off('unhandledRejection', onUnhandled);
