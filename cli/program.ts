@@ -24,6 +24,7 @@ import { registerRuns } from './runs';
 import { registerJobSchedules, registerRepositorySchedules } from './schedules';
 import { registerS3Sync } from './s3-sync';
 import { registerSnapshotMount } from './snapshot-mount';
+import { registerGuestExport } from './guest-nbd-export';
 import { registerSnapshots } from './snapshots';
 import type { Terminal } from './run-watch';
 
@@ -138,6 +139,7 @@ run ended with warnings; 4 the API is unreachable; 5 the API answered with an er
   registerSnapshots(snapshots, ctx);
   registerRestore(snapshots, ctx);
   registerGuestRestore(snapshots, ctx);
+  registerGuestExport(snapshots, ctx);
   registerSnapshotMount(snapshots, ctx);
   registerAgents(agents, agentTokens, ctx);
   registerPlugins(plugins, ctx);

@@ -26,6 +26,9 @@ export const VERSIONING_BEHAVIOR: Readonly<Record<WorkflowType, VersioningBehavi
   guestRestoreWorkflow: 'PINNED',
   // It may wait a day for an agent that is down: pinned, it would hold an old release up that long. One step, replays trivially.
   guestJobCleanupWorkflow: 'AUTO_UPGRADE',
+  // Pinned as the guest ones: its restore run is bounded; the export it holds after may last
+  // (until released or its TTL), and its daemon lives on the agent, not in the worker.
+  guestNbdExportWorkflow: 'PINNED',
   restoreWorkflow: 'PINNED',
   pruneWorkflow: 'PINNED',
   // Also as the prune's child: a pinned parent's child on the same task queue starts on the parent's version.

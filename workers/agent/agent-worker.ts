@@ -40,6 +40,7 @@ import type { Client } from '@temporalio/client';
 import { createGuestActivities } from '../../activities/agent/guest/guest-activities';
 import { QmpClient } from '../../activities/agent/guest/qmp-client';
 import { createQcow2 } from '../../activities/agent/guest/qemu-img';
+import { createNbdExportActivities } from '../../activities/agent/guest/nbd-export-activities';
 
 /** Registers with the API, retrying while it starts. */
 async function register(config: BackstopConfig, http: AgentHttp, capabilities: AgentCapabilities): Promise<void> {
@@ -137,6 +138,8 @@ export function agentWorkerActivities(config: BackstopConfig, http: AgentHttp, l
       logger,
       runLog,
     }),
+    // A restored guest disk served over NBD by qemu-storage-daemon, until released (issue 19).
+    ...createNbdExportActivities({ exportDir: join(stateDir, 'nbd-exports'), logger }),
     // Plugins around the engine: hooks, database dumps, pipes (issue 5).
     // Pull mode: the run's export of its paths (none where sftp-server is missing).
     ...(state.exports ? createExportActivities({ exports: state.exports, backupRoots: config.backupRoots, restoreRoots: config.restoreRoots }) : {}),
