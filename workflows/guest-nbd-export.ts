@@ -109,6 +109,8 @@ export async function guestNbdExportWorkflow(input: GuestNbdExportInput): Promis
     const started = await agent.startGuestNbdExport({ exportId, image: target, name: input.disk, writable: input.writable });
     nbdUri = started.nbdUri;
     pid = started.pid;
+    // The TTL counts from when the disk is first served, not from the request (the restore may take long).
+    if (input.ttlMs !== null && expiresAt === null) expiresAt = Date.now() + input.ttlMs;
     state = ExportState.exported;
   };
 
@@ -179,7 +181,6 @@ export async function guestNbdExportWorkflow(input: GuestNbdExportInput): Promis
     return status();
   }
 
-  if (input.ttlMs !== null) expiresAt = Date.now() + input.ttlMs;
   let holding = new CancellationScope();
   let held: Promise<void> = Promise.resolve();
   try {
