@@ -15,7 +15,7 @@ import { startStack, type Stack } from '../support/stack';
 import { startGuestDisk, type GuestDisk } from '../support/qemu-storage-daemon';
 import { problemOf } from '../support/problem';
 import { waitFor } from '../support/wait';
-import { TOOLS_BIN } from '../support/tools';
+import { TOOLS_BIN, toolPath } from '../support/tools';
 import { removeWorkDir } from '../support/work-dir';
 import type { components } from '../../contract/generated/api-schema';
 
@@ -67,6 +67,17 @@ async function exportUntil(e: GuestDiskExport, what: string, done: (e: GuestDisk
 
 const exported = (e: GuestDiskExport) => exportUntil(e, 'the export to be up', (x) => x.state === 'exported');
 const ended = (e: GuestDiskExport) => exportUntil(e, 'the export to end', (x) => x.state === 'ended');
+
+/**
+ * An export's workflow history as the Temporal CLI exports it: the password must not be in it.
+ * `RECORD_HISTORIES=1` keeps it for the replay test (test/workflow/replay.test.ts).
+ */
+async function checkHistory(workflowId: string, recordAs: string): Promise<void> {
+  const { stdout: json } = await run(toolPath('temporal'), ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', '--address', stack.temporalAddress], { maxBuffer: 64 * 1024 * 1024 });
+  expect(json).not.toContain(PASSWORD);
+  expect(json).not.toContain(Buffer.from(PASSWORD).toString('base64'));
+  if (process.env.RECORD_HISTORIES === '1') writeFileSync(join(__dirname, '..', 'workflow', 'histories', recordAs), json);
+}
 
 async function readExport(uri: string, name: string): Promise<string> {
   const out = join(work, name);
@@ -140,6 +151,7 @@ describe('exporting a guest disk over NBD', () => {
     expect(sha(readFileSync(target))).toBe(frozen);
     // An ended export is shown as it ended.
     expect(await stack.api.guestDiskExport(snapshotId, 'scsi0', started.exportId)).toMatchObject({ state: 'ended', endReason: 'released' });
+    await checkHistory(started.workflowId, 'guest-nbd-export-released.json');
   });
 
   it('takes a writable export\'s writes into the target image', async () => {
@@ -186,6 +198,7 @@ describe('exporting a guest disk over NBD', () => {
     expect(await readExport(back.nbdUri!, 'crash-read.raw')).toBe(frozen);
     await stack.api.releaseGuestDiskExport(snapshotId, 'scsi0', up.exportId);
     expect(daemonsOn(socket)).toEqual([]);
+    await checkHistory(up.workflowId, 'guest-nbd-export-agent-killed.json');
   });
 });
 
