@@ -4,6 +4,8 @@
 // the only record of its state (an Update while it runs, its result once it has ended), as
 // for snapshot mounts (snapshot-mount.ts).
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { GuestRestoreHeartbeat } from '../../contract/guest-activities';
 import { InputError, NotFoundError } from '../../contract/errors';
 import { WorkflowKind, workflowIdFor } from '../../contract/names';
 import { ExportMessage, exportTtlMs, type GuestNbdExportInput, type GuestNbdExportStatus } from '../../contract/guest-nbd-export';
@@ -82,6 +84,17 @@ export const exportGuestDisk = handler('exportGuestDisk', async (ctx, { params, 
   return { status: 202, body: exportBody(started.workflowId, startingStatus(started.runId, shape, new Date())) };
 });
 
+/** The payloads a workflow description lists for its pending activities (as `describe().raw` has them). */
+type PendingActivities = Array<{ activityType?: { name?: string | null } | null; heartbeatDetails?: { payloads?: Array<Parameters<typeof defaultPayloadConverter.fromPayload>[0]> | null } | null }>;
+
+/** Bytes the restore step has written so far, from its latest heartbeat; null before its first. */
+export function restoringBytes(pending: PendingActivities | null | undefined): number | null {
+  const payload = pending?.find((a) => a.activityType?.name === 'restoreGuestSnapshot')?.heartbeatDetails?.payloads?.[0];
+  if (!payload) return null;
+  const hb = defaultPayloadConverter.fromPayload<GuestRestoreHeartbeat>(payload);
+  return typeof hb?.bytesWritten === 'number' ? hb.bytesWritten : null;
+}
+
 /** The export `exportId` of this snapshot's disk, or 404: its run, its workflow, and its status after `update`. */
 async function askExport(ctx: ApiContext, params: { id: string; disk: string; exportId: string }, update: string, waitMs: number) {
   const snapshot = await findSnapshot(ctx, params.id);
@@ -114,6 +127,11 @@ async function askExport(ctx: ApiContext, params: { id: string; disk: string; ex
     status = d.status.name === 'COMPLETED' ? ((await handle.result()) as GuestNbdExportStatus) : closedWithout(run, snapshot.id, params.disk, d.status.name, d.startTime);
   }
   if (status.snapshotId !== snapshot.id || status.disk !== params.disk) throw notFound();
+  // While restoring, the workflow knows no bytes yet: the restore step's heartbeat does (best effort).
+  if (status.state === 'restoring' && status.bytesRestored === null) {
+    const live = await handle.describe().then((x) => restoringBytes(x.raw.pendingActivities as PendingActivities), () => null);
+    status = { ...status, bytesRestored: live };
+  }
   return exportBody(run.workflowId, status);
 }
 
