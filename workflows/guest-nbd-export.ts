@@ -114,6 +114,10 @@ export async function guestNbdExportWorkflow(input: GuestNbdExportInput): Promis
     state = ExportState.exported;
   };
 
+  // Updates waiting for `ended` answer before the workflow closes; not cancellable, so a
+  // cancelled export still closes with its status (the API shows how it ended, from the result).
+  const answerWaitingUpdates = () => CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+
   const ref: RestoreRunRef = { runId: input.runId, workflowId, jobId: input.snapshot.jobId, repositoryId: input.snapshot.repositoryId, agentName: input.agentName, engineSite: 'agent' };
   // Set once the agent accepted the target: from then on the image is this run's to remove if the run does not succeed.
   let ownImage: string | null = null;
@@ -177,7 +181,7 @@ export async function guestNbdExportWorkflow(input: GuestNbdExportInput): Promis
     state = ExportState.ended;
     endReason = run.status === 'cancelled' ? 'cancelled' : 'failed';
     failure = run.status === 'cancelled' ? failure : (run.reason ?? failure);
-    await condition(allHandlersFinished);
+    await answerWaitingUpdates();
     return status();
   }
 
@@ -240,7 +244,6 @@ export async function guestNbdExportWorkflow(input: GuestNbdExportInput): Promis
     });
     state = ExportState.ended;
   }
-  // Updates waiting for `ended` answer before the run closes.
-  await condition(allHandlersFinished);
+  await answerWaitingUpdates();
   return status();
 }
