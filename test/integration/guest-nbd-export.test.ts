@@ -200,6 +200,20 @@ describe('exporting a guest disk over NBD', () => {
     expect(daemonsOn(socket)).toEqual([]);
     await checkHistory(up.workflowId, 'guest-nbd-export-agent-killed.json');
   });
+
+  it('an export whose workflow was terminated is stopped by the next start of its agent', async () => {
+    const up = await exported(await stack.api.exportGuestDisk(snapshotId, 'scsi0', { target: join(restores, 'terminated.raw') }));
+    const socket = socketOf(up.nbdUri!);
+    expect(daemonsOn(socket)).toHaveLength(1);
+    await stack.temporal.workflow.getHandle(up.workflowId).terminate('test: an operator terminated it in the Web UI');
+    // Nothing released it: the daemon runs on until the agent starts again.
+    expect(daemonsOn(socket)).toHaveLength(1);
+    await stack.kill9('agent');
+    await stack.start('agent');
+    await waitFor('the sweep at agent start to stop the daemon and remove its socket', async () => daemonsOn(socket).length === 0 && !existsSync(socket), 60_000, 200);
+    await waitFor('its pid file removed', async () => !existsSync(socket.replace(/\.sock$/, '.pid')), 10_000, 100);
+    expect(await stack.api.guestDiskExport(snapshotId, 'scsi0', up.exportId)).toMatchObject({ state: 'ended', endReason: 'failed', failureReason: expect.stringMatching(/terminated/) });
+  });
 });
 
 describe('an export that cannot be made', () => {

@@ -6,14 +6,14 @@
 // daemon an earlier attempt left (its pid file, checked against /proc so a recycled pid is
 // never killed), stops it and starts a fresh one on the same image.
 import { Context, heartbeat } from '@temporalio/activity';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { Logger } from '../../../core/logger';
 import { BackstopError, ErrorType } from '../../../contract/errors';
 import type { GuestNbdExportActivities, HoldNbdExportInput, ReleaseNbdExportInput, StartNbdExportInput, StartedNbdExport } from '../../../contract/guest-nbd-export';
 import { runProcess } from '../../shared/process';
 import { withFailureMapping } from '../../shared/failure';
 import { withClockHeartbeat } from '../../shared/clock-heartbeat';
-import { daemonArgs, exportPaths, exportUri, isExportDaemon, parsePidFile } from './nbd-export';
+import { daemonArgs, exportFiles, exportPaths, exportUri, isExportDaemon, parsePidFile } from './nbd-export';
 
 export interface NbdExportDeps {
   /** `<state>/nbd-exports`: sockets and pid files of this agent's exports. */
@@ -72,19 +72,49 @@ async function stopDaemon(pid: number): Promise<void> {
   await gone(STOP_WAIT_MS);
 }
 
+/** Stops an export's daemon if one runs, removes its socket, pid and workflow files. Returns the pid it stopped. */
+async function clearExport(p: { socketPath: string; pidFile: string; workflowFile: string }): Promise<number | null> {
+  const pid = runningDaemon(p.pidFile, p.socketPath);
+  if (pid !== null) await stopDaemon(pid);
+  rmSync(p.socketPath, { force: true });
+  rmSync(p.pidFile, { force: true });
+  rmSync(p.workflowFile, { force: true });
+  return pid;
+}
+
+/**
+ * At agent start, before it takes any task: the daemons of exports whose workflow is no longer
+ * running (terminated, or ended while this agent was away and could not release) are stopped
+ * and their files removed. An export whose workflow still runs is left alone: its hold times
+ * out and its next start stops the old daemon and serves the image again.
+ */
+export async function sweepNbdExports(exportDir: string, isRunning: (workflowId: string) => Promise<boolean>, logger: Logger): Promise<number[]> {
+  const stems = new Set<string>();
+  try {
+    for (const f of readdirSync(exportDir)) {
+      const m = /^([0-9a-f]{1,16})\.(sock|pid|workflow)$/.exec(f);
+      if (m) stems.add(m[1]!);
+    }
+  } catch {
+    return [];
+  }
+  const stopped: number[] = [];
+  for (const stem of stems) {
+    const p = exportFiles(exportDir, stem);
+    const workflowId = existsSync(p.workflowFile) ? readFileSync(p.workflowFile, 'utf8').trim() : '';
+    if (workflowId && (await isRunning(workflowId))) continue;
+    const pid = await clearExport(p);
+    if (pid !== null) stopped.push(pid);
+    logger.warn({ workflowId, pid }, 'stopped an NBD export whose workflow has ended');
+  }
+  return stopped;
+}
+
 export function createNbdExportActivities(deps: NbdExportDeps): GuestNbdExportActivities {
   const { logger } = deps;
   const paths = (exportId: string) => exportPaths(deps.exportDir, exportId);
 
-  /** Stops this export's daemon if one runs, removes its socket and pid file. Returns the pid it stopped. */
-  async function clear(exportId: string): Promise<number | null> {
-    const p = paths(exportId);
-    const pid = runningDaemon(p.pidFile, p.socketPath);
-    if (pid !== null) await stopDaemon(pid);
-    rmSync(p.socketPath, { force: true });
-    rmSync(p.pidFile, { force: true });
-    return pid;
-  }
+  const clear = (exportId: string) => clearExport(paths(exportId));
 
   async function startGuestNbdExport(input: StartNbdExportInput): Promise<StartedNbdExport> {
     const p = paths(input.exportId);
@@ -94,6 +124,8 @@ export function createNbdExportActivities(deps: NbdExportDeps): GuestNbdExportAc
     if (replacedPid !== null) logger.warn({ exportId: input.exportId, pid: replacedPid }, 'stopped the NBD export daemon an earlier attempt left');
     if (!existsSync(input.image)) throw new BackstopError(ErrorType.notFound, `the restored image ${input.image} is gone: nothing to export`);
     const args = daemonArgs({ image: input.image, socketPath: p.socketPath, pidFile: p.pidFile, name: input.name, writable: input.writable });
+    // Which workflow holds it: the sweep at agent start stops a daemon whose workflow is gone.
+    writeFileSync(p.workflowFile, Context.current().info.workflowExecution?.workflowId ?? '');
     const r = await runProcess(deps.daemonBinary ?? 'qemu-storage-daemon', args, { signal: Context.current().cancellationSignal });
     const pid = existsSync(p.pidFile) ? parsePidFile(readFileSync(p.pidFile, 'utf8')) : null;
     if (r.exitCode !== 0 || pid === null) {

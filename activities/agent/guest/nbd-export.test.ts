@@ -26,7 +26,7 @@ describe('the NBD export daemon', () => {
   });
 
   it('names the socket and pid file from the export id, short enough for a UNIX socket', () => {
-    expect(exportPaths('/s/nbd-exports', '0f8e2a4c-1111-4222-8333-444455556666')).toEqual({ socketPath: '/s/nbd-exports/0f8e2a4c11114222.sock', pidFile: '/s/nbd-exports/0f8e2a4c11114222.pid' });
+    expect(exportPaths('/s/nbd-exports', '0f8e2a4c-1111-4222-8333-444455556666')).toEqual({ socketPath: '/s/nbd-exports/0f8e2a4c11114222.sock', pidFile: '/s/nbd-exports/0f8e2a4c11114222.pid', workflowFile: '/s/nbd-exports/0f8e2a4c11114222.workflow' });
     for (const bad of ['../x', 'a/b', '']) expect(() => exportPaths('/s', bad)).toThrow(/not an export id/);
   });
 

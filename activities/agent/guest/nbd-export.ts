@@ -9,10 +9,14 @@ import { join } from 'node:path';
 import { nbdUri } from './nbd-info';
 
 /** File names of one export under the agent's export directory (short: a UNIX socket path has 108 bytes). */
-export function exportPaths(dir: string, exportId: string): { socketPath: string; pidFile: string } {
+export function exportPaths(dir: string, exportId: string): { socketPath: string; pidFile: string; workflowFile: string } {
   if (!/^[A-Za-z0-9-]{1,64}$/.test(exportId)) throw new Error(`not an export id: ${exportId}`);
-  const short = exportId.replace(/-/g, '').slice(0, 16);
-  return { socketPath: join(dir, `${short}.sock`), pidFile: join(dir, `${short}.pid`) };
+  return exportFiles(dir, exportId.replace(/-/g, '').slice(0, 16));
+}
+
+/** An export's files by their common stem; `workflowFile` names the workflow that holds it (for the sweep at agent start). */
+export function exportFiles(dir: string, stem: string): { socketPath: string; pidFile: string; workflowFile: string } {
+  return { socketPath: join(dir, `${stem}.sock`), pidFile: join(dir, `${stem}.pid`), workflowFile: join(dir, `${stem}.workflow`) };
 }
 
 /** QEMU's option syntax: a comma inside a value is written twice. */
