@@ -49,7 +49,8 @@ export function closedWithout(run: { id: string; status: string; failureReason: 
 
 export const exportGuestDisk = handler('exportGuestDisk', async (ctx, { params, body: b }) => {
   const snapshot = await findSnapshot(ctx, params.id);
-  const job = snapshot.jobId !== null ? await ctx.catalog.jobs.get(snapshot.jobId) : null;
+  // A deleted job's snapshots stay exportable, as they stay restorable.
+  const job = snapshot.jobId !== null ? await ctx.catalog.jobs.getIncludingDeleted(snapshot.jobId) : null;
   if (!job || job.kind !== 'guest' || !job.guest) throw new InputError(`snapshot ${snapshot.id} is not a guest job's backup: only a guest disk is exported over NBD`);
   if (snapshot.paths.length !== 1) throw new InputError(`snapshot ${snapshot.id} has ${snapshot.paths.length} paths, not a guest backup's one stage directory`);
   const disks = job.guest.disks.map((d) => d.name);
