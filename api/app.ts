@@ -12,6 +12,7 @@ import * as jobs from './routes/jobs';
 import * as runs from './routes/runs';
 import * as restore from './routes/restore';
 import * as guestRestore from './routes/guest-restore';
+import * as guestNbdExport from './routes/guest-nbd-export';
 import * as browse from './routes/browse';
 import * as snapshotMount from './routes/snapshot-mount';
 import * as guestFileMount from './routes/guest-file-mount';
@@ -67,6 +68,9 @@ export const HANDLERS: Handlers = {
   listSnapshots: runs.listSnapshots,
   restoreSnapshot: restore.restoreSnapshot,
   restoreGuestSnapshot: guestRestore.restoreGuestSnapshot,
+  exportGuestDisk: guestNbdExport.exportGuestDisk,
+  getGuestDiskExport: guestNbdExport.getGuestDiskExport,
+  releaseGuestDiskExport: guestNbdExport.releaseGuestDiskExport,
   approveRun: restore.approveRun,
   rejectRun: restore.rejectRun,
   getSnapshotTree: browse.getSnapshotTree,

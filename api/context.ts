@@ -92,6 +92,8 @@ export const QUERY_DEFAULTS = {
   unmountSnapshot: ['waitSeconds'],
   getGuestDiskMount: ['waitSeconds'],
   unmountGuestDisk: ['waitSeconds'],
+  getGuestDiskExport: ['waitSeconds'],
+  releaseGuestDiskExport: ['waitSeconds'],
 } as const satisfies { [K in OperationId]?: ReadonlyArray<keyof Present<Parameters_<K>['query'], None>> };
 
 type Defaulted<K extends OperationId> = K extends keyof typeof QUERY_DEFAULTS ? (typeof QUERY_DEFAULTS)[K][number] : never;

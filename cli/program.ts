@@ -25,6 +25,7 @@ import { registerJobSchedules, registerRepositorySchedules } from './schedules';
 import { registerS3Sync } from './s3-sync';
 import { registerSnapshotMount } from './snapshot-mount';
 import { registerGuestFileMount } from './guest-file-mount';
+import { registerGuestExport } from './guest-nbd-export';
 import { registerSnapshots } from './snapshots';
 import type { Terminal } from './run-watch';
 
@@ -139,6 +140,7 @@ run ended with warnings; 4 the API is unreachable; 5 the API answered with an er
   registerSnapshots(snapshots, ctx);
   registerRestore(snapshots, ctx);
   registerGuestRestore(snapshots, ctx);
+  registerGuestExport(snapshots, ctx);
   registerSnapshotMount(snapshots, ctx);
   registerGuestFileMount(snapshots, ctx);
   registerAgents(agents, agentTokens, ctx);

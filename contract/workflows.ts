@@ -11,6 +11,7 @@ import type { RepositoryLockInput } from './repository-lock';
 import type { S3SyncOutcome, S3SyncVerification } from './sync-activities';
 import type { SnapshotMountInput, SnapshotMountStatus } from './snapshot-mount';
 import type { GuestFileMountInput, GuestFileMountStatus } from './guest-file-mount';
+import type { GuestNbdExportInput, GuestNbdExportStatus } from './guest-nbd-export';
 import type { NotificationDeliveryInput, NotificationDeliveryResult, NotificationWatchInput } from './notification-activities';
 import type { DrillEvidence } from './drill';
 import type { GuestSource } from './guest';
@@ -264,6 +265,8 @@ export const Workflows = {
   guestBackup: ref<BackupWorkflowInput, BackupWorkflowResult>()('guestBackupWorkflow'),
   guestRestore: ref<GuestRestoreWorkflowInput, GuestRestoreWorkflowResult>()('guestRestoreWorkflow'),
   guestJobCleanup: ref<GuestJobCleanupInput, GuestForgetResult>()('guestJobCleanupWorkflow'),
+  /** A guest disk restored into a new image and served over NBD on its agent until released (issue 19). */
+  guestNbdExport: ref<GuestNbdExportInput, GuestNbdExportStatus>()('guestNbdExportWorkflow'),
   restore: ref<RestoreWorkflowInput, RestoreWorkflowResult>()('restoreWorkflow'),
   prune: ref<PruneWorkflowInput, PruneWorkflowResult>()('pruneWorkflow'),
   s3Sync: ref<S3SyncWorkflowInput, S3SyncWorkflowResult>()('s3SyncWorkflow'),

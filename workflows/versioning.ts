@@ -26,6 +26,10 @@ export const VERSIONING_BEHAVIOR: Readonly<Record<WorkflowType, VersioningBehavi
   guestRestoreWorkflow: 'PINNED',
   // It may wait a day for an agent that is down: pinned, it would hold an old release up that long. One step, replays trivially.
   guestJobCleanupWorkflow: 'AUTO_UPGRADE',
+  // An export may stay up for days (no TTL: until released): pinned, it would hold its
+  // release's server workers up that long. Its daemon and hold step live on the agent, so a
+  // new server worker simply carries on; its changes must replay (recorded histories).
+  guestNbdExportWorkflow: 'AUTO_UPGRADE',
   restoreWorkflow: 'PINNED',
   pruneWorkflow: 'PINNED',
   // Also as the prune's child: a pinned parent's child on the same task queue starts on the parent's version.

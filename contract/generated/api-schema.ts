@@ -829,6 +829,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/snapshots/{id}/guest-disks/{disk}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A snapshot's full id, or a unique prefix of at least 8 hex characters. */
+                id: components["parameters"]["SnapshotId"];
+                /** @description A disk's name in the guest job (`scsi0`). */
+                disk: components["parameters"]["GuestDiskName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Restores a guest job's snapshot's disk (issue 19) into `target`, a new image file inside
+         *     the agent's restore roots, and serves it there over NBD (qemu-storage-daemon on a UNIX
+         *     socket in the agent's work directory), for a hypervisor on that host to attach: what
+         *     Proxmox VE restores by its `nbd` mechanism, or a live-restore. Read-only unless
+         *     `writable` (then the VM's writes go into the image). A run of kind `restore` whose id is
+         *     the export's id; it succeeds once the disk is exported. The export stays up until
+         *     `DELETE`, until `ttlSeconds` after it came up, or until the run is cancelled; a killed
+         *     agent's export comes back on the same socket once the agent is up again. Released, the
+         *     daemon and its socket go and the image stays; a restore that fails removes its image.
+         *     400 for a snapshot that is not a guest backup, a disk it does not hold or a TTL out of
+         *     bounds; a target the agent refuses (outside its restore roots, existing) fails the run
+         *     before anything is written, saying why.
+         */
+        post: operations["exportGuestDisk"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/snapshots/{id}/guest-disks/{disk}/export/{exportId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A snapshot's full id, or a unique prefix of at least 8 hex characters. */
+                id: components["parameters"]["SnapshotId"];
+                /** @description A disk's name in the guest job (`scsi0`). */
+                disk: components["parameters"]["GuestDiskName"];
+                exportId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * @description The export: its state (`starting`, `restoring`, `exported`, `releasing`, `ended`), the
+         *     NBD URI while exported, the bytes restored, how many times its daemon was started, and
+         *     how it ended. An ended export is shown as it ended. 404 for an export id this snapshot's
+         *     disk never had.
+         */
+        get: operations["getGuestDiskExport"];
+        put?: never;
+        post?: never;
+        /**
+         * @description Releases the export: its daemon is stopped and its socket removed; the image stays.
+         *     Answers once it has ended, or after `waitSeconds` with `releasing`. Asked during the
+         *     restore, the release happens once the disk is exported (cancel the run to stop the
+         *     restore itself). 404 for an export id this snapshot's disk never had.
+         */
+        delete: operations["releaseGuestDiskExport"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/snapshots/{id}/tree": {
         parameters: {
             query?: never;
@@ -2087,6 +2156,49 @@ export interface components {
                 line: string;
             }[];
         };
+        GuestDiskExportRequest: {
+            /** @description The new image file on the agent, inside its restore roots. */
+            target: string;
+            /** @description Let NBD clients write (into the image); read-only by default. */
+            writable?: boolean;
+            /** @description Release the export this long after it came up; without it, it stays until released. */
+            ttlSeconds?: number;
+            /** @description The agent that restores and serves it; default the agent that made the backup. */
+            agent?: components["schemas"]["AgentName"];
+        };
+        GuestDiskExport: {
+            /** Format: uuid */
+            exportId: string;
+            /**
+             * Format: uuid
+             * @description The export's restore run (the same id).
+             */
+            runId: string;
+            workflowId: string;
+            snapshotId: string;
+            disk: string;
+            /** @description The image file on the agent. */
+            target: string;
+            writable: boolean;
+            /** @enum {string} */
+            state: "starting" | "restoring" | "exported" | "releasing" | "ended";
+            /** @description `nbd+unix:///<disk>?socket=<path>` on the agent while exported; null otherwise. */
+            nbdUri: string | null;
+            /** @description Bytes written into the image (once restored). */
+            bytesRestored: number | null;
+            /** @description Daemon starts (more than one after the agent or the daemon died and the export came back). */
+            attempts: number;
+            /**
+             * Format: date-time
+             * @description When the TTL releases it; null without a TTL.
+             */
+            expiresAt: string | null;
+            /** Format: date-time */
+            startedAt: string;
+            /** @enum {string|null} */
+            endReason: "released" | "expired" | "cancelled" | "failed" | null;
+            failureReason: string | null;
+        };
         GuestRestoreRequest: {
             /** @description The disk to restore (its name in the job, `scsi0`); without it, the whole guest. */
             disk?: string;
@@ -2446,6 +2558,8 @@ export interface components {
         Id: number;
         /** @description A snapshot's full id, or a unique prefix of at least 8 hex characters. */
         SnapshotId: string;
+        /** @description A disk's name in the guest job (`scsi0`). */
+        GuestDiskName: string;
         RunId: string;
         AgentName: components["schemas"]["AgentName"];
         /** @description Only lines after this seq (0 for the start). */
@@ -3884,6 +3998,102 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunAccepted"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    exportGuestDisk: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A client-chosen key (e.g. a UUID) that makes the request safe to retry: one key never
+                 *     starts two runs. Repeated with the same key, the request answers with the run the key
+                 *     started; used for another target, 409. Kept 24 hours.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description A snapshot's full id, or a unique prefix of at least 8 hex characters. */
+                id: components["parameters"]["SnapshotId"];
+                /** @description A disk's name in the guest job (`scsi0`). */
+                disk: components["parameters"]["GuestDiskName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GuestDiskExportRequest"];
+            };
+        };
+        responses: {
+            /** @description The export's restore run was started. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GuestDiskExport"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getGuestDiskExport: {
+        parameters: {
+            query?: {
+                /** @description Wait up to this long for the export to be up (or to end) before answering. */
+                waitSeconds?: number;
+            };
+            header?: never;
+            path: {
+                /** @description A snapshot's full id, or a unique prefix of at least 8 hex characters. */
+                id: components["parameters"]["SnapshotId"];
+                /** @description A disk's name in the guest job (`scsi0`). */
+                disk: components["parameters"]["GuestDiskName"];
+                exportId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GuestDiskExport"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    releaseGuestDiskExport: {
+        parameters: {
+            query?: {
+                waitSeconds?: number;
+            };
+            header?: never;
+            path: {
+                /** @description A snapshot's full id, or a unique prefix of at least 8 hex characters. */
+                id: components["parameters"]["SnapshotId"];
+                /** @description A disk's name in the guest job (`scsi0`). */
+                disk: components["parameters"]["GuestDiskName"];
+                exportId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export, ended or still releasing. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GuestDiskExport"];
                 };
             };
             default: components["responses"]["Problem"];

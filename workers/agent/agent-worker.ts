@@ -40,6 +40,7 @@ import type { Client } from '@temporalio/client';
 import { createGuestActivities } from '../../activities/agent/guest/guest-activities';
 import { QmpClient } from '../../activities/agent/guest/qmp-client';
 import { createQcow2 } from '../../activities/agent/guest/qemu-img';
+import { createNbdExportActivities, sweepNbdExports } from '../../activities/agent/guest/nbd-export-activities';
 
 /** Registers with the API, retrying while it starts. */
 async function register(config: BackstopConfig, http: AgentHttp, capabilities: AgentCapabilities): Promise<void> {
@@ -137,6 +138,8 @@ export function agentWorkerActivities(config: BackstopConfig, http: AgentHttp, l
       logger,
       runLog,
     }),
+    // A restored guest disk served over NBD by qemu-storage-daemon, until released (issue 19).
+    ...createNbdExportActivities({ exportDir: join(stateDir, 'nbd-exports'), logger }),
     // Plugins around the engine: hooks, database dumps, pipes (issue 5).
     // Pull mode: the run's export of its paths (none where sftp-server is missing).
     ...(state.exports ? createExportActivities({ exports: state.exports, backupRoots: config.backupRoots, restoreRoots: config.restoreRoots }) : {}),
@@ -219,6 +222,8 @@ export async function runAgentWorker(baseConfig: BackstopConfig): Promise<number
   state.exports?.sweep();
   // Drill scratch space a killed agent left: no activity of this process runs yet.
   for (const dir of ['drills', 'drill-work']) rmSync(join(state.stateDir, dir), { recursive: true, force: true });
+  // NBD exports of restored guest disks whose workflow has ended (terminated, or released while this agent was away).
+  await sweepNbdExports(join(state.stateDir, 'nbd-exports'), runActivity(client, logger), logger);
   const orphans = await state.snapshots.filesystem.releaseOrphans(runActivity(client, logger), (workflowId) => state.engineProcesses.stopLeftover(workflowId, runTag(workflowId)));
   if (orphans > 0) logger.warn({ released: orphans }, 'released filesystem snapshots of ended runs');
   const worker = await Worker.create({
