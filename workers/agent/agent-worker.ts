@@ -233,6 +233,9 @@ export async function runAgentWorker(baseConfig: BackstopConfig): Promise<number
     activities: agentWorkerActivities(config, http, logger, state),
     // Engine runs stop on cancellation (SIGINT to restic); give them time to unlock.
     shutdownGraceTime: '20s',
+    // A cancellation reaches an activity with its heartbeat's answer: at most 5 s apart (by
+    // default 80 % of the heartbeat timeout, 24 s), so a release or cancel acts promptly.
+    maxHeartbeatThrottleInterval: '5s',
   });
   // Registering starts the catch-up of scheduled backups missed while this agent was away
   // (api/catch-up.ts): do it once the worker exists, so it polls right after and the
