@@ -12,6 +12,7 @@ import * as jobs from './routes/jobs';
 import * as runs from './routes/runs';
 import * as restore from './routes/restore';
 import * as guestRestore from './routes/guest-restore';
+import * as containerRestore from './routes/container-restore';
 import * as browse from './routes/browse';
 import * as snapshotMount from './routes/snapshot-mount';
 import * as retention from './routes/retention';
@@ -66,6 +67,7 @@ export const HANDLERS: Handlers = {
   listSnapshots: runs.listSnapshots,
   restoreSnapshot: restore.restoreSnapshot,
   restoreGuestSnapshot: guestRestore.restoreGuestSnapshot,
+  restoreContainerSnapshot: containerRestore.restoreContainerSnapshot,
   approveRun: restore.approveRun,
   rejectRun: restore.rejectRun,
   getSnapshotTree: browse.getSnapshotTree,

@@ -148,6 +148,7 @@ export class ApiClient {
     this.request<{ items: ApiSnapshot[] }>('GET', `/v1/snapshots${jobId ? `?jobId=${jobId}` : ''}`).then((r) => r.items);
   restoreSnapshot = (id: string, r: Schemas['RestoreRequest'] = {}) => this.request<Schemas['RunAccepted']>('POST', `/v1/snapshots/${id}/restore`, r);
   restoreGuestSnapshot = (id: string, r: Schemas['GuestRestoreRequest']) => this.request<Schemas['RunAccepted']>('POST', `/v1/snapshots/${id}/guest-restore`, r);
+  restoreContainerSnapshot = (id: string, r: Schemas['ContainerRestoreRequest']) => this.request<Schemas['RunAccepted']>('POST', `/v1/snapshots/${id}/container-restore`, r);
   approveRun = (runId: string, note?: string) => this.request<Schemas['ApprovalAccepted']>('POST', `/v1/runs/${runId}/approve`, note === undefined ? undefined : { note });
   rejectRun = (runId: string, note?: string) => this.request<Schemas['ApprovalAccepted']>('POST', `/v1/runs/${runId}/reject`, note === undefined ? undefined : { note });
   mountSnapshot = (id: string, r: Schemas['SnapshotMountRequest'] = {}) => this.request<Schemas['SnapshotMount']>('POST', `/v1/snapshots/${id}/mount`, r);

@@ -3,6 +3,7 @@ import type { WorkflowFunction, Workflows } from '../contract/workflows';
 import { backupWorkflow } from './backup';
 import { guestBackupWorkflow } from './guest-backup';
 import { guestRestoreWorkflow } from './guest-restore';
+import { containerRestoreWorkflow } from './container-restore';
 import { restoreWorkflow } from './restore';
 import { pruneWorkflow } from './prune';
 import { repositoryLockWorkflow } from './repository-lock';
@@ -15,12 +16,12 @@ import { drillWorkflow } from './drill';
 import { notificationDeliveryWorkflow } from './notification-delivery';
 import { notificationWatchWorkflow } from './notification-watch';
 
-export { backupWorkflow, guestBackupWorkflow, guestRestoreWorkflow, restoreWorkflow, pruneWorkflow, repositoryLockWorkflow, s3SyncWorkflow, pluginTestWorkflow, dbRestoreWorkflow, snapshotMountWorkflow, checkWorkflow, drillWorkflow, notificationDeliveryWorkflow, notificationWatchWorkflow };
+export { backupWorkflow, guestBackupWorkflow, guestRestoreWorkflow, containerRestoreWorkflow, restoreWorkflow, pruneWorkflow, repositoryLockWorkflow, s3SyncWorkflow, pluginTestWorkflow, dbRestoreWorkflow, snapshotMountWorkflow, checkWorkflow, drillWorkflow, notificationDeliveryWorkflow, notificationWatchWorkflow };
 
 /**
  * Each reference in contract/workflows.ts names a workflow registered here, with its
  * signature: a renamed workflow, a missing one or a changed input fails the typecheck.
  */
 type Registered = { [K in keyof typeof Workflows as (typeof Workflows)[K]['type']]: WorkflowFunction<(typeof Workflows)[K]> };
-const registered: Registered = { backupWorkflow, guestBackupWorkflow, guestRestoreWorkflow, restoreWorkflow, pruneWorkflow, repositoryLockWorkflow, s3SyncWorkflow, pluginTestWorkflow, dbRestoreWorkflow, snapshotMountWorkflow, checkWorkflow, drillWorkflow, notificationDeliveryWorkflow, notificationWatchWorkflow };
+const registered: Registered = { backupWorkflow, guestBackupWorkflow, guestRestoreWorkflow, containerRestoreWorkflow, restoreWorkflow, pruneWorkflow, repositoryLockWorkflow, s3SyncWorkflow, pluginTestWorkflow, dbRestoreWorkflow, snapshotMountWorkflow, checkWorkflow, drillWorkflow, notificationDeliveryWorkflow, notificationWatchWorkflow };
 void registered;

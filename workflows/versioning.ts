@@ -24,6 +24,8 @@ export const VERSIONING_BEHAVIOR: Readonly<Record<WorkflowType, VersioningBehavi
   guestBackupWorkflow: 'PINNED',
   // Bounded like a file restore: the approval wait is capped by BACKSTOP_APPROVAL_TIMEOUT_MS.
   guestRestoreWorkflow: 'PINNED',
+  // Bounded like a file restore, with no approval wait: a new directory overwrites nothing.
+  containerRestoreWorkflow: 'PINNED',
   restoreWorkflow: 'PINNED',
   pruneWorkflow: 'PINNED',
   // Also as the prune's child: a pinned parent's child on the same task queue starts on the parent's version.

@@ -38,6 +38,7 @@ import { HomeExportIdentity, IssuedExportIdentity, type ExportIdentitySource } f
 import { findSftpRuntime } from '../../activities/agent/export/sftp-runtime';
 import type { Client } from '@temporalio/client';
 import { createGuestActivities } from '../../activities/agent/guest/guest-activities';
+import { createContainerActivities } from '../../activities/agent/container/container-activities';
 import { QmpClient } from '../../activities/agent/guest/qmp-client';
 import { createQcow2 } from '../../activities/agent/guest/qemu-img';
 
@@ -132,6 +133,18 @@ export function agentWorkerActivities(config: BackstopConfig, http: AgentHttp, l
       connectQmp: (socketPath) => QmpClient.connect(socketPath),
       createImage: (file, size) => createQcow2(file, size),
       stallTimeoutMs: config.stallTimeoutMs,
+      restoreRoots: config.restoreRoots,
+      backupRoots: config.backupRoots,
+      logger,
+      runLog,
+    }),
+    // Container jobs (issue 19 item 3): a container's paths found at each run, LXC freeze and
+    // thaw around its filesystem snapshot, and its restores as a directory or a tar.
+    ...createContainerActivities({
+      agentName: config.agentName,
+      engine: engine(),
+      secrets: new ApiSecretSource(http),
+      engineProcesses: new EngineProcessRegistry(join(stateDir, 'restore-pids')),
       restoreRoots: config.restoreRoots,
       backupRoots: config.backupRoots,
       logger,
