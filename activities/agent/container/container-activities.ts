@@ -4,7 +4,7 @@
 // tar. The backup itself is the files pipeline's (backup-activities.ts). Each step is safe
 // to run again: planning reads only, freezing a frozen container and thawing a thawed one
 // change nothing, a restore writes the same files again.
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -25,7 +25,7 @@ import { checkBackupPaths } from '../backup-roots';
 import { LxcConfigError, lxcFreezeArgs, lxcInfoArgs, parseLxcState } from './lxc-config';
 import { ContainerMissingError, planContainer, type PlanIo } from './plan';
 import { checkContainerTarget } from './restore-target';
-import { TarRebase } from './tar-rebase';
+import { specialMember, TarRebase, type SpecialNode } from './tar-rebase';
 
 export interface ContainerActivityDeps {
   agentName: string;
@@ -148,7 +148,8 @@ export function createContainerActivities(deps: ContainerActivityDeps): Containe
         runLog.line('stdout', `root filesystem: ${summary.filesRestored} files, ${formatBytes(summary.bytesRestored)} restored into ${rootfs}`);
       } else {
         rootfs = join(dir, 'rootfs.tar');
-        const written = await dumpRootfsTar(engine, repo, input.snapshotId, input.container.rootfs, rootfs, { ...control, onWritten: (n) => (latest = { phase: 'rootfs', bytesWritten: n }) });
+        const specials = await specialNodesOf(engine, repo, input.snapshotId, input.container.rootfs, join(dir, '.special-nodes'), control);
+        const written = await dumpRootfsTar(engine, repo, input.snapshotId, input.container.rootfs, rootfs, { ...control, trailer: specials.map(specialMember), onWritten: (n) => (latest = { phase: 'rootfs', bytesWritten: n }) });
         members = written.members;
         bytesWritten = written.bytes;
         runLog.line('stdout', `root filesystem: ${written.members} members, ${formatBytes(written.bytes)} written into ${rootfs}`);
@@ -183,6 +184,40 @@ export function createContainerActivities(deps: ContainerActivityDeps): Containe
 }
 
 /**
+ * The root filesystem's device nodes and fifos, which restic's tar dump leaves out: found in
+ * the snapshot's listing, restored (empty, a few) into `scratch` to read their device numbers
+ * (the listing has none), then removed. Sockets are left out as tar leaves them out.
+ */
+export async function specialNodesOf(
+  engine: Pick<BackupEngine, 'walkSnapshot' | 'restore'>,
+  repo: RepositoryAccess,
+  snapshotId: string,
+  rootfs: string,
+  scratch: string,
+  control: { signal?: AbortSignal; onSpawn?: (pid: number) => void; onLog?: (stream: 'stdout' | 'stderr', line: string) => void },
+): Promise<SpecialNode[]> {
+  const paths: string[] = [];
+  await engine.walkSnapshot(repo, snapshotId, (e) => {
+    if ((e.type === 'chardev' || e.type === 'dev' || e.type === 'fifo') && e.path.startsWith(`${rootfs}/`)) paths.push(e.path.slice(rootfs.length));
+  }, control);
+  if (paths.length === 0) return [];
+  rmSync(scratch, { recursive: true, force: true });
+  try {
+    await engine.restore(repo, `${snapshotId}:${rootfs}`, scratch, control, { paths });
+    const nodes: SpecialNode[] = [];
+    for (const p of paths) {
+      const s = await lstat(join(scratch, p));
+      const type = s.isCharacterDevice() ? 'chardev' : s.isBlockDevice() ? 'blockdev' : s.isFIFO() ? 'fifo' : null;
+      if (type === null) throw new ContainerRestoreError(`${rootfs}${p} came back from the snapshot as something other than a device node or fifo`);
+      nodes.push({ path: p, type, mode: s.mode & 0o7777, uid: s.uid, gid: s.gid, mtime: Math.floor(s.mtimeMs / 1000), rdev: s.rdev });
+    }
+    return nodes;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
  * The root filesystem as one tar file: the engine's dump (`restic dump --archive tar`) through
  * TarRebase straight into `file`. A write that fails (ENOSPC, EIO) stops the dump at once and
  * fails with the write's reason; the pipeline's outcome is observed from the start, so its
@@ -194,11 +229,12 @@ export async function dumpRootfsTar(
   snapshotId: string,
   rootfs: string,
   file: string,
-  control: { signal?: AbortSignal; onSpawn?: (pid: number) => void; onLog?: (stream: 'stdout' | 'stderr', line: string) => void; onWritten?: (bytes: number) => void },
+  control: { signal?: AbortSignal; onSpawn?: (pid: number) => void; onLog?: (stream: 'stdout' | 'stderr', line: string) => void; onWritten?: (bytes: number) => void; trailer?: Buffer[] },
   out: NodeJS.WritableStream = createWriteStream(file, { mode: 0o600 }),
 ): Promise<{ members: number; bytes: number }> {
   const rebase = new TarRebase(rootfs);
   rebase.onWritten = control.onWritten ?? null;
+  rebase.trailer = control.trailer ?? [];
   const stopDump = new AbortController();
   const onOuterAbort = () => stopDump.abort();
   control.signal?.addEventListener('abort', onOuterAbort, { once: true });

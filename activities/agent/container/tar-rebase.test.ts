@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { paxRecord, rebasedName, TarRebase } from './tar-rebase';
+import { paxRecord, rebasedName, specialMember, TarRebase } from './tar-rebase';
 
 async function rebase(tar: Buffer, root: string, chunk = 777): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -31,6 +31,32 @@ describe('rebasedName', () => {
     expect(rebasedName('./srv/c1/rootfs/etc/', 'srv/c1/rootfs')).toBe('./etc/');
     expect(rebasedName('srv/c1/rootfs2/x', 'srv/c1/rootfs')).toBeNull();
     expect(rebasedName('srv/c1', 'srv/c1/rootfs')).toBeNull();
+  });
+});
+
+describe('specialMember', () => {
+  it('writes device nodes and fifos that GNU tar lists and extracts with their numbers, modes and owners', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tar-special-'));
+    try {
+      const rebase = new TarRebase('/srv/c1/rootfs');
+      // /dev/null is 1,3; a device with a minor past 255 checks the split dev_t encoding (major 259, minor 65537).
+      const big = (259 << 8) | (65537 & 0xff) | ((65537 & ~0xff) << 12);
+      rebase.trailer = [
+        specialMember({ path: 'dev/null', type: 'chardev', mode: 0o666, uid: 0, gid: 0, mtime: 1_700_000_000, rdev: (1 << 8) | 3 }),
+        specialMember({ path: 'dev/nvme', type: 'blockdev', mode: 0o660, uid: 0, gid: 6, mtime: 1_700_000_000, rdev: big }),
+        specialMember({ path: 'run/initctl', type: 'fifo', mode: 0o600, uid: 100000, gid: 100000, mtime: 1_700_000_000, rdev: 0 }),
+      ];
+      const parts: Buffer[] = [];
+      await pipeline(Readable.from([Buffer.alloc(1024)]), rebase, new Writable({ write: (c: Buffer, _e, done) => (parts.push(c), done()) }));
+      writeFileSync(join(dir, 'out.tar'), Buffer.concat(parts));
+      const listing = execFileSync('tar', ['-tvf', join(dir, 'out.tar'), '--numeric-owner']).toString();
+      expect(listing).toMatch(/^crw-rw-rw- 0\/0 +1,3 .* \.\/dev\/null$/m);
+      expect(listing).toMatch(/^brw-rw---- 0\/6 +259,65537 .* \.\/dev\/nvme$/m);
+      expect(listing).toMatch(/^prw------- 100000\/100000 .* \.\/run\/initctl$/m);
+      expect(rebase.members).toBe(3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

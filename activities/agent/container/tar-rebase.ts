@@ -11,6 +11,10 @@
 // ids kept: the names are the container's (its own /etc/passwd), so an extractor that maps
 // names on the host would give files to the wrong owners. Members outside the root
 // filesystem (none with restic, which dumps the path asked for) are left out.
+//
+// restic's dump holds only files, directories and symlinks: a root filesystem's device nodes
+// and fifos are not in it. The caller restores those few (empty) nodes from the snapshot
+// aside, and hands their headers (specialMember) to `trailer`, written before the end.
 import { Transform, type TransformCallback } from 'node:stream';
 
 const BLOCK = 512;
@@ -97,6 +101,44 @@ function paxHeader(records: Buffer, name: string): Buffer {
   return Buffer.concat([h, records, Buffer.alloc(pad(records.length))]);
 }
 
+export interface SpecialNode {
+  /** Relative to the root filesystem, `dev/null`. */
+  path: string;
+  type: 'chardev' | 'blockdev' | 'fifo';
+  /** Permission bits with setuid/setgid/sticky. */
+  mode: number;
+  uid: number;
+  gid: number;
+  /** Seconds since the epoch. */
+  mtime: number;
+  /** stat's st_rdev for a device; 0 for a fifo. */
+  rdev: number;
+}
+
+const octalField = (h: Buffer, start: number, len: number, v: number) => h.write(`${Math.max(0, Math.trunc(v)).toString(8).padStart(len - 1, '0')}\0`, start, len, 'ascii');
+
+/** A device node or fifo as a tar member (no data), named `./<path>` with numeric owners only. */
+export function specialMember(n: SpecialNode): Buffer {
+  const name = `./${n.path.replace(/^\/+/, '')}`;
+  // Linux's dev_t: major in bits 8-19 and 32-43, minor in bits 0-7 and 20-31.
+  const rdev = BigInt(n.rdev);
+  const major = Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn));
+  const minor = Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn));
+  const h = Buffer.alloc(BLOCK);
+  writeName(h, 0, 100, name);
+  octalField(h, 100, 8, n.mode & 0o7777);
+  octalField(h, 108, 8, n.uid);
+  octalField(h, 116, 8, n.gid);
+  octalField(h, 124, 12, 0);
+  octalField(h, 136, 12, n.mtime);
+  h.write(n.type === 'chardev' ? '3' : n.type === 'blockdev' ? '4' : '6', 156, 1, 'ascii');
+  h.write('ustar\x0000', 257, 8, 'latin1');
+  octalField(h, 329, 8, n.type === 'fifo' ? 0 : major);
+  octalField(h, 337, 8, n.type === 'fifo' ? 0 : minor);
+  setChecksum(h);
+  return Buffer.concat([paxHeader(paxRecord('path', name), name), h]);
+}
+
 /**
  * The member name a path of the dump gets under `root` (`srv/c1/rootfs`, no slashes around):
  * `./` for the root itself, `./<rest>` below it, null outside it.
@@ -128,6 +170,8 @@ export class TarRebase extends Transform {
   bytes = 0;
   /** Called with `bytes` each time more is written. */
   onWritten: ((bytes: number) => void) | null = null;
+  /** Members written after the dump's own, before the end of the archive (specialMember). */
+  trailer: Buffer[] = [];
 
   private out(b: Buffer): void {
     this.bytes += b.length;
@@ -154,6 +198,10 @@ export class TarRebase extends Transform {
 
   override _flush(done: TransformCallback): void {
     if (this.state !== 'end') return done(new TarRebaseError(this.state === 'header' ? 'the tar stream ended before its end-of-archive marker' : 'the tar stream ended inside a member'));
+    for (const t of this.trailer) {
+      this.members += 1;
+      this.out(t);
+    }
     this.out(Buffer.alloc(2 * BLOCK));
     done();
   }
