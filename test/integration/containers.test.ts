@@ -5,7 +5,8 @@
 // tree both ways; an LXC busybox container made offline is found by its name; a running one
 // on btrfs is frozen only while its snapshot is taken; what cannot be served fails with its
 // reason.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import { problemOf } from '../support/problem';
 import { waitFor } from '../support/wait';
 import { removeWorkDir } from '../support/work-dir';
 import { btrfsUnavailable, makeBtrfs, type LoopFs } from '../support/loop-fs';
+import { toolPath } from '../support/tools';
 import type { ApiRun } from '../../core/api-client';
 import type { ContainerRunDetails } from '../../contract/container';
 
@@ -27,6 +29,19 @@ let restores: string;
 let repositoryId: number;
 
 const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { stdio: 'pipe' }).toString();
+const PASSWORD = 'container jobs password';
+
+/**
+ * A run's workflow history as the Temporal CLI exports it: the password must not be in it.
+ * `RECORD_HISTORIES=1` keeps it for the replay test (test/workflow/replay.test.ts).
+ */
+async function checkHistory(workflowId: string, recordAs: string): Promise<void> {
+  const { stdout: json } = await promisify(execFile)(toolPath('temporal'), ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', '--address', stack.temporalAddress], { maxBuffer: 64 * 1024 * 1024 });
+  expect(json).not.toContain(PASSWORD);
+  expect(json).not.toContain(Buffer.from(PASSWORD).toString('base64'));
+  if (process.env.RECORD_HISTORIES === '1') writeFileSync(join(__dirname, '..', 'workflow', 'histories', recordAs), json);
+}
+
 const containerOf = (r: ApiRun) => (r.details as unknown as ContainerRunDetails).container;
 
 /** Why LXC containers cannot be made here, or null when `lxc-create -t busybox` works. */
@@ -90,7 +105,7 @@ beforeAll(async () => {
   mkdirSync(restores);
   pg = await startPostgres();
   stack = await startStack({ databaseUrl: pg.url, env: { BACKSTOP_RESTORE_ROOTS: restores } });
-  repositoryId = (await stack.api.createRepository({ name: 'containers', url: join(work, 'repo'), password: 'container jobs password' })).id;
+  repositoryId = (await stack.api.createRepository({ name: 'containers', url: join(work, 'repo'), password: PASSWORD })).id;
 });
 
 afterAll(async () => {
@@ -145,6 +160,7 @@ describe('a directory container', () => {
     expect(snapshot!.id).toBe(snapshotId);
     expect(snapshot!.paths.sort()).toEqual([config, rootfs].sort());
     expect(snapshot!.tags).toContain('backstop-container=web1');
+    await checkHistory(r.workflowId, 'container-backup-succeeded.json');
   });
 
   it('restores as a directory: the same tree, contents, modes, owners and device', async () => {
@@ -164,6 +180,7 @@ describe('a directory container', () => {
     expect(r).toMatchObject({ kind: 'restore', status: 'succeeded' });
     const tar = join(target, 'rootfs.tar');
     expect(r.details).toMatchObject({ container: { format: 'tar', rootfs: tar, configFiles: [join(target, 'config', 'web1.conf')] } });
+    await checkHistory(r.workflowId, 'container-restore-tar.json');
     const listing = run('tar', ['-tvf', tar, '--numeric-owner']);
     // Every member relative to the root filesystem (restic's dump holds the root's children, not the root itself).
     expect(run('tar', ['-tf', tar]).trim().split('\n').every((n) => n.startsWith('./'))).toBe(true);
