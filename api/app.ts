@@ -13,6 +13,7 @@ import * as runs from './routes/runs';
 import * as restore from './routes/restore';
 import * as guestRestore from './routes/guest-restore';
 import * as guestNbdExport from './routes/guest-nbd-export';
+import * as containerRestore from './routes/container-restore';
 import * as browse from './routes/browse';
 import * as snapshotMount from './routes/snapshot-mount';
 import * as guestFileMount from './routes/guest-file-mount';
@@ -71,6 +72,7 @@ export const HANDLERS: Handlers = {
   exportGuestDisk: guestNbdExport.exportGuestDisk,
   getGuestDiskExport: guestNbdExport.getGuestDiskExport,
   releaseGuestDiskExport: guestNbdExport.releaseGuestDiskExport,
+  restoreContainerSnapshot: containerRestore.restoreContainerSnapshot,
   approveRun: restore.approveRun,
   rejectRun: restore.rejectRun,
   getSnapshotTree: browse.getSnapshotTree,

@@ -6,13 +6,14 @@ import type { DrillRunSummary } from '../core/drill';
 import type { DrillSettings } from '../contract/drill';
 import type { RetentionPolicy } from '../contract/retention';
 import type { GuestSource, JobKind } from '../contract/guest';
+import type { ContainerSource } from '../contract/container';
 import { NotFoundError } from '../contract/errors';
 import type { Session } from './db';
 import { iso, isoOrNull, jsonParam, one, orNull, rethrowUnique, type Row } from './rows';
 
 /** A new job's row: the job's own fields, its agent by id. */
 export type JobWrite = Pick<Job, 'name' | 'repositoryId' | 'paths' | 'excludes' | 'snapshotMode' | 'mode' | 'preScript' | 'postHook'> &
-  Partial<Pick<Job, 'kind' | 'guest'>> & { agentId: number };
+  Partial<Pick<Job, 'kind' | 'guest' | 'container'>> & { agentId: number };
 
 // --- rows ----------------------------------------------------------------------------
 export const jobFromRow = (r: Row): Job => ({
@@ -23,6 +24,8 @@ export const jobFromRow = (r: Row): Job => ({
   // Rows from before migration 020 read as files jobs.
   kind: (r.kind ?? 'files') as JobKind,
   guest: orNull<GuestSource>(r.guest),
+  // Rows from before migration 021 have no container column.
+  container: orNull<ContainerSource>(r.container),
   paths: r.paths as string[],
   excludes: r.excludes as string[],
   snapshotMode: r.snapshot_mode as SnapshotMode,
@@ -45,7 +48,7 @@ const JOB_SELECT = `SELECT j.*, a.name AS agent_name FROM jobs j JOIN agents a O
  * What PATCH /v1/jobs/{id} may change: the job's own fields (its repository holds its snapshots
  * and stays; its kind too, and a guest job's guest is not edited yet).
  */
-export type JobUpdate = Partial<Omit<JobWrite, 'repositoryId' | 'kind' | 'guest'>>;
+export type JobUpdate = Partial<Omit<JobWrite, 'repositoryId' | 'kind' | 'guest' | 'container'>>;
 
 const UPDATE_COLUMNS: Record<keyof JobUpdate, string> = {
   name: 'name',
@@ -80,9 +83,9 @@ export class Jobs {
   async insert(j: JobWrite): Promise<number> {
     try {
       const { rows } = await this.s.q.query<{ id: string }>(
-        `INSERT INTO jobs (name, agent_id, repository_id, paths, excludes, snapshot_mode, mode, pre_script, post_hook, kind, guest)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
-        [j.name, j.agentId, j.repositoryId, j.paths, j.excludes, j.snapshotMode, j.mode, j.preScript, j.postHook, j.kind ?? 'files', jsonParam(j.guest ?? null)],
+        `INSERT INTO jobs (name, agent_id, repository_id, paths, excludes, snapshot_mode, mode, pre_script, post_hook, kind, guest, container)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+        [j.name, j.agentId, j.repositoryId, j.paths, j.excludes, j.snapshotMode, j.mode, j.preScript, j.postHook, j.kind ?? 'files', jsonParam(j.guest ?? null), jsonParam(j.container ?? null)],
       );
       return Number(rows[0]!.id);
     } catch (err) {

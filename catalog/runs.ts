@@ -202,6 +202,15 @@ export class Runs {
     return r ? { runId: String(r.id), snapshotId: String(r.snapshot_id), details: r.details as Record<string, unknown> } : null;
   }
 
+  /** The details of the backup run that recorded snapshot `snapshotId` (a container restore reads what it stored); null when none did. */
+  async backupDetailsOfSnapshot(snapshotId: string): Promise<Record<string, unknown> | null> {
+    const { rows } = await this.s.q.query(
+      `SELECT details FROM runs WHERE snapshot_id = $1 AND kind = 'backup' AND status IN ('succeeded', 'warning') ORDER BY finished_at DESC LIMIT 1`,
+      [snapshotId],
+    );
+    return (rows[0]?.details as Record<string, unknown> | undefined) ?? null;
+  }
+
   async get(id: string): Promise<Run> {
     const { rows } = await this.s.q.query('SELECT * FROM runs WHERE id = $1', [id]);
     return runFromRow(one(rows, `run ${id}`));

@@ -20,6 +20,7 @@ import { registerProcesses, type ProcessHooks, type ProcessLoaders } from './pro
 import { registerRepositories } from './repositories';
 import { registerRestore } from './restore';
 import { registerGuestJobCommands, registerGuestRestore } from './guest';
+import { registerContainerJobCommands, registerContainerRestore } from './container';
 import { registerRuns } from './runs';
 import { registerJobSchedules, registerRepositorySchedules } from './schedules';
 import { registerS3Sync } from './s3-sync';
@@ -134,6 +135,7 @@ run ended with warnings; 4 the API is unreachable; 5 the API answered with an er
   registerRepositorySchedules(repos, ctx);
   registerJobs(jobs, ctx);
   registerGuestJobCommands(jobs, ctx);
+  registerContainerJobCommands(jobs, ctx);
   registerJobSchedules(jobs, ctx);
   registerDrills(jobs, ctx);
   registerRuns(runs, ctx);
@@ -141,6 +143,7 @@ run ended with warnings; 4 the API is unreachable; 5 the API answered with an er
   registerRestore(snapshots, ctx);
   registerGuestRestore(snapshots, ctx);
   registerGuestExport(snapshots, ctx);
+  registerContainerRestore(snapshots, ctx);
   registerSnapshotMount(snapshots, ctx);
   registerGuestFileMount(snapshots, ctx);
   registerAgents(agents, agentTokens, ctx);

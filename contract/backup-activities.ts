@@ -5,6 +5,7 @@ import type { BackupProgress, BackupStats, JobMode, RunStatus, SnapshotMode } fr
 import type { RunOverrides } from './run-overrides';
 import type { EngineSnapshot } from './engine';
 import type { SnapshotBind, SnapshotHandle } from './snapshot';
+import type { ContainerSource } from './container';
 
 export interface BackupStepInput {
   runId: string;
@@ -82,6 +83,11 @@ export interface BackupPlan {
   scripts?: { pre: Array<{ id: number; name: string }>; post: Array<{ id: number; name: string }> };
   /** The job's plugin configurations, in order: references only, the agent fetches their secrets. */
   plugins?: Array<{ id: number; name: string; plugin: string }>;
+  /**
+   * A container job's container (contract/container.ts); its `paths` are empty and found by
+   * the agent at the start of the run. Absent for every other job.
+   */
+  container?: ContainerSource;
 }
 
 export interface FinishRunInput {

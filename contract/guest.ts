@@ -3,6 +3,7 @@
 // this module: no Node APIs here.
 import type { components } from './generated/api-schema';
 import { InputError } from './errors';
+import { checkContainerSource, type ContainerSource } from './container';
 
 /** Where a guest's disks and configuration are on the agent's host (openapi GuestSource). */
 export type GuestSource = components['schemas']['GuestSource'];
@@ -13,6 +14,8 @@ export const JobKind = {
   files: 'files',
   /** A VM guest on the agent's host, through QEMU. */
   guest: 'guest',
+  /** A system container's root filesystem and configuration (contract/container.ts), through the files pipeline. */
+  container: 'container',
 } as const;
 export type JobKind = (typeof JobKind)[keyof typeof JobKind];
 
@@ -26,6 +29,7 @@ export interface JobSourceInput {
   kind?: JobKind;
   paths?: string[];
   guest?: GuestSource;
+  container?: ContainerSource;
   excludes?: string[];
   snapshotMode?: string;
   mode?: string;
@@ -41,9 +45,20 @@ export function checkJobSource(b: JobSourceInput): void {
   const kind = b.kind ?? JobKind.files;
   if (kind === JobKind.files) {
     if (b.guest !== undefined) throw fieldError('/guest', 'only a job of kind guest takes a guest');
+    if (b.container !== undefined) throw fieldError('/container', 'only a job of kind container takes a container');
     if (!b.paths || b.paths.length === 0) throw fieldError('/paths', 'a files job needs at least one path');
     return;
   }
+  if (kind === JobKind.container) {
+    if (b.guest !== undefined) throw fieldError('/guest', 'only a job of kind guest takes a guest');
+    if (!b.container) throw fieldError('/container', 'a container job needs its container: runtime and name');
+    if (b.paths !== undefined) throw fieldError('/paths', 'a container job takes no paths: its agent finds its root filesystem and configuration');
+    if (b.excludes !== undefined) throw fieldError('/excludes', 'a container job takes no excludes: its whole root filesystem is stored');
+    if (b.mode !== undefined && b.mode !== 'push') throw fieldError('/mode', 'a container job runs in push mode only');
+    checkContainerSource(b.container);
+    return;
+  }
+  if (b.container !== undefined) throw fieldError('/container', 'only a job of kind container takes a container');
   if (!b.guest) throw fieldError('/guest', 'a guest job needs its guest: qmpSocket and disks');
   if (b.paths !== undefined) throw fieldError('/paths', 'a guest job takes no paths: its source is its guest');
   if (b.excludes !== undefined) throw fieldError('/excludes', 'a guest job takes no excludes');

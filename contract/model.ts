@@ -3,6 +3,7 @@
 import type { EngineKind } from './engine';
 import type { RetentionPolicy } from './retention';
 import type { GuestSource, JobKind } from './guest';
+import type { ContainerSource } from './container';
 // Types only (erased): where the API's schema and the model have one shape, the schema's
 // is the model's, so the two cannot drift apart. Field docs are in openapi/backstop.yaml.
 import type { components } from './generated/api-schema';
@@ -88,6 +89,8 @@ export interface Job {
   kind: JobKind;
   /** A guest job's source; null for a files job. */
   guest: GuestSource | null;
+  /** A container job's source; null for any other job. */
+  container: ContainerSource | null;
   /** A files job's paths; empty for a guest job. */
   paths: string[];
   excludes: string[];

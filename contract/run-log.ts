@@ -46,6 +46,11 @@ export const RunStep = {
   // view taken down and the bitmaps rolled back after a failed or cancelled run
   guestCommit: 'guest-commit',
   guestRollback: 'guest-rollback',
+  // container backups (issue 19 item 3): the agent finds the container's paths, freezes a
+  // running LXC container while its filesystem snapshot is taken, and thaws it (always)
+  container: 'container',
+  containerFreeze: 'container-freeze',
+  containerThaw: 'container-thaw',
 } as const;
 export type RunStep = (typeof RunStep)[keyof typeof RunStep];
 

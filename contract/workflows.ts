@@ -6,6 +6,7 @@ import type { BackupStats, RunStatus } from './model';
 import type { EngineKind, PruneOutcome, RestoreOverwrite, RestoreSummary } from './engine';
 import type { CatalogSyncResult, ForgetJobResult } from './prune-activities';
 import type { PluginTestReport } from './plugin-api';
+import type { ContainerRestoreFormat, ContainerRunDetails } from './container';
 import type { RunStep } from './run-log';
 import type { RepositoryLockInput } from './repository-lock';
 import type { S3SyncOutcome, S3SyncVerification } from './sync-activities';
@@ -86,6 +87,27 @@ export interface GuestRestoreWorkflowResult {
   status: RunStatus;
   target: string | null;
   approval: ApprovalDecision | null;
+  warnings: string[];
+  failureReason: string | null;
+}
+
+/** A container snapshot's root filesystem and configuration back onto an agent (workflows/container-restore.ts). */
+export interface ContainerRestoreWorkflowInput {
+  runId: string;
+  snapshot: { id: string; repositoryId: number; jobId: number | null };
+  /** What the backup stored: its run's details.container. */
+  container: ContainerRunDetails['container'];
+  agentName: string;
+  /** A new directory inside the agent's restore roots. */
+  target: string;
+  format: ContainerRestoreFormat;
+  agentScheduleToStartMs?: number;
+  engineHeartbeatTimeoutMs?: number;
+}
+
+export interface ContainerRestoreWorkflowResult {
+  status: RunStatus;
+  target: string | null;
   warnings: string[];
   failureReason: string | null;
 }
@@ -267,6 +289,7 @@ export const Workflows = {
   guestJobCleanup: ref<GuestJobCleanupInput, GuestForgetResult>()('guestJobCleanupWorkflow'),
   /** A guest disk restored into a new image and served over NBD on its agent until released (issue 19). */
   guestNbdExport: ref<GuestNbdExportInput, GuestNbdExportStatus>()('guestNbdExportWorkflow'),
+  containerRestore: ref<ContainerRestoreWorkflowInput, ContainerRestoreWorkflowResult>()('containerRestoreWorkflow'),
   restore: ref<RestoreWorkflowInput, RestoreWorkflowResult>()('restoreWorkflow'),
   prune: ref<PruneWorkflowInput, PruneWorkflowResult>()('pruneWorkflow'),
   s3Sync: ref<S3SyncWorkflowInput, S3SyncWorkflowResult>()('s3SyncWorkflow'),

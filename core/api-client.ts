@@ -151,6 +151,7 @@ export class ApiClient {
   exportGuestDisk = (id: string, disk: string, r: Schemas['GuestDiskExportRequest']) => this.request<Schemas['GuestDiskExport']>('POST', `/v1/snapshots/${id}/guest-disks/${encodeURIComponent(disk)}/export`, r);
   guestDiskExport = (id: string, disk: string, exportId: string, waitSeconds = 0) => this.request<Schemas['GuestDiskExport']>('GET', `/v1/snapshots/${id}/guest-disks/${encodeURIComponent(disk)}/export/${exportId}?waitSeconds=${waitSeconds}`);
   releaseGuestDiskExport = (id: string, disk: string, exportId: string, waitSeconds = 60) => this.request<Schemas['GuestDiskExport']>('DELETE', `/v1/snapshots/${id}/guest-disks/${encodeURIComponent(disk)}/export/${exportId}?waitSeconds=${waitSeconds}`);
+  restoreContainerSnapshot = (id: string, r: Schemas['ContainerRestoreRequest']) => this.request<Schemas['RunAccepted']>('POST', `/v1/snapshots/${id}/container-restore`, r);
   approveRun = (runId: string, note?: string) => this.request<Schemas['ApprovalAccepted']>('POST', `/v1/runs/${runId}/approve`, note === undefined ? undefined : { note });
   rejectRun = (runId: string, note?: string) => this.request<Schemas['ApprovalAccepted']>('POST', `/v1/runs/${runId}/reject`, note === undefined ? undefined : { note });
   mountSnapshot = (id: string, r: Schemas['SnapshotMountRequest'] = {}) => this.request<Schemas['SnapshotMount']>('POST', `/v1/snapshots/${id}/mount`, r);

@@ -114,6 +114,10 @@ command -v nbdinfo >/dev/null || lean+=(libnbd-bin)
 # base Debian system.
 command -v sfdisk >/dev/null || lean+=(fdisk)
 command -v mkfs.ext4 >/dev/null || lean+=(e2fsprogs)
+# Container backups: LXC (lxc-create, lxc-info, lxc-freeze) and a static busybox for the
+# busybox template that makes the tests' containers offline.
+command -v lxc-create >/dev/null || missing+=(lxc)
+command -v busybox >/dev/null || missing+=(busybox-static)
 # The CLI's terminal test runs `backstop jobs run --wait` in a real terminal: tmux; and its
 # completion script in the shells it is for: bash (always there) and zsh.
 command -v tmux >/dev/null || lean+=(tmux)
@@ -134,7 +138,7 @@ if ((${#missing[@]} + ${#lean[@]})); then
     exit 1
   fi
 else
-  say "fuse3, btrfs-progs, lvm2, PostgreSQL, MariaDB, borg, sshfs, sftp-server, sshd, promtool, QEMU tools, nbdinfo, tmux, zsh, chromium: present"
+  say "fuse3, btrfs-progs, lvm2, PostgreSQL, MariaDB, borg, sshfs, sftp-server, sshd, promtool, QEMU tools, nbdinfo, LXC, busybox, tmux, zsh, chromium: present"
 fi
 
 # --- npm ----------------------------------------------------------------------------

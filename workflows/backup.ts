@@ -4,9 +4,10 @@
 //   1 prepare            prepareBackup              server (local)  the plan: job, repository, scripts, plugins
 //   2 job.preScript, then library pre scripts        server          non-zero exit aborts; KEY=VALUE overrides
 //   3 agent pre hooks    pluginsBackupInit          agent           jobInit + backupInit (shell_hook pre)
+//     container jobs:    resolveContainer           agent           the run's paths: root filesystem + configuration
 //   ── shared repository lock from here: a prune waits, backups and restores share it ──
 //   4 dumps / pipes      pluginsBackup              agent           files to include; streams stored now
-//   5 snapshot create    createSnapshot             agent
+//   5 snapshot create    createSnapshot             agent           a running LXC container frozen around it (freeze/thaw)
 //   6 engine             runBackup                  agent           job paths + dump files, overrides applied
 //     pull mode instead: startExport (agent) → runPullBackup (server: mount, engine, unmount)
 //   ── lock released; cleanup, never cancelled, always ──
@@ -31,11 +32,19 @@
 // ExportLostError: the export is opened again and the engine step retried, a few times.
 // Push runs issue the same commands as before: no patch marker is needed for the branch.
 //
+// Container jobs (issue 19 item 3) are files jobs whose paths the agent finds at the start
+// of each run (contract/container.ts): the same steps, hooks, snapshot mode and engine, the
+// snapshot tagged with the container's name and the run's details saying what it stored. A
+// running LXC container is frozen only while its filesystem snapshot is created (with no
+// snapshot mode there is nothing to freeze for: the engine reads the live tree, as a files
+// job does), and thawed right after, or in the cleanup whatever happened. Files jobs' plans
+// have no `container`: they issue the same commands as before, so no patch marker is needed.
+//
 // Runs recorded before this order (no RUN_ENVELOPE_PATCH marker) replay on
 // workflows/backup-legacy.ts. The envelope (workflows/run-envelope.ts) runs the cleanup in
 // a non-cancellable scope, so a cancelled or failed run still releases its snapshot, runs
 // its post hooks and records its outcome.
-import { patched, proxyActivities, proxyLocalActivities, uuid4, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, patched, proxyActivities, proxyLocalActivities, uuid4, workflowInfo } from '@temporalio/workflow';
 import { mergeOverrides, NO_OVERRIDES, overrideTags, type RunOverrides } from '../contract/run-overrides';
 import { ErrorType } from '../contract/errors';
 import { SERVER_TASK_QUEUE } from '../contract/names';
@@ -50,6 +59,8 @@ import type { AgentActivities, BackupStepResult, BackupPlan, ServerActivities, S
 import type { PluginActivities, PluginBackupResult, PluginRunInput } from '../contract/plugin-activities';
 import type { LockActivities } from '../contract/repository-lock';
 import type { SnapshotHandle } from '../contract/snapshot';
+import type { ContainerAgentActivities } from '../contract/container-activities';
+import { containerBackupPaths, containerTag, type ContainerPlan, type ContainerRunDetails } from '../contract/container';
 import type { ExportActivities, PullBackupInput } from '../contract/pull';
 import type { BackupWorkflowInput, BackupWorkflowResult } from '../contract/workflows';
 
@@ -92,6 +103,9 @@ export async function backupWorkflow(started: BackupWorkflowInput): Promise<Back
   let pluginResult: PluginBackupResult | undefined;
   let lockReleased: Promise<void> = Promise.resolve();
   let exported = false;
+  let container: ContainerPlan | undefined;
+  let frozen = false;
+  let wasFrozen = false;
 
   const run = await runEnvelope({
     where: (plan) => plan.agentName,
@@ -124,6 +138,12 @@ export async function backupWorkflow(started: BackupWorkflowInput): Promise<Back
         await plugins.pluginsBackupInit(pluginRun);
       }
       const extraTags = overrideTags(overrides);
+      if (plan.container) {
+        step('container');
+        container = await agentProxies(plan.agentName, input).container.resolveContainer({ runId, container: plan.container });
+      }
+      const paths = container ? containerBackupPaths(container) : plan.paths;
+      const engineTags = container ? [...extraTags, containerTag(container.name)] : extraTags;
 
       const backup = await withRepositoryLock(
         plan.repository.id,
@@ -133,8 +153,18 @@ export async function backupWorkflow(started: BackupWorkflowInput): Promise<Back
             step('dumps');
             pluginResult = await plugins.pluginsBackup({ ...pluginRun, repository, extraTags });
           }
+          if (container?.running && plan.snapshotMode !== 'none') {
+            step('container-freeze');
+            frozen = (await agentProxies(plan.agentName, input).container.freezeContainer({ runId, name: container.name })).frozen;
+            wasFrozen = frozen;
+          }
           step('snapshot');
-          handle = await agent.createSnapshot({ runId, mode: plan.snapshotMode, paths: plan.paths });
+          try {
+            handle = await agent.createSnapshot({ runId, mode: plan.snapshotMode, paths });
+          } finally {
+            // Thawed as soon as the snapshot exists (or failed): the container is stopped only for as long as that takes.
+            if (frozen) await CancellationScope.nonCancellable(() => thaw(plan.agentName, container!.name));
+          }
           warnings.push(...handle.warnings);
           // The engine reads the frozen copies at the original paths; dump files are static,
           // read where the plugin wrote them, not through the snapshot.
@@ -149,7 +179,8 @@ export async function backupWorkflow(started: BackupWorkflowInput): Promise<Back
           };
           if (plan.mode === 'pull') return pullEngine((s) => step(s), () => (exported = true), { ...run, agentName: plan.agentName, paths: readPaths }, handle, input);
           step('engine');
-          return engine.runBackup({ ...run, paths: [...readPaths, ...(pluginResult?.paths ?? [])], binds });
+          const tags = engineTags.length > 0 ? { extraTags: engineTags } : {};
+          return engine.runBackup({ ...run, ...tags, paths: [...readPaths, ...(pluginResult?.paths ?? [])], binds });
         },
         {
           onWaiting: () => step('waiting-for-lock'),
@@ -174,6 +205,11 @@ export async function backupWorkflow(started: BackupWorkflowInput): Promise<Back
         return null;
       };
 
+      if (frozen) {
+        // The thaw right after the snapshot failed or never ran (cancelled): the container runs again before anything else.
+        step('container-thaw');
+        await thaw(plan.agentName, container!.name).catch(warn('container thaw'));
+      }
       if (exported) {
         step('export-stop');
         await proxyActivities<ExportActivities>(agentStepOptions(plan.agentName, input)).stopExport({ runId }).catch(warn('export stop'));
@@ -205,10 +241,17 @@ export async function backupWorkflow(started: BackupWorkflowInput): Promise<Back
       for (const snapshot of [...(backup ? [backup.snapshot] : []), ...(pluginResult?.streams ?? []).map((s) => s.snapshot)]) {
         await bookkeeping.recordSnapshot({ ...recorded, snapshot });
       }
-      await bookkeeping.finishRun({ runId, status, snapshotId, stats: backup?.stats ?? null, warnings, failureReason: reason });
+      const details = container ? { details: containerDetails(container, wasFrozen) } : {};
+      await bookkeeping.finishRun({ runId, status, snapshotId, stats: backup?.stats ?? null, warnings, failureReason: reason, ...details });
       await bookkeeping.notify({ runId, jobName: plan.jobName, status, snapshotId, failureReason: reason, warnings: warnings.length });
     },
   });
+
+  /** Thaws what this run froze; `frozen` stays set if it fails, so the cleanup tries again. */
+  async function thaw(agentName: string, name: string): Promise<void> {
+    await agentProxies(agentName, input).container.thawContainer({ runId, name });
+    frozen = false;
+  }
 
   const backup = run.result;
   const streams = pluginResult ? { streamSnapshotIds: pluginResult.streams.map((x) => x.snapshot.id) } : {};
@@ -226,7 +269,13 @@ function agentProxies(agentName: string, input: BackupWorkflowInput) {
     agent: proxyActivities<AgentActivities>(agentStepOptions(agentName, input)),
     engine: proxyActivities<AgentActivities>(agentEngineOptions(agentName, input)),
     plugins: proxyActivities<PluginActivities>({ ...agentEngineOptions(agentName, input), retry: { maximumAttempts: 3, nonRetryableErrorTypes: [ErrorType.hook] } }),
+    container: proxyActivities<ContainerAgentActivities>(agentStepOptions(agentName, input)),
   };
+}
+
+/** What a container run stored, in its details (the container restore reads them back). */
+function containerDetails(c: ContainerPlan, frozen: boolean): ContainerRunDetails {
+  return { container: { runtime: c.runtime, name: c.name, rootfs: c.rootfs, configRoot: c.configRoot, configFiles: c.configFiles, frozen } };
 }
 
 /** Pull mode's engine: the agent exports, the server worker mounts and reads (contract/pull.ts). */

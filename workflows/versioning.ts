@@ -30,6 +30,8 @@ export const VERSIONING_BEHAVIOR: Readonly<Record<WorkflowType, VersioningBehavi
   // release's server workers up that long. Its daemon and hold step live on the agent, so a
   // new server worker simply carries on; its changes must replay (recorded histories).
   guestNbdExportWorkflow: 'AUTO_UPGRADE',
+  // Bounded like a file restore, with no approval wait: a new directory overwrites nothing.
+  containerRestoreWorkflow: 'PINNED',
   restoreWorkflow: 'PINNED',
   pruneWorkflow: 'PINNED',
   // Also as the prune's child: a pinned parent's child on the same task queue starts on the parent's version.

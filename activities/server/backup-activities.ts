@@ -64,6 +64,7 @@ export function createServerActivities(deps: ServerDeps): ServerActivities {
       preScript: job.preScript,
       postHook: job.postHook,
       ...(await pluginsAndScripts(catalog, job.id)),
+      ...(job.kind === 'container' && job.container ? { container: job.container } : {}),
     };
   }
 

@@ -12,6 +12,7 @@ import { FIRE_TIMES_FOR_HEALTH } from '../job-schedule-info';
 import { checkRetentionPolicy } from '../../contract/retention';
 import { checkJobModePaths, checkJobModePlugins } from '../job-mode';
 import { checkGuestJobUpdate, checkJobSource, JobKind } from '../../contract/guest';
+import { checkContainerJobUpdate } from '../../contract/container';
 import { removeSchedule } from '../schedules';
 import { writeDrill } from './drills';
 
@@ -65,6 +66,10 @@ export const createJob = handler('createJob', async (ctx, { body: b }) => {
     if (kind === JobKind.guest && repository.engine === 'pbs') {
       throw new InputError(`repositoryId: guest jobs store to restic or borg repositories; repository ${repository.id} is ${repository.engine}`, { errors: [{ path: '/repositoryId', message: 'guest jobs store to restic or borg repositories' }] });
     }
+    // A container's root filesystem comes back through restic's `<snapshot>:<path>` restore and its dump (container-activities.ts): restic only.
+    if (kind === JobKind.container && repository.engine !== 'restic') {
+      throw new InputError(`repositoryId: container jobs store to restic repositories only; repository ${repository.id} is ${repository.engine}`, { errors: [{ path: '/repositoryId', message: 'container jobs store to restic repositories only' }] });
+    }
     checkAgentHasEngine(repository.engine, mode, agent);
     const jobId = await tx.jobs.insert({
       name: b.name,
@@ -72,6 +77,7 @@ export const createJob = handler('createJob', async (ctx, { body: b }) => {
       repositoryId: b.repositoryId,
       kind,
       guest: b.guest ?? null,
+      container: b.container ?? null,
       paths,
       excludes: b.excludes ?? [],
       snapshotMode: b.snapshotMode ?? 'none',
@@ -111,6 +117,7 @@ export const updateJob = handler('updateJob', async (ctx, { params, body: b }) =
       throw new InputError(`a job's repository does not change: its snapshots live in repository ${job.repositoryId}; create a new job for repository ${b.repositoryId}`);
     }
     if (job.kind === JobKind.guest) checkGuestJobUpdate(b);
+    if (job.kind === JobKind.container) checkContainerJobUpdate(b);
     const mode = b.mode ?? job.mode;
     checkJobModePaths(mode, b.paths ?? job.paths);
     const agentName = b.agent ?? job.agentName;

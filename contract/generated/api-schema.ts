@@ -898,6 +898,38 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/snapshots/{id}/container-restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A snapshot's full id, or a unique prefix of at least 8 hex characters. */
+                id: components["parameters"]["SnapshotId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Starts a restore of a container job's snapshot (issue 19) on an agent (the job's by
+         *     default) into `target`, a new or empty directory inside the agent's restore roots.
+         *     `format: directory` restores the container's root filesystem as a tree into
+         *     `<target>/rootfs` (numeric owners, modes, devices, extended attributes, as the engine
+         *     restores them as root); `format: tar` streams it (`restic dump --archive tar`) straight
+         *     into `<target>/rootfs.tar`, members relative to the root filesystem (`./bin/sh`,
+         *     numeric owners), the way `pct restore` or `lxc-create -t local` take a root
+         *     filesystem tar. Either way the configuration files go under `<target>/config/`. The
+         *     agent checks the target before anything is written. A run of kind `restore`; its
+         *     `details.container` says what was written. 400 for a snapshot that is not a container
+         *     backup.
+         */
+        post: operations["restoreContainerSnapshot"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/snapshots/{id}/tree": {
         parameters: {
             query?: never;
@@ -1750,7 +1782,9 @@ export interface components {
             kind: components["schemas"]["JobKind"];
             /** @description A guest job's source (kind `guest`); null for a files job. */
             guest: components["schemas"]["GuestSource"] | null;
-            /** @description A files job's paths; empty for a guest job. */
+            /** @description A container job's source (kind `container`); null for any other job. */
+            container: components["schemas"]["ContainerSource"] | null;
+            /** @description A files job's paths; empty for a guest or container job. */
             paths: string[];
             excludes: string[];
             snapshotMode: components["schemas"]["SnapshotMode"];
@@ -1824,7 +1858,9 @@ export interface components {
             kind?: components["schemas"]["JobKind"];
             /** @description The guest to back up; required with kind `guest`, refused otherwise. */
             guest?: components["schemas"]["GuestSource"];
-            /** @description What a files job backs up; required with kind `files`, refused with kind `guest`. */
+            /** @description The container to back up; required with kind `container`, refused otherwise. */
+            container?: components["schemas"]["ContainerSource"];
+            /** @description What a files job backs up; required with kind `files`, refused with kind `guest` or `container`. */
             paths?: string[];
             excludes?: string[];
             snapshotMode?: components["schemas"]["SnapshotMode"];
@@ -1921,11 +1957,24 @@ export interface components {
          */
         SnapshotMode: "none" | "auto" | "btrfs" | "lvm" | "zfs";
         /**
-         * @description What a job backs up, set when it is created. `files`: the job's `paths` on its agent. `guest`: a VM guest on the agent's host (`guest`), read through QEMU's QMP socket: its disks are frozen at one instant (a fleecing overlay and a dirty bitmap per disk, in one QMP transaction) and stored as segment files, each run after the first reading only what the disk's dirty bitmap marks; the guest's configuration files are stored beside them. A guest job is push mode, takes no paths, excludes, snapshot mode or plugins.
+         * @description What a job backs up, set when it is created. `files`: the job's `paths` on its agent. `guest`: a VM guest on the agent's host (`guest`), read through QEMU's QMP socket: its disks are frozen at one instant (a fleecing overlay and a dirty bitmap per disk, in one QMP transaction) and stored as segment files, each run after the first reading only what the disk's dirty bitmap marks; the guest's configuration files are stored beside them. A guest job is push mode, takes no paths, excludes, snapshot mode or plugins. `container`: a system container on the agent (`container`): its root filesystem and its configuration files, backed up as a files job would back them up (hooks, the snapshot mode, the engine), the paths found by the agent at each run. A container job takes no paths nor excludes.
          * @default files
          * @enum {string}
          */
-        JobKind: "files" | "guest";
+        JobKind: "files" | "guest" | "container";
+        ContainerSource: {
+            /**
+             * @description `lxc`: an LXC container under the agent's LXC path (`/var/lib/lxc/<name>`); the agent reads its root filesystem (`lxc.rootfs.path`) and the configuration files (`config` and what it includes under the container's directory) at each run, and freezes it while a filesystem snapshot is taken if it is running. `directory`: a root filesystem at `rootfs` and, optionally, a configuration file at `config`, as the operator names them.
+             * @enum {string}
+             */
+            runtime: "lxc" | "directory";
+            /** @description The container's name (LXC's; for `directory`, the name the backup is known by). */
+            name: string;
+            /** @description The root filesystem directory (`directory` only; LXC's is read from its configuration). */
+            rootfs?: string;
+            /** @description The container's configuration file (`directory` only, optional). */
+            config?: string;
+        };
         GuestSource: {
             /** @description The QMP socket of the guest's QEMU process on the agent's host (Proxmox VE `/var/run/qemu-server/<vmid>.qmp`). */
             qmpSocket: string;
@@ -2198,6 +2247,17 @@ export interface components {
             /** @enum {string|null} */
             endReason: "released" | "expired" | "cancelled" | "failed" | null;
             failureReason: string | null;
+        };
+        ContainerRestoreRequest: {
+            /** @description A new or empty directory on the agent, inside its restore roots. */
+            target: string;
+            /**
+             * @description `directory`: the root filesystem as a tree in `<target>/rootfs`; `tar`: as `<target>/rootfs.tar`.
+             * @enum {string}
+             */
+            format: "directory" | "tar";
+            /** @description The agent that writes the restore; default the agent that made the backup. */
+            agent?: components["schemas"]["AgentName"];
         };
         GuestRestoreRequest: {
             /** @description The disk to restore (its name in the job, `scsi0`); without it, the whole guest. */
@@ -4094,6 +4154,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["GuestDiskExport"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    restoreContainerSnapshot: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A client-chosen key (e.g. a UUID) that makes the request safe to retry: one key never
+                 *     starts two runs. Repeated with the same key, the request answers with the run the key
+                 *     started; used for another target, 409. Kept 24 hours.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description A snapshot's full id, or a unique prefix of at least 8 hex characters. */
+                id: components["parameters"]["SnapshotId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContainerRestoreRequest"];
+            };
+        };
+        responses: {
+            /** @description The restore run was started. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunAccepted"];
                 };
             };
             default: components["responses"]["Problem"];

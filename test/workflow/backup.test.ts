@@ -19,6 +19,8 @@ import type { SnapshotHandle } from '../../contract/snapshot';
 import type { AgentActivities, BackupStepResult, PostHookInput, ServerActivities, BackupPlan, FinishRunInput } from '../../contract/backup-activities';
 import type { RunProgressState } from '../../contract/workflows';
 import type { ExportActivities, ExportEndpoint, PullActivities, PullBackupInput, StartExportInput } from '../../contract/pull';
+import type { ContainerAgentActivities } from '../../contract/container-activities';
+import type { BackupStepInput } from '../../contract/backup-activities';
 import { toApplicationFailure } from '../../activities/shared/failure';
 import { ExportLostError } from '../../activities/server/pull/export-client';
 
@@ -63,7 +65,7 @@ async function runScenario(opts: {
   dropMode?: boolean;
   /** More fakes on the server worker and the agent (pull mode's steps). */
   server?: (rec: Recorder) => Fakes<PullActivities>;
-  agent?: (rec: Recorder) => Fakes<ExportActivities>;
+  agent?: (rec: Recorder) => Fakes<ExportActivities & ContainerAgentActivities & Pick<AgentActivities, 'runBackup'>>;
   /** Replaces the default createSnapshot (which notes the call and returns a `none` handle). */
   createSnapshot?: () => Promise<SnapshotHandle>;
   planOverride?: Partial<BackupPlan>;
@@ -105,8 +107,9 @@ async function runScenario(opts: {
   const agentWorker = await Worker.create({
     connection: suite.env.nativeConnection,
     taskQueue: agentTaskQueue(p.agentName),
-    activities: fakes<AgentActivities & ExportActivities>({
-      createSnapshot: async () => (note('createSnapshot'), opts.createSnapshot ? opts.createSnapshot() : noneHandle(p.paths)),
+    activities: fakes<AgentActivities & ExportActivities & ContainerAgentActivities>({
+      // The paths it was asked to freeze (a container job's come from its agent, not the plan).
+      createSnapshot: async (i: { paths: string[] }) => (note('createSnapshot'), opts.createSnapshot ? opts.createSnapshot() : noneHandle(i.paths)),
       releaseSnapshot: async () => void note('releaseSnapshot'),
       runBackup: async () => (note('runBackup'), opts.runBackup(rec)),
       runPostHook: async (i: PostHookInput) => {
@@ -410,5 +413,96 @@ describe('BackupWorkflow in pull mode', () => {
     expect(rec.calls).not.toContain('startExport');
     expect(rec.calls).not.toContain('stopExport');
     expect(result).toMatchObject({ status: 'succeeded' });
+  });
+});
+
+// Container jobs (issue 19 item 3): the files pipeline over the paths the agent finds, a
+// running LXC container frozen only while its filesystem snapshot is created, always thawed.
+describe('BackupWorkflow for a container job', () => {
+  const containerPlan = { runtime: 'lxc' as const, name: 'c1', rootfs: '/var/lib/lxc/c1/rootfs', configRoot: '/var/lib/lxc/c1', configFiles: ['/var/lib/lxc/c1/config'], running: true };
+  const containerJob = (snapshotMode: BackupPlan['snapshotMode'], running = true) => ({
+    // An agent of their own: the scenarios above leave agent.web1's last worker shutting down.
+    planOverride: { agentName: 'ct-host', paths: [], snapshotMode, container: { runtime: 'lxc' as const, name: 'c1' } } as Partial<BackupPlan>,
+    agent: (rec: Recorder) =>
+      fakes<ContainerAgentActivities & Pick<AgentActivities, 'runBackup'>>({
+        resolveContainer: async () => (rec.calls.push('resolveContainer'), { ...containerPlan, running }),
+        freezeContainer: async () => (rec.calls.push('freezeContainer'), { frozen: true }),
+        thawContainer: async () => void rec.calls.push('thawContainer'),
+      }),
+  });
+
+  it('backs up the rootfs and config the agent found, frozen only around the snapshot, tagged and recorded as a container', async () => {
+    let engineInput: BackupStepInput | undefined;
+    const o = containerJob('btrfs');
+    const { rec, result } = await runScenario({
+      ...o,
+      agent: (r) => ({
+        ...o.agent(r),
+        runBackup: async (i: BackupStepInput) => {
+          r.calls.push('runBackup');
+          engineInput = i;
+          return okBackup;
+        },
+      }),
+      runBackup: async () => okBackup,
+    });
+    expect(rec.calls).toEqual(['prepareBackup', 'resolveContainer', 'freezeContainer', 'createSnapshot', 'thawContainer', 'runBackup', 'releaseSnapshot', 'runPostHook', 'recordSnapshot', 'finishRun', 'notify']);
+    expect(engineInput?.paths).toEqual(['/var/lib/lxc/c1/rootfs', '/var/lib/lxc/c1/config']);
+    expect(engineInput?.extraTags).toEqual(['backstop-container=c1']);
+    expect(rec.finish?.details).toEqual({ container: { runtime: 'lxc', name: 'c1', rootfs: containerPlan.rootfs, configRoot: '/var/lib/lxc/c1', configFiles: ['/var/lib/lxc/c1/config'], frozen: true } });
+    expect(result).toMatchObject({ status: 'succeeded' });
+  });
+
+  it.each([
+    ['no snapshot mode', 'none' as const, true],
+    ['a stopped container', 'btrfs' as const, false],
+  ])('freezes nothing with %s', async (_what, mode, running) => {
+    const { rec } = await runScenario({ ...containerJob(mode, running), runBackup: async () => okBackup });
+    expect(rec.calls).not.toContain('freezeContainer');
+    expect(rec.calls).not.toContain('thawContainer');
+    expect(rec.finish?.details).toMatchObject({ container: { frozen: false } });
+  });
+
+  it('thaws the container when the snapshot fails', async () => {
+    const { rec, error } = await runScenario({
+      ...containerJob('btrfs'),
+      createSnapshot: async () => {
+        throw ApplicationFailure.create({ message: 'snapshot mode btrfs: /var/lib/lxc is not a btrfs volume', type: ErrorType.input, nonRetryable: true });
+      },
+      runBackup: async () => okBackup,
+    });
+    expect(rec.calls).toEqual(['prepareBackup', 'resolveContainer', 'freezeContainer', 'createSnapshot', 'thawContainer', 'runPostHook', 'finishRun', 'notify']);
+    expect(rec.finish).toMatchObject({ status: 'failed', failureReason: expect.stringContaining('not a btrfs volume') });
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+  });
+
+  it('thaws the container when the run is cancelled while its snapshot is taken', async () => {
+    const { rec, error } = await runScenario({
+      ...containerJob('btrfs'),
+      createSnapshot: heartbeatUntilCancelled,
+      whileRunning: cancelOnceRunning('createSnapshot'),
+      runBackup: async () => okBackup,
+    });
+    expect(rec.calls.filter((c) => c === 'thawContainer')).toHaveLength(1);
+    expect(rec.calls.indexOf('thawContainer')).toBeGreaterThan(rec.calls.indexOf('createSnapshot'));
+    expect(rec.finish).toMatchObject({ status: 'cancelled' });
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+  });
+
+  it('fails the run with the agent\'s reason when the container is not there, before any snapshot', async () => {
+    const o = containerJob('btrfs');
+    const { rec } = await runScenario({
+      ...o,
+      agent: (r) => ({
+        ...o.agent(r),
+        resolveContainer: async () => {
+          r.calls.push('resolveContainer');
+          throw ApplicationFailure.create({ message: 'LXC container "c1" does not exist on this agent: no /var/lib/lxc/c1/config', type: ErrorType.sourceMissing, nonRetryable: true });
+        },
+      }),
+      runBackup: async () => okBackup,
+    });
+    expect(rec.calls).toEqual(['prepareBackup', 'resolveContainer', 'runPostHook', 'finishRun', 'notify']);
+    expect(rec.finish).toMatchObject({ status: 'failed', failureReason: expect.stringContaining('LXC container "c1" does not exist on this agent') });
   });
 });

@@ -38,6 +38,7 @@ import { HomeExportIdentity, IssuedExportIdentity, type ExportIdentitySource } f
 import { findSftpRuntime } from '../../activities/agent/export/sftp-runtime';
 import type { Client } from '@temporalio/client';
 import { createGuestActivities } from '../../activities/agent/guest/guest-activities';
+import { createContainerActivities } from '../../activities/agent/container/container-activities';
 import { QmpClient } from '../../activities/agent/guest/qmp-client';
 import { createQcow2 } from '../../activities/agent/guest/qemu-img';
 import { createNbdExportActivities, sweepNbdExports } from '../../activities/agent/guest/nbd-export-activities';
@@ -140,6 +141,18 @@ export function agentWorkerActivities(config: BackstopConfig, http: AgentHttp, l
     }),
     // A restored guest disk served over NBD by qemu-storage-daemon, until released (issue 19).
     ...createNbdExportActivities({ exportDir: join(stateDir, 'nbd-exports'), logger }),
+    // Container jobs (issue 19 item 3): a container's paths found at each run, LXC freeze and
+    // thaw around its filesystem snapshot, and its restores as a directory or a tar.
+    ...createContainerActivities({
+      agentName: config.agentName,
+      engine: engine(),
+      secrets: new ApiSecretSource(http),
+      engineProcesses: new EngineProcessRegistry(join(stateDir, 'restore-pids')),
+      restoreRoots: config.restoreRoots,
+      backupRoots: config.backupRoots,
+      logger,
+      runLog,
+    }),
     // Plugins around the engine: hooks, database dumps, pipes (issue 5).
     // Pull mode: the run's export of its paths (none where sftp-server is missing).
     ...(state.exports ? createExportActivities({ exports: state.exports, backupRoots: config.backupRoots, restoreRoots: config.restoreRoots }) : {}),
