@@ -16,45 +16,10 @@
 // and fifos are not in it. The caller restores those few (empty) nodes from the snapshot
 // aside, and hands their headers (specialMember) to `trailer`, written before the end.
 import { Transform, type TransformCallback } from 'node:stream';
-
-const BLOCK = 512;
+import { TAR_BLOCK as BLOCK, parsePaxRecords, tarChecksumOk as checksumOk, tarField as field, tarOctal as octal } from '../../shared/tar-format';
 
 export class TarRebaseError extends Error {
   override name = 'TarRebaseError';
-}
-
-const field = (b: Buffer, start: number, len: number) => {
-  const raw = b.subarray(start, start + len);
-  const nul = raw.indexOf(0);
-  return raw.subarray(0, nul < 0 ? len : nul).toString('utf8');
-};
-
-function octal(b: Buffer, start: number, len: number): number {
-  if (b[start]! & 0x80) {
-    let v = 0;
-    for (let i = start + 1; i < start + len; i++) v = v * 256 + b[i]!;
-    return v;
-  }
-  const s = field(b, start, len).trim();
-  if (s === '') return 0;
-  if (!/^[0-7]+$/.test(s)) throw new TarRebaseError(`bad number field "${s}" in a tar header`);
-  return parseInt(s, 8);
-}
-
-function parsePaxRecords(data: Buffer): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
-  let at = 0;
-  while (at < data.length) {
-    const sp = data.indexOf(0x20, at);
-    if (sp < 0) break;
-    const len = Number(data.subarray(at, sp).toString('ascii'));
-    if (!Number.isSafeInteger(len) || len <= 0) throw new TarRebaseError('bad PAX record length');
-    const record = data.subarray(sp + 1, at + len - 1).toString('utf8');
-    const eq = record.indexOf('=');
-    if (eq > 0) out.push([record.slice(0, eq), record.slice(eq + 1)]);
-    at += len;
-  }
-  return out;
 }
 
 /** One PAX record, `<len> <key>=<value>\n`, its length counting its own digits. */
@@ -70,12 +35,6 @@ function setChecksum(h: Buffer): void {
   let sum = 0;
   for (let i = 0; i < BLOCK; i++) sum += h[i]!;
   h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'ascii');
-}
-
-function checksumOk(h: Buffer): boolean {
-  let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]!;
-  return sum === octal(h, 148, 8);
 }
 
 const writeName = (h: Buffer, start: number, len: number, value: string) => {

@@ -3,8 +3,9 @@
 // scratch copy of its segments. ustar headers, their 155-byte prefix, PAX extended headers
 // ('x', 'g') and GNU long names ('L') name the members; other member types are skipped.
 import { Writable } from 'node:stream';
+import { TAR_BLOCK as BLOCK, TarFormatError, parsePaxRecords, tarChecksumOk as checksumOk, tarField as str, tarOctal as octal } from '../tar-format';
 
-const BLOCK = 512;
+export { TarFormatError } from '../tar-format';
 
 export interface TarMember {
   path: string;
@@ -20,50 +21,9 @@ export interface TarHandlers {
   onData(m: TarMember, data: Buffer, offset: number): void | Promise<void>;
 }
 
-export class TarFormatError extends Error {
-  override name = 'TarFormatError';
-}
-
-const str = (b: Buffer, start: number, len: number) => {
-  const raw = b.subarray(start, start + len);
-  const nul = raw.indexOf(0);
-  return raw.subarray(0, nul < 0 ? len : nul).toString('utf8');
-};
-
-function octal(b: Buffer, start: number, len: number): number {
-  // Base-256 (GNU) for sizes beyond 8 GiB: the high bit of the first byte set.
-  if (b[start]! & 0x80) {
-    let v = 0;
-    for (let i = start + 1; i < start + len; i++) v = v * 256 + b[i]!;
-    return v;
-  }
-  const s = str(b, start, len).trim();
-  if (s === '') return 0;
-  if (!/^[0-7]+$/.test(s)) throw new TarFormatError(`bad number field "${s}" in a tar header`);
-  return parseInt(s, 8);
-}
-
-/** The records of a PAX extended header: `<len> <key>=<value>\n`…. */
+/** The PAX records of an extended header, by key (a later record for a key wins). */
 export function parsePax(data: Buffer): Record<string, string> {
-  const out: Record<string, string> = {};
-  let at = 0;
-  while (at < data.length) {
-    const sp = data.indexOf(0x20, at);
-    if (sp < 0) break;
-    const len = Number(data.subarray(at, sp).toString('ascii'));
-    if (!Number.isSafeInteger(len) || len <= 0) throw new TarFormatError('bad PAX record length');
-    const record = data.subarray(sp + 1, at + len - 1).toString('utf8');
-    const eq = record.indexOf('=');
-    if (eq > 0) out[record.slice(0, eq)] = record.slice(eq + 1);
-    at += len;
-  }
-  return out;
-}
-
-function checksumOk(h: Buffer): boolean {
-  let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]!;
-  return sum === octal(h, 148, 8);
+  return Object.fromEntries(parsePaxRecords(data));
 }
 
 /** A Writable that parses a tar stream and hands each member's data to `handlers`, in order. */
