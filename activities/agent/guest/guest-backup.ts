@@ -178,8 +178,8 @@ export async function backupGuest(input: GuestBackupInput): Promise<GuestBackupR
       phase('map');
       const allParentMtimes = reads.flatMap((r) => r.parentMtimes ?? []);
       const runMtime = runMtimeAfter(now(), allParentMtimes.length > 0 ? allParentMtimes : null, readMtimeFloor(input.stageRoot));
-      writeFileSync(mtimeFloorFile(input.stageRoot), String(runMtime));
       mkdirSync(input.stageRoot, { recursive: true, mode: 0o700 });
+      writeFileSync(mtimeFloorFile(input.stageRoot), String(runMtime));
       const disks: ManifestDisk[] = [];
       let expectedUnmodified = 0;
       const touched = new Map<string, number[]>();
