@@ -4,10 +4,9 @@
 // lists every registered repository's snapshots with its engine and writes them back, with
 // the jobs their tags name (catalog/recovery.ts). Every repository is read before anything
 // is written, so one that cannot be read leaves the catalog untouched.
-import { Writable } from 'node:stream';
-import { posix } from 'node:path';
 import type { BackupEngine, RepositoryAccess } from '../../contract/engine';
-import type { GuestManifest, GuestSource } from '../../contract/guest';
+import type { GuestSource } from '../../contract/guest';
+import { readManifest } from '../../activities/shared/guest/guest-manifest';
 import { BackstopError } from '../../contract/errors';
 import type { Catalog } from '../../catalog/catalog';
 import { openRepositoryAccess } from '../../catalog/repository-access';
@@ -41,17 +40,8 @@ export async function rebuildCatalog(catalog: Catalog, secrets: SecretBox, engin
 
 /** The guest a guest snapshot's manifest records, or null when it records none (older snapshots) or cannot be read. */
 async function manifestSource(engine: Pick<BackupEngine, 'dumpFile'>, repo: RepositoryAccess, stage: { snapshotId: string; stageRoot: string }): Promise<GuestSource | null> {
-  const chunks: Buffer[] = [];
-  const sink = new Writable({
-    write: (c: Buffer, _enc, cb) => {
-      chunks.push(c);
-      cb();
-    },
-  });
   try {
-    await engine.dumpFile(repo, stage.snapshotId, posix.join(stage.stageRoot, 'manifest.json'), sink);
-    const manifest = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Partial<GuestManifest>;
-    const s = manifest.source;
+    const s = (await readManifest(engine, repo, stage.snapshotId, stage.stageRoot)).source;
     return s && typeof s.qmpSocket === 'string' && Array.isArray(s.disks) && s.disks.length > 0 ? s : null;
   } catch {
     return null;

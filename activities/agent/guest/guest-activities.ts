@@ -5,7 +5,6 @@
 // snapshot; commit and rollback only touch what is there.
 import { existsSync, mkdirSync, rmSync, createWriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
-import { Writable } from 'node:stream';
 import { join, posix } from 'node:path';
 import { Context, heartbeat } from '@temporalio/activity';
 import type { Logger } from '../../../core/logger';
@@ -39,7 +38,7 @@ import { checkBackupPaths, pathsOutsideRoots } from '../backup-roots';
 import { backupGuest } from './guest-backup';
 import { commitBitmaps, forgetJobBitmaps, GuestViewError, releaseView, rollbackBitmaps, type GuestDisk } from './guest-view';
 import type { Qmp } from './qmp-client';
-import { parseManifest } from '../../shared/guest/guest-manifest';
+import { readManifest } from '../../shared/guest/guest-manifest';
 import { restoreDiskImage } from '../../shared/guest/guest-restore';
 import { checkGuestTarget } from './guest-restore-target';
 
@@ -256,7 +255,7 @@ export function createGuestActivities(deps: GuestActivityDeps): GuestAgentActivi
     const started = Date.now();
     let latest: GuestRestoreHeartbeat = { phase: 'starting', disk: null, bytesWritten: 0, progress: null };
     return whileReportingProgress(() => latest, async () => {
-      const manifest = parseManifest((await dumpToBuffer(repo, input.snapshotId, posix.join(input.stageRoot, 'manifest.json'), signal)).toString('utf8'));
+      const manifest = await readManifest(engine, repo, input.snapshotId, input.stageRoot, signal);
       const names = input.disk === null ? manifest.disks.map((d) => d.name) : [input.disk];
       const bytesTotal = manifest.disks.filter((d) => names.includes(d.name)).reduce((n, d) => n + d.size, 0);
       let bytesStreamed = 0;
@@ -304,19 +303,6 @@ export function createGuestActivities(deps: GuestActivityDeps): GuestAgentActivi
       }
       return { frozenAt: manifest.frozenAt, disks, configFiles };
     });
-  }
-
-  /** One small file of a snapshot (the manifest), in memory. */
-  async function dumpToBuffer(repo: RepositoryAccess, snapshotId: string, path: string, signal: AbortSignal): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    const sink = new Writable({
-      write: (c: Buffer, _enc, cb) => {
-        chunks.push(c);
-        cb();
-      },
-    });
-    await engine.dumpFile(repo, snapshotId, path, sink, signal);
-    return Buffer.concat(chunks);
   }
 
   async function forgetGuestJob(input: GuestForgetInput): Promise<GuestForgetResult> {

@@ -13,20 +13,19 @@
 // finds its image gone and the workflow restores it again under the repository's lock.
 import { Context, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { Writable } from 'node:stream';
 import { mkdir, readdir, rm, rmdir, stat } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { join } from 'node:path';
 import type { Catalog } from '../../../catalog/catalog';
 import type { SecretBox } from '../../../core/secrets';
 import type { Logger } from '../../../core/logger';
-import type { BackupEngine, RepositoryAccess } from '../../../contract/engine';
+import type { BackupEngine } from '../../../contract/engine';
 import { BackstopError, ErrorType, NotFoundError } from '../../../contract/errors';
 import { SCRATCH_IMAGE_MISSING, type GuestFileMountActivities, type GuestFileMountProgress, type GuestFilesystem, type GuestScratchImage, type GuestScratchInput, type HoldGuestFileMountInput } from '../../../contract/guest-file-mount';
 import { runProcess } from '../../shared/process';
 import { withFailureMapping } from '../../shared/failure';
 import { whileReportingProgress } from '../../shared/clock-heartbeat';
 import { GuestRestoreError, restoreDiskImage } from '../../shared/guest/guest-restore';
-import { parseManifest } from '../../shared/guest/guest-manifest';
+import { readManifest } from '../../shared/guest/guest-manifest';
 import { openRepository } from '../repository-access';
 import { mountsAt, readMountinfo } from '../snapshot-mount/mount-table';
 import { DiskLayoutError, LOSETUP_LIST_ARGS, blkidArgs, isExtendedPartition, loopsBackedIn, losetupAttachArgs, mountArgs, parseBlkidExport, parseLosetupList, parseSfdiskJson, planFilesystems, probeOf, sfdiskArgs, type FilesystemPlan, type PartitionProbe } from './disk-layout';
@@ -142,18 +141,6 @@ export function createGuestFileMountActivities(deps: GuestFileMountDeps): GuestF
     if (taken > 0 || loops.length > 0) logger.info({ mountId, unmounted: taken, loops }, 'guest file mount taken down');
   }
 
-  async function readManifest(repo: RepositoryAccess, snapshotId: string, stageRoot: string, signal: AbortSignal) {
-    const chunks: Buffer[] = [];
-    const sink = new Writable({
-      write: (c: Buffer, _enc, cb) => {
-        chunks.push(c);
-        cb();
-      },
-    });
-    await deps.engine.dumpFile(repo, snapshotId, posix.join(stageRoot, 'manifest.json'), sink, signal);
-    return parseManifest(Buffer.concat(chunks).toString('utf8'));
-  }
-
   async function restoreGuestScratchImage(input: GuestScratchInput): Promise<GuestScratchImage> {
     const ctx = Context.current();
     const image = imageOf(input.mountId);
@@ -162,7 +149,7 @@ export function createGuestFileMountActivities(deps: GuestFileMountDeps): GuestF
       // An earlier attempt's mounts would hold the old image open: down with them first.
       await clearMount(input.mountId, true);
       const repo = await openRepository(deps.catalog, deps.secrets, input.repositoryId);
-      const manifest = await readManifest(repo, input.snapshotId, input.stageRoot, ctx.cancellationSignal);
+      const manifest = await readManifest(deps.engine, repo, input.snapshotId, input.stageRoot, ctx.cancellationSignal);
       const disk = manifest.disks.find((d) => d.name === input.disk);
       if (!disk) throw new NotFoundError(`snapshot ${input.snapshotId.slice(0, 8)} has no disk ${input.disk} (it has ${manifest.disks.map((d) => d.name).join(', ')})`);
       await mkdir(deps.scratchDir, { recursive: true, mode: 0o700 });

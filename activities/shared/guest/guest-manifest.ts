@@ -2,7 +2,10 @@
 // root): what was frozen when, each disk's size, segment size and how it was read, the mtime
 // of every segment (as runs), and the configuration files. The next backup reads it from
 // its parent to give unchanged segments their parent's mtime; a restore reads it to put the
-// image back together. Pure.
+// image back together. Pure, but for readManifest.
+import { Writable } from 'node:stream';
+import { posix } from 'node:path';
+import type { BackupEngine, RepositoryAccess } from '../../../contract/engine';
 import type { GuestManifest, MtimeRun } from '../../../contract/guest';
 
 // The types live in the contract: the workflow carries a run's manifest to the next run as its parent.
@@ -49,4 +52,17 @@ export function parseManifest(json: string): GuestManifest {
     fromMtimeRuns(d.mtimes, Math.ceil(d.size / d.segmentBytes));
   }
   return m;
+}
+
+/** The manifest a guest snapshot holds at its stage's root, read from the repository (`dump`, in memory: it is small). */
+export async function readManifest(engine: Pick<BackupEngine, 'dumpFile'>, repo: RepositoryAccess, snapshotId: string, stageRoot: string, signal?: AbortSignal): Promise<GuestManifest> {
+  const chunks: Buffer[] = [];
+  const sink = new Writable({
+    write: (c: Buffer, _enc, cb) => {
+      chunks.push(c);
+      cb();
+    },
+  });
+  await engine.dumpFile(repo, snapshotId, posix.join(stageRoot, 'manifest.json'), sink, signal);
+  return parseManifest(Buffer.concat(chunks).toString('utf8'));
 }
