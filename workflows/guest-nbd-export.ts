@@ -26,6 +26,7 @@ import { withRepositoryLock } from './with-repository-lock';
 import { fillRunAttributes } from './run-visibility';
 import { runEnvelope } from './run-envelope';
 import { failureReason } from './failure-reason';
+import { waitBounded } from './mount-lifecycle';
 import type { RestoreServerActivities, RestoreRunRef } from '../contract/restore-activities';
 import type { GuestAgentActivities } from '../contract/guest-activities';
 
@@ -33,8 +34,6 @@ export const exportStatusUpdate = defineUpdate<GuestNbdExportStatus, [ExportWait
 export const releaseExportUpdate = defineUpdate<GuestNbdExportStatus, [ExportWaitInput]>(ExportMessage.release);
 export const exportStatusQuery = defineQuery<GuestNbdExportStatus>(ExportMessage.query);
 
-/** An update waits at most this long for a state change before answering. */
-const MAX_UPDATE_WAIT_MS = 5 * 60_000;
 /** Daemon starts before the export is given up (the agent or its daemon keeps dying). */
 const MAX_STARTS = 20;
 
@@ -74,10 +73,6 @@ export async function guestNbdExportWorkflow(input: GuestNbdExportInput): Promis
     endReason,
     failureReason: failure,
   });
-  const waitBounded = async (done: () => boolean, waitMs: number | undefined) => {
-    const ms = Math.min(Math.max(0, waitMs ?? 0), MAX_UPDATE_WAIT_MS);
-    if (ms > 0 && !done()) await condition(done, ms);
-  };
   setHandler(exportStatusQuery, status);
   setHandler(exportStatusUpdate, async (w) => {
     await waitBounded(() => state === ExportState.exported || state === ExportState.ended, w.waitMs);

@@ -18,6 +18,12 @@ import { failureReason } from './failure-reason';
 /** An update waits at most this long for a state change before answering. */
 const MAX_UPDATE_WAIT_MS = 5 * 60_000;
 
+/** An update's wait for `done`: as long as it asked (none: not at all), at most MAX_UPDATE_WAIT_MS. */
+export async function waitBounded(done: () => boolean, waitMs: number | undefined): Promise<void> {
+  const ms = Math.min(Math.max(0, waitMs ?? 0), MAX_UPDATE_WAIT_MS);
+  if (ms > 0 && !done()) await condition(done, ms);
+}
+
 /** What a holding activity signals: its attempt, and whether it is up yet. */
 export interface MountProgressLike {
   attempt: number;
@@ -69,10 +75,6 @@ export async function runMountLifecycle<P extends MountProgressLike, S>(m: Mount
   let uses = 0;
 
   const status = (): S => m.status({ state, progress, expiresAt: new Date(expiresAt).toISOString(), startedAt, attempts, endReason, failureReason: failure });
-  const waitBounded = async (done: () => boolean, waitMs: number | undefined) => {
-    const ms = Math.min(Math.max(0, waitMs ?? 0), MAX_UPDATE_WAIT_MS);
-    if (ms > 0 && !done()) await condition(done, ms);
-  };
 
   setHandler(m.messages.progress, (p) => {
     // An older attempt's word arriving late changes nothing; nor does anything once unmounting.
